@@ -1,0 +1,73 @@
+// Package testutil holds the few helpers that tests across seqstore share:
+// finding the external tools (samtools, seqkit, ...) and Debian's test data
+// that the tests compare against.
+package testutil
+
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"testing"
+)
+
+// InCI reports whether the tests run under the project's CI script, where
+// every tool and data package is installed and a missing one is a failure,
+// not a reason to skip.
+func InCI() bool { return os.Getenv("CI") != "" }
+
+// RequireTool returns the path of an external command the test needs. Outside
+// CI a missing tool skips the test; in CI it fails it, so that a missing
+// install step in .ci/run cannot hide behind a skip.
+func RequireTool(t testing.TB, name string) string {
+	t.Helper()
+	p, err := exec.LookPath(name)
+	if err != nil {
+		if InCI() {
+			t.Fatalf("%s is not installed; .ci/run must install it", name)
+		}
+		t.Skipf("%s is not installed", name)
+	}
+	return p
+}
+
+// RequireDir returns dir when it exists (a data package's folder such as
+// Debian's htslib-test). It skips or fails like RequireTool.
+func RequireDir(t testing.TB, dir string) string {
+	t.Helper()
+	if st, err := os.Stat(dir); err != nil || !st.IsDir() {
+		if InCI() {
+			t.Fatalf("%s is missing; .ci/run must install the package that provides it", dir)
+		}
+		t.Skipf("%s is missing", dir)
+	}
+	return dir
+}
+
+// Glob returns the files matching pattern, failing the test when none match.
+func Glob(t testing.TB, pattern string) []string {
+	t.Helper()
+	m, err := filepath.Glob(pattern)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(m) == 0 {
+		t.Fatalf("no files match %s", pattern)
+	}
+	return m
+}
+
+// Run runs a command and returns its standard output, failing the test with
+// the command's standard error when it exits non-zero.
+func Run(t testing.TB, name string, args ...string) []byte {
+	t.Helper()
+	cmd := exec.Command(name, args...)
+	var stderr []byte
+	out, err := cmd.Output()
+	if ee, ok := err.(*exec.ExitError); ok {
+		stderr = ee.Stderr
+	}
+	if err != nil {
+		t.Fatalf("%s %v: %v\n%s", name, args, err, stderr)
+	}
+	return out
+}
