@@ -1,0 +1,71 @@
+// Package analyze reads a read set's source files once, streaming, and says
+// what they hold: the file type, read and base counts, the HealthOmics ETag of
+// each source and, for coordinate-sorted alignments, an index. Ingestion and
+// `seqstore inspect` both call it, so what inspect prints is what ingestion
+// reports. It knows file formats but nothing of HTTP or storage: sources come
+// in as io.Readers and stored files go out to io.Writers.
+package analyze
+
+import (
+	"fmt"
+
+	"github.com/seqstore/seqstore/internal/etag"
+)
+
+// File types, spelled as the API's FileType enum.
+const (
+	FileTypeFASTQ = "FASTQ"
+	FileTypeBAM   = "BAM"
+	FileTypeUBAM  = "UBAM"
+	FileTypeCRAM  = "CRAM"
+)
+
+// Alignment values reported in sequenceInformation.
+const (
+	Aligned   = "ALIGNED"
+	Unaligned = "UNALIGNED"
+)
+
+// Result is what one analysis found.
+type Result struct {
+	FileType string
+	// ReadCount counts the reads of every source: FASTQ records of both mates,
+	// or primary alignment records (neither secondary nor supplementary).
+	ReadCount int64
+	// BaseCount sums the sequence lengths of the counted reads.
+	BaseCount int64
+	Alignment string
+	// ETags holds, per requested family, one digest per source (source1 and,
+	// for paired FASTQ, source2).
+	ETags map[etag.Family][]string
+	// Indexed reports whether an index (BAI or CRAI) was written.
+	Indexed bool
+}
+
+// Error is a defect found in a source. Its message names the source and the
+// place, short enough to serve as a read set's statusMessage (at most 255
+// characters).
+type Error struct {
+	Source string // "source1" or "source2"
+	// Where is the place in the source: "record 12 (line 45)", "byte offset
+	// 1048576", "BGZF block at offset 65280".
+	Where string
+	Msg   string
+}
+
+func (e *Error) Error() string {
+	s := e.Source
+	if e.Where != "" {
+		s += ", " + e.Where
+	}
+	s += ": " + e.Msg
+	if len(s) > 255 {
+		s = s[:252] + "..."
+	}
+	return s
+}
+
+// Errorf builds an Error.
+func Errorf(source, where, format string, args ...any) *Error {
+	return &Error{Source: source, Where: where, Msg: fmt.Sprintf(format, args...)}
+}
