@@ -1,0 +1,220 @@
+package seqstore
+
+import "time"
+
+// Account owns resources. Every resource lookup is scoped by account, so one
+// account never sees another's stores, read sets or tags.
+type Account struct {
+	ID        string // 12 digits, as in AWS ARNs
+	Name      string
+	CreatedAt time.Time
+}
+
+// AccessKey is a SigV4 credential pair that acts for an account.
+type AccessKey struct {
+	ID        string // the access key ID clients send in Credential=
+	Secret    string
+	AccountID string
+	CreatedAt time.Time
+}
+
+// Sequence store statuses, as the API spells them.
+const (
+	StoreStatusActive = "ACTIVE"
+)
+
+// SequenceStore holds read sets.
+type SequenceStore struct {
+	AccountID   string
+	ID          string
+	Name        string
+	Description string
+	// SSEType and SSEKeyArn echo the requested server-side encryption
+	// settings; seqstore reports them but leaves encryption at rest to the
+	// object store underneath.
+	SSEType                string
+	SSEKeyArn              string
+	ETagAlgorithmFamily    string
+	FallbackLocation       string
+	PropagatedSetLevelTags []string
+	AccessLogLocation      string
+	Status                 string
+	StatusMessage          string
+	CreatedAt              time.Time
+	UpdatedAt              time.Time
+}
+
+// ReferenceStore holds references. AWS allows one per account and region.
+type ReferenceStore struct {
+	AccountID   string
+	ID          string
+	Name        string
+	Description string
+	SSEType     string
+	SSEKeyArn   string
+	CreatedAt   time.Time
+}
+
+// Reference statuses.
+const (
+	ReferenceStatusActive   = "ACTIVE"
+	ReferenceStatusDeleting = "DELETING"
+	ReferenceStatusDeleted  = "DELETED"
+)
+
+// Reference is a FASTA genome in a reference store.
+type Reference struct {
+	AccountID     string
+	StoreID       string
+	ID            string
+	Name          string
+	Description   string
+	MD5           string
+	Status        string
+	CreationJobID string
+	Files         []StoredFile
+	CreatedAt     time.Time
+	UpdatedAt     time.Time
+}
+
+// Read set statuses, as the API spells them.
+const (
+	ReadSetStatusArchived         = "ARCHIVED"
+	ReadSetStatusActivating       = "ACTIVATING"
+	ReadSetStatusActive           = "ACTIVE"
+	ReadSetStatusDeleting         = "DELETING"
+	ReadSetStatusDeleted          = "DELETED"
+	ReadSetStatusProcessingUpload = "PROCESSING_UPLOAD"
+	ReadSetStatusUploadFailed     = "UPLOAD_FAILED"
+)
+
+// Creation types.
+const (
+	CreationTypeUpload = "UPLOAD"
+	CreationTypeImport = "IMPORT"
+)
+
+// File kinds, as the API's ReadSetFile and ReferenceFile enums spell them.
+const (
+	FileSource1 = "SOURCE1"
+	FileSource2 = "SOURCE2"
+	FileIndex   = "INDEX"
+	FileSource  = "SOURCE"
+)
+
+// StoredFile is one file of a read set or reference as it is kept in the
+// object store and served in parts.
+type StoredFile struct {
+	Kind          string // SOURCE1, SOURCE2, INDEX (read sets); SOURCE, INDEX (references)
+	Key           string // object-store key
+	Name          string // file name shown in s3Uri, such as sample_source1.fastq.gz
+	ContentLength int64
+	PartSize      int64
+}
+
+// TotalParts is how many parts of PartSize the file is served in.
+func (f StoredFile) TotalParts() int {
+	if f.ContentLength == 0 || f.PartSize == 0 {
+		return 1
+	}
+	return int((f.ContentLength + f.PartSize - 1) / f.PartSize)
+}
+
+// SequenceInformation is what ingestion counted.
+type SequenceInformation struct {
+	TotalReadCount int64
+	TotalBaseCount int64
+	GeneratedFrom  string
+	Alignment      string
+}
+
+// ETag is a read set's HealthOmics ETag: one digest per source.
+type ETag struct {
+	Algorithm string
+	Source1   string
+	Source2   string
+}
+
+// ReadSet is a set of genomic reads in one file (or a FASTQ pair).
+type ReadSet struct {
+	AccountID     string
+	StoreID       string
+	ID            string
+	Name          string
+	Description   string
+	SubjectID     string
+	SampleID      string
+	Status        string
+	StatusMessage string
+	FileType      string
+	ReferenceArn  string
+	GeneratedFrom string
+	CreationType  string
+	CreationJobID string
+	// UploadID names the multipart upload the read set came from; its parts
+	// are the ingester's input until ingestion ends.
+	UploadID            string
+	SequenceInformation *SequenceInformation
+	ETag                *ETag
+	Files               []StoredFile
+	Tags                map[string]string
+	CreatedAt           time.Time
+	UpdatedAt           time.Time
+}
+
+// File returns the stored file of a kind, if the read set has one.
+func (r *ReadSet) File(kind string) (StoredFile, bool) {
+	for _, f := range r.Files {
+		if f.Kind == kind {
+			return f, true
+		}
+	}
+	return StoredFile{}, false
+}
+
+// Upload statuses.
+const (
+	UploadStatusInProgress = "IN_PROGRESS"
+	UploadStatusCompleted  = "COMPLETED"
+	UploadStatusAborted    = "ABORTED"
+)
+
+// Upload is a multipart read-set upload.
+type Upload struct {
+	AccountID      string
+	StoreID        string
+	ID             string
+	Status         string
+	SourceFileType string
+	SubjectID      string
+	SampleID       string
+	GeneratedFrom  string
+	ReferenceArn   string
+	Name           string
+	Description    string
+	Tags           map[string]string
+	CreatedAt      time.Time
+}
+
+// UploadPart is one uploaded part of a multipart upload.
+type UploadPart struct {
+	UploadID  string
+	Source    string // SOURCE1 or SOURCE2
+	Number    int
+	Size      int64
+	Checksum  string
+	Key       string // object-store key of the part's bytes
+	CreatedAt time.Time
+	UpdatedAt time.Time
+}
+
+// S3AccessPolicy is the resource policy of a store's S3 access point, kept as
+// the opaque JSON document the client sent.
+type S3AccessPolicy struct {
+	AccountID      string
+	AccessPointArn string
+	StoreID        string
+	StoreType      string // SEQUENCE_STORE or REFERENCE_STORE
+	Policy         string
+	UpdatedAt      time.Time
+}

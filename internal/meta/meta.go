@@ -1,0 +1,217 @@
+// Package meta defines the metadata store: the durable record of accounts,
+// stores, read sets, uploads, references, tags and idempotency tokens. The
+// interface is implemented once over SQL (package sqlmeta) for two drivers: an
+// embedded SQLite file, the default, and PostgreSQL for several nodes sharing
+// one database. Package metatest holds the suite every driver must pass.
+//
+// Every method that names a resource takes the owning account, so a caller
+// can never reach another account's data by ID alone. Drivers translate their
+// native errors into ErrNotFound and ErrConflict; callers use errors.Is.
+package meta
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/seqstore/seqstore"
+)
+
+var (
+	// ErrNotFound reports a missing resource.
+	ErrNotFound = errors.New("meta: not found")
+	// ErrConflict reports a duplicate ID, a failed status guard, or a
+	// delete of something still in use.
+	ErrConflict = errors.New("meta: conflict")
+)
+
+// Page asks for one page of a list. Lists are ordered by creation time, then
+// ID; After is the NextKey of the previous page ("" for the first).
+type Page struct {
+	After string
+	Limit int
+}
+
+// TimeRange filters on a timestamp; zero bounds are open.
+type TimeRange struct {
+	After  time.Time // inclusive
+	Before time.Time // inclusive
+}
+
+// Store is the whole metadata store.
+type Store interface {
+	Accounts
+	SequenceStores
+	ReadSets
+	Uploads
+	ReferenceStores
+	References
+	Tags
+	S3AccessPolicies
+	Idempotency
+	Close() error
+}
+
+// Accounts keeps accounts and their access keys.
+type Accounts interface {
+	AccountPut(ctx context.Context, a seqstore.Account) error // insert or update
+	AccountGet(ctx context.Context, id string) (*seqstore.Account, error)
+	AccountList(ctx context.Context) ([]seqstore.Account, error)
+	AccessKeyPut(ctx context.Context, k seqstore.AccessKey) error // ErrConflict if the ID exists
+	AccessKeyGet(ctx context.Context, id string) (*seqstore.AccessKey, error)
+	AccessKeyList(ctx context.Context, accountID string) ([]seqstore.AccessKey, error)
+	AccessKeyDelete(ctx context.Context, id string) error
+}
+
+// SequenceStoreFilter narrows SequenceStoreList.
+type SequenceStoreFilter struct {
+	Name    string // exact match when set
+	Status  string
+	Created TimeRange
+	Updated TimeRange
+}
+
+// SequenceStores keeps sequence stores.
+type SequenceStores interface {
+	SequenceStoreCreate(ctx context.Context, s *seqstore.SequenceStore) error // ErrConflict if the ID exists
+	SequenceStoreGet(ctx context.Context, accountID, id string) (*seqstore.SequenceStore, error)
+	SequenceStoreUpdate(ctx context.Context, s *seqstore.SequenceStore) error
+	// SequenceStoreDelete fails with ErrConflict while the store holds read
+	// sets (in any status but DELETED) or uploads in progress.
+	SequenceStoreDelete(ctx context.Context, accountID, id string) error
+	SequenceStoreList(ctx context.Context, accountID string, f SequenceStoreFilter, p Page) (items []*seqstore.SequenceStore, nextKey string, err error)
+}
+
+// ReadSetFilter narrows ReadSetList; empty fields match everything.
+type ReadSetFilter struct {
+	Name          string
+	Status        string
+	ReferenceArn  string
+	SampleID      string
+	SubjectID     string
+	GeneratedFrom string
+	CreationType  string
+	Created       TimeRange
+}
+
+// ReadSets keeps read sets, including the lease that lets one node at a time
+// ingest a read set.
+type ReadSets interface {
+	ReadSetCreate(ctx context.Context, r *seqstore.ReadSet) error
+	ReadSetGet(ctx context.Context, accountID, storeID, id string) (*seqstore.ReadSet, error)
+	// ReadSetUpdate writes every field of r, provided the stored status is
+	// fromStatus; otherwise it returns ErrConflict and changes nothing.
+	ReadSetUpdate(ctx context.Context, r *seqstore.ReadSet, fromStatus string) error
+	ReadSetList(ctx context.Context, accountID, storeID string, f ReadSetFilter, p Page) (items []*seqstore.ReadSet, nextKey string, err error)
+	// ReadSetDelete removes the row for good.
+	ReadSetDelete(ctx context.Context, accountID, storeID, id string) error
+	// ReadSetCountByReference counts read sets, in any account-visible
+	// status but DELETED, that name the reference ARN.
+	ReadSetCountByReference(ctx context.Context, accountID, referenceArn string) (int, error)
+	// IngestClaim hands one read set in PROCESSING_UPLOAD whose ingest lease
+	// is free or expired (at now) to owner until leaseUntil, across all
+	// accounts; it returns ErrNotFound when there is none. Two callers never
+	// get the same read set while a lease holds.
+	IngestClaim(ctx context.Context, owner string, now, leaseUntil time.Time) (*seqstore.ReadSet, error)
+	// IngestRenew extends owner's lease; ErrConflict if owner lost it.
+	IngestRenew(ctx context.Context, accountID, storeID, id, owner string, leaseUntil time.Time) error
+}
+
+// UploadFilter narrows UploadList.
+type UploadFilter struct {
+	Status string
+}
+
+// UploadPartFilter narrows UploadPartList.
+type UploadPartFilter struct {
+	Source  string // required: SOURCE1 or SOURCE2
+	Created TimeRange
+}
+
+// Uploads keeps multipart uploads and their parts.
+type Uploads interface {
+	UploadCreate(ctx context.Context, u *seqstore.Upload) error
+	UploadGet(ctx context.Context, accountID, storeID, id string) (*seqstore.Upload, error)
+	// UploadSetStatus moves an upload from one status to another;
+	// ErrConflict if it is not in fromStatus.
+	UploadSetStatus(ctx context.Context, accountID, storeID, id, fromStatus, toStatus string) error
+	// UploadComplete marks the upload COMPLETED and creates its read set in
+	// one transaction; ErrConflict if the upload is no longer IN_PROGRESS.
+	UploadComplete(ctx context.Context, u *seqstore.Upload, r *seqstore.ReadSet) error
+	UploadList(ctx context.Context, accountID, storeID string, f UploadFilter, p Page) (items []*seqstore.Upload, nextKey string, err error)
+	// UploadPartPut inserts or replaces a part and returns the part it
+	// replaced (nil if none), so the caller can delete the old bytes.
+	UploadPartPut(ctx context.Context, part *seqstore.UploadPart) (replaced *seqstore.UploadPart, err error)
+	// UploadPartList lists parts in part-number order.
+	UploadPartList(ctx context.Context, uploadID string, f UploadPartFilter, p Page) (items []*seqstore.UploadPart, nextKey string, err error)
+	// UploadPartsAll returns every part of an upload, both sources, ordered
+	// by source then part number.
+	UploadPartsAll(ctx context.Context, uploadID string) ([]*seqstore.UploadPart, error)
+	UploadPartsDelete(ctx context.Context, uploadID string) error
+}
+
+// ReferenceStores keeps reference stores.
+type ReferenceStores interface {
+	ReferenceStoreCreate(ctx context.Context, s *seqstore.ReferenceStore) error
+	ReferenceStoreGet(ctx context.Context, accountID, id string) (*seqstore.ReferenceStore, error)
+	// ReferenceStoreDelete fails with ErrConflict while the store holds
+	// references that are not DELETED.
+	ReferenceStoreDelete(ctx context.Context, accountID, id string) error
+	ReferenceStoreList(ctx context.Context, accountID string, name string, created TimeRange, p Page) (items []*seqstore.ReferenceStore, nextKey string, err error)
+}
+
+// ReferenceFilter narrows ReferenceList.
+type ReferenceFilter struct {
+	Name    string
+	MD5     string
+	Created TimeRange
+}
+
+// References keeps references.
+type References interface {
+	ReferenceCreate(ctx context.Context, r *seqstore.Reference) error
+	ReferenceGet(ctx context.Context, accountID, storeID, id string) (*seqstore.Reference, error)
+	ReferenceUpdate(ctx context.Context, r *seqstore.Reference) error
+	ReferenceDelete(ctx context.Context, accountID, storeID, id string) error
+	ReferenceList(ctx context.Context, accountID, storeID string, f ReferenceFilter, p Page) (items []*seqstore.Reference, nextKey string, err error)
+}
+
+// Tags keeps resource tags by ARN.
+type Tags interface {
+	// TagsSet adds or overwrites tags on arn.
+	TagsSet(ctx context.Context, accountID, arn string, tags map[string]string) error
+	TagsRemove(ctx context.Context, accountID, arn string, keys []string) error
+	TagsGet(ctx context.Context, accountID, arn string) (map[string]string, error)
+	// TagsDeleteAll removes every tag of arn and of the resources under it
+	// (ARNs that start with arn + "/").
+	TagsDeleteAll(ctx context.Context, accountID, arn string) error
+}
+
+// S3AccessPolicies keeps access-point policies.
+type S3AccessPolicies interface {
+	S3AccessPolicyPut(ctx context.Context, p *seqstore.S3AccessPolicy) error
+	S3AccessPolicyGet(ctx context.Context, accountID, accessPointArn string) (*seqstore.S3AccessPolicy, error)
+	S3AccessPolicyDelete(ctx context.Context, accountID, accessPointArn string) error
+}
+
+// IdempotencyRecord remembers a request made with a client token.
+type IdempotencyRecord struct {
+	AccountID   string
+	Operation   string
+	Token       string
+	RequestHash string // a digest of the request's members, without the token
+	Response    []byte // the JSON response, empty while the request runs
+	CreatedAt   time.Time
+}
+
+// Idempotency keeps client tokens.
+type Idempotency interface {
+	// IdempotencyClaim stores rec unless a record with the same account,
+	// operation and token exists; then it returns that record instead and
+	// stores nothing.
+	IdempotencyClaim(ctx context.Context, rec *IdempotencyRecord) (existing *IdempotencyRecord, err error)
+	// IdempotencyFinish saves the response of a claimed token.
+	IdempotencyFinish(ctx context.Context, accountID, operation, token string, response []byte) error
+	// IdempotencyRelease forgets a claim whose request failed.
+	IdempotencyRelease(ctx context.Context, accountID, operation, token string) error
+}
