@@ -218,3 +218,11 @@ type S3AccessPolicy struct {
 	Policy         string
 	UpdatedAt      time.Time
 }
+
+// File types, as the API's FileType enum spells them.
+const (
+	FileTypeFASTQ = "FASTQ"
+	FileTypeBAM   = "BAM"
+	FileTypeUBAM  = "UBAM"
+	FileTypeCRAM  = "CRAM"
+)
