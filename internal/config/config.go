@@ -1,0 +1,152 @@
+// Package config reads seqstore's settings from flags and SEQSTORE_*
+// environment variables (a flag wins over its variable), with defaults that
+// start a complete single-node server in ./seqstore-data.
+package config
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"log/slog"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+)
+
+// DefaultAddr is where seqstore listens unless told otherwise: loopback
+// only, so that a first start exposes nothing.
+const DefaultAddr = "127.0.0.1:9393"
+
+// Config is the whole configuration of a server.
+type Config struct {
+	Addr      string
+	DataDir   string
+	Region    string
+	AccountID string
+	// Metadata is "sqlite" (a file under DataDir) or a PostgreSQL URL
+	// (postgres://user@host:5432/db?sslmode=disable).
+	Metadata string
+	// Objects is "file" (a directory under DataDir) or an S3 URL:
+	// s3://bucket/prefix?endpoint=http://host:port&region=us-east-1.
+	Objects string
+	// S3 credentials for Objects, when it is an S3 URL.
+	S3AccessKeyID     string
+	S3SecretAccessKey string
+	// Root credentials; generated and kept under DataDir when empty.
+	AccessKeyID     string
+	SecretAccessKey string
+	// IngestWorkers is how many read sets one node ingests at once.
+	IngestWorkers int
+	ShutdownGrace time.Duration
+	LogLevel      slog.Level
+	LogFormat     string // text or json
+
+	levelFlag *string // the raw -log-level, parsed by Finish
+}
+
+// env returns the value of SEQSTORE_<name>, or def.
+func env(name, def string) string {
+	if v, ok := os.LookupEnv("SEQSTORE_" + name); ok && v != "" {
+		return v
+	}
+	return def
+}
+
+// Register defines the server flags on fs and returns the Config they fill.
+func Register(fs *flag.FlagSet) *Config {
+	c := &Config{}
+	fs.StringVar(&c.Addr, "addr", env("ADDR", DefaultAddr), "`host:port` to listen on (SEQSTORE_ADDR)")
+	fs.StringVar(&c.DataDir, "data", env("DATA", "seqstore-data"), "`directory` for the embedded database, stored objects and generated credentials (SEQSTORE_DATA)")
+	fs.StringVar(&c.Region, "region", env("REGION", "us-east-1"), "AWS `region` the server answers as; clients must sign for it (SEQSTORE_REGION)")
+	fs.StringVar(&c.AccountID, "account-id", env("ACCOUNT_ID", "123456789012"), "12-digit `id` of the root account, used in ARNs (SEQSTORE_ACCOUNT_ID)")
+	fs.StringVar(&c.Metadata, "metadata", env("METADATA", "sqlite"), "metadata store: sqlite, or a postgres:// `URL` (SEQSTORE_METADATA)")
+	fs.StringVar(&c.Objects, "objects", env("OBJECTS", "file"), "object store: file, or s3://bucket/prefix?endpoint=URL&region=R (SEQSTORE_OBJECTS)")
+	fs.IntVar(&c.IngestWorkers, "ingest-workers", 1, "read sets this node ingests at once; each uses every core")
+	fs.DurationVar(&c.ShutdownGrace, "shutdown-grace", 30*time.Second, "how long a stop waits for requests in flight")
+	level := fs.String("log-level", env("LOG_LEVEL", "info"), "debug, info, warn or error (SEQSTORE_LOG_LEVEL)")
+	fs.StringVar(&c.LogFormat, "log-format", env("LOG_FORMAT", "text"), "text or json (SEQSTORE_LOG_FORMAT)")
+	c.AccessKeyID = os.Getenv("SEQSTORE_ACCESS_KEY_ID")
+	c.SecretAccessKey = os.Getenv("SEQSTORE_SECRET_ACCESS_KEY")
+	c.S3AccessKeyID = os.Getenv("SEQSTORE_S3_ACCESS_KEY_ID")
+	c.S3SecretAccessKey = os.Getenv("SEQSTORE_S3_SECRET_ACCESS_KEY")
+	c.levelFlag = level
+	return c
+}
+
+// Finish checks the configuration after flags are parsed.
+func (c *Config) Finish() error {
+	if c.levelFlag != nil {
+		if err := c.LogLevel.UnmarshalText([]byte(*c.levelFlag)); err != nil {
+			return fmt.Errorf("-log-level %q: use debug, info, warn or error", *c.levelFlag)
+		}
+	}
+	if c.LogFormat != "text" && c.LogFormat != "json" {
+		return fmt.Errorf("-log-format %q: use text or json", c.LogFormat)
+	}
+	if c.Region == "" || strings.ContainsAny(c.Region, " /:") {
+		return fmt.Errorf("-region %q is not a region name such as us-east-1", c.Region)
+	}
+	if len(c.AccountID) != 12 || strings.Trim(c.AccountID, "0123456789") != "" {
+		return fmt.Errorf("-account-id %q must be 12 decimal digits", c.AccountID)
+	}
+	if c.Metadata != "sqlite" && !strings.HasPrefix(c.Metadata, "postgres://") && !strings.HasPrefix(c.Metadata, "postgresql://") {
+		return fmt.Errorf("-metadata %q: use sqlite or a postgres:// URL", c.Metadata)
+	}
+	if c.Objects != "file" {
+		if _, err := c.S3(); err != nil {
+			return err
+		}
+	}
+	if c.IngestWorkers < 1 {
+		return errors.New("-ingest-workers must be at least 1")
+	}
+	abs, err := filepath.Abs(c.DataDir)
+	if err != nil {
+		return err
+	}
+	c.DataDir = abs
+	return nil
+}
+
+// S3Location is a parsed -objects S3 URL.
+type S3Location struct {
+	Bucket   string
+	Prefix   string
+	Endpoint string
+	Region   string
+}
+
+// S3 parses Objects as an S3 URL.
+func (c *Config) S3() (S3Location, error) {
+	u, err := url.Parse(c.Objects)
+	if err != nil || u.Scheme != "s3" || u.Host == "" {
+		return S3Location{}, fmt.Errorf("-objects %q: use file, or s3://bucket/prefix?endpoint=http://host:port&region=us-east-1", c.Objects)
+	}
+	loc := S3Location{
+		Bucket:   u.Host,
+		Prefix:   strings.Trim(u.Path, "/"),
+		Endpoint: u.Query().Get("endpoint"),
+		Region:   u.Query().Get("region"),
+	}
+	if loc.Region == "" {
+		loc.Region = "us-east-1"
+	}
+	return loc, nil
+}
+
+// SQLitePath is the embedded database file.
+func (c *Config) SQLitePath() string { return filepath.Join(c.DataDir, "metadata.db") }
+
+// ObjectsDir is the embedded object directory.
+func (c *Config) ObjectsDir() string { return filepath.Join(c.DataDir, "objects") }
+
+// Logger builds the server's logger.
+func (c *Config) Logger() *slog.Logger {
+	opts := &slog.HandlerOptions{Level: c.LogLevel}
+	if c.LogFormat == "json" {
+		return slog.New(slog.NewJSONHandler(os.Stderr, opts))
+	}
+	return slog.New(slog.NewTextHandler(os.Stderr, opts))
+}
