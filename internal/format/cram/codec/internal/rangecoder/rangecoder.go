@@ -91,6 +91,9 @@ func (m *Model) InitStorage(storage []SymFreq, n int) {
 	m.tot = uint32(n)
 }
 
+// Uninitialised reports whether the model has never been initialised.
+func (m *Model) Uninitialised() bool { return m.f == nil }
+
 // Decode decodes one symbol and updates the model.
 func (m *Model) Decode(d *Decoder) uint16 {
 	if d.failed || m.tot == 0 || d.rng < m.tot {
