@@ -267,15 +267,13 @@ func readParam(src []byte, p int, pm *param) (int, error) {
 }
 
 // models holds the adaptive models of one decode. The 65536 quality models
-// are initialised on first use, and their frequency tables are carved from
-// shared slabs, so a block only pays for the contexts it visits.
+// are initialised on first use and stored inline (total, then symbols) in
+// one growing slice, so a block only pays for the contexts it visits.
 type models struct {
-	qual  [contexts]rangecoder.Model
-	used  []uint16 // contexts initialised in this decode
-	slabs [][]rangecoder.SymFreq
-	slab  int // slabs[slab] is being carved
-	off   int
-	nsym  int
+	qualOff [contexts]int32 // 1 + offset of the context's model in mem, 0 if unused
+	used    []uint16        // contexts initialised in this decode
+	mem     []rangecoder.SymFreq
+	nsym    int
 
 	length [4]rangecoder.Model
 	rev    rangecoder.Model
@@ -286,36 +284,31 @@ type models struct {
 	lens   []int
 }
 
-const slabSize = 1 << 16
-
 var modelPool = sync.Pool{New: func() any { return new(models) }}
 
 func (m *models) reset(nsym int) {
 	for _, c := range m.used {
-		m.qual[c] = rangecoder.Model{}
+		m.qualOff[c] = 0
 	}
 	m.used = m.used[:0]
-	m.slab, m.off, m.nsym = 0, 0, nsym
+	m.mem = m.mem[:0]
+	m.nsym = nsym
 	m.revs = m.revs[:0]
 	m.lens = m.lens[:0]
 }
 
-// qualModel returns the model of context c, initialising it if needed.
-func (m *models) qualModel(c uint32) *rangecoder.Model {
-	q := &m.qual[c]
-	if q.Uninitialised() {
-		if m.slab < len(m.slabs) && m.off+m.nsym > slabSize {
-			m.slab++
-			m.off = 0
-		}
-		if m.slab == len(m.slabs) {
-			m.slabs = append(m.slabs, make([]rangecoder.SymFreq, slabSize))
-		}
-		q.InitStorage(m.slabs[m.slab][m.off:], m.nsym)
-		m.off += m.nsym
+// qualModel returns the inline model of context c, initialising it if
+// needed.
+func (m *models) qualModel(c uint32) []rangecoder.SymFreq {
+	off := int(m.qualOff[c&(contexts-1)]) - 1
+	if off < 0 {
+		off = len(m.mem)
+		m.mem = append(m.mem, make([]rangecoder.SymFreq, m.nsym+1)...)
+		rangecoder.InitBlock(m.mem[off:], m.nsym)
+		m.qualOff[c&(contexts-1)] = int32(off + 1)
 		m.used = append(m.used, uint16(c))
 	}
-	return q
+	return m.mem[off : off+m.nsym+1]
 }
 
 // Decode decodes one fqzcomp stream into dst when its capacity suffices,
@@ -444,7 +437,7 @@ func decodeQuals(m *models, rc *rangecoder.Decoder, out []byte) error {
 			ctx = pm.context
 		}
 
-		q := uint32(m.qualModel(ctx & (contexts - 1)).Decode(rc))
+		q := uint32(rangecoder.DecodeBlock(rc, m.qualModel(ctx&(contexts-1))))
 		out[i] = pm.qmap[q]
 		i++
 

@@ -146,3 +146,69 @@ func (m *Model) Decode(d *Decoder) uint16 {
 	}
 	return sym
 }
+
+// InitBlock initialises a model stored inline in block, which must hold
+// n+1 entries: block[0].Freq is the model total and block[1:] the symbols.
+// Inline models keep the total next to the frequencies, which matters when
+// tens of thousands of models are visited in random order.
+func InitBlock(block []SymFreq, n int) {
+	block[0] = SymFreq{Freq: uint16(n)}
+	for i := 1; i <= n; i++ {
+		block[i] = SymFreq{Freq: 1, Sym: uint16(i - 1)}
+	}
+}
+
+// DecodeBlock is Model.Decode for a model stored by InitBlock. Totals fit
+// 16 bits: they never pass MaxFreq+step = 65535.
+func DecodeBlock(d *Decoder, block []SymFreq) uint16 {
+	tot := uint32(block[0].Freq)
+	if d.failed || tot == 0 || d.rng < tot {
+		d.fail()
+		return 0
+	}
+	rng := d.rng / tot
+	freq := d.code / rng
+	if freq >= tot {
+		d.fail()
+		return 0
+	}
+	f := block[1:]
+	acc := uint32(0)
+	i := 0
+	for ; i < len(f); i++ {
+		if acc+uint32(f[i].Freq) > freq {
+			break
+		}
+		acc += uint32(f[i].Freq)
+	}
+	if i >= len(f) {
+		d.fail()
+		return 0
+	}
+	d.code -= acc * rng
+	d.rng = uint32(f[i].Freq) * rng
+	for d.rng < top {
+		if d.p >= len(d.src) {
+			d.fail()
+			break
+		}
+		d.rng <<= 8
+		d.code = d.code<<8 | uint32(d.src[d.p])
+		d.p++
+	}
+	f[i].Freq += step
+	tot += step
+	if tot > MaxFreq {
+		tot = 0
+		for k := range f {
+			f[k].Freq -= f[k].Freq >> 1
+			tot += uint32(f[k].Freq)
+		}
+	}
+	block[0].Freq = uint16(tot)
+	sym := f[i].Sym
+	if i > 0 && f[i].Freq > f[i-1].Freq {
+		f[i], f[i-1] = f[i-1], f[i]
+	}
+	return sym
+}
