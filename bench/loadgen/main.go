@@ -1,0 +1,224 @@
+// Command loadgen measures how many SigV4-signed GetSequenceStore requests
+// seqstore answers per second, and how fast, next to a bare net/http handler
+// on the same machine serving a body of the same size: the ratio says what
+// seqstore's own work (signature check, routing, metadata read, JSON) costs
+// over the HTTP stack alone.
+//
+// By default it builds cmd/seqstore, starts it on a free loopback port with a
+// throw-away data directory and its own root key, creates one sequence store
+// and measures; -endpoint and -id target a running server instead. See
+// bench/README.md for how to read the output.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"os/signal"
+	"runtime"
+	"strings"
+	"syscall"
+	"text/tabwriter"
+	"time"
+)
+
+// Targets the run is judged against (bench/README.md says why).
+const (
+	targetRatio = 0.6
+	targetP99   = 10 * time.Millisecond
+)
+
+type options struct {
+	duration, warmup time.Duration
+	conns            int
+	endpoint, id     string
+	region           string
+	seqstoreBin      string
+	serverProcs      int
+	clientProcs      int
+	order            string
+}
+
+func main() {
+	var o options
+	flag.DurationVar(&o.duration, "duration", 10*time.Second, "recorded run per target")
+	flag.DurationVar(&o.warmup, "warmup", 2*time.Second, "unrecorded warm-up per target, on the same connections")
+	flag.IntVar(&o.conns, "conns", 64, "concurrent keep-alive connections (one worker each)")
+	flag.StringVar(&o.endpoint, "endpoint", "", "`URL` of a running seqstore; default: build and start one")
+	flag.StringVar(&o.id, "id", "", "sequence store `ID` to read on -endpoint (required with it)")
+	flag.StringVar(&o.region, "region", "us-east-1", "region to sign for")
+	flag.StringVar(&o.seqstoreBin, "seqstore", "", "seqstore `binary` to start; default: go build ./cmd/seqstore")
+	flag.IntVar(&o.serverProcs, "server-procs", runtime.NumCPU(), "GOMAXPROCS of the seqstore it starts (0: leave unset)")
+	flag.IntVar(&o.clientProcs, "client-procs", runtime.NumCPU(), "GOMAXPROCS of this process, which holds the load generator and the bare handler")
+	flag.StringVar(&o.order, "order", "bare,seqstore", "which targets to measure, in order")
+	flag.Usage = func() {
+		fmt.Fprintf(flag.CommandLine.Output(), "Usage: go run ./bench/loadgen [flags]\n\n")
+		flag.PrintDefaults()
+	}
+	flag.Parse()
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	ok, err := run(ctx, o, os.Stdout)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "loadgen:", err)
+		os.Exit(2)
+	}
+	if !ok {
+		os.Exit(1)
+	}
+}
+
+// run sets the targets up, measures them and prints the report. It returns
+// false when a measured run had errors.
+func run(ctx context.Context, o options, out io.Writer) (bool, error) {
+	if o.conns < 1 || o.duration <= 0 || o.warmup < 0 {
+		return false, errors.New("-conns must be at least 1 and -duration positive")
+	}
+	if (o.endpoint == "") != (o.id == "") {
+		return false, errors.New("-endpoint and -id go together")
+	}
+	if o.clientProcs > 0 {
+		runtime.GOMAXPROCS(o.clientProcs)
+	}
+
+	var (
+		accessKeyID = os.Getenv("SEQSTORE_ACCESS_KEY_ID")
+		secret      = os.Getenv("SEQSTORE_SECRET_ACCESS_KEY")
+		endpoint    = strings.TrimRight(o.endpoint, "/")
+		storeID     = o.id
+		server      *seqstoreProcess
+		serverProcs = "not ours (-endpoint)"
+	)
+	if endpoint == "" {
+		dir, err := os.MkdirTemp("", "seqstore-loadgen-")
+		if err != nil {
+			return false, err
+		}
+		defer os.RemoveAll(dir)
+		bin := o.seqstoreBin
+		if bin == "" {
+			fmt.Fprintln(out, "building seqstore ...")
+			if bin, err = buildSeqstore(ctx, dir); err != nil {
+				return false, err
+			}
+		}
+		accessKeyID, secret = randomCredentials()
+		if server, err = startSeqstore(ctx, bin, dir, accessKeyID, secret, o.serverProcs); err != nil {
+			return false, err
+		}
+		defer server.stop()
+		endpoint = server.endpoint
+		serverProcs = "unset (Go default: all cores)"
+		if o.serverProcs > 0 {
+			serverProcs = fmt.Sprint(o.serverProcs)
+		}
+	} else if accessKeyID == "" || secret == "" {
+		return false, errors.New("-endpoint needs the root key in SEQSTORE_ACCESS_KEY_ID and SEQSTORE_SECRET_ACCESS_KEY")
+	}
+
+	sig := newSigning(accessKeyID, secret, o.region)
+	api := &apiClient{endpoint: endpoint, signing: sig, http: &http.Client{Timeout: 30 * time.Second}}
+	if storeID == "" {
+		var err error
+		if storeID, err = api.createSequenceStore(ctx, "bench"); err != nil {
+			return false, err
+		}
+	}
+	body, err := api.getSequenceStore(ctx, storeID)
+	if err != nil {
+		return false, err
+	}
+	bare, err := startBareServer(body)
+	if err != nil {
+		return false, err
+	}
+	defer bare.close()
+
+	cfg := loadConfig{Conns: o.conns, Warmup: o.warmup, Duration: o.duration}
+	path := "/sequencestore/" + storeID
+	fmt.Fprintf(out, "GetSequenceStore (GET %s) at %s: SigV4-signed afresh per request for service omics, region %s\n", path, endpoint, o.region)
+	fmt.Fprintf(out, "%d keep-alive connections, %s warm-up then %s recorded per target; response body %d bytes, the bare handler serves the same bytes\n",
+		o.conns, o.warmup, o.duration, len(body))
+	fmt.Fprintf(out, "CPU: %d cores shared by client and server; GOMAXPROCS: loadgen %d (the bare handler runs inside it), seqstore %s\n\n",
+		runtime.NumCPU(), runtime.GOMAXPROCS(0), serverProcs)
+
+	results := map[string]*result{}
+	var order []string
+	for _, name := range strings.Split(o.order, ",") {
+		name = strings.TrimSpace(name)
+		var url string
+		switch name {
+		case "bare":
+			url = bare.endpoint + path
+		case "seqstore":
+			url = endpoint + path
+		default:
+			return false, fmt.Errorf("-order: unknown target %q (use bare and seqstore)", name)
+		}
+		fmt.Fprintf(out, "measuring %s ...\n", name)
+		d := newDriver(url, sig, cfg)
+		r, err := d.measure(ctx)
+		d.close()
+		if err != nil {
+			return false, err
+		}
+		results[name] = r
+		order = append(order, name)
+	}
+	fmt.Fprintln(out)
+	printTable(out, order, results)
+	if server != nil {
+		fmt.Fprintf(out, "\nseqstore peak RSS (VmHWM) over the whole run: %.1f MiB\n", float64(server.peakRSS())/(1<<20))
+	}
+	printVerdict(out, results)
+
+	clean := true
+	for _, name := range order {
+		if r := results[name]; r.Errors > 0 {
+			clean = false
+			fmt.Fprintf(out, "%s: %d errors, the first: %s\n", name, r.Errors, r.FirstError)
+		}
+	}
+	return clean, nil
+}
+
+func printTable(out io.Writer, order []string, results map[string]*result) {
+	tw := tabwriter.NewWriter(out, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "target\trequests\treq/s\tp50\tp99\tp99.9\tmax\terrors\tconns dialled\t")
+	for _, name := range order {
+		r := results[name]
+		fmt.Fprintf(tw, "%s\t%d\t%.0f\t%s\t%s\t%s\t%s\t%d\t%d\t\n", name, r.Requests, r.RequestsPerSecond(),
+			ms(r.Percentile(0.50)), ms(r.Percentile(0.99)), ms(r.Percentile(0.999)), ms(r.Percentile(1)), r.Errors, r.ConnsOpened)
+	}
+	tw.Flush()
+}
+
+// printVerdict compares the measured figures with the targets.
+func printVerdict(out io.Writer, results map[string]*result) {
+	seq, bare := results["seqstore"], results["bare"]
+	if seq != nil && bare != nil && bare.RequestsPerSecond() > 0 {
+		ratio := seq.RequestsPerSecond() / bare.RequestsPerSecond()
+		fmt.Fprintf(out, "seqstore / bare requests/s: %.2f× (target ≥ %.1f×) %s\n", ratio, targetRatio, passFail(ratio >= targetRatio))
+	}
+	if seq != nil {
+		p99 := seq.Percentile(0.99)
+		fmt.Fprintf(out, "seqstore p99: %s (target < %s) %s\n", ms(p99), ms(targetP99), passFail(p99 < targetP99))
+	}
+}
+
+func passFail(ok bool) string {
+	if ok {
+		return "PASS"
+	}
+	return "MISS"
+}
+
+// ms formats a duration in milliseconds with two decimals.
+func ms(d time.Duration) string {
+	return fmt.Sprintf("%.2f ms", float64(d)/float64(time.Millisecond))
+}

@@ -1,0 +1,254 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"time"
+)
+
+// seqstoreProcess is a seqstore server this program built and started, on a
+// free loopback port with a throw-away data directory.
+type seqstoreProcess struct {
+	cmd      *exec.Cmd
+	endpoint string // http://127.0.0.1:PORT
+	dir      string // temporary directory holding the binary, data and log
+	logPath  string
+	exited   chan struct{}
+}
+
+// moduleRoot finds the directory of seqstore's go.mod, walking up from the
+// working directory, so the benchmark runs from anywhere in the tree.
+func moduleRoot() (string, error) {
+	dir, err := os.Getwd()
+	if err != nil {
+		return "", err
+	}
+	for {
+		b, err := os.ReadFile(filepath.Join(dir, "go.mod"))
+		if err == nil && bytes.Contains(b, []byte("module github.com/seqstore/seqstore\n")) {
+			return dir, nil
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return "", errors.New("not inside the seqstore source tree: run from it, or pass -seqstore BINARY or -endpoint URL -id STOREID")
+		}
+		dir = parent
+	}
+}
+
+// buildSeqstore compiles cmd/seqstore into dir and returns the binary's path.
+func buildSeqstore(ctx context.Context, dir string) (string, error) {
+	root, err := moduleRoot()
+	if err != nil {
+		return "", err
+	}
+	bin := filepath.Join(dir, "seqstore")
+	cmd := exec.CommandContext(ctx, "go", "build", "-o", bin, "./cmd/seqstore")
+	cmd.Dir = root
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		return "", fmt.Errorf("go build ./cmd/seqstore: %w\n%s", err, out)
+	}
+	return bin, nil
+}
+
+// freeLoopbackAddr asks the kernel for a free port on 127.0.0.1.
+func freeLoopbackAddr() (string, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", err
+	}
+	defer ln.Close()
+	return ln.Addr().String(), nil
+}
+
+// randomCredentials makes an access key pair shaped like AWS's: a 20-character
+// upper-case ID and a 40-character secret.
+func randomCredentials() (id, secret string) {
+	const idAlphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"
+	const secretAlphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
+	pick := func(alphabet string, n int) string {
+		b := make([]byte, n)
+		rand.Read(b)
+		for i := range b {
+			b[i] = alphabet[int(b[i])%len(alphabet)]
+		}
+		return string(b)
+	}
+	return "AKIASEQSTOREBENCH" + pick(idAlphabet, 3), pick(secretAlphabet, 40)
+}
+
+// startSeqstore runs bin serve in dir with the given root credentials and
+// GOMAXPROCS (0 leaves it unset), and waits until it accepts connections.
+func startSeqstore(ctx context.Context, bin, dir, accessKeyID, secret string, gomaxprocs int) (*seqstoreProcess, error) {
+	addr, err := freeLoopbackAddr()
+	if err != nil {
+		return nil, err
+	}
+	p := &seqstoreProcess{endpoint: "http://" + addr, dir: dir, logPath: filepath.Join(dir, "seqstore.log"), exited: make(chan struct{})}
+	logFile, err := os.Create(p.logPath)
+	if err != nil {
+		return nil, err
+	}
+	defer logFile.Close()
+	p.cmd = exec.Command(bin, "serve", "-addr", addr, "-data", filepath.Join(dir, "data"))
+	p.cmd.Env = append(os.Environ(),
+		"SEQSTORE_ACCESS_KEY_ID="+accessKeyID,
+		"SEQSTORE_SECRET_ACCESS_KEY="+secret,
+	)
+	if gomaxprocs > 0 {
+		p.cmd.Env = append(p.cmd.Env, fmt.Sprintf("GOMAXPROCS=%d", gomaxprocs))
+	}
+	p.cmd.Stdout, p.cmd.Stderr = logFile, logFile
+	if err := p.cmd.Start(); err != nil {
+		return nil, fmt.Errorf("start %s: %w", bin, err)
+	}
+	go func() { p.cmd.Wait(); close(p.exited) }()
+
+	wait := time.NewTimer(30 * time.Second)
+	defer wait.Stop()
+	for {
+		conn, err := net.DialTimeout("tcp", addr, time.Second)
+		if err == nil {
+			conn.Close()
+			return p, nil
+		}
+		select {
+		case <-p.exited:
+			return nil, fmt.Errorf("seqstore exited before listening on %s; its log:\n%s", addr, p.logTail())
+		case <-wait.C:
+			p.stop()
+			return nil, fmt.Errorf("seqstore did not listen on %s within 30s; its log:\n%s", addr, p.logTail())
+		case <-ctx.Done():
+			p.stop()
+			return nil, ctx.Err()
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+}
+
+// logTail returns the last lines of the server's log, for error messages.
+func (p *seqstoreProcess) logTail() string {
+	b, _ := os.ReadFile(p.logPath)
+	if len(b) > 4000 {
+		b = b[len(b)-4000:]
+	}
+	return string(b)
+}
+
+// peakRSS reads the server's high-water resident set size from /proc; zero
+// when it cannot be read (not Linux, or the process is gone).
+func (p *seqstoreProcess) peakRSS() int64 {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", p.cmd.Process.Pid))
+	if err != nil {
+		return 0
+	}
+	for line := range strings.Lines(string(b)) {
+		if rest, ok := strings.CutPrefix(line, "VmHWM:"); ok {
+			var kib int64
+			fmt.Sscanf(strings.TrimSpace(rest), "%d", &kib)
+			return kib << 10
+		}
+	}
+	return 0
+}
+
+// stop asks the server to shut down, then kills it if it lingers.
+func (p *seqstoreProcess) stop() {
+	p.cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case <-p.exited:
+	case <-time.After(10 * time.Second):
+		p.cmd.Process.Kill()
+		<-p.exited
+	}
+}
+
+// apiClient makes single signed calls to the omics API, for setting up a
+// benchmark; the load itself goes through driver.
+type apiClient struct {
+	endpoint string
+	signing  *signing
+	http     *http.Client
+}
+
+// call sends one signed request with an optional JSON body and returns the
+// response body, or an error quoting it when the status is not 200.
+func (c *apiClient) call(ctx context.Context, method, path string, body any) ([]byte, error) {
+	var payload []byte
+	if body != nil {
+		var err error
+		if payload, err = json.Marshal(body); err != nil {
+			return nil, err
+		}
+	}
+	req, err := http.NewRequestWithContext(ctx, method, c.endpoint+path, bytes.NewReader(payload))
+	if err != nil {
+		return nil, err
+	}
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	sum := sha256.Sum256(payload)
+	if err := c.signing.sign(ctx, req, hex.EncodeToString(sum[:])); err != nil {
+		return nil, err
+	}
+	resp, err := c.http.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	out, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return nil, err
+	}
+	if resp.StatusCode != http.StatusOK {
+		return nil, fmt.Errorf("%s %s: HTTP %d %s: %s", method, path, resp.StatusCode, resp.Header.Get("X-Amzn-ErrorType"), out)
+	}
+	return out, nil
+}
+
+// createSequenceStore makes a store named name and returns its ID.
+func (c *apiClient) createSequenceStore(ctx context.Context, name string) (string, error) {
+	out, err := c.call(ctx, http.MethodPost, "/sequencestore", map[string]string{"name": name})
+	if err != nil {
+		return "", fmt.Errorf("CreateSequenceStore: %w", err)
+	}
+	var created struct {
+		ID string `json:"id"`
+	}
+	if err := json.Unmarshal(out, &created); err != nil || created.ID == "" {
+		return "", fmt.Errorf("CreateSequenceStore answered without an id: %s", out)
+	}
+	return created.ID, nil
+}
+
+// getSequenceStore fetches one GetSequenceStore response body and checks it
+// is the store asked for.
+func (c *apiClient) getSequenceStore(ctx context.Context, id string) ([]byte, error) {
+	out, err := c.call(ctx, http.MethodGet, "/sequencestore/"+id, nil)
+	if err != nil {
+		return nil, fmt.Errorf("GetSequenceStore: %w", err)
+	}
+	var got struct {
+		ID string `json:"id"`
+	}
+	if err := json.Unmarshal(out, &got); err != nil || got.ID != id {
+		return nil, fmt.Errorf("GetSequenceStore answered for another store or not in JSON: %s", out)
+	}
+	return out, nil
+}
