@@ -130,10 +130,10 @@ func (rt *router) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			"no storage operation is served at %s %s", r.Method, r.URL.EscapedPath()))
 		return
 	}
-	// One request value from here on, so a Body that Authenticate wraps is
-	// the Body that binding reads.
-	r = r.WithContext(st.ctx)
 	if rt.opts.Authenticate != nil {
+		// One request value from here on, so a Body that Authenticate wraps
+		// is the Body that binding reads.
+		r = r.WithContext(st.ctx)
 		ctx, err := rt.opts.Authenticate(r, st.op)
 		if err != nil {
 			rt.writeHandlerError(w, st, err)
