@@ -54,6 +54,9 @@ const (
 	// firstBufferSize starts the buffer of an object's first part small, so
 	// that the many small objects cost little memory; it doubles as needed.
 	firstBufferSize = 64 << 10
+	// growLimit is the size past which the first part's buffer stops
+	// doubling and takes a whole part buffer from the pool.
+	growLimit = 1 << 20
 	// cleanupTimeout bounds the requests that abort an upload after the
 	// caller's context is gone.
 	cleanupTimeout = 30 * time.Second
@@ -460,8 +463,10 @@ func (w *writer) fail(err error) {
 }
 
 // room makes sure buf has free capacity, sending it first if it is a full
-// part. The first part's buffer grows by doubling so small objects stay
-// cheap; later parts use whole pooled buffers.
+// part. The first part's buffer starts small and doubles, so that small
+// objects stay cheap; past growLimit it moves into a whole pooled part
+// buffer, which later parts use from the start, so that large objects do not
+// pay for the doubling on every write.
 func (w *writer) room(want int) error {
 	if len(w.buf) == w.s.partSize {
 		if err := w.sendPart(); err != nil {
@@ -471,13 +476,13 @@ func (w *writer) room(want int) error {
 	if len(w.buf) < cap(w.buf) {
 		return nil
 	}
-	if w.parts > 0 || w.buf == nil && want >= w.s.partSize {
+	size := max(firstBufferSize, 2*cap(w.buf), len(w.buf)+want)
+	if w.parts > 0 || size > growLimit {
 		bp := w.s.parts.Get().(*[]byte)
-		w.buf = (*bp)[:0]
+		w.buf = append((*bp)[:0], w.buf...)
 		w.fromPools = true
 		return nil
 	}
-	size := max(firstBufferSize, 2*cap(w.buf), len(w.buf)+want)
 	grown := make([]byte, len(w.buf), min(size, w.s.partSize))
 	copy(grown, w.buf)
 	w.buf = grown
