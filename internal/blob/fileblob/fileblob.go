@@ -10,6 +10,11 @@
 // their files are leftovers. Several Stores may share one root, in one
 // process or several.
 //
+// One failure breaks the rule that a failed Close stores nothing: when the
+// rename succeeded but syncing its directory did not, the object is in place
+// and Close says so in its error, because removing it again could remove a
+// newer object written meanwhile.
+//
 // A filesystem cannot hold a file and a directory under one name, so unlike
 // S3 a key cannot be both an object and a prefix of another key followed by a
 // slash ("a" and "a/b"); such a write fails with a clear error.
@@ -317,23 +322,26 @@ func (w *writer) commit() error {
 	}
 	dst := w.s.path(w.key)
 	dir := filepath.Dir(dst)
-	// A concurrent Delete may prune the directory between its creation and
-	// the rename; each retry recreates it.
+	// A concurrent Delete may prune a directory between its creation and
+	// the rename (or the creation of its child); each retry recreates it.
 	for attempt := 0; ; attempt++ {
-		if err := mkdirAllSynced(w.s.root, dir); err != nil {
-			return fmt.Errorf("fileblob: write %s: %w", w.key, explainConflict(w.key, err))
+		err := mkdirAllSynced(w.s.root, dir)
+		if err == nil {
+			err = os.Rename(w.f.Name(), dst)
 		}
-		err := os.Rename(w.f.Name(), dst)
 		if err == nil {
 			break
 		}
-		if errors.Is(err, fs.ErrNotExist) && attempt < 10 {
+		if errors.Is(err, fs.ErrNotExist) && attempt < 100 {
 			continue
 		}
 		return fmt.Errorf("fileblob: write %s: %w", w.key, explainConflict(w.key, err))
 	}
 	// The rename is durable only once the directory holding it is synced.
-	return syncDir(dir)
+	if err := syncDir(dir); err != nil {
+		return fmt.Errorf("fileblob: write %s: the object is in place but its directory could not be synced, so it may not survive a crash: %w", w.key, err)
+	}
+	return nil
 }
 
 // explainConflict names the filesystem's one limit on keys: an object and a

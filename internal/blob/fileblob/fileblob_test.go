@@ -3,11 +3,13 @@ package fileblob
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/seqstore/seqstore/internal/blob"
@@ -148,6 +150,40 @@ func TestDeletePrunesEmptyDirectories(t *testing.T) {
 	}
 	if _, err := os.Stat(root); err != nil {
 		t.Errorf("the root itself was removed: %v", err)
+	}
+}
+
+func TestWritesSurviveDeletesPruningTheirDirectories(t *testing.T) {
+	// Deletes remove empty directories that a concurrent write may have
+	// just created for its object; the write must recreate them.
+	s := openStore(t, t.TempDir())
+	defer s.Close()
+	ctx := context.Background()
+	var wg sync.WaitGroup
+	errs := make(chan error, 4)
+	for g := range 4 {
+		wg.Go(func() {
+			key := fmt.Sprintf("shared/deep/%d/object", g)
+			for range 200 {
+				w, err := s.NewWriter(ctx, key)
+				if err == nil {
+					w.Write([]byte(key))
+					err = w.Close()
+				}
+				if err == nil {
+					err = s.Delete(ctx, key)
+				}
+				if err != nil {
+					errs <- err
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
 	}
 }
 

@@ -424,12 +424,12 @@ func (s *Store) NewWriter(ctx context.Context, key string) (blob.Writer, error) 
 type writer struct {
 	s   *Store
 	ctx context.Context
-	// partCtx runs part uploads to their end even when ctx is cancelled. A
-	// part request cut off by the client may still be running in the server
-	// when the abort arrives, and then leave the upload, or a part of it,
-	// behind (S3's documentation warns of this; versitygw shows it). Waiting
-	// costs at most Concurrency part uploads; no new part starts once ctx is
-	// cancelled.
+	// partCtx runs part uploads, and the request that ends the write, to
+	// their end even when ctx is cancelled. A part request cut off by the
+	// client may still be running in the server when the abort arrives, and
+	// then leave the upload, or a part of it, behind (S3's documentation
+	// warns of this; versitygw shows it). Waiting costs at most Concurrency
+	// part uploads; no new request starts once ctx is cancelled.
 	partCtx context.Context
 	key     string // as the caller named it, for messages
 	full    string // with the store's prefix
@@ -579,7 +579,9 @@ func (w *writer) sendPart() error {
 }
 
 // Close sends what is buffered: one PutObject for an object that never
-// filled a part, else the last part and CompleteMultipartUpload.
+// filled a part, else the last part and CompleteMultipartUpload. The context
+// is checked before that last request, which then runs to its end: cut off,
+// it could still take effect in the server after Close had reported failure.
 func (w *writer) Close() error {
 	if w.done {
 		return fmt.Errorf("s3blob: close %s: %w", w.key, blob.ErrClosed)
@@ -592,7 +594,7 @@ func (w *writer) Close() error {
 		}
 	}
 	if err == nil && w.uploadID == nil {
-		_, err = w.s.client.PutObject(w.ctx, &s3.PutObjectInput{
+		_, err = w.s.client.PutObject(w.partCtx, &s3.PutObjectInput{
 			Bucket:        &w.s.bucket,
 			Key:           &w.full,
 			Body:          bytes.NewReader(w.buf),
@@ -627,7 +629,7 @@ func (w *writer) complete() error {
 	sort.Slice(w.completed, func(i, j int) bool {
 		return aws.ToInt32(w.completed[i].PartNumber) < aws.ToInt32(w.completed[j].PartNumber)
 	})
-	_, err := w.s.client.CompleteMultipartUpload(w.ctx, &s3.CompleteMultipartUploadInput{
+	_, err := w.s.client.CompleteMultipartUpload(w.partCtx, &s3.CompleteMultipartUploadInput{
 		Bucket:          &w.s.bucket,
 		Key:             &w.full,
 		UploadId:        w.uploadID,
