@@ -314,7 +314,21 @@ func (g *generator) structDoc(name string) string {
 	if doc == "" {
 		return name + " is the " + name + " shape of the model."
 	}
-	return name + ": " + doc
+	first, _, _ := strings.Cut(doc, " ")
+	switch first {
+	case "A", "An", "The":
+		return name + " is " + lowerFirst(doc)
+	}
+	return name + " holds " + lowerFirst(doc)
+}
+
+// lowerFirst lower-cases the first letter of an ordinary word ("Details"),
+// not of an initialism ("S3", "SSE").
+func lowerFirst(s string) string {
+	if len(s) > 1 && s[0] >= 'A' && s[0] <= 'Z' && s[1] >= 'a' && s[1] <= 'z' {
+		return string(s[0]+'a'-'A') + s[1:]
+	}
+	return s
 }
 
 func (g *generator) genTypes() *file {

@@ -9,8 +9,10 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/http"
 	"net/http/httptest"
 	"reflect"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -38,6 +40,22 @@ type echoHandler struct {
 	lastIn   any
 	fail     error             // returned by CreateMultipartReadSetUpload and GetReadSet when set
 	policies map[string]string // S3 access policies by access point ARN
+
+	// Seen by the Authenticate hook, by operation name.
+	payloadHash   map[string]string // X-Amz-Content-Sha256
+	authorization map[string]string
+}
+
+// authenticate records what the SDK signed with; it accepts every request.
+func (h *echoHandler) authenticate(r *http.Request, op *omicsapi.Operation) (context.Context, error) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.payloadHash == nil {
+		h.payloadHash, h.authorization = map[string]string{}, map[string]string{}
+	}
+	h.payloadHash[op.Name] = r.Header.Get("X-Amz-Content-Sha256")
+	h.authorization[op.Name] = r.Header.Get("Authorization")
+	return r.Context(), nil
 }
 
 func (h *echoHandler) record(in any) {
@@ -165,9 +183,9 @@ func disableHostPrefix(stack *middleware.Stack) error {
 		}), middleware.Before)
 }
 
-func newSDKClient(t *testing.T, h omicsapi.Handler) *omics.Client {
+func newSDKClient(t *testing.T, h *echoHandler) *omics.Client {
 	t.Helper()
-	srv := httptest.NewServer(omicsapi.NewRouter(h, omicsapi.RouterOptions{Logger: slog.New(slog.DiscardHandler)}))
+	srv := httptest.NewServer(omicsapi.NewRouter(h, omicsapi.RouterOptions{Authenticate: h.authenticate, Logger: slog.New(slog.DiscardHandler)}))
 	t.Cleanup(srv.Close)
 	return omics.New(omics.Options{
 		BaseEndpoint: aws.String(srv.URL),
@@ -305,6 +323,13 @@ func TestSDKStreamingUploadAndDownload(t *testing.T) {
 	in := h.last().(*omicsapi.UploadReadSetPartInput)
 	if in.SequenceStoreId != "1234567890" || in.UploadId != "2345678901" || in.ContentLength != int64(len(part)) {
 		t.Errorf("bound %+v", in)
+	}
+	// The part is signed as UNSIGNED-PAYLOAD, as the operation table says, with service omics.
+	if got := h.payloadHash["UploadReadSetPart"]; got != "UNSIGNED-PAYLOAD" || !omicsapi.OpUploadReadSetPart.UnsignedPayload {
+		t.Errorf("UploadReadSetPart payload hash %q", got)
+	}
+	if auth := h.authorization["UploadReadSetPart"]; !strings.HasPrefix(auth, "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/") || !strings.Contains(auth, "/us-east-1/omics/aws4_request") {
+		t.Errorf("Authorization %q", auth)
 	}
 
 	got, err := client.GetReadSet(ctx, &omics.GetReadSetInput{Id: aws.String("1234567890"), SequenceStoreId: aws.String("2345678901"),

@@ -39,7 +39,7 @@ func TestTimeUnmarshal(t *testing.T) {
 		want time.Time
 		ok   bool
 	}{
-		{`"2024-01-02T03:04:05Z"`, want, true},                              // botocore
+		{`"2024-01-02T03:04:05Z"`, want, true},                                 // botocore
 		{`"2024-01-02T03:04:05.123Z"`, want.Add(123 * time.Millisecond), true}, // Go SDK
 		{`"2024-01-02T03:04:05.123456Z"`, want.Add(123456 * time.Microsecond), true},
 		{`"2024-01-02T05:04:05+02:00"`, want, true},

@@ -1044,7 +1044,7 @@ type UploadReadSetPartOutput struct {
 	Checksum string `json:"checksum"`
 }
 
-// ActivateReadSetFilter: A read set activation job filter.
+// ActivateReadSetFilter is A read set activation job filter.
 type ActivateReadSetFilter struct {
 	// The filter's status.
 	Status ReadSetActivationJobStatus `json:"status,omitempty"`
@@ -1054,7 +1054,7 @@ type ActivateReadSetFilter struct {
 	CreatedBefore *Time `json:"createdBefore,omitempty"`
 }
 
-// ActivateReadSetJobItem: A read set activation job.
+// ActivateReadSetJobItem is A read set activation job.
 type ActivateReadSetJobItem struct {
 	// The job's ID.
 	Id string `json:"id"`
@@ -1068,7 +1068,7 @@ type ActivateReadSetJobItem struct {
 	CompletionTime *Time `json:"completionTime,omitempty"`
 }
 
-// ActivateReadSetSourceItem: A source for a read set activation job.
+// ActivateReadSetSourceItem is A source for a read set activation job.
 type ActivateReadSetSourceItem struct {
 	// The source's read set ID.
 	ReadSetId string `json:"readSetId"`
@@ -1078,7 +1078,7 @@ type ActivateReadSetSourceItem struct {
 	StatusMessage string `json:"statusMessage,omitempty"`
 }
 
-// CompleteReadSetUploadPartListItem: Part of the response to the CompleteReadSetUpload API,
+// CompleteReadSetUploadPartListItem holds part of the response to the CompleteReadSetUpload API,
 // including metadata.
 type CompleteReadSetUploadPartListItem struct {
 	// A number identifying the part in a read set upload.
@@ -1089,7 +1089,7 @@ type CompleteReadSetUploadPartListItem struct {
 	Checksum string `json:"checksum"`
 }
 
-// ETag: The entity tag (ETag) is a hash of the object representing its semantic content.
+// ETag is the entity tag (ETag) is a hash of the object representing its semantic content.
 type ETag struct {
 	// The algorithm used to calculate the read set’s ETag(s).
 	Algorithm ETagAlgorithm `json:"algorithm,omitempty"`
@@ -1099,13 +1099,13 @@ type ETag struct {
 	Source2 string `json:"source2,omitempty"`
 }
 
-// ExportReadSet: A read set.
+// ExportReadSet is A read set.
 type ExportReadSet struct {
 	// The set's ID.
 	ReadSetId string `json:"readSetId"`
 }
 
-// ExportReadSetDetail: Details about a read set.
+// ExportReadSetDetail holds details about a read set.
 type ExportReadSetDetail struct {
 	// The set's ID.
 	Id string `json:"id"`
@@ -1115,7 +1115,7 @@ type ExportReadSetDetail struct {
 	StatusMessage string `json:"statusMessage,omitempty"`
 }
 
-// ExportReadSetFilter: An read set export job filter.
+// ExportReadSetFilter is an read set export job filter.
 type ExportReadSetFilter struct {
 	// A status to filter on.
 	Status ReadSetExportJobStatus `json:"status,omitempty"`
@@ -1125,7 +1125,7 @@ type ExportReadSetFilter struct {
 	CreatedBefore *Time `json:"createdBefore,omitempty"`
 }
 
-// ExportReadSetJobDetail: Details about a read set export job.
+// ExportReadSetJobDetail holds details about a read set export job.
 type ExportReadSetJobDetail struct {
 	// The job's ID.
 	Id string `json:"id"`
@@ -1141,7 +1141,7 @@ type ExportReadSetJobDetail struct {
 	CompletionTime *Time `json:"completionTime,omitempty"`
 }
 
-// FileInformation: Details about a file.
+// FileInformation holds details about a file.
 type FileInformation struct {
 	// The file's total parts.
 	TotalParts *int32 `json:"totalParts,omitempty"`
@@ -1153,7 +1153,7 @@ type FileInformation struct {
 	S3Access *ReadSetS3Access `json:"s3Access,omitempty"`
 }
 
-// ImportReadSetFilter: A filter for import read set jobs.
+// ImportReadSetFilter is A filter for import read set jobs.
 type ImportReadSetFilter struct {
 	// A status to filter on.
 	Status ReadSetImportJobStatus `json:"status,omitempty"`
@@ -1163,7 +1163,7 @@ type ImportReadSetFilter struct {
 	CreatedBefore *Time `json:"createdBefore,omitempty"`
 }
 
-// ImportReadSetJobItem: An import read set job.
+// ImportReadSetJobItem is an import read set job.
 type ImportReadSetJobItem struct {
 	// The job's ID.
 	Id string `json:"id"`
@@ -1179,7 +1179,7 @@ type ImportReadSetJobItem struct {
 	CompletionTime *Time `json:"completionTime,omitempty"`
 }
 
-// ImportReadSetSourceItem: A source for an import read set job.
+// ImportReadSetSourceItem is A source for an import read set job.
 type ImportReadSetSourceItem struct {
 	// The source files' location in Amazon S3.
 	SourceFiles *SourceFiles `json:"sourceFiles"`
@@ -1207,7 +1207,7 @@ type ImportReadSetSourceItem struct {
 	ReadSetId string `json:"readSetId,omitempty"`
 }
 
-// ImportReferenceFilter: A filter for import references.
+// ImportReferenceFilter is A filter for import references.
 type ImportReferenceFilter struct {
 	// A status to filter on.
 	Status ReferenceImportJobStatus `json:"status,omitempty"`
@@ -1217,7 +1217,7 @@ type ImportReferenceFilter struct {
 	CreatedBefore *Time `json:"createdBefore,omitempty"`
 }
 
-// ImportReferenceJobItem: An import reference job.
+// ImportReferenceJobItem is an import reference job.
 type ImportReferenceJobItem struct {
 	// The job's ID.
 	Id string `json:"id"`
@@ -1233,7 +1233,7 @@ type ImportReferenceJobItem struct {
 	CompletionTime *Time `json:"completionTime,omitempty"`
 }
 
-// ImportReferenceSourceItem: An genome reference source.
+// ImportReferenceSourceItem is an genome reference source.
 type ImportReferenceSourceItem struct {
 	// The source file's location in Amazon S3.
 	SourceFile string `json:"sourceFile,omitempty"`
@@ -1251,8 +1251,8 @@ type ImportReferenceSourceItem struct {
 	ReferenceId string `json:"referenceId,omitempty"`
 }
 
-// MultipartReadSetUploadListItem: Part of the response to ListMultipartReadSetUploads, excluding
-// completed and aborted multipart uploads.
+// MultipartReadSetUploadListItem holds part of the response to ListMultipartReadSetUploads,
+// excluding completed and aborted multipart uploads.
 type MultipartReadSetUploadListItem struct {
 	// The sequence store ID used for the multipart upload.
 	SequenceStoreId string `json:"sequenceStoreId"`
@@ -1278,7 +1278,7 @@ type MultipartReadSetUploadListItem struct {
 	CreationTime Time `json:"creationTime"`
 }
 
-// ReadSetBatchError: An error from a batch read set operation.
+// ReadSetBatchError is an error from a batch read set operation.
 type ReadSetBatchError struct {
 	// The error's ID.
 	Id string `json:"id"`
@@ -1288,7 +1288,7 @@ type ReadSetBatchError struct {
 	Message string `json:"message"`
 }
 
-// ReadSetFiles: Files in a read set.
+// ReadSetFiles holds files in a read set.
 type ReadSetFiles struct {
 	// The location of the first file in Amazon S3.
 	Source1 *FileInformation `json:"source1,omitempty"`
@@ -1298,7 +1298,7 @@ type ReadSetFiles struct {
 	Index *FileInformation `json:"index,omitempty"`
 }
 
-// ReadSetFilter: A filter for read sets.
+// ReadSetFilter is A filter for read sets.
 type ReadSetFilter struct {
 	// A name to filter on.
 	Name string `json:"name,omitempty"`
@@ -1321,7 +1321,7 @@ type ReadSetFilter struct {
 	CreationType CreationType `json:"creationType,omitempty"`
 }
 
-// ReadSetListItem: A read set.
+// ReadSetListItem is A read set.
 type ReadSetListItem struct {
 	// The read set's ID.
 	Id string `json:"id"`
@@ -1354,13 +1354,14 @@ type ReadSetListItem struct {
 	Etag *ETag `json:"etag,omitempty"`
 }
 
-// ReadSetS3Access: The S3 URI for each read set file.
+// ReadSetS3Access is the S3 URI for each read set file.
 type ReadSetS3Access struct {
 	// The S3 URI for each read set file.
 	S3Uri string `json:"s3Uri,omitempty"`
 }
 
-// ReadSetUploadPartListFilter: Filter settings that select for read set upload parts of interest.
+// ReadSetUploadPartListFilter holds filter settings that select for read set upload parts of
+// interest.
 type ReadSetUploadPartListFilter struct {
 	// Filters for read set uploads after a specified time.
 	CreatedAfter *Time `json:"createdAfter,omitempty"`
@@ -1368,8 +1369,8 @@ type ReadSetUploadPartListFilter struct {
 	CreatedBefore *Time `json:"createdBefore,omitempty"`
 }
 
-// ReadSetUploadPartListItem: The metadata of a single part of a file that was added to a multipart
-// upload.
+// ReadSetUploadPartListItem is the metadata of a single part of a file that was added to a
+// multipart upload.
 type ReadSetUploadPartListItem struct {
 	// The number identifying the part in an upload.
 	PartNumber int32 `json:"partNumber"`
@@ -1385,7 +1386,7 @@ type ReadSetUploadPartListItem struct {
 	LastUpdatedTime *Time `json:"lastUpdatedTime,omitempty"`
 }
 
-// ReferenceFiles: A set of genome reference files.
+// ReferenceFiles is A set of genome reference files.
 type ReferenceFiles struct {
 	// The source file's location in Amazon S3.
 	Source *FileInformation `json:"source,omitempty"`
@@ -1393,7 +1394,7 @@ type ReferenceFiles struct {
 	Index *FileInformation `json:"index,omitempty"`
 }
 
-// ReferenceFilter: A filter for references.
+// ReferenceFilter is A filter for references.
 type ReferenceFilter struct {
 	// A name to filter on.
 	Name string `json:"name,omitempty"`
@@ -1405,7 +1406,7 @@ type ReferenceFilter struct {
 	CreatedBefore *Time `json:"createdBefore,omitempty"`
 }
 
-// ReferenceListItem: A genome reference.
+// ReferenceListItem is A genome reference.
 type ReferenceListItem struct {
 	// The reference's ID.
 	Id string `json:"id"`
@@ -1427,7 +1428,7 @@ type ReferenceListItem struct {
 	UpdateTime Time `json:"updateTime"`
 }
 
-// ReferenceStoreDetail: Details about a reference store.
+// ReferenceStoreDetail holds details about a reference store.
 type ReferenceStoreDetail struct {
 	// The store's ARN.
 	Arn string `json:"arn"`
@@ -1443,7 +1444,7 @@ type ReferenceStoreDetail struct {
 	CreationTime Time `json:"creationTime"`
 }
 
-// ReferenceStoreFilter: A filter for reference stores.
+// ReferenceStoreFilter is A filter for reference stores.
 type ReferenceStoreFilter struct {
 	// The name to filter on.
 	Name string `json:"name,omitempty"`
@@ -1453,14 +1454,14 @@ type ReferenceStoreFilter struct {
 	CreatedBefore *Time `json:"createdBefore,omitempty"`
 }
 
-// S3AccessConfig: S3 access configuration parameters.
+// S3AccessConfig holds S3 access configuration parameters.
 type S3AccessConfig struct {
 	// Location of the access logs. The model admits "" here as a value distinct from absence, hence
 	// the pointer.
 	AccessLogLocation *string `json:"accessLogLocation,omitempty"`
 }
 
-// SequenceInformation: Details about a sequence.
+// SequenceInformation holds details about a sequence.
 type SequenceInformation struct {
 	// The sequence's total read count.
 	TotalReadCount *int64 `json:"totalReadCount,omitempty"`
@@ -1472,7 +1473,7 @@ type SequenceInformation struct {
 	Alignment string `json:"alignment,omitempty"`
 }
 
-// SequenceStoreDetail: Details about a sequence store.
+// SequenceStoreDetail holds details about a sequence store.
 type SequenceStoreDetail struct {
 	// The store's ARN.
 	Arn string `json:"arn"`
@@ -1499,7 +1500,7 @@ type SequenceStoreDetail struct {
 	UpdateTime *Time `json:"updateTime,omitempty"`
 }
 
-// SequenceStoreFilter: A filter for a sequence store.
+// SequenceStoreFilter is A filter for a sequence store.
 type SequenceStoreFilter struct {
 	// A name to filter on.
 	Name string `json:"name,omitempty"`
@@ -1515,7 +1516,7 @@ type SequenceStoreFilter struct {
 	UpdatedBefore *Time `json:"updatedBefore,omitempty"`
 }
 
-// SequenceStoreS3Access: The S3 access metadata of the sequence store.
+// SequenceStoreS3Access is the S3 access metadata of the sequence store.
 type SequenceStoreS3Access struct {
 	// The S3 URI of the sequence store.
 	S3Uri string `json:"s3Uri,omitempty"`
@@ -1526,7 +1527,7 @@ type SequenceStoreS3Access struct {
 	AccessLogLocation *string `json:"accessLogLocation,omitempty"`
 }
 
-// SourceFiles: Source files for a sequence.
+// SourceFiles holds source files for a sequence.
 type SourceFiles struct {
 	// The location of the first file in Amazon S3.
 	Source1 string `json:"source1"`
@@ -1534,7 +1535,7 @@ type SourceFiles struct {
 	Source2 string `json:"source2,omitempty"`
 }
 
-// SseConfig: Server-side encryption (SSE) settings for a store.
+// SseConfig holds server-side encryption (SSE) settings for a store.
 type SseConfig struct {
 	// The encryption type.
 	Type EncryptionType `json:"type"`
@@ -1542,13 +1543,13 @@ type SseConfig struct {
 	KeyArn string `json:"keyArn,omitempty"`
 }
 
-// StartReadSetActivationJobSourceItem: A source for a read set activation job.
+// StartReadSetActivationJobSourceItem is A source for a read set activation job.
 type StartReadSetActivationJobSourceItem struct {
 	// The source's read set ID.
 	ReadSetId string `json:"readSetId"`
 }
 
-// StartReadSetImportJobSourceItem: A source for a read set import job.
+// StartReadSetImportJobSourceItem is A source for a read set import job.
 type StartReadSetImportJobSourceItem struct {
 	// The source files' location in Amazon S3.
 	SourceFiles *SourceFiles `json:"sourceFiles"`
@@ -1570,7 +1571,7 @@ type StartReadSetImportJobSourceItem struct {
 	Tags map[string]string `json:"tags,omitempty"`
 }
 
-// StartReferenceImportJobSourceItem: A source for a reference import job.
+// StartReferenceImportJobSourceItem is A source for a reference import job.
 type StartReferenceImportJobSourceItem struct {
 	// The source file's location in Amazon S3.
 	SourceFile string `json:"sourceFile"`
