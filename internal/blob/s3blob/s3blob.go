@@ -4,9 +4,10 @@
 //
 // Writes stream with bounded memory: an object that fits in one part is sent
 // with a single PutObject on Close; a larger one becomes a multipart upload
-// whose parts (PartSize bytes each) are sent while the next part fills, at
-// most Concurrency at a time, so a writer holds at most Concurrency+1 parts
-// in memory. Abort, a failed Close or a cancelled context aborts the upload.
+// whose parts (PartSize bytes, doubling every 2,000 parts so that huge
+// objects fit in S3's 10,000) are sent while the next part fills, at most
+// Concurrency at a time, so a writer holds at most Concurrency+1 parts in
+// memory. Abort, a failed Close or a cancelled context aborts the upload.
 // S3 itself makes a completed object appear atomically and serves a GET
 // from one version of it, which gives the blob contract's atomicity.
 //
@@ -54,6 +55,10 @@ const (
 	// firstBufferSize starts the buffer of an object's first part small, so
 	// that the many small objects cost little memory; it doubles as needed.
 	firstBufferSize = 64 << 10
+	// maxParts is S3's limit on the parts of one upload.
+	maxParts = 10000
+	// partsPerSize is how many parts go by before the part size doubles.
+	partsPerSize = 2000
 	// growLimit is the size past which the first part's buffer stops
 	// doubling and takes a whole part buffer from the pool.
 	growLimit = 1 << 20
@@ -462,18 +467,36 @@ func (w *writer) fail(err error) {
 	}
 }
 
+// partLimit is the size of the part being filled. It doubles every
+// partsPerSize parts, so that an object of any size S3 can hold (5 TiB) fits
+// in its 10,000 parts while the many smaller objects keep the configured
+// size: with 16 MiB parts, the first 31 GiB go in 16 MiB parts, the next 62
+// GiB in 32 MiB parts, and so on up to 961 GiB; with 64 MiB parts, 3.8 TiB.
+func (w *writer) partLimit() int {
+	return partLimit(w.s.partSize, w.parts)
+}
+
+func partLimit(base int, started int32) int {
+	size := int64(base) << (started / partsPerSize)
+	return int(min(size, MaxPartSize))
+}
+
 // room makes sure buf has free capacity, sending it first if it is a full
 // part. The first part's buffer starts small and doubles, so that small
 // objects stay cheap; past growLimit it moves into a whole pooled part
 // buffer, which later parts use from the start, so that large objects do not
 // pay for the doubling on every write.
 func (w *writer) room(want int) error {
-	if len(w.buf) == w.s.partSize {
+	if len(w.buf) == w.partLimit() {
 		if err := w.sendPart(); err != nil {
 			return err
 		}
 	}
 	if len(w.buf) < cap(w.buf) {
+		return nil
+	}
+	if limit := w.partLimit(); limit > w.s.partSize {
+		w.buf = make([]byte, 0, limit) // rare enough not to pool
 		return nil
 	}
 	size := max(firstBufferSize, 2*cap(w.buf), len(w.buf)+want)
@@ -498,7 +521,7 @@ func (w *writer) Write(p []byte) (int, error) {
 		if err := w.room(len(p)); err != nil {
 			return written, err
 		}
-		n := copy(w.buf[len(w.buf):min(cap(w.buf), w.s.partSize)], p)
+		n := copy(w.buf[len(w.buf):min(cap(w.buf), w.partLimit())], p)
 		w.buf = w.buf[:len(w.buf)+n]
 		p = p[n:]
 		written += n
@@ -516,7 +539,7 @@ func (w *writer) ReadFrom(r io.Reader) (int64, error) {
 		if err := w.room(firstBufferSize); err != nil {
 			return total, err
 		}
-		n, err := r.Read(w.buf[len(w.buf):min(cap(w.buf), w.s.partSize)])
+		n, err := r.Read(w.buf[len(w.buf):min(cap(w.buf), w.partLimit())])
 		w.buf = w.buf[:len(w.buf)+n]
 		total += int64(n)
 		if err == io.EOF {
@@ -532,6 +555,11 @@ func (w *writer) ReadFrom(r io.Reader) (int64, error) {
 // parts are already in flight.
 func (w *writer) sendPart() error {
 	if err := w.failure(); err != nil {
+		return err
+	}
+	if w.parts == maxParts {
+		err := fmt.Errorf("s3blob: write %s: the object needs more than S3's %d parts; raise the part size", w.key, maxParts)
+		w.fail(err)
 		return err
 	}
 	if w.uploadID == nil {
@@ -563,7 +591,7 @@ func (w *writer) sendPart() error {
 			Body:          bytes.NewReader(body),
 			ContentLength: aws.Int64(int64(len(body))),
 		})
-		if pooled || cap(body) == w.s.partSize {
+		if pooled || cap(body) == w.s.partSize { // a first part that grew full size
 			body = body[:0]
 			w.s.parts.Put(&body)
 		}

@@ -247,6 +247,32 @@ func TestWriterMemoryStaysBounded(t *testing.T) {
 	}
 }
 
+func TestPartSizesReachFiveTebibytesWithinTenThousandParts(t *testing.T) {
+	tests := []struct {
+		base    int
+		started int32
+		want    int
+	}{
+		{DefaultPartSize, 0, DefaultPartSize},
+		{DefaultPartSize, partsPerSize - 1, DefaultPartSize},
+		{DefaultPartSize, partsPerSize, 2 * DefaultPartSize},
+		{DefaultPartSize, maxParts - 1, 16 * DefaultPartSize},
+		{1 << 30, maxParts - 1, MaxPartSize},
+	}
+	for _, tt := range tests {
+		if got := partLimit(tt.base, tt.started); got != tt.want {
+			t.Errorf("partLimit(%d, %d) = %d, want %d", tt.base, tt.started, got, tt.want)
+		}
+	}
+	var total int64
+	for started := int32(0); started < maxParts; started++ {
+		total += int64(partLimit(64<<20, started))
+	}
+	if total < 3<<40 {
+		t.Errorf("10,000 parts starting at 64 MiB hold %d GiB, want over 3 TiB", total>>30)
+	}
+}
+
 func BenchmarkS3blob(b *testing.B) {
 	ts := startServer(b)
 	cfg := ts.config("bench")
