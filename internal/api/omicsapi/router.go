@@ -27,7 +27,8 @@ type RouterOptions struct {
 	// InvalidSignatureException); other errors go through MapError.
 	Authenticate func(r *http.Request, op *Operation) (context.Context, error)
 
-	// MapError turns a handler's (or Authenticate's) error into an API error.
+	// MapError turns a handler's (or Authenticate's, or a wrapped body's read)
+	// error into an API error.
 	// When it is nil or returns nil: an *Error in the chain passes through,
 	// anything else becomes a 500 InternalServerException with a generic
 	// message and is logged with the request id.
@@ -108,7 +109,7 @@ func OperationOf(ctx context.Context) *Operation {
 
 func (rt *router) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	st := &requestState{id: newRequestID(), start: time.Now()}
-	st.check.init()
+	st.check.reset()
 	w.Header().Set("X-Amzn-Requestid", st.id)
 	st.ctx = context.WithValue(r.Context(), requestStateKey{}, st)
 	defer rt.finish(w, r, st)
@@ -334,9 +335,16 @@ func (rt *router) decodeBody(r *http.Request, st *requestState, in any) *Error {
 	n, err := buf.ReadFrom(io.LimitReader(r.Body, rt.maxBody+1))
 	*bp = buf.Bytes()[:0]
 	if err != nil {
+		// A body wrapper's error (the SigV4 layer's payload-hash check) is
+		// mapped like a handler's; a plain read failure is the client's.
+		if rt.opts.MapError != nil {
+			if e := rt.opts.MapError(err); e != nil {
+				return e
+			}
+		}
 		var e *Error
 		if errors.As(err, &e) {
-			return e // e.g. the SigV4 layer's payload-hash check
+			return e
 		}
 		return NewValidationException("The request body could not be read: %v", err)
 	}

@@ -505,6 +505,24 @@ func TestBodyReadErrorFromAuthenticateWrapper(t *testing.T) {
 	}
 }
 
+func TestBodyReadErrorGoesThroughMapError(t *testing.T) {
+	errHash := errors.New("payload hash mismatch")
+	auth := func(r *http.Request, op *Operation) (context.Context, error) {
+		r.Body = io.NopCloser(io.MultiReader(strings.NewReader(`{"fil`), errReader{errHash}))
+		return nil, nil
+	}
+	mapError := func(err error) *Error {
+		if errors.Is(err, errHash) {
+			return NewError(400, "XAmzContentSHA256Mismatch", "%v", err)
+		}
+		return nil
+	}
+	got := serve(t, NewRouter(&recordingHandler{}, RouterOptions{Authenticate: auth, MapError: mapError}), newRequest("POST", "/sequencestores", `{}`))
+	if got.status != 400 || got.header.Get("X-Amzn-Errortype") != "XAmzContentSHA256Mismatch" {
+		t.Errorf("got %d %s %s", got.status, got.header.Get("X-Amzn-Errortype"), got.body)
+	}
+}
+
 type errReader struct{ err error }
 
 func (e errReader) Read([]byte) (int, error) { return 0, e.err }

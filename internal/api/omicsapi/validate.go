@@ -32,7 +32,9 @@ type pathElem struct {
 	index int // -1 for a member name
 }
 
-func (c *validator) init() { c.stack = c.stackBuf[:0] }
+// reset points the path stack at the inline buffer, so paths up to 8 deep
+// do not allocate.
+func (c *validator) reset() { c.stack = c.stackBuf[:0] }
 
 func (c *validator) enter(member string) {
 	c.stack = append(c.stack, pathElem{name: member, index: -1})
