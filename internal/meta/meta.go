@@ -23,6 +23,8 @@ var (
 	// ErrConflict reports a duplicate ID, a failed status guard, or a
 	// delete of something still in use.
 	ErrConflict = errors.New("meta: conflict")
+	// ErrBadPageKey reports a Page.After that no list produced.
+	ErrBadPageKey = errors.New("meta: malformed page key")
 )
 
 // Page asks for one page of a list. Lists are ordered by creation time, then

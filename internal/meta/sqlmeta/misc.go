@@ -1,0 +1,119 @@
+package sqlmeta
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+
+	"github.com/seqstore/seqstore"
+	"github.com/seqstore/seqstore/internal/meta"
+)
+
+// TagsSet adds or overwrites tags.
+func (s *Store) TagsSet(ctx context.Context, accountID, arn string, tags map[string]string) error {
+	return s.tx(ctx, func(tx *sql.Tx) error {
+		for k, v := range tags {
+			if _, err := tx.ExecContext(ctx, s.q(`INSERT INTO tags (account_id, arn, tag_key, tag_value) VALUES ($1, $2, $3, $4)
+				ON CONFLICT (account_id, arn, tag_key) DO UPDATE SET tag_value = excluded.tag_value`), accountID, arn, k, v); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// TagsRemove removes tags by key.
+func (s *Store) TagsRemove(ctx context.Context, accountID, arn string, keys []string) error {
+	return s.tx(ctx, func(tx *sql.Tx) error {
+		for _, k := range keys {
+			if _, err := tx.ExecContext(ctx, s.q(`DELETE FROM tags WHERE account_id = $1 AND arn = $2 AND tag_key = $3`), accountID, arn, k); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// TagsGet returns a resource's tags.
+func (s *Store) TagsGet(ctx context.Context, accountID, arn string) (map[string]string, error) {
+	rows, err := s.db.QueryContext(ctx, s.q(`SELECT tag_key, tag_value FROM tags WHERE account_id = $1 AND arn = $2`), accountID, arn)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := map[string]string{}
+	for rows.Next() {
+		var k, v string
+		if err := rows.Scan(&k, &v); err != nil {
+			return nil, err
+		}
+		out[k] = v
+	}
+	return out, rows.Err()
+}
+
+// TagsDeleteAll removes the tags of a resource and of those under it.
+func (s *Store) TagsDeleteAll(ctx context.Context, accountID, arn string) error {
+	_, err := s.exec(ctx, `DELETE FROM tags WHERE account_id = $1 AND (arn = $2 OR substr(arn, 1, $3) = $4)`, accountID, arn, len(arn)+1, arn+"/")
+	return err
+}
+
+// S3AccessPolicyPut sets an access point's policy.
+func (s *Store) S3AccessPolicyPut(ctx context.Context, p *seqstore.S3AccessPolicy) error {
+	_, err := s.exec(ctx, `INSERT INTO s3_access_policies (account_id, access_point_arn, store_id, store_type, policy, updated_at)
+		VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (account_id, access_point_arn) DO UPDATE SET policy = excluded.policy, updated_at = excluded.updated_at`,
+		p.AccountID, p.AccessPointArn, p.StoreID, p.StoreType, p.Policy, millis(p.UpdatedAt))
+	return err
+}
+
+// S3AccessPolicyGet returns an access point's policy.
+func (s *Store) S3AccessPolicyGet(ctx context.Context, accountID, accessPointArn string) (*seqstore.S3AccessPolicy, error) {
+	var p seqstore.S3AccessPolicy
+	var updated int64
+	err := s.queryRow(ctx, `SELECT account_id, access_point_arn, store_id, store_type, policy, updated_at FROM s3_access_policies
+		WHERE account_id = $1 AND access_point_arn = $2`, accountID, accessPointArn).Scan(&p.AccountID, &p.AccessPointArn, &p.StoreID, &p.StoreType, &p.Policy, &updated)
+	if err != nil {
+		return nil, translate(err)
+	}
+	p.UpdatedAt = fromMillis(updated)
+	return &p, nil
+}
+
+// S3AccessPolicyDelete removes an access point's policy.
+func (s *Store) S3AccessPolicyDelete(ctx context.Context, accountID, accessPointArn string) error {
+	return affected(s.exec(ctx, `DELETE FROM s3_access_policies WHERE account_id = $1 AND access_point_arn = $2`, accountID, accessPointArn))
+}
+
+// IdempotencyClaim stores rec unless its token was used.
+func (s *Store) IdempotencyClaim(ctx context.Context, rec *meta.IdempotencyRecord) (*meta.IdempotencyRecord, error) {
+	_, err := s.exec(ctx, `INSERT INTO idempotency_tokens (account_id, operation, token, request_hash, response, created_at) VALUES ($1, $2, $3, $4, '', $5)`,
+		rec.AccountID, rec.Operation, rec.Token, rec.RequestHash, millis(rec.CreatedAt))
+	if err == nil {
+		return nil, nil
+	}
+	if !errors.Is(err, meta.ErrConflict) {
+		return nil, err
+	}
+	var ex meta.IdempotencyRecord
+	var resp string
+	var created int64
+	err = s.queryRow(ctx, `SELECT account_id, operation, token, request_hash, response, created_at FROM idempotency_tokens
+		WHERE account_id = $1 AND operation = $2 AND token = $3`, rec.AccountID, rec.Operation, rec.Token).Scan(&ex.AccountID, &ex.Operation, &ex.Token, &ex.RequestHash, &resp, &created)
+	if err != nil {
+		return nil, translate(err)
+	}
+	ex.Response, ex.CreatedAt = []byte(resp), fromMillis(created)
+	return &ex, nil
+}
+
+// IdempotencyFinish records a claimed request's response.
+func (s *Store) IdempotencyFinish(ctx context.Context, accountID, operation, token string, response []byte) error {
+	return affected(s.exec(ctx, `UPDATE idempotency_tokens SET response = $4 WHERE account_id = $1 AND operation = $2 AND token = $3`,
+		accountID, operation, token, string(response)))
+}
+
+// IdempotencyRelease forgets a claim.
+func (s *Store) IdempotencyRelease(ctx context.Context, accountID, operation, token string) error {
+	_, err := s.exec(ctx, `DELETE FROM idempotency_tokens WHERE account_id = $1 AND operation = $2 AND token = $3`, accountID, operation, token)
+	return err
+}
