@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"go/format"
+	"path"
 	"sort"
 	"strings"
 )
@@ -150,10 +151,12 @@ func (g *generator) collectPatterns() error {
 	return nil
 }
 
-// file is one generated Go file under construction.
+// file is one generated Go file under construction: its body, and the
+// imports it may use (kept only where the body refers to them).
 type file struct {
-	name string
-	buf  bytes.Buffer
+	name    string
+	imports []string
+	buf     bytes.Buffer
 }
 
 func (f *file) p(format string, args ...any) {
@@ -169,7 +172,7 @@ func (g *generator) generate() (map[string][]byte, error) {
 	}
 	out := map[string][]byte{}
 	for _, f := range files {
-		src, err := format.Source(f.buf.Bytes())
+		src, err := format.Source(f.source())
 		if err != nil {
 			return nil, fmt.Errorf("%s: %v\n%s", f.name, err, f.buf.Bytes())
 		}
@@ -179,17 +182,30 @@ func (g *generator) generate() (map[string][]byte, error) {
 }
 
 func newFile(name string, imports ...string) *file {
-	f := &file{name: name}
-	f.buf.WriteString(generatedHeader)
-	f.p("package omicsapi")
-	if len(imports) > 0 {
-		f.p("import (")
-		for _, imp := range imports {
-			f.p("%q", imp)
+	return &file{name: name, imports: imports}
+}
+
+// source assembles the file: header, package clause, the imports the body
+// uses, the body.
+func (f *file) source() []byte {
+	var b bytes.Buffer
+	b.WriteString(generatedHeader)
+	b.WriteString("package omicsapi\n\n")
+	var used []string
+	for _, imp := range f.imports {
+		if bytes.Contains(f.buf.Bytes(), []byte(path.Base(imp)+".")) {
+			used = append(used, imp)
 		}
-		f.p(")")
 	}
-	return f
+	if len(used) > 0 {
+		b.WriteString("import (\n")
+		for _, imp := range used {
+			fmt.Fprintf(&b, "\t%q\n", imp)
+		}
+		b.WriteString(")\n")
+	}
+	b.Write(f.buf.Bytes())
+	return b.Bytes()
 }
 
 // fieldKind classifies how a member is represented in Go.
@@ -333,7 +349,6 @@ func lowerFirst(s string) string {
 
 func (g *generator) genTypes() *file {
 	f := newFile("types_gen.go", "io")
-	f.p("var _ io.Reader // streaming payloads")
 	var names []string
 	for _, op := range g.ops {
 		names = append(names, op.Input.Shape, op.Output.Shape)

@@ -142,7 +142,6 @@ func (g *generator) genRouter() *file {
 }
 
 func (g *generator) genServe(f *file, op *operation) {
-	in := g.m.shape(op.Input.Shape)
 	out := g.m.shape(op.Output.Shape)
 	fields := g.fields(op.Input.Shape)
 	hasBody, hasQuery := false, false
@@ -258,7 +257,6 @@ func (g *generator) genServe(f *file, op *operation) {
 		f.p("\trt.writeJSON(w, st, %d, out)", code)
 	}
 	f.p("}")
-	_ = in
 }
 
 // rules collects the constraint variables validators refer to.
@@ -499,7 +497,6 @@ func (g *generator) checkList(f *file, rs *rules, fd field, expr, m string) {
 
 func (g *generator) genJSON() *file {
 	f := newFile("json_gen.go", "strconv")
-	f.p("var _ = strconv.AppendInt")
 	var names []string
 	for name := range g.outReach {
 		s := g.m.shape(name)

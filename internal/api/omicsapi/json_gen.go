@@ -6,8 +6,6 @@ import (
 	"strconv"
 )
 
-var _ = strconv.AppendInt
-
 // appendJSON appends v as a JSON object: required members always, optional
 // ones when set; required lists and maps as [] and {} when nil.
 func (v *AbortMultipartReadSetUploadOutput) appendJSON(b []byte) []byte {

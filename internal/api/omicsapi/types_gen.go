@@ -6,8 +6,6 @@ import (
 	"io"
 )
 
-var _ io.Reader // streaming payloads
-
 // AbortMultipartReadSetUploadInput is the request of AbortMultipartReadSetUpload (DELETE
 // /sequencestore/{sequenceStoreId}/upload/{uploadId}/abort).
 type AbortMultipartReadSetUploadInput struct {
