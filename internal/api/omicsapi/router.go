@@ -277,12 +277,7 @@ func (rt *router) writeStream(w http.ResponseWriter, st *requestState, status in
 // X-Amzn-ErrorType (botocore and the Go SDK read it first) and in the body's
 // "__type" (a fallback for the JavaScript SDK), the message in "message".
 func (rt *router) writeError(w http.ResponseWriter, st *requestState, e *Error) {
-	status := e.Status
-	if status == 0 {
-		if status = modeledErrorStatus[e.Code]; status == 0 {
-			status = http.StatusInternalServerError
-		}
-	}
+	status := statusOf(e)
 	b := make([]byte, 0, 64+len(e.Code)+len(e.Message))
 	b = append(b, `{"__type":`...)
 	b = appendString(b, e.Code)
@@ -298,6 +293,17 @@ func (rt *router) writeError(w http.ResponseWriter, st *requestState, e *Error) 
 	w.Write(b)
 }
 
+// statusOf is e's HTTP status: its own, else the model's for its code, else 500.
+func statusOf(e *Error) int {
+	if e.Status != 0 {
+		return e.Status
+	}
+	if status := modeledErrorStatus[e.Code]; status != 0 {
+		return status
+	}
+	return http.StatusInternalServerError
+}
+
 // writeHandlerError maps err (see RouterOptions.MapError) and sends it.
 func (rt *router) writeHandlerError(w http.ResponseWriter, st *requestState, err error) {
 	rt.writeError(w, st, rt.apiError(st, err))
@@ -311,7 +317,7 @@ func (rt *router) apiError(st *requestState, err error) *Error {
 	if e == nil && !errors.As(err, &e) {
 		e = NewInternalServerException("internal error (request id %s)", st.id)
 	}
-	if e.Status >= 500 || (e.Status == 0 && modeledErrorStatus[e.Code] == 0) || e.Code == CodeInternalServerException {
+	if statusOf(e) >= 500 {
 		rt.log.LogAttrs(st.ctx, slog.LevelError, "omicsapi: request failed",
 			slog.String("request_id", st.id), slog.String("op", st.opName()),
 			slog.String("code", e.Code), slog.Any("error", err))
