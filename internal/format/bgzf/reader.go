@@ -1,0 +1,331 @@
+package bgzf
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/binary"
+	"errors"
+	"hash/crc32"
+	"io"
+	"runtime"
+	"sync"
+
+	"github.com/klauspost/compress/flate"
+)
+
+// inflater is the part of a flate decompressor the workers use. The
+// klauspost decompressor is the default because it special-cases
+// *bytes.Reader input and inflates BGZF blocks markedly faster than the
+// standard library's (see BenchmarkInflate); the benchmark swaps in the
+// standard library's to keep that claim checked.
+type inflater interface {
+	io.Reader
+	Reset(r io.Reader, dict []byte) error
+}
+
+var newInflater = func() inflater {
+	return flate.NewReader(bytes.NewReader(nil)).(inflater)
+}
+
+// readBlock is one block on its way through the reader's pipeline.
+type readBlock struct {
+	offset int64  // file offset of the block's first byte
+	raw    []byte // the whole compressed block
+	data   []byte // its inflated data, at most MaxDataSize bytes
+	err    error
+	// done receives once the block is inflated (or failed); it is buffered
+	// so a block can be reused without a new channel.
+	done chan struct{}
+}
+
+// Reader decompresses a BGZF stream. A goroutine reads raw blocks in file
+// order, workers inflate and check them in parallel, and Read delivers
+// their data in order. Close it to stop the goroutines.
+//
+// Reader is not safe for concurrent use.
+type Reader struct {
+	src *bufio.Reader
+
+	ordered chan *readBlock // every block, in file order
+	work    chan *readBlock // blocks waiting for a worker
+	free    chan *readBlock // blocks the consumer has finished with
+	quit    chan struct{}
+	once    sync.Once
+
+	cur  *readBlock
+	pos  int
+	err  error // sticky: io.EOF or the first defect
+	last bool  // the most recent block was the EOF marker
+	eof  bool  // the stream ended cleanly after the EOF marker
+}
+
+// NewReader starts decompressing r with one worker per CPU.
+func NewReader(r io.Reader) *Reader { return NewReaderWorkers(r, 0) }
+
+// NewReaderWorkers starts decompressing r with the given number of inflating
+// workers; zero or less means one per CPU.
+func NewReaderWorkers(r io.Reader, workers int) *Reader {
+	if workers <= 0 {
+		workers = runtime.GOMAXPROCS(0)
+	}
+	// Enough blocks in flight that every worker has one queued behind the
+	// one it inflates while the consumer holds another; memory stays at
+	// about depth × 128 KiB whatever the file size.
+	depth := 4 * workers
+	if depth < 4 {
+		depth = 4
+	}
+	br := &Reader{
+		src:     bufio.NewReaderSize(r, 128<<10),
+		ordered: make(chan *readBlock, depth),
+		work:    make(chan *readBlock, depth),
+		free:    make(chan *readBlock, depth),
+		quit:    make(chan struct{}),
+	}
+	for range depth {
+		br.free <- &readBlock{done: make(chan struct{}, 1)}
+	}
+	go br.readBlocks()
+	for range workers {
+		go br.inflateBlocks()
+	}
+	return br
+}
+
+// readBlocks reads raw blocks in file order and hands each both to the
+// workers and to the consumer's ordered queue. It stops at the end of the
+// stream, at the first unreadable block, or when the Reader is closed.
+func (r *Reader) readBlocks() {
+	defer close(r.ordered)
+	defer close(r.work)
+	var offset int64
+	for {
+		var b *readBlock
+		select {
+		case b = <-r.free:
+		case <-r.quit:
+			return
+		}
+		b.offset, b.err, b.data = offset, nil, b.data[:0]
+		n, err := readRawBlock(r.src, offset, b)
+		if err == io.EOF {
+			return
+		}
+		queue := r.work
+		if err != nil {
+			// The consumer gets the error in order, after every block
+			// before it; no worker needs to see the block.
+			b.err = err
+			b.done <- struct{}{}
+			queue = nil
+		}
+		select {
+		case r.ordered <- b:
+		case <-r.quit:
+			return
+		}
+		if queue == nil {
+			return
+		}
+		select {
+		case queue <- b:
+		case <-r.quit:
+			return
+		}
+		offset += int64(n)
+	}
+}
+
+func (r *Reader) inflateBlocks() {
+	fr := newInflater()
+	src := bytes.NewReader(nil)
+	for b := range r.work {
+		b.err = inflateBlock(fr, src, b)
+		b.done <- struct{}{}
+	}
+}
+
+// readRawBlock reads one whole block into b.raw and returns its size. A
+// clean end of stream before the block's first byte is io.EOF.
+func readRawBlock(src *bufio.Reader, offset int64, b *readBlock) (int, error) {
+	if cap(b.raw) < MaxBlockSize {
+		b.raw = make([]byte, MaxBlockSize)
+	}
+	raw := b.raw[:MaxBlockSize]
+	// The fixed part of a gzip header, up to and including XLEN.
+	n, err := io.ReadFull(src, raw[:12])
+	if err == io.EOF {
+		return 0, io.EOF
+	}
+	if err != nil {
+		return 0, blockErrorf(offset, "truncated: the file ends %d bytes into the block header", n)
+	}
+	if raw[0] != 0x1f || raw[1] != 0x8b {
+		return 0, blockErrorf(offset, "not a BGZF block: starts with bytes %x instead of the gzip magic 1f8b", raw[:4])
+	}
+	if raw[2] != 8 {
+		return 0, blockErrorf(offset, "compression method %d is not deflate (8)", raw[2])
+	}
+	if raw[3]&4 == 0 {
+		return 0, blockErrorf(offset, "gzip member without an extra field, so without BGZF's block size: this is plain gzip, not BGZF")
+	}
+	if raw[3]&^4 != 0 {
+		return 0, blockErrorf(offset, "gzip flags %#x: BGZF blocks carry no file name, comment or header CRC", raw[3])
+	}
+	xlen := int(binary.LittleEndian.Uint16(raw[10:]))
+	if 12+xlen+footerSize > MaxBlockSize {
+		return 0, blockErrorf(offset, "extra field of %d bytes does not fit in a block", xlen)
+	}
+	if n, err := io.ReadFull(src, raw[12:12+xlen]); err != nil {
+		return 0, blockErrorf(offset, "truncated: the file ends %d bytes into the block header", 12+n)
+	}
+	bsize := -1
+	for extra := raw[12 : 12+xlen]; len(extra) >= 4; {
+		slen := int(binary.LittleEndian.Uint16(extra[2:]))
+		if 4+slen > len(extra) {
+			break
+		}
+		if extra[0] == 'B' && extra[1] == 'C' && slen == 2 {
+			bsize = int(binary.LittleEndian.Uint16(extra[4:])) + 1
+			break
+		}
+		extra = extra[4+slen:]
+	}
+	if bsize < 0 {
+		return 0, blockErrorf(offset, "gzip member without a BC subfield: plain gzip, not BGZF")
+	}
+	if bsize < 12+xlen+footerSize {
+		return 0, blockErrorf(offset, "BSIZE says the block is %d bytes, less than its %d bytes of header and footer", bsize, 12+xlen+footerSize)
+	}
+	if n, err := io.ReadFull(src, raw[12+xlen:bsize]); err != nil {
+		return 0, blockErrorf(offset, "truncated: the file ends after %d of the block's %d bytes", 12+xlen+n, bsize)
+	}
+	b.raw = raw[:bsize]
+	return bsize, nil
+}
+
+// inflateBlock inflates b.raw into b.data and checks the result against the
+// block's ISIZE and CRC32.
+func inflateBlock(fr inflater, src *bytes.Reader, b *readBlock) error {
+	raw := b.raw
+	xlen := int(binary.LittleEndian.Uint16(raw[10:]))
+	footer := raw[len(raw)-footerSize:]
+	wantCRC := binary.LittleEndian.Uint32(footer)
+	isize := binary.LittleEndian.Uint32(footer[4:])
+	if isize > MaxDataSize {
+		return blockErrorf(b.offset, "ISIZE %d exceeds BGZF's %d-byte block limit", isize, MaxDataSize)
+	}
+	if cap(b.data) < MaxDataSize {
+		b.data = make([]byte, MaxDataSize)
+	}
+	src.Reset(raw[12+xlen : len(raw)-footerSize])
+	if err := fr.Reset(src, nil); err != nil {
+		return blockErrorf(b.offset, "deflate data: %v", err)
+	}
+	data := b.data[:isize]
+	n, err := io.ReadFull(fr, data)
+	if err == io.EOF || err == io.ErrUnexpectedEOF {
+		return blockErrorf(b.offset, "inflates to %d bytes but ISIZE says %d", n, isize)
+	}
+	if err != nil {
+		return blockErrorf(b.offset, "corrupt deflate data: %v", err)
+	}
+	// The deflate stream must end exactly here: more data means ISIZE lies.
+	var probe [1]byte
+	if m, err := fr.Read(probe[:]); m > 0 {
+		return blockErrorf(b.offset, "inflates to more than the %d bytes ISIZE says", isize)
+	} else if err != io.EOF {
+		if err == nil || err == io.ErrUnexpectedEOF {
+			return blockErrorf(b.offset, "deflate data ends before its final block")
+		}
+		return blockErrorf(b.offset, "corrupt deflate data: %v", err)
+	}
+	if got := crc32.ChecksumIEEE(data); got != wantCRC {
+		return blockErrorf(b.offset, "CRC32 of the inflated data is %08x but the block says %08x", got, wantCRC)
+	}
+	b.data = data
+	return nil
+}
+
+// Read reads uncompressed data. It returns io.EOF at the clean end of the
+// stream and a *BlockError for a defective block.
+func (r *Reader) Read(p []byte) (int, error) {
+	if len(p) == 0 {
+		return 0, nil
+	}
+	for r.cur == nil || r.pos == len(r.cur.data) {
+		if err := r.nextBlock(); err != nil {
+			return 0, err
+		}
+	}
+	n := copy(p, r.cur.data[r.pos:])
+	r.pos += n
+	return n, nil
+}
+
+// ReadByte reads one uncompressed byte.
+func (r *Reader) ReadByte() (byte, error) {
+	for r.cur == nil || r.pos == len(r.cur.data) {
+		if err := r.nextBlock(); err != nil {
+			return 0, err
+		}
+	}
+	c := r.cur.data[r.pos]
+	r.pos++
+	return c, nil
+}
+
+func (r *Reader) nextBlock() error {
+	if r.err != nil {
+		return r.err
+	}
+	if r.cur != nil {
+		r.free <- r.cur
+		r.cur = nil
+	}
+	b, ok := <-r.ordered
+	if !ok {
+		r.err = io.EOF
+		r.eof = r.last
+		return r.err
+	}
+	<-b.done
+	if b.err != nil {
+		r.err = b.err
+		return r.err
+	}
+	r.last = len(b.data) == 0 && isEOFMarker(b.raw)
+	r.cur, r.pos = b, 0
+	return nil
+}
+
+// VirtualOffset is the virtual offset of the next byte Read will return. At
+// the end of a block it names the start of the next block, as htslib's
+// bgzf_tell does, so a BAM indexer calling it before and after each record
+// gets the offsets samtools writes.
+func (r *Reader) VirtualOffset() VirtualOffset {
+	if r.cur == nil {
+		return 0
+	}
+	if r.pos == len(r.cur.data) {
+		return MakeVirtualOffset(r.cur.offset+int64(len(r.cur.raw)), 0)
+	}
+	return MakeVirtualOffset(r.cur.offset, r.pos)
+}
+
+// SawEOFMarker reports whether the stream, read to its end, ended with the
+// 28-byte EOF marker block. It is false until Read has returned io.EOF.
+func (r *Reader) SawEOFMarker() bool { return r.eof }
+
+// Close stops the reader's goroutines. It does not close the underlying
+// reader. A goroutine blocked reading the underlying reader exits when that
+// read returns.
+func (r *Reader) Close() error {
+	r.once.Do(func() {
+		close(r.quit)
+		if r.err == nil {
+			r.err = errors.New("bgzf: read after Close")
+		}
+	})
+	return nil
+}

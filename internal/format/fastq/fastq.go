@@ -1,0 +1,201 @@
+// Package fastq reads FASTQ records as a stream, the way htslib (and so
+// samtools) reads them: a name line starting with '@', sequence lines up to a
+// line starting with '+', then quality lines until the qualities are as long
+// as the sequence. Every record is validated and a defect is reported with
+// its record and line number. The caller owns the record and the reader
+// allocates nothing per record, which matters at hundreds of megabytes a
+// second.
+//
+// It is hand-written because the Go FASTQ readers that exist either allocate
+// per record, accept only four-line records, or do not validate.
+package fastq
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+)
+
+// Record is one FASTQ record. Its slices are reused by the next Read.
+type Record struct {
+	Name []byte // the header line without '@' (name and comment)
+	Seq  []byte
+	Qual []byte
+}
+
+// ParseError is a defect in the input.
+type ParseError struct {
+	Record int64 // 1-based
+	Line   int64 // 1-based line where the defect was found
+	Msg    string
+}
+
+func (e *ParseError) Error() string {
+	return fmt.Sprintf("record %d (line %d): %s", e.Record, e.Line, e.Msg)
+}
+
+// Reader reads records.
+type Reader struct {
+	r       *bufio.Reader
+	line    int64
+	records int64
+	buf     []byte
+}
+
+// NewReader reads FASTQ from r.
+func NewReader(r io.Reader) *Reader {
+	return &Reader{r: bufio.NewReaderSize(r, 1<<20)}
+}
+
+// Records returns how many records were read.
+func (r *Reader) Records() int64 { return r.records }
+
+// Lines returns how many lines were read.
+func (r *Reader) Lines() int64 { return r.line }
+
+// readLine returns the next line without its line ending ("\n" or "\r\n").
+// The slice is valid until the next call. At the end it returns io.EOF.
+func (r *Reader) readLine() ([]byte, error) {
+	line, err := r.r.ReadSlice('\n')
+	if err == bufio.ErrBufferFull {
+		// A line longer than the buffer: gather it.
+		r.buf = append(r.buf[:0], line...)
+		for err == bufio.ErrBufferFull {
+			line, err = r.r.ReadSlice('\n')
+			r.buf = append(r.buf, line...)
+		}
+		line = r.buf
+	}
+	if err == io.EOF {
+		if len(line) == 0 {
+			return nil, io.EOF
+		}
+		err = nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	r.line++
+	line = bytes.TrimSuffix(line, []byte{'\n'})
+	line = bytes.TrimSuffix(line, []byte{'\r'})
+	return line, nil
+}
+
+func (r *Reader) fail(format string, args ...any) error {
+	return &ParseError{Record: r.records + 1, Line: r.line, Msg: fmt.Sprintf(format, args...)}
+}
+
+// ErrNotFASTQ marks input that is not FASTQ at all.
+var ErrNotFASTQ = errors.New("not FASTQ")
+
+// Read fills rec with the next record. At the end it returns io.EOF.
+func (r *Reader) Read(rec *Record) error {
+	var line []byte
+	var err error
+	// Blank lines between records (and at the end) are skipped, as htslib
+	// does.
+	for {
+		line, err = r.readLine()
+		if err != nil {
+			return err
+		}
+		if len(line) > 0 {
+			break
+		}
+	}
+	if line[0] != '@' {
+		if r.records == 0 {
+			return fmt.Errorf("%w: %w", ErrNotFASTQ, r.fail("the first line does not start with '@' (%s)", describe(line)))
+		}
+		return r.fail("expected a name line starting with '@', found %s", describe(line))
+	}
+	rec.Name = append(rec.Name[:0], line[1:]...)
+	rec.Seq = rec.Seq[:0]
+	for {
+		line, err = r.readLine()
+		if err == io.EOF {
+			return r.fail("the file ends before the '+' line")
+		}
+		if err != nil {
+			return err
+		}
+		if len(line) > 0 && line[0] == '+' {
+			break
+		}
+		if i := invalidBase(line); i >= 0 {
+			return r.fail("sequence has an invalid character %q at position %d", line[i], len(rec.Seq)+i+1)
+		}
+		rec.Seq = append(rec.Seq, line...)
+	}
+	rec.Qual = rec.Qual[:0]
+	for len(rec.Qual) < len(rec.Seq) {
+		line, err = r.readLine()
+		if err == io.EOF {
+			return r.fail("the file ends inside the qualities: %d of %d read", len(rec.Qual), len(rec.Seq))
+		}
+		if err != nil {
+			return err
+		}
+		if i := invalidQual(line); i >= 0 {
+			return r.fail("quality character %q (byte %d) at position %d is outside the Phred+33 range '!'..'~'", line[i], line[i], len(rec.Qual)+i+1)
+		}
+		rec.Qual = append(rec.Qual, line...)
+	}
+	if len(rec.Qual) != len(rec.Seq) {
+		return r.fail("quality length %d differs from sequence length %d", len(rec.Qual), len(rec.Seq))
+	}
+	r.records++
+	return nil
+}
+
+// describe shows the start of a line in an error message.
+func describe(line []byte) string {
+	if len(line) > 20 {
+		line = line[:20]
+	}
+	return fmt.Sprintf("%q", line)
+}
+
+// baseOK marks the bytes htslib accepts in a sequence: IUPAC letters of
+// either case, and '*', '.', '-', '='.
+var baseOK = func() (t [256]bool) {
+	for c := 'A'; c <= 'Z'; c++ {
+		t[c], t[c+'a'-'A'] = true, true
+	}
+	for _, c := range "*.-=" {
+		t[c] = true
+	}
+	return t
+}()
+
+func invalidBase(s []byte) int {
+	for i, c := range s {
+		if !baseOK[c] {
+			return i
+		}
+	}
+	return -1
+}
+
+func invalidQual(s []byte) int {
+	for i, c := range s {
+		if c < '!' || c > '~' {
+			return i
+		}
+	}
+	return -1
+}
+
+// PairKey returns the part of a header line that names the read pair: the
+// name up to the first white space, without a trailing /1 or /2.
+func PairKey(header []byte) []byte {
+	if i := bytes.IndexAny(header, " \t"); i >= 0 {
+		header = header[:i]
+	}
+	if n := len(header); n >= 2 && header[n-2] == '/' && (header[n-1] == '1' || header[n-1] == '2') {
+		header = header[:n-2]
+	}
+	return header
+}
