@@ -196,8 +196,8 @@ func (s *Store) migrate(ctx context.Context) error {
 			if n > 0 {
 				return nil
 			}
-			for _, stmt := range strings.Split(string(body), ";") {
-				if strings.TrimSpace(stripComments(stmt)) == "" {
+			for _, stmt := range strings.Split(stripComments(string(body)), ";") {
+				if strings.TrimSpace(stmt) == "" {
 					continue
 				}
 				if _, err := tx.ExecContext(ctx, stmt); err != nil {

@@ -1,0 +1,60 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"net"
+	"os"
+
+	"github.com/seqstore/seqstore/internal/config"
+	"github.com/seqstore/seqstore/internal/server"
+)
+
+func runServe(ctx context.Context, args []string) error {
+	fs := flag.NewFlagSet("seqstore serve", flag.ContinueOnError)
+	cfg := config.Register(fs)
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("serve takes no arguments, got %q", fs.Args())
+	}
+	if err := cfg.Finish(); err != nil {
+		return err
+	}
+	log := cfg.Logger()
+	srv, err := server.Open(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	defer srv.Close()
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w (choose another with -addr)", cfg.Addr, err)
+	}
+	endpoint := "http://" + ln.Addr().String()
+	if srv.Root.Generated {
+		fmt.Fprintf(os.Stderr, "\nseqstore made root credentials for account %s and keeps them in %s.\n"+
+			"They are shown this once. To drive seqstore with the AWS CLI or an SDK, paste:\n\n%s\n",
+			srv.Root.AccountID, srv.Root.File, srv.ExportLines(endpoint))
+	}
+	log.Info("seqstore serving", "endpoint", endpoint, "region", cfg.Region, "account", cfg.AccountID,
+		"metadata", describeMetadata(cfg), "objects", describeObjects(cfg), "version", version)
+	return srv.Serve(ctx, ln)
+}
+
+func describeMetadata(cfg *config.Config) string {
+	if cfg.Metadata == "sqlite" {
+		return "sqlite:" + cfg.SQLitePath()
+	}
+	return "postgres"
+}
+
+func describeObjects(cfg *config.Config) string {
+	if cfg.Objects == "file" {
+		return "file:" + cfg.ObjectsDir()
+	}
+	loc, _ := cfg.S3()
+	return "s3://" + loc.Bucket + "/" + loc.Prefix
+}

@@ -1,0 +1,109 @@
+// Package api is seqstore's HealthOmics storage API: it implements the
+// generated omicsapi.Handler by mapping wire shapes to the domain services
+// and domain errors back to the model's exceptions, and it wraps the
+// generated router with SigV4 authentication. It knows nothing of file
+// formats or of how metadata and objects are stored.
+package api
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net/http"
+
+	"github.com/seqstore/seqstore"
+	"github.com/seqstore/seqstore/internal/api/omicsapi"
+	"github.com/seqstore/seqstore/internal/auth"
+	"github.com/seqstore/seqstore/internal/meta"
+	"github.com/seqstore/seqstore/internal/readset"
+	"github.com/seqstore/seqstore/internal/service"
+)
+
+// Options assemble the API.
+type Options struct {
+	Service  *service.Service
+	ReadSets *readset.Service
+	Keys     *auth.Keys
+	Region   string
+	// TokenKey signs pagination tokens.
+	TokenKey []byte
+	Log      *slog.Logger
+}
+
+// Server implements omicsapi.Handler.
+type Server struct {
+	omicsapi.UnimplementedHandler
+	svc    *service.Service
+	rs     *readset.Service
+	meta   meta.Store
+	tokens *pageTokens
+	log    *slog.Logger
+}
+
+// New returns the API's HTTP handler.
+func New(o Options) http.Handler {
+	s := &Server{
+		svc:    o.Service,
+		rs:     o.ReadSets,
+		meta:   o.Service.Meta,
+		tokens: &pageTokens{key: o.TokenKey},
+		log:    o.Log,
+	}
+	a := newAuthenticator(o.Keys, o.Region)
+	return omicsapi.NewRouter(s, omicsapi.RouterOptions{
+		Authenticate: a.authenticate,
+		MapError:     mapError,
+		Logger:       o.Log,
+	})
+}
+
+// accountKey carries the caller's account ID in the request context.
+type accountKey struct{}
+
+func withAccount(ctx context.Context, account string) context.Context {
+	return context.WithValue(ctx, accountKey{}, account)
+}
+
+// account returns the caller's account; the authenticator always sets it.
+func account(ctx context.Context) string {
+	a, _ := ctx.Value(accountKey{}).(string)
+	return a
+}
+
+// mapError turns a domain or metadata error into the model's exception.
+func mapError(err error) *omicsapi.Error {
+	var ae *omicsapi.Error
+	if errors.As(err, &ae) {
+		return ae
+	}
+	var se *seqstore.Error
+	if errors.As(err, &se) {
+		switch se.Code {
+		case seqstore.CodeValidation:
+			return omicsapi.NewValidationException("%s", se.Message)
+		case seqstore.CodeNotFound:
+			return omicsapi.NewResourceNotFoundException("%s", se.Message)
+		case seqstore.CodeConflict:
+			return omicsapi.NewConflictException("%s", se.Message)
+		case seqstore.CodeAccessDenied:
+			return omicsapi.NewAccessDeniedException("%s", se.Message)
+		case seqstore.CodeQuotaExceeded:
+			return omicsapi.NewServiceQuotaExceededException("%s", se.Message)
+		case seqstore.CodeNotSupported:
+			return omicsapi.NewNotSupportedOperationException("%s", se.Message)
+		case seqstore.CodeRangeNotSatisfiable:
+			return omicsapi.NewRangeNotSatisfiableException("%s", se.Message)
+		}
+	}
+	switch {
+	case errors.Is(err, meta.ErrBadPageKey), errors.Is(err, errBadToken):
+		return omicsapi.NewValidationException("%s", errBadToken.Error())
+	case errors.Is(err, meta.ErrNotFound):
+		return omicsapi.NewResourceNotFoundException("the resource does not exist")
+	case errors.Is(err, meta.ErrConflict):
+		return omicsapi.NewConflictException("the resource changed while the request ran; try again")
+	case errors.Is(err, context.Canceled):
+		return omicsapi.NewRequestTimeoutException("the request was cancelled")
+	}
+	return nil // the router logs it and answers InternalServerException
+}

@@ -1,0 +1,49 @@
+// Package readset runs the life of a read set: the multipart upload that
+// brings its bytes in, the ingestion that reads them once and decides whether
+// they are good, and the retrieval that serves them back in parts. It keeps
+// the promise the rest of seqstore rests on: a read set becomes ACTIVE only
+// after every stored file is durably written and its counts and ETags come
+// from those very bytes; whatever crashes, it is never ACTIVE with missing or
+// wrong data.
+//
+// It knows file formats only through package analyze and storage only
+// through the meta and blob interfaces.
+package readset
+
+import (
+	"log/slog"
+	"time"
+
+	"github.com/seqstore/seqstore/internal/arn"
+	"github.com/seqstore/seqstore/internal/blob"
+	"github.com/seqstore/seqstore/internal/meta"
+)
+
+// Limits of direct upload (HealthOmics fixed quotas) and of serving.
+const (
+	// MaxPartSize is the largest part UploadReadSetPart takes: 100 MiB.
+	MaxPartSize = 100 << 20
+	// MaxParts is the most parts one source may have.
+	MaxParts = 10000
+	// ServePartSize is the part size GetReadSet serves files in.
+	ServePartSize = 100 << 20
+)
+
+// Service carries what the read-set operations need.
+type Service struct {
+	Meta  meta.Store
+	Blobs blob.Store
+	ARN   arn.Builder
+	Log   *slog.Logger
+	Now   func() time.Time
+	// Wake, when set, is poked after an upload completes so the local
+	// ingester starts at once instead of at its next poll.
+	Wake func()
+}
+
+func (s *Service) now() time.Time {
+	if s.Now != nil {
+		return s.Now().UTC()
+	}
+	return time.Now().UTC()
+}

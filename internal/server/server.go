@@ -1,0 +1,173 @@
+// Package server assembles a running seqstore from its configuration: it
+// opens the metadata and object stores the configuration names, makes sure
+// the root account has a key, starts the ingester, and serves the API until
+// told to stop. It is the one place that picks drivers; the command and the
+// integration tests both start seqstore through it.
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/seqstore/seqstore/internal/api"
+	"github.com/seqstore/seqstore/internal/arn"
+	"github.com/seqstore/seqstore/internal/auth"
+	"github.com/seqstore/seqstore/internal/blob"
+	"github.com/seqstore/seqstore/internal/blob/fileblob"
+	"github.com/seqstore/seqstore/internal/blob/s3blob"
+	"github.com/seqstore/seqstore/internal/config"
+	"github.com/seqstore/seqstore/internal/meta"
+	"github.com/seqstore/seqstore/internal/meta/sqlmeta"
+	"github.com/seqstore/seqstore/internal/readset"
+	"github.com/seqstore/seqstore/internal/service"
+)
+
+// Server is an assembled seqstore.
+type Server struct {
+	Config   *config.Config
+	Log      *slog.Logger
+	Meta     meta.Store
+	Blobs    blob.Store
+	Root     *auth.Root
+	Service  *service.Service
+	ReadSets *readset.Service
+	Ingester *readset.Ingester
+	Handler  http.Handler
+}
+
+// OpenMeta opens the metadata store the configuration names, migrating its
+// schema to the current version.
+func OpenMeta(ctx context.Context, cfg *config.Config) (meta.Store, error) {
+	if cfg.Metadata == "sqlite" {
+		if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
+			return nil, fmt.Errorf("create data directory: %w", err)
+		}
+		return sqlmeta.OpenSQLite(ctx, cfg.SQLitePath())
+	}
+	return sqlmeta.OpenPostgres(ctx, cfg.Metadata)
+}
+
+// OpenBlobs opens the object store the configuration names.
+func OpenBlobs(ctx context.Context, cfg *config.Config) (blob.Store, error) {
+	if cfg.Objects == "file" {
+		return fileblob.Open(cfg.ObjectsDir())
+	}
+	loc, err := cfg.S3()
+	if err != nil {
+		return nil, err
+	}
+	return s3blob.Open(ctx, s3blob.Config{
+		Endpoint:        loc.Endpoint,
+		Region:          loc.Region,
+		Bucket:          loc.Bucket,
+		Prefix:          loc.Prefix,
+		AccessKeyID:     cfg.S3AccessKeyID,
+		SecretAccessKey: cfg.S3SecretAccessKey,
+	})
+}
+
+// Open assembles a server from its configuration.
+func Open(ctx context.Context, cfg *config.Config, log *slog.Logger) (*Server, error) {
+	m, err := OpenMeta(ctx, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("metadata store: %w", err)
+	}
+	blobs, err := OpenBlobs(ctx, cfg)
+	if err != nil {
+		m.Close()
+		return nil, fmt.Errorf("object store: %w", err)
+	}
+	root, err := auth.EnsureRoot(ctx, m, cfg.AccountID, cfg.AccessKeyID, cfg.SecretAccessKey, cfg.DataDir)
+	if err != nil {
+		m.Close()
+		blobs.Close()
+		return nil, err
+	}
+	arns := arn.Builder{Partition: "aws", Region: cfg.Region}
+	svc := &service.Service{Meta: m, ARN: arns, Log: log}
+	rs := &readset.Service{Meta: m, Blobs: blobs, ARN: arns, Log: log}
+	ing := &readset.Ingester{Service: rs, Workers: cfg.IngestWorkers}
+	rs.Wake = ing.Wake
+	keys := &auth.Keys{Meta: m}
+	h := api.New(api.Options{
+		Service:  svc,
+		ReadSets: rs,
+		Keys:     keys,
+		Region:   cfg.Region,
+		// Pagination tokens are signed with a key derived from the root
+		// secret, which every node of a deployment shares.
+		TokenKey: []byte("seqstore pagination v1:" + root.Key.Secret),
+		Log:      log,
+	})
+	return &Server{
+		Config:   cfg,
+		Log:      log,
+		Meta:     m,
+		Blobs:    blobs,
+		Root:     root,
+		Service:  svc,
+		ReadSets: rs,
+		Ingester: ing,
+		Handler:  h,
+	}, nil
+}
+
+// Serve serves the API on ln and ingests read sets until ctx ends, then
+// stops accepting requests, waits up to the configured grace for those in
+// flight, and returns.
+func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
+	hs := &http.Server{
+		Handler:           s.Handler,
+		ReadHeaderTimeout: 30 * time.Second,
+		ErrorLog:          slog.NewLogLogger(s.Log.Handler(), slog.LevelWarn),
+	}
+	ingestCtx, stopIngest := context.WithCancel(context.WithoutCancel(ctx))
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		s.Ingester.Run(ingestCtx)
+	}()
+	errc := make(chan error, 1)
+	go func() { errc <- hs.Serve(ln) }()
+	var err error
+	select {
+	case err = <-errc:
+	case <-ctx.Done():
+		s.Log.Info("stopping: finishing requests in flight", "grace", s.Config.ShutdownGrace)
+		sctx, cancel := context.WithTimeout(context.Background(), s.Config.ShutdownGrace)
+		err = hs.Shutdown(sctx)
+		cancel()
+	}
+	stopIngest()
+	wg.Wait()
+	if errors.Is(err, http.ErrServerClosed) {
+		err = nil
+	}
+	return err
+}
+
+// Close releases the stores.
+func (s *Server) Close() error {
+	return errors.Join(s.Blobs.Close(), s.Meta.Close())
+}
+
+// ExportLines are the shell lines that point the AWS CLI and SDKs at this
+// server with the root credentials.
+func (s *Server) ExportLines(endpoint string) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "export AWS_ACCESS_KEY_ID=%s\n", s.Root.Key.ID)
+	fmt.Fprintf(&b, "export AWS_SECRET_ACCESS_KEY=%s\n", s.Root.Key.Secret)
+	fmt.Fprintf(&b, "export AWS_DEFAULT_REGION=%s\n", s.Config.Region)
+	fmt.Fprintf(&b, "export AWS_ENDPOINT_URL_OMICS=%s\n", endpoint)
+	b.WriteString("export AWS_DISABLE_HOST_PREFIX_INJECTION=true\n")
+	return b.String()
+}
