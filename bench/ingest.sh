@@ -310,28 +310,51 @@ bam_rs=$(jget "$WORK/bam.json" .readSetId)
 echo "   $bam_seqstore s (upload $(jget "$WORK/bam.json" '.upload_seconds * 1000 | round / 1000') s, complete to ACTIVE $(jget "$WORK/bam.json" '(.complete_seconds + .activate_seconds) * 1000 | round / 1000') s); peak RSS $(mib "$rss_bam") MiB" >&2
 
 # ---- download
-# stored_file SIZE ORIGINAL: the file seqstore keeps for a source, found by
-# size under its data directory, else the original (same bytes).
+# stored_file READSET PATTERN: the file seqstore keeps for one source of a
+# read set, under its data directory (the object key holds the read set ID).
 stored_file() {
-	local found
-	found=$(find "$SERVER_DATA" -type f -size "$1"c 2>/dev/null | head -n1)
-	echo "${found:-$2}"
+	find "$SERVER_DATA" -type f -path "*/$1/*" -name "$2" 2>/dev/null | head -n1
+}
+
+# content_md5 KIND FILE: the checksum of what a file holds rather than its
+# bytes: the decompressed FASTQ, or the BAM's records as SAM. seqstore may
+# keep a source recompressed (FASTQ as BGZF), so a download can differ in
+# bytes from the upload and still be the same data.
+content_md5() {
+	if [ "$1" = fastq ]; then gzip -dc "$2" | md5sum | cut -d' ' -f1; else samtools view -@"$THREADS" "$2" | md5sum | cut -d' ' -f1; fi
 }
 
 log "download: seqstore GetReadSet (SOURCE1, parts in parallel) and cat of the stored file"
 start_server
 declare -A dl_discard dl_file disk_cat dl_bytes disk_path
 for kind in fastq bam; do
-	if [ "$kind" = fastq ]; then rs=$fastq_rs original=$R1; else rs=$bam_rs original=$BAM; fi
+	if [ "$kind" = fastq ]; then
+		rs=$fastq_rs original=$R1 want_md5=$md5_r1 pattern='*source1*'
+	else
+		rs=$bam_rs original=$BAM want_md5=$md5_bam pattern='*.bam'
+	fi
 	"${HELPER[@]}" --endpoint "$ENDPOINT" download --store "$store_id" --readset "$rs" --out /dev/null >"$WORK/dl-$kind-null.json"
 	"${HELPER[@]}" --endpoint "$ENDPOINT" download --store "$store_id" --readset "$rs" --out "$WORK/dl-$kind" >"$WORK/dl-$kind-file.json"
 	dl_bytes[$kind]=$(jget "$WORK/dl-$kind-null.json" .bytes)
 	dl_discard[$kind]=$(jget "$WORK/dl-$kind-null.json" .seconds)
 	dl_file[$kind]=$(jget "$WORK/dl-$kind-file.json" .seconds)
-	if cmp -s "$WORK/dl-$kind" "$original"; then same=identical; else same=different; fi
-	check "$kind download equals the uploaded file" "$same" identical
+	disk_path[$kind]=$(stored_file "$rs" "$pattern")
+	if [ -z "${disk_path[$kind]}" ]; then
+		check "$kind source1 found under the data directory" missing present
+		disk_path[$kind]=$original
+	else
+		check "$kind stored file = GetReadSet bytes" "$(cmp -s "$WORK/dl-$kind" "${disk_path[$kind]}" && echo identical || echo different)" identical
+	fi
+	if cmp -s "$WORK/dl-$kind" "$original"; then
+		same="identical bytes"
+	elif [ "$(content_md5 "$kind" "$WORK/dl-$kind")" = "$want_md5" ]; then
+		same="same content"
+	else
+		same="different content"
+	fi
+	if [ "$same" = "identical bytes" ]; then want=$same; else want="same content"; fi
+	check "$kind download = upload" "$same" "$want"
 	rm -f "$WORK/dl-$kind"
-	disk_path[$kind]=$(stored_file "${dl_bytes[$kind]}" "$original")
 	cat "${disk_path[$kind]}" >/dev/null
 	t0=$(now_ns)
 	cat "${disk_path[$kind]}" >/dev/null
@@ -351,8 +374,8 @@ check "FASTQ totalReadCount = seqkit num_seqs R1+R2" "$(jget "$fq" .metadata.seq
 check "FASTQ totalBaseCount = seqkit sum_len R1+R2" "$(jget "$fq" .metadata.sequenceInformation.totalBaseCount)" "$((s1 + s2))"
 check "FASTQ etag.source1 = gzip -dc R1 | md5sum" "$(jget "$fq" .metadata.etag.source1)" "$md5_r1"
 check "FASTQ etag.source2 = gzip -dc R2 | md5sum" "$(jget "$fq" .metadata.etag.source2)" "$md5_r2"
-check "FASTQ source1 contentLength = file size" "$(jget "$fq" .metadata.files.source1.contentLength)" "$(stat -c %s "$R1")"
-check "FASTQ source2 contentLength = file size" "$(jget "$fq" .metadata.files.source2.contentLength)" "$(stat -c %s "$R2")"
+check "FASTQ source1 contentLength = stored size" "$(jget "$fq" .metadata.files.source1.contentLength)" "$(stat -c %s "${disk_path[fastq]}")"
+check "FASTQ has source2" "$(jget "$fq" '.metadata.files.source2.contentLength > 0')" true
 
 primary=$(samtools view -@"$THREADS" -c -F 0x900 "$BAM")
 primary_bases=$(samtools view -@"$THREADS" -F 0x900 "$BAM" | awk -F'\t' '$10 != "*" { n += length($10) } END { print n + 0 }')
@@ -361,7 +384,7 @@ check "BAM status" "$(jget "$bm" .metadata.status)" ACTIVE
 check "BAM totalReadCount = samtools view -c -F 0x900" "$(jget "$bm" .metadata.sequenceInformation.totalReadCount)" "$primary"
 check "BAM totalBaseCount = primary SEQ lengths" "$(jget "$bm" .metadata.sequenceInformation.totalBaseCount)" "$primary_bases"
 check "BAM etag.source1 = samtools view | md5sum" "$(jget "$bm" .metadata.etag.source1)" "$md5_bam"
-check "BAM source1 contentLength = file size" "$(jget "$bm" .metadata.files.source1.contentLength)" "$(stat -c %s "$BAM")"
+check "BAM source1 contentLength = stored size" "$(jget "$bm" .metadata.files.source1.contentLength)" "$(stat -c %s "${disk_path[bam]}")"
 check "BAM has an index file" "$(jget "$bm" '.metadata.files.index != null')" true
 check "BAM referenceArn echoed" "$(jget "$bm" .metadata.referenceArn)" "$REFERENCE_ARN"
 
@@ -381,17 +404,17 @@ rss_verdict=$(awk -v b="$rss_max" 'BEGIN { print (b < 300 * 1048576) ? "PASS" : 
 	echo "speed-up = tools time / seqstore time (higher is better for seqstore); tools run one after another (seq) or all at once (par)"
 	echo
 	printf '%-15s %-12s %-22s %-16s %-9s %s\n' phase seqstore "tools seq / par" "speed-up seq/par" target verdict
-	printf '%-15s %-12s %-22s %-16s %-9s %s\n' "FASTQ ingest" "$fq_seqstore s" "$fq_tools_seq / $fq_tools_par s" "${fq_speedup}× / ${fq_speedup_par}×" "≥2×" "$(at_least "$fq_speedup" 2)"
-	printf '%-15s %-12s %-22s %-16s %-9s %s\n' "BAM ingest" "$bam_seqstore s" "$bam_tools_seq / $bam_tools_par s" "${bam_speedup}× / ${bam_speedup_par}×" "≥1.5×" "$(at_least "$bam_speedup" 1.5)"
+	printf '%-15s %-12s %-22s %-16s %-9s %s\n' "FASTQ ingest" "$fq_seqstore s" "$fq_tools_seq / $fq_tools_par s" "${fq_speedup}x / ${fq_speedup_par}x" ">=2x" "$(at_least "$fq_speedup" 2)"
+	printf '%-15s %-12s %-22s %-16s %-9s %s\n' "BAM ingest" "$bam_seqstore s" "$bam_tools_seq / $bam_tools_par s" "${bam_speedup}x / ${bam_speedup_par}x" ">=1.5x" "$(at_least "$bam_speedup" 1.5)"
 	echo
-	printf '%-15s %-24s %-24s %-13s %-9s %s\n' download "GetReadSet MiB/s (→null)" "(→file, verified)" "cat MiB/s" "ratio" "target ≥0.8×"
+	printf '%-15s %-24s %-24s %-13s %-9s %s\n' download "GetReadSet MiB/s ->null" "->file, verified" "cat MiB/s" "ratio" "target >=0.8x"
 	for kind in fastq bam; do
 		b=${dl_bytes[$kind]}
 		net=$(awk -v b="$b" -v s="${dl_discard[$kind]}" 'BEGIN { printf "%.0f", b / 1048576 / s }')
 		netf=$(awk -v b="$b" -v s="${dl_file[$kind]}" 'BEGIN { printf "%.0f", b / 1048576 / s }')
 		disk=$(awk -v b="$b" -v s="${disk_cat[$kind]}" 'BEGIN { printf "%.0f", b / 1048576 / (s > 0 ? s : 1e-9) }')
 		r=$(ratio "$net" "$disk")
-		printf '%-15s %-24s %-24s %-13s %-9s %s\n' "$kind source1" "$net ($(mib "$b") MiB)" "$netf" "$disk" "${r}×" "$(at_least "$r" 0.8)"
+		printf '%-15s %-24s %-24s %-13s %-9s %s\n' "$kind source1" "$net ($(mib "$b") MiB)" "$netf" "$disk" "${r}x" "$(at_least "$r" 0.8)"
 	done
 	echo
 	echo "peak server RSS (VmHWM, restarted per phase): FASTQ $(mib "$rss_fastq") MiB, BAM $(mib "$rss_bam") MiB, download $(mib "$rss_download") MiB; target < 300 MiB: $rss_verdict"
