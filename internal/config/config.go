@@ -39,6 +39,9 @@ type Config struct {
 	SecretAccessKey string
 	// IngestWorkers is how many read sets one node ingests at once.
 	IngestWorkers int
+	// IngestLease is how long a node's claim on a read set it ingests holds
+	// without renewal; a node that dies hands its work on after it.
+	IngestLease   time.Duration
 	ShutdownGrace time.Duration
 	LogLevel      slog.Level
 	LogFormat     string // text or json
@@ -64,6 +67,7 @@ func Register(fs *flag.FlagSet) *Config {
 	fs.StringVar(&c.Metadata, "metadata", env("METADATA", "sqlite"), "metadata store: sqlite, or a postgres:// `URL` (SEQSTORE_METADATA)")
 	fs.StringVar(&c.Objects, "objects", env("OBJECTS", "file"), "object store: file, or s3://bucket/prefix?endpoint=URL&region=R (SEQSTORE_OBJECTS)")
 	fs.IntVar(&c.IngestWorkers, "ingest-workers", 1, "read sets this node ingests at once; each uses every core")
+	fs.DurationVar(&c.IngestLease, "ingest-lease", time.Minute, "how long another node waits before taking over the ingestion of a node that stopped answering")
 	fs.DurationVar(&c.ShutdownGrace, "shutdown-grace", 30*time.Second, "how long a stop waits for requests in flight")
 	level := fs.String("log-level", env("LOG_LEVEL", "info"), "debug, info, warn or error (SEQSTORE_LOG_LEVEL)")
 	fs.StringVar(&c.LogFormat, "log-format", env("LOG_FORMAT", "text"), "text or json (SEQSTORE_LOG_FORMAT)")

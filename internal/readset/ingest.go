@@ -108,10 +108,17 @@ func (in *Ingester) loop(ctx context.Context) {
 	}
 }
 
-// ingestLeased ingests a claimed read set while renewing its lease.
-func (in *Ingester) ingestLeased(ctx context.Context, rs *seqstore.ReadSet) {
-	ctx, cancel := context.WithCancel(ctx)
+// ingestLeased ingests a claimed read set while renewing its lease. A
+// shutdown midway gives the lease back at once, so the next start (or
+// another node) need not wait for it to run out.
+func (in *Ingester) ingestLeased(parent context.Context, rs *seqstore.ReadSet) {
+	ctx, cancel := context.WithCancel(parent)
 	defer cancel()
+	defer func() {
+		if parent.Err() != nil {
+			in.Meta.IngestRenew(context.WithoutCancel(parent), rs.AccountID, rs.StoreID, rs.ID, in.Owner, in.now())
+		}
+	}()
 	go func() {
 		t := time.NewTicker(in.Lease / 3)
 		defer t.Stop()
