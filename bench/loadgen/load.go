@@ -49,17 +49,24 @@ type loadConfig struct {
 	Conns    int           // concurrent workers, each with its own keep-alive connection
 	Warmup   time.Duration // driven but not recorded, on the same connections
 	Duration time.Duration // recorded
+	// Rate, when positive, paces the workers to this many requests per
+	// second in all, each sending on a fixed schedule; latency then runs
+	// from the scheduled send time, so a stall that delays later sends
+	// counts against them too (no coordinated omission). Zero sends as
+	// fast as answers come back: the saturation throughput.
+	Rate float64
 }
 
 // result is what one measured run of one target produced.
 type result struct {
-	Requests    int             // completed with status 200 and a full body
-	Errors      int             // transport errors and non-200 answers
-	FirstError  string          // the first error seen, to tell the operator what went wrong
-	Elapsed     time.Duration   // wall time of the recorded run
-	Latencies   []time.Duration // per successful request, sorted
-	ConnsOpened int64           // TCP connections dialled so far, warm-up included: Conns when keep-alive held
-	BodyBytes   int64           // bytes of response body read
+	Requests     int             // completed with status 200 and a full body
+	Errors       int             // transport errors and non-200 answers
+	WarmupErrors int             // errors during the unrecorded warm-up
+	FirstError   string          // the first error seen, to tell the operator what went wrong
+	Elapsed      time.Duration   // wall time of the recorded run
+	Latencies    []time.Duration // per successful request, sorted
+	ConnsOpened  int64           // TCP connections dialled so far, warm-up included: Conns when keep-alive held
+	BodyBytes    int64           // bytes of response body read
 }
 
 // RequestsPerSecond is the throughput of successful requests.
@@ -127,12 +134,23 @@ func (d *driver) close() {
 
 // measure runs the warm-up, then the recorded run, and returns the latter.
 func (d *driver) measure(ctx context.Context) (*result, error) {
+	warmupErrors, firstWarmupError := 0, ""
 	if d.cfg.Warmup > 0 {
-		if _, err := d.run(ctx, d.cfg.Warmup); err != nil {
+		w, err := d.run(ctx, d.cfg.Warmup)
+		if err != nil {
 			return nil, err
 		}
+		warmupErrors, firstWarmupError = w.Errors, w.FirstError
 	}
-	return d.run(ctx, d.cfg.Duration)
+	r, err := d.run(ctx, d.cfg.Duration)
+	if err != nil {
+		return nil, err
+	}
+	r.WarmupErrors = warmupErrors
+	if r.FirstError == "" {
+		r.FirstError = firstWarmupError
+	}
+	return r, nil
 }
 
 // workerStats is one worker's share of a run, merged after the run so the
@@ -152,8 +170,15 @@ func (d *driver) run(ctx context.Context, duration time.Duration) (*result, erro
 	start := time.Now()
 	deadline := start.Add(duration)
 	var wg sync.WaitGroup
+	// Paced workers each send every interval, their schedules staggered
+	// evenly so the load arrives smoothly rather than in bursts of Conns.
+	var interval time.Duration
+	if d.cfg.Rate > 0 {
+		interval = time.Duration(float64(len(d.clients)) / d.cfg.Rate * float64(time.Second))
+	}
 	for i, client := range d.clients {
-		wg.Go(func() { d.work(ctx, client, deadline, &stats[i]) })
+		first := start.Add(interval * time.Duration(i) / time.Duration(len(d.clients)))
+		wg.Go(func() { d.work(ctx, client, first, interval, deadline, &stats[i]) })
 	}
 	wg.Wait()
 	if err := ctx.Err(); err != nil {
@@ -177,8 +202,10 @@ func (d *driver) run(ctx context.Context, duration time.Duration) (*result, erro
 }
 
 // work is one worker's loop: build, sign afresh, send, read the whole body
-// so the connection is reused.
-func (d *driver) work(ctx context.Context, client *http.Client, deadline time.Time, s *workerStats) {
+// so the connection is reused. With a positive interval it sends at first,
+// first+interval, ... and measures latency from those times; otherwise it
+// sends again as soon as an answer is in.
+func (d *driver) work(ctx context.Context, client *http.Client, first time.Time, interval time.Duration, deadline time.Time, s *workerStats) {
 	s.latencies = make([]time.Duration, 0, 4096)
 	fail := func(msg string) {
 		s.errors++
@@ -186,7 +213,14 @@ func (d *driver) work(ctx context.Context, client *http.Client, deadline time.Ti
 			s.firstError = msg
 		}
 	}
+	scheduled := first
 	for ctx.Err() == nil && time.Now().Before(deadline) {
+		if interval > 0 {
+			if scheduled.After(deadline) {
+				return
+			}
+			time.Sleep(time.Until(scheduled))
+		}
 		req, err := http.NewRequestWithContext(ctx, http.MethodGet, d.url, nil)
 		if err != nil {
 			fail(err.Error())
@@ -197,6 +231,10 @@ func (d *driver) work(ctx context.Context, client *http.Client, deadline time.Ti
 			return
 		}
 		sent := time.Now()
+		if interval > 0 {
+			sent = scheduled
+			scheduled = scheduled.Add(interval)
+		}
 		resp, err := client.Do(req)
 		if err != nil {
 			if ctx.Err() == nil {

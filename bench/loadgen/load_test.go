@@ -125,6 +125,27 @@ func TestDriverCountsRejectedRequestsAsErrors(t *testing.T) {
 	}
 }
 
+func TestPacedDriverKeepsToTheRate(t *testing.T) {
+	srv := httptest.NewServer(verifyingHandler(t, "AKIDEXAMPLE", "secret", []byte(`{}`)))
+	defer srv.Close()
+	const rate, conns, duration = 200.0, 4, 500 * time.Millisecond
+	d := newDriver(srv.URL+"/sequencestore/1234567890", newSigning("AKIDEXAMPLE", "secret", "us-east-1"),
+		loadConfig{Conns: conns, Duration: duration, Rate: rate})
+	defer d.close()
+	r, err := d.measure(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Errors != 0 {
+		t.Fatalf("%d errors, the first: %s", r.Errors, r.FirstError)
+	}
+	// 200 req/s for 0.5 s is 100 requests; the schedule is exact, so allow
+	// only the sends at the edges of the window.
+	if want := int(rate * duration.Seconds()); r.Requests < want-conns || r.Requests > want+conns {
+		t.Errorf("%d requests paced at %v/s over %v, want %d±%d", r.Requests, rate, duration, want, conns)
+	}
+}
+
 func TestBareServerServesTheGivenBody(t *testing.T) {
 	body := []byte(`{"id":"1234567890","name":"bench"}`)
 	b, err := startBareServer(body)
@@ -157,7 +178,7 @@ func TestAgainstSeqstore(t *testing.T) {
 		t.Skip("no go command to build seqstore with")
 	}
 	var out bytes.Buffer
-	o := options{duration: 300 * time.Millisecond, warmup: 100 * time.Millisecond, conns: 8, region: "us-east-1", order: "bare,seqstore", serverProcs: 1, clientProcs: 0}
+	o := options{duration: 300 * time.Millisecond, warmup: 100 * time.Millisecond, conns: 8, region: "us-east-1", order: "bare,seqstore", paced: 0.5, serverProcs: 1, clientProcs: 0}
 	clean, err := run(context.Background(), o, &out)
 	t.Logf("report:\n%s", out.String())
 	if err != nil {
@@ -166,7 +187,7 @@ func TestAgainstSeqstore(t *testing.T) {
 	if !clean {
 		t.Fatalf("the run had errors")
 	}
-	for _, want := range []string{"bare", "seqstore", "seqstore / bare requests/s", "seqstore p99", "peak RSS"} {
+	for _, want := range []string{"bare", "seqstore", "seqstore / bare requests/s", "seqstore p99 at saturation", "seqstore p99 paced", "peak RSS"} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("report lacks %q", want)
 		}
