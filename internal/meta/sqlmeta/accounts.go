@@ -66,7 +66,7 @@ func (s *Store) AccessKeyGet(ctx context.Context, id string) (*seqstore.AccessKe
 
 // AccessKeyList lists an account's keys.
 func (s *Store) AccessKeyList(ctx context.Context, accountID string) ([]seqstore.AccessKey, error) {
-	rows, err := s.db.QueryContext(ctx, s.q(`SELECT id, secret, account_id, created_at FROM access_keys WHERE account_id = $1 ORDER BY created_at, id`), accountID)
+	rows, err := s.query(ctx, `SELECT id, secret, account_id, created_at FROM access_keys WHERE account_id = $1 ORDER BY created_at, id`, accountID)
 	if err != nil {
 		return nil, err
 	}

@@ -36,7 +36,7 @@ func (s *Store) TagsRemove(ctx context.Context, accountID, arn string, keys []st
 
 // TagsGet returns a resource's tags.
 func (s *Store) TagsGet(ctx context.Context, accountID, arn string) (map[string]string, error) {
-	rows, err := s.db.QueryContext(ctx, s.q(`SELECT tag_key, tag_value FROM tags WHERE account_id = $1 AND arn = $2`), accountID, arn)
+	rows, err := s.query(ctx, `SELECT tag_key, tag_value FROM tags WHERE account_id = $1 AND arn = $2`, accountID, arn)
 	if err != nil {
 		return nil, err
 	}

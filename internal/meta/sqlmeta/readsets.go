@@ -92,7 +92,7 @@ func (s *Store) ReadSetList(ctx context.Context, accountID, storeID string, f me
 	if err != nil {
 		return nil, "", err
 	}
-	rows, err := s.db.QueryContext(ctx, s.q(`SELECT `+readSetColumns+` FROM read_sets`+w.where()+order), w.args...)
+	rows, err := s.query(ctx, `SELECT `+readSetColumns+` FROM read_sets`+w.where()+order, w.args...)
 	if err != nil {
 		return nil, "", err
 	}

@@ -22,6 +22,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgconn"
@@ -46,6 +47,9 @@ const (
 type Store struct {
 	db      *sql.DB
 	dialect dialect
+	// stmts caches prepared statements by query text: parsing SQL is most
+	// of the cost of a small query, above all in SQLite.
+	stmts sync.Map
 }
 
 var _ meta.Store = (*Store)(nil)
@@ -94,7 +98,13 @@ func OpenPostgres(ctx context.Context, dsn string) (*Store, error) {
 }
 
 // Close closes the database.
-func (s *Store) Close() error { return s.db.Close() }
+func (s *Store) Close() error {
+	s.stmts.Range(func(_, st any) bool {
+		st.(*sql.Stmt).Close()
+		return true
+	})
+	return s.db.Close()
+}
 
 var placeholder = regexp.MustCompile(`\$(\d+)`)
 
@@ -106,13 +116,49 @@ func (s *Store) q(query string) string {
 	return query
 }
 
+// stmt returns the prepared statement for a query written with $n
+// placeholders.
+func (s *Store) stmt(ctx context.Context, query string) (*sql.Stmt, error) {
+	if st, ok := s.stmts.Load(query); ok {
+		return st.(*sql.Stmt), nil
+	}
+	st, err := s.db.PrepareContext(ctx, s.q(query))
+	if err != nil {
+		return nil, err
+	}
+	if prev, loaded := s.stmts.LoadOrStore(query, st); loaded {
+		st.Close()
+		return prev.(*sql.Stmt), nil
+	}
+	return st, nil
+}
+
 func (s *Store) exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
-	res, err := s.db.ExecContext(ctx, s.q(query), args...)
+	st, err := s.stmt(ctx, query)
+	if err != nil {
+		return nil, err
+	}
+	res, err := st.ExecContext(ctx, args...)
 	return res, translate(err)
 }
 
 func (s *Store) queryRow(ctx context.Context, query string, args ...any) *sql.Row {
-	return s.db.QueryRowContext(ctx, s.q(query), args...)
+	st, err := s.stmt(ctx, query)
+	if err != nil {
+		// A failed prepare surfaces from Scan, through a query that fails
+		// the same way.
+		return s.db.QueryRowContext(ctx, s.q(query), args...)
+	}
+	return st.QueryRowContext(ctx, args...)
+}
+
+// query runs a query that returns rows, through the statement cache.
+func (s *Store) query(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	st, err := s.stmt(ctx, query)
+	if err != nil {
+		return nil, err
+	}
+	return st.QueryContext(ctx, args...)
 }
 
 // tx runs fn in a transaction.

@@ -94,7 +94,7 @@ func (s *Store) SequenceStoreList(ctx context.Context, accountID string, f meta.
 	if err != nil {
 		return nil, "", err
 	}
-	rows, err := s.db.QueryContext(ctx, s.q(`SELECT `+sequenceStoreColumns+` FROM sequence_stores`+w.where()+order), w.args...)
+	rows, err := s.query(ctx, `SELECT `+sequenceStoreColumns+` FROM sequence_stores`+w.where()+order, w.args...)
 	if err != nil {
 		return nil, "", err
 	}
@@ -179,7 +179,7 @@ func (s *Store) ReferenceStoreList(ctx context.Context, accountID, name string, 
 	if err != nil {
 		return nil, "", err
 	}
-	rows, err := s.db.QueryContext(ctx, s.q(`SELECT `+referenceStoreColumns+` FROM reference_stores`+w.where()+order), w.args...)
+	rows, err := s.query(ctx, `SELECT `+referenceStoreColumns+` FROM reference_stores`+w.where()+order, w.args...)
 	if err != nil {
 		return nil, "", err
 	}
@@ -247,7 +247,7 @@ func (s *Store) ReferenceList(ctx context.Context, accountID, storeID string, f 
 	if err != nil {
 		return nil, "", err
 	}
-	rows, err := s.db.QueryContext(ctx, s.q(`SELECT `+referenceColumns+` FROM genome_references`+w.where()+order), w.args...)
+	rows, err := s.query(ctx, `SELECT `+referenceColumns+` FROM genome_references`+w.where()+order, w.args...)
 	if err != nil {
 		return nil, "", err
 	}

@@ -79,7 +79,7 @@ func (s *Store) UploadList(ctx context.Context, accountID, storeID string, f met
 	if err != nil {
 		return nil, "", err
 	}
-	rows, err := s.db.QueryContext(ctx, s.q(`SELECT `+uploadColumns+` FROM uploads`+w.where()+order), w.args...)
+	rows, err := s.query(ctx, `SELECT `+uploadColumns+` FROM uploads`+w.where()+order, w.args...)
 	if err != nil {
 		return nil, "", err
 	}
@@ -152,7 +152,7 @@ func (s *Store) UploadPartList(ctx context.Context, uploadID string, f meta.Uplo
 	if limit <= 0 || limit > 1000 {
 		limit = 100
 	}
-	rows, err := s.db.QueryContext(ctx, s.q(`SELECT `+partColumns+` FROM upload_parts`+w.where()+` ORDER BY number LIMIT `+strconv.Itoa(limit+1)), w.args...)
+	rows, err := s.query(ctx, `SELECT `+partColumns+` FROM upload_parts`+w.where()+` ORDER BY number LIMIT `+strconv.Itoa(limit+1), w.args...)
 	if err != nil {
 		return nil, "", err
 	}
@@ -173,7 +173,7 @@ func (s *Store) UploadPartList(ctx context.Context, uploadID string, f meta.Uplo
 
 // UploadPartsAll returns every part of an upload by source and number.
 func (s *Store) UploadPartsAll(ctx context.Context, uploadID string) ([]*seqstore.UploadPart, error) {
-	rows, err := s.db.QueryContext(ctx, s.q(`SELECT `+partColumns+` FROM upload_parts WHERE upload_id = $1 ORDER BY source, number`), uploadID)
+	rows, err := s.query(ctx, `SELECT `+partColumns+` FROM upload_parts WHERE upload_id = $1 ORDER BY source, number`, uploadID)
 	if err != nil {
 		return nil, err
 	}
