@@ -50,7 +50,7 @@ func TestAppendTextRendersEveryField(t *testing.T) {
 	}{
 		{"an unmapped read without qualities", Record{Name: []byte("r1"), Flag: 4, RefID: -1, Pos: -1, MateRefID: -1, MatePos: -1, Seq: []byte("ACGT"), Qual: []byte{0xff, 0xff, 0xff, 0xff}, QualMissing: true},
 			"r1\t4\t*\t0\t0\t*\t*\t0\t0\tACGT\t*\n"},
-		{"a mapped pair on one reference", Record{Name: []byte("r2"), Flag: 99, RefID: 0, Pos: 9, MapQ: 60, Cigar: []uint32{3<<4 | 0, 1<<4 | 1}, MateRefID: 0, MatePos: 99, TLen: 150, Seq: []byte("ACGT"), Qual: []byte{30, 31, 32, 33}},
+		{"a mapped pair on one reference", Record{Name: []byte("r2"), Flag: 99, RefID: 0, Pos: 9, MapQ: 60, Cigar: []uint32{3 << 4, 1<<4 | 1}, MateRefID: 0, MatePos: 99, TLen: 150, Seq: []byte("ACGT"), Qual: []byte{30, 31, 32, 33}},
 			"r2\t99\tchr1\t10\t60\t3M1I\t=\t100\t150\tACGT\t?@AB\n"},
 		{"a mate on another reference and no sequence", Record{Name: []byte("r3"), Flag: 65, RefID: 0, Pos: 0, MateRefID: 1, MatePos: 4},
 			"r3\t65\tchr1\t1\t0\t*\tchr2\t5\t0\t*\t*\n"},
@@ -86,7 +86,7 @@ func TestEnd(t *testing.T) {
 		rec  Record
 		want int
 	}{
-		{Record{Pos: 10, Cigar: []uint32{5<<4 | 0, 2<<4 | 2, 3<<4 | 4}}, 17},
+		{Record{Pos: 10, Cigar: []uint32{5 << 4, 2<<4 | 2, 3<<4 | 4}}, 17},
 		{Record{Pos: 10, Flag: FlagUnmapped, Cigar: []uint32{5 << 4}}, 11},
 		{Record{Pos: 10}, 11},
 	} {
