@@ -226,6 +226,8 @@ warm() { cat "$@" >/dev/null; }
 
 make_data
 fastq_bytes=$(cat "$DATA/fastq_bytes")
+# Other work on the machine skews every timing: say how busy it was.
+load_at_start=$(cut -d' ' -f1-3 /proc/loadavg)
 if [ "$DATA_ONLY" = 1 ]; then
 	ls -l "$DATA"
 	exit 0
@@ -404,6 +406,7 @@ rss_verdict=$(awk -v b="$rss_max" 'BEGIN { print (b < 300 * 1048576) ? "PASS" : 
 {
 	echo
 	echo "seqstore ingest/download benchmark ($MODE mode), $(date -u +%Y-%m-%dT%H:%MZ), $(nproc) cores, page cache warm for every reader"
+	echo "load average at start: $load_at_start, at end: $(cut -d' ' -f1-3 /proc/loadavg) (other processes skew timings)"
 	echo "data: $(mib "$fastq_bytes") MiB FASTQ ($(mib "$(stat -c %s "$R1")") + $(mib "$(stat -c %s "$R2")") MiB gzipped, $((n1 + n2)) reads), BAM $(mib "$(stat -c %s "$BAM")") MiB ($primary primary records); art_illumina coverage $COVERAGE"
 	echo "speed-up = tools time / seqstore time (higher is better for seqstore); tools run one after another (seq) or all at once (par)"
 	echo
