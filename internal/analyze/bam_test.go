@@ -101,6 +101,31 @@ func TestBAMMatchesSamtoolsOnHtslibCorpus(t *testing.T) {
 	}
 }
 
+// Real BAM files: htslib-test's and seqkit-examples' nanopore alignments.
+func TestBAMMatchesSamtoolsOnRealFiles(t *testing.T) {
+	testutil.RequireTool(t, "samtools")
+	bams, _ := filepath.Glob(filepath.Join(testutil.RequireDir(t, "/usr/share/htslib-test/test"), "*.bam"))
+	gzipped, _ := filepath.Glob(filepath.Join(testutil.RequireDir(t, "/usr/share/doc/seqkit-examples/tests"), "*.bam.gz"))
+	for _, g := range gzipped {
+		out := filepath.Join(t.TempDir(), strings.TrimSuffix(filepath.Base(g), ".gz"))
+		if err := exec.Command("bash", "-c", "gzip -dc '"+g+"' > '"+out+"'").Run(); err != nil {
+			t.Fatal(err)
+		}
+		bams = append(bams, out)
+	}
+	if len(bams) < 3 {
+		t.Fatalf("only %d BAM files found", len(bams))
+	}
+	for _, b := range bams {
+		t.Run(filepath.Base(b), func(t *testing.T) {
+			if exec.Command("samtools", "view", b).Run() != nil {
+				t.Skip("samtools refuses it")
+			}
+			checkAgainstSamtools(t, b)
+		})
+	}
+}
+
 func TestBAIAnswersLikeSamtools(t *testing.T) {
 	bam, _ := lambdaBAM(t)
 	b, _ := os.ReadFile(bam)
