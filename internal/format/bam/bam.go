@@ -154,6 +154,14 @@ func guess(head []byte) string {
 // seqLetters decodes BAM's 4-bit bases.
 const seqLetters = "=ACMGRSVTWYHKDBN"
 
+// basePairs decodes a byte of BAM sequence into its two letters.
+var basePairs = func() (t [256][2]byte) {
+	for v := range t {
+		t[v] = [2]byte{seqLetters[v>>4], seqLetters[v&0xf]}
+	}
+	return t
+}()
+
 // Read fills rec with the next record; at the end it returns io.EOF. A
 // stream that ends without BGZF's end-of-file marker is an error: the file
 // was truncated at a block boundary.
@@ -246,14 +254,16 @@ func (r *Reader) decode(b []byte, rec *sam.Record) error {
 		}
 	}
 	seqBytes := b[p : p+int((lSeq+1)/2)]
-	rec.Seq = rec.Seq[:0]
-	for i := 0; i < int(lSeq); i++ {
-		v := seqBytes[i>>1]
-		if i&1 == 0 {
-			v >>= 4
-		}
-		rec.Seq = append(rec.Seq, seqLetters[v&0xf])
+	if cap(rec.Seq) < int(lSeq)+1 {
+		rec.Seq = make([]byte, 0, lSeq+1)
 	}
+	// Two bases a byte, looked up two at a time.
+	seq := rec.Seq[:len(seqBytes)*2]
+	for i, v := range seqBytes {
+		pair := basePairs[v]
+		seq[2*i], seq[2*i+1] = pair[0], pair[1]
+	}
+	rec.Seq = seq[:lSeq]
 	p += len(seqBytes)
 	rec.Qual = append(rec.Qual[:0], b[p:p+int(lSeq)]...)
 	rec.QualMissing = lSeq > 0 && b[p] == 0xff
