@@ -1,0 +1,55 @@
+package integration
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
+)
+
+// Requests that are not signed, or signed wrongly, get 403 with AWS's error
+// names, a message and a request ID, whatever the operation.
+func TestAuthenticationFailures(t *testing.T) {
+	in := start(t, backends[0], nil)
+	key := in.rootKey()
+	const emptySHA = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+	sign := func(r *http.Request, secret, region string, at time.Time) {
+		v4.NewSigner().SignHTTP(context.Background(), aws.Credentials{AccessKeyID: key.ID, SecretAccessKey: secret}, r, emptySHA, "omics", region, at)
+	}
+	tests := []struct {
+		name   string
+		prep   func(r *http.Request)
+		code   string
+		inText string
+	}{
+		{"no signature", func(r *http.Request) {}, "MissingAuthenticationTokenException", "Missing Authentication Token"},
+		{"a wrong secret", func(r *http.Request) { sign(r, "wrong", "us-east-1", time.Now()) }, "InvalidSignatureException", "does not match"},
+		{"another region", func(r *http.Request) { sign(r, key.Secret, "eu-west-1", time.Now()) }, "InvalidSignatureException", "us-east-1"},
+		{"a clock 20 minutes slow", func(r *http.Request) { sign(r, key.Secret, "us-east-1", time.Now().Add(-20*time.Minute)) }, "InvalidSignatureException", "Signature expired"},
+		{"a garbled header", func(r *http.Request) { r.Header.Set("Authorization", "AWS4-HMAC-SHA256 nonsense") }, "IncompleteSignatureException", "Authorization"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r, _ := http.NewRequest("GET", in.endpoint+"/sequencestore/1234567890", nil)
+			tt.prep(r)
+			resp, err := http.DefaultClient.Do(r)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer resp.Body.Close()
+			var body struct{ Message string }
+			json.NewDecoder(resp.Body).Decode(&body)
+			if resp.StatusCode != 403 || resp.Header.Get("X-Amzn-ErrorType") != tt.code || !strings.Contains(body.Message, tt.inText) {
+				t.Fatalf("%d %s %q; want 403 %s containing %q", resp.StatusCode, resp.Header.Get("X-Amzn-ErrorType"), body.Message, tt.code, tt.inText)
+			}
+			if resp.Header.Get("X-Amzn-Requestid") == "" {
+				t.Error("no x-amzn-RequestId")
+			}
+		})
+	}
+}
