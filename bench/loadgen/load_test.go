@@ -3,14 +3,29 @@ package main
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"os/exec"
 	"strings"
 	"testing"
 	"time"
 )
+
+// TestMain lets the test binary stand in for loadgen as the child of
+// -bare-child, which re-runs its own executable with -serve-bare-file.
+func TestMain(m *testing.M) {
+	if len(os.Args) == 3 && os.Args[1] == "-serve-bare-file" {
+		if err := serveBareChild(os.Args[2]); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(2)
+		}
+		os.Exit(0)
+	}
+	os.Exit(m.Run())
+}
 
 func TestPercentile(t *testing.T) {
 	ms := func(n int) time.Duration { return time.Duration(n) * time.Millisecond }
@@ -164,6 +179,24 @@ func TestBareServerServesTheGivenBody(t *testing.T) {
 	}
 	if got, want := resp.Header.Get("Content-Type"), "application/json"; got != want {
 		t.Errorf("Content-Type %q, want %q", got, want)
+	}
+}
+
+func TestBareChildServesTheGivenBody(t *testing.T) {
+	body := []byte(`{"id":"1234567890","name":"child"}`)
+	c, err := startBareChild(body, t.TempDir(), 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.close()
+	resp, err := http.Get(c.endpoint + "/sequencestore/1234567890")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	got, _ := io.ReadAll(resp.Body)
+	if !bytes.Equal(got, body) {
+		t.Errorf("body %q, want %q", got, body)
 	}
 }
 

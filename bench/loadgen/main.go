@@ -42,6 +42,7 @@ type options struct {
 	clientProcs      int
 	order            string
 	paced            float64
+	bareChild        bool
 }
 
 func main() {
@@ -56,12 +57,21 @@ func main() {
 	flag.IntVar(&o.serverProcs, "server-procs", runtime.NumCPU(), "GOMAXPROCS of the seqstore it starts (0: leave unset)")
 	flag.IntVar(&o.clientProcs, "client-procs", runtime.NumCPU(), "GOMAXPROCS of this process, which holds the load generator and the bare handler")
 	flag.StringVar(&o.order, "order", "bare,seqstore", "which targets to measure, in order")
+	flag.BoolVar(&o.bareChild, "bare-child", false, "run the bare handler in a child process with -server-procs, as seqstore runs, instead of inside this one")
+	serveBare := flag.String("serve-bare-file", "", "internal: serve this file as the bare handler (the child of -bare-child)")
 	flag.Float64Var(&o.paced, "paced", 0.5, "then measure latency again with both targets paced to this `fraction` of seqstore's saturated rate (0: skip)")
 	flag.Usage = func() {
 		fmt.Fprintf(flag.CommandLine.Output(), "Usage: go run ./bench/loadgen [flags]\n\n")
 		flag.PrintDefaults()
 	}
 	flag.Parse()
+	if *serveBare != "" {
+		if err := serveBareChild(*serveBare); err != nil {
+			fmt.Fprintln(os.Stderr, "loadgen bare child:", err)
+			os.Exit(2)
+		}
+		return
+	}
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
@@ -135,21 +145,37 @@ func run(ctx context.Context, o options, out io.Writer) (bool, error) {
 	if err != nil {
 		return false, err
 	}
-	bare, err := startBareServer(body)
-	if err != nil {
-		return false, err
+	bareEndpoint, bareWhere := "", "inside the loadgen process"
+	if o.bareChild {
+		dir, err := os.MkdirTemp("", "seqstore-loadgen-bare-")
+		if err != nil {
+			return false, err
+		}
+		defer os.RemoveAll(dir)
+		child, err := startBareChild(body, dir, o.serverProcs)
+		if err != nil {
+			return false, err
+		}
+		defer child.close()
+		bareEndpoint, bareWhere = child.endpoint, "in a child process with the same GOMAXPROCS as seqstore"
+	} else {
+		bare, err := startBareServer(body)
+		if err != nil {
+			return false, err
+		}
+		defer bare.close()
+		bareEndpoint = bare.endpoint
 	}
-	defer bare.close()
 
 	cfg := loadConfig{Conns: o.conns, Warmup: o.warmup, Duration: o.duration}
 	path := "/sequencestore/" + storeID
 	fmt.Fprintf(out, "GetSequenceStore (GET %s) at %s: SigV4-signed afresh per request for service omics, region %s\n", path, endpoint, o.region)
 	fmt.Fprintf(out, "%d keep-alive connections, %s warm-up then %s recorded per target; response body %d bytes, the bare handler serves the same bytes\n",
 		o.conns, o.warmup, o.duration, len(body))
-	fmt.Fprintf(out, "CPU: %d cores shared by client and server; GOMAXPROCS: loadgen %d (the bare handler runs inside it), seqstore %s\n\n",
-		runtime.NumCPU(), runtime.GOMAXPROCS(0), serverProcs)
+	fmt.Fprintf(out, "CPU: %d cores shared by client and server; GOMAXPROCS: loadgen %d, seqstore %s; the bare handler runs %s\n\n",
+		runtime.NumCPU(), runtime.GOMAXPROCS(0), serverProcs, bareWhere)
 
-	targets := map[string]string{"bare": bare.endpoint + path, "seqstore": endpoint + path}
+	targets := map[string]string{"bare": bareEndpoint + path, "seqstore": endpoint + path}
 	var order []string
 	for _, name := range strings.Split(o.order, ",") {
 		name = strings.TrimSpace(name)
