@@ -66,6 +66,9 @@ func OpenSQLite(ctx context.Context, path string) (*Store, error) {
 		return nil, err
 	}
 	db.SetMaxOpenConns(8)
+	// Keep every connection: opening one costs more than most queries.
+	db.SetMaxIdleConns(8)
+	db.SetConnMaxIdleTime(0)
 	s := &Store{db: db, dialect: dialectSQLite}
 	if err := s.migrate(ctx); err != nil {
 		db.Close()
