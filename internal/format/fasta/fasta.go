@@ -1,0 +1,258 @@
+// Package fasta gives random access to the sequences of a plain FASTA file
+// through its samtools .fai index, building the index when it is absent. It
+// is the reference source CRAM decoding needs; the format is a few lines of
+// code and no Go library reads .fai, so it is written here.
+package fasta
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strconv"
+	"strings"
+	"sync"
+)
+
+// Entry is one line of a .fai index.
+type Entry struct {
+	Name      string
+	Length    int64 // bases
+	Offset    int64 // byte offset of the first base
+	LineBases int64 // bases per full line
+	LineWidth int64 // bytes per full line, with its line ending
+}
+
+// ErrNotFound is returned for a sequence the FASTA file does not hold.
+var ErrNotFound = errors.New("sequence not in the FASTA file")
+
+// File is an indexed FASTA file. It is safe for concurrent use.
+type File struct {
+	path    string
+	f       *os.File
+	entries []Entry
+	byName  map[string]int
+
+	mu    sync.Mutex
+	cache []cached // most recently used first
+}
+
+type cached struct {
+	name string
+	seq  []byte
+}
+
+// cacheSize is how many whole sequences stay in memory: coordinate-sorted
+// CRAM reads one reference at a time, and parallel decoding may straddle two.
+const cacheSize = 2
+
+// Open opens a FASTA file and reads its index, path+".fai". When the index is
+// absent it is built by reading the file once, and written beside the FASTA
+// when that directory is writable (as samtools does); a FASTA that cannot be
+// indexed (gzip-compressed, or with uneven line lengths) is an error.
+func Open(path string) (*File, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	var entries []Entry
+	if idx, err := os.Open(path + ".fai"); err == nil {
+		entries, err = ReadIndex(idx)
+		idx.Close()
+		if err != nil {
+			f.Close()
+			return nil, fmt.Errorf("%s.fai: %w", path, err)
+		}
+	} else {
+		entries, err = BuildIndex(bufio.NewReaderSize(f, 1<<20))
+		if err != nil {
+			f.Close()
+			return nil, fmt.Errorf("%s: %w", path, err)
+		}
+		if out, err := os.Create(path + ".fai"); err == nil {
+			werr := WriteIndex(out, entries)
+			if cerr := out.Close(); werr != nil || cerr != nil {
+				os.Remove(path + ".fai")
+			}
+		}
+	}
+	fa := &File{path: path, f: f, entries: entries, byName: make(map[string]int, len(entries))}
+	for i, e := range entries {
+		if _, dup := fa.byName[e.Name]; !dup {
+			fa.byName[e.Name] = i
+		}
+	}
+	return fa, nil
+}
+
+// Close closes the file.
+func (fa *File) Close() error { return fa.f.Close() }
+
+// Entries returns the index.
+func (fa *File) Entries() []Entry { return fa.entries }
+
+// Sequence returns the whole named sequence in upper case, without line
+// breaks. The slice is shared: callers must not modify it.
+func (fa *File) Sequence(name string) ([]byte, error) {
+	fa.mu.Lock()
+	defer fa.mu.Unlock()
+	for i, c := range fa.cache {
+		if c.name == name {
+			copy(fa.cache[1:i+1], fa.cache[:i])
+			fa.cache[0] = c
+			return c.seq, nil
+		}
+	}
+	i, ok := fa.byName[name]
+	if !ok {
+		return nil, fmt.Errorf("%w: %q (%s)", ErrNotFound, name, fa.path)
+	}
+	seq, err := fa.load(fa.entries[i])
+	if err != nil {
+		return nil, err
+	}
+	if len(fa.cache) < cacheSize {
+		fa.cache = append(fa.cache, cached{})
+	}
+	copy(fa.cache[1:], fa.cache[:len(fa.cache)-1])
+	fa.cache[0] = cached{name, seq}
+	return seq, nil
+}
+
+func (fa *File) load(e Entry) ([]byte, error) {
+	if e.Length == 0 {
+		return []byte{}, nil
+	}
+	if e.LineBases <= 0 || e.LineWidth < e.LineBases {
+		return nil, fmt.Errorf("%s.fai: sequence %q has line bases %d and width %d", fa.path, e.Name, e.LineBases, e.LineWidth)
+	}
+	full := (e.Length - 1) / e.LineBases
+	span := full*e.LineWidth + (e.Length - full*e.LineBases)
+	raw := make([]byte, span)
+	if _, err := fa.f.ReadAt(raw, e.Offset); err != nil {
+		return nil, fmt.Errorf("%s: reading sequence %q (%d bytes at offset %d): %w", fa.path, e.Name, span, e.Offset, err)
+	}
+	seq := raw[:0]
+	for _, c := range raw {
+		if c >= '!' && c <= '~' {
+			if c >= 'a' && c <= 'z' {
+				c -= 'a' - 'A'
+			}
+			seq = append(seq, c)
+		}
+	}
+	if int64(len(seq)) != e.Length {
+		return nil, fmt.Errorf("%s: sequence %q has %d bases where the index says %d; rebuild the .fai", fa.path, e.Name, len(seq), e.Length)
+	}
+	return seq, nil
+}
+
+// ReadIndex parses a .fai file.
+func ReadIndex(r io.Reader) ([]Entry, error) {
+	var entries []Entry
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 64<<10), 1<<20)
+	for line := 1; sc.Scan(); line++ {
+		text := strings.TrimRight(sc.Text(), "\r")
+		if text == "" {
+			continue
+		}
+		f := strings.Split(text, "\t")
+		if len(f) < 5 {
+			return nil, fmt.Errorf("line %d: %d fields, want 5", line, len(f))
+		}
+		var nums [4]int64
+		for i := range nums {
+			v, err := strconv.ParseInt(f[i+1], 10, 64)
+			if err != nil || v < 0 {
+				return nil, fmt.Errorf("line %d: field %d %q is not a count", line, i+2, f[i+1])
+			}
+			nums[i] = v
+		}
+		entries = append(entries, Entry{Name: f[0], Length: nums[0], Offset: nums[1], LineBases: nums[2], LineWidth: nums[3]})
+	}
+	return entries, sc.Err()
+}
+
+// WriteIndex writes entries in .fai format.
+func WriteIndex(w io.Writer, entries []Entry) error {
+	bw := bufio.NewWriter(w)
+	for _, e := range entries {
+		fmt.Fprintf(bw, "%s\t%d\t%d\t%d\t%d\n", e.Name, e.Length, e.Offset, e.LineBases, e.LineWidth)
+	}
+	return bw.Flush()
+}
+
+// BuildIndex reads a FASTA file and returns its index. Like samtools faidx
+// it requires every line of a sequence but the last to have the same length.
+func BuildIndex(r *bufio.Reader) ([]Entry, error) {
+	head, _ := r.Peek(2)
+	if len(head) == 2 && head[0] == 0x1f && head[1] == 0x8b {
+		return nil, errors.New("compressed FASTA: decompress it (or index it with samtools faidx)")
+	}
+	var entries []Entry
+	var cur *Entry
+	var off int64
+	lastLine := false // a shorter line was seen in the current sequence
+	for line := 1; ; line++ {
+		b, err := r.ReadSlice('\n')
+		for err == bufio.ErrBufferFull {
+			more, err2 := r.ReadSlice('\n')
+			b = append(append([]byte(nil), b...), more...)
+			err = err2
+		}
+		if len(b) == 0 && err == io.EOF {
+			break
+		}
+		if err != nil && err != io.EOF {
+			return nil, err
+		}
+		width := int64(len(b))
+		content := bytes.TrimRight(b, "\r\n")
+		switch {
+		case len(content) > 0 && content[0] == '>':
+			name := string(content[1:])
+			if i := strings.IndexAny(name, " \t"); i >= 0 {
+				name = name[:i]
+			}
+			entries = append(entries, Entry{Name: name, Offset: off + width})
+			cur = &entries[len(entries)-1]
+			lastLine = false
+		case cur == nil:
+			if len(bytes.TrimSpace(content)) > 0 {
+				return nil, fmt.Errorf("line %d: sequence data before the first '>' header", line)
+			}
+		default:
+			n := int64(len(content))
+			if n == 0 {
+				lastLine = cur.Length > 0
+				break
+			}
+			if lastLine {
+				return nil, fmt.Errorf("line %d: sequence %q has lines of different lengths", line, cur.Name)
+			}
+			if cur.LineBases == 0 {
+				cur.LineBases, cur.LineWidth = n, width
+			} else if n > cur.LineBases || (n == cur.LineBases && width != cur.LineWidth && err != io.EOF) {
+				return nil, fmt.Errorf("line %d: sequence %q has lines of different lengths", line, cur.Name)
+			} else if n < cur.LineBases {
+				lastLine = true
+			}
+			cur.Length += n
+		}
+		off += width
+		if err == io.EOF {
+			break
+		}
+	}
+	// Like samtools faidx, leave out sequences with no bases.
+	kept := entries[:0]
+	for _, e := range entries {
+		if e.Length > 0 {
+			kept = append(kept, e)
+		}
+	}
+	return kept, nil
+}
