@@ -1,0 +1,571 @@
+// Package cram decodes CRAM 3.0 and 3.1 alignment files into the shared
+// sam.Record model, reproducing what `samtools view -T ref.fa` prints: the
+// sequence rebuilt from the reference, the CIGAR from the read features,
+// mates linked and template lengths recomputed within slices, the MD and NM
+// tags htslib generates, and names generated for nameless reads. It also
+// yields the slice entries of a CRAI index.
+//
+// CRAM is hand-written here because no Go library decodes CRAM 3.1 (its
+// codecs live in the codec sub-packages) and the output must match htslib's
+// quirks byte for byte, which a general library has no reason to do.
+//
+// The Reader streams: one goroutine reads containers in order, two workers
+// decode them, and records come out in file order; memory stays within a
+// few containers whatever the file size.
+package cram
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"runtime"
+	"strconv"
+	"strings"
+	"sync"
+
+	"github.com/seqstore/seqstore/internal/format/cram/crai"
+	"github.com/seqstore/seqstore/internal/format/sam"
+)
+
+// ReferenceSource gives the bases of a reference sequence by name, upper
+// case, whole. The returned slice is only read.
+type ReferenceSource interface {
+	Sequence(name string) ([]byte, error)
+}
+
+// Error is a defect in the CRAM input, with where it was found.
+type Error struct {
+	// Offset is the byte offset of the container (or of the structure, for
+	// the file definition and header) in the input.
+	Offset int64
+	// Slice is the 1-based slice number within the container; 0 if the
+	// error is not in a slice.
+	Slice int
+	// Record is the 1-based record number in the file; 0 if unknown.
+	Record int64
+	Msg    string
+	Err    error
+}
+
+func (e *Error) Error() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "CRAM container at byte %d", e.Offset)
+	if e.Slice > 0 {
+		fmt.Fprintf(&b, ", slice %d", e.Slice)
+	}
+	if e.Record > 0 {
+		fmt.Fprintf(&b, ", record %d", e.Record)
+	}
+	b.WriteString(": ")
+	b.WriteString(e.Msg)
+	return b.String()
+}
+
+func (e *Error) Unwrap() error { return e.Err }
+
+// Where says where the error is, for messages that name the place apart.
+func (e *Error) Where() string {
+	s := fmt.Sprintf("container at byte %d", e.Offset)
+	if e.Slice > 0 {
+		s += fmt.Sprintf(", slice %d", e.Slice)
+	}
+	if e.Record > 0 {
+		s += fmt.Sprintf(", record %d", e.Record)
+	}
+	return s
+}
+
+// Options tune a Reader.
+type Options struct {
+	// NamePrefix starts the names generated for reads stored without one;
+	// samtools uses the CRAM file's base name.
+	NamePrefix string
+	// Workers decode containers in parallel; 0 means up to two.
+	Workers int
+	// Index, if set, receives the CRAI entries of each container's slices,
+	// in file order, as its records are about to be read.
+	Index func(crai.Entry)
+}
+
+// env is what container decoding needs from the file: shared, read-only
+// but for the reference cache.
+type env struct {
+	refs      []sam.Reference
+	rgNames   [][]byte
+	unknownRG int32
+	prefix    string
+	major     int
+	src       ReferenceSource
+
+	mu    sync.Mutex
+	cache []cachedRef
+}
+
+type cachedRef struct {
+	id  int32
+	seq []byte
+}
+
+// reference returns the whole bases of the header's reference id.
+func (e *env) reference(id int32) ([]byte, error) {
+	e.mu.Lock()
+	for _, c := range e.cache {
+		if c.id == id {
+			e.mu.Unlock()
+			return c.seq, nil
+		}
+	}
+	e.mu.Unlock()
+	name := e.refs[id].Name
+	if e.src == nil {
+		return nil, fmt.Errorf("reference %q is needed to decode this slice but no reference was given", name)
+	}
+	seq, err := e.src.Sequence(name)
+	if err != nil {
+		return nil, fmt.Errorf("reference %q: %w", name, err)
+	}
+	e.mu.Lock()
+	if len(e.cache) >= 2 {
+		e.cache = e.cache[1:]
+	}
+	e.cache = append(e.cache, cachedRef{id, seq})
+	e.mu.Unlock()
+	return seq, nil
+}
+
+// job is one container on its way through the pipeline.
+type job struct {
+	offset int64
+	hdr    containerHeader
+	data   []byte
+	b      *batch
+	err    error
+	done   chan struct{}
+}
+
+// Reader decodes a CRAM stream.
+type Reader struct {
+	env    *env
+	header sam.Header
+	minor  int
+	index  func(crai.Entry)
+
+	order   chan *job
+	quit    chan struct{}
+	stopped sync.Once
+	wg      sync.WaitGroup
+
+	cur  *batch
+	next int
+	err  error
+	n    int64
+}
+
+var batchPool = sync.Pool{New: func() any { return new(batch) }}
+
+// NewReader reads the file definition and SAM header of a CRAM stream and
+// starts decoding. ref may be nil when no slice needs a reference. Close
+// stops the decoding goroutines if the stream is not read to its end.
+func NewReader(r io.Reader, ref ReferenceSource) (*Reader, error) {
+	return NewReaderOptions(r, ref, Options{})
+}
+
+// NewReaderOptions is NewReader with options.
+func NewReaderOptions(r io.Reader, ref ReferenceSource, opt Options) (*Reader, error) {
+	br := bufio.NewReaderSize(r, 1<<20)
+	var def [26]byte
+	if n, err := io.ReadFull(br, def[:]); err != nil {
+		if n == 0 {
+			return nil, &Error{Msg: "the file is empty"}
+		}
+		return nil, &Error{Msg: fmt.Sprintf("file definition: %v after %d of 26 bytes", errTruncated, n)}
+	}
+	if string(def[:4]) != "CRAM" {
+		return nil, &Error{Msg: fmt.Sprintf("not a CRAM file: starts with %q, not \"CRAM\"", def[:4])}
+	}
+	major, minor := int(def[4]), int(def[5])
+	if major != 3 || minor > 1 {
+		return nil, &Error{Msg: fmt.Sprintf("CRAM version %d.%d is not supported (only 3.0 and 3.1)", major, minor)}
+	}
+	e := &env{major: major, src: ref, prefix: opt.NamePrefix, unknownRG: -1}
+	rd := &Reader{env: e, minor: minor, index: opt.Index, order: make(chan *job, 4), quit: make(chan struct{})}
+
+	// The SAM header container.
+	offset := int64(len(def))
+	h, _, err := readContainerHeader(br, major, nil)
+	if err != nil {
+		if err == io.EOF {
+			err = errTruncated
+		}
+		return nil, &Error{Offset: offset, Msg: "SAM header container: " + err.Error(), Err: err}
+	}
+	data := make([]byte, 0, min(int(h.length), 1<<20))
+	data, err = readN(br, data, int(h.length))
+	if err != nil {
+		return nil, &Error{Offset: offset, Msg: "SAM header container: " + err.Error(), Err: err}
+	}
+	blk, _, err := parseBlock(data, major)
+	if err == nil {
+		err = blk.uncompress()
+	}
+	if err == nil && blk.contentType != contentFileHeader {
+		err = fmt.Errorf("first block has content type %d, not a file header", blk.contentType)
+	}
+	if err == nil && len(blk.raw) < 4 {
+		err = fmt.Errorf("header block of %d bytes", len(blk.raw))
+	}
+	if err != nil {
+		return nil, &Error{Offset: offset, Msg: "SAM header: " + err.Error(), Err: err}
+	}
+	textLen := int64(binary.LittleEndian.Uint32(blk.raw))
+	if textLen > int64(len(blk.raw)-4) {
+		return nil, &Error{Offset: offset, Msg: fmt.Sprintf("SAM header text of %d bytes does not fit its %d-byte block", textLen, len(blk.raw)-4)}
+	}
+	text := blk.raw[4 : 4+textLen]
+	if i := bytes.IndexByte(text, 0); i >= 0 {
+		text = text[:i]
+	}
+	if err := rd.parseHeader(string(text)); err != nil {
+		return nil, &Error{Offset: offset, Msg: "SAM header: " + err.Error(), Err: err}
+	}
+	offset += int64(h.headerBytes) + int64(h.length)
+
+	workers := opt.Workers
+	if workers <= 0 {
+		workers = min(2, runtime.GOMAXPROCS(0))
+	}
+	jobs := make(chan *job, workers)
+	for range workers {
+		rd.wg.Add(1)
+		go func() {
+			defer rd.wg.Done()
+			for j := range jobs {
+				j.b, j.err = e.decodeContainer(j)
+				close(j.done)
+			}
+		}()
+	}
+	rd.wg.Add(1)
+	go func() {
+		defer rd.wg.Done()
+		defer close(jobs)
+		defer close(rd.order)
+		rd.readContainers(br, major, offset, jobs)
+	}()
+	return rd, nil
+}
+
+func readN(r io.Reader, dst []byte, n int) ([]byte, error) {
+	dst = dst[:0]
+	// Grow as bytes arrive rather than trusting n up front.
+	for len(dst) < n {
+		chunk := min(n-len(dst), 1<<20)
+		if cap(dst)-len(dst) < chunk {
+			nd := make([]byte, len(dst), max(2*cap(dst), len(dst)+chunk))
+			copy(nd, dst)
+			dst = nd
+		}
+		m, err := io.ReadFull(r, dst[len(dst):len(dst)+chunk])
+		dst = dst[:len(dst)+m]
+		if err != nil {
+			return dst, fmt.Errorf("%w: %d of %d bytes", errTruncated, len(dst), n)
+		}
+	}
+	return dst, nil
+}
+
+var dataPool = sync.Pool{New: func() any { return new([]byte) }}
+
+// readContainers reads containers in order and hands them to the workers
+// and, in the same order, to Read.
+func (rd *Reader) readContainers(br *bufio.Reader, major int, offset int64, jobs chan<- *job) {
+	var hbuf []byte
+	for {
+		h, hb, err := readContainerHeader(br, major, hbuf)
+		hbuf = hb
+		if err == io.EOF {
+			return
+		}
+		j := &job{offset: offset, hdr: h, done: make(chan struct{})}
+		if err != nil {
+			j.err = &Error{Offset: offset, Msg: err.Error(), Err: err}
+			close(j.done)
+			select {
+			case rd.order <- j:
+			case <-rd.quit:
+			}
+			return
+		}
+		bp := dataPool.Get().(*[]byte)
+		j.data, err = readN(br, *bp, int(h.length))
+		if err != nil {
+			j.err = &Error{Offset: offset, Msg: "container data: " + err.Error(), Err: err}
+			close(j.done)
+			select {
+			case rd.order <- j:
+			case <-rd.quit:
+			}
+			return
+		}
+		offset += int64(h.headerBytes) + int64(h.length)
+		select {
+		case rd.order <- j:
+		case <-rd.quit:
+			return
+		}
+		select {
+		case jobs <- j:
+		case <-rd.quit:
+			return
+		}
+	}
+}
+
+// decodeContainer decodes every slice of a container.
+func (e *env) decodeContainer(j *job) (*batch, error) {
+	b := batchPool.Get().(*batch)
+	b.reset()
+	b.offset = j.offset
+	b.counter = j.hdr.counter
+	defer func() {
+		d := j.data[:0]
+		dataPool.Put(&d)
+		j.data = nil
+	}()
+	h := &j.hdr
+	fail := func(slice int, rec int64, err error) (*batch, error) {
+		batchPool.Put(b)
+		return nil, &Error{Offset: j.offset, Slice: slice, Record: rec, Msg: err.Error(), Err: err}
+	}
+	if len(h.landmarks) == 0 {
+		if h.records != 0 {
+			return fail(0, 0, fmt.Errorf("container holds %d records but no slices", h.records))
+		}
+		// The EOF container, or an empty one.
+		return b, nil
+	}
+	data := j.data
+	cblk, _, err := parseBlock(data, e.major)
+	if err == nil {
+		err = cblk.uncompress()
+	}
+	if err == nil && cblk.contentType != contentCompression {
+		err = fmt.Errorf("first block has content type %d, not a compression header", cblk.contentType)
+	}
+	if err != nil {
+		return fail(0, 0, fmt.Errorf("compression header: %w", err))
+	}
+	ch, err := parseCompressionHeader(cblk.raw)
+	if err != nil {
+		return fail(0, 0, fmt.Errorf("compression header: %w", err))
+	}
+	d := &sliceDecoder{env: e, ch: ch, b: b}
+	var blocks []block
+	for s, lm := range h.landmarks {
+		if lm < 0 || int(lm) >= len(data) {
+			return fail(s+1, 0, fmt.Errorf("landmark %d outside the container's %d bytes", lm, len(data)))
+		}
+		pos := int(lm)
+		sblk, n, err := parseBlock(data[pos:], e.major)
+		if err == nil {
+			err = sblk.uncompress()
+		}
+		if err == nil && sblk.contentType != contentSliceHeader {
+			err = fmt.Errorf("block at the landmark has content type %d, not a slice header", sblk.contentType)
+		}
+		if err != nil {
+			return fail(s+1, 0, fmt.Errorf("slice header: %w", err))
+		}
+		sh, err := parseSliceHeader(sblk.raw, e.major)
+		if err != nil {
+			return fail(s+1, 0, fmt.Errorf("slice header: %w", err))
+		}
+		pos += n
+		blocks = blocks[:0]
+		for k := 0; k < sh.blocks; k++ {
+			blk, n, err := parseBlock(data[pos:], e.major)
+			if err != nil {
+				return fail(s+1, 0, fmt.Errorf("block %d of %d: %w", k+1, sh.blocks, err))
+			}
+			blk.offset = pos
+			blocks = append(blocks, blk)
+			pos += n
+		}
+		d.sh = sh
+		d.sliceOffset = int64(lm)
+		d.sliceSize = int64(pos) - int64(lm)
+		if err := d.decode(blocks); err != nil {
+			var re *recordError
+			if errors.As(err, &re) {
+				return fail(s+1, sh.counter+int64(re.index)+1, re.err)
+			}
+			return fail(s+1, 0, err)
+		}
+	}
+	return b, nil
+}
+
+// parseHeader reads the reference dictionary and read groups.
+func (rd *Reader) parseHeader(text string) error {
+	rd.header.Text = text
+	e := rd.env
+	for line := range strings.SplitSeq(text, "\n") {
+		line = strings.TrimSuffix(line, "\r")
+		switch {
+		case strings.HasPrefix(line, "@SQ\t"):
+			var ref sam.Reference
+			hasLen := false
+			for f := range strings.SplitSeq(line[4:], "\t") {
+				switch {
+				case strings.HasPrefix(f, "SN:"):
+					ref.Name = f[3:]
+				case strings.HasPrefix(f, "LN:"):
+					n, err := strconv.ParseInt(f[3:], 10, 64)
+					if err != nil || n < 0 {
+						return fmt.Errorf("@SQ line %q has a bad LN", line)
+					}
+					ref.Length = int(n)
+					hasLen = true
+				}
+			}
+			if ref.Name == "" || !hasLen {
+				return fmt.Errorf("@SQ line %q lacks SN or LN", line)
+			}
+			e.refs = append(e.refs, ref)
+		case strings.HasPrefix(line, "@RG\t"):
+			for f := range strings.SplitSeq(line[4:], "\t") {
+				if strings.HasPrefix(f, "ID:") {
+					e.rgNames = append(e.rgNames, []byte(f[3:]))
+				}
+			}
+		}
+	}
+	rd.header.References = e.refs
+	// htsjdk adds a read group named UNKNOWN last; htslib drops it from
+	// records.
+	if n := len(e.rgNames); n > 0 && string(e.rgNames[n-1]) == "UNKNOWN" {
+		e.unknownRG = int32(n - 1)
+	}
+	return nil
+}
+
+// Header returns the SAM header.
+func (rd *Reader) Header() *sam.Header { return &rd.header }
+
+// Version returns the CRAM major and minor version.
+func (rd *Reader) Version() (major, minor int) { return rd.env.major, rd.minor }
+
+// Records is how many records Read has returned.
+func (rd *Reader) Records() int64 { return rd.n }
+
+// Close stops decoding; it is safe to call more than once and after the
+// stream ended.
+func (rd *Reader) Close() error {
+	rd.stopped.Do(func() {
+		close(rd.quit)
+		// Drain what the reader goroutine queued so it and the workers end.
+		go func() {
+			for j := range rd.order {
+				<-j.done
+			}
+		}()
+	})
+	return nil
+}
+
+// nt16 maps a base to its BAM 4-bit code, as htslib stores sequences: IUPAC
+// letters of either case keep their meaning, '=' is 0, anything else N.
+var nt16 = func() (t [256]byte) {
+	const codes = "=ACMGRSVTWYHKDBN"
+	for i := range t {
+		t[i] = 15
+	}
+	for i := 0; i < len(codes); i++ {
+		c := codes[i]
+		t[c] = byte(i)
+		if c >= 'A' && c <= 'Z' {
+			t[c+'a'-'A'] = byte(i)
+		}
+	}
+	// htslib's table also reads the digits 0-3 as A, C, G and T.
+	t['0'], t['1'], t['2'], t['3'] = 1, 2, 4, 8
+	return
+}()
+
+const nt16Letters = "=ACMGRSVTWYHKDBN"
+
+// Read fills rec with the next record. It returns io.EOF after the last.
+func (rd *Reader) Read(rec *sam.Record) error {
+	if rd.err != nil {
+		return rd.err
+	}
+	for rd.cur == nil || rd.next >= len(rd.cur.recs) {
+		if rd.cur != nil {
+			batchPool.Put(rd.cur)
+			rd.cur = nil
+		}
+		j, ok := <-rd.order
+		if !ok {
+			rd.err = io.EOF
+			return io.EOF
+		}
+		<-j.done
+		if j.err != nil {
+			rd.err = j.err
+			rd.Close()
+			return rd.err
+		}
+		rd.cur, rd.next = j.b, 0
+		if rd.index != nil {
+			for _, e := range j.b.index {
+				rd.index(e)
+			}
+		}
+	}
+	b := rd.cur
+	r := &b.recs[rd.next]
+	rd.next++
+	rd.n++
+	rec.Name = append(rec.Name[:0], b.names[r.name.start:r.name.end]...)
+	rec.Flag = uint16(r.flag)
+	rec.RefID = r.refID
+	rec.Pos = int32(r.apos - 1)
+	rec.MapQ = r.mapq
+	rec.Cigar = append(rec.Cigar[:0], b.cigars[r.cigar.start:r.cigar.end]...)
+	rec.MateRefID = r.mateRef
+	rec.MatePos = int32(r.matePos - 1)
+	rec.TLen = int32(r.tlen)
+	seq := b.seqs[r.seq.start:r.seq.end]
+	rec.Seq = rec.Seq[:0]
+	for _, c := range seq {
+		rec.Seq = append(rec.Seq, nt16Letters[nt16[c]])
+	}
+	rec.Qual = append(rec.Qual[:0], b.quals[r.qual.start:r.qual.end]...)
+	rec.Aux = append(rec.Aux[:0], b.aux[r.aux.start:r.aux.end]...)
+	if r.rg >= 0 {
+		if int(r.rg) >= len(rd.env.rgNames) {
+			rd.err = &Error{Offset: b.offset, Record: b.counter + int64(rd.next), Msg: fmt.Sprintf("read group %d is not in the header's %d @RG lines", r.rg, len(rd.env.rgNames))}
+			return rd.err
+		}
+		rec.Aux = append(rec.Aux, 'R', 'G', 'Z')
+		rec.Aux = append(rec.Aux, rd.env.rgNames[r.rg]...)
+		rec.Aux = append(rec.Aux, 0)
+	}
+	if len(rec.Name) == 0 {
+		rec.Name = append(rec.Name, '*')
+	}
+	if rec.Flag&sam.FlagUnmapped == 0 && len(rec.Seq) > 0 {
+		if len(rec.Cigar) == 0 {
+			rd.err = &Error{Offset: b.offset, Record: b.counter + int64(rd.next), Msg: fmt.Sprintf("mapped read %q has no CIGAR", rec.Name)}
+			return rd.err
+		}
+		if q := rec.QueryLength(); q != int64(len(rec.Seq)) {
+			rd.err = &Error{Offset: b.offset, Record: b.counter + int64(rd.next), Msg: fmt.Sprintf("read %q: CIGAR covers %d bases but the sequence has %d", rec.Name, q, len(rec.Seq))}
+			return rd.err
+		}
+	}
+	return nil
+}

@@ -1,0 +1,1118 @@
+package cram
+
+import (
+	"bytes"
+	"crypto/md5"
+	"encoding/hex"
+	"fmt"
+	"math"
+	"strconv"
+
+	"github.com/seqstore/seqstore/internal/format/cram/crai"
+)
+
+// CRAM compression bit flags (CF) and mate flags (MF).
+const (
+	cfQualArray      = 1
+	cfDetached       = 2
+	cfMateDownstream = 4
+	cfNoSeq          = 8
+	cfExplicitTLen   = 16
+
+	mfReverse  = 1
+	mfUnmapped = 2
+)
+
+// BAM flag bits the decoder sets.
+const (
+	flagPaired      = 0x1
+	flagUnmapped    = 0x4
+	flagMateUnmap   = 0x8
+	flagReverse     = 0x10
+	flagMateReverse = 0x20
+	flagRead1       = 0x40
+)
+
+const noTLen = math.MinInt64
+
+// span locates a record's field in one of its batch's arenas.
+type span struct{ start, end int32 }
+
+// record is a decoded record inside a batch, before mate resolution and
+// name generation are final.
+type record struct {
+	flag      int32
+	cf        int32
+	refID     int32
+	apos      int64 // 1-based
+	aend      int64 // 1-based inclusive
+	mapq      uint8
+	rg        int32
+	mateLine  int32
+	mateFlags int32
+	mateRef   int32
+	matePos   int64 // 1-based; 0 for none
+	tlen      int64
+	explicit  int64
+	name      span
+	seq       span
+	qual      span
+	aux       span
+	cigar     span
+}
+
+// batch is everything decoded from one container.
+type batch struct {
+	offset  int64 // byte offset of the container in the file
+	recs    []record
+	names   []byte
+	seqs    []byte
+	quals   []byte
+	aux     []byte
+	cigars  []uint32
+	index   []crai.Entry
+	counter int64 // record counter of the container's first record
+	err     error
+}
+
+func (b *batch) reset() {
+	b.recs = b.recs[:0]
+	b.names = b.names[:0]
+	b.seqs = b.seqs[:0]
+	b.quals = b.quals[:0]
+	b.aux = b.aux[:0]
+	b.cigars = b.cigars[:0]
+	b.index = b.index[:0]
+	b.err = nil
+}
+
+// l1 maps a reference base to its substitution matrix row, as htslib does:
+// anything but A, C, G and T uses the N row.
+var l1 = func() (t [256]byte) {
+	for i := range t {
+		t[i] = 4
+	}
+	t['A'], t['a'] = 0, 0
+	t['C'], t['c'] = 1, 1
+	t['G'], t['g'] = 2, 2
+	t['T'], t['t'] = 3, 3
+	return
+}()
+
+// sliceDecoder decodes the records of one slice into a batch.
+type sliceDecoder struct {
+	env   *env
+	ch    *compressionHeader
+	sh    sliceHeader
+	b     *batch
+	core  bitReader
+	exts  []extBlock
+	ds    [numDS]*fieldCodec
+	tags  map[int32]*fieldCodec
+	err   error
+	first int // index in b.recs of the slice's first record
+
+	// Reference bases of the record being decoded: ref[p-refStart] is the
+	// base at 1-based position p, up to refEnd inclusive.
+	ref      []byte
+	refStart int64
+	refEnd   int64
+	refLen   int64 // the @SQ length of the record's reference
+
+	md []byte
+
+	sliceOffset int64 // landmark of the slice in its container
+	sliceSize   int64
+}
+
+func (d *sliceDecoder) external(id int32) *extBlock {
+	for i := range d.exts {
+		if d.exts[i].id == id {
+			return &d.exts[i]
+		}
+	}
+	return nil
+}
+
+func (d *sliceDecoder) tagCodec(t tagDesc) *fieldCodec {
+	if c, ok := d.tags[t.key]; ok {
+		return c
+	}
+	e, ok := d.ch.tags[t.key]
+	var c *fieldCodec
+	name := string(t.name[:]) + ":" + string(t.typ)
+	if !ok {
+		c = &fieldCodec{kind: -1, name: "tag " + name, d: d}
+	} else {
+		c = bind(e, "tag "+name, d)
+	}
+	d.tags[t.key] = c
+	return c
+}
+
+// decodeSlice decodes the slice whose header and blocks are given, appending
+// its records to b.
+func (d *sliceDecoder) decode(blocks []block) error {
+	sh := &d.sh
+	d.tags = map[int32]*fieldCodec{}
+	var core *block
+	d.exts = d.exts[:0]
+	for i := range blocks {
+		blk := &blocks[i]
+		switch blk.contentType {
+		case contentCore:
+			if err := blk.uncompress(); err != nil {
+				return err
+			}
+			core = blk
+		case contentExternal:
+			if err := blk.uncompress(); err != nil {
+				return err
+			}
+			d.exts = append(d.exts, extBlock{id: blk.contentID, data: blk.raw})
+		default:
+			return fmt.Errorf("unexpected block of content type %d among the slice's blocks", blk.contentType)
+		}
+	}
+	if core == nil {
+		return fmt.Errorf("slice has no core data block")
+	}
+	d.core = bitReader{data: core.raw}
+	for i := range d.ds {
+		d.ds[i] = bind(d.ch.series[i], dsNames[i], d)
+	}
+
+	// The slice's reference.
+	d.ref = nil
+	embedded := sh.embedRefID >= 0
+	if sh.refID >= 0 {
+		if int(sh.refID) >= len(d.env.refs) {
+			return fmt.Errorf("reference id %d is not in the header's %d @SQ lines", sh.refID, len(d.env.refs))
+		}
+		d.refLen = int64(d.env.refs[sh.refID].Length)
+		d.refStart = int64(sh.start)
+		d.refEnd = int64(sh.start) + int64(sh.span) - 1
+		switch {
+		case embedded:
+			var blk *extBlock
+			if blk = d.external(sh.embedRefID); blk == nil {
+				return fmt.Errorf("embedded reference block %d is missing", sh.embedRefID)
+			}
+			if int64(sh.span) > int64(len(blk.data)) {
+				return fmt.Errorf("embedded reference is %d bases, the slice spans %d", len(blk.data), sh.span)
+			}
+			d.ref = blk.data
+		case d.ch.refNeeded:
+			full, err := d.env.reference(sh.refID)
+			if err != nil {
+				return err
+			}
+			if d.refStart < 1 {
+				d.refStart = 1
+			}
+			if d.refEnd > int64(len(full)) {
+				d.refEnd = int64(len(full))
+			}
+			if d.refStart-1 > int64(len(full)) {
+				return fmt.Errorf("slice starts at %d, beyond the end of %s (%d bases)", sh.start, d.env.refs[sh.refID].Name, len(full))
+			}
+			d.ref = full[d.refStart-1:]
+		}
+		if d.ref != nil && sh.md5 != [16]byte{} {
+			start := int64(sh.start) - d.refStart
+			if start < 0 {
+				start = 0
+			}
+			n := int64(sh.span)
+			if n > d.refEnd-d.refStart+1 {
+				n = d.refEnd - d.refStart + 1
+			}
+			if start+n > d.refEnd-d.refStart+1 {
+				n = d.refEnd - d.refStart + 1 - start
+			}
+			var sum [16]byte
+			if n >= 0 && start+n <= int64(len(d.ref)) {
+				sum = md5.Sum(d.ref[start : start+n])
+			}
+			if sum != sh.md5 {
+				return fmt.Errorf("reference MD5 mismatch for %s:%d-%d: the CRAM has %s, the reference gives %s: is this the reference the file was written with?",
+					d.env.refs[sh.refID].Name, sh.start, int64(sh.start)+int64(sh.span)-1, hex.EncodeToString(sh.md5[:]), hex.EncodeToString(sum[:]))
+			}
+		}
+	}
+
+	d.first = len(d.b.recs)
+	// Positions are deltas from the previous record's, the first from the
+	// slice start.
+	lastAPos := int64(sh.start)
+	lastRef := int32(-9)
+	for i := 0; i < int(sh.records); i++ {
+		if err := d.record(i, &lastAPos, &lastRef); err != nil {
+			d.b.recs = d.b.recs[:d.first+i]
+			return &recordError{index: i, err: err}
+		}
+	}
+	if err := d.resolveMates(); err != nil {
+		return err
+	}
+	d.names()
+	d.indexSlice()
+	return nil
+}
+
+// recordError marks an error in the i-th record of a slice.
+type recordError struct {
+	index int
+	err   error
+}
+
+func (e *recordError) Error() string { return e.err.Error() }
+func (e *recordError) Unwrap() error { return e.err }
+
+// maxReadLength bounds a read's length so that a corrupt value cannot
+// demand a huge buffer.
+const maxReadLength = 1 << 28
+
+func (d *sliceDecoder) record(i int, lastAPos *int64, lastRef *int32) error {
+	b := d.b
+	b.recs = append(b.recs, record{})
+	r := &b.recs[len(b.recs)-1]
+	ds := &d.ds
+
+	bf := ds[dsBF].int()
+	if d.err == nil && (bf < 0 || bf >= 0x1000) {
+		return fmt.Errorf("BAM flags %d out of range", bf)
+	}
+	r.flag = bf
+	r.cf = ds[dsCF].int()
+	cf := r.cf
+	if d.sh.refID == -2 {
+		r.refID = ds[dsRI].int()
+		if d.err == nil && r.refID >= 0 && r.refID != *lastRef && int(r.refID) < len(d.env.refs) {
+			*lastRef = r.refID
+			d.refStart = 1
+			d.refLen = int64(d.env.refs[r.refID].Length)
+			d.refEnd = d.refLen
+			if d.ch.refNeeded {
+				full, err := d.env.reference(r.refID)
+				if err != nil {
+					return err
+				}
+				d.ref = full
+				d.refEnd = int64(len(full))
+			}
+		}
+	} else {
+		r.refID = d.sh.refID
+	}
+	if d.err != nil {
+		return d.err
+	}
+	if r.refID < -1 || int(r.refID) >= len(d.env.refs) {
+		return fmt.Errorf("reference id %d is not in the header's %d @SQ lines", r.refID, len(d.env.refs))
+	}
+	rl := ds[dsRL].int()
+	if d.err == nil && (rl < 0 || rl > maxReadLength) {
+		return fmt.Errorf("read length %d out of range", rl)
+	}
+	if ds[dsAP].kind >= 0 {
+		r.apos = int64(ds[dsAP].int())
+		if d.ch.apDelta {
+			r.apos += *lastAPos
+		}
+		*lastAPos = r.apos
+	} else {
+		r.apos = int64(d.sh.start)
+	}
+	if ds[dsRG].kind >= 0 {
+		r.rg = ds[dsRG].int()
+		if r.rg == d.env.unknownRG {
+			r.rg = -1
+		}
+	} else {
+		r.rg = -1
+	}
+	if d.err != nil {
+		return d.err
+	}
+
+	r.name.start = int32(len(b.names))
+	if d.ch.readNames {
+		b.names = ds[dsRN].bytes(b.names, -1)
+	}
+	r.mateLine, r.mateRef, r.matePos, r.explicit = -1, -1, 0, noTLen
+	switch {
+	case cf&cfDetached != 0:
+		r.mateFlags = ds[dsMF].int()
+		if !d.ch.readNames {
+			b.names = ds[dsRN].bytes(b.names, -1)
+		}
+		r.mateRef = ds[dsNS].int()
+		r.matePos = int64(ds[dsNP].int())
+		r.tlen = int64(ds[dsTS].int())
+	case cf&cfMateDownstream != 0:
+		nf := ds[dsNF].int()
+		if d.err == nil && (nf < 0 || i+1+int(nf) >= int(d.sh.records)) {
+			return fmt.Errorf("next-fragment distance %d points outside the slice's %d records", nf, d.sh.records)
+		}
+		r.mateLine = int32(i + 1 + int(nf))
+		r.tlen = noTLen
+		if cf&cfExplicitTLen != 0 {
+			r.explicit = int64(ds[dsTS].int())
+		}
+	case cf&cfExplicitTLen != 0:
+		r.explicit = int64(ds[dsTS].int())
+		r.tlen = noTLen
+	default:
+		r.tlen = noTLen
+	}
+	r.name.end = int32(len(b.names))
+	if d.err != nil {
+		return d.err
+	}
+	if r.name.end-r.name.start > 254 {
+		return fmt.Errorf("read name of %d bytes is longer than 254", r.name.end-r.name.start)
+	}
+
+	// Tags.
+	r.aux.start = int32(len(b.aux))
+	tl := ds[dsTL].int()
+	if d.err != nil {
+		return d.err
+	}
+	if tl < 0 || int(tl) >= len(d.ch.tagLines) {
+		if !(tl == 0 && len(d.ch.tagLines) == 0) {
+			return fmt.Errorf("tag line %d out of range (the dictionary has %d)", tl, len(d.ch.tagLines))
+		}
+	}
+	hasMD, hasNM := false, false
+	if int(tl) < len(d.ch.tagLines) {
+		for _, t := range d.ch.tagLines[tl] {
+			if t.name == [2]byte{'M', 'D'} {
+				hasMD = true
+			}
+			if t.name == [2]byte{'N', 'M'} {
+				hasNM = true
+			}
+			at := len(b.aux)
+			b.aux = append(b.aux, t.name[0], t.name[1], t.typ)
+			b.aux = d.tagCodec(t).bytes(b.aux, 1)
+			if d.err != nil {
+				return d.err
+			}
+			if t.name == [2]byte{'c', 'F'} && t.typ == 'C' && len(b.aux)-at == 4 {
+				// htslib's CRAM flags tag: bit 1 stops MD, bit 2 NM being
+				// generated; the tag itself is not output.
+				v := b.aux[at+3]
+				b.aux = b.aux[:at]
+				if v&1 != 0 {
+					hasMD = true
+				}
+				if v&2 != 0 {
+					hasNM = true
+				}
+			}
+		}
+	}
+
+	// Sequence and qualities.
+	r.seq.start = int32(len(b.seqs))
+	r.qual.start = int32(len(b.quals))
+	b.seqs = grow(b.seqs, int(rl))
+	b.quals = grow(b.quals, int(rl))
+	seq := b.seqs[r.seq.start:]
+	qual := b.quals[r.qual.start:]
+	if d.ref == nil {
+		for k := range seq {
+			seq[k] = '='
+		}
+	}
+	r.cigar.start = int32(len(b.cigars))
+	if bf&flagUnmapped == 0 {
+		if r.apos <= 0 {
+			return fmt.Errorf("read has alignment position %d but no unmapped flag", r.apos)
+		}
+		if err := d.features(r, seq, qual, hasMD, hasNM); err != nil {
+			return err
+		}
+	} else {
+		r.aend = r.apos
+		if rl > 0 {
+			copyInto(seq, ds[dsBA], int(rl), d)
+		}
+		if cf&cfQualArray != 0 {
+			if rl > 0 {
+				copyInto(qual, ds[dsQS], int(rl), d)
+			}
+		} else {
+			for k := range qual {
+				qual[k] = 0xff
+			}
+		}
+	}
+	r.cigar.end = int32(len(b.cigars))
+	r.seq.end = int32(len(b.seqs))
+	r.qual.end = int32(len(b.quals))
+	if cf&cfNoSeq != 0 {
+		r.seq.end = r.seq.start
+		r.qual.end = r.qual.start
+	}
+	r.aux.end = int32(len(b.aux))
+	return d.err
+}
+
+// grow extends b by n bytes.
+func grow(b []byte, n int) []byte {
+	if cap(b)-len(b) < n {
+		nb := make([]byte, len(b), 2*cap(b)+n)
+		copy(nb, b)
+		b = nb
+	}
+	return b[:len(b)+n]
+}
+
+// copyInto decodes n bytes with c into dst.
+func copyInto(dst []byte, c *fieldCodec, n int, d *sliceDecoder) {
+	if c.kind == encExternal && c.ext != nil {
+		if n > len(c.ext.data)-c.ext.pos {
+			c.exhausted()
+			return
+		}
+		copy(dst, c.ext.data[c.ext.pos:c.ext.pos+n])
+		c.ext.pos += n
+		return
+	}
+	tmp := c.bytes(d.md[:0], n)
+	copy(dst, tmp)
+	d.md = tmp[:0]
+}
+
+// Appenders for the generated MD tag.
+func appendUint(dst []byte, v int32) []byte { return strconv.AppendUint(dst, uint64(uint32(v)), 10) }
+
+// features decodes a mapped read's features, rebuilding its sequence from
+// the reference, its CIGAR and, as htslib does when decoding, its MD and NM
+// tags; then its mapping quality and qualities.
+func (d *sliceDecoder) features(r *record, seq, qual []byte, hasMD, hasNM bool) error {
+	b := d.b
+	ds := &d.ds
+	rl := len(seq)
+	cf := r.cf
+	haveRef := d.ref != nil && r.refID >= 0
+	decodeMD := haveRef && !hasMD && cf&cfNoSeq == 0
+	decodeNM := haveRef && !hasNM && cf&cfNoSeq == 0
+	md := d.md[:0]
+	var nm uint32
+	var mdDist int32
+	if cf&cfQualArray == 0 {
+		for k := range qual {
+			qual[k] = 0xff
+		}
+	}
+	refAt := func(p int64) (byte, bool) { // p is a 1-based position
+		k := p - d.refStart
+		if k < 0 || k >= int64(len(d.ref)) {
+			return 0, false
+		}
+		return d.ref[k], true
+	}
+	beyond := func() error { return fmt.Errorf("CIGAR extends beyond the slice's reference extent (%d-%d)", d.refStart, d.refEnd) }
+	addMD := func(c byte) {
+		if decodeMD {
+			md = appendUint(md, mdDist)
+			md = append(md, c)
+			mdDist = 0
+		}
+	}
+	var cigOp uint32
+	var cigLen uint32
+	push := func(op uint32) {
+		if cigLen != 0 && cigOp != op {
+			b.cigars = append(b.cigars, cigLen<<4|cigOp)
+			cigLen = 0
+		}
+	}
+	const (
+		opM, opI, opD, opN, opS, opH, opP = 0, 1, 2, 3, 4, 5, 6
+	)
+	// copyRef fills seq[from:from+n] with reference bases from 1-based
+	// position p, counting MD/NM as htslib does ('N' in the reference is a
+	// mismatch).
+	copyRef := func(from int, p int64, n int) error {
+		if n <= 0 {
+			return nil
+		}
+		k := p - d.refStart
+		if k < 0 || k+int64(n) > int64(len(d.ref)) || from+n > rl {
+			return beyond()
+		}
+		src := d.ref[k : k+int64(n)]
+		if (decodeMD || decodeNM) && bytes.IndexByte(src, 'N') >= 0 {
+			for j, base := range src {
+				if base == 'N' {
+					addMD('N')
+					nm++
+				} else {
+					mdDist++
+				}
+				seq[from+j] = base
+			}
+			return nil
+		}
+		copy(seq[from:], src)
+		mdDist += int32(n)
+		return nil
+	}
+	// beyondRef handles a match run that passes the end of the reference
+	// (htslib warns and pads with N).
+	beyondRef := func(from int, refPos int64, n int) error {
+		rlen := d.refLen - refPos
+		if rlen > 0 {
+			if refPos+rlen > d.refEnd {
+				return beyond()
+			}
+			k := refPos + 1 - d.refStart
+			if k < 0 || k+rlen > int64(len(d.ref)) || from+int(rlen) > rl {
+				return beyond()
+			}
+			copy(seq[from:], d.ref[k:k+rlen])
+			for j := from + int(rlen); j < from+n; j++ {
+				seq[j] = 'N'
+			}
+		} else {
+			for j := from; j < rl; j++ {
+				seq[j] = 'N'
+			}
+		}
+		if mdDist >= 0 {
+			mdDist += int32(n)
+		}
+		return nil
+	}
+
+	fn := ds[dsFN].int()
+	if d.err != nil {
+		return d.err
+	}
+	if fn < 0 || fn > int32(maxReadLength) {
+		return fmt.Errorf("feature count %d out of range", fn)
+	}
+	seqPos := 1
+	refPos := r.apos - 1 // last reference position consumed, 1-based
+	prevPos := int32(0)
+	var scratch []byte
+	for f := int32(0); f < fn; f++ {
+		op := ds[dsFC].byte()
+		pos := ds[dsFP].int() + prevPos
+		if d.err != nil {
+			return d.err
+		}
+		if pos <= 0 {
+			return fmt.Errorf("feature %d at read position %d, before the start of the read", f+1, pos)
+		}
+		if int(pos) > seqPos {
+			if int(pos) > rl+1 {
+				return fmt.Errorf("feature %d at read position %d, beyond the read's %d bases", f+1, pos, rl)
+			}
+			n := int(pos) - seqPos
+			if haveRef {
+				if refPos+int64(n) > d.refLen {
+					if err := beyondRef(seqPos-1, refPos, n); err != nil {
+						return err
+					}
+				} else {
+					if refPos+int64(n) > d.refEnd {
+						return beyond()
+					}
+					if err := copyRef(seqPos-1, refPos+1, n); err != nil {
+						return err
+					}
+				}
+			}
+			push(opM)
+			cigOp = opM
+			cigLen += uint32(n)
+			refPos += int64(n)
+			seqPos = int(pos)
+		}
+		prevPos = pos
+		at := int(pos) - 1 // read offset the feature applies to
+		switch op {
+		case 'S':
+			push(opS)
+			if cigLen != 0 {
+				b.cigars = append(b.cigars, cigLen<<4|cigOp)
+				cigLen = 0
+			}
+			scratch = ds[dsSC].bytes(scratch[:0], -1)
+			copy(seq[min(at, rl):], scratch)
+			b.cigars = append(b.cigars, uint32(len(scratch))<<4|opS)
+			cigOp = opS
+			seqPos += len(scratch)
+		case 'X':
+			push(opM)
+			code := ds[dsBS].byte()
+			if d.err != nil {
+				return d.err
+			}
+			if code > 3 {
+				return fmt.Errorf("substitution code %d out of range", code)
+			}
+			if r.refID < 0 || refPos >= d.refLen || d.ref == nil {
+				if at < rl {
+					seq[at] = d.ch.subst[4][code]
+				}
+				if decodeMD || decodeNM {
+					if mdDist >= 0 && decodeMD {
+						md = appendUint(md, mdDist)
+					}
+					mdDist = -1
+					nm--
+				}
+			} else {
+				refCall := byte('N')
+				if refPos < d.refEnd {
+					c, ok := refAt(refPos + 1)
+					if !ok {
+						return beyond()
+					}
+					refCall = c
+				}
+				if at < rl {
+					seq[at] = d.ch.subst[l1[refCall]][code]
+				}
+				addMD(refCall)
+			}
+			cigOp = opM
+			nm++
+			cigLen++
+			seqPos++
+			refPos++
+		case 'D':
+			push(opD)
+			dl := ds[dsDL].int()
+			if d.err != nil {
+				return d.err
+			}
+			if dl < 0 {
+				return fmt.Errorf("deletion length %d", dl)
+			}
+			if decodeMD || decodeNM {
+				if refPos+int64(dl) > d.refEnd {
+					return beyond()
+				}
+				if mdDist >= 0 && decodeMD {
+					md = appendUint(md, mdDist)
+				}
+				if refPos+int64(dl) <= d.refLen {
+					if decodeMD {
+						k := refPos + 1 - d.refStart
+						if k < 0 || k+int64(dl) > int64(len(d.ref)) {
+							return beyond()
+						}
+						md = append(md, '^')
+						md = append(md, d.ref[k:k+int64(dl)]...)
+						mdDist = 0
+					}
+					nm += uint32(dl)
+				} else {
+					if d.refLen >= refPos {
+						if decodeMD {
+							k := refPos + 1 - d.refStart
+							n := d.refLen - refPos
+							if k < 0 || k+n > int64(len(d.ref)) {
+								return beyond()
+							}
+							md = append(md, '^')
+							md = append(md, d.ref[k:k+n]...)
+							md = append(md, '0')
+						}
+						nm += uint32(d.refLen - refPos)
+					}
+					mdDist = -1
+				}
+			}
+			cigOp = opD
+			cigLen += uint32(dl)
+			refPos += int64(dl)
+		case 'I':
+			push(opI)
+			scratch = ds[dsIN].bytes(scratch[:0], -1)
+			if at < rl {
+				copy(seq[at:], scratch)
+			}
+			cigOp = opI
+			cigLen += uint32(len(scratch))
+			seqPos += len(scratch)
+			nm += uint32(len(scratch))
+		case 'i':
+			push(opI)
+			base := ds[dsBA].byte()
+			if at < rl {
+				seq[at] = base
+			}
+			cigOp = opI
+			cigLen++
+			seqPos++
+			nm++
+		case 'b':
+			push(opM)
+			scratch = ds[dsBB].bytes(scratch[:0], -1)
+			if d.err != nil {
+				return d.err
+			}
+			if at < rl {
+				copy(seq[at:], scratch)
+			}
+			n := len(scratch)
+			if decodeMD || decodeNM {
+				if mdDist >= 0 && decodeMD {
+					md = appendUint(md, mdDist)
+				}
+				x := 0
+				for ; x < n; x++ {
+					if x > 0 && decodeMD {
+						md = append(md, '0')
+					}
+					if refPos+int64(x) >= d.refLen || d.ref == nil {
+						mdDist = -1
+						break
+					}
+					if decodeMD {
+						if refPos+int64(x) > d.refEnd {
+							return beyond()
+						}
+						c, ok := refAt(refPos + int64(x) + 1)
+						if !ok {
+							return beyond()
+						}
+						md = append(md, c)
+					}
+				}
+				nm += uint32(x)
+				mdDist = 0
+			}
+			cigOp = opM
+			cigLen += uint32(n)
+			seqPos += n
+			refPos += int64(n)
+		case 'q':
+			push(opM)
+			if cf&cfQualArray == 0 && rl > 0 && qual[0] == 0xff {
+				for k := range qual {
+					qual[k] = 30
+				}
+			}
+			scratch = ds[dsQQ].bytes(scratch[:0], -1)
+			if at < rl {
+				copy(qual[at:], scratch)
+			}
+			cigOp = opM
+		case 'B':
+			push(opM)
+			base := ds[dsBA].byte()
+			if at < rl {
+				seq[at] = base
+			}
+			if decodeMD || decodeNM {
+				if mdDist >= 0 && decodeMD {
+					md = appendUint(md, mdDist)
+				}
+				if refPos >= d.refLen || d.ref == nil {
+					mdDist = -1
+				} else {
+					if decodeMD {
+						if refPos > d.refEnd {
+							return beyond()
+						}
+						c, ok := refAt(refPos + 1)
+						if !ok {
+							return beyond()
+						}
+						md = append(md, c)
+					}
+					nm++
+					mdDist = 0
+				}
+			}
+			if cf&cfQualArray == 0 && rl > 0 && qual[0] == 0xff {
+				for k := range qual {
+					qual[k] = 30
+				}
+			}
+			q := ds[dsQS].byte()
+			if at < rl {
+				qual[at] = q
+			}
+			cigOp = opM
+			cigLen++
+			seqPos++
+			refPos++
+		case 'Q':
+			if cf&cfQualArray == 0 && rl > 0 && qual[0] == 0xff {
+				for k := range qual {
+					qual[k] = 30
+				}
+			}
+			q := ds[dsQS].byte()
+			if at < rl {
+				qual[at] = q
+			}
+		case 'H':
+			push(opH)
+			n := ds[dsHC].int()
+			cigOp = opH
+			cigLen += uint32(n)
+		case 'P':
+			push(opP)
+			n := ds[dsPD].int()
+			cigOp = opP
+			cigLen += uint32(n)
+		case 'N':
+			push(opN)
+			n := ds[dsRS].int()
+			cigOp = opN
+			cigLen += uint32(n)
+			refPos += int64(n)
+		default:
+			return fmt.Errorf("unknown read feature code %q", op)
+		}
+		if d.err != nil {
+			return d.err
+		}
+	}
+
+	// The bases after the last feature match the reference.
+	if rl >= seqPos {
+		n := rl - seqPos + 1
+		if haveRef {
+			if refPos+int64(n) > d.refLen {
+				rlen := d.refLen - refPos
+				if rlen > 0 {
+					k := refPos + 1 - d.refStart
+					if seqPos-1+int(rlen) < rl {
+						if k < 0 || k+rlen > int64(len(d.ref)) {
+							return beyond()
+						}
+						copy(seq[seqPos-1:], d.ref[k:k+rlen])
+					}
+					for j := seqPos - 1 + int(rlen); j < rl; j++ {
+						seq[j] = 'N'
+					}
+				} else {
+					for j := seqPos - 1; j < rl; j++ {
+						seq[j] = 'N'
+					}
+				}
+				if mdDist >= 0 {
+					mdDist += int32(n)
+				}
+			} else {
+				if n > 0 {
+					if refPos+int64(n) > d.refEnd {
+						return beyond()
+					}
+					if err := copyRef(seqPos-1, refPos+1, n); err != nil {
+						return err
+					}
+				}
+				refPos += int64(n)
+			}
+		} else if r.refID >= 0 {
+			refPos += int64(n)
+		}
+		push(opM)
+		cigOp = opM
+		cigLen += uint32(n)
+	}
+	if decodeMD && mdDist >= 0 {
+		md = appendUint(md, mdDist)
+	}
+	if cigLen != 0 {
+		b.cigars = append(b.cigars, cigLen<<4|cigOp)
+	}
+	r.aend = max(refPos, r.apos)
+
+	r.mapq = uint8(ds[dsMQ].int())
+	if cf&cfQualArray != 0 && rl > 0 {
+		copyInto(qual, ds[dsQS], rl, d)
+	}
+	if decodeMD {
+		b.aux = append(b.aux, 'M', 'D', 'Z')
+		b.aux = append(b.aux, md...)
+		b.aux = append(b.aux, 0)
+	}
+	if decodeNM {
+		switch {
+		case nm <= math.MaxUint8:
+			b.aux = append(b.aux, 'N', 'M', 'C', byte(nm))
+		case nm <= math.MaxUint16:
+			b.aux = append(b.aux, 'N', 'M', 'S', byte(nm), byte(nm>>8))
+		default:
+			b.aux = append(b.aux, 'N', 'M', 'I', byte(nm), byte(nm>>8), byte(nm>>16), byte(nm>>24))
+		}
+	}
+	d.md = md[:0]
+	return d.err
+}
+
+// resolveMates links mates within the slice and computes their template
+// lengths, as htslib's cram_decode_slice_xref does.
+func (d *sliceDecoder) resolveMates() error {
+	recs := d.b.recs[d.first:]
+	n := int32(len(recs))
+	for i := range recs {
+		cr := &recs[i]
+		if cr.mateLine >= 0 {
+			if cr.mateLine >= n {
+				return fmt.Errorf("record %d: mate line %d outside the slice's %d records", i+1, cr.mateLine, n)
+			}
+			if cr.tlen == noTLen {
+				id1, id2 := int32(i), int32(i)
+				aleft, aright := cr.apos, cr.aend
+				ref := cr.refID
+				leftCount := 0
+				for steps := 0; ; steps++ {
+					m := &recs[id2]
+					if aleft > m.apos {
+						aleft, leftCount = m.apos, 1
+					} else if aleft == m.apos {
+						leftCount++
+					}
+					if aright < m.aend {
+						aright = m.aend
+					}
+					if m.mateLine == -1 {
+						m.mateLine = int32(i)
+						break
+					}
+					if m.mateLine <= id2 || m.mateLine >= n {
+						return fmt.Errorf("record %d: mate chain is not ordered", i+1)
+					}
+					id2 = m.mateLine
+					if recs[id2].refID != ref {
+						ref = -1
+					}
+					if id2 == id1 {
+						break
+					}
+				}
+				set := func(m *record, tlen int64) {
+					if ref == -1 {
+						m.tlen = 0
+						return
+					}
+					if m.apos == aleft {
+						if leftCount == 1 || m.flag&flagRead1 != 0 {
+							m.tlen = tlen
+						} else {
+							m.tlen = -tlen
+						}
+					} else {
+						m.tlen = -tlen
+					}
+				}
+				tlen := aright - aleft + 1
+				id2 = id1
+				set(&recs[id2], tlen)
+				id2 = recs[id2].mateLine
+				for steps := int32(0); id2 != id1; steps++ {
+					if id2 < 0 || id2 >= n || steps > n {
+						return fmt.Errorf("record %d: mate chain does not close", i+1)
+					}
+					set(&recs[id2], tlen)
+					id2 = recs[id2].mateLine
+				}
+			}
+			mate := &recs[cr.mateLine]
+			cr.matePos = mate.apos
+			cr.mateRef = mate.refID
+			cr.flag |= flagPaired
+			if mate.flag&flagUnmapped != 0 {
+				cr.flag |= flagMateUnmap
+				cr.tlen = 0
+			}
+			if cr.flag&flagUnmapped != 0 {
+				cr.tlen = 0
+			}
+			if mate.flag&flagReverse != 0 {
+				cr.flag |= flagMateReverse
+			}
+		} else {
+			if cr.mateFlags&mfReverse != 0 {
+				cr.flag |= flagPaired | flagMateReverse
+			}
+			if cr.mateFlags&mfUnmapped != 0 {
+				cr.flag |= flagMateUnmap
+			}
+			if cr.flag&flagPaired == 0 {
+				cr.mateRef = -1
+			}
+		}
+		if cr.tlen == noTLen {
+			cr.tlen = 0
+		}
+	}
+	for i := range recs {
+		if recs[i].explicit != noTLen {
+			recs[i].tlen = recs[i].explicit
+		}
+	}
+	return nil
+}
+
+// names gives nameless records a name as htslib does: the mate's name if
+// it has one, otherwise the prefix, a colon and the record's number in the
+// file (its first mate's number when the mate came earlier).
+func (d *sliceDecoder) names() {
+	b := d.b
+	recs := b.recs[d.first:]
+	for i := range recs {
+		cr := &recs[i]
+		if cr.name.end > cr.name.start {
+			continue
+		}
+		start := int32(len(b.names))
+		if cr.mateLine >= 0 && int(cr.mateLine) < len(recs) && recs[cr.mateLine].name.end > recs[cr.mateLine].name.start {
+			m := recs[cr.mateLine].name
+			b.names = append(b.names, b.names[m.start:m.end]...)
+		} else {
+			b.names = append(b.names, d.env.prefix...)
+			b.names = append(b.names, ':')
+			num := d.sh.counter + int64(i) + 1
+			if cr.mateLine >= 0 && int(cr.mateLine) < i {
+				num = d.sh.counter + int64(cr.mateLine) + 1
+			}
+			b.names = strconv.AppendInt(b.names, num, 10)
+		}
+		cr.name = span{start, int32(len(b.names))}
+	}
+}
+
+// indexSlice records the slice's CRAI entries: one for a single-reference
+// slice, one per reference run for a multi-reference slice.
+func (d *sliceDecoder) indexSlice() {
+	sh := &d.sh
+	e := crai.Entry{RefID: sh.refID, Start: int64(sh.start), Span: int64(sh.span), ContainerOffset: d.b.offset, SliceOffset: d.sliceOffset, SliceSize: d.sliceSize}
+	if sh.refID != -2 {
+		d.b.index = append(d.b.index, e)
+		return
+	}
+	ref := int32(-2)
+	var start, end int64
+	for _, r := range d.b.recs[d.first:] {
+		if r.refID == ref {
+			end = max(end, r.aend)
+			continue
+		}
+		if ref != -2 {
+			e.RefID, e.Start, e.Span = ref, start, end-start+1
+			d.b.index = append(d.b.index, e)
+		}
+		ref, start, end = r.refID, r.apos, r.aend
+	}
+	if ref != -2 {
+		e.RefID, e.Start, e.Span = ref, start, end-start+1
+		d.b.index = append(d.b.index, e)
+	}
+}
