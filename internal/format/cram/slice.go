@@ -516,7 +516,9 @@ func (d *sliceDecoder) features(r *record, seq, qual []byte, hasMD, hasNM bool) 
 		}
 		return d.ref[k], true
 	}
-	beyond := func() error { return fmt.Errorf("CIGAR extends beyond the slice's reference extent (%d-%d)", d.refStart, d.refEnd) }
+	beyond := func() error {
+		return fmt.Errorf("CIGAR extends beyond the slice's reference extent (%d-%d)", d.refStart, d.refEnd)
+	}
 	addMD := func(c byte) {
 		if decodeMD {
 			md = appendUint(md, mdDist)
