@@ -1,0 +1,84 @@
+package metatest
+
+import (
+	"sort"
+	"testing"
+
+	"github.com/seqstore/seqstore"
+	"github.com/seqstore/seqstore/internal/meta"
+)
+
+var accountCases = []suiteCase{
+	{"an account reads back as it was put", func(t *testing.T, f *fixture) {
+		want := seqstore.Account{ID: "333333333333", Name: "carol", CreatedAt: at(5)}
+		must(t, "AccountPut", f.s.AccountPut(f.ctx, want))
+		got, err := f.s.AccountGet(f.ctx, want.ID)
+		must(t, "AccountGet", err)
+		equal(t, "AccountGet", *got, want)
+	}},
+	{"putting an account again renames it", func(t *testing.T, f *fixture) {
+		must(t, "AccountPut", f.s.AccountPut(f.ctx, seqstore.Account{ID: accountA, Name: "alice2", CreatedAt: at(0)}))
+		got, err := f.s.AccountGet(f.ctx, accountA)
+		must(t, "AccountGet", err)
+		equal(t, "renamed account", *got, seqstore.Account{ID: accountA, Name: "alice2", CreatedAt: at(0)})
+		list, err := f.s.AccountList(f.ctx)
+		must(t, "AccountList", err)
+		equal(t, "accounts after the rename", len(list), 2)
+	}},
+	{"a missing account is not found", func(t *testing.T, f *fixture) {
+		_, err := f.s.AccountGet(f.ctx, "999999999999")
+		wantErr(t, "AccountGet", err, meta.ErrNotFound)
+	}},
+	{"the account list holds every account", func(t *testing.T, f *fixture) {
+		must(t, "AccountPut", f.s.AccountPut(f.ctx, seqstore.Account{ID: "000000000001", Name: "zed", CreatedAt: at(9)}))
+		list, err := f.s.AccountList(f.ctx)
+		must(t, "AccountList", err)
+		sort.Slice(list, func(i, j int) bool { return list[i].ID < list[j].ID })
+		equal(t, "AccountList", list, []seqstore.Account{
+			{ID: "000000000001", Name: "zed", CreatedAt: at(9)},
+			{ID: accountA, Name: "alice", CreatedAt: at(0)},
+			{ID: accountB, Name: "bob", CreatedAt: at(0)},
+		})
+	}},
+	{"an access key reads back, lists under its account only, and is gone once deleted", func(t *testing.T, f *fixture) {
+		k1 := seqstore.AccessKey{ID: "AKIAAAAAAAAAAAAAAAA1", Secret: "secret-1", AccountID: accountA, CreatedAt: at(1)}
+		k2 := seqstore.AccessKey{ID: "AKIAAAAAAAAAAAAAAAA2", Secret: "secret-2", AccountID: accountA, CreatedAt: at(2)}
+		kb := seqstore.AccessKey{ID: "AKIABBBBBBBBBBBBBBB1", Secret: "secret-b", AccountID: accountB, CreatedAt: at(1)}
+		for _, k := range []seqstore.AccessKey{k2, k1, kb} {
+			must(t, "AccessKeyPut "+k.ID, f.s.AccessKeyPut(f.ctx, k))
+		}
+		got, err := f.s.AccessKeyGet(f.ctx, k1.ID)
+		must(t, "AccessKeyGet", err)
+		equal(t, "AccessKeyGet", *got, k1)
+
+		listA, err := f.s.AccessKeyList(f.ctx, accountA)
+		must(t, "AccessKeyList A", err)
+		sort.Slice(listA, func(i, j int) bool { return listA[i].ID < listA[j].ID })
+		equal(t, "AccessKeyList A", listA, []seqstore.AccessKey{k1, k2})
+		listB, err := f.s.AccessKeyList(f.ctx, accountB)
+		must(t, "AccessKeyList B", err)
+		equal(t, "AccessKeyList B", listB, []seqstore.AccessKey{kb})
+
+		must(t, "AccessKeyDelete", f.s.AccessKeyDelete(f.ctx, k1.ID))
+		_, err = f.s.AccessKeyGet(f.ctx, k1.ID)
+		wantErr(t, "AccessKeyGet after delete", err, meta.ErrNotFound)
+		wantErr(t, "AccessKeyDelete again", f.s.AccessKeyDelete(f.ctx, k1.ID), meta.ErrNotFound)
+		listA, err = f.s.AccessKeyList(f.ctx, accountA)
+		must(t, "AccessKeyList A after delete", err)
+		equal(t, "AccessKeyList A after delete", listA, []seqstore.AccessKey{k2})
+	}},
+	{"an access key ID can be put only once", func(t *testing.T, f *fixture) {
+		k := seqstore.AccessKey{ID: "AKIAAAAAAAAAAAAAAAA1", Secret: "first", AccountID: accountA, CreatedAt: at(1)}
+		must(t, "AccessKeyPut", f.s.AccessKeyPut(f.ctx, k))
+		again := seqstore.AccessKey{ID: k.ID, Secret: "second", AccountID: accountB, CreatedAt: at(2)}
+		wantErr(t, "AccessKeyPut of an existing ID", f.s.AccessKeyPut(f.ctx, again), meta.ErrConflict)
+		got, err := f.s.AccessKeyGet(f.ctx, k.ID)
+		must(t, "AccessKeyGet", err)
+		equal(t, "the key after the refused put", *got, k)
+	}},
+	{"a missing access key is not found", func(t *testing.T, f *fixture) {
+		_, err := f.s.AccessKeyGet(f.ctx, "AKIANOTHERE")
+		wantErr(t, "AccessKeyGet", err, meta.ErrNotFound)
+		wantErr(t, "AccessKeyDelete", f.s.AccessKeyDelete(f.ctx, "AKIANOTHERE"), meta.ErrNotFound)
+	}},
+}

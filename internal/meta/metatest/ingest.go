@@ -1,0 +1,181 @@
+package metatest
+
+import (
+	"errors"
+	"fmt"
+	"sort"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/seqstore/seqstore"
+	"github.com/seqstore/seqstore/internal/meta"
+)
+
+// processing edits a new read set into one that awaits ingestion.
+func processing(r *seqstore.ReadSet) { r.Status = seqstore.ReadSetStatusProcessingUpload }
+
+var ingestCases = []suiteCase{
+	{"with nothing to ingest a claim is not found", func(t *testing.T, f *fixture) {
+		st := f.createSequenceStore(accountA, at(0))
+		f.createReadSet(accountA, st.ID, at(1), nil)
+		_, err := f.s.IngestClaim(f.ctx, "node-1", at(1000), at(61000))
+		wantErr(t, "IngestClaim", err, meta.ErrNotFound)
+	}},
+	{"a claim hands out a read set awaiting ingestion as it is stored", func(t *testing.T, f *fixture) {
+		st := f.createSequenceStore(accountA, at(0))
+		want := f.createReadSet(accountA, st.ID, at(1), processing)
+		got, err := f.s.IngestClaim(f.ctx, "node-1", at(1000), at(61000))
+		must(t, "IngestClaim", err)
+		equal(t, "the claimed read set", got, want)
+	}},
+	{"8 concurrent claimers never get the same read set and together get them all", func(t *testing.T, f *fixture) {
+		stA := f.createSequenceStore(accountA, at(0))
+		stB := f.createSequenceStore(accountB, at(0))
+		want := map[string]bool{}
+		for i := range 24 {
+			account, store := accountA, stA.ID
+			if i%3 == 0 {
+				account, store = accountB, stB.ID
+			}
+			want[f.createReadSet(account, store, at(i), processing).ID] = true
+		}
+		for _, status := range []string{seqstore.ReadSetStatusActive, seqstore.ReadSetStatusUploadFailed, seqstore.ReadSetStatusDeleted, seqstore.ReadSetStatusDeleting} {
+			f.createReadSet(accountA, stA.ID, at(5), func(r *seqstore.ReadSet) { r.Status = status })
+		}
+		const claimers = 8
+		now := at(100000)
+		claimed := make([][]string, claimers)
+		errs := make([]error, claimers)
+		var wg sync.WaitGroup
+		for i := range claimers {
+			wg.Go(func() {
+				owner := fmt.Sprintf("node-%d", i)
+				for range 100 {
+					r, err := f.s.IngestClaim(f.ctx, owner, now, now.Add(time.Hour))
+					if errors.Is(err, meta.ErrNotFound) {
+						return
+					}
+					if err != nil {
+						errs[i] = err
+						return
+					}
+					claimed[i] = append(claimed[i], r.ID)
+				}
+				errs[i] = fmt.Errorf("%s claimed 100 read sets out of 24", owner)
+			})
+		}
+		wg.Wait()
+		owners := map[string]int{}
+		for i := range claimers {
+			if errs[i] != nil {
+				t.Errorf("claimer %d: %v", i, errs[i])
+			}
+			for _, id := range claimed[i] {
+				if prev, ok := owners[id]; ok {
+					t.Errorf("read set %s went to claimer %d and to claimer %d", id, prev, i)
+				}
+				owners[id] = i
+				if !want[id] {
+					t.Errorf("claimer %d got read set %s, which does not await ingestion", i, id)
+				}
+			}
+		}
+		equal(t, "read sets claimed", len(owners), len(want))
+		_, err := f.s.IngestClaim(f.ctx, "late", now.Add(30*time.Minute), now.Add(2*time.Hour))
+		wantErr(t, "IngestClaim while every lease holds", err, meta.ErrNotFound)
+	}},
+	{"a lease holds until it expires, and then another owner takes it over", func(t *testing.T, f *fixture) {
+		st := f.createSequenceStore(accountA, at(0))
+		r := f.createReadSet(accountA, st.ID, at(1), processing)
+		t0 := at(1000)
+		steps := []struct {
+			name     string
+			claim    func() (*seqstore.ReadSet, error)
+			wantErr  error
+			renew    func() error
+			renewErr error
+		}{
+			{name: "node-1 claims", claim: func() (*seqstore.ReadSet, error) { return f.s.IngestClaim(f.ctx, "node-1", t0, t0.Add(time.Minute)) }},
+			{name: "node-2 claims while node-1 holds the lease", wantErr: meta.ErrNotFound,
+				claim: func() (*seqstore.ReadSet, error) {
+					return f.s.IngestClaim(f.ctx, "node-2", t0.Add(59*time.Second), t0.Add(2*time.Minute))
+				}},
+			{name: "node-1 renews in time", renew: func() error {
+				return f.s.IngestRenew(f.ctx, accountA, st.ID, r.ID, "node-1", t0.Add(2*time.Minute))
+			}},
+			{name: "node-2 claims before the renewed lease ends", wantErr: meta.ErrNotFound,
+				claim: func() (*seqstore.ReadSet, error) {
+					return f.s.IngestClaim(f.ctx, "node-2", t0.Add(90*time.Second), t0.Add(3*time.Minute))
+				}},
+			{name: "node-2 renews a lease it never had", renewErr: meta.ErrConflict, renew: func() error {
+				return f.s.IngestRenew(f.ctx, accountA, st.ID, r.ID, "node-2", t0.Add(5*time.Minute))
+			}},
+			{name: "node-2 claims after the lease expired",
+				claim: func() (*seqstore.ReadSet, error) {
+					return f.s.IngestClaim(f.ctx, "node-2", t0.Add(2*time.Minute+time.Second), t0.Add(10*time.Minute))
+				}},
+			{name: "node-1 renews the lease it lost", renewErr: meta.ErrConflict, renew: func() error {
+				return f.s.IngestRenew(f.ctx, accountA, st.ID, r.ID, "node-1", t0.Add(20*time.Minute))
+			}},
+			{name: "node-3 claims while node-2 holds the lease", wantErr: meta.ErrNotFound,
+				claim: func() (*seqstore.ReadSet, error) {
+					return f.s.IngestClaim(f.ctx, "node-3", t0.Add(9*time.Minute), t0.Add(30*time.Minute))
+				}},
+		}
+		for _, s := range steps {
+			if s.claim != nil {
+				got, err := s.claim()
+				wantErr(t, s.name, err, s.wantErr)
+				if s.wantErr == nil && err == nil {
+					equal(t, s.name+": read set", got.ID, r.ID)
+				}
+			}
+			if s.renew != nil {
+				wantErr(t, s.name, s.renew(), s.renewErr)
+			}
+			if t.Failed() {
+				t.Fatalf("stopped after %q", s.name)
+			}
+		}
+	}},
+	{"a read set that leaves PROCESSING_UPLOAD can be neither renewed nor claimed", func(t *testing.T, f *fixture) {
+		st := f.createSequenceStore(accountA, at(0))
+		r := f.createReadSet(accountA, st.ID, at(1), processing)
+		got, err := f.s.IngestClaim(f.ctx, "node-1", at(1000), at(61000))
+		must(t, "IngestClaim", err)
+		got.Status, got.UpdatedAt = seqstore.ReadSetStatusActive, at(2000)
+		must(t, "ReadSetUpdate", f.s.ReadSetUpdate(f.ctx, got, seqstore.ReadSetStatusProcessingUpload))
+		wantErr(t, "IngestRenew", f.s.IngestRenew(f.ctx, accountA, st.ID, r.ID, "node-1", at(90000)), meta.ErrConflict)
+		_, err = f.s.IngestClaim(f.ctx, "node-2", at(100000000), at(100060000))
+		wantErr(t, "IngestClaim", err, meta.ErrNotFound)
+	}},
+	{"renewing a lease on a missing read set is a conflict", func(t *testing.T, f *fixture) {
+		st := f.createSequenceStore(accountA, at(0))
+		wantErr(t, "IngestRenew", f.s.IngestRenew(f.ctx, accountA, st.ID, "0000000000", "node-1", at(1)), meta.ErrConflict)
+	}},
+	{"expired leases are handed out again until every read set is claimed once per round", func(t *testing.T, f *fixture) {
+		st := f.createSequenceStore(accountA, at(0))
+		var want []string
+		for i := range 3 {
+			want = append(want, f.createReadSet(accountA, st.ID, at(i), processing).ID)
+		}
+		sort.Strings(want)
+		for round, now := range []time.Time{at(1000), at(2000)} {
+			var got []string
+			for {
+				r, err := f.s.IngestClaim(f.ctx, fmt.Sprintf("round-%d", round), now, now.Add(500*time.Millisecond))
+				if errors.Is(err, meta.ErrNotFound) {
+					break
+				}
+				must(t, "IngestClaim", err)
+				got = append(got, r.ID)
+				if len(got) > len(want) {
+					t.Fatalf("round %d claimed %v", round, got)
+				}
+			}
+			sort.Strings(got)
+			equal(t, fmt.Sprintf("read sets claimed in round %d", round), got, want)
+		}
+	}},
+}

@@ -1,0 +1,194 @@
+package metatest
+
+import (
+	"testing"
+
+	"github.com/seqstore/seqstore"
+	"github.com/seqstore/seqstore/internal/meta"
+)
+
+var referenceCases = []suiteCase{
+	{"a reference store reads back as it was created", func(t *testing.T, f *fixture) {
+		want := f.createReferenceStore(accountA, at(10))
+		got, err := f.s.ReferenceStoreGet(f.ctx, accountA, want.ID)
+		must(t, "ReferenceStoreGet", err)
+		equal(t, "ReferenceStoreGet", got, want)
+	}},
+	{"a reference store ID can be created only once", func(t *testing.T, f *fixture) {
+		first := f.createReferenceStore(accountA, at(10))
+		again := f.newReferenceStore(accountA, at(20))
+		again.ID = first.ID
+		wantErr(t, "ReferenceStoreCreate of an existing ID", f.s.ReferenceStoreCreate(f.ctx, again), meta.ErrConflict)
+		got, err := f.s.ReferenceStoreGet(f.ctx, accountA, first.ID)
+		must(t, "ReferenceStoreGet", err)
+		equal(t, "the store after the refused create", got, first)
+	}},
+	{"a deleted reference store is gone", func(t *testing.T, f *fixture) {
+		st := f.createReferenceStore(accountA, at(10))
+		must(t, "ReferenceStoreDelete", f.s.ReferenceStoreDelete(f.ctx, accountA, st.ID))
+		_, err := f.s.ReferenceStoreGet(f.ctx, accountA, st.ID)
+		wantErr(t, "ReferenceStoreGet after delete", err, meta.ErrNotFound)
+		wantErr(t, "ReferenceStoreDelete again", f.s.ReferenceStoreDelete(f.ctx, accountA, st.ID), meta.ErrNotFound)
+	}},
+	{"a missing reference store is not found", func(t *testing.T, f *fixture) {
+		_, err := f.s.ReferenceStoreGet(f.ctx, accountA, "0000000000")
+		wantErr(t, "ReferenceStoreGet", err, meta.ErrNotFound)
+		wantErr(t, "ReferenceStoreDelete", f.s.ReferenceStoreDelete(f.ctx, accountA, "0000000000"), meta.ErrNotFound)
+	}},
+	{"a reference store that holds references cannot be deleted", func(t *testing.T, f *fixture) {
+		for _, c := range []struct {
+			statuses []string
+			conflict bool
+		}{
+			{nil, false},
+			{[]string{seqstore.ReferenceStatusActive}, true},
+			{[]string{seqstore.ReferenceStatusDeleting}, true},
+			{[]string{seqstore.ReferenceStatusDeleted, seqstore.ReferenceStatusActive}, true},
+			{[]string{seqstore.ReferenceStatusDeleted, seqstore.ReferenceStatusDeleted}, false},
+		} {
+			t.Run(show(c.statuses), func(t *testing.T) {
+				f := f.in(t)
+				st := f.createReferenceStore(accountA, at(0))
+				var refs []*seqstore.Reference
+				for i, status := range c.statuses {
+					refs = append(refs, f.createReference(accountA, st.ID, at(i), func(r *seqstore.Reference) { r.Status = status }))
+				}
+				err := f.s.ReferenceStoreDelete(f.ctx, accountA, st.ID)
+				if !c.conflict {
+					wantErr(t, "ReferenceStoreDelete", err, nil)
+					_, gerr := f.s.ReferenceStoreGet(f.ctx, accountA, st.ID)
+					wantErr(t, "ReferenceStoreGet after delete", gerr, meta.ErrNotFound)
+					return
+				}
+				wantErr(t, "ReferenceStoreDelete", err, meta.ErrConflict)
+				got, gerr := f.s.ReferenceStoreGet(f.ctx, accountA, st.ID)
+				must(t, "ReferenceStoreGet after the refused delete", gerr)
+				equal(t, "the store after the refused delete", got, st)
+				for _, r := range refs {
+					got, gerr := f.s.ReferenceGet(f.ctx, accountA, st.ID, r.ID)
+					must(t, "ReferenceGet after the refused delete", gerr)
+					equal(t, "a reference after the refused delete", got, r)
+				}
+			})
+		}
+	}},
+	{"the reference store list filters on name and creation time", func(t *testing.T, f *fixture) {
+		add := func(account, name string, created int) *seqstore.ReferenceStore {
+			st := f.newReferenceStore(account, at(created))
+			st.Name = name
+			must(t, "ReferenceStoreCreate", f.s.ReferenceStoreCreate(f.ctx, st))
+			return st
+		}
+		s1 := add(accountA, "alpha", 100)
+		s2 := add(accountA, "beta", 200)
+		s3 := add(accountA, "alpha", 300)
+		add(accountB, "alpha", 200)
+		for _, c := range []struct {
+			name    string
+			store   string
+			created meta.TimeRange
+			want    []string
+		}{
+			{"no filter", "", meta.TimeRange{}, []string{s1.ID, s2.ID, s3.ID}},
+			{"name", "alpha", meta.TimeRange{}, []string{s1.ID, s3.ID}},
+			{"a name no store has", "gamma", meta.TimeRange{}, []string{}},
+			{"created on or after", "", meta.TimeRange{After: at(200)}, []string{s2.ID, s3.ID}},
+			{"created on or before", "", meta.TimeRange{Before: at(200)}, []string{s1.ID, s2.ID}},
+			{"created within one millisecond", "", meta.TimeRange{After: at(100), Before: at(100)}, []string{s1.ID}},
+			{"name and creation time", "alpha", meta.TimeRange{After: at(150)}, []string{s3.ID}},
+		} {
+			items, next, err := f.s.ReferenceStoreList(f.ctx, accountA, c.store, c.created, meta.Page{})
+			must(t, "ReferenceStoreList", err)
+			equal(t, "reference stores listed by "+c.name, ids(items, referenceStoreID), c.want)
+			equal(t, "next page key", next, "")
+		}
+		items, _, err := f.s.ReferenceStoreList(f.ctx, accountA, "", meta.TimeRange{}, meta.Page{})
+		must(t, "ReferenceStoreList", err)
+		equal(t, "listed reference stores", items, []*seqstore.ReferenceStore{s1, s2, s3})
+	}},
+	{"a reference reads back as it was created", func(t *testing.T, f *fixture) {
+		st := f.createReferenceStore(accountA, at(0))
+		want := f.createReference(accountA, st.ID, at(10), nil)
+		got, err := f.s.ReferenceGet(f.ctx, accountA, st.ID, want.ID)
+		must(t, "ReferenceGet", err)
+		equal(t, "ReferenceGet", got, want)
+	}},
+	{"a reference is found only in its own store", func(t *testing.T, f *fixture) {
+		st := f.createReferenceStore(accountA, at(0))
+		other := f.createReferenceStore(accountA, at(1))
+		r := f.createReference(accountA, st.ID, at(10), nil)
+		_, err := f.s.ReferenceGet(f.ctx, accountA, other.ID, r.ID)
+		wantErr(t, "ReferenceGet through another store", err, meta.ErrNotFound)
+		wantErr(t, "ReferenceDelete through another store", f.s.ReferenceDelete(f.ctx, accountA, other.ID, r.ID), meta.ErrNotFound)
+	}},
+	{"a reference ID can be created only once", func(t *testing.T, f *fixture) {
+		st := f.createReferenceStore(accountA, at(0))
+		first := f.createReference(accountA, st.ID, at(10), nil)
+		again := f.newReference(accountA, st.ID, at(20))
+		again.ID = first.ID
+		wantErr(t, "ReferenceCreate of an existing ID", f.s.ReferenceCreate(f.ctx, again), meta.ErrConflict)
+	}},
+	{"a reference update writes the mutable fields", func(t *testing.T, f *fixture) {
+		st := f.createReferenceStore(accountA, at(0))
+		r := f.createReference(accountA, st.ID, at(10), func(r *seqstore.Reference) { r.Files, r.MD5 = nil, "" })
+		r.Name, r.Description, r.MD5, r.Status = "renamed", "new description", "0123456789abcdef", seqstore.ReferenceStatusDeleting
+		r.Files = []seqstore.StoredFile{{Kind: seqstore.FileSource, Key: "k", Name: "g.fa", ContentLength: 3, PartSize: 1}}
+		r.UpdatedAt = at(77)
+		must(t, "ReferenceUpdate", f.s.ReferenceUpdate(f.ctx, r))
+		got, err := f.s.ReferenceGet(f.ctx, accountA, st.ID, r.ID)
+		must(t, "ReferenceGet", err)
+		equal(t, "the updated reference", got, r)
+	}},
+	{"updating a missing reference is not found", func(t *testing.T, f *fixture) {
+		st := f.createReferenceStore(accountA, at(0))
+		wantErr(t, "ReferenceUpdate", f.s.ReferenceUpdate(f.ctx, f.newReference(accountA, st.ID, at(1))), meta.ErrNotFound)
+	}},
+	{"a deleted reference is gone", func(t *testing.T, f *fixture) {
+		st := f.createReferenceStore(accountA, at(0))
+		r := f.createReference(accountA, st.ID, at(10), nil)
+		keep := f.createReference(accountA, st.ID, at(11), nil)
+		must(t, "ReferenceDelete", f.s.ReferenceDelete(f.ctx, accountA, st.ID, r.ID))
+		_, err := f.s.ReferenceGet(f.ctx, accountA, st.ID, r.ID)
+		wantErr(t, "ReferenceGet after delete", err, meta.ErrNotFound)
+		wantErr(t, "ReferenceDelete again", f.s.ReferenceDelete(f.ctx, accountA, st.ID, r.ID), meta.ErrNotFound)
+		items, _, err := f.s.ReferenceList(f.ctx, accountA, st.ID, meta.ReferenceFilter{}, meta.Page{})
+		must(t, "ReferenceList", err)
+		equal(t, "references after the delete", items, []*seqstore.Reference{keep})
+	}},
+	{"the reference list filters on every field", func(t *testing.T, f *fixture) {
+		st := f.createReferenceStore(accountA, at(0))
+		other := f.createReferenceStore(accountA, at(0))
+		stB := f.createReferenceStore(accountB, at(0))
+		add := func(account, store, name, md5 string, created int) *seqstore.Reference {
+			return f.createReference(account, store, at(created), func(r *seqstore.Reference) { r.Name, r.MD5 = name, md5 })
+		}
+		r1 := add(accountA, st.ID, "hg38", "aaaa", 100)
+		r2 := add(accountA, st.ID, "hg19", "bbbb", 200)
+		r3 := add(accountA, st.ID, "hg38", "bbbb", 300)
+		add(accountA, other.ID, "hg38", "aaaa", 100)
+		add(accountB, stB.ID, "hg38", "aaaa", 100)
+		for _, c := range []struct {
+			name   string
+			filter meta.ReferenceFilter
+			want   []string
+		}{
+			{"no filter", meta.ReferenceFilter{}, []string{r1.ID, r2.ID, r3.ID}},
+			{"name", meta.ReferenceFilter{Name: "hg38"}, []string{r1.ID, r3.ID}},
+			{"MD5", meta.ReferenceFilter{MD5: "bbbb"}, []string{r2.ID, r3.ID}},
+			{"name and MD5", meta.ReferenceFilter{Name: "hg38", MD5: "bbbb"}, []string{r3.ID}},
+			{"an MD5 only by prefix", meta.ReferenceFilter{MD5: "bb"}, []string{}},
+			{"created on or after", meta.ReferenceFilter{Created: meta.TimeRange{After: at(200)}}, []string{r2.ID, r3.ID}},
+			{"created on or before", meta.ReferenceFilter{Created: meta.TimeRange{Before: at(200)}}, []string{r1.ID, r2.ID}},
+			{"created within one millisecond", meta.ReferenceFilter{Created: meta.TimeRange{After: at(300), Before: at(300)}}, []string{r3.ID}},
+			{"every field", meta.ReferenceFilter{Name: "hg38", MD5: "aaaa", Created: meta.TimeRange{After: at(100), Before: at(100)}}, []string{r1.ID}},
+		} {
+			items, next, err := f.s.ReferenceList(f.ctx, accountA, st.ID, c.filter, meta.Page{})
+			must(t, "ReferenceList", err)
+			equal(t, "references listed by "+c.name, ids(items, referenceID), c.want)
+			equal(t, "next page key", next, "")
+		}
+		items, _, err := f.s.ReferenceList(f.ctx, accountA, st.ID, meta.ReferenceFilter{}, meta.Page{})
+		must(t, "ReferenceList", err)
+		equal(t, "listed references", items, []*seqstore.Reference{r1, r2, r3})
+	}},
+}
