@@ -25,6 +25,7 @@ import (
 	"github.com/seqstore/seqstore/internal/blob/s3blob"
 	"github.com/seqstore/seqstore/internal/config"
 	"github.com/seqstore/seqstore/internal/meta"
+	"github.com/seqstore/seqstore/internal/meta/metacache"
 	"github.com/seqstore/seqstore/internal/meta/sqlmeta"
 	"github.com/seqstore/seqstore/internal/readset"
 	"github.com/seqstore/seqstore/internal/service"
@@ -42,6 +43,10 @@ type Server struct {
 	Ingester *readset.Ingester
 	Handler  http.Handler
 }
+
+// storeCacheTTL is how long a node may serve a sequence store's settings
+// from memory; see package metacache.
+const storeCacheTTL = time.Second
 
 // OpenMeta opens the metadata store the configuration names, migrating its
 // schema to the current version.
@@ -76,10 +81,11 @@ func OpenBlobs(ctx context.Context, cfg *config.Config) (blob.Store, error) {
 
 // Open assembles a server from its configuration.
 func Open(ctx context.Context, cfg *config.Config, log *slog.Logger) (*Server, error) {
-	m, err := OpenMeta(ctx, cfg)
+	db, err := OpenMeta(ctx, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("metadata store: %w", err)
 	}
+	m := metacache.New(db, storeCacheTTL)
 	blobs, err := OpenBlobs(ctx, cfg)
 	if err != nil {
 		m.Close()
