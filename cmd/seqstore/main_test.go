@@ -2,8 +2,8 @@ package main
 
 import (
 	"bufio"
-	"crypto/md5"
 	"bytes"
+	"crypto/md5"
 	"encoding/json"
 	"fmt"
 	"net"
