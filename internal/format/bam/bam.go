@@ -1,15 +1,19 @@
-// Package bam reads BAM files (SAMv1 §4.2) as a stream of sam.Records,
-// validating every field on the way, and reports the BGZF virtual offsets
-// around each record so that an index can be built in the same pass. Records
-// are decoded into a caller-owned sam.Record without allocating per record.
+// Package bam reads BAM files (hts-specs SAMv1 §4.2) as a stream of
+// sam.Records, validating every field on the way, and reports the BGZF
+// virtual offsets around each record so that an index can be built in the
+// same pass. Records are decoded into a caller-owned sam.Record without
+// allocating per record.
 //
 // It is hand-written because the Go BAM readers that exist allocate a record
 // per read, do not expose the virtual offsets an indexer needs alongside a
-// parallel BGZF reader, and validate too little to tell a user what is wrong
-// with a file.
+// parallel BGZF reader, validate too little to tell a user what is wrong
+// with a file, and do not reproduce what samtools does with the records it
+// accepts (the CG tag that carries a long CIGAR, names missing their NUL),
+// which the SAM text ETag depends on.
 package bam
 
 import (
+	"bufio"
 	"bytes"
 	"encoding/binary"
 	"errors"
@@ -20,186 +24,284 @@ import (
 	"github.com/seqstore/seqstore/internal/format/sam"
 )
 
-// ParseError is a defect in a BAM file.
+// Magic starts the uncompressed data of every BAM file.
+var Magic = []byte("BAM\x01")
+
+// ErrNotBAM is what a *ParseError wraps when the input is not BAM at all
+// (CRAM, VCF, FASTQ, plain gzip, ...); its message says what it looks like.
+var ErrNotBAM = errors.New("not a BAM file")
+
+// ErrTruncated is what a *ParseError wraps when the data stops early: in a
+// block, in a record, or without BGZF's end-of-file marker.
+var ErrTruncated = errors.New("truncated BAM file")
+
+// ParseError is a defect in a BAM file and where it is.
 type ParseError struct {
-	Record int64 // 1-based; 0 for the header
+	// Record is the 1-based number of the record being read; 0 means the
+	// header.
+	Record int64
+	// Offset is the virtual offset where the record (or header) starts, or
+	// the start of the defective BGZF block.
 	Offset bgzf.VirtualOffset
 	Msg    string
+	// Err is the underlying cause when there is one: ErrNotBAM,
+	// ErrTruncated or a *bgzf.BlockError.
+	Err error
 }
 
-func (e *ParseError) Error() string {
-	where := "header"
+// Where names the place: "record 3021 (BGZF block at byte 1048576)" or
+// "header (BGZF block at byte 0)".
+func (e *ParseError) Where() string {
+	what := "header"
 	if e.Record > 0 {
-		where = fmt.Sprintf("record %d", e.Record)
+		what = fmt.Sprintf("record %d", e.Record)
 	}
-	return fmt.Sprintf("%s (BGZF block at byte %d): %s", where, e.Offset.BlockOffset(), e.Msg)
+	return fmt.Sprintf("%s (BGZF block at byte %d)", what, e.Offset.BlockOffset())
 }
 
-// Reader reads a BAM stream.
+func (e *ParseError) Error() string { return e.Where() + ": " + e.Msg }
+
+func (e *ParseError) Unwrap() error { return e.Err }
+
+const (
+	// maxRecordSize bounds block_size. htslib accepts up to 2 GiB; a
+	// record of 256 MiB already holds a read of over 80 million bases.
+	maxRecordSize = 256 << 20
+	// maxHeaderText bounds l_text for the same reason.
+	maxHeaderText = 256 << 20
+	// growStep is how much buffer the reader adds at a time for a large
+	// record or header, so that a corrupt length fails on the missing data
+	// instead of allocating what it claims.
+	growStep = 1 << 20
+	// fixedSize is the part of a record after block_size up to read_name.
+	fixedSize = 32
+)
+
+// Reader reads a BAM stream. It is not safe for concurrent use.
 type Reader struct {
 	z       *bgzf.Reader
 	header  sam.Header
 	records int64
 	buf     []byte
-	// Start and End are the virtual offsets of the last record read.
+	// start and end are the virtual offsets around the last record read.
 	start, end bgzf.VirtualOffset
 }
 
-// maxRecordSize bounds block_size so a corrupt length cannot make the reader
-// allocate gigabytes.
-const maxRecordSize = 64 << 20
-
-// NewReader reads the BAM header from z, a BGZF reader over the file.
-func NewReader(z *bgzf.Reader) (*Reader, error) {
-	r := &Reader{z: z}
-	if err := r.readHeader(); err != nil {
+// NewReader checks that r holds BAM, starts decompressing it (on every
+// CPU) and reads the header. A stream that is not BAM gets an error wrapping
+// ErrNotBAM that says what it looks like. Close the Reader to stop its
+// goroutines.
+func NewReader(r io.Reader) (*Reader, error) {
+	br := bufio.NewReaderSize(r, 64<<10)
+	head, _ := br.Peek(64)
+	if !bgzf.IsHeader(head) {
+		return nil, &ParseError{Msg: describeNonBGZF(head), Err: ErrNotBAM}
+	}
+	rd := &Reader{z: bgzf.NewReader(br)}
+	if err := rd.readHeader(); err != nil {
+		rd.Close()
 		return nil, err
 	}
-	return r, nil
+	return rd, nil
 }
+
+// Close stops the decompressing goroutines. It does not close the
+// underlying reader.
+func (r *Reader) Close() error { return r.z.Close() }
 
 // Header returns the header.
 func (r *Reader) Header() *sam.Header { return &r.header }
 
-// Offsets returns the virtual offsets at the start and end of the last
-// record read.
+// Offsets returns the virtual offsets at the start and the end of the last
+// record read, normalised as htslib's bgzf_tell normalises them, which is
+// what a BAI records.
 func (r *Reader) Offsets() (start, end bgzf.VirtualOffset) { return r.start, r.end }
 
-// Records returns how many records were read.
+// Records returns how many records have been read.
 func (r *Reader) Records() int64 { return r.records }
 
 func (r *Reader) fail(format string, args ...any) error {
-	rec := r.records + 1
-	if r.header.References == nil && r.records == 0 && r.start == 0 {
-		rec = 0
-	}
-	return &ParseError{Record: rec, Offset: r.start, Msg: fmt.Sprintf(format, args...)}
+	return &ParseError{Record: r.records + 1, Offset: r.start, Msg: fmt.Sprintf(format, args...)}
 }
 
-// ErrNotBAM marks input that is not BAM at all.
-var ErrNotBAM = errors.New("not BAM")
-
-func (r *Reader) full(p []byte, what string) error {
-	if _, err := io.ReadFull(r.z, p); err != nil {
-		if err == io.EOF || err == io.ErrUnexpectedEOF {
-			return &ParseError{Record: r.records + 1, Offset: r.start, Msg: "the file ends inside " + what + ": it is truncated"}
-		}
-		return err
+// readErr turns an error from the BGZF layer, met while reading what, into
+// a ParseError for the record being read (0 for the header).
+func (r *Reader) readErr(err error, record int64, got, want int, what string) error {
+	var be *bgzf.BlockError
+	if errors.As(err, &be) {
+		return &ParseError{Record: record, Offset: bgzf.MakeVirtualOffset(be.Offset, 0), Msg: be.Msg, Err: be}
 	}
-	return nil
+	if err == io.EOF || err == io.ErrUnexpectedEOF {
+		msg := fmt.Sprintf("the file ends %d bytes into %s of %d bytes: it is truncated", got, what, want)
+		if !r.z.SawEOFMarker() {
+			msg = fmt.Sprintf("the file ends %d bytes into %s of %d bytes, without the BGZF end-of-file marker: it is truncated", got, what, want)
+		}
+		return &ParseError{Record: record, Offset: r.start, Msg: msg, Err: ErrTruncated}
+	}
+	return &ParseError{Record: record, Offset: r.start, Msg: err.Error(), Err: err}
+}
+
+// readFull fills buf[:n] from the stream, growing buf a step at a time so
+// that a corrupt length cannot make it allocate more than the data holds.
+func (r *Reader) readFull(buf []byte, n int, record int64, what string) ([]byte, error) {
+	if cap(buf) >= n {
+		buf = buf[:n]
+		if got, err := io.ReadFull(r.z, buf); err != nil {
+			return buf, r.readErr(err, record, got, n, what)
+		}
+		return buf, nil
+	}
+	buf = buf[:0]
+	for len(buf) < n {
+		step := min(n-len(buf), max(growStep, len(buf)))
+		buf = append(buf, make([]byte, step)...)
+		if got, err := io.ReadFull(r.z, buf[len(buf)-step:]); err != nil {
+			return buf, r.readErr(err, record, len(buf)-step+got, n, what)
+		}
+	}
+	return buf, nil
 }
 
 func (r *Reader) readHeader() error {
-	var fixed [8]byte
-	if _, err := io.ReadFull(r.z, fixed[:4]); err != nil {
-		return &ParseError{Msg: fmt.Sprintf("cannot read the BAM magic: %v", err)}
+	var word [4]byte
+	if got, err := io.ReadFull(r.z, word[:]); err != nil {
+		if err == io.EOF || err == io.ErrUnexpectedEOF {
+			return &ParseError{Msg: fmt.Sprintf("the BGZF data holds %d bytes, too few for the BAM magic", got), Err: ErrNotBAM}
+		}
+		return r.readErr(err, 0, got, 4, "the BAM magic")
 	}
-	if !bytes.Equal(fixed[:4], []byte("BAM\x01")) {
-		return fmt.Errorf("%w: %w", ErrNotBAM, &ParseError{Msg: "the BGZF data does not start with the BAM magic \"BAM\\1\"" + guess(fixed[:4])})
+	if !bytes.Equal(word[:], Magic) {
+		// Look further to say what the compressed data is.
+		more := make([]byte, 60)
+		n, _ := io.ReadFull(r.z, more)
+		return &ParseError{Msg: describeBGZFContent(append(word[:], more[:n]...)), Err: ErrNotBAM}
 	}
-	if err := r.full(fixed[:4], "the header"); err != nil {
+	u32 := func(what string) (uint32, error) {
+		if got, err := io.ReadFull(r.z, word[:]); err != nil {
+			return 0, r.readErr(err, 0, got, 4, what)
+		}
+		return binary.LittleEndian.Uint32(word[:]), nil
+	}
+	lText, err := u32("the header text length")
+	if err != nil {
 		return err
 	}
-	lText := int32(binary.LittleEndian.Uint32(fixed[:4]))
-	if lText < 0 || lText > maxRecordSize {
-		return &ParseError{Msg: fmt.Sprintf("header text length %d is out of range", lText)}
+	if lText > maxHeaderText {
+		return &ParseError{Msg: fmt.Sprintf("header text length %d exceeds the %d-byte limit", lText, maxHeaderText)}
 	}
-	text := make([]byte, lText)
-	if err := r.full(text, "the header text"); err != nil {
+	text, err := r.readFull(nil, int(lText), 0, "the header text")
+	if err != nil {
 		return err
 	}
-	r.header.Text = string(bytes.TrimRight(text, "\x00"))
-	if err := r.full(fixed[:4], "the reference list"); err != nil {
+	if err := checkHeaderText(text); err != nil {
 		return err
 	}
-	nRef := int32(binary.LittleEndian.Uint32(fixed[:4]))
-	if nRef < 0 || nRef > 1<<24 {
-		return &ParseError{Msg: fmt.Sprintf("reference count %d is out of range", nRef)}
+	if i := bytes.IndexByte(text, 0); i >= 0 {
+		// htslib reads the text only up to a NUL; writers pad with them.
+		text = text[:i]
 	}
-	r.header.References = make([]sam.Reference, 0, nRef)
-	for i := int32(0); i < nRef; i++ {
-		if err := r.full(fixed[:4], "the reference list"); err != nil {
+	r.header.Text = string(text)
+	n, err := u32("the reference count")
+	if err != nil {
+		return err
+	}
+	if int32(n) < 0 {
+		return &ParseError{Msg: fmt.Sprintf("the reference count %d is negative", int32(n))}
+	}
+	r.header.References = make([]sam.Reference, 0, min(n, 1<<16))
+	var name []byte
+	for i := range int(n) {
+		lName, err := u32("a reference name length")
+		if err != nil {
 			return err
 		}
-		lName := int32(binary.LittleEndian.Uint32(fixed[:4]))
-		if lName < 1 || lName > 1<<16 {
-			return &ParseError{Msg: fmt.Sprintf("reference %d has a name length of %d", i, lName)}
+		if int32(lName) <= 0 || lName > 1<<20 {
+			return &ParseError{Msg: fmt.Sprintf("reference %d has a name length of %d", i+1, int32(lName))}
 		}
-		name := make([]byte, lName+4)
-		if err := r.full(name, "the reference list"); err != nil {
+		if name, err = r.readFull(name, int(lName)+4, 0, "a reference name and length"); err != nil {
 			return err
 		}
 		length := int32(binary.LittleEndian.Uint32(name[lName:]))
-		if length < 0 {
-			return &ParseError{Msg: fmt.Sprintf("reference %d has a negative length", i)}
+		ref := name[:lName]
+		if j := bytes.IndexByte(ref, 0); j >= 0 {
+			// samtools prints a name up to its first NUL, and keeps one
+			// that lacks its NUL whole.
+			ref = ref[:j]
 		}
-		r.header.References = append(r.header.References, sam.Reference{Name: string(bytes.TrimRight(name[:lName], "\x00")), Length: int(length)})
+		if length < 0 {
+			return &ParseError{Msg: fmt.Sprintf("reference %d (%q) has the negative length %d", i+1, ref, length)}
+		}
+		r.header.References = append(r.header.References, sam.Reference{Name: string(ref), Length: int(length)})
+	}
+	r.end = r.z.VirtualOffset()
+	return nil
+}
+
+// checkHeaderText refuses what samtools refuses in header text: a line (up
+// to the first NUL) that does not start with '@', empty lines included.
+func checkHeaderText(text []byte) error {
+	if i := bytes.IndexByte(text, 0); i >= 0 {
+		text = text[:i]
+	}
+	line := 1
+	for start := 0; start < len(text); line++ {
+		if text[start] != '@' {
+			return &ParseError{Msg: fmt.Sprintf("header text line %d does not start with '@'", line)}
+		}
+		end := bytes.IndexByte(text[start:], '\n')
+		if end < 0 {
+			break
+		}
+		start += end + 1
 	}
 	return nil
 }
 
-// guess names what a stream that is not BAM looks like.
-func guess(head []byte) string {
-	switch {
-	case bytes.HasPrefix(head, []byte("##fi")):
-		return "; it looks like bgzipped VCF"
-	case len(head) > 0 && head[0] == '@':
-		return "; it looks like bgzipped FASTQ or SAM text"
-	case bytes.HasPrefix(head, []byte("BCF")):
-		return "; it looks like BCF"
-	}
-	return ""
-}
+// baseLetters is BAM's 4-bit base code as letters (SAMv1 §4.2.3).
+const baseLetters = "=ACMGRSVTWYHKDBN"
 
-// seqLetters decodes BAM's 4-bit bases.
-const seqLetters = "=ACMGRSVTWYHKDBN"
-
-// basePairs decodes a byte of BAM sequence into its two letters.
+// basePairs decodes one byte of BAM sequence into its two letters.
 var basePairs = func() (t [256][2]byte) {
 	for v := range t {
-		t[v] = [2]byte{seqLetters[v>>4], seqLetters[v&0xf]}
+		t[v] = [2]byte{baseLetters[v>>4], baseLetters[v&0xf]}
 	}
 	return t
 }()
 
-// Read fills rec with the next record; at the end it returns io.EOF. A
-// stream that ends without BGZF's end-of-file marker is an error: the file
-// was truncated at a block boundary.
+// Read fills rec with the next record. At the clean end of the file it
+// returns io.EOF; a file that stops without BGZF's end-of-file marker is an
+// error wrapping ErrTruncated.
 func (r *Reader) Read(rec *sam.Record) error {
 	r.start = r.z.VirtualOffset()
 	var size [4]byte
-	n, err := io.ReadFull(r.z, size[:])
+	got, err := io.ReadFull(r.z, size[:])
 	if err == io.EOF {
 		if !r.z.SawEOFMarker() {
-			return &ParseError{Record: r.records + 1, Offset: r.start, Msg: "the file ends without the BGZF end-of-file marker: it is truncated"}
+			return &ParseError{Record: r.records + 1, Offset: r.start, Err: ErrTruncated,
+				Msg: "the file ends without the BGZF end-of-file marker: it is truncated"}
 		}
 		return io.EOF
 	}
-	if err == io.ErrUnexpectedEOF {
-		return r.fail("the file ends inside a record's length (%d of 4 bytes): it is truncated", n)
-	}
 	if err != nil {
-		return err
+		return r.readErr(err, r.records+1, got, 4, "a record's block_size")
 	}
-	blockSize := int32(binary.LittleEndian.Uint32(size[:]))
-	if blockSize < 32 || blockSize > maxRecordSize {
-		return r.fail("block_size %d is out of range [32, %d]", blockSize, maxRecordSize)
+	blockSize := binary.LittleEndian.Uint32(size[:])
+	if blockSize < fixedSize || blockSize > maxRecordSize {
+		return r.fail("block_size %d is out of range [%d, %d]", int32(blockSize), fixedSize, maxRecordSize)
 	}
-	if cap(r.buf) < int(blockSize) {
-		r.buf = make([]byte, blockSize)
-	}
-	b := r.buf[:blockSize]
-	if err := r.full(b, "a record"); err != nil {
+	if r.buf, err = r.readFull(r.buf, int(blockSize), r.records+1, "a record"); err != nil {
 		return err
 	}
 	r.end = r.z.VirtualOffset()
-	if err := r.decode(b, rec); err != nil {
+	if err := r.decode(r.buf, rec); err != nil {
 		return err
 	}
 	r.records++
 	return nil
 }
 
+// decode fills rec from one record's bytes (after block_size), checking
+// every field.
 func (r *Reader) decode(b []byte, rec *sam.Record) error {
 	le := binary.LittleEndian
 	nRef := int32(len(r.header.References))
@@ -207,6 +309,7 @@ func (r *Reader) decode(b []byte, rec *sam.Record) error {
 	rec.Pos = int32(le.Uint32(b[4:]))
 	lName := int(b[8])
 	rec.MapQ = b[9]
+	// b[10:12] is the bin, which htslib recomputes and never checks.
 	nCigar := int(le.Uint16(b[12:]))
 	rec.Flag = le.Uint16(b[14:])
 	lSeq := int32(le.Uint32(b[16:]))
@@ -214,71 +317,154 @@ func (r *Reader) decode(b []byte, rec *sam.Record) error {
 	rec.MatePos = int32(le.Uint32(b[24:]))
 	rec.TLen = int32(le.Uint32(b[28:]))
 	if rec.RefID < -1 || rec.RefID >= nRef {
-		return r.fail("reference id %d is out of range [-1, %d)", rec.RefID, nRef)
+		return r.fail("refID %d is out of range [-1, %d)", rec.RefID, nRef)
 	}
 	if rec.MateRefID < -1 || rec.MateRefID >= nRef {
-		return r.fail("mate reference id %d is out of range [-1, %d)", rec.MateRefID, nRef)
+		return r.fail("next refID %d is out of range [-1, %d)", rec.MateRefID, nRef)
 	}
-	if rec.Pos < -1 || rec.MatePos < -1 {
-		return r.fail("position %d or mate position %d is below -1", rec.Pos, rec.MatePos)
+	if rec.Pos < -1 {
+		return r.fail("pos %d is below -1", rec.Pos)
 	}
+	// A next pos below -1 breaks the specification too, but samtools
+	// prints it unchanged and real files carry it (one of htslib's own test
+	// BAMs does); nothing seqstore computes depends on it.
 	if lName < 1 {
-		return r.fail("read name length is 0")
+		return r.fail("l_read_name is 0: a read name needs at least its NUL")
 	}
 	if lSeq < 0 {
-		return r.fail("sequence length %d is negative", lSeq)
+		return r.fail("l_seq %d is negative", lSeq)
 	}
-	need := 32 + lName + 4*nCigar + int((lSeq+1)/2) + int(lSeq)
-	if need > len(b) {
-		return r.fail("the fields need %d bytes but block_size says %d", need, len(b))
+	seqBytes := (int(lSeq) + 1) / 2
+	if need := fixedSize + lName + 4*nCigar + seqBytes + int(lSeq); need > len(b) {
+		return r.fail("l_read_name %d, n_cigar_op %d and l_seq %d need %d bytes but block_size is %d", lName, nCigar, lSeq, need, len(b))
 	}
-	p := 32
+	p := fixedSize
 	name := b[p : p+lName]
-	if name[lName-1] != 0 {
-		return r.fail("read name is not NUL-terminated")
+	if name[lName-1] == 0 {
+		name = name[:lName-1]
 	}
-	rec.Name = append(rec.Name[:0], name[:lName-1]...)
+	// A name without its NUL is kept whole, as samtools keeps it.
+	rec.Name = append(rec.Name[:0], name...)
 	p += lName
 	rec.Cigar = rec.Cigar[:0]
-	for i := 0; i < nCigar; i++ {
-		c := le.Uint32(b[p:])
-		if c&0xf > 8 {
+	for i := range nCigar {
+		c := le.Uint32(b[p+4*i:])
+		if c&0xf > sam.CigarDiff {
 			return r.fail("CIGAR operation %d has the invalid op code %d", i+1, c&0xf)
 		}
 		rec.Cigar = append(rec.Cigar, c)
-		p += 4
 	}
-	if rec.Flag&sam.FlagUnmapped == 0 && nCigar > 0 && lSeq > 0 {
-		if q := rec.QueryLength(); q != int(lSeq) {
-			return r.fail("CIGAR consumes %d query bases but SEQ has %d", q, lSeq)
-		}
+	p += 4 * nCigar
+	if cap(rec.Seq) < seqBytes*2 {
+		rec.Seq = make([]byte, 0, seqBytes*2)
 	}
-	seqBytes := b[p : p+int((lSeq+1)/2)]
-	if cap(rec.Seq) < int(lSeq)+1 {
-		rec.Seq = make([]byte, 0, lSeq+1)
-	}
-	// Two bases a byte, looked up two at a time.
-	seq := rec.Seq[:len(seqBytes)*2]
-	for i, v := range seqBytes {
-		pair := basePairs[v]
+	seq := rec.Seq[:seqBytes*2]
+	for i, v := range b[p : p+seqBytes] {
+		pair := &basePairs[v]
 		seq[2*i], seq[2*i+1] = pair[0], pair[1]
 	}
 	rec.Seq = seq[:lSeq]
-	p += len(seqBytes)
+	p += seqBytes
 	rec.Qual = append(rec.Qual[:0], b[p:p+int(lSeq)]...)
-	rec.QualMissing = lSeq > 0 && b[p] == 0xff
 	p += int(lSeq)
 	aux := b[p:]
-	for q := aux; len(q) > 0; {
-		if len(q) < 3 {
-			return r.fail("a tag is cut short at the end of the record")
-		}
-		n := sam.AuxSize(q[2], q[3:])
-		if n < 0 {
-			return r.fail("tag %q has the unknown type %q or runs past the end of the record", q[:2], q[2])
-		}
-		q = q[3+n:]
+	if err := sam.CheckAux(aux); err != nil {
+		return r.fail("%v", err)
 	}
 	rec.Aux = append(rec.Aux[:0], aux...)
+	if err := r.moveLongCigar(rec); err != nil {
+		return err
+	}
+	if len(rec.Cigar) > 0 && lSeq > 0 && rec.Flag&sam.FlagUnmapped == 0 {
+		if q := rec.QueryLength(); q != int64(lSeq) {
+			return r.fail("CIGAR consumes %d query bases but SEQ has %d", q, lSeq)
+		}
+	}
 	return nil
+}
+
+// moveLongCigar puts back a CIGAR of more than 65535 operations, which BAM
+// keeps in a CG:B:I tag behind a placeholder CIGAR of a soft clip spanning
+// the read (SAMv1 §4.2.2), as htslib does when it reads the record: the
+// real CIGAR replaces the placeholder and the CG tag disappears, so samtools
+// view prints neither.
+func (r *Reader) moveLongCigar(rec *sam.Record) error {
+	if len(rec.Cigar) == 0 || rec.RefID < 0 || rec.Pos < 0 {
+		return nil
+	}
+	if c := rec.Cigar[0]; c&0xf != sam.CigarSoftClip || int(c>>4) != len(rec.Seq) {
+		return nil
+	}
+	tagStart, typ, value := sam.FindAux(rec.Aux, "CG")
+	if tagStart < 0 || typ != 'B' || (value[0] != 'I' && value[0] != 'i') {
+		return nil
+	}
+	n := binary.LittleEndian.Uint32(value[1:])
+	if int(n) < len(rec.Cigar) || n >= 1<<29 {
+		return nil
+	}
+	rec.Cigar = rec.Cigar[:0]
+	for i := range int(n) {
+		c := binary.LittleEndian.Uint32(value[5+4*i:])
+		if c&0xf > sam.CigarDiff {
+			return r.fail("CIGAR operation %d (in the CG tag) has the invalid op code %d", i+1, c&0xf)
+		}
+		rec.Cigar = append(rec.Cigar, c)
+	}
+	// Cut the whole field (tag, 'B', subtype, count, values) out of Aux.
+	rec.Aux = append(rec.Aux[:tagStart], rec.Aux[tagStart+3+len(value):]...)
+	return nil
+}
+
+// describeNonBGZF says what a stream that does not start with a BGZF block
+// looks like.
+func describeNonBGZF(head []byte) string {
+	switch {
+	case len(head) == 0:
+		return "the file is empty"
+	case bytes.HasPrefix(head, []byte("CRAM")):
+		return "this is CRAM, not BAM"
+	case bytes.HasPrefix(head, Magic):
+		return "this is uncompressed BAM; BAM files are BGZF-compressed (samtools view -b writes them)"
+	case len(head) >= 2 && head[0] == 0x1f && head[1] == 0x8b:
+		return "this is gzip but not BGZF (no BC block-size field), so not BAM; a gzipped FASTQ?"
+	case bytes.HasPrefix(head, []byte("BZh")):
+		return "this is bzip2-compressed data, not BAM"
+	case bytes.HasPrefix(head, []byte{0xfd, '7', 'z', 'X', 'Z', 0}):
+		return "this is xz-compressed data, not BAM"
+	case bytes.HasPrefix(head, []byte{0x28, 0xb5, 0x2f, 0xfd}):
+		return "this is zstd-compressed data, not BAM"
+	}
+	if what := describeText(head); what != "" {
+		return "this is " + what + ", not BAM"
+	}
+	return fmt.Sprintf("this is not BAM: it starts with the bytes %x instead of a BGZF block", head[:min(len(head), 8)])
+}
+
+// describeBGZFContent says what BGZF-compressed data that lacks the BAM
+// magic looks like.
+func describeBGZFContent(head []byte) string {
+	if bytes.HasPrefix(head, []byte("BCF")) {
+		return "this is BCF (bgzipped binary VCF), not BAM"
+	}
+	if what := describeText(head); what != "" {
+		return "this is bgzipped " + what + ", not BAM"
+	}
+	return fmt.Sprintf("this is BGZF-compressed but not BAM: the data starts with %q instead of the magic \"BAM\\1\"", head[:min(len(head), 8)])
+}
+
+// describeText recognises the text formats people upload by mistake.
+func describeText(head []byte) string {
+	switch {
+	case bytes.HasPrefix(head, []byte("##fileformat=VCF")):
+		return "VCF"
+	case bytes.HasPrefix(head, []byte("@HD\t")), bytes.HasPrefix(head, []byte("@SQ\t")),
+		bytes.HasPrefix(head, []byte("@RG\t")), bytes.HasPrefix(head, []byte("@PG\t")), bytes.HasPrefix(head, []byte("@CO\t")):
+		return "SAM text"
+	case len(head) > 0 && head[0] == '@':
+		return "FASTQ"
+	case len(head) > 0 && head[0] == '>':
+		return "FASTA"
+	}
+	return ""
 }
