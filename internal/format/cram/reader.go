@@ -46,28 +46,23 @@ type Error struct {
 	Slice int
 	// Record is the 1-based record number in the file; 0 if unknown.
 	Record int64
-	Msg    string
-	Err    error
+	// Container is false for errors in the file definition.
+	Container bool
+	Msg       string
+	Err       error
 }
 
 func (e *Error) Error() string {
-	var b strings.Builder
-	fmt.Fprintf(&b, "CRAM container at byte %d", e.Offset)
-	if e.Slice > 0 {
-		fmt.Fprintf(&b, ", slice %d", e.Slice)
-	}
-	if e.Record > 0 {
-		fmt.Fprintf(&b, ", record %d", e.Record)
-	}
-	b.WriteString(": ")
-	b.WriteString(e.Msg)
-	return b.String()
+	return "CRAM " + e.Where() + ": " + e.Msg
 }
 
 func (e *Error) Unwrap() error { return e.Err }
 
 // Where says where the error is, for messages that name the place apart.
 func (e *Error) Where() string {
+	if !e.Container {
+		return fmt.Sprintf("byte %d", e.Offset)
+	}
 	s := fmt.Sprintf("container at byte %d", e.Offset)
 	if e.Slice > 0 {
 		s += fmt.Sprintf(", slice %d", e.Slice)
@@ -200,12 +195,12 @@ func NewReaderOptions(r io.Reader, ref ReferenceSource, opt Options) (*Reader, e
 		if err == io.EOF {
 			err = errTruncated
 		}
-		return nil, &Error{Offset: offset, Msg: "SAM header container: " + err.Error(), Err: err}
+		return nil, &Error{Offset: offset, Container: true, Msg: "SAM header container: " + err.Error(), Err: err}
 	}
 	data := make([]byte, 0, min(int(h.length), 1<<20))
 	data, err = readN(br, data, int(h.length))
 	if err != nil {
-		return nil, &Error{Offset: offset, Msg: "SAM header container: " + err.Error(), Err: err}
+		return nil, &Error{Offset: offset, Container: true, Msg: "SAM header container: " + err.Error(), Err: err}
 	}
 	blk, _, err := parseBlock(data, major)
 	if err == nil {
@@ -218,18 +213,18 @@ func NewReaderOptions(r io.Reader, ref ReferenceSource, opt Options) (*Reader, e
 		err = fmt.Errorf("header block of %d bytes", len(blk.raw))
 	}
 	if err != nil {
-		return nil, &Error{Offset: offset, Msg: "SAM header: " + err.Error(), Err: err}
+		return nil, &Error{Offset: offset, Container: true, Msg: "SAM header: " + err.Error(), Err: err}
 	}
 	textLen := int64(binary.LittleEndian.Uint32(blk.raw))
 	if textLen > int64(len(blk.raw)-4) {
-		return nil, &Error{Offset: offset, Msg: fmt.Sprintf("SAM header text of %d bytes does not fit its %d-byte block", textLen, len(blk.raw)-4)}
+		return nil, &Error{Offset: offset, Container: true, Msg: fmt.Sprintf("SAM header text of %d bytes does not fit its %d-byte block", textLen, len(blk.raw)-4)}
 	}
 	text := blk.raw[4 : 4+textLen]
 	if i := bytes.IndexByte(text, 0); i >= 0 {
 		text = text[:i]
 	}
 	if err := rd.parseHeader(string(text)); err != nil {
-		return nil, &Error{Offset: offset, Msg: "SAM header: " + err.Error(), Err: err}
+		return nil, &Error{Offset: offset, Container: true, Msg: "SAM header: " + err.Error(), Err: err}
 	}
 	offset += int64(h.headerBytes) + int64(h.length)
 
@@ -291,7 +286,7 @@ func (rd *Reader) readContainers(br *bufio.Reader, major int, offset int64, jobs
 		}
 		j := &job{offset: offset, hdr: h, done: make(chan struct{})}
 		if err != nil {
-			j.err = &Error{Offset: offset, Msg: err.Error(), Err: err}
+			j.err = &Error{Offset: offset, Container: true, Msg: err.Error(), Err: err}
 			close(j.done)
 			select {
 			case rd.order <- j:
@@ -302,7 +297,7 @@ func (rd *Reader) readContainers(br *bufio.Reader, major int, offset int64, jobs
 		bp := dataPool.Get().(*[]byte)
 		j.data, err = readN(br, *bp, int(h.length))
 		if err != nil {
-			j.err = &Error{Offset: offset, Msg: "container data: " + err.Error(), Err: err}
+			j.err = &Error{Offset: offset, Container: true, Msg: "container data: " + err.Error(), Err: err}
 			close(j.done)
 			select {
 			case rd.order <- j:
@@ -338,7 +333,7 @@ func (e *env) decodeContainer(j *job) (*batch, error) {
 	h := &j.hdr
 	fail := func(slice int, rec int64, err error) (*batch, error) {
 		batchPool.Put(b)
-		return nil, &Error{Offset: j.offset, Slice: slice, Record: rec, Msg: err.Error(), Err: err}
+		return nil, &Error{Offset: j.offset, Container: true, Slice: slice, Record: rec, Msg: err.Error(), Err: err}
 	}
 	if len(h.landmarks) == 0 {
 		if h.records != 0 {
@@ -547,7 +542,7 @@ func (rd *Reader) Read(rec *sam.Record) error {
 	rec.Aux = append(rec.Aux[:0], b.aux[r.aux.start:r.aux.end]...)
 	if r.rg >= 0 {
 		if int(r.rg) >= len(rd.env.rgNames) {
-			rd.err = &Error{Offset: b.offset, Record: b.counter + int64(rd.next), Msg: fmt.Sprintf("read group %d is not in the header's %d @RG lines", r.rg, len(rd.env.rgNames))}
+			rd.err = &Error{Offset: b.offset, Container: true, Record: b.counter + int64(rd.next), Msg: fmt.Sprintf("read group %d is not in the header's %d @RG lines", r.rg, len(rd.env.rgNames))}
 			return rd.err
 		}
 		rec.Aux = append(rec.Aux, 'R', 'G', 'Z')
@@ -559,11 +554,11 @@ func (rd *Reader) Read(rec *sam.Record) error {
 	}
 	if rec.Flag&sam.FlagUnmapped == 0 && len(rec.Seq) > 0 {
 		if len(rec.Cigar) == 0 {
-			rd.err = &Error{Offset: b.offset, Record: b.counter + int64(rd.next), Msg: fmt.Sprintf("mapped read %q has no CIGAR", rec.Name)}
+			rd.err = &Error{Offset: b.offset, Container: true, Record: b.counter + int64(rd.next), Msg: fmt.Sprintf("mapped read %q has no CIGAR", rec.Name)}
 			return rd.err
 		}
 		if q := rec.QueryLength(); q != int64(len(rec.Seq)) {
-			rd.err = &Error{Offset: b.offset, Record: b.counter + int64(rd.next), Msg: fmt.Sprintf("read %q: CIGAR covers %d bases but the sequence has %d", rec.Name, q, len(rec.Seq))}
+			rd.err = &Error{Offset: b.offset, Container: true, Record: b.counter + int64(rd.next), Msg: fmt.Sprintf("read %q: CIGAR covers %d bases but the sequence has %d", rec.Name, q, len(rec.Seq))}
 			return rd.err
 		}
 	}
