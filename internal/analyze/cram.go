@@ -1,0 +1,175 @@
+package analyze
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/seqstore/seqstore/internal/etag"
+	"github.com/seqstore/seqstore/internal/format/cram"
+	"github.com/seqstore/seqstore/internal/format/cram/crai"
+	"github.com/seqstore/seqstore/internal/format/sam"
+)
+
+// CRAMNamePrefix starts the names htslib generates for reads a CRAM stores
+// without one. htslib uses the file's base name, which a stream does not
+// have; "-" is what samtools uses when it reads the CRAM from its standard
+// input, the nearest match for an upload.
+const CRAMNamePrefix = "-"
+
+// CRAM analyses a CRAM 3.0 or 3.1 source in one pass: it decodes every
+// record against ref (which may be nil for files that need no reference),
+// renders each as `samtools view -T ref` prints it and hashes that text (the
+// CRAM_*up ETag), counts primary records and their bases, and, when the
+// header says the file is coordinate-sorted and its slices are in order,
+// writes a CRAI to index (nil skips it). Containers decode on two
+// goroutines; rendering and hashing run beside them.
+func CRAM(ctx context.Context, src io.Reader, ref cram.ReferenceSource, index io.Writer, families []etag.Family) (*Result, error) {
+	br := bufio.NewReaderSize(src, 1<<20)
+	if head, _ := br.Peek(4); string(head) != "CRAM" {
+		return nil, Errorf("source1", "byte offset 0", "%s", notCRAM(head))
+	}
+	var entries []crai.Entry
+	opt := cram.Options{NamePrefix: CRAMNamePrefix}
+	if index != nil {
+		opt.Index = func(e crai.Entry) { entries = append(entries, e) }
+	}
+	rd, err := cram.NewReaderOptions(br, ref, opt)
+	if err != nil {
+		return nil, cramError(err)
+	}
+	defer rd.Close()
+	hdr := rd.Header()
+
+	hasher := etag.NewHasher(families...)
+	chunks := make(chan []byte, 4)
+	free := make(chan []byte, 4)
+	for range 4 {
+		free <- make([]byte, 0, cramTextChunk+64<<10)
+	}
+	hashed := make(chan struct{})
+	go func() {
+		defer close(hashed)
+		for c := range chunks {
+			hasher.Write(c)
+			free <- c[:0]
+		}
+	}()
+	fail := func(err error) (*Result, error) {
+		close(chunks)
+		<-hashed
+		return nil, err
+	}
+	res := &Result{FileType: FileTypeCRAM, Alignment: Unaligned}
+	var rec sam.Record
+	text := <-free
+	for n := 0; ; n++ {
+		if n&1023 == 0 && ctx.Err() != nil {
+			return fail(ctx.Err())
+		}
+		err := rd.Read(&rec)
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return fail(cramError(err))
+		}
+		if rec.Flag&sam.FlagUnmapped == 0 {
+			res.Alignment = Aligned
+		}
+		if rec.IsPrimary() {
+			res.ReadCount++
+			res.BaseCount += int64(len(rec.Seq))
+		}
+		text, err = sam.AppendText(text, &rec, hdr.References)
+		if err != nil {
+			return fail(Errorf("source1", fmt.Sprintf("record %d", rd.Records()), "%v", err))
+		}
+		if len(text) >= cramTextChunk {
+			chunks <- text
+			text = <-free
+		}
+	}
+	chunks <- text
+	close(chunks)
+	<-hashed
+	sums := hasher.Sums()
+	res.ETags = map[etag.Family][]string{}
+	for _, f := range families {
+		res.ETags[f] = []string{sums[f]}
+	}
+	if index != nil && cramCoordinateSorted(hdr.Text) && craiSorted(entries) {
+		w := crai.NewWriter(index)
+		for _, e := range entries {
+			if err := w.Add(e); err != nil {
+				return nil, err
+			}
+		}
+		if err := w.Close(); err != nil {
+			return nil, err
+		}
+		res.Indexed = true
+	}
+	return res, nil
+}
+
+// cramTextChunk is how much SAM text is rendered before it is handed to
+// the hashing goroutine.
+const cramTextChunk = 256 << 10
+
+// cramCoordinateSorted reports whether the @HD line says SO:coordinate.
+func cramCoordinateSorted(text string) bool {
+	if i := strings.IndexByte(text, '\n'); i >= 0 {
+		text = text[:i]
+	}
+	return strings.HasPrefix(text, "@HD") && strings.Contains(text, "\tSO:coordinate")
+}
+
+// craiSorted reports whether the slices are in coordinate order, which a
+// CRAI needs (samtools index refuses other files): within a reference the
+// starts never go back, and unmapped slices (-1) come last.
+func craiSorted(entries []crai.Entry) bool {
+	if len(entries) == 0 {
+		return false
+	}
+	seen := map[int32]bool{}
+	last := entries[0]
+	for i, e := range entries {
+		if i > 0 && e.RefID == last.RefID && e.Start < last.Start {
+			return false
+		}
+		if i > 0 && e.RefID != last.RefID {
+			if seen[e.RefID] || last.RefID == -1 {
+				return false
+			}
+		}
+		seen[e.RefID] = true
+		last = e
+	}
+	return true
+}
+
+// cramError turns a decoding error into an analysis error.
+func cramError(err error) error {
+	var ce *cram.Error
+	if errors.As(err, &ce) {
+		return Errorf("source1", ce.Where(), "%s", ce.Msg)
+	}
+	return Errorf("source1", "", "%v", err)
+}
+
+// notCRAM says what a source that should be CRAM looks like instead.
+func notCRAM(head []byte) string {
+	switch {
+	case len(head) == 0:
+		return "the file is empty"
+	case len(head) >= 2 && head[0] == 0x1f && head[1] == 0x8b:
+		return "this is gzip or BGZF (BAM?), not CRAM: a BAM upload needs sourceFileType BAM"
+	case head[0] == '@':
+		return "this is FASTQ or SAM text, not CRAM"
+	}
+	return "this is not CRAM: it does not start with \"CRAM\""
+}
