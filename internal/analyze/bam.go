@@ -1,89 +1,91 @@
 package analyze
 
 import (
-	"bufio"
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"io"
-	"strings"
 
 	"github.com/seqstore/seqstore/internal/etag"
 	"github.com/seqstore/seqstore/internal/format/bai"
 	"github.com/seqstore/seqstore/internal/format/bam"
-	"github.com/seqstore/seqstore/internal/format/bgzf"
 	"github.com/seqstore/seqstore/internal/format/sam"
 )
 
-// hashChunk is how much SAM text is rendered before it is handed to the
-// hashing goroutine.
-const hashChunk = 256 << 10
+// textChunk is how much SAM text is rendered before it goes to the hashing
+// goroutine: large enough that handing chunks over costs nothing, small
+// enough that the few in flight stay in cache-friendly memory.
+const textChunk = 256 << 10
+
+// textBuffers is how many chunks circulate between rendering and hashing.
+const textBuffers = 4
 
 // BAM analyses a BAM (fileType BAM) or unaligned BAM (UBAM) source in one
-// pass: it validates every record, renders each as samtools view prints it
-// and hashes that text (the BAM_*up ETag), counts primary records and their
-// bases, and, when the header says the file is coordinate-sorted, writes a
-// BAI to index (nil skips it). Inflating, decoding and hashing run on
-// separate goroutines.
+// streaming pass: it validates every record, renders each as `samtools
+// view` prints it and hashes that text (the BAM_*up ETag, over every record,
+// secondary and supplementary included), counts primary records and their
+// bases, and, when the header says SO:coordinate, builds a BAI and writes it
+// to index (nil skips it). A UBAM must hold only unmapped records.
+//
+// Work runs on three stages at once: BGZF blocks inflate on every CPU,
+// records are decoded and rendered on the calling goroutine, and the text
+// is hashed on another.
 func BAM(ctx context.Context, src io.Reader, fileType string, index io.Writer, families []etag.Family) (*Result, error) {
-	br := bufio.NewReaderSize(src, 1<<20)
-	head, _ := br.Peek(18)
-	if !bgzf.IsHeader(head) {
-		return nil, Errorf("source1", "byte offset 0", "%s", notBGZF(head))
+	if fileType != FileTypeBAM && fileType != FileTypeUBAM {
+		return nil, fmt.Errorf("analyze.BAM: file type %q is neither BAM nor UBAM", fileType)
 	}
-	z := bgzf.NewReader(br)
-	defer z.Close()
-	rd, err := bam.NewReader(z)
+	rd, err := bam.NewReader(src)
 	if err != nil {
 		return nil, bamError(err)
 	}
+	defer rd.Close()
 	hdr := rd.Header()
-	sorted := strings.Contains(firstLine(hdr.Text), "SO:coordinate")
 	var idx *bai.Builder
-	if sorted && index != nil {
-		idx = bai.NewBuilder(len(hdr.References))
+	if index != nil && hdr.SortOrder() == "coordinate" {
+		idx = bai.NewBuilder(hdr.References)
 	}
 
 	hasher := etag.NewHasher(families...)
-	chunks := make(chan []byte, 4)
-	free := make(chan []byte, 4)
-	for range 4 {
-		free <- make([]byte, 0, hashChunk+64<<10)
+	full := make(chan []byte, textBuffers)
+	empty := make(chan []byte, textBuffers)
+	for range textBuffers - 1 {
+		empty <- make([]byte, 0, textChunk+64<<10)
 	}
 	hashed := make(chan struct{})
 	go func() {
 		defer close(hashed)
-		for c := range chunks {
-			hasher.Write(c)
-			free <- c[:0]
+		for text := range full {
+			hasher.Write(text)
+			empty <- text[:0]
 		}
 	}()
+	stop := func() {
+		close(full)
+		<-hashed
+	}
+
 	res := &Result{FileType: fileType, Alignment: Unaligned}
 	var rec sam.Record
-	text := <-free
-	fail := func(err error) (*Result, error) {
-		close(chunks)
-		<-hashed
-		return nil, err
-	}
-	for n := 0; ; n++ {
-		if n&1023 == 0 && ctx.Err() != nil {
-			return fail(ctx.Err())
+	text := make([]byte, 0, textChunk+64<<10)
+	for n := 1; ; n++ {
+		if n&4095 == 0 && ctx.Err() != nil {
+			stop()
+			return nil, ctx.Err()
 		}
 		err := rd.Read(&rec)
 		if err == io.EOF {
 			break
 		}
 		if err != nil {
-			return fail(bamError(err))
+			stop()
+			return nil, bamError(err)
 		}
-		mapped := rec.Flag&sam.FlagUnmapped == 0
-		if mapped {
+		if rec.Flag&sam.FlagUnmapped == 0 {
 			if fileType == FileTypeUBAM {
+				stop()
 				start, _ := rd.Offsets()
-				return fail(Errorf("source1", fmt.Sprintf("record %d (BGZF block at byte %d)", rd.Records(), start.BlockOffset()),
-					"read %q is mapped (flag %d lacks 0x4); an unaligned BAM must hold only unmapped reads: upload it as BAM with its reference", rec.Name, rec.Flag))
+				return nil, Errorf("source1", fmt.Sprintf("record %d (BGZF block at byte %d)", rd.Records(), start.BlockOffset()),
+					"read %q is mapped (flag %d lacks 0x4), but an unaligned BAM holds only unmapped reads; upload it as BAM", rec.Name, rec.Flag)
 			}
 			res.Alignment = Aligned
 		}
@@ -93,22 +95,22 @@ func BAM(ctx context.Context, src io.Reader, fileType string, index io.Writer, f
 		}
 		if idx != nil {
 			start, end := rd.Offsets()
-			idx.Add(rec.RefID, int(rec.Pos), rec.End(), !mapped, start, end)
+			idx.Add(rec.RefID, int64(rec.Pos), rec.End(), rec.Flag&sam.FlagUnmapped != 0, start, end)
 		}
-		text, err = sam.AppendText(text, &rec, hdr.References)
-		if err != nil {
-			return fail(Errorf("source1", fmt.Sprintf("record %d", rd.Records()), "%v", err))
+		if text, err = sam.AppendText(text, &rec, hdr.References); err != nil {
+			// The reader checked the tags; this is a defect in seqstore.
+			stop()
+			return nil, Errorf("source1", fmt.Sprintf("record %d", rd.Records()), "%v", err)
 		}
-		if len(text) >= hashChunk {
-			chunks <- text
-			text = <-free
+		if len(text) >= textChunk {
+			full <- text
+			text = <-empty
 		}
 	}
-	chunks <- text
-	close(chunks)
-	<-hashed
-	if rd.Records() == 0 && fileType == FileTypeUBAM {
-		return nil, Errorf("source1", "", "holds no records")
+	full <- text
+	stop()
+	if rd.Records() == 0 {
+		return nil, Errorf("source1", "", "the BAM holds a header but no alignment records")
 	}
 	sums := hasher.Sums()
 	res.ETags = map[etag.Family][]string{}
@@ -116,9 +118,16 @@ func BAM(ctx context.Context, src io.Reader, fileType string, index io.Writer, f
 		res.ETags[f] = []string{sums[f]}
 	}
 	if idx != nil {
-		if ok, _ := idx.Sorted(); ok {
-			if _, err := idx.WriteTo(index); err != nil {
-				return nil, err
+		switch err := idx.Err(); {
+		case errors.Is(err, bai.ErrNotSorted):
+			// The header promises an order the records do not keep: an
+			// index built from it would answer queries wrongly.
+			return nil, Errorf("source1", "", "the header says SO:coordinate but %v", err)
+		case err != nil:
+			// Too long for a BAI: the file is fine, it just goes unindexed.
+		default:
+			if err := idx.Write(index); err != nil {
+				return nil, fmt.Errorf("writing the BAM index: %w", err)
 			}
 			res.Indexed = true
 		}
@@ -126,43 +135,18 @@ func BAM(ctx context.Context, src io.Reader, fileType string, index io.Writer, f
 	return res, nil
 }
 
-func firstLine(s string) string {
-	if i := strings.IndexByte(s, '\n'); i >= 0 {
-		return s[:i]
-	}
-	return s
-}
-
-// bamError turns a reading error into an analysis error.
+// bamError turns a reading error into an analysis error that says where.
 func bamError(err error) error {
 	var pe *bam.ParseError
 	if errors.As(err, &pe) {
-		where := "header"
-		if pe.Record > 0 {
-			where = fmt.Sprintf("record %d", pe.Record)
+		if errors.Is(err, bam.ErrNotBAM) {
+			msg := pe.Msg
+			if len(msg) > 12 && msg[:12] == "this is CRAM" {
+				msg += ": upload it with file type CRAM"
+			}
+			return Errorf("source1", "", "%s", msg)
 		}
-		return Errorf("source1", fmt.Sprintf("%s (BGZF block at byte %d)", where, pe.Offset.BlockOffset()), "%s", pe.Msg)
-	}
-	var be *bgzf.BlockError
-	if errors.As(err, &be) {
-		return Errorf("source1", "", "%v", be)
+		return Errorf("source1", pe.Where(), "%s", pe.Msg)
 	}
 	return Errorf("source1", "", "%v", err)
-}
-
-// notBGZF says what a source that should be BAM looks like instead.
-func notBGZF(head []byte) string {
-	switch {
-	case bytes.HasPrefix(head, []byte("CRAM")):
-		return "this is CRAM, not BAM: upload it with sourceFileType CRAM"
-	case bytes.HasPrefix(head, []byte("##fileformat=VCF")):
-		return "this is VCF, not BAM"
-	case len(head) > 0 && head[0] == '@':
-		return "this is FASTQ or SAM text, not BAM"
-	case len(head) >= 2 && head[0] == 0x1f && head[1] == 0x8b:
-		return "this is gzip but not BGZF, so it is not BAM (a gzipped FASTQ? upload it as FASTQ)"
-	case len(head) == 0:
-		return "the file is empty"
-	}
-	return "this is not BAM: it does not start with a BGZF block"
 }

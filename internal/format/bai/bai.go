@@ -1,148 +1,289 @@
-// Package bai builds BAM indexes (SAMv1 §5.2) while records stream by: the
-// UCSC binning scheme with chunks of virtual offsets, the 16 kbp linear
-// index, and the per-reference pseudo-bin of mapped and unmapped counts that
-// samtools idxstats reads. samtools answers region queries through these
-// indexes exactly as through its own.
+// Package bai builds BAM indexes (hts-specs SAMv1 §5.2) while records
+// stream by: the UCSC binning scheme with chunks of virtual offsets, the
+// 16 kbp linear index, the per-reference pseudo-bin of mapped and unmapped
+// counts that samtools idxstats reads, and the count of unplaced reads.
+//
+// It follows htslib's indexer (hts_idx_push and hts_idx_finish) step for
+// step: the same chunks, the same merging of small bins into their parents
+// and of chunks that share a BGZF block, the same linear index, and the
+// same sortedness rules, so that its index equals the one `samtools index`
+// writes apart from the order of bins (htslib writes them in hash-table
+// order). No Go library builds BAIs incrementally from a stream; biogo's
+// indexer needs its own BAM reader and merges chunks differently.
 package bai
 
 import (
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"io"
-	"sort"
+	"slices"
 
 	"github.com/seqstore/seqstore/internal/format/bgzf"
+	"github.com/seqstore/seqstore/internal/format/sam"
 )
 
 const (
-	linearShift = 14    // 16 kbp windows
-	pseudoBin   = 37450 // the bin that carries per-reference metadata
+	minShift = 14 // 16 kbp bottom bins and linear windows
+	levels   = 5
+	// binCount is the number of real bins, 0 to 37448.
+	binCount = ((1 << (3*levels + 3)) - 1) / 7
+	// MetaBin is the pseudo-bin that carries a reference's offsets and
+	// mapped and unmapped counts.
+	MetaBin = binCount + 1
+	// MaxPosition is the largest coordinate a BAI can hold (2^29); longer
+	// references need CSI.
+	MaxPosition = 1 << (minShift + 3*levels)
+	// minMarkerDistance is htslib's HTS_MIN_MARKER_DIST: a bin whose chunks
+	// span less compressed data than this is merged into its parent.
+	minMarkerDistance = 0x10000
 )
 
-type chunk struct{ beg, end bgzf.VirtualOffset }
+// ErrNotSorted is what an error from Add wraps when the records are not in
+// an order that can be indexed.
+var ErrNotSorted = errors.New("records are not sorted by coordinate")
+
+// ErrTooLong is what an error from Add wraps when a record lies beyond
+// MaxPosition.
+var ErrTooLong = errors.New("position beyond what a BAI can index")
+
+// Chunk is a stretch of the BAM file between two virtual offsets.
+type Chunk struct{ Begin, End bgzf.VirtualOffset }
 
 type refIndex struct {
-	bins     map[uint32][]chunk
-	linear   []bgzf.VirtualOffset // 0 means unset
-	first    bgzf.VirtualOffset
-	last     bgzf.VirtualOffset
+	seen     bool
+	bins     map[uint32][]Chunk
+	linear   []bgzf.VirtualOffset // unsetOffset where no record starts
+	first    bgzf.VirtualOffset   // start of the reference's first record
+	last     bgzf.VirtualOffset   // end of its last record
 	mapped   uint64
 	unmapped uint64
-	seen     bool
 }
 
-// Builder accumulates an index.
+const unsetOffset = ^bgzf.VirtualOffset(0)
+
+// Builder accumulates an index. Call Add for every record in file order,
+// then Write.
 type Builder struct {
-	refs     []refIndex
-	noCoor   uint64
-	lastRef  int32
-	lastPos  int32
-	sorted   bool
-	unsorted string
+	refs  []sam.Reference
+	index []refIndex
+	// noCoor counts unplaced records (refID -1), which must come last.
+	noCoor uint64
+	err    error
+
+	records int64
+	lastRef int32
+	lastPos int64 // htslib compares with the position clamped at 0
+	// The run of consecutive records that share a bin becomes one chunk.
+	runRef   int32
+	runBin   uint32
+	runStart bgzf.VirtualOffset
+	lastEnd  bgzf.VirtualOffset
 }
 
-// NewBuilder indexes a BAM with nRefs references.
-func NewBuilder(nRefs int) *Builder {
-	return &Builder{refs: make([]refIndex, nRefs), sorted: true, lastRef: -1}
+// NewBuilder indexes a BAM whose reference dictionary is refs.
+func NewBuilder(refs []sam.Reference) *Builder {
+	return &Builder{refs: refs, index: make([]refIndex, len(refs)), lastRef: -2, runRef: -2}
 }
 
-// Reg2Bin is the smallest bin that holds [beg, end) (SAMv1 §5.3).
-func Reg2Bin(beg, end int) uint32 {
+// Reg2Bin is the smallest bin that holds the 0-based half-open interval
+// [beg, end) (SAMv1 §5.3).
+func Reg2Bin(beg, end int64) uint32 {
 	end--
-	switch {
-	case beg>>14 == end>>14:
-		return uint32(((1<<15)-1)/7 + (beg >> 14))
-	case beg>>17 == end>>17:
-		return uint32(((1<<12)-1)/7 + (beg >> 17))
-	case beg>>20 == end>>20:
-		return uint32(((1<<9)-1)/7 + (beg >> 20))
-	case beg>>23 == end>>23:
-		return uint32(((1<<6)-1)/7 + (beg >> 23))
-	case beg>>26 == end>>26:
-		return uint32(((1<<3)-1)/7 + (beg >> 26))
+	shift, first := int64(minShift), int64(binCount-(1<<(3*levels)))
+	for level := levels; level > 0; level-- {
+		if beg>>shift == end>>shift {
+			return uint32(first + beg>>shift)
+		}
+		shift += 3
+		first -= 1 << (3 * (level - 1))
 	}
 	return 0
 }
 
-// Add records one alignment: its reference, 0-based start and exclusive end,
-// whether it is unmapped, and the virtual offsets around it. Records must
-// come in coordinate order; Sorted reports whether they did.
-func (b *Builder) Add(refID int32, pos, end int, unmapped bool, beg, fin bgzf.VirtualOffset) {
-	if !b.sorted {
-		return
+func (b *Builder) refName(id int32) string {
+	if id >= 0 && int(id) < len(b.refs) {
+		return b.refs[id].Name
+	}
+	return fmt.Sprintf("#%d", id)
+}
+
+// Add records one alignment in file order: its reference (-1 for none),
+// its 0-based start and exclusive end (sam.Record.End), whether it is
+// unmapped, and the virtual offsets at its start and end. It returns an
+// error wrapping ErrNotSorted or ErrTooLong when the file cannot be
+// indexed; after that Add does nothing and Write fails with the same error.
+func (b *Builder) Add(refID int32, pos, end int64, unmapped bool, start, stop bgzf.VirtualOffset) error {
+	if b.err != nil {
+		return b.err
+	}
+	b.records++
+	if refID >= 0 && (pos > MaxPosition || end > MaxPosition) {
+		b.err = fmt.Errorf("%w: record %d reaches %s:%d, past the BAI limit of %d (it needs a CSI index)", ErrTooLong, b.records, b.refName(refID), end, int64(MaxPosition))
+		return b.err
+	}
+	if refID >= int32(len(b.index)) {
+		b.err = fmt.Errorf("%w: record %d names reference %d of %d", ErrNotSorted, b.records, refID, len(b.index))
+		return b.err
+	}
+	if refID != b.lastRef {
+		switch {
+		case refID >= 0 && b.noCoor > 0:
+			b.err = fmt.Errorf("%w: record %d is placed on %s after unplaced records, which must come last", ErrNotSorted, b.records, b.refName(refID))
+		case refID >= 0 && b.index[refID].seen:
+			b.err = fmt.Errorf("%w: record %d is on %s again after records on %s", ErrNotSorted, b.records, b.refName(refID), b.refName(b.lastRef))
+		}
+		if b.err != nil {
+			return b.err
+		}
+		b.lastRef = refID
+	} else if refID >= 0 && b.lastPos > pos {
+		b.err = fmt.Errorf("%w: record %d at %s:%d follows one at %s:%d", ErrNotSorted, b.records, b.refName(refID), pos+1, b.refName(refID), b.lastPos+1)
+		return b.err
 	}
 	if refID < 0 {
-		// Unplaced reads come last in a sorted file.
 		b.noCoor++
-		b.lastRef = int32(len(b.refs))
-		return
+		b.closeRun(start)
+		b.runRef = -1
+		b.lastEnd = stop
+		return nil
 	}
-	if int(refID) >= len(b.refs) {
-		b.unsorted = fmt.Sprintf("reference id %d is out of range", refID)
-		b.sorted = false
-		return
-	}
-	if refID < b.lastRef || (refID == b.lastRef && int32(pos) < b.lastPos) {
-		b.unsorted = fmt.Sprintf("a record at reference %d position %d follows reference %d position %d", refID, pos+1, b.lastRef, b.lastPos+1)
-		b.sorted = false
-		return
-	}
-	ri := &b.refs[refID]
-	if refID != b.lastRef && ri.seen {
-		b.unsorted = fmt.Sprintf("reference %d appears again after other references", refID)
-		b.sorted = false
-		return
-	}
-	b.lastRef, b.lastPos = refID, int32(pos)
+	// htslib puts a position of -1 in the first bottom bin.
+	pos = max(pos, 0)
+	end = max(end, 1)
+	ri := &b.index[refID]
 	if !ri.seen {
 		ri.seen = true
-		ri.bins = map[uint32][]chunk{}
-		ri.first = beg
+		ri.bins = map[uint32][]Chunk{}
+		ri.first = start
 	}
-	ri.last = fin
+	for w := pos >> minShift; w <= (end-1)>>minShift; w++ {
+		for int64(len(ri.linear)) <= w {
+			ri.linear = append(ri.linear, unsetOffset)
+		}
+		if ri.linear[w] == unsetOffset {
+			ri.linear[w] = start
+		}
+	}
+	if bin := Reg2Bin(pos, end); bin != b.runBin || refID != b.runRef {
+		b.closeRun(start)
+		b.runRef, b.runBin, b.runStart = refID, bin, start
+	}
 	if unmapped {
 		ri.unmapped++
 	} else {
 		ri.mapped++
 	}
-	if end <= pos {
-		end = pos + 1
+	ri.last = stop
+	b.lastPos = pos
+	b.lastEnd = stop
+	return nil
+}
+
+// closeRun ends the current run of same-bin records at offset end and
+// stores it as a chunk of its bin.
+func (b *Builder) closeRun(end bgzf.VirtualOffset) {
+	if b.runRef >= 0 {
+		ri := &b.index[b.runRef]
+		ri.bins[b.runBin] = append(ri.bins[b.runBin], Chunk{b.runStart, end})
 	}
-	bin := Reg2Bin(pos, end)
-	cs := ri.bins[bin]
-	// Records in the same bin that follow one another share one chunk.
-	if n := len(cs); n > 0 && cs[n-1].end == beg {
-		cs[n-1].end = fin
-	} else {
-		cs = append(cs, chunk{beg, fin})
-	}
-	ri.bins[bin] = cs
-	for w := pos >> linearShift; w <= (end-1)>>linearShift; w++ {
-		for len(ri.linear) <= w {
-			ri.linear = append(ri.linear, 0)
+	b.runRef = -2
+}
+
+// Err returns the reason the records cannot be indexed, or nil.
+func (b *Builder) Err() error { return b.err }
+
+// finish closes the last run and compacts the bins as htslib's
+// compress_binning does.
+func (b *Builder) finish() {
+	b.closeRun(b.lastEnd)
+	for i := range b.index {
+		ri := &b.index[i]
+		if !ri.seen {
+			continue
 		}
-		if ri.linear[w] == 0 {
-			ri.linear[w] = beg
+		// Windows where no record starts take the next window's offset.
+		for w := len(ri.linear) - 2; w >= 0; w-- {
+			if ri.linear[w] == unsetOffset {
+				ri.linear[w] = ri.linear[w+1]
+			}
 		}
+		compressBins(ri.bins)
 	}
 }
 
-// Sorted reports whether every record came in coordinate order, and if not,
-// why not.
-func (b *Builder) Sorted() (bool, string) { return b.sorted, b.unsorted }
+func levelFirst(level int) uint32 { return ((1 << (3 * level)) - 1) / 7 }
 
-// WriteTo writes the index.
-func (b *Builder) WriteTo(w io.Writer) (int64, error) {
-	if !b.sorted {
-		return 0, fmt.Errorf("bai: records are not sorted by coordinate: %s", b.unsorted)
+// compressBins merges each bin whose chunks span less than
+// minMarkerDistance bytes of compressed file into its parent, when the
+// parent exists, deepest level first; then, in every bin, merges chunks
+// that overlap or start in the BGZF block where the previous one ends.
+func compressBins(bins map[uint32][]Chunk) {
+	byBegin := func(x, y Chunk) int {
+		switch {
+		case x.Begin < y.Begin:
+			return -1
+		case x.Begin > y.Begin:
+			return 1
+		}
+		return 0
 	}
-	var out []byte
+	for level := levels; level > 0; level-- {
+		lo, hi := levelFirst(level), levelFirst(level+1)
+		for bin, cs := range bins {
+			if bin < lo || bin >= hi {
+				continue
+			}
+			if level < levels {
+				slices.SortFunc(cs, byBegin)
+			}
+			if cs[len(cs)-1].End.BlockOffset()-cs[0].Begin.BlockOffset() >= minMarkerDistance {
+				continue
+			}
+			parent := (bin - 1) >> 3
+			if _, ok := bins[parent]; !ok {
+				continue
+			}
+			bins[parent] = append(bins[parent], cs...)
+			delete(bins, bin)
+		}
+	}
+	if cs, ok := bins[0]; ok {
+		slices.SortFunc(cs, byBegin)
+	}
+	for bin, cs := range bins {
+		m := 0
+		for _, c := range cs[1:] {
+			if cs[m].End.BlockOffset() >= c.Begin.BlockOffset() {
+				cs[m].End = max(cs[m].End, c.End)
+			} else {
+				m++
+				cs[m] = c
+			}
+		}
+		bins[bin] = cs[:m+1]
+	}
+}
+
+// Write finishes the index and writes it. It fails with Err's error when
+// the records could not be indexed.
+func (b *Builder) Write(w io.Writer) error {
+	if b.err != nil {
+		return b.err
+	}
+	b.finish()
+	out := make([]byte, 0, 1<<16)
 	u32 := func(v uint32) { out = binary.LittleEndian.AppendUint32(out, v) }
 	u64 := func(v uint64) { out = binary.LittleEndian.AppendUint64(out, v) }
+	flush := func() error {
+		_, err := w.Write(out)
+		out = out[:0]
+		return err
+	}
 	out = append(out, 'B', 'A', 'I', 1)
-	u32(uint32(len(b.refs)))
-	for i := range b.refs {
-		ri := &b.refs[i]
+	u32(uint32(len(b.index)))
+	for i := range b.index {
+		ri := &b.index[i]
 		if !ri.seen {
 			u32(0) // n_bin
 			u32(0) // n_intv
@@ -152,40 +293,38 @@ func (b *Builder) WriteTo(w io.Writer) (int64, error) {
 		for bin := range ri.bins {
 			bins = append(bins, bin)
 		}
-		sort.Slice(bins, func(i, j int) bool { return bins[i] < bins[j] })
+		slices.Sort(bins)
 		u32(uint32(len(bins) + 1))
 		for _, bin := range bins {
-			u32(bin)
 			cs := ri.bins[bin]
+			u32(bin)
 			u32(uint32(len(cs)))
 			for _, c := range cs {
-				u64(uint64(c.beg))
-				u64(uint64(c.end))
+				u64(uint64(c.Begin))
+				u64(uint64(c.End))
+			}
+			if len(out) >= 1<<16 {
+				if err := flush(); err != nil {
+					return err
+				}
 			}
 		}
-		u32(pseudoBin)
+		u32(MetaBin)
 		u32(2)
 		u64(uint64(ri.first))
 		u64(uint64(ri.last))
 		u64(ri.mapped)
 		u64(ri.unmapped)
-		// Windows no record starts in point at the next earlier one, as
-		// htslib fills them.
-		for j := range ri.linear {
-			if ri.linear[j] == 0 {
-				if j == 0 {
-					ri.linear[j] = ri.first
-				} else {
-					ri.linear[j] = ri.linear[j-1]
-				}
-			}
-		}
 		u32(uint32(len(ri.linear)))
 		for _, off := range ri.linear {
 			u64(uint64(off))
+			if len(out) >= 1<<16 {
+				if err := flush(); err != nil {
+					return err
+				}
+			}
 		}
 	}
 	u64(b.noCoor)
-	n, err := w.Write(out)
-	return int64(n), err
+	return flush()
 }
