@@ -11,6 +11,7 @@ import (
 
 	"github.com/seqstore/seqstore/internal/analyze"
 	"github.com/seqstore/seqstore/internal/etag"
+	"github.com/seqstore/seqstore/internal/format/fasta"
 )
 
 // inspection is what `seqstore inspect` prints per file, with the API's
@@ -33,12 +34,14 @@ type sequenceInformation struct {
 func runInspect(ctx context.Context, args []string, out io.Writer) error {
 	fs := flag.NewFlagSet("seqstore inspect", flag.ContinueOnError)
 	fs.Usage = func() {
-		fmt.Fprintf(fs.Output(), "Usage: seqstore inspect FILE...\n\n"+
-			"Reads each FASTQ (plain, gzip, BGZF) or BAM file the way ingestion does and prints one JSON\n"+
+		fmt.Fprintf(fs.Output(), "Usage: seqstore inspect [-reference REF.fa] FILE...\n\n"+
+			"Reads each FASTQ (plain, gzip, BGZF), BAM or CRAM file the way ingestion does and prints one JSON\n"+
 			"object per file: fileType, sequenceInformation and the ETag in each family, so a file can be\n"+
 			"checked before upload and verified after download. A defective file gets the message\n"+
-			"ingestion would give, and the command exits 1.\n")
+			"ingestion would give, and the command exits 1. CRAM needs the FASTA reference it was\n"+
+			"written against (-reference; a .fai beside it is made if absent).\n")
 	}
+	reference := fs.String("reference", "", "FASTA `file` that CRAM inputs were compressed against")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -49,7 +52,7 @@ func runInspect(ctx context.Context, args []string, out io.Writer) error {
 	enc := json.NewEncoder(out)
 	failed := false
 	for _, path := range fs.Args() {
-		res := inspectFile(ctx, path)
+		res := inspectFile(ctx, path, *reference)
 		if res.Error != "" {
 			failed = true
 		}
@@ -63,7 +66,7 @@ func runInspect(ctx context.Context, args []string, out io.Writer) error {
 	return nil
 }
 
-func inspectFile(ctx context.Context, path string) inspection {
+func inspectFile(ctx context.Context, path, reference string) inspection {
 	res := inspection{File: path}
 	f, err := os.Open(path)
 	if err != nil {
@@ -80,7 +83,15 @@ func inspectFile(ctx context.Context, path string) inspection {
 			r.FileType = analyze.FileTypeUBAM
 		}
 	case analyze.FileTypeCRAM:
-		err = fmt.Errorf("CRAM files cannot be inspected yet")
+		if reference == "" {
+			err = fmt.Errorf("this is CRAM: give its FASTA reference with -reference")
+			break
+		}
+		var ref *fasta.File
+		ref, err = fasta.Open(reference)
+		if err == nil {
+			r, err = analyze.CRAM(ctx, br, ref, io.Discard, etag.Families)
+		}
 	default:
 		r, err = analyze.FASTQ(ctx, []io.Reader{br}, nil, etag.Families)
 	}
@@ -96,6 +107,9 @@ func inspectFile(ctx context.Context, path string) inspection {
 	}
 	if r.Indexed {
 		res.Index = "BAI"
+		if r.FileType == analyze.FileTypeCRAM {
+			res.Index = "CRAI"
+		}
 	}
 	return res
 }

@@ -182,6 +182,38 @@ func TestAdminAccountsDriveTheirOwnStores(t *testing.T) {
 	srv.stop(t)
 }
 
+func TestInspectCRAM(t *testing.T) {
+	testutil.RequireTool(t, "samtools")
+	bin := buildBinary(t)
+	dir := t.TempDir()
+	ref := filepath.Join(dir, "ref.fa")
+	bases := strings.Repeat("ACGTTGCA", 25)
+	os.WriteFile(ref, []byte(">chr1\n"+bases+"\n"), 0o644)
+	sam := filepath.Join(dir, "reads.sam")
+	os.WriteFile(sam, []byte("@HD\tVN:1.6\tSO:coordinate\n@SQ\tSN:chr1\tLN:200\n"+
+		"r1\t0\tchr1\t5\t60\t4M\t*\t0\t0\t"+bases[4:8]+"\tIIII\n"+
+		"r2\t16\tchr1\t9\t60\t6M\t*\t0\t0\tACGAAA\tIIIIII\n"), 0o644)
+	cram := filepath.Join(dir, "reads.cram")
+	testutil.Run(t, "samtools", "view", "-C", "-T", ref, "-o", cram, sam)
+	out, err := exec.Command(bin, "inspect", "-reference", ref, cram).Output()
+	if err != nil {
+		t.Fatalf("inspect: %v\n%s", err, out)
+	}
+	var got struct {
+		FileType            string
+		SequenceInformation struct{ TotalReadCount, TotalBaseCount int64 }
+		ETags               map[string]string
+	}
+	json.Unmarshal(out, &got)
+	want := fmt.Sprintf("%x", md5.Sum(testutil.Run(t, "samtools", "view", "-T", ref, cram)))
+	if got.FileType != "CRAM" || got.SequenceInformation.TotalReadCount != 2 || got.SequenceInformation.TotalBaseCount != 10 || got.ETags["MD5up"] != want {
+		t.Fatalf("inspect said %s, want CRAM 2 reads 10 bases MD5up %s", out, want)
+	}
+	if err := exec.Command(bin, "inspect", cram).Run(); err == nil {
+		t.Fatal("inspect of a CRAM without -reference succeeded")
+	}
+}
+
 func TestInspect(t *testing.T) {
 	testutil.RequireTool(t, "samtools")
 	bin := buildBinary(t)
