@@ -24,8 +24,8 @@ const textBuffers = 4
 // streaming pass: it validates every record, renders each as `samtools
 // view` prints it and hashes that text (the BAM_*up ETag, over every record,
 // secondary and supplementary included), counts primary records and their
-// bases, and, when the header says SO:coordinate, builds a BAI and writes it
-// to index (nil skips it). A UBAM must hold only unmapped records.
+// bases, and, for a BAM whose header says SO:coordinate, builds a BAI and
+// writes it to index (nil skips it). A UBAM must hold only unmapped records.
 //
 // Work runs on three stages at once: BGZF blocks inflate on every CPU,
 // records are decoded and rendered on the calling goroutine, and the text
@@ -41,7 +41,9 @@ func BAM(ctx context.Context, src io.Reader, fileType string, index io.Writer, f
 	defer rd.Close()
 	hdr := rd.Header()
 	var idx *bai.Builder
-	if index != nil && hdr.SortOrder() == "coordinate" {
+	// A uBAM's reads are all unplaced, so an index of it could find
+	// nothing; only aligned BAMs get one.
+	if index != nil && fileType == FileTypeBAM && hdr.SortOrder() == "coordinate" {
 		idx = bai.NewBuilder(hdr.References)
 	}
 

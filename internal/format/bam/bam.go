@@ -268,8 +268,9 @@ var basePairs = func() (t [256][2]byte) {
 	return t
 }()
 
-// Read fills rec with the next record. At the clean end of the file it
-// returns io.EOF; a file that stops without BGZF's end-of-file marker is an
+// Read fills rec with the next record. rec.Qual and rec.Aux point into the
+// reader's buffer and stay valid until the next Read. At the clean end of
+// the file it returns io.EOF; a file that stops without BGZF's end-of-file marker is an
 // error wrapping ErrTruncated.
 func (r *Reader) Read(rec *sam.Record) error {
 	r.start = r.z.VirtualOffset()
@@ -365,13 +366,16 @@ func (r *Reader) decode(b []byte, rec *sam.Record) error {
 	}
 	rec.Seq = seq[:lSeq]
 	p += seqBytes
-	rec.Qual = append(rec.Qual[:0], b[p:p+int(lSeq)]...)
+	// Qualities and tags are the bulk of a record; rather than copy them,
+	// the record points into the reader's buffer, which stays untouched
+	// until the next Read.
+	rec.Qual = b[p : p+int(lSeq) : p+int(lSeq)]
 	p += int(lSeq)
-	aux := b[p:]
+	aux := b[p:len(b):len(b)]
 	if err := sam.CheckAux(aux); err != nil {
 		return r.fail("%v", err)
 	}
-	rec.Aux = append(rec.Aux[:0], aux...)
+	rec.Aux = aux
 	if err := r.moveLongCigar(rec); err != nil {
 		return err
 	}

@@ -88,9 +88,9 @@ func (h *Header) SortOrder() string {
 	return ""
 }
 
-// Record is one alignment. Its slices are owned by the record and reused by
-// readers that fill it, so a caller keeping a field beyond the next read
-// must copy it.
+// Record is one alignment. A reader that fills it reuses its slices or
+// points them into its own buffers, so a caller keeping a field beyond the
+// next read must copy it.
 type Record struct {
 	// Name is the read name as stored, without the NUL that ends it in BAM.
 	Name  []byte
@@ -267,20 +267,21 @@ func printableTag(t []byte) string {
 	return string(t)
 }
 
-// FindAux returns the type letter and value bytes of tag in aux (which must
-// be well formed), or ok false when the tag is absent.
-func FindAux(aux []byte, tag string) (typ byte, value []byte, ok bool) {
+// FindAux finds tag in aux (which must be well formed) and returns the
+// offset of its field, its type letter and its value bytes; offset is -1
+// when the tag is absent.
+func FindAux(aux []byte, tag string) (offset int, typ byte, value []byte) {
 	for p := 0; len(aux)-p >= 4; {
 		n, why := AuxValueSize(aux[p+2], aux[p+3:])
 		if why != "" {
-			return 0, nil, false
+			break
 		}
 		if aux[p] == tag[0] && aux[p+1] == tag[1] {
-			return aux[p+2], aux[p+3 : p+3+n], true
+			return p, aux[p+2], aux[p+3 : p+3+n]
 		}
 		p += 3 + n
 	}
-	return 0, nil, false
+	return -1, 0, nil
 }
 
 // AppendText appends the record as one SAM line, newline included,
