@@ -83,7 +83,18 @@ type Options struct {
 	// Index, if set, receives the CRAI entries of each container's slices,
 	// in file order, as its records are about to be read.
 	Index func(crai.Entry)
+
+	// skipCRC lets fuzz tests reach the decoders behind the checksums.
+	skipCRC bool
+	// maxWork overrides defaultMaxWork, so fuzzing stays quick.
+	maxWork int64
 }
+
+// defaultMaxWork bounds what one container may decode to, counted as bases
+// plus read features plus records: a corrupt count with codecs that read
+// nothing (a one-symbol HUFFMAN) must not turn into gigabytes or hours.
+// htslib writes at most about ten million bases per container.
+const defaultMaxWork = 1 << 30
 
 // env is what container decoding needs from the file: shared, read-only
 // but for the reference cache.
@@ -94,6 +105,8 @@ type env struct {
 	prefix    string
 	major     int
 	src       ReferenceSource
+	checkCRC  bool
+	maxWork   int64
 
 	mu    sync.Mutex
 	cache []cachedRef
@@ -185,12 +198,15 @@ func NewReaderOptions(r io.Reader, ref ReferenceSource, opt Options) (*Reader, e
 	if major != 3 || minor > 1 {
 		return nil, &Error{Msg: fmt.Sprintf("CRAM version %d.%d is not supported (only 3.0 and 3.1)", major, minor)}
 	}
-	e := &env{major: major, src: ref, prefix: opt.NamePrefix, unknownRG: -1}
+	e := &env{major: major, src: ref, prefix: opt.NamePrefix, unknownRG: -1, checkCRC: !opt.skipCRC, maxWork: defaultMaxWork}
+	if opt.maxWork > 0 {
+		e.maxWork = opt.maxWork
+	}
 	rd := &Reader{env: e, minor: minor, index: opt.Index, order: make(chan *job, 4), quit: make(chan struct{})}
 
 	// The SAM header container.
 	offset := int64(len(def))
-	h, _, err := readContainerHeader(br, major, nil)
+	h, _, err := readContainerHeader(br, major, !opt.skipCRC, nil)
 	if err != nil {
 		if err == io.EOF {
 			err = errTruncated
@@ -202,7 +218,7 @@ func NewReaderOptions(r io.Reader, ref ReferenceSource, opt Options) (*Reader, e
 	if err != nil {
 		return nil, &Error{Offset: offset, Container: true, Msg: "SAM header container: " + err.Error(), Err: err}
 	}
-	blk, _, err := parseBlock(data, major)
+	blk, _, err := parseBlock(data, major, !opt.skipCRC)
 	if err == nil {
 		err = blk.uncompress()
 	}
@@ -279,7 +295,7 @@ var dataPool = sync.Pool{New: func() any { return new([]byte) }}
 func (rd *Reader) readContainers(br *bufio.Reader, major int, offset int64, jobs chan<- *job) {
 	var hbuf []byte
 	for {
-		h, hb, err := readContainerHeader(br, major, hbuf)
+		h, hb, err := readContainerHeader(br, major, rd.env.checkCRC, hbuf)
 		hbuf = hb
 		if err == io.EOF {
 			return
@@ -314,6 +330,8 @@ func (rd *Reader) readContainers(br *bufio.Reader, major int, offset int64, jobs
 		select {
 		case jobs <- j:
 		case <-rd.quit:
+			j.err = errors.New("reader closed")
+			close(j.done)
 			return
 		}
 	}
@@ -343,7 +361,7 @@ func (e *env) decodeContainer(j *job) (*batch, error) {
 		return b, nil
 	}
 	data := j.data
-	cblk, _, err := parseBlock(data, e.major)
+	cblk, _, err := parseBlock(data, e.major, e.checkCRC)
 	if err == nil {
 		err = cblk.uncompress()
 	}
@@ -357,14 +375,14 @@ func (e *env) decodeContainer(j *job) (*batch, error) {
 	if err != nil {
 		return fail(0, 0, fmt.Errorf("compression header: %w", err))
 	}
-	d := &sliceDecoder{env: e, ch: ch, b: b}
+	d := &sliceDecoder{env: e, ch: ch, b: b, work: e.maxWork}
 	var blocks []block
 	for s, lm := range h.landmarks {
 		if lm < 0 || int(lm) >= len(data) {
 			return fail(s+1, 0, fmt.Errorf("landmark %d outside the container's %d bytes", lm, len(data)))
 		}
 		pos := int(lm)
-		sblk, n, err := parseBlock(data[pos:], e.major)
+		sblk, n, err := parseBlock(data[pos:], e.major, e.checkCRC)
 		if err == nil {
 			err = sblk.uncompress()
 		}
@@ -381,7 +399,7 @@ func (e *env) decodeContainer(j *job) (*batch, error) {
 		pos += n
 		blocks = blocks[:0]
 		for k := 0; k < sh.blocks; k++ {
-			blk, n, err := parseBlock(data[pos:], e.major)
+			blk, n, err := parseBlock(data[pos:], e.major, e.checkCRC)
 			if err != nil {
 				return fail(s+1, 0, fmt.Errorf("block %d of %d: %w", k+1, sh.blocks, err))
 			}

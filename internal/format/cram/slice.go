@@ -121,6 +121,7 @@ type sliceDecoder struct {
 
 	md []byte
 
+	work        int64 // what the container may still decode (see defaultMaxWork)
 	sliceOffset int64 // landmark of the slice in its container
 	sliceSize   int64
 }
@@ -314,6 +315,10 @@ func (d *sliceDecoder) record(i int, lastAPos *int64, lastRef *int32) error {
 	rl := ds[dsRL].int()
 	if d.err == nil && (rl < 0 || rl > maxReadLength) {
 		return fmt.Errorf("read length %d out of range", rl)
+	}
+	d.work -= int64(rl) + 1
+	if d.work < 0 {
+		return fmt.Errorf("the container decodes to more than %d bases and records; it is corrupt", d.env.maxWork)
 	}
 	if ds[dsAP].kind >= 0 {
 		r.apos = int64(ds[dsAP].int())
@@ -596,8 +601,11 @@ func (d *sliceDecoder) features(r *record, seq, qual []byte, hasMD, hasNM bool) 
 	if d.err != nil {
 		return d.err
 	}
-	if fn < 0 || fn > int32(maxReadLength) {
-		return fmt.Errorf("feature count %d out of range", fn)
+	if fn < 0 || int64(fn) > 2*int64(len(seq))+64 {
+		return fmt.Errorf("%d read features for a read of %d bases", fn, len(seq))
+	}
+	if d.work -= int64(fn); d.work < 0 {
+		return fmt.Errorf("the container decodes to more than %d bases, features and records; it is corrupt", d.env.maxWork)
 	}
 	seqPos := 1
 	refPos := r.apos - 1 // last reference position consumed, 1-based
