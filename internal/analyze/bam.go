@@ -9,6 +9,7 @@ import (
 	"github.com/seqstore/seqstore/internal/etag"
 	"github.com/seqstore/seqstore/internal/format/bai"
 	"github.com/seqstore/seqstore/internal/format/bam"
+	"github.com/seqstore/seqstore/internal/format/bgzf"
 	"github.com/seqstore/seqstore/internal/format/sam"
 )
 
@@ -137,9 +138,15 @@ func BAM(ctx context.Context, src io.Reader, fileType string, index io.Writer, f
 	return res, nil
 }
 
-// bamError turns a reading error into an analysis error that says where.
+// bamError turns a defect found while reading into an analysis error that
+// says where; a failure to read the source at all (an I/O error) is not the
+// file's fault and passes through as it is.
 func bamError(err error) error {
 	var pe *bam.ParseError
+	var be *bgzf.BlockError
+	if errors.As(err, &pe) && pe.Err != nil && !errors.Is(pe.Err, bam.ErrNotBAM) && !errors.Is(pe.Err, bam.ErrTruncated) && !errors.As(pe.Err, &be) {
+		return fmt.Errorf("reading the BAM source: %w", pe.Err)
+	}
 	if errors.As(err, &pe) {
 		if errors.Is(err, bam.ErrNotBAM) {
 			msg := pe.Msg

@@ -211,6 +211,34 @@ func flip(b []byte, at int) []byte {
 	return b
 }
 
+// failingReader yields data, then fails as a broken connection would.
+type failingReader struct {
+	data []byte
+	err  error
+}
+
+func (r *failingReader) Read(p []byte) (int, error) {
+	if len(r.data) == 0 {
+		return 0, r.err
+	}
+	n := copy(p, r.data)
+	r.data = r.data[n:]
+	return n, nil
+}
+
+// A source that cannot be read is not a defect of the file: the error
+// passes through instead of becoming an *analyze.Error.
+func TestBAMPassesReadFailuresThrough(t *testing.T) {
+	aligned, _ := bamtest.Lambda(t)
+	data, _ := os.ReadFile(aligned)
+	broken := errors.New("connection reset")
+	_, err := BAM(context.Background(), &failingReader{data: data[:len(data)/2], err: broken}, FileTypeBAM, io.Discard, []etag.Family{etag.MD5up})
+	var ae *Error
+	if !errors.Is(err, broken) || errors.As(err, &ae) {
+		t.Fatalf("got %v (%T), want the read failure itself", err, err)
+	}
+}
+
 func TestBAMStopsWhenCancelled(t *testing.T) {
 	aligned, _ := bamtest.Lambda(t)
 	ctx, cancel := context.WithCancel(context.Background())

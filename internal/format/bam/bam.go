@@ -19,6 +19,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"sync"
 
 	"github.com/seqstore/seqstore/internal/format/bgzf"
 	"github.com/seqstore/seqstore/internal/format/sam"
@@ -80,6 +81,7 @@ const (
 // Reader reads a BAM stream. It is not safe for concurrent use.
 type Reader struct {
 	z       *bgzf.Reader
+	src     *sourceReader
 	header  sam.Header
 	records int64
 	buf     []byte
@@ -92,17 +94,48 @@ type Reader struct {
 // ErrNotBAM that says what it looks like. Close the Reader to stop its
 // goroutines.
 func NewReader(r io.Reader) (*Reader, error) {
-	br := bufio.NewReaderSize(r, 64<<10)
+	src := &sourceReader{r: r}
+	br := bufio.NewReaderSize(src, 64<<10)
 	head, _ := br.Peek(64)
+	if src.err != nil {
+		return nil, &ParseError{Msg: src.err.Error(), Err: src.err}
+	}
 	if !bgzf.IsHeader(head) {
 		return nil, &ParseError{Msg: describeNonBGZF(head), Err: ErrNotBAM}
 	}
-	rd := &Reader{z: bgzf.NewReader(br)}
+	rd := &Reader{z: bgzf.NewReader(br), src: src}
 	if err := rd.readHeader(); err != nil {
 		rd.Close()
 		return nil, err
 	}
 	return rd, nil
+}
+
+// sourceReader remembers the first failure of the underlying reader, so
+// that a read error is reported as itself and not as the truncated block
+// the BGZF layer sees.
+type sourceReader struct {
+	r   io.Reader
+	mu  sync.Mutex
+	err error
+}
+
+func (s *sourceReader) Read(p []byte) (int, error) {
+	n, err := s.r.Read(p)
+	if err != nil && err != io.EOF {
+		s.mu.Lock()
+		if s.err == nil {
+			s.err = err
+		}
+		s.mu.Unlock()
+	}
+	return n, err
+}
+
+func (s *sourceReader) failure() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.err
 }
 
 // Close stops the decompressing goroutines. It does not close the
@@ -127,6 +160,9 @@ func (r *Reader) fail(format string, args ...any) error {
 // readErr turns an error from the BGZF layer, met while reading what, into
 // a ParseError for the record being read (0 for the header).
 func (r *Reader) readErr(err error, record int64, got, want int, what string) error {
+	if cause := r.src.failure(); cause != nil {
+		return &ParseError{Record: record, Offset: r.start, Msg: "reading the file: " + cause.Error(), Err: cause}
+	}
 	var be *bgzf.BlockError
 	if errors.As(err, &be) {
 		return &ParseError{Record: record, Offset: bgzf.MakeVirtualOffset(be.Offset, 0), Msg: be.Msg, Err: be}
