@@ -56,8 +56,6 @@ func analyzeFile(t *testing.T, file, fileType string, index io.Writer) (*Result,
 	return BAM(context.Background(), f, fileType, index, etag.Families)
 }
 
-func hexSum(h interface{ Sum([]byte) []byte }) string { return hex.EncodeToString(h.Sum(nil)) }
-
 // checkAgainstSamtools analyses file and compares the ETags of every family
 // and the counts with what samtools and the standard digest tools say.
 func checkAgainstSamtools(t *testing.T, file, fileType string) *Result {

@@ -307,13 +307,6 @@ func TestDefectsAreReportedPrecisely(t *testing.T) {
 	}
 }
 
-// corruptBlock flips a byte of the deflate data at offset at.
-func corruptBlock(data []byte, at int) []byte {
-	data = append([]byte{}, data...)
-	data[at] ^= 0x55
-	return data
-}
-
 func TestNonBAMInputSaysWhatItIs(t *testing.T) {
 	var gz bytes.Buffer
 	zw := gzip.NewWriter(&gz)
