@@ -76,9 +76,10 @@ var tagCases = []suiteCase{
 
 var policyCases = []suiteCase{
 	{"an S3 access policy is put, overwritten and deleted", func(t *testing.T, f *fixture) {
-		const apArn = "arn:aws:s3:us-east-1:111111111111:accesspoint/1000000001-abc"
+		st := f.createSequenceStore(accountA, at(0))
+		apArn := "arn:aws:s3:us-east-1:111111111111:accesspoint/" + st.ID + "-abc"
 		p := &seqstore.S3AccessPolicy{
-			AccountID: accountA, AccessPointArn: apArn, StoreID: "1000000001", StoreType: "SEQUENCE_STORE",
+			AccountID: accountA, AccessPointArn: apArn, StoreID: st.ID, StoreType: "SEQUENCE_STORE",
 			Policy: `{"Version":"2012-10-17","Statement":[]}`, UpdatedAt: at(10),
 		}
 		_, err := f.s.S3AccessPolicyGet(f.ctx, accountA, apArn)

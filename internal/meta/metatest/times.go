@@ -51,23 +51,25 @@ var timeRoundTrips = []struct {
 		return []time.Time{got.CreatedAt, got.UpdatedAt}, nil
 	}},
 	{"read set", func(f *fixture, when time.Time) ([]time.Time, error) {
-		r := f.newReadSet(accountA, "1", when)
+		st := f.createSequenceStore(accountA, at(0))
+		r := f.newReadSet(accountA, st.ID, when)
 		r.UpdatedAt = when
 		if err := f.s.ReadSetCreate(f.ctx, r); err != nil {
 			return nil, err
 		}
-		got, err := f.s.ReadSetGet(f.ctx, accountA, "1", r.ID)
+		got, err := f.s.ReadSetGet(f.ctx, accountA, st.ID, r.ID)
 		if err != nil {
 			return nil, err
 		}
 		return []time.Time{got.CreatedAt, got.UpdatedAt}, nil
 	}},
 	{"upload and its part", func(f *fixture, when time.Time) ([]time.Time, error) {
-		u := f.newUpload(accountA, "1", when)
+		st := f.createSequenceStore(accountA, at(0))
+		u := f.newUpload(accountA, st.ID, when)
 		if err := f.s.UploadCreate(f.ctx, u); err != nil {
 			return nil, err
 		}
-		got, err := f.s.UploadGet(f.ctx, accountA, "1", u.ID)
+		got, err := f.s.UploadGet(f.ctx, accountA, st.ID, u.ID)
 		if err != nil {
 			return nil, err
 		}
@@ -92,19 +94,21 @@ var timeRoundTrips = []struct {
 		return []time.Time{got.CreatedAt}, nil
 	}},
 	{"reference", func(f *fixture, when time.Time) ([]time.Time, error) {
-		r := f.newReference(accountA, "1", when)
+		st := f.createReferenceStore(accountA, at(0))
+		r := f.newReference(accountA, st.ID, when)
 		r.UpdatedAt = when
 		if err := f.s.ReferenceCreate(f.ctx, r); err != nil {
 			return nil, err
 		}
-		got, err := f.s.ReferenceGet(f.ctx, accountA, "1", r.ID)
+		got, err := f.s.ReferenceGet(f.ctx, accountA, st.ID, r.ID)
 		if err != nil {
 			return nil, err
 		}
 		return []time.Time{got.CreatedAt, got.UpdatedAt}, nil
 	}},
 	{"S3 access policy", func(f *fixture, when time.Time) ([]time.Time, error) {
-		p := &seqstore.S3AccessPolicy{AccountID: accountA, AccessPointArn: "ap-" + f.id(), StoreID: "1", StoreType: "SEQUENCE_STORE", Policy: "{}", UpdatedAt: when}
+		st := f.createSequenceStore(accountA, at(0))
+		p := &seqstore.S3AccessPolicy{AccountID: accountA, AccessPointArn: "ap-" + st.ID, StoreID: st.ID, StoreType: "SEQUENCE_STORE", Policy: "{}", UpdatedAt: when}
 		if err := f.s.S3AccessPolicyPut(f.ctx, p); err != nil {
 			return nil, err
 		}
