@@ -203,6 +203,29 @@ var pagingCases = []suiteCase{
 			})
 		}
 	}},
+	{"a page key still leads on after the item it names is deleted", func(t *testing.T, f *fixture) {
+		st := f.createSequenceStore(accountA, at(0))
+		var want []string
+		for i := range 5 {
+			want = append(want, f.createReadSet(accountA, st.ID, at(i), nil).ID)
+		}
+		list := func(after string) ([]string, string) {
+			items, next, err := f.s.ReadSetList(f.ctx, accountA, st.ID, meta.ReadSetFilter{}, meta.Page{After: after, Limit: 2})
+			must(t, "ReadSetList", err)
+			return ids(items, readSetID), next
+		}
+		first, next := list("")
+		equal(t, "first page", first, want[:2])
+		// The item the key names goes, and so does the one after it.
+		must(t, "ReadSetDelete", f.s.ReadSetDelete(f.ctx, accountA, st.ID, want[1]))
+		must(t, "ReadSetDelete", f.s.ReadSetDelete(f.ctx, accountA, st.ID, want[2]))
+		second, next := list(next)
+		equal(t, "second page", second, want[3:5])
+		if next != "" {
+			rest, _ := list(next)
+			equal(t, "third page", rest, []string{})
+		}
+	}},
 	{"a malformed page key is refused", func(t *testing.T, f *fixture) {
 		for _, c := range pagingLists {
 			if c.badKeys == nil {

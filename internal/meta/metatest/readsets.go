@@ -1,6 +1,9 @@
 package metatest
 
 import (
+	"errors"
+	"fmt"
+	"sync"
 	"testing"
 
 	"github.com/seqstore/seqstore"
@@ -84,6 +87,38 @@ var readSetCases = []suiteCase{
 				equal(t, "the read set after the refused update", got, stored)
 			})
 		}
+	}},
+	{"of 8 concurrent updates from one status exactly one succeeds", func(t *testing.T, f *fixture) {
+		st := f.createSequenceStore(accountA, at(0))
+		r := f.createReadSet(accountA, st.ID, at(10), func(r *seqstore.ReadSet) { r.Status = seqstore.ReadSetStatusProcessingUpload })
+		const racers = 8
+		errs := make([]error, racers)
+		var wg sync.WaitGroup
+		for i := range racers {
+			wg.Go(func() {
+				next := *r
+				next.Status, next.StatusMessage, next.UpdatedAt = seqstore.ReadSetStatusActive, fmt.Sprint("winner ", i), at(100+i)
+				errs[i] = f.s.ReadSetUpdate(f.ctx, &next, seqstore.ReadSetStatusProcessingUpload)
+			})
+		}
+		wg.Wait()
+		winner := -1
+		for i, err := range errs {
+			switch {
+			case err == nil && winner >= 0:
+				t.Errorf("updates %d and %d both succeeded", winner, i)
+			case err == nil:
+				winner = i
+			case !errors.Is(err, meta.ErrConflict):
+				t.Errorf("update %d: got %v, want nil or ErrConflict", i, err)
+			}
+		}
+		if winner < 0 {
+			t.Fatal("no update succeeded")
+		}
+		got, err := f.s.ReadSetGet(f.ctx, accountA, st.ID, r.ID)
+		must(t, "ReadSetGet", err)
+		equal(t, "the stored status message", got.StatusMessage, fmt.Sprint("winner ", winner))
 	}},
 	{"updating a missing read set is not found", func(t *testing.T, f *fixture) {
 		st := f.createSequenceStore(accountA, at(0))

@@ -2,6 +2,7 @@ package metatest
 
 import (
 	"errors"
+	"fmt"
 	"sync"
 	"testing"
 
@@ -190,6 +191,50 @@ var uploadCases = []suiteCase{
 		all, err := f.s.UploadPartsAll(f.ctx, u.ID)
 		must(t, "UploadPartsAll", err)
 		equal(t, "parts after the replacement", all, []*seqstore.UploadPart{want})
+	}},
+	{"8 concurrent puts of one part each succeed, and every replaced part is reported once", func(t *testing.T, f *fixture) {
+		st := f.createSequenceStore(accountA, at(0))
+		u := f.createUpload(accountA, st.ID, at(0))
+		const racers = 8
+		replaced := make([]*seqstore.UploadPart, racers)
+		errs := make([]error, racers)
+		var wg sync.WaitGroup
+		for i := range racers {
+			wg.Go(func() {
+				p := newPart(u.ID, seqstore.FileSource1, 1, at(10+i))
+				p.Key = fmt.Sprintf("parts/attempt-%d", i)
+				replaced[i], errs[i] = f.s.UploadPartPut(f.ctx, p)
+			})
+		}
+		wg.Wait()
+		// Each attempt's bytes end up either stored or reported as
+		// replaced, so the caller deletes them: never both, never neither.
+		keys := map[string]int{}
+		firsts := 0
+		for i := range racers {
+			if errs[i] != nil {
+				t.Errorf("put %d: %v", i, errs[i])
+				continue
+			}
+			if replaced[i] == nil {
+				firsts++
+				continue
+			}
+			keys[replaced[i].Key]++
+		}
+		all, err := f.s.UploadPartsAll(f.ctx, u.ID)
+		must(t, "UploadPartsAll", err)
+		if len(all) != 1 {
+			t.Fatalf("%d parts stored, want 1", len(all))
+		}
+		keys[all[0].Key]++
+		equal(t, "puts that replaced nothing", firsts, 1)
+		for i := range racers {
+			key := fmt.Sprintf("parts/attempt-%d", i)
+			if keys[key] != 1 {
+				t.Errorf("%s is stored or reported replaced %d times, want once", key, keys[key])
+			}
+		}
 	}},
 	{"parts of the two sources are kept apart", func(t *testing.T, f *fixture) {
 		st := f.createSequenceStore(accountA, at(0))
