@@ -489,27 +489,6 @@ func (rd *Reader) Close() error {
 	return nil
 }
 
-// nt16 maps a base to its BAM 4-bit code, as htslib stores sequences: IUPAC
-// letters of either case keep their meaning, '=' is 0, anything else N.
-var nt16 = func() (t [256]byte) {
-	const codes = "=ACMGRSVTWYHKDBN"
-	for i := range t {
-		t[i] = 15
-	}
-	for i := 0; i < len(codes); i++ {
-		c := codes[i]
-		t[c] = byte(i)
-		if c >= 'A' && c <= 'Z' {
-			t[c+'a'-'A'] = byte(i)
-		}
-	}
-	// htslib's table also reads the digits 0-3 as A, C, G and T.
-	t['0'], t['1'], t['2'], t['3'] = 1, 2, 4, 8
-	return
-}()
-
-const nt16Letters = "=ACMGRSVTWYHKDBN"
-
 // Read fills rec with the next record. It returns io.EOF after the last.
 func (rd *Reader) Read(rec *sam.Record) error {
 	if rd.err != nil {
@@ -551,11 +530,7 @@ func (rd *Reader) Read(rec *sam.Record) error {
 	rec.MateRefID = r.mateRef
 	rec.MatePos = int32(r.matePos - 1)
 	rec.TLen = int32(r.tlen)
-	seq := b.seqs[r.seq.start:r.seq.end]
-	rec.Seq = rec.Seq[:0]
-	for _, c := range seq {
-		rec.Seq = append(rec.Seq, nt16Letters[nt16[c]])
-	}
+	rec.Seq = append(rec.Seq[:0], b.seqs[r.seq.start:r.seq.end]...)
 	rec.Qual = append(rec.Qual[:0], b.quals[r.qual.start:r.qual.end]...)
 	rec.Aux = append(rec.Aux[:0], b.aux[r.aux.start:r.aux.end]...)
 	if r.rg >= 0 {
