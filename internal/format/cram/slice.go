@@ -101,19 +101,19 @@ var l1 = func() (t [256]byte) {
 
 // sliceDecoder decodes the records of one slice into a batch.
 type sliceDecoder struct {
-	env   *env
-	ch    *compressionHeader
-	sh    sliceHeader
-	b     *batch
-	core  bitReader
-	exts  []extBlock
-	ds    [numDS]*fieldCodec
-	tags  map[int32]*fieldCodec
+	env  *env
+	ch   *compressionHeader
+	sh   sliceHeader
+	b    *batch
+	core bitReader
+	exts []extBlock
+	ds   [numDS]*fieldCodec
+	tags map[int32]*fieldCodec
 	// lineCodecs holds, per tag line, the codecs of its tags, bound on
 	// first use.
 	lineCodecs [][]*fieldCodec
-	err   error
-	first int // index in b.recs of the slice's first record
+	err        error
+	first      int // index in b.recs of the slice's first record
 
 	// Reference bases of the record being decoded: ref[p-refStart] is the
 	// base at 1-based position p, up to refEnd inclusive.
