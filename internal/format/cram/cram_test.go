@@ -202,14 +202,20 @@ func TestHtslibSAMsAsCRAM(t *testing.T) {
 	testutil.RequireTool(t, "samtools")
 	testutil.RequireDir(t, htslibTest)
 	sams, _ := filepath.Glob(htslibTest + "/*#*.sam")
+	staden, _ := filepath.Glob(stadenData + "/*#*.sam*")
+	sams = append(sams, staden...)
 	tmp := t.TempDir()
 	for _, s := range sams {
-		ref := refFor(htslibTest, s)
+		// The reference sits beside the SAM, or in htslib-test.
+		ref := refFor(filepath.Dir(s), s)
+		if _, err := os.Stat(ref); err != nil {
+			ref = refFor(htslibTest, s)
+		}
 		if _, err := os.Stat(ref); err != nil {
 			continue
 		}
 		for i, p := range profiles {
-			name := fmt.Sprintf("%s.%d.cram", strings.TrimSuffix(filepath.Base(s), ".sam"), i)
+			name := fmt.Sprintf("%s.%d.%d.cram", strings.TrimSuffix(filepath.Base(s), ".sam"), len(s), i)
 			t.Run(name+"/"+p, func(t *testing.T) {
 				c := makeCRAM(t, tmp, s, ref, name, p)
 				want, err := exec.Command("samtools", "view", "-T", ref, c).Output()
@@ -248,9 +254,25 @@ func TestBrokenCRAMs(t *testing.T) {
 		b[off] ^= 0x40
 		return b
 	}
+	// A reference with the right names but one base changed where the
+	// reads align.
+	fa, err := os.ReadFile(ref)
+	if err != nil {
+		t.Fatal(err)
+	}
+	at := bytes.IndexByte(fa, '\n') + 1 + 30
+	if fa[at] == 'A' {
+		fa[at] = 'C'
+	} else {
+		fa[at] = 'A'
+	}
+	mutated := write("mutated.fa", fa)
 	tests := []struct {
 		name, path, ref, want string
 	}{
+		{"reference MD5 mismatch", htslibTest + "/ce#5b_java.cram", mutated, "reference MD5 mismatch for CHROMOSOME_I"},
+		{"bad container header CRC", write("hcrc.cram", flip(26+5)), ref, "container header CRC32"},
+		{"truncated container header", write("htrunc.cram", orig[:26+3]), ref, "truncated"},
 		{"empty", write("empty.cram", nil), ref, "empty"},
 		{"not cram", write("bam.cram", []byte("BAM\x01xxxxxxxxxxxxxxxxxxxxxxxxxxxx")), ref, "not a CRAM"},
 		{"truncated definition", write("def.cram", orig[:10]), ref, "truncated"},
