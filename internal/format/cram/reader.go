@@ -113,8 +113,22 @@ type env struct {
 }
 
 type cachedRef struct {
-	id  int32
-	seq []byte
+	id        int32
+	seq       []byte
+	canonical bool
+}
+
+// canonical reports whether the cached reference id holds only letters
+// samtools prints unchanged; it is called after reference(id).
+func (e *env) canonical(id int32) bool {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	for _, c := range e.cache {
+		if c.id == id {
+			return c.canonical
+		}
+	}
+	return false
 }
 
 // reference returns the whole bases of the header's reference id.
@@ -139,7 +153,7 @@ func (e *env) reference(id int32) ([]byte, error) {
 	if len(e.cache) >= 2 {
 		e.cache = e.cache[1:]
 	}
-	e.cache = append(e.cache, cachedRef{id, seq})
+	e.cache = append(e.cache, cachedRef{id, seq, canonical(seq)})
 	e.mu.Unlock()
 	return seq, nil
 }

@@ -124,6 +124,9 @@ type sliceDecoder struct {
 	refLen   int64 // the @SQ length of the record's reference
 
 	md []byte
+	// refCanonical is set when ref holds only letters samtools prints as
+	// they are, so bases copied from it need no normalising.
+	refCanonical bool
 
 	work        int64 // what the container may still decode (see defaultMaxWork)
 	sliceOffset int64 // landmark of the slice in its container
@@ -208,6 +211,7 @@ func (d *sliceDecoder) decode(blocks []block) error {
 				return fmt.Errorf("embedded reference is %d bases, the slice spans %d", len(blk.data), sh.span)
 			}
 			d.ref = blk.data
+			d.refCanonical = canonical(blk.data)
 		case d.ch.refNeeded:
 			full, err := d.env.reference(sh.refID)
 			if err != nil {
@@ -223,6 +227,7 @@ func (d *sliceDecoder) decode(blocks []block) error {
 				return fmt.Errorf("slice starts at %d, beyond the end of %s (%d bases)", sh.start, d.env.refs[sh.refID].Name, len(full))
 			}
 			d.ref = full[d.refStart-1:]
+			d.refCanonical = d.env.canonical(sh.refID)
 		}
 		if d.ref != nil && sh.md5 != [16]byte{} {
 			start := int64(sh.start) - d.refStart
@@ -305,6 +310,7 @@ func (d *sliceDecoder) record(i int, lastAPos *int64, lastRef *int32) error {
 					return err
 				}
 				d.ref = full
+				d.refCanonical = d.env.canonical(r.refID)
 				d.refEnd = int64(len(full))
 			}
 		}
@@ -456,6 +462,7 @@ func (d *sliceDecoder) record(i int, lastAPos *int64, lastRef *int32) error {
 		r.aend = r.apos
 		if rl > 0 {
 			copyInto(seq, ds[dsBA], int(rl), d)
+			normalize(seq)
 		}
 		if cf&cfQualArray != 0 {
 			if rl > 0 {
@@ -495,12 +502,29 @@ func (d *sliceDecoder) record(i int, lastAPos *int64, lastRef *int32) error {
 			return fmt.Errorf("CIGAR covers %d bases but the sequence has %d", q, r.seq.end-r.seq.start)
 		}
 	}
-	// Store the letters BAM's 4-bit coding leaves (upper case IUPAC, '='
-	// and N for anything else), as samtools prints them.
-	for k, c := range seq {
-		seq[k] = seqLetter[c]
+	// Bases from the file were normalised as they came; reference bases
+	// only need it when the reference holds other letters.
+	if d.ref != nil && !d.refCanonical {
+		normalize(seq)
 	}
 	return d.err
+}
+
+// normalize rewrites bases as samtools prints them (see seqLetter).
+func normalize(b []byte) {
+	for k, c := range b {
+		b[k] = seqLetter[c]
+	}
+}
+
+// canonical reports whether every base is already as samtools prints it.
+func canonical(b []byte) bool {
+	for _, c := range b {
+		if seqLetter[c] != c {
+			return false
+		}
+	}
+	return true
 }
 
 // seqLetter maps a base to the letter htslib prints after storing it in
@@ -714,6 +738,7 @@ func (d *sliceDecoder) features(r *record, seq, qual []byte, hasMD, hasNM bool) 
 				cigLen = 0
 			}
 			scratch = ds[dsSC].bytes(scratch[:0], -1)
+			normalize(scratch)
 			copy(seq[min(at, rl):], scratch)
 			b.cigars = append(b.cigars, uint32(len(scratch))<<4|opS)
 			cigOp = opS
@@ -808,6 +833,7 @@ func (d *sliceDecoder) features(r *record, seq, qual []byte, hasMD, hasNM bool) 
 			push(opI)
 			scratch = ds[dsIN].bytes(scratch[:0], -1)
 			if at < rl {
+				normalize(scratch)
 				copy(seq[at:], scratch)
 			}
 			cigOp = opI
@@ -818,7 +844,7 @@ func (d *sliceDecoder) features(r *record, seq, qual []byte, hasMD, hasNM bool) 
 			push(opI)
 			base := ds[dsBA].byte()
 			if at < rl {
-				seq[at] = base
+				seq[at] = seqLetter[base]
 			}
 			cigOp = opI
 			cigLen++
@@ -831,6 +857,7 @@ func (d *sliceDecoder) features(r *record, seq, qual []byte, hasMD, hasNM bool) 
 				return d.err
 			}
 			if at < rl {
+				normalize(scratch)
 				copy(seq[at:], scratch)
 			}
 			n := len(scratch)
@@ -881,7 +908,7 @@ func (d *sliceDecoder) features(r *record, seq, qual []byte, hasMD, hasNM bool) 
 			push(opM)
 			base := ds[dsBA].byte()
 			if at < rl {
-				seq[at] = base
+				seq[at] = seqLetter[base]
 			}
 			if decodeMD || decodeNM {
 				if mdDist >= 0 && decodeMD {
