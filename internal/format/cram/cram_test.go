@@ -298,3 +298,38 @@ func TestBrokenCRAMs(t *testing.T) {
 		})
 	}
 }
+
+// TestHtslibOtherFilesNoRef writes htslib-test's SAM and BAM files that
+// have no reference of their own as reference-free CRAM (no_ref), in 3.0
+// and 3.1, and compares with samtools, which needs no reference for them.
+func TestHtslibOtherFilesNoRef(t *testing.T) {
+	testutil.RequireTool(t, "samtools")
+	testutil.RequireDir(t, htslibTest)
+	var inputs []string
+	filepath.WalkDir(htslibTest, func(p string, d os.DirEntry, err error) error {
+		if err == nil && !d.IsDir() && !strings.Contains(filepath.Base(p), "#") &&
+			(strings.HasSuffix(p, ".sam") || strings.HasSuffix(p, ".bam")) {
+			inputs = append(inputs, p)
+		}
+		return nil
+	})
+	tmp := t.TempDir()
+	for k, in := range inputs {
+		for i, p := range []string{"version=3.0,no_ref", "version=3.1,no_ref,small"} {
+			name := fmt.Sprintf("%d.%d.cram", k, i)
+			rel, _ := filepath.Rel(htslibTest, in)
+			t.Run(rel+"/"+p, func(t *testing.T) {
+				c := makeCRAM(t, tmp, in, "", name, p)
+				want, err := exec.Command("samtools", "view", c).Output()
+				if err != nil {
+					t.Skipf("samtools cannot read its own %s: %v", c, err)
+				}
+				got, err := decodeFile(t, c, "")
+				if err != nil {
+					t.Fatal(err)
+				}
+				compareSAM(t, c, got, want)
+			})
+		}
+	}
+}
