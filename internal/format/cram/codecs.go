@@ -251,6 +251,14 @@ const maxArray = 1 << 28
 // decode single values (EXTERNAL, HUFFMAN, ...), the stored length for the
 // byte array encodings.
 func (c *fieldCodec) bytes(dst []byte, n int) []byte {
+	// Codecs that read nothing (a one-symbol HUFFMAN length) could repeat
+	// a huge array forever: every byte counts against the container.
+	if n > 0 {
+		if c.d.work -= int64(n); c.d.work < 0 {
+			c.fail("the container decodes to more data than allowed; it is corrupt")
+			return dst
+		}
+	}
 	switch c.kind {
 	case encExternal:
 		if c.ext == nil {

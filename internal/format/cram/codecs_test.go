@@ -47,7 +47,7 @@ func TestCoreEncodings(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			d := &sliceDecoder{core: bitReader{data: bits(tt.core)}}
+			d := &sliceDecoder{core: bitReader{data: bits(tt.core)}, work: 1 << 20}
 			c := bind(tt.enc, "test", d)
 			for i, want := range tt.want {
 				if got := c.int(); got != want || d.err != nil {
@@ -76,7 +76,7 @@ func TestCoreEncodingErrors(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			d := &sliceDecoder{core: bitReader{data: tt.core}}
+			d := &sliceDecoder{core: bitReader{data: tt.core}, work: 1 << 20}
 			c := bind(tt.enc, "XX", d)
 			c.int()
 			if d.err == nil || !strings.Contains(d.err.Error(), tt.want) {
@@ -87,7 +87,7 @@ func TestCoreEncodingErrors(t *testing.T) {
 }
 
 func TestExternalByteArrays(t *testing.T) {
-	d := &sliceDecoder{exts: []extBlock{
+	d := &sliceDecoder{work: 1 << 20, exts: []extBlock{
 		{id: 1, data: []byte("ACGT\x00TT\x00")},
 		{id: 2, data: []byte{0x03, 0x81, 0x00}}, // ITF-8 3, then 256
 		{id: 3, data: []byte("xyz")},
