@@ -6,85 +6,76 @@ import (
 	"github.com/seqstore/seqstore"
 )
 
-// AccountPut inserts or updates an account.
+// AccountPut inserts an account or renames an existing one; its creation
+// time stays the first one recorded.
 func (s *Store) AccountPut(ctx context.Context, a seqstore.Account) error {
-	_, err := s.exec(ctx, `INSERT INTO accounts (id, name, created_at) VALUES ($1, $2, $3)
+	_, err := s.write.exec(ctx, `INSERT INTO accounts (id, name, created_at) VALUES ($1, $2, $3)
 		ON CONFLICT (id) DO UPDATE SET name = excluded.name`, a.ID, a.Name, millis(a.CreatedAt))
 	return err
 }
 
-// AccountGet returns an account.
-func (s *Store) AccountGet(ctx context.Context, id string) (*seqstore.Account, error) {
+func scanAccount(row scanner) (seqstore.Account, error) {
 	var a seqstore.Account
 	var created int64
-	err := s.queryRow(ctx, `SELECT id, name, created_at FROM accounts WHERE id = $1`, id).Scan(&a.ID, &a.Name, &created)
-	if err != nil {
-		return nil, translate(err)
+	if err := row.Scan(&a.ID, &a.Name, &created); err != nil {
+		return a, translate(err)
 	}
 	a.CreatedAt = fromMillis(created)
-	return &a, nil
+	return a, nil
 }
 
-// AccountList lists accounts by ID.
-func (s *Store) AccountList(ctx context.Context) ([]seqstore.Account, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT id, name, created_at FROM accounts ORDER BY id`)
+// AccountGet returns an account.
+func (s *Store) AccountGet(ctx context.Context, id string) (*seqstore.Account, error) {
+	a, err := scanAccount(s.read.queryRow(ctx, `SELECT id, name, created_at FROM accounts WHERE id = $1`, id))
 	if err != nil {
 		return nil, err
 	}
-	defer rows.Close()
-	var out []seqstore.Account
-	for rows.Next() {
-		var a seqstore.Account
-		var created int64
-		if err := rows.Scan(&a.ID, &a.Name, &created); err != nil {
-			return nil, err
-		}
-		a.CreatedAt = fromMillis(created)
-		out = append(out, a)
-	}
-	return out, rows.Err()
+	return &a, nil
 }
 
-// AccessKeyPut adds a key; ErrConflict if its ID exists.
+// AccountList lists every account by ID.
+func (s *Store) AccountList(ctx context.Context) ([]seqstore.Account, error) {
+	rows, err := s.read.query(ctx, `SELECT id, name, created_at FROM accounts ORDER BY id`)
+	return collect(rows, err, scanAccount)
+}
+
+// AccessKeyPut adds a key: ErrConflict if its ID exists, ErrNotFound if its
+// account does not.
 func (s *Store) AccessKeyPut(ctx context.Context, k seqstore.AccessKey) error {
-	_, err := s.exec(ctx, `INSERT INTO access_keys (id, secret, account_id, created_at) VALUES ($1, $2, $3, $4)`,
+	_, err := s.write.exec(ctx, `INSERT INTO access_keys (id, secret, account_id, created_at) VALUES ($1, $2, $3, $4)`,
 		k.ID, k.Secret, k.AccountID, millis(k.CreatedAt))
 	return err
 }
 
-// AccessKeyGet returns a key.
-func (s *Store) AccessKeyGet(ctx context.Context, id string) (*seqstore.AccessKey, error) {
+const accessKeyColumns = `id, secret, account_id, created_at`
+
+func scanAccessKey(row scanner) (seqstore.AccessKey, error) {
 	var k seqstore.AccessKey
 	var created int64
-	err := s.queryRow(ctx, `SELECT id, secret, account_id, created_at FROM access_keys WHERE id = $1`, id).Scan(&k.ID, &k.Secret, &k.AccountID, &created)
-	if err != nil {
-		return nil, translate(err)
+	if err := row.Scan(&k.ID, &k.Secret, &k.AccountID, &created); err != nil {
+		return k, translate(err)
 	}
 	k.CreatedAt = fromMillis(created)
-	return &k, nil
+	return k, nil
 }
 
-// AccessKeyList lists an account's keys.
-func (s *Store) AccessKeyList(ctx context.Context, accountID string) ([]seqstore.AccessKey, error) {
-	rows, err := s.query(ctx, `SELECT id, secret, account_id, created_at FROM access_keys WHERE account_id = $1 ORDER BY created_at, id`, accountID)
+// AccessKeyGet returns a key by its ID, whichever account it acts for: it
+// is how a signed request finds its account.
+func (s *Store) AccessKeyGet(ctx context.Context, id string) (*seqstore.AccessKey, error) {
+	k, err := scanAccessKey(s.read.queryRow(ctx, `SELECT `+accessKeyColumns+` FROM access_keys WHERE id = $1`, id))
 	if err != nil {
 		return nil, err
 	}
-	defer rows.Close()
-	var out []seqstore.AccessKey
-	for rows.Next() {
-		var k seqstore.AccessKey
-		var created int64
-		if err := rows.Scan(&k.ID, &k.Secret, &k.AccountID, &created); err != nil {
-			return nil, err
-		}
-		k.CreatedAt = fromMillis(created)
-		out = append(out, k)
-	}
-	return out, rows.Err()
+	return &k, nil
+}
+
+// AccessKeyList lists an account's keys, oldest first.
+func (s *Store) AccessKeyList(ctx context.Context, accountID string) ([]seqstore.AccessKey, error) {
+	rows, err := s.read.query(ctx, `SELECT `+accessKeyColumns+` FROM access_keys WHERE account_id = $1 ORDER BY created_at, id`, accountID)
+	return collect(rows, err, scanAccessKey)
 }
 
 // AccessKeyDelete revokes a key.
 func (s *Store) AccessKeyDelete(ctx context.Context, id string) error {
-	return affected(s.exec(ctx, `DELETE FROM access_keys WHERE id = $1`, id))
+	return affected(s.write.exec(ctx, `DELETE FROM access_keys WHERE id = $1`, id))
 }

@@ -2,7 +2,7 @@ package sqlmeta
 
 import (
 	"context"
-	"database/sql"
+	"errors"
 	"time"
 
 	"github.com/seqstore/seqstore"
@@ -12,7 +12,7 @@ import (
 const readSetColumns = `id, account_id, store_id, name, description, subject_id, sample_id, status, status_message, file_type,
 	reference_arn, generated_from, creation_type, creation_job_id, upload_id, sequence_info, etag, files, tags, created_at, updated_at`
 
-func scanReadSet(row interface{ Scan(...any) error }) (*seqstore.ReadSet, error) {
+func scanReadSet(row scanner) (*seqstore.ReadSet, error) {
 	var r seqstore.ReadSet
 	var info, etag, files, tags string
 	var created, updated int64
@@ -22,126 +22,141 @@ func scanReadSet(row interface{ Scan(...any) error }) (*seqstore.ReadSet, error)
 		return nil, translate(err)
 	}
 	r.CreatedAt, r.UpdatedAt = fromMillis(created), fromMillis(updated)
-	for _, f := range []struct {
-		s string
-		v any
-	}{{info, &r.SequenceInformation}, {etag, &r.ETag}, {files, &r.Files}, {tags, &r.Tags}} {
-		if err := fromJSON(f.s, f.v); err != nil {
+	for _, c := range []struct {
+		column, text string
+		into         any
+	}{
+		{"read_sets.sequence_info", info, &r.SequenceInformation},
+		{"read_sets.etag", etag, &r.ETag},
+		{"read_sets.files", files, &r.Files},
+		{"read_sets.tags", tags, &r.Tags},
+	} {
+		if err := fromJSON(c.column, c.text, c.into); err != nil {
 			return nil, err
 		}
 	}
 	return &r, nil
 }
 
-func readSetArgs(r *seqstore.ReadSet) []any {
+const insertReadSet = `INSERT INTO read_sets (` + readSetColumns + `)
+	VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21)`
+
+func insertReadSetArgs(r *seqstore.ReadSet) []any {
 	return []any{r.ID, r.AccountID, r.StoreID, r.Name, r.Description, r.SubjectID, r.SampleID, r.Status, r.StatusMessage, r.FileType,
 		r.ReferenceArn, r.GeneratedFrom, r.CreationType, r.CreationJobID, r.UploadID, toJSON(r.SequenceInformation), toJSON(r.ETag),
 		toJSON(r.Files), toJSON(r.Tags), millis(r.CreatedAt), millis(r.UpdatedAt)}
 }
 
-const insertReadSet = `INSERT INTO read_sets (` + readSetColumns + `)
-	VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21)`
-
-// ReadSetCreate inserts a read set.
+// ReadSetCreate inserts a read set: ErrConflict if its ID exists,
+// ErrNotFound if its store does not.
 func (s *Store) ReadSetCreate(ctx context.Context, r *seqstore.ReadSet) error {
-	_, err := s.exec(ctx, insertReadSet, readSetArgs(r)...)
+	_, err := s.write.exec(ctx, insertReadSet, insertReadSetArgs(r)...)
 	return err
 }
 
-// ReadSetGet returns a read set of the account.
+// ReadSetGet returns a read set of the account, in any status.
 func (s *Store) ReadSetGet(ctx context.Context, accountID, storeID, id string) (*seqstore.ReadSet, error) {
-	return scanReadSet(s.queryRow(ctx, `SELECT `+readSetColumns+` FROM read_sets WHERE account_id = $1 AND store_id = $2 AND id = $3`, accountID, storeID, id))
+	return scanReadSet(s.read.queryRow(ctx, `SELECT `+readSetColumns+` FROM read_sets WHERE account_id = $1 AND store_id = $2 AND id = $3`, accountID, storeID, id))
 }
 
-// ReadSetUpdate writes a read set if its stored status is fromStatus.
+// ReadSetUpdate writes every field of r but its IDs and creation time,
+// provided the stored status is fromStatus. A read set leaving
+// PROCESSING_UPLOAD gives up its ingest lease.
 func (s *Store) ReadSetUpdate(ctx context.Context, r *seqstore.ReadSet, fromStatus string) error {
-	res, err := s.exec(ctx, `UPDATE read_sets SET name = $4, description = $5, subject_id = $6, sample_id = $7, status = $8,
-		status_message = $9, reference_arn = $10, generated_from = $11, sequence_info = $12, etag = $13, files = $14, tags = $15,
-		updated_at = $16, lease_owner = CASE WHEN $8 = 'PROCESSING_UPLOAD' THEN lease_owner ELSE '' END
-		WHERE account_id = $1 AND store_id = $2 AND id = $3 AND status = $17`,
-		r.AccountID, r.StoreID, r.ID, r.Name, r.Description, r.SubjectID, r.SampleID, r.Status, r.StatusMessage, r.ReferenceArn,
-		r.GeneratedFrom, toJSON(r.SequenceInformation), toJSON(r.ETag), toJSON(r.Files), toJSON(r.Tags), millis(r.UpdatedAt), fromStatus)
-	if err := affected(res, err); err == meta.ErrNotFound {
-		if _, gerr := s.ReadSetGet(ctx, r.AccountID, r.StoreID, r.ID); gerr != nil {
-			return gerr
-		}
-		return meta.ErrConflict
-	} else if err != nil {
+	keepLease := 0
+	if r.Status == seqstore.ReadSetStatusProcessingUpload {
+		keepLease = 1
+	}
+	err := affected(s.write.exec(ctx, `UPDATE read_sets SET name = $4, description = $5, subject_id = $6, sample_id = $7,
+		status = $8, status_message = $9, file_type = $10, reference_arn = $11, generated_from = $12, creation_type = $13,
+		creation_job_id = $14, upload_id = $15, sequence_info = $16, etag = $17, files = $18, tags = $19, updated_at = $20,
+		lease_owner = CASE WHEN $21 = 1 THEN lease_owner ELSE '' END,
+		lease_until = CASE WHEN $21 = 1 THEN lease_until ELSE 0 END
+		WHERE account_id = $1 AND store_id = $2 AND id = $3 AND status = $22`,
+		r.AccountID, r.StoreID, r.ID, r.Name, r.Description, r.SubjectID, r.SampleID, r.Status, r.StatusMessage, r.FileType,
+		r.ReferenceArn, r.GeneratedFrom, r.CreationType, r.CreationJobID, r.UploadID, toJSON(r.SequenceInformation), toJSON(r.ETag),
+		toJSON(r.Files), toJSON(r.Tags), millis(r.UpdatedAt), keepLease, fromStatus))
+	if !errors.Is(err, meta.ErrNotFound) {
 		return err
 	}
-	return nil
+	// Nothing matched: tell a missing read set from one in another status.
+	// The update changed nothing either way, so reading afterwards is safe.
+	if _, err := s.ReadSetGet(ctx, r.AccountID, r.StoreID, r.ID); err != nil {
+		return err
+	}
+	return conflictf("read set %s is no longer %s", r.ID, fromStatus)
 }
 
-// ReadSetList lists a store's read sets.
+// ReadSetList lists a store's read sets. With no Status filter it leaves out
+// DELETED read sets, whose rows linger only until their files are gone.
 func (s *Store) ReadSetList(ctx context.Context, accountID, storeID string, f meta.ReadSetFilter, p meta.Page) ([]*seqstore.ReadSet, string, error) {
-	var w filter
+	var w where
 	w.eq("account_id", accountID)
 	w.eq("store_id", storeID)
 	w.eq("name", f.Name)
 	w.eq("status", f.Status)
+	if f.Status == "" {
+		w.add("status <> ?", seqstore.ReadSetStatusDeleted)
+	}
 	w.eq("reference_arn", f.ReferenceArn)
 	w.eq("sample_id", f.SampleID)
 	w.eq("subject_id", f.SubjectID)
 	w.eq("generated_from", f.GeneratedFrom)
 	w.eq("creation_type", f.CreationType)
 	w.timeRange("created_at", f.Created)
-	if f.Status == "" {
-		w.add("status <> ?", seqstore.ReadSetStatusDeleted)
+	if err := w.after(p.After); err != nil {
+		return nil, "", err
 	}
-	order, err := w.page(p)
+	rows, err := s.read.query(ctx, `SELECT `+readSetColumns+` FROM read_sets`+w.String()+orderPage(p), w.args...)
+	items, err := collect(rows, err, scanReadSet)
 	if err != nil {
 		return nil, "", err
 	}
-	rows, err := s.query(ctx, `SELECT `+readSetColumns+` FROM read_sets`+w.where()+order, w.args...)
-	if err != nil {
-		return nil, "", err
-	}
-	defer rows.Close()
-	var out []*seqstore.ReadSet
-	for rows.Next() {
-		r, err := scanReadSet(rows)
-		if err != nil {
-			return nil, "", err
-		}
-		out = append(out, r)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, "", err
-	}
-	return trimPage(out, p, func(r *seqstore.ReadSet) string { return pageKey(r.CreatedAt, r.ID) })
+	items, next := trimPage(items, pageLimit(p), func(r *seqstore.ReadSet) string { return pageKey(r.CreatedAt, r.ID) })
+	return items, next, nil
 }
 
-// ReadSetDelete removes a read set's row.
+// ReadSetDelete removes a read set's row for good.
 func (s *Store) ReadSetDelete(ctx context.Context, accountID, storeID, id string) error {
-	return affected(s.exec(ctx, `DELETE FROM read_sets WHERE account_id = $1 AND store_id = $2 AND id = $3`, accountID, storeID, id))
+	return affected(s.write.exec(ctx, `DELETE FROM read_sets WHERE account_id = $1 AND store_id = $2 AND id = $3`, accountID, storeID, id))
 }
 
-// ReadSetCountByReference counts the read sets that use a reference.
+// ReadSetCountByReference counts the account's read sets, in any status but
+// DELETED, that name a reference.
 func (s *Store) ReadSetCountByReference(ctx context.Context, accountID, referenceArn string) (int, error) {
 	var n int
-	err := s.queryRow(ctx, `SELECT COUNT(*) FROM read_sets WHERE account_id = $1 AND reference_arn = $2 AND status <> $3`,
+	err := s.read.queryRow(ctx, `SELECT COUNT(*) FROM read_sets WHERE account_id = $1 AND reference_arn = $2 AND status <> $3`,
 		accountID, referenceArn, seqstore.ReadSetStatusDeleted).Scan(&n)
-	return n, err
+	return n, translate(err)
 }
 
-// IngestClaim leases one read set awaiting ingestion.
+// IngestClaim leases the oldest read set awaiting ingestion whose lease is
+// free (lease_until 0) or ran out before now.
+//
+// The two dialects claim differently. SQLite runs one statement on the
+// writer connection: the UPDATE takes the database's write lock before its
+// subquery reads, so no other writer, in this process or another, can pick
+// the same row in between. PostgreSQL locks the chosen row in a
+// transaction, skipping rows other nodes are claiming this instant, then
+// writes the lease; a row whose lease changed after the statement's
+// snapshot is re-checked under the lock and passed over.
 func (s *Store) IngestClaim(ctx context.Context, owner string, now, leaseUntil time.Time) (*seqstore.ReadSet, error) {
+	if s.d == &sqliteDialect {
+		return scanReadSet(s.write.queryRow(ctx, `UPDATE read_sets SET lease_owner = $1, lease_until = $2
+			WHERE id = (SELECT id FROM read_sets WHERE status = $3 AND lease_until < $4 ORDER BY created_at, id LIMIT 1)
+			RETURNING `+readSetColumns,
+			owner, leaseUntil.UnixMilli(), seqstore.ReadSetStatusProcessingUpload, now.UnixMilli()))
+	}
 	var claimed *seqstore.ReadSet
-	err := s.tx(ctx, func(tx *sql.Tx) error {
-		pick := `SELECT id FROM read_sets WHERE status = $1 AND lease_until < $2 ORDER BY created_at, id LIMIT 1`
-		if s.dialect == dialectPostgres {
-			// Nodes racing for work skip each other's rows instead of
-			// waiting on them.
-			pick += ` FOR UPDATE SKIP LOCKED`
-		}
+	err := s.tx(ctx, func(t *txRunner) error {
 		var id string
-		if err := tx.QueryRowContext(ctx, s.q(pick), seqstore.ReadSetStatusProcessingUpload, now.UnixMilli()).Scan(&id); err != nil {
-			return err
+		if err := t.queryRow(ctx, `SELECT id FROM read_sets WHERE status = $1 AND lease_until < $2
+			ORDER BY created_at, id LIMIT 1 FOR UPDATE SKIP LOCKED`,
+			seqstore.ReadSetStatusProcessingUpload, now.UnixMilli()).Scan(&id); err != nil {
+			return translate(err)
 		}
-		if _, err := tx.ExecContext(ctx, s.q(`UPDATE read_sets SET lease_owner = $1, lease_until = $2 WHERE id = $3`), owner, leaseUntil.UnixMilli(), id); err != nil {
-			return err
-		}
-		r, err := scanReadSet(tx.QueryRowContext(ctx, s.q(`SELECT `+readSetColumns+` FROM read_sets WHERE id = $1`), id))
+		r, err := scanReadSet(t.queryRow(ctx, `UPDATE read_sets SET lease_owner = $1, lease_until = $2 WHERE id = $3
+			RETURNING `+readSetColumns, owner, leaseUntil.UnixMilli(), id))
 		claimed = r
 		return err
 	})
@@ -151,14 +166,15 @@ func (s *Store) IngestClaim(ctx context.Context, owner string, now, leaseUntil t
 	return claimed, nil
 }
 
-// IngestRenew extends a lease its owner still holds.
+// IngestRenew moves owner's lease to leaseUntil (a time at or before now
+// gives it back); ErrConflict if owner no longer holds it or the read set
+// left PROCESSING_UPLOAD.
 func (s *Store) IngestRenew(ctx context.Context, accountID, storeID, id, owner string, leaseUntil time.Time) error {
-	res, err := s.exec(ctx, `UPDATE read_sets SET lease_until = $5 WHERE account_id = $1 AND store_id = $2 AND id = $3 AND lease_owner = $4 AND status = $6`,
-		accountID, storeID, id, owner, leaseUntil.UnixMilli(), seqstore.ReadSetStatusProcessingUpload)
-	if err := affected(res, err); err == meta.ErrNotFound {
-		return meta.ErrConflict
-	} else if err != nil {
-		return err
+	err := affected(s.write.exec(ctx, `UPDATE read_sets SET lease_until = $5
+		WHERE account_id = $1 AND store_id = $2 AND id = $3 AND lease_owner = $4 AND status = $6`,
+		accountID, storeID, id, owner, leaseUntil.UnixMilli(), seqstore.ReadSetStatusProcessingUpload))
+	if errors.Is(err, meta.ErrNotFound) {
+		return conflictf("%s does not hold the ingest lease of read set %s", owner, id)
 	}
-	return nil
+	return err
 }

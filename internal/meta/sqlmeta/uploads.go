@@ -2,8 +2,8 @@ package sqlmeta
 
 import (
 	"context"
-	"database/sql"
 	"errors"
+	"fmt"
 	"strconv"
 
 	"github.com/seqstore/seqstore"
@@ -13,7 +13,7 @@ import (
 const uploadColumns = `id, account_id, store_id, status, source_file_type, subject_id, sample_id, generated_from, reference_arn,
 	name, description, tags, created_at`
 
-func scanUpload(row interface{ Scan(...any) error }) (*seqstore.Upload, error) {
+func scanUpload(row scanner) (*seqstore.Upload, error) {
 	var u seqstore.Upload
 	var tags string
 	var created int64
@@ -23,84 +23,86 @@ func scanUpload(row interface{ Scan(...any) error }) (*seqstore.Upload, error) {
 		return nil, translate(err)
 	}
 	u.CreatedAt = fromMillis(created)
-	return &u, fromJSON(tags, &u.Tags)
+	if err := fromJSON("uploads.tags", tags, &u.Tags); err != nil {
+		return nil, err
+	}
+	return &u, nil
 }
 
-// UploadCreate inserts an upload.
+// UploadCreate inserts an upload: ErrConflict if its ID exists, ErrNotFound
+// if its store does not.
 func (s *Store) UploadCreate(ctx context.Context, u *seqstore.Upload) error {
-	_, err := s.exec(ctx, `INSERT INTO uploads (`+uploadColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`,
+	_, err := s.write.exec(ctx, `INSERT INTO uploads (`+uploadColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`,
 		u.ID, u.AccountID, u.StoreID, u.Status, u.SourceFileType, u.SubjectID, u.SampleID, u.GeneratedFrom, u.ReferenceArn,
 		u.Name, u.Description, toJSON(u.Tags), millis(u.CreatedAt))
 	return err
 }
 
-// UploadGet returns an upload.
+// UploadGet returns an upload of the account.
 func (s *Store) UploadGet(ctx context.Context, accountID, storeID, id string) (*seqstore.Upload, error) {
-	return scanUpload(s.queryRow(ctx, `SELECT `+uploadColumns+` FROM uploads WHERE account_id = $1 AND store_id = $2 AND id = $3`, accountID, storeID, id))
+	return scanUpload(s.read.queryRow(ctx, `SELECT `+uploadColumns+` FROM uploads WHERE account_id = $1 AND store_id = $2 AND id = $3`, accountID, storeID, id))
 }
 
-// UploadSetStatus moves an upload between statuses.
+// UploadSetStatus moves an upload from one status to another.
 func (s *Store) UploadSetStatus(ctx context.Context, accountID, storeID, id, fromStatus, toStatus string) error {
-	res, err := s.exec(ctx, `UPDATE uploads SET status = $5 WHERE account_id = $1 AND store_id = $2 AND id = $3 AND status = $4`,
-		accountID, storeID, id, fromStatus, toStatus)
-	if err := affected(res, err); errors.Is(err, meta.ErrNotFound) {
-		if _, gerr := s.UploadGet(ctx, accountID, storeID, id); gerr != nil {
-			return gerr
-		}
-		return meta.ErrConflict
-	} else if err != nil {
+	err := affected(s.write.exec(ctx, `UPDATE uploads SET status = $5 WHERE account_id = $1 AND store_id = $2 AND id = $3 AND status = $4`,
+		accountID, storeID, id, fromStatus, toStatus))
+	if !errors.Is(err, meta.ErrNotFound) {
 		return err
 	}
-	return nil
+	if _, err := s.UploadGet(ctx, accountID, storeID, id); err != nil {
+		return err
+	}
+	return conflictf("upload %s is no longer %s", id, fromStatus)
 }
 
-// UploadComplete completes an upload and creates its read set at once.
+// UploadComplete marks the upload COMPLETED and inserts its read set in one
+// transaction: if either fails, neither happens.
 func (s *Store) UploadComplete(ctx context.Context, u *seqstore.Upload, r *seqstore.ReadSet) error {
-	return s.tx(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, s.q(`UPDATE uploads SET status = $4 WHERE account_id = $1 AND store_id = $2 AND id = $3 AND status = $5`),
-			u.AccountID, u.StoreID, u.ID, seqstore.UploadStatusCompleted, seqstore.UploadStatusInProgress)
-		if err := affected(res, err); errors.Is(err, meta.ErrNotFound) {
-			return meta.ErrConflict
-		} else if err != nil {
+	return s.tx(ctx, func(t *txRunner) error {
+		err := affected(t.exec(ctx, `UPDATE uploads SET status = $4 WHERE account_id = $1 AND store_id = $2 AND id = $3 AND status = $5`,
+			u.AccountID, u.StoreID, u.ID, seqstore.UploadStatusCompleted, seqstore.UploadStatusInProgress))
+		if errors.Is(err, meta.ErrNotFound) {
+			var status string
+			if err := t.queryRow(ctx, `SELECT status FROM uploads WHERE account_id = $1 AND store_id = $2 AND id = $3`,
+				u.AccountID, u.StoreID, u.ID).Scan(&status); err != nil {
+				return translate(err)
+			}
+			return conflictf("upload %s is %s, not %s", u.ID, status, seqstore.UploadStatusInProgress)
+		}
+		if err != nil {
 			return err
 		}
-		_, err = tx.ExecContext(ctx, s.q(insertReadSet), readSetArgs(r)...)
+		_, err = t.exec(ctx, insertReadSet, insertReadSetArgs(r)...)
 		return err
 	})
 }
 
 // UploadList lists a store's uploads.
 func (s *Store) UploadList(ctx context.Context, accountID, storeID string, f meta.UploadFilter, p meta.Page) ([]*seqstore.Upload, string, error) {
-	var w filter
+	var w where
 	w.eq("account_id", accountID)
 	w.eq("store_id", storeID)
 	w.eq("status", f.Status)
-	order, err := w.page(p)
+	if err := w.after(p.After); err != nil {
+		return nil, "", err
+	}
+	rows, err := s.read.query(ctx, `SELECT `+uploadColumns+` FROM uploads`+w.String()+orderPage(p), w.args...)
+	items, err := collect(rows, err, scanUpload)
 	if err != nil {
 		return nil, "", err
 	}
-	rows, err := s.query(ctx, `SELECT `+uploadColumns+` FROM uploads`+w.where()+order, w.args...)
-	if err != nil {
-		return nil, "", err
-	}
-	defer rows.Close()
-	var out []*seqstore.Upload
-	for rows.Next() {
-		u, err := scanUpload(rows)
-		if err != nil {
-			return nil, "", err
-		}
-		out = append(out, u)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, "", err
-	}
-	return trimPage(out, p, func(u *seqstore.Upload) string { return pageKey(u.CreatedAt, u.ID) })
+	items, next := trimPage(items, pageLimit(p), func(u *seqstore.Upload) string { return pageKey(u.CreatedAt, u.ID) })
+	return items, next, nil
 }
+
+// Upload parts are reached by upload ID alone: upload IDs are unique across
+// accounts, and callers reach an upload's parts only after finding the
+// upload itself in the caller's account (UploadGet).
 
 const partColumns = `upload_id, source, number, size, checksum, object_key, created_at, updated_at`
 
-func scanPart(row interface{ Scan(...any) error }) (*seqstore.UploadPart, error) {
+func scanPart(row scanner) (*seqstore.UploadPart, error) {
 	var p seqstore.UploadPart
 	var created, updated int64
 	if err := row.Scan(&p.UploadID, &p.Source, &p.Number, &p.Size, &p.Checksum, &p.Key, &created, &updated); err != nil {
@@ -110,87 +112,86 @@ func scanPart(row interface{ Scan(...any) error }) (*seqstore.UploadPart, error)
 	return &p, nil
 }
 
-// UploadPartPut inserts or replaces a part.
+// UploadPartPut inserts a part, or replaces the part with its upload,
+// source and number and returns the one replaced. A replaced part keeps its
+// first creation time. ErrNotFound if the upload does not exist.
+//
+// The insert is tried first and does nothing on a clash; only then is the
+// existing row locked (on PostgreSQL; SQLite's transaction holds the write
+// lock) and overwritten, so two uploads of the same part one after the
+// other each see the one before.
 func (s *Store) UploadPartPut(ctx context.Context, part *seqstore.UploadPart) (*seqstore.UploadPart, error) {
 	var replaced *seqstore.UploadPart
-	err := s.tx(ctx, func(tx *sql.Tx) error {
-		old, err := scanPart(tx.QueryRowContext(ctx, s.q(`SELECT `+partColumns+` FROM upload_parts WHERE upload_id = $1 AND source = $2 AND number = $3`),
-			part.UploadID, part.Source, part.Number))
-		switch {
-		case err == nil:
-			replaced = old
-			part.CreatedAt = old.CreatedAt
-			_, err = tx.ExecContext(ctx, s.q(`UPDATE upload_parts SET size = $4, checksum = $5, object_key = $6, updated_at = $7
-				WHERE upload_id = $1 AND source = $2 AND number = $3`),
-				part.UploadID, part.Source, part.Number, part.Size, part.Checksum, part.Key, millis(part.UpdatedAt))
-			return err
-		case errors.Is(err, meta.ErrNotFound):
-			_, err = tx.ExecContext(ctx, s.q(`INSERT INTO upload_parts (`+partColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`),
-				part.UploadID, part.Source, part.Number, part.Size, part.Checksum, part.Key, millis(part.CreatedAt), millis(part.UpdatedAt))
-			return err
-		default:
+	err := s.tx(ctx, func(t *txRunner) error {
+		replaced = nil
+		inserted, err := affectedRows(t.exec(ctx, `INSERT INTO upload_parts (`+partColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+			ON CONFLICT (upload_id, source, number) DO NOTHING`,
+			part.UploadID, part.Source, part.Number, part.Size, part.Checksum, part.Key, millis(part.CreatedAt), millis(part.UpdatedAt)))
+		if err != nil || inserted == 1 {
 			return err
 		}
+		old, err := scanPart(t.queryRow(ctx, `SELECT `+partColumns+` FROM upload_parts WHERE upload_id = $1 AND source = $2 AND number = $3`+s.d.forUpdate,
+			part.UploadID, part.Source, part.Number))
+		if err != nil {
+			return err
+		}
+		if err := affected(t.exec(ctx, `UPDATE upload_parts SET size = $4, checksum = $5, object_key = $6, updated_at = $7
+			WHERE upload_id = $1 AND source = $2 AND number = $3`,
+			part.UploadID, part.Source, part.Number, part.Size, part.Checksum, part.Key, millis(part.UpdatedAt))); err != nil {
+			return err
+		}
+		replaced = old
+		return nil
 	})
-	return replaced, err
+	if err != nil {
+		return nil, err
+	}
+	if replaced != nil {
+		part.CreatedAt = replaced.CreatedAt
+	}
+	return replaced, nil
 }
 
-// UploadPartList lists one source's parts by number.
+// affectedRows returns how many rows a statement changed.
+func affectedRows(res interface{ RowsAffected() (int64, error) }, err error) (int64, error) {
+	if err != nil {
+		return 0, err
+	}
+	return res.RowsAffected()
+}
+
+// UploadPartList lists one source's parts by number; a page key is the last
+// part number of the previous page.
 func (s *Store) UploadPartList(ctx context.Context, uploadID string, f meta.UploadPartFilter, p meta.Page) ([]*seqstore.UploadPart, string, error) {
-	var w filter
+	var w where
 	w.eq("upload_id", uploadID)
 	w.eq("source", f.Source)
 	w.timeRange("created_at", f.Created)
 	if p.After != "" {
 		n, err := strconv.Atoi(p.After)
-		if err != nil {
-			return nil, "", meta.ErrBadPageKey
+		if err != nil || n < 0 {
+			return nil, "", fmt.Errorf("%w: %q is not a part number", meta.ErrBadPageKey, p.After)
 		}
 		w.add("number > ?", n)
 	}
-	limit := p.Limit
-	if limit <= 0 || limit > 1000 {
-		limit = 100
-	}
-	rows, err := s.query(ctx, `SELECT `+partColumns+` FROM upload_parts`+w.where()+` ORDER BY number LIMIT `+strconv.Itoa(limit+1), w.args...)
+	limit := pageLimit(p)
+	rows, err := s.read.query(ctx, `SELECT `+partColumns+` FROM upload_parts`+w.String()+` ORDER BY number LIMIT `+strconv.Itoa(limit+1), w.args...)
+	items, err := collect(rows, err, scanPart)
 	if err != nil {
 		return nil, "", err
 	}
-	defer rows.Close()
-	var out []*seqstore.UploadPart
-	for rows.Next() {
-		part, err := scanPart(rows)
-		if err != nil {
-			return nil, "", err
-		}
-		out = append(out, part)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, "", err
-	}
-	return trimPage(out, meta.Page{Limit: limit}, func(p *seqstore.UploadPart) string { return strconv.Itoa(p.Number) })
+	items, next := trimPage(items, limit, func(p *seqstore.UploadPart) string { return strconv.Itoa(p.Number) })
+	return items, next, nil
 }
 
-// UploadPartsAll returns every part of an upload by source and number.
+// UploadPartsAll returns every part of an upload by source, then number.
 func (s *Store) UploadPartsAll(ctx context.Context, uploadID string) ([]*seqstore.UploadPart, error) {
-	rows, err := s.query(ctx, `SELECT `+partColumns+` FROM upload_parts WHERE upload_id = $1 ORDER BY source, number`, uploadID)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []*seqstore.UploadPart
-	for rows.Next() {
-		part, err := scanPart(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, part)
-	}
-	return out, rows.Err()
+	rows, err := s.read.query(ctx, `SELECT `+partColumns+` FROM upload_parts WHERE upload_id = $1 ORDER BY source, number`, uploadID)
+	return collect(rows, err, scanPart)
 }
 
 // UploadPartsDelete forgets an upload's parts.
 func (s *Store) UploadPartsDelete(ctx context.Context, uploadID string) error {
-	_, err := s.exec(ctx, `DELETE FROM upload_parts WHERE upload_id = $1`, uploadID)
+	_, err := s.write.exec(ctx, `DELETE FROM upload_parts WHERE upload_id = $1`, uploadID)
 	return err
 }

@@ -1,6 +1,6 @@
--- The first schema. Times are unix milliseconds (BIGINT) in both dialects so
--- that one set of queries serves SQLite and PostgreSQL; nested leftovers are
--- JSON text.
+-- The first schema, as released. Times are unix milliseconds (BIGINT) so that
+-- one set of queries serves SQLite and PostgreSQL; nested leftovers are JSON
+-- text. Never edit a released migration: add the next number instead.
 CREATE TABLE accounts (
     id         TEXT PRIMARY KEY,
     name       TEXT NOT NULL,

@@ -1,0 +1,84 @@
+package sqlmeta
+
+import (
+	"errors"
+	"regexp"
+
+	"github.com/jackc/pgx/v5/pgconn"
+	"modernc.org/sqlite" // also registers the database/sql driver "sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
+)
+
+// dialect is everything that differs between SQLite and PostgreSQL, apart
+// from the schema, which has a migration directory per dialect, and the
+// ingest claim (see IngestClaim), whose two queries sit side by side.
+type dialect struct {
+	name string
+	// rewrite turns a query written with $n placeholders into the
+	// dialect's own. SQLite reads $1 as a parameter named "$1" and numbers
+	// named parameters by first appearance, so "SET a = $2 WHERE b = $1"
+	// would bind the wrong way round; ?n is SQLite's numbered placeholder.
+	rewrite func(query string) string
+	// forUpdate ends a SELECT inside a transaction whose rows the
+	// transaction goes on to guard or change, so no other transaction can
+	// change them meanwhile. SQLite needs nothing: its transactions begin
+	// IMMEDIATE and hold the database's one write lock until they end.
+	forUpdate string
+	// retryable reports an error after which the whole transaction may be
+	// tried again.
+	retryable func(error) bool
+}
+
+var dollarN = regexp.MustCompile(`\$(\d+)`)
+
+var sqliteDialect = dialect{
+	name:      "sqlite",
+	rewrite:   func(q string) string { return dollarN.ReplaceAllString(q, "?$1") },
+	forUpdate: "",
+	// The single writer connection and the busy timeout leave nothing to
+	// retry: a writer either gets the lock or times out.
+	retryable: func(error) bool { return false },
+}
+
+var postgresDialect = dialect{
+	name:      "postgres",
+	rewrite:   func(q string) string { return q },
+	forUpdate: " FOR UPDATE",
+	retryable: func(err error) bool {
+		var pe *pgconn.PgError
+		// serialization_failure, deadlock_detected
+		return errors.As(err, &pe) && (pe.Code == "40001" || pe.Code == "40P01")
+	},
+}
+
+type constraint int
+
+const (
+	noConstraint constraint = iota
+	uniqueViolation
+	foreignKeyViolation
+)
+
+// constraintOf reads which constraint, if any, a driver error reports.
+func constraintOf(err error) constraint {
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) {
+		switch pe.Code {
+		case "23505":
+			return uniqueViolation
+		case "23503":
+			return foreignKeyViolation
+		}
+		return noConstraint
+	}
+	var se *sqlite.Error
+	if errors.As(err, &se) {
+		switch se.Code() {
+		case sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY, sqlite3.SQLITE_CONSTRAINT_UNIQUE:
+			return uniqueViolation
+		case sqlite3.SQLITE_CONSTRAINT_FOREIGNKEY:
+			return foreignKeyViolation
+		}
+	}
+	return noConstraint
+}
