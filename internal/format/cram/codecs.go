@@ -118,21 +118,6 @@ func (c *fieldCodec) int() int32 {
 	return 0
 }
 
-// long decodes one LTF-8 integer where an external block holds it; other
-// encodings give their integer.
-func (c *fieldCodec) long() int64 {
-	if c.kind == encExternal && c.ext != nil {
-		v, n, err := itf8.ReadLTF8(c.ext.data[c.ext.pos:])
-		if err != nil {
-			c.exhausted()
-			return 0
-		}
-		c.ext.pos += n
-		return v
-	}
-	return int64(c.int())
-}
-
 func (c *fieldCodec) coreEnd() { c.fail("read past the end of the core block") }
 
 func (c *fieldCodec) huffman() int32 {
