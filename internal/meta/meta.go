@@ -59,7 +59,7 @@ type Accounts interface {
 	AccountPut(ctx context.Context, a seqstore.Account) error // insert or update
 	AccountGet(ctx context.Context, id string) (*seqstore.Account, error)
 	AccountList(ctx context.Context) ([]seqstore.Account, error)
-	AccessKeyPut(ctx context.Context, k seqstore.AccessKey) error // ErrConflict if the ID exists
+	AccessKeyPut(ctx context.Context, k seqstore.AccessKey) error // ErrConflict if the ID exists, ErrNotFound if the account does not
 	AccessKeyGet(ctx context.Context, id string) (*seqstore.AccessKey, error)
 	AccessKeyList(ctx context.Context, accountID string) ([]seqstore.AccessKey, error)
 	AccessKeyDelete(ctx context.Context, id string) error
@@ -79,12 +79,16 @@ type SequenceStores interface {
 	SequenceStoreGet(ctx context.Context, accountID, id string) (*seqstore.SequenceStore, error)
 	SequenceStoreUpdate(ctx context.Context, s *seqstore.SequenceStore) error
 	// SequenceStoreDelete fails with ErrConflict while the store holds read
-	// sets (in any status but DELETED) or uploads in progress.
+	// sets (in any status but DELETED) or uploads in progress; otherwise it
+	// removes the store's DELETED read sets and finished uploads with it.
+	// Children are created only in an existing store of their account
+	// (ErrNotFound otherwise), so a delete racing a create never strands one.
 	SequenceStoreDelete(ctx context.Context, accountID, id string) error
 	SequenceStoreList(ctx context.Context, accountID string, f SequenceStoreFilter, p Page) (items []*seqstore.SequenceStore, nextKey string, err error)
 }
 
-// ReadSetFilter narrows ReadSetList; empty fields match everything.
+// ReadSetFilter narrows ReadSetList; empty fields match everything, except
+// that an empty Status leaves out DELETED read sets.
 type ReadSetFilter struct {
 	Name          string
 	Status        string
@@ -99,7 +103,7 @@ type ReadSetFilter struct {
 // ReadSets keeps read sets, including the lease that lets one node at a time
 // ingest a read set.
 type ReadSets interface {
-	ReadSetCreate(ctx context.Context, r *seqstore.ReadSet) error
+	ReadSetCreate(ctx context.Context, r *seqstore.ReadSet) error // ErrConflict if the ID exists, ErrNotFound if the store does not
 	ReadSetGet(ctx context.Context, accountID, storeID, id string) (*seqstore.ReadSet, error)
 	// ReadSetUpdate writes every field of r, provided the stored status is
 	// fromStatus; otherwise it returns ErrConflict and changes nothing.
@@ -132,7 +136,7 @@ type UploadPartFilter struct {
 
 // Uploads keeps multipart uploads and their parts.
 type Uploads interface {
-	UploadCreate(ctx context.Context, u *seqstore.Upload) error
+	UploadCreate(ctx context.Context, u *seqstore.Upload) error // ErrConflict if the ID exists, ErrNotFound if the store does not
 	UploadGet(ctx context.Context, accountID, storeID, id string) (*seqstore.Upload, error)
 	// UploadSetStatus moves an upload from one status to another;
 	// ErrConflict if it is not in fromStatus.
@@ -142,7 +146,8 @@ type Uploads interface {
 	UploadComplete(ctx context.Context, u *seqstore.Upload, r *seqstore.ReadSet) error
 	UploadList(ctx context.Context, accountID, storeID string, f UploadFilter, p Page) (items []*seqstore.Upload, nextKey string, err error)
 	// UploadPartPut inserts or replaces a part and returns the part it
-	// replaced (nil if none), so the caller can delete the old bytes.
+	// replaced (nil if none), so the caller can delete the old bytes;
+	// ErrNotFound if the upload does not exist.
 	UploadPartPut(ctx context.Context, part *seqstore.UploadPart) (replaced *seqstore.UploadPart, err error)
 	// UploadPartList lists parts in part-number order.
 	UploadPartList(ctx context.Context, uploadID string, f UploadPartFilter, p Page) (items []*seqstore.UploadPart, nextKey string, err error)
@@ -171,7 +176,7 @@ type ReferenceFilter struct {
 
 // References keeps references.
 type References interface {
-	ReferenceCreate(ctx context.Context, r *seqstore.Reference) error
+	ReferenceCreate(ctx context.Context, r *seqstore.Reference) error // ErrConflict if the ID exists, ErrNotFound if the store does not
 	ReferenceGet(ctx context.Context, accountID, storeID, id string) (*seqstore.Reference, error)
 	ReferenceUpdate(ctx context.Context, r *seqstore.Reference) error
 	ReferenceDelete(ctx context.Context, accountID, storeID, id string) error
