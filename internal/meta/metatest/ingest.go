@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"sort"
-	"sync"
 	"testing"
 	"time"
 
@@ -47,25 +46,21 @@ var ingestCases = []suiteCase{
 		now := at(100000)
 		claimed := make([][]string, claimers)
 		errs := make([]error, claimers)
-		var wg sync.WaitGroup
-		for i := range claimers {
-			wg.Go(func() {
-				owner := fmt.Sprintf("node-%d", i)
-				for range 100 {
-					r, err := f.s.IngestClaim(f.ctx, owner, now, now.Add(time.Hour))
-					if errors.Is(err, meta.ErrNotFound) {
-						return
-					}
-					if err != nil {
-						errs[i] = err
-						return
-					}
-					claimed[i] = append(claimed[i], r.ID)
+		race(claimers, func(i int) {
+			owner := fmt.Sprintf("node-%d", i)
+			for range 100 {
+				r, err := f.s.IngestClaim(f.ctx, owner, now, now.Add(time.Hour))
+				if errors.Is(err, meta.ErrNotFound) {
+					return
 				}
-				errs[i] = fmt.Errorf("%s claimed 100 read sets out of 24", owner)
-			})
-		}
-		wg.Wait()
+				if err != nil {
+					errs[i] = err
+					return
+				}
+				claimed[i] = append(claimed[i], r.ID)
+			}
+			errs[i] = fmt.Errorf("%s claimed 100 read sets out of 24", owner)
+		})
 		owners := map[string]int{}
 		for i := range claimers {
 			if errs[i] != nil {

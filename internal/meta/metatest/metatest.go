@@ -12,6 +12,7 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
+	"sync"
 	"testing"
 	"time"
 
@@ -259,6 +260,22 @@ func (f *fixture) createReference(account, storeID string, created time.Time, ed
 	}
 	must(f.t, "ReferenceCreate", f.s.ReferenceCreate(f.ctx, r))
 	return r
+}
+
+// race runs do(0) ... do(n-1) at once: every goroutine waits at a start
+// line until all have been started, so that they contend rather than run
+// one after another. It returns when all have finished.
+func race(n int, do func(i int)) {
+	start := make(chan struct{})
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() {
+			<-start
+			do(i)
+		})
+	}
+	close(start)
+	wg.Wait()
 }
 
 // must fails the test now when err is not nil.

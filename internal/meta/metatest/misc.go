@@ -1,7 +1,6 @@
 package metatest
 
 import (
-	"sync"
 	"testing"
 
 	"github.com/seqstore/seqstore"
@@ -159,15 +158,11 @@ var idempotencyCases = []suiteCase{
 		const racers = 8
 		found := make([]*meta.IdempotencyRecord, racers)
 		errs := make([]error, racers)
-		var wg sync.WaitGroup
-		for i := range racers {
-			wg.Go(func() {
-				found[i], errs[i] = f.s.IdempotencyClaim(f.ctx, &meta.IdempotencyRecord{
-					AccountID: accountA, Operation: "CreateSequenceStore", Token: "raced", RequestHash: "h", CreatedAt: at(i),
-				})
+		race(racers, func(i int) {
+			found[i], errs[i] = f.s.IdempotencyClaim(f.ctx, &meta.IdempotencyRecord{
+				AccountID: accountA, Operation: "CreateSequenceStore", Token: "raced", RequestHash: "h", CreatedAt: at(i),
 			})
-		}
-		wg.Wait()
+		})
 		winners := 0
 		for i := range racers {
 			switch {

@@ -2,7 +2,6 @@ package metatest
 
 import (
 	"errors"
-	"sync"
 	"testing"
 
 	"github.com/seqstore/seqstore"
@@ -94,26 +93,18 @@ var parentCases = []suiteCase{
 			}
 			createErrs := make([]error, creators)
 			var deleteErr error
-			// Everyone waits at the start line, so the delete lands among
-			// the creates rather than after them.
-			start := make(chan struct{})
-			var wg sync.WaitGroup
-			wg.Go(func() {
-				<-start
-				deleteErr = f.s.SequenceStoreDelete(f.ctx, accountA, st.ID)
+			// The delete runs as racer 0, among the creates.
+			race(creators+1, func(i int) {
+				c := i - 1 // the creator this racer is
+				switch {
+				case i == 0:
+					deleteErr = f.s.SequenceStoreDelete(f.ctx, accountA, st.ID)
+				case c%2 == 0:
+					createErrs[c] = f.s.ReadSetCreate(f.ctx, readSets[c])
+				default:
+					createErrs[c] = f.s.UploadCreate(f.ctx, uploads[c])
+				}
 			})
-			for i := range creators {
-				wg.Go(func() {
-					<-start
-					if i%2 == 0 {
-						createErrs[i] = f.s.ReadSetCreate(f.ctx, readSets[i])
-					} else {
-						createErrs[i] = f.s.UploadCreate(f.ctx, uploads[i])
-					}
-				})
-			}
-			close(start)
-			wg.Wait()
 			created := 0
 			for i, err := range createErrs {
 				switch {

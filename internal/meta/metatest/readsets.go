@@ -3,7 +3,6 @@ package metatest
 import (
 	"errors"
 	"fmt"
-	"sync"
 	"testing"
 
 	"github.com/seqstore/seqstore"
@@ -93,15 +92,11 @@ var readSetCases = []suiteCase{
 		r := f.createReadSet(accountA, st.ID, at(10), func(r *seqstore.ReadSet) { r.Status = seqstore.ReadSetStatusProcessingUpload })
 		const racers = 8
 		errs := make([]error, racers)
-		var wg sync.WaitGroup
-		for i := range racers {
-			wg.Go(func() {
-				next := *r
-				next.Status, next.StatusMessage, next.UpdatedAt = seqstore.ReadSetStatusActive, fmt.Sprint("winner ", i), at(100+i)
-				errs[i] = f.s.ReadSetUpdate(f.ctx, &next, seqstore.ReadSetStatusProcessingUpload)
-			})
-		}
-		wg.Wait()
+		race(racers, func(i int) {
+			next := *r
+			next.Status, next.StatusMessage, next.UpdatedAt = seqstore.ReadSetStatusActive, fmt.Sprint("winner ", i), at(100+i)
+			errs[i] = f.s.ReadSetUpdate(f.ctx, &next, seqstore.ReadSetStatusProcessingUpload)
+		})
 		winner := -1
 		for i, err := range errs {
 			switch {

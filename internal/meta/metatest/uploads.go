@@ -3,7 +3,6 @@ package metatest
 import (
 	"errors"
 	"fmt"
-	"sync"
 	"testing"
 
 	"github.com/seqstore/seqstore"
@@ -118,11 +117,7 @@ var uploadCases = []suiteCase{
 			readSets[i] = f.newReadSet(accountA, st.ID, at(20+i))
 		}
 		errs := make([]error, racers)
-		var wg sync.WaitGroup
-		for i := range racers {
-			wg.Go(func() { errs[i] = f.s.UploadComplete(f.ctx, u, readSets[i]) })
-		}
-		wg.Wait()
+		race(racers, func(i int) { errs[i] = f.s.UploadComplete(f.ctx, u, readSets[i]) })
 		var winners []string
 		for i, err := range errs {
 			switch {
@@ -198,15 +193,11 @@ var uploadCases = []suiteCase{
 		const racers = 8
 		replaced := make([]*seqstore.UploadPart, racers)
 		errs := make([]error, racers)
-		var wg sync.WaitGroup
-		for i := range racers {
-			wg.Go(func() {
-				p := newPart(u.ID, seqstore.FileSource1, 1, at(10+i))
-				p.Key = fmt.Sprintf("parts/attempt-%d", i)
-				replaced[i], errs[i] = f.s.UploadPartPut(f.ctx, p)
-			})
-		}
-		wg.Wait()
+		race(racers, func(i int) {
+			p := newPart(u.ID, seqstore.FileSource1, 1, at(10+i))
+			p.Key = fmt.Sprintf("parts/attempt-%d", i)
+			replaced[i], errs[i] = f.s.UploadPartPut(f.ctx, p)
+		})
 		// Each attempt's bytes end up either stored or reported as
 		// replaced, so the caller deletes them: never both, never neither.
 		keys := map[string]int{}
