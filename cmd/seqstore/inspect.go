@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 
 	"github.com/seqstore/seqstore/internal/analyze"
 	"github.com/seqstore/seqstore/internal/etag"
@@ -42,8 +43,17 @@ func runInspect(ctx context.Context, args []string, out io.Writer) error {
 			"written against (-reference; a .fai beside it is made if absent).\n")
 	}
 	reference := fs.String("reference", "", "FASTA `file` that CRAM inputs were compressed against")
+	familyList := fs.String("families", "MD5up,SHA256up,SHA512up", "comma-separated ETag `families` to compute")
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	var families []etag.Family
+	for _, name := range strings.Split(*familyList, ",") {
+		f, err := etag.ParseFamily(strings.TrimSpace(name))
+		if err != nil {
+			return err
+		}
+		families = append(families, f)
 	}
 	if fs.NArg() == 0 {
 		fs.Usage()
@@ -52,7 +62,7 @@ func runInspect(ctx context.Context, args []string, out io.Writer) error {
 	enc := json.NewEncoder(out)
 	failed := false
 	for _, path := range fs.Args() {
-		res := inspectFile(ctx, path, *reference)
+		res := inspectFile(ctx, path, *reference, families)
 		if res.Error != "" {
 			failed = true
 		}
@@ -66,7 +76,7 @@ func runInspect(ctx context.Context, args []string, out io.Writer) error {
 	return nil
 }
 
-func inspectFile(ctx context.Context, path, reference string) inspection {
+func inspectFile(ctx context.Context, path, reference string, families []etag.Family) inspection {
 	res := inspection{File: path}
 	f, err := os.Open(path)
 	if err != nil {
@@ -78,7 +88,7 @@ func inspectFile(ctx context.Context, path, reference string) inspection {
 	var r *analyze.Result
 	switch kind := analyze.Detect(br); kind {
 	case analyze.FileTypeBAM:
-		r, err = analyze.BAM(ctx, br, analyze.FileTypeBAM, io.Discard, etag.Families)
+		r, err = analyze.BAM(ctx, br, analyze.FileTypeBAM, io.Discard, families)
 		if err == nil && r.Alignment == analyze.Unaligned {
 			r.FileType = analyze.FileTypeUBAM
 		}
@@ -90,10 +100,10 @@ func inspectFile(ctx context.Context, path, reference string) inspection {
 		var ref *fasta.File
 		ref, err = fasta.Open(reference)
 		if err == nil {
-			r, err = analyze.CRAM(ctx, br, ref, io.Discard, etag.Families)
+			r, err = analyze.CRAM(ctx, br, ref, io.Discard, families)
 		}
 	default:
-		r, err = analyze.FASTQ(ctx, []io.Reader{br}, nil, etag.Families)
+		r, err = analyze.FASTQ(ctx, []io.Reader{br}, nil, families)
 	}
 	if err != nil {
 		res.Error = err.Error()
