@@ -27,6 +27,23 @@ var readSetCases = []suiteCase{
 		must(t, "ReadSetGet", err)
 		equal(t, "ReadSetGet", got, want)
 	}},
+	{"changing what a read set get returned changes nothing stored", func(t *testing.T, f *fixture) {
+		st := f.createSequenceStore(accountA, at(0))
+		r := f.createReadSet(accountA, st.ID, at(10), nil)
+		want := f.newReadSet(accountA, st.ID, at(10)) // the same values, unshared
+		want.ID, want.Name, want.Description, want.CreationJobID, want.UploadID = r.ID, r.Name, r.Description, r.CreationJobID, r.UploadID
+		want.ETag, want.Files = &seqstore.ETag{Algorithm: r.ETag.Algorithm, Source1: r.ETag.Source1, Source2: r.ETag.Source2}, nil
+		for _, file := range r.Files {
+			want.Files = append(want.Files, file)
+		}
+		r.Tags["project"], r.Files[0].Key, r.ETag.Source1 = "scribbled", "scribbled", "scribbled"
+		for round := range 2 {
+			got, err := f.s.ReadSetGet(f.ctx, accountA, st.ID, r.ID)
+			must(t, "ReadSetGet", err)
+			equal(t, fmt.Sprint("get ", round), got, want)
+			got.Tags["project"], got.Files[0].Key, got.ETag.Source1, got.SequenceInformation.TotalReadCount = "scribbled", "scribbled", "scribbled", -1
+		}
+	}},
 	{"a read set is found only in its own store", func(t *testing.T, f *fixture) {
 		st := f.createSequenceStore(accountA, at(0))
 		other := f.createSequenceStore(accountA, at(1))

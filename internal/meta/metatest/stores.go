@@ -1,6 +1,7 @@
 package metatest
 
 import (
+	"fmt"
 	"testing"
 
 	"github.com/seqstore/seqstore"
@@ -22,6 +23,24 @@ var sequenceStoreCases = []suiteCase{
 		got, err := f.s.SequenceStoreGet(f.ctx, accountA, want.ID)
 		must(t, "SequenceStoreGet", err)
 		equal(t, "SequenceStoreGet", got, want)
+	}},
+	{"changing what a get returned changes nothing stored", func(t *testing.T, f *fixture) {
+		st := f.createSequenceStore(accountA, at(10))
+		want := *st
+		want.PropagatedSetLevelTags = append([]string(nil), st.PropagatedSetLevelTags...)
+		for round := range 2 {
+			got, err := f.s.SequenceStoreGet(f.ctx, accountA, st.ID)
+			must(t, "SequenceStoreGet", err)
+			equal(t, fmt.Sprintf("get %d", round), got, &want)
+			got.Name, got.Status, got.PropagatedSetLevelTags[0] = "scribbled", "SCRIBBLED", "scribbled"
+			st.Name, st.PropagatedSetLevelTags[0] = "scribbled too", "scribbled too"
+		}
+		items, _, err := f.s.SequenceStoreList(f.ctx, accountA, meta.SequenceStoreFilter{}, meta.Page{})
+		must(t, "SequenceStoreList", err)
+		items[0].Name = "scribbled"
+		got, err := f.s.SequenceStoreGet(f.ctx, accountA, st.ID)
+		must(t, "SequenceStoreGet", err)
+		equal(t, "get after scribbling on a listed store", got, &want)
 	}},
 	{"a sequence store ID can be created only once", func(t *testing.T, f *fixture) {
 		first := f.createSequenceStore(accountA, at(10))
