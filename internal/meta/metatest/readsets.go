@@ -33,9 +33,7 @@ var readSetCases = []suiteCase{
 		want := f.newReadSet(accountA, st.ID, at(10)) // the same values, unshared
 		want.ID, want.Name, want.Description, want.CreationJobID, want.UploadID = r.ID, r.Name, r.Description, r.CreationJobID, r.UploadID
 		want.ETag, want.Files = &seqstore.ETag{Algorithm: r.ETag.Algorithm, Source1: r.ETag.Source1, Source2: r.ETag.Source2}, nil
-		for _, file := range r.Files {
-			want.Files = append(want.Files, file)
-		}
+		want.Files = append(want.Files, r.Files...)
 		r.Tags["project"], r.Files[0].Key, r.ETag.Source1 = "scribbled", "scribbled", "scribbled"
 		for round := range 2 {
 			got, err := f.s.ReadSetGet(f.ctx, accountA, st.ID, r.ID)

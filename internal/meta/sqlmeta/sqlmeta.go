@@ -217,15 +217,6 @@ func (p *pool) stmt(ctx context.Context, query string) (*sql.Stmt, error) {
 	return st, nil
 }
 
-// runner runs queries written with $n placeholders, on a pool or inside a
-// transaction. Errors from exec and query are already translated; those
-// from a Row surface at Scan, and callers translate them there.
-type runner interface {
-	exec(ctx context.Context, query string, args ...any) (sql.Result, error)
-	queryRow(ctx context.Context, query string, args ...any) *sql.Row
-	query(ctx context.Context, query string, args ...any) (*sql.Rows, error)
-}
-
 func (p *pool) exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
 	st, err := p.stmt(ctx, query)
 	if err != nil {
