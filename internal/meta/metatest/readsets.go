@@ -66,7 +66,7 @@ var readSetCases = []suiteCase{
 		must(t, "ReadSetGet", err)
 		equal(t, "the read set after the refused create", got, first)
 	}},
-	{"a read set update from the stored status writes every mutable field", func(t *testing.T, f *fixture) {
+	{"a read set update from the stored status writes every field", func(t *testing.T, f *fixture) {
 		st := f.createSequenceStore(accountA, at(0))
 		r := f.createReadSet(accountA, st.ID, at(10), func(r *seqstore.ReadSet) {
 			r.Status = seqstore.ReadSetStatusProcessingUpload
@@ -79,6 +79,7 @@ var readSetCases = []suiteCase{
 		r.ETag = &seqstore.ETag{Algorithm: "BAM_MD5up", Source1: "ff"}
 		r.Files = []seqstore.StoredFile{{Kind: seqstore.FileSource1, Key: "k", Name: "n.bam", ContentLength: 9, PartSize: 5}}
 		r.Tags = map[string]string{"only": "this"}
+		r.FileType, r.CreationType, r.CreationJobID, r.UploadID = seqstore.FileTypeBAM, seqstore.CreationTypeImport, "job-9", "upload-9"
 		r.UpdatedAt = at(500)
 		must(t, "ReadSetUpdate", f.s.ReadSetUpdate(f.ctx, r, seqstore.ReadSetStatusProcessingUpload))
 		got, err := f.s.ReadSetGet(f.ctx, accountA, st.ID, r.ID)
