@@ -10,6 +10,7 @@ import (
 	"github.com/seqstore/seqstore"
 	"github.com/seqstore/seqstore/internal/meta"
 	"github.com/seqstore/seqstore/internal/meta/metacache"
+	"github.com/seqstore/seqstore/internal/meta/metatest"
 	"github.com/seqstore/seqstore/internal/meta/sqlmeta"
 )
 
@@ -68,4 +69,16 @@ func TestCacheSeesItsOwnWritesAndOthersAfterTTL(t *testing.T) {
 	if _, err := c.SequenceStoreGet(ctx, "210987654321", st.ID); !errors.Is(err, meta.ErrNotFound) {
 		t.Fatalf("cross-account read: %v", err)
 	}
+}
+
+// The cache keeps every promise of the metadata store.
+func TestConformance(t *testing.T) {
+	metatest.Run(t, func(t *testing.T) meta.Store {
+		db, err := sqlmeta.OpenSQLite(context.Background(), filepath.Join(t.TempDir(), "m.db"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { db.Close() })
+		return metacache.New(db, time.Minute)
+	})
 }
