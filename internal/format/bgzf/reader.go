@@ -279,15 +279,16 @@ func (r *Reader) nextBlock() error {
 	if r.err != nil {
 		return r.err
 	}
-	if r.cur != nil {
-		r.free <- r.cur
-		r.cur = nil
-	}
 	b, ok := <-r.ordered
 	if !ok {
+		// The current block stays, so VirtualOffset still names the end.
 		r.err = io.EOF
 		r.eof = r.last
 		return r.err
+	}
+	if r.cur != nil {
+		r.free <- r.cur
+		r.cur = nil
 	}
 	<-b.done
 	if b.err != nil {
@@ -300,14 +301,15 @@ func (r *Reader) nextBlock() error {
 }
 
 // VirtualOffset is the virtual offset of the next byte Read will return. At
-// the end of a block it names the start of the next block, as htslib's
+// the end of a block it names the start of the next block, and in an empty
+// block (such as the EOF marker, at the end) that block's start, as htslib's
 // bgzf_tell does, so a BAM indexer calling it before and after each record
 // gets the offsets samtools writes.
 func (r *Reader) VirtualOffset() VirtualOffset {
 	if r.cur == nil {
 		return 0
 	}
-	if r.pos == len(r.cur.data) {
+	if r.pos == len(r.cur.data) && r.pos > 0 {
 		return MakeVirtualOffset(r.cur.offset+int64(len(r.cur.raw)), 0)
 	}
 	return MakeVirtualOffset(r.cur.offset, r.pos)
@@ -323,9 +325,8 @@ func (r *Reader) SawEOFMarker() bool { return r.eof }
 func (r *Reader) Close() error {
 	r.once.Do(func() {
 		close(r.quit)
-		if r.err == nil {
-			r.err = errors.New("bgzf: read after Close")
-		}
+		r.cur = nil
+		r.err = errors.New("bgzf: read after Close")
 	})
 	return nil
 }

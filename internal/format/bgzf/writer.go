@@ -66,7 +66,7 @@ type Writer struct {
 	flushed     int64 // blocks written out (or dropped after an error)
 	err         error // the first compression or write error
 	offset      int64 // compressed bytes written
-	dataOffset  int64 // uncompressed bytes dispatched
+	dataOffset  int64 // uncompressed bytes written (output goroutine only)
 	closed      bool
 	workerGroup sync.WaitGroup
 }
