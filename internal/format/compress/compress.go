@@ -1,68 +1,248 @@
-// Package compress opens a possibly compressed genomic file as a stream of
-// its uncompressed bytes: BGZF (inflated in parallel), ordinary gzip
-// including several members one after another (as `cat a.gz b.gz` makes),
-// or plain text. It tells which it found so callers can report it.
+// Package compress opens a possibly compressed input: it sniffs whether the
+// bytes are plain, gzip or BGZF and returns a reader of the uncompressed
+// stream, decompressing BGZF on every core and gzip on a goroutine of its
+// own so that the caller's parsing overlaps the inflating.
 package compress
 
 import (
 	"bufio"
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
+	"sync"
 
 	"github.com/klauspost/compress/gzip"
 
 	"github.com/seqstore/seqstore/internal/format/bgzf"
 )
 
-// Kind is how a stream was compressed.
-type Kind string
+// Kind is how an input is compressed.
+type Kind int
 
-// The kinds Open recognises.
+// The kinds Open recognises. Only Plain, Gzip and BGZF can be read; the
+// others are named so that an error can say what the input is.
 const (
-	Plain Kind = "plain"
-	Gzip  Kind = "gzip"
-	BGZF  Kind = "bgzf"
+	Plain Kind = iota
+	Gzip
+	BGZF
+	Bzip2
+	XZ
+	Zstd
 )
 
-// Open sniffs r and returns a reader of its uncompressed bytes. Reading a
-// truncated or corrupt compressed stream fails with an error, never a silent
-// short read.
-func Open(r io.Reader) (io.ReadCloser, Kind, error) {
-	br := bufio.NewReaderSize(r, 1<<20)
-	head, err := br.Peek(18)
-	if err != nil && err != io.EOF && !errors.Is(err, bufio.ErrBufferFull) {
-		return nil, "", err
+func (k Kind) String() string {
+	switch k {
+	case Plain:
+		return "plain"
+	case Gzip:
+		return "gzip"
+	case BGZF:
+		return "BGZF"
+	case Bzip2:
+		return "bzip2"
+	case XZ:
+		return "xz"
+	case Zstd:
+		return "zstd"
 	}
+	return fmt.Sprintf("Kind(%d)", int(k))
+}
+
+// Error is a defect in compressed input.
+type Error struct {
+	Kind Kind
+	// Offset is how many compressed bytes had been read when the defect
+	// showed: exact for a truncated file (its size), otherwise within the
+	// read-ahead of the decompressor.
+	Offset int64
+	Err    error
+}
+
+func (e *Error) Error() string {
+	if errors.Is(e.Err, io.ErrUnexpectedEOF) {
+		return fmt.Sprintf("%s data truncated: the file ends after %d bytes in the middle of a gzip member", e.Kind, e.Offset)
+	}
+	return fmt.Sprintf("%s data corrupt near byte offset %d: %v", e.Kind, e.Offset, e.Err)
+}
+
+func (e *Error) Unwrap() error { return e.Err }
+
+// sniffSize is enough to recognise any of the kinds: a BGZF header is 18
+// bytes.
+const sniffSize = 18
+
+// Sniff says how the input starting with head is compressed. head should
+// hold the input's first 18 bytes, or all of it if shorter.
+func Sniff(head []byte) Kind {
 	switch {
 	case bgzf.IsHeader(head):
-		return bgzf.NewReader(br), BGZF, nil
-	case len(head) >= 2 && head[0] == 0x1f && head[1] == 0x8b:
-		zr, err := gzip.NewReader(br)
-		if err != nil {
-			return nil, "", fmt.Errorf("gzip header: %w", err)
-		}
-		zr.Multistream(true)
-		return &gzipReader{zr: zr}, Gzip, nil
+		return BGZF
+	case len(head) >= 3 && head[0] == 0x1f && head[1] == 0x8b && head[2] == 8:
+		return Gzip
+	case bytes.HasPrefix(head, []byte("BZh")) && len(head) >= 4 && head[3] >= '1' && head[3] <= '9':
+		return Bzip2
+	case bytes.HasPrefix(head, []byte{0xfd, '7', 'z', 'X', 'Z', 0}):
+		return XZ
+	case bytes.HasPrefix(head, []byte{0x28, 0xb5, 0x2f, 0xfd}):
+		return Zstd
 	}
-	return io.NopCloser(br), Plain, nil
+	return Plain
 }
 
-// gzipReader names gzip errors for the user: a stream that ends early is a
-// truncated file.
-type gzipReader struct {
-	zr *gzip.Reader
-}
-
-func (g *gzipReader) Read(p []byte) (int, error) {
-	n, err := g.zr.Read(p)
-	if errors.Is(err, io.ErrUnexpectedEOF) {
-		return n, errors.New("gzip stream ends early: the file is truncated")
-	}
+// Open returns the uncompressed stream of r and how r was compressed:
+// plain input passes through, BGZF is inflated by a parallel bgzf.Reader,
+// and gzip, including several gzip members one after the other as `cat
+// a.gz b.gz` makes, by a gzip reader running ahead on its own goroutine. A
+// truncated or corrupt gzip stream reads as an *Error, never as a clean
+// end. bzip2, xz and zstd are recognised and refused. Close the returned
+// reader to stop its goroutines; it does not close r.
+func Open(r io.Reader) (io.ReadCloser, Kind, error) {
+	counter := &countingReader{r: r}
+	br := bufio.NewReaderSize(counter, 256<<10)
+	head, err := br.Peek(sniffSize)
 	if err != nil && err != io.EOF {
-		return n, fmt.Errorf("gzip: %w", err)
+		return nil, Plain, err
 	}
+	kind := Sniff(head)
+	switch kind {
+	case Plain:
+		return io.NopCloser(br), kind, nil
+	case BGZF:
+		return bgzf.NewReader(br), kind, nil
+	case Gzip:
+		return newGzipReader(br, counter), kind, nil
+	}
+	return nil, kind, fmt.Errorf("%s compression is not supported: compress with gzip or bgzip", kind)
+}
+
+type countingReader struct {
+	r io.Reader
+	n int64 // read by one goroutine at a time, handed over by channels
+}
+
+func (c *countingReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n += int64(n)
 	return n, err
 }
 
-func (g *gzipReader) Close() error { return g.zr.Close() }
+// chunkSize is how much inflated data the gzip goroutine hands over at a
+// time: large enough that the handover costs nothing next to inflating it.
+const chunkSize = 256 << 10
+
+type chunk struct {
+	data []byte
+	err  error
+}
+
+// gzipReader inflates on its own goroutine, a few chunks ahead of Read.
+type gzipReader struct {
+	chunks chan chunk
+	free   chan []byte
+	quit   chan struct{}
+	once   sync.Once
+
+	cur  chunk
+	pos  int
+	done bool
+}
+
+func newGzipReader(br *bufio.Reader, counter *countingReader) *gzipReader {
+	const depth = 4
+	g := &gzipReader{
+		chunks: make(chan chunk, depth),
+		free:   make(chan []byte, depth+1),
+		quit:   make(chan struct{}),
+	}
+	for range depth + 1 {
+		g.free <- make([]byte, chunkSize)
+	}
+	go g.inflate(br, counter)
+	return g
+}
+
+func (g *gzipReader) inflate(br *bufio.Reader, counter *countingReader) {
+	defer close(g.chunks)
+	fail := func(err error) {
+		if err == io.EOF {
+			err = io.ErrUnexpectedEOF
+		}
+		select {
+		case g.chunks <- chunk{err: &Error{Kind: Gzip, Offset: counter.n, Err: err}}:
+		case <-g.quit:
+		}
+	}
+	zr, err := gzip.NewReader(br)
+	if err != nil {
+		fail(err)
+		return
+	}
+	// Multistream is the default: members follow one another until the
+	// input ends.
+	for {
+		var buf []byte
+		select {
+		case buf = <-g.free:
+		case <-g.quit:
+			return
+		}
+		// Fill the chunk; unlike io.ReadFull this keeps a clean io.EOF
+		// apart from the io.ErrUnexpectedEOF of a truncated member.
+		n := 0
+		var err error
+		for n < len(buf) && err == nil {
+			var m int
+			m, err = zr.Read(buf[n:])
+			n += m
+		}
+		if n > 0 {
+			select {
+			case g.chunks <- chunk{data: buf[:n]}:
+			case <-g.quit:
+				return
+			}
+		}
+		if err == io.EOF {
+			return
+		}
+		if err != nil {
+			fail(err)
+			return
+		}
+	}
+}
+
+func (g *gzipReader) Read(p []byte) (int, error) {
+	for g.pos == len(g.cur.data) {
+		if g.cur.err != nil {
+			return 0, g.cur.err
+		}
+		if g.done {
+			return 0, io.EOF
+		}
+		if g.cur.data != nil {
+			g.free <- g.cur.data[:cap(g.cur.data)]
+		}
+		c, ok := <-g.chunks
+		if !ok {
+			g.done = true
+			g.cur = chunk{}
+			g.pos = 0
+			continue
+		}
+		g.cur, g.pos = c, 0
+	}
+	n := copy(p, g.cur.data[g.pos:])
+	g.pos += n
+	return n, nil
+}
+
+func (g *gzipReader) Close() error {
+	g.once.Do(func() {
+		close(g.quit)
+		g.cur = chunk{err: errors.New("compress: read after Close")}
+		g.pos = 0
+	})
+	return nil
+}
