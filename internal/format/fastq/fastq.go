@@ -6,6 +6,16 @@
 // allocates nothing per record, which matters at hundreds of megabytes a
 // second.
 //
+// Line endings may be "\n" or "\r\n": like htslib's line reader, the
+// reader drops one '\r' before each '\n', so Windows files read as their Unix
+// twins (a '\r' anywhere else is an invalid character). Blank lines between
+// records and at the end are skipped, as seqkit skips them (samtools import
+// stops at a blank line and calls the file truncated; refusing files that
+// every other tool reads would help no one). The '+' line may repeat
+// the name or say anything; like samtools, the reader does not compare it.
+// Sequences may hold letters of either case and '*', '.', '-', '='; qualities
+// must be Phred+33, '!' to '~'.
+//
 // It is hand-written because the Go FASTQ readers that exist either allocate
 // per record, accept only four-line records, or do not validate.
 package fastq
@@ -13,9 +23,11 @@ package fastq
 import (
 	"bufio"
 	"bytes"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
+	"strconv"
 )
 
 // Record is one FASTQ record. Its slices are reused by the next Read.
@@ -38,10 +50,11 @@ func (e *ParseError) Error() string {
 
 // Reader reads records.
 type Reader struct {
-	r       *bufio.Reader
-	line    int64
-	records int64
-	buf     []byte
+	r          *bufio.Reader
+	line       int64
+	recordLine int64
+	records    int64
+	buf        []byte
 }
 
 // NewReader reads FASTQ from r.
@@ -54,6 +67,11 @@ func (r *Reader) Records() int64 { return r.records }
 
 // Lines returns how many lines were read.
 func (r *Reader) Lines() int64 { return r.line }
+
+// RecordLine returns the line number of the name line of the record Read
+// last returned (or failed on), so callers can point at a record that is
+// well-formed but wrong in their eyes, such as an unpaired mate.
+func (r *Reader) RecordLine() int64 { return r.recordLine }
 
 // readLine returns the next line without its line ending ("\n" or "\r\n").
 // The slice is valid until the next call. At the end it returns io.EOF.
@@ -94,8 +112,7 @@ var ErrNotFASTQ = errors.New("not FASTQ")
 func (r *Reader) Read(rec *Record) error {
 	var line []byte
 	var err error
-	// Blank lines between records (and at the end) are skipped, as htslib
-	// does.
+	// Blank lines between records (and at the end) are skipped.
 	for {
 		line, err = r.readLine()
 		if err != nil {
@@ -105,6 +122,7 @@ func (r *Reader) Read(rec *Record) error {
 			break
 		}
 	}
+	r.recordLine = r.line
 	if line[0] != '@' {
 		if r.records == 0 {
 			return fmt.Errorf("%w: %w", ErrNotFASTQ, r.fail("the first line does not start with '@' (%s)", describe(line)))
@@ -124,8 +142,11 @@ func (r *Reader) Read(rec *Record) error {
 		if len(line) > 0 && line[0] == '+' {
 			break
 		}
+		if len(line) > 0 && line[0] == '@' {
+			return r.fail("no '+' line after the sequence: the next line is a name line %s", describe(line))
+		}
 		if i := invalidBase(line); i >= 0 {
-			return r.fail("sequence has an invalid character %q at position %d", line[i], len(rec.Seq)+i+1)
+			return r.fail("sequence has an invalid character %s at position %d", quoteByte(line[i]), len(rec.Seq)+i+1)
 		}
 		rec.Seq = append(rec.Seq, line...)
 	}
@@ -133,13 +154,13 @@ func (r *Reader) Read(rec *Record) error {
 	for len(rec.Qual) < len(rec.Seq) {
 		line, err = r.readLine()
 		if err == io.EOF {
-			return r.fail("the file ends inside the qualities: %d of %d read", len(rec.Qual), len(rec.Seq))
+			return r.fail("the file ends inside the qualities: quality length %d, sequence length %d", len(rec.Qual), len(rec.Seq))
 		}
 		if err != nil {
 			return err
 		}
 		if i := invalidQual(line); i >= 0 {
-			return r.fail("quality character %q (byte %d) at position %d is outside the Phred+33 range '!'..'~'", line[i], line[i], len(rec.Qual)+i+1)
+			return r.fail("quality character %s (byte %d) at position %d is outside the Phred+33 range '!'..'~'", quoteByte(line[i]), line[i], len(rec.Qual)+i+1)
 		}
 		rec.Qual = append(rec.Qual, line...)
 	}
@@ -158,6 +179,13 @@ func describe(line []byte) string {
 	return fmt.Sprintf("%q", line)
 }
 
+// quoteByte shows one byte in single quotes, escaping it as Go would in a
+// string: a lone byte of a UTF-8 sequence shows as '\xc3', not as a letter.
+func quoteByte(c byte) string {
+	q := strconv.Quote(string([]byte{c}))
+	return "'" + q[1:len(q)-1] + "'"
+}
+
 // baseOK marks the bytes htslib accepts in a sequence: IUPAC letters of
 // either case, and '*', '.', '-', '='.
 var baseOK = func() (t [256]bool) {
@@ -170,7 +198,40 @@ var baseOK = func() (t [256]bool) {
 	return t
 }()
 
+// The checks below test eight bytes at a time with the "has a byte less
+// than / more than" bit tricks, falling back to one byte at a time only for
+// a word that fails, which is where the bad byte (or a rare legal one such
+// as '*' in a sequence) is.
+const (
+	ones  = 0x0101010101010101
+	highs = 0x8080808080808080
+)
+
+// hasLess reports whether a byte of x is below n (n <= 128).
+func hasLess(x, n uint64) bool { return (x-ones*n)&^x&highs != 0 }
+
+// hasMore reports whether a byte of x is above n (n <= 127).
+func hasMore(x, n uint64) bool { return ((x+ones*(127-n))|x)&highs != 0 }
+
 func invalidBase(s []byte) int {
+	i := 0
+	for ; i+8 <= len(s); i += 8 {
+		// Letters of either case, folded to lower case, lie in 'a'..'z';
+		// folding maps every other byte outside that range.
+		x := binary.LittleEndian.Uint64(s[i:]) | ones*0x20
+		if hasLess(x, 'a') || hasMore(x, 'z') {
+			if j := invalidBaseSlow(s[i : i+8]); j >= 0 {
+				return i + j
+			}
+		}
+	}
+	if j := invalidBaseSlow(s[i:]); j >= 0 {
+		return i + j
+	}
+	return -1
+}
+
+func invalidBaseSlow(s []byte) int {
 	for i, c := range s {
 		if !baseOK[c] {
 			return i
@@ -180,8 +241,15 @@ func invalidBase(s []byte) int {
 }
 
 func invalidQual(s []byte) int {
-	for i, c := range s {
-		if c < '!' || c > '~' {
+	i := 0
+	for ; i+8 <= len(s); i += 8 {
+		x := binary.LittleEndian.Uint64(s[i:])
+		if hasLess(x, '!') || hasMore(x, '~') {
+			break
+		}
+	}
+	for ; i < len(s); i++ {
+		if c := s[i]; c < '!' || c > '~' {
 			return i
 		}
 	}

@@ -2,9 +2,14 @@ package fastq
 
 import (
 	"errors"
+	"fmt"
 	"io"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/seqstore/seqstore/internal/testutil"
 )
 
 func TestReadRecords(t *testing.T) {
@@ -20,6 +25,11 @@ func TestReadRecords(t *testing.T) {
 		{"a quality line that starts with @", "@a\nAC\n+\n@@\n@b\nA\n+\n!\n", []string{"a", "b"}, []string{"AC", "A"}},
 		{"blank lines between records and no final newline", "@a\nA\n+\n!\n\n\n@b\nC\n+\n!", []string{"a", "b"}, []string{"A", "C"}},
 		{"an empty sequence", "@a\n\n+\n\n@b\nA\n+\n!\n", []string{"a", "b"}, []string{"", "A"}},
+		{"CRLF multi-line", "@a\r\nAC\r\nGT\r\n+a\r\n!!!\r\n!\r\n", []string{"a"}, []string{"ACGT"}},
+		{"a '+' line naming another read", "@a\nAC\n+b\n!!\n", []string{"a"}, []string{"AC"}},
+		{"lower case, IUPAC and gaps", "@a\nacgtNRYKM*.-=\n+\n!!!!!!!!!!!!!\n", []string{"a"}, []string{"acgtNRYKM*.-="}},
+		{"all of the Phred+33 range", "@a\n" + strings.Repeat("A", 94) + "\n+\n" + phredRange() + "\n", []string{"a"}, []string{strings.Repeat("A", 94)}},
+		{"a long line", "@a\n" + strings.Repeat("ACGT", 1<<19) + "\n+\n" + strings.Repeat("!", 1<<21) + "\n", []string{"a"}, []string{strings.Repeat("ACGT", 1<<19)}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -43,14 +53,35 @@ func TestReadRecords(t *testing.T) {
 	}
 }
 
+func phredRange() string {
+	var b strings.Builder
+	for c := byte('!'); c <= '~'; c++ {
+		b.WriteByte(c)
+	}
+	return b.String()
+}
+
 func TestReadDefects(t *testing.T) {
-	tests := []struct{ name, in, want string }{
-		{"not FASTQ", ">a\nACGT\n", "record 1 (line 1): the first line does not start with '@'"},
-		{"a bad base", "@a\nAC1T\n+\n!!!!\n", "record 1 (line 2): sequence has an invalid character '1' at position 3"},
-		{"long qualities", "@a\nAC\n+\n!!!\n", "record 1 (line 4): quality length 3 differs from sequence length 2"},
-		{"a missing plus line at the end", "@a\nACGT\n", "record 1 (line 2): the file ends before the '+' line"},
-		{"a second record without @", "@a\nA\n+\n!\nb\nA\n+\n!\n", "record 2 (line 5): expected a name line"},
-		{"a quality of DEL", "@a\nA\n+\n\x7f\n", "outside the Phred+33 range"},
+	tests := []struct {
+		name         string
+		in           string
+		record, line int64
+		msg          string
+	}{
+		{"not FASTQ", ">a\nACGT\n", 1, 1, `the first line does not start with '@' (">a")`},
+		{"a bad base", "@a\nAC1T\n+\n!!!!\n", 1, 2, "sequence has an invalid character '1' at position 3"},
+		{"a space in the sequence", "@a\nACGT\nAC GT\n+\n!!!!!!!!!\n", 1, 3, "sequence has an invalid character ' ' at position 7"},
+		{"a lone CR in the sequence", "@a\nAC\rGT\n+\n!!!!!\n", 1, 2, "sequence has an invalid character '\\r' at position 3"},
+		{"long qualities", "@a\nAC\n+\n!!!\n", 1, 4, "quality length 3 differs from sequence length 2"},
+		{"long qualities over two lines", "@a\nACGT\n+\n!!\n!!!\n", 1, 5, "quality length 5 differs from sequence length 4"},
+		{"a missing plus line at the end", "@a\nACGT\n", 1, 2, "the file ends before the '+' line"},
+		{"a missing plus line between records", "@a\nACGT\n@b\nACGT\n+\n!!!!\n", 1, 3, `no '+' line after the sequence: the next line is a name line "@b"`},
+		{"missing qualities at the end", "@a\nA\n+\n!\n@b\nACGT\n+\n", 2, 7, "the file ends inside the qualities: quality length 0, sequence length 4"},
+		{"a second record without @", "@a\nA\n+\n!\nb\nA\n+\n!\n", 2, 5, `expected a name line starting with '@', found "b"`},
+		{"a quality of DEL", "@a\nA\n+\n\x7f\n", 1, 4, "quality character '\\x7f' (byte 127) at position 1 is outside the Phred+33 range '!'..'~'"},
+		{"a space quality", "@a\nACGTACGTAC\n+\n!!!!!!!!! \n", 1, 4, "quality character ' ' (byte 32) at position 10 is outside the Phred+33 range '!'..'~'"},
+		{"a high-bit quality", "@a\nACGTACGTAC\n+\n!!!!\xc3\xa9!!!!\n", 1, 4, "quality character '\\xc3' (byte 195) at position 5 is outside the Phred+33 range '!'..'~'"},
+		{"binary", "\x00\x01\x02\n", 1, 1, `the first line does not start with '@' ("\x00\x01\x02")`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -61,8 +92,94 @@ func TestReadDefects(t *testing.T) {
 				err = r.Read(&rec)
 			}
 			var pe *ParseError
-			if !errors.As(err, &pe) || !strings.Contains(err.Error(), tt.want) {
-				t.Fatalf("got %v, want %q", err, tt.want)
+			if !errors.As(err, &pe) {
+				t.Fatalf("got %v, want a *ParseError", err)
+			}
+			if got, want := *pe, (ParseError{Record: tt.record, Line: tt.line, Msg: tt.msg}); got != want {
+				t.Fatalf("got %+v, want %+v", got, want)
+			}
+		})
+	}
+}
+
+func TestErrorText(t *testing.T) {
+	err := &ParseError{Record: 12, Line: 45, Msg: "quality length 99 differs from sequence length 100"}
+	if got, want := err.Error(), "record 12 (line 45): quality length 99 differs from sequence length 100"; got != want {
+		t.Errorf("got %q, want %q", got, want)
+	}
+}
+
+// The word-at-a-time checks must agree with the byte-at-a-time definition
+// for every byte at every position of a word and in the tail.
+func TestCharacterChecks(t *testing.T) {
+	qualOK := func(c byte) bool { return c >= '!' && c <= '~' }
+	for n := 1; n <= 19; n++ {
+		for pos := 0; pos < n; pos++ {
+			for c := 0; c < 256; c++ {
+				seq := []byte(strings.Repeat("a", n))
+				seq[pos] = byte(c)
+				want := -1
+				if !baseOK[c] {
+					want = pos
+				}
+				if got := invalidBase(seq); got != want {
+					t.Fatalf("invalidBase(%q) = %d, want %d", seq, got, want)
+				}
+				qual := []byte(strings.Repeat("I", n))
+				qual[pos] = byte(c)
+				want = -1
+				if !qualOK(byte(c)) {
+					want = pos
+				}
+				if got := invalidQual(qual); got != want {
+					t.Fatalf("invalidQual(%q) = %d, want %d", qual, got, want)
+				}
+			}
+		}
+	}
+}
+
+func TestRecordLine(t *testing.T) {
+	r := NewReader(strings.NewReader("@a\nAC\nGT\n+\n!!!!\n\n@b\nA\n+\n!\n"))
+	var rec Record
+	var got []int64
+	for r.Read(&rec) == nil {
+		got = append(got, r.RecordLine())
+	}
+	if want := []int64{1, 7}; fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("RecordLine() = %v, want %v", got, want)
+	}
+}
+
+// TestAgainstSeqkit reads Debian's test FASTQ files and compares every
+// record with what seqkit fx2tab prints for it.
+func TestAgainstSeqkit(t *testing.T) {
+	seqkit := testutil.RequireTool(t, "seqkit")
+	files := testutil.Glob(t, testutil.RequireDir(t, "/usr/share/htslib-test/test/fastq")+"/*.fq")
+	files = append(files, testutil.Glob(t, testutil.RequireDir(t, "/usr/share/doc/seqkit-examples/tests")+"/*.fq")...)
+	for _, f := range files {
+		t.Run(filepath.Base(f), func(t *testing.T) {
+			want := string(testutil.Run(t, seqkit, "fx2tab", f))
+			in, err := os.Open(f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer in.Close()
+			var got strings.Builder
+			r := NewReader(in)
+			var rec Record
+			for {
+				err := r.Read(&rec)
+				if err == io.EOF {
+					break
+				}
+				if err != nil {
+					t.Fatal(err)
+				}
+				fmt.Fprintf(&got, "%s\t%s\t%s\n", rec.Name, rec.Seq, rec.Qual)
+			}
+			if got.String() != want {
+				t.Errorf("records differ from seqkit fx2tab:\n got %.300q\nwant %.300q", got.String(), want)
 			}
 		})
 	}
@@ -79,6 +196,11 @@ func TestPairKey(t *testing.T) {
 func FuzzReader(f *testing.F) {
 	f.Add("@a\nACGT\n+\n!!!!\n")
 	f.Add("@a\nAC\nGT\n+\n!!\n!!\n\n@b\n\n+\n\n")
+	for _, name := range []string{"multiline.fq", "minimal.fq", "r1.fq"} {
+		if b, err := os.ReadFile("/usr/share/htslib-test/test/fastq/" + name); err == nil {
+			f.Add(string(b))
+		}
+	}
 	f.Fuzz(func(t *testing.T, in string) {
 		r := NewReader(strings.NewReader(in))
 		var rec Record
@@ -89,6 +211,9 @@ func FuzzReader(f *testing.F) {
 			}
 			if len(rec.Seq) != len(rec.Qual) {
 				t.Fatalf("accepted a record with %d bases and %d qualities", len(rec.Seq), len(rec.Qual))
+			}
+			if invalidBase(rec.Seq) >= 0 || invalidQual(rec.Qual) >= 0 {
+				t.Fatalf("accepted a record with bad characters: %q %q", rec.Seq, rec.Qual)
 			}
 		}
 	})
