@@ -157,6 +157,9 @@ func readRawBlock(src *bufio.Reader, offset int64, b *readBlock) (int, error) {
 	if err == io.EOF {
 		return 0, io.EOF
 	}
+	if err != nil && err != io.ErrUnexpectedEOF {
+		return 0, err // the source failed: not a defect of the file
+	}
 	if err != nil {
 		return 0, blockErrorf(offset, "truncated: the file ends %d bytes into the block header", n)
 	}
@@ -177,6 +180,9 @@ func readRawBlock(src *bufio.Reader, offset int64, b *readBlock) (int, error) {
 		return 0, blockErrorf(offset, "extra field of %d bytes does not fit in a block", xlen)
 	}
 	if n, err := io.ReadFull(src, raw[12:12+xlen]); err != nil {
+		if err != io.ErrUnexpectedEOF && err != io.EOF {
+			return 0, err
+		}
 		return 0, blockErrorf(offset, "truncated: the file ends %d bytes into the block header", 12+n)
 	}
 	bsize := -1
@@ -198,6 +204,9 @@ func readRawBlock(src *bufio.Reader, offset int64, b *readBlock) (int, error) {
 		return 0, blockErrorf(offset, "BSIZE says the block is %d bytes, less than its %d bytes of header and footer", bsize, 12+xlen+footerSize)
 	}
 	if n, err := io.ReadFull(src, raw[12+xlen:bsize]); err != nil {
+		if err != io.ErrUnexpectedEOF && err != io.EOF {
+			return 0, err
+		}
 		return 0, blockErrorf(offset, "truncated: the file ends after %d of the block's %d bytes", 12+xlen+n, bsize)
 	}
 	b.raw = raw[:bsize]
@@ -248,7 +257,8 @@ func inflateBlock(fr inflater, src *bytes.Reader, b *readBlock) error {
 }
 
 // Read reads uncompressed data. It returns io.EOF at the clean end of the
-// stream and a *BlockError for a defective block.
+// stream, a *BlockError for a defective block, and an error reading the
+// underlying reader as it is.
 func (r *Reader) Read(p []byte) (int, error) {
 	if len(p) == 0 {
 		return 0, nil

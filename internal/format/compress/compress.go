@@ -94,8 +94,9 @@ func Sniff(head []byte) Kind {
 // plain input passes through, BGZF is inflated by a parallel bgzf.Reader,
 // and gzip, including several gzip members one after the other as `cat
 // a.gz b.gz` makes, by a gzip reader running ahead on its own goroutine. A
-// truncated or corrupt gzip stream reads as an *Error, never as a clean
-// end. bzip2, xz and zstd are recognised and refused. Close the returned
+// truncated or corrupt gzip stream reads as an *Error (a defective BGZF
+// block as a *bgzf.BlockError), never as a clean end; an error reading r
+// comes back as it is. bzip2, xz and zstd are recognised and refused. Close the returned
 // reader to stop its goroutines; it does not close r.
 func Open(r io.Reader) (io.ReadCloser, Kind, error) {
 	counter := &countingReader{r: r}
@@ -116,14 +117,21 @@ func Open(r io.Reader) (io.ReadCloser, Kind, error) {
 	return nil, kind, fmt.Errorf("%s compression is not supported: compress with gzip or bgzip", kind)
 }
 
+// countingReader counts the compressed bytes read and keeps the source's
+// own failure apart from defects of the data. Its fields are used by one
+// goroutine at a time, handed over by channels.
 type countingReader struct {
-	r io.Reader
-	n int64 // read by one goroutine at a time, handed over by channels
+	r   io.Reader
+	n   int64
+	err error // the first error of r other than io.EOF
 }
 
 func (c *countingReader) Read(p []byte) (int, error) {
 	n, err := c.r.Read(p)
 	c.n += int64(n)
+	if err != nil && err != io.EOF && c.err == nil {
+		c.err = err
+	}
 	return n, err
 }
 
@@ -168,8 +176,13 @@ func (g *gzipReader) inflate(br *bufio.Reader, counter *countingReader) {
 		if err == io.EOF {
 			err = io.ErrUnexpectedEOF
 		}
+		if counter.err == nil {
+			err = &Error{Kind: Gzip, Offset: counter.n, Err: err}
+		} else {
+			err = counter.err // the source failed: not a defect of the file
+		}
 		select {
-		case g.chunks <- chunk{err: &Error{Kind: Gzip, Offset: counter.n, Err: err}}:
+		case g.chunks <- chunk{err: err}:
 		case <-g.quit:
 		}
 	}

@@ -237,3 +237,37 @@ func BenchmarkOpenGzip(b *testing.B) {
 		rc.Close()
 	}
 }
+
+// failingReader yields data and then fails, as a network source can.
+type failingReader struct {
+	data []byte
+	err  error
+}
+
+func (f *failingReader) Read(p []byte) (int, error) {
+	if len(f.data) == 0 {
+		return 0, f.err
+	}
+	n := copy(p, f.data)
+	f.data = f.data[n:]
+	return n, nil
+}
+
+// A source that fails is not a corrupt file: its error comes back as it is.
+func TestSourceErrorPassesThrough(t *testing.T) {
+	data := reads(1 << 20)
+	errSource := errors.New("connection reset")
+	for _, in := range [][]byte{gz(data), bgz(data)} {
+		rc, kind, err := Open(&failingReader{data: in[:len(in)/2], err: errSource})
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = io.ReadAll(rc)
+		rc.Close()
+		var ce *Error
+		var be *bgzf.BlockError
+		if !errors.Is(err, errSource) || errors.As(err, &ce) || errors.As(err, &be) {
+			t.Errorf("%s: got %v (%T), want the source's error as it is", kind, err, err)
+		}
+	}
+}
