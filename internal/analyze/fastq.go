@@ -6,7 +6,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"sync"
+	"sync/atomic"
 
 	"github.com/seqstore/seqstore/internal/etag"
 	"github.com/seqstore/seqstore/internal/format/bgzf"
@@ -14,77 +16,106 @@ import (
 	"github.com/seqstore/seqstore/internal/format/fastq"
 )
 
-// storeLevel is the deflate level of stored BGZF: the fastest, since the
-// stored file is rewritten on every upload and read back often.
+// storeLevel is the deflate level of the stored BGZF copy. Level 1 deflates
+// FASTQ about 2.5 times as fast as bgzip's default 6 for files some 10%
+// larger (see bgzf.BenchmarkWriter); ingestion is bound by compression, so
+// the speed is worth more than the bytes.
 const storeLevel = 1
 
-// pairBatch is how many read names travel together from source 1 to the
-// pairing check of source 2.
+// pairBatch is how many pairing keys travel together from source 1 to the
+// pairing check in source 2's goroutine: enough to make the handover cheap,
+// few enough that memory stays small.
 const pairBatch = 4096
 
+// nameBatch holds the pairing keys of consecutive records of source 1.
 type nameBatch struct {
 	first int64  // number of the first record in the batch (1-based)
-	names []byte // the pairing keys, each followed by a zero byte
+	keys  []byte // the pairing keys, each followed by a zero byte
 }
 
-// FASTQ analyses one FASTQ source, or two that form pairs. Each source may
-// be plain, gzip or BGZF. It hashes each source's uncompressed bytes in the
-// given families, validates every record, counts reads and bases, checks
-// that the mates pair one to one, and writes each source, recompressed as
-// BGZF, to stored[i] (nil skips it). The sources are read side by side, each
-// in its own goroutines.
+// sourceOutcome is what one source's goroutine found.
+type sourceOutcome struct {
+	reads, bases int64
+	sums         map[etag.Family]string
+	err          error
+	// errRecord orders defects: the record the defect is in, or
+	// math.MaxInt64 for a defect of the file as a whole.
+	errRecord int64
+}
+
+// errStopped ends source 2 when source 1 failed first: source 1's error is
+// the one to report.
+var errStopped = errors.New("stopped because source1 failed")
+
+// FASTQ analyses one FASTQ source, or two that hold the two mates of each
+// pair. Each source may be plain, gzip (one member or many) or BGZF. In one
+// streaming pass per source it hashes the uncompressed bytes in each family
+// (the FASTQ_*up ETag), validates every record, counts records and bases,
+// and writes the uncompressed stream, recompressed as BGZF, to stored[i]
+// (a nil writer, or a missing one, stores nothing).
+//
+// For paired sources, record N of source2 must pair with record N of
+// source1: their names agree once the comment and a /1 or /2 are dropped
+// (fastq.PairKey), and both hold the same number of records.
+//
+// The two sources are read side by side: each inflates on its own goroutine
+// (BGZF on several), parses and hashes on another, and deflates its stored
+// copy on every CPU. Source 1 hands its read names to source 2 in batches
+// over a short channel, so neither runs far ahead and memory stays flat.
+//
+// A defect of a source is an *Error naming the source and the record and
+// line, or the byte offset for compression errors. When there are several,
+// the one at the earliest record is reported, so the message does not
+// depend on which goroutine got there first. A failure reading a source or
+// writing a stored copy is returned as it is.
 func FASTQ(ctx context.Context, sources []io.Reader, stored []io.Writer, families []etag.Family) (*Result, error) {
 	if len(sources) == 0 || len(sources) > 2 {
-		return nil, fmt.Errorf("FASTQ takes one or two sources, got %d", len(sources))
+		return nil, fmt.Errorf("analyze.FASTQ takes one or two sources, got %d", len(sources))
 	}
+	parent := ctx
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	var pairs chan nameBatch
+	var pair *pairing
 	if len(sources) == 2 {
-		pairs = make(chan nameBatch, 8)
+		pair = &pairing{batches: make(chan nameBatch, 4)}
 	}
-	type outcome struct {
-		reads, bases int64
-		sums         map[etag.Family]string
-		err          error
-	}
-	outs := make([]outcome, len(sources))
+	outs := make([]sourceOutcome, len(sources))
 	var wg sync.WaitGroup
 	for i, src := range sources {
 		var w io.Writer
-		if i < len(stored) {
+		if i < len(stored) && stored[i] != nil {
 			w = stored[i]
 		}
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			s := &fastqSource{name: fmt.Sprintf("source%d", i+1), index: i, pairs: pairs}
-			o := &outs[i]
-			o.reads, o.bases, o.sums, o.err = s.run(ctx, src, w, families)
-			if o.err != nil {
+			s := &fastqSource{name: fmt.Sprintf("source%d", i+1), index: i, pairing: pair}
+			outs[i] = s.run(ctx, src, w, families)
+			// Source 1's failure reaches source 2 through the pairing
+			// channel, after the names before it, so that source 2 can
+			// still find an earlier defect; anything else stops both.
+			if outs[i].err != nil && (pair == nil || i == 1) {
 				cancel()
 			}
 		}()
 	}
 	wg.Wait()
-	// Report the first real defect, not the cancellation it caused in the
-	// other source.
-	var firstErr error
-	for _, o := range outs {
-		if o.err != nil && !errors.Is(o.err, context.Canceled) {
-			var ae *Error
-			if errors.As(o.err, &ae) {
-				return nil, o.err
-			}
-			if firstErr == nil {
-				firstErr = o.err
-			}
+	// A source stopped by the other's failure (errStopped, or the
+	// cancellation that failure caused) has nothing to report.
+	var first *sourceOutcome
+	for i := range outs {
+		o := &outs[i]
+		if o.err == nil || o.err == errStopped || errors.Is(o.err, context.Canceled) {
+			continue
+		}
+		if first == nil || o.errRecord < first.errRecord {
+			first = o
 		}
 	}
-	if firstErr != nil {
-		return nil, firstErr
+	if first != nil {
+		return nil, first.err
 	}
-	if err := ctx.Err(); err != nil && outs[0].err != nil {
+	if err := parent.Err(); err != nil {
 		return nil, err
 	}
 	res := &Result{FileType: FileTypeFASTQ, Alignment: Unaligned, ETags: map[etag.Family][]string{}}
@@ -98,144 +129,200 @@ func FASTQ(ctx context.Context, sources []io.Reader, stored []io.Writer, familie
 	return res, nil
 }
 
+// pairing carries source 1's names to source 2.
+type pairing struct {
+	batches chan nameBatch
+	// source1Failed is set before batches is closed when source 1 ends on
+	// an error rather than at its end.
+	source1Failed atomic.Bool
+}
+
 type fastqSource struct {
-	name  string
-	index int
-	pairs chan nameBatch
+	name    string
+	index   int
+	pairing *pairing
 }
 
-// hashingReader feeds what it reads to a hasher and an optional writer.
-type hashingReader struct {
-	r   io.Reader
-	h   *etag.Hasher
-	out io.Writer
-	err error // the first error writing to out
+// teeReader feeds what the parser reads to the ETag hasher and the stored
+// copy, so the source is read once.
+type teeReader struct {
+	r        io.Reader
+	h        *etag.Hasher
+	out      io.Writer
+	writeErr error // the first error writing the stored copy
 }
 
-func (h *hashingReader) Read(p []byte) (int, error) {
-	n, err := h.r.Read(p)
+func (t *teeReader) Read(p []byte) (int, error) {
+	n, err := t.r.Read(p)
 	if n > 0 {
-		h.h.Write(p[:n])
-		if h.out != nil && h.err == nil {
-			if _, werr := h.out.Write(p[:n]); werr != nil {
-				h.err = werr
-				return n, werr
+		t.h.Write(p[:n])
+		if t.out != nil {
+			if _, werr := t.out.Write(p[:n]); werr != nil {
+				t.writeErr = fmt.Errorf("writing the stored copy: %w", werr)
+				return n, t.writeErr
 			}
 		}
 	}
 	return n, err
 }
 
-func (s *fastqSource) run(ctx context.Context, src io.Reader, stored io.Writer, families []etag.Family) (reads, bases int64, sums map[etag.Family]string, err error) {
+// sniffSize is how much of the uncompressed stream is examined to tell a
+// file that is not FASTQ at all.
+const sniffSize = 4096
+
+func (s *fastqSource) run(ctx context.Context, src io.Reader, stored io.Writer, families []etag.Family) (o sourceOutcome) {
+	// Source 1 always tells source 2 how it ended, whatever the path out.
+	if s.pairing != nil && s.index == 0 {
+		defer func() {
+			if o.err != nil {
+				s.pairing.source1Failed.Store(true)
+			}
+			close(s.pairing.batches)
+		}()
+	}
+	fail := func(record int64, err error) sourceOutcome {
+		return sourceOutcome{err: err, errRecord: record}
+	}
 	raw, kind, err := compress.Open(src)
 	if err != nil {
-		return 0, 0, nil, Errorf(s.name, "", "%v", err)
+		if kind == compress.Plain {
+			return fail(0, err) // the source could not be read
+		}
+		return fail(0, Errorf(s.name, "", "%v", err)) // bzip2, xz or zstd
 	}
 	defer raw.Close()
+
+	head := make([]byte, sniffSize)
+	n, err := io.ReadFull(raw, head)
+	head = head[:n]
+	if err != nil && err != io.EOF && err != io.ErrUnexpectedEOF {
+		return fail(1, s.decompressError(err))
+	}
+	if what := notFASTQ(kind, head); what != "" {
+		return fail(1, Errorf(s.name, "", "%s", what))
+	}
+
 	var bw *bgzf.Writer
-	var out io.Writer
+	tee := &teeReader{r: io.MultiReader(bytes.NewReader(head), raw), h: etag.NewHasher(families...)}
 	if stored != nil {
 		bw, err = bgzf.NewWriterLevel(stored, storeLevel)
 		if err != nil {
-			return 0, 0, nil, err
+			return fail(0, err)
 		}
-		out = bw
+		// On failure the copy is abandoned, but its workers must stop.
 		defer func() {
 			if bw != nil {
 				bw.Close()
 			}
 		}()
+		tee.out = bw
 	}
-	hasher := etag.NewHasher(families...)
-	hr := &hashingReader{r: raw, h: hasher, out: out}
-	rd := fastq.NewReader(hr)
+	rd := fastq.NewReader(tee)
 	var rec fastq.Record
 	var batch nameBatch
-	var mates []byte // the current batch from source 1, consumed by source 2
-	var mateFirst int64
+	var mates []byte // source 2: what is left of the current batch of source 1's keys
 	for {
-		if err := ctx.Err(); err != nil {
-			return 0, 0, nil, err
+		if o.reads&1023 == 0 && ctx.Err() != nil {
+			return fail(o.reads+1, ctx.Err())
 		}
 		err := rd.Read(&rec)
 		if err == io.EOF {
 			break
 		}
 		if err != nil {
-			return 0, 0, nil, s.wrap(err, hr, kind)
+			if s.index == 0 && len(batch.keys) > 0 {
+				// Source 2 still checks the records before the defect.
+				s.send(ctx, batch)
+			}
+			return fail(o.reads+1, s.readError(err, tee))
 		}
-		reads++
-		bases += int64(len(rec.Seq))
+		o.reads++
+		o.bases += int64(len(rec.Seq))
+		if s.pairing == nil {
+			continue
+		}
 		key := fastq.PairKey(rec.Name)
-		switch {
-		case s.pairs != nil && s.index == 0:
-			if len(batch.names) == 0 {
-				batch.first = reads
+		if s.index == 0 {
+			if len(batch.keys) == 0 {
+				batch.first = o.reads
 			}
-			batch.names = append(append(batch.names, key...), 0)
-			if reads-batch.first+1 == pairBatch {
+			batch.keys = append(append(batch.keys, key...), 0)
+			if o.reads-batch.first+1 == pairBatch {
 				if err := s.send(ctx, batch); err != nil {
-					return 0, 0, nil, err
+					return fail(o.reads, err)
 				}
-				batch = nameBatch{names: make([]byte, 0, len(batch.names))}
+				batch = nameBatch{keys: make([]byte, 0, len(batch.keys))}
 			}
-		case s.pairs != nil && s.index == 1:
-			if len(mates) == 0 {
-				b, ok, err := s.receive(ctx)
-				if err != nil {
-					return 0, 0, nil, err
+			continue
+		}
+		if len(mates) == 0 {
+			b, ok, err := s.receive(ctx)
+			if err != nil {
+				return fail(o.reads, err)
+			}
+			if !ok {
+				if s.pairing.source1Failed.Load() {
+					return fail(o.reads, errStopped)
 				}
-				if !ok {
-					return 0, 0, nil, Errorf(s.name, fmt.Sprintf("record %d (line %d)", reads, rd.Lines()-3), "source2 has more records than source1's %d; the mates do not pair", reads-1)
-				}
-				mates, mateFirst = b.names, b.first
+				return fail(math.MaxInt64, Errorf(s.name, s.where(rd), "source2 has more records than source1, which ends after record %d; the mates do not pair", o.reads-1))
 			}
-			end := bytes.IndexByte(mates, 0)
-			mate := mates[:end]
-			mates = mates[end+1:]
-			if !bytes.Equal(mate, key) {
-				return 0, 0, nil, Errorf(s.name, fmt.Sprintf("record %d (line %d)", reads, rd.Lines()-3), "read %q does not pair with record %d of source1, %q", key, mateFirst, mate)
+			mates = b.keys
+		}
+		end := bytes.IndexByte(mates, 0)
+		mate := mates[:end]
+		mates = mates[end+1:]
+		if !bytes.Equal(mate, key) {
+			return fail(o.reads, Errorf(s.name, s.where(rd), "read name %q does not pair with source1's %q", key, mate))
+		}
+	}
+	if o.reads == 0 {
+		return fail(1, Errorf(s.name, "", "the file holds no FASTQ records"))
+	}
+	if s.index == 0 && len(batch.keys) > 0 {
+		if err := s.send(ctx, batch); err != nil {
+			return fail(o.reads, err)
+		}
+	}
+	if s.pairing != nil && s.index == 1 {
+		// Source 1 must end here too. If it goes on, count its records
+		// (it still validates them) to say how many it has.
+		extra := int64(bytes.Count(mates, []byte{0}))
+		for {
+			b, ok, err := s.receive(ctx)
+			if err != nil {
+				return fail(o.reads, err)
 			}
-			mateFirst++
-		}
-	}
-	if reads == 0 {
-		return 0, 0, nil, Errorf(s.name, "", "holds no FASTQ records")
-	}
-	if s.pairs != nil && s.index == 0 {
-		if len(batch.names) > 0 {
-			if err := s.send(ctx, batch); err != nil {
-				return 0, 0, nil, err
+			if !ok {
+				break
 			}
+			extra += int64(bytes.Count(b.keys, []byte{0}))
 		}
-		close(s.pairs)
-	}
-	if s.pairs != nil && s.index == 1 {
-		if len(mates) > 0 {
-			return 0, 0, nil, Errorf(s.name, fmt.Sprintf("after record %d", reads), "source2 ends before source1: it has %d records, source1 more; the mates do not pair", reads)
+		if s.pairing.source1Failed.Load() {
+			return fail(o.reads, errStopped)
 		}
-		if b, ok, err := s.receive(ctx); err != nil {
-			return 0, 0, nil, err
-		} else if ok {
-			return 0, 0, nil, Errorf(s.name, fmt.Sprintf("after record %d", reads), "source2 ends before source1: source1 has record %d and beyond; the mates do not pair", b.first)
+		if extra > 0 {
+			return fail(math.MaxInt64, Errorf(s.name, fmt.Sprintf("end of file after record %d", o.reads),
+				"source2 has %d records but source1 has %d; the mates do not pair", o.reads, o.reads+extra))
 		}
-	}
-	if hr.err != nil {
-		return 0, 0, nil, hr.err
 	}
 	if bw != nil {
 		err := bw.Close()
 		bw = nil
 		if err != nil {
-			return 0, 0, nil, err
+			return fail(0, fmt.Errorf("writing the stored copy: %w", err))
 		}
 	}
-	return reads, bases, hasher.Sums(), nil
+	o.sums = tee.h.Sums()
+	return o
+}
+
+func (s *fastqSource) where(rd *fastq.Reader) string {
+	return fmt.Sprintf("record %d (line %d)", rd.Records(), rd.RecordLine())
 }
 
 func (s *fastqSource) send(ctx context.Context, b nameBatch) error {
 	select {
-	case s.pairs <- b:
+	case s.pairing.batches <- b:
 		return nil
 	case <-ctx.Done():
 		return ctx.Err()
@@ -244,33 +331,92 @@ func (s *fastqSource) send(ctx context.Context, b nameBatch) error {
 
 func (s *fastqSource) receive(ctx context.Context) (nameBatch, bool, error) {
 	select {
-	case b, ok := <-s.pairs:
+	case b, ok := <-s.pairing.batches:
 		return b, ok, nil
 	case <-ctx.Done():
 		return nameBatch{}, false, ctx.Err()
 	}
 }
 
-// wrap turns a reading error into an analysis error naming the source.
-func (s *fastqSource) wrap(err error, hr *hashingReader, kind compress.Kind) error {
-	if hr.err != nil && errors.Is(err, hr.err) {
-		return err // a storage failure, not a defect of the file
+// readError turns an error met while parsing into an analysis error that
+// says where, leaving failures of the source or of the stored copy as they
+// are.
+func (s *fastqSource) readError(err error, tee *teeReader) error {
+	if tee.writeErr != nil && errors.Is(err, tee.writeErr) {
+		return err
 	}
 	var pe *fastq.ParseError
 	if errors.As(err, &pe) {
-		msg := pe.Msg
-		if errors.Is(err, fastq.ErrNotFASTQ) && pe.Record == 1 {
-			msg += looksLike(kind)
-		}
-		return Errorf(s.name, fmt.Sprintf("record %d (line %d)", pe.Record, pe.Line), "%s", msg)
+		return Errorf(s.name, fmt.Sprintf("record %d (line %d)", pe.Record, pe.Line), "%s", pe.Msg)
 	}
-	return Errorf(s.name, "", "%v (%s input)", err, kind)
+	return s.decompressError(err)
 }
 
-// looksLike guesses what a file that is not FASTQ is, for the message.
-func looksLike(kind compress.Kind) string {
-	if kind == compress.BGZF {
-		return "; this looks like BAM or another BGZF-compressed binary file, not FASTQ"
+func (s *fastqSource) decompressError(err error) error {
+	var ce *compress.Error
+	var be *bgzf.BlockError
+	switch {
+	case errors.As(err, &be):
+		return Errorf(s.name, fmt.Sprintf("BGZF block at offset %d", be.Offset), "%s", be.Msg)
+	case errors.As(err, &ce):
+		return Errorf(s.name, fmt.Sprintf("byte offset %d", ce.Offset), "%v", ce)
 	}
-	return "; this is not FASTQ"
+	return err
+}
+
+// notFASTQ says what a file is when its first bytes show it is not FASTQ,
+// or "" when they might be.
+func notFASTQ(kind compress.Kind, head []byte) string {
+	packed := ""
+	if kind != compress.Plain {
+		packed = kind.String() + "-compressed "
+	}
+	has := func(prefix string) bool { return bytes.HasPrefix(head, []byte(prefix)) }
+	switch {
+	case len(head) == 0:
+		return "the file holds no FASTQ records: it is empty"
+	case has("BAM\x01"):
+		if kind == compress.BGZF {
+			return "this looks like BAM (BGZF-compressed binary), not FASTQ: upload it with file type BAM or UBAM"
+		}
+		return "this looks like BAM data, not FASTQ"
+	case has("CRAM"):
+		return "this looks like CRAM, not FASTQ: upload it with file type CRAM"
+	case has("BCF\x02"):
+		return "this looks like BCF (binary variant calls), not FASTQ"
+	case has("##fileformat=VCF"):
+		return "this looks like " + packed + "VCF (variant calls), not FASTQ"
+	case has(">"):
+		return "this looks like " + packed + "FASTA (sequences without qualities), not FASTQ"
+	case has("@HD\t"), has("@SQ\t"), has("@RG\t"), has("@PG\t"), has("@CO\t"):
+		return "this looks like " + packed + "SAM (a header line " + fmt.Sprintf("%q", head[:3]) + "), not FASTQ: convert it to BAM to upload it"
+	case head[0] != '@' && bytes.Count(firstLine(head), []byte{'\t'}) >= 10:
+		return "this looks like " + packed + "SAM without a header (tab-separated alignment fields), not FASTQ"
+	}
+	if binary(head) {
+		return "this is " + packed + "binary data, not FASTQ text"
+	}
+	return ""
+}
+
+func firstLine(b []byte) []byte {
+	if i := bytes.IndexByte(b, '\n'); i >= 0 {
+		return b[:i]
+	}
+	return b
+}
+
+// binary reports whether b holds bytes that text never does: NUL, or many
+// control characters other than white space.
+func binary(b []byte) bool {
+	control := 0
+	for _, c := range b {
+		if c == 0 {
+			return true
+		}
+		if c < ' ' && c != '\n' && c != '\r' && c != '\t' || c == 0x7f {
+			control++
+		}
+	}
+	return control > 0 && control*20 > len(b)
 }
