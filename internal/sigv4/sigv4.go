@@ -1,39 +1,33 @@
-// Package sigv4 verifies AWS Signature Version 4 on incoming requests, the
+// Package sigv4 verifies AWS Signature Version 4 on incoming requests the
 // way AWS front ends do for restJson1 services such as HealthOmics: header
 // authentication and presigned URLs, the double-encoded canonical path of
-// non-S3 services, UNSIGNED-PAYLOAD where the operation allows it, and a
-// clock-skew window. It answers which access key (and so which account)
-// signed a request, or why it will not say.
+// non-S3 services, UNSIGNED-PAYLOAD where the operation allows it, bodies
+// hashed while they stream, and a clock-skew window. It answers which access
+// key (and so which account) signed a request, or why it will not say.
 //
-// The SDKs' signers only sign; no published Go package verifies, which is
-// why this one exists.
+// The SDKs' signers only sign, and no published Go package verifies the
+// non-S3 variant (the S3 servers' verifiers sign paths once, not twice), so
+// this one is written here from the SigV4 documentation and the behaviour
+// of the Go, Python and JavaScript signers, which its tests run.
 package sigv4
 
 import (
-	"bytes"
 	"context"
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"hash"
-	"io"
 	"net/http"
-	"net/url"
-	"sort"
 	"strconv"
-	"strings"
 	"sync"
 	"time"
 )
 
-// ErrUnknownAccessKey is what a CredentialStore returns (wrapped) for an
-// access key ID it does not know.
-var ErrUnknownAccessKey = errors.New("sigv4: unknown access key")
-
 // CredentialStore finds the secret of an access key and the account it acts
-// for.
+// for. For a key it does not know it returns an error wrapping
+// ErrUnknownAccessKey; any other error is passed through as it is (it is the
+// server's fault, not the client's).
 type CredentialStore interface {
 	SecretFor(ctx context.Context, accessKeyID string) (secret, accountID string, err error)
 }
@@ -42,473 +36,432 @@ type CredentialStore interface {
 type Identity struct {
 	AccessKeyID string
 	AccountID   string
+	// Deferred is true when the signature covers a body hash that is known
+	// only once the body has been read: a streamed body (Options.
+	// AllowUnsignedPayload) signed with its own SHA-256 but without an
+	// X-Amz-Content-Sha256 header, as the JavaScript SDK signs byte-array
+	// uploads. The signature is then checked when r.Body reaches its end,
+	// and that last Read fails with an InvalidSignatureException *Error if
+	// it does not match. Until then the identity is a claim, not a proof.
+	Deferred bool
 }
 
-// Error is a verification failure, named as AWS names them.
-type Error struct {
-	code string
-	msg  string
-}
-
-func (e *Error) Error() string { return e.code + ": " + e.msg }
-
-// Code is the AWS error code, such as InvalidSignatureException.
-func (e *Error) Code() string { return e.code }
-
-// Message is the text for the client.
-func (e *Error) Message() string { return e.msg }
-
-// Status is the HTTP status: 403 for every authentication failure.
-func (e *Error) Status() int { return http.StatusForbidden }
-
-func fail(code, format string, args ...any) *Error {
-	return &Error{code: code, msg: fmt.Sprintf(format, args...)}
-}
-
-// AWS's error codes for authentication failures.
-const (
-	CodeMissingAuthenticationToken = "MissingAuthenticationTokenException"
-	CodeIncompleteSignature        = "IncompleteSignatureException"
-	CodeUnrecognizedClient         = "UnrecognizedClientException"
-	CodeInvalidSignature           = "InvalidSignatureException"
-)
-
-const (
-	algorithm       = "AWS4-HMAC-SHA256"
-	unsignedPayload = "UNSIGNED-PAYLOAD"
-	timeFormat      = "20060102T150405Z"
-	// maxPresignExpiry is the longest X-Amz-Expires AWS accepts: 7 days.
-	maxPresignExpiry = 7 * 24 * time.Hour
-	// maxBufferedBody bounds the bodies read into memory to hash them; larger
-	// bodies are hashed while the handler streams them.
-	maxBufferedBody = 1 << 20
-)
-
-// Verifier checks signatures for one service and region.
-type Verifier struct {
-	Credentials CredentialStore
-	Service     string // "omics"
-	Region      string
-	// Now is the clock; nil means time.Now.
-	Now func() time.Time
-	// MaxSkew is how far X-Amz-Date may be from now; zero means 15 minutes.
-	MaxSkew time.Duration
-
-	keys sync.Map // signing-key cache: scope string -> []byte
-}
-
-// Options tune one verification.
+// Options describe the operation a request is for.
 type Options struct {
-	// AllowUnsignedPayload accepts a signature over UNSIGNED-PAYLOAD even
-	// without the X-Amz-Content-Sha256 header, as the JavaScript SDK signs
-	// streamed uploads.
+	// AllowUnsignedPayload marks an operation whose body is a byte stream
+	// that SDKs sign as UNSIGNED-PAYLOAD (UploadReadSetPart, modelled with
+	// unsignedPayload). For it
+	//   - a signature over UNSIGNED-PAYLOAD is accepted even without the
+	//     X-Amz-Content-Sha256 header (the JavaScript SDK sends none), and
+	//   - the body is never read ahead into memory: a signed hash is
+	//     checked as the handler reads it (see Identity.Deferred).
+	// For other operations a body is read into memory (up to
+	// Verifier.MaxBufferedBody) and its hash is checked before Verify
+	// returns.
 	AllowUnsignedPayload bool
 }
 
-// Verify checks r's signature. When the payload hash must be checked against
-// a body too large to buffer, r.Body is replaced by a reader that fails at
-// its end if the hash does not match; callers must read the body through
-// r.Body after Verify returns.
+// Verifier checks signatures for one service and region. Its zero cache is
+// ready to use; a Verifier must not be copied after first use.
+type Verifier struct {
+	Credentials CredentialStore
+	// Service is the signing name in the credential scope; empty means
+	// "omics".
+	Service string
+	// Region is the one region the server serves; requests scoped to any
+	// other are refused with a message naming this one. Required.
+	Region string
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+	// MaxSkew is how far X-Amz-Date may be from now; zero means 15 minutes,
+	// AWS's window.
+	MaxSkew time.Duration
+	// MaxBufferedBody caps the bodies read into memory to hash them before
+	// the signature is checked (JSON bodies); zero means 4 MiB.
+	MaxBufferedBody int64
+
+	keys keyCache
+}
+
+const (
+	defaultService = "omics"
+	defaultMaxSkew = 15 * time.Minute
+	// maxPresignExpiry is the longest X-Amz-Expires AWS accepts: 7 days.
+	maxPresignExpiry = 7 * 24 * time.Hour
+)
+
+// Verify checks r's signature, header or presigned, and returns who made it.
+// Failures are *Error values (403, or 413 for a JSON body over
+// MaxBufferedBody); an error from the CredentialStore or from reading the
+// body is returned wrapped as it is.
+//
+// Verify may replace r.Body: with the same bytes read ahead into memory
+// (small bodies whose hash must be known first), or with a reader that
+// checks the hash as it goes (streamed bodies with a signed hash). Handlers
+// must read the body through r.Body after Verify and treat a Read error as
+// the request's failure (errors.As it to *Error to answer 403).
 func (v *Verifier) Verify(r *http.Request, o Options) (Identity, error) {
-	if r.Header.Get("Authorization") != "" {
-		return v.verifyHeader(r, o)
-	}
-	if r.URL.Query().Get("X-Amz-Algorithm") != "" {
-		return v.verifyPresigned(r)
-	}
-	return Identity{}, fail(CodeMissingAuthenticationToken, "Missing Authentication Token: sign the request with AWS Signature Version 4")
-}
+	s := scratchPool.Get().(*scratch)
+	defer s.release()
 
-// authorization is a parsed Authorization header.
-type authorization struct {
-	accessKey, date, region, service string
-	signedHeaders                    []string
-	signature                        string
-}
-
-// parseAuthorization parses
-// "AWS4-HMAC-SHA256 Credential=AK/20240101/us-east-1/omics/aws4_request, SignedHeaders=host;x-amz-date, Signature=hex".
-func parseAuthorization(h string) (authorization, error) {
-	var a authorization
-	alg, rest, ok := strings.Cut(strings.TrimSpace(h), " ")
-	if !ok || alg != algorithm {
-		return a, fail(CodeIncompleteSignature, "Authorization header must start with %s", algorithm)
-	}
-	var cred, signed string
-	for _, part := range strings.Split(rest, ",") {
-		k, val, ok := strings.Cut(strings.TrimSpace(part), "=")
-		if !ok {
-			return a, fail(CodeIncompleteSignature, "Authorization header has a malformed element %q", strings.TrimSpace(part))
-		}
-		switch k {
-		case "Credential":
-			cred = val
-		case "SignedHeaders":
-			signed = val
-		case "Signature":
-			a.signature = val
-		}
-	}
-	if cred == "" || signed == "" || a.signature == "" {
-		return a, fail(CodeIncompleteSignature, "Authorization header requires 'Credential', 'SignedHeaders' and 'Signature' parameters")
-	}
-	if err := a.parseCredential(cred); err != nil {
-		return a, err
-	}
-	a.signedHeaders = strings.Split(signed, ";")
-	return a, nil
-}
-
-func (a *authorization) parseCredential(cred string) error {
-	parts := strings.Split(cred, "/")
-	if len(parts) != 5 || parts[4] != "aws4_request" || parts[0] == "" {
-		return fail(CodeIncompleteSignature, "Credential %q must have the form ACCESSKEY/YYYYMMDD/REGION/SERVICE/aws4_request", cred)
-	}
-	a.accessKey, a.date, a.region, a.service = parts[0], parts[1], parts[2], parts[3]
-	return nil
-}
-
-func (v *Verifier) now() time.Time {
-	if v.Now != nil {
-		return v.Now()
-	}
-	return time.Now()
-}
-
-func (v *Verifier) checkScope(a authorization, amzDate string) (time.Time, error) {
-	t, err := time.Parse(timeFormat, amzDate)
+	path, rawQuery := requestTarget(r)
+	params, err := parseQuery(s.params[:0], rawQuery)
+	s.params = params
 	if err != nil {
-		return t, fail(CodeIncompleteSignature, "X-Amz-Date %q is not of the form 20060102T150405Z", amzDate)
+		return Identity{}, err
 	}
-	if a.date != amzDate[:8] {
-		return t, fail(CodeInvalidSignature, "Credential date %s does not match X-Amz-Date %s", a.date, amzDate)
+	c, err := readClaim(r, params)
+	if err != nil {
+		return Identity{}, err
 	}
-	if a.service != v.Service {
-		return t, fail(CodeInvalidSignature, "Credential should be scoped to correct service: '%s'", v.Service)
+	if err := v.checkScope(&c); err != nil {
+		return Identity{}, err
 	}
-	if a.region != v.Region {
-		return t, fail(CodeInvalidSignature, "Credential should be scoped to a valid region: this server serves '%s', not '%s'", v.Region, a.region)
+	if err := v.checkTime(&c); err != nil {
+		return Identity{}, err
 	}
-	return t, nil
-}
-
-func (v *Verifier) secret(ctx context.Context, accessKey string) (string, string, error) {
-	secret, account, err := v.Credentials.SecretFor(ctx, accessKey)
+	secret, account, err := v.Credentials.SecretFor(r.Context(), c.accessKey)
 	if errors.Is(err, ErrUnknownAccessKey) {
-		return "", "", fail(CodeUnrecognizedClient, "The security token included in the request is invalid.")
+		return Identity{}, fail(CodeUnrecognizedClient, msgUnknownKey)
 	}
-	return secret, account, err
-}
+	if err != nil {
+		return Identity{}, fmt.Errorf("sigv4: looking up access key %s: %w", c.accessKey, err)
+	}
+	id := Identity{AccessKeyID: c.accessKey, AccountID: account}
+	key := v.keys.get(c.accessKey, secret, c.date, c.region, c.service)
 
-func (v *Verifier) verifyHeader(r *http.Request, o Options) (Identity, error) {
-	a, err := parseAuthorization(r.Header.Get("Authorization"))
-	if err != nil {
-		return Identity{}, err
+	sortQuery(params)
+	skip := ""
+	if c.presigned {
+		skip = "X-Amz-Signature"
 	}
-	amzDate := r.Header.Get("X-Amz-Date")
-	if amzDate == "" {
-		amzDate = r.Header.Get("Date")
+	s.canon = appendCanonicalRequestPrefix(s.canon[:0], r, c.signedHeaders, path, params, skip, true)
+	// The Go SDK signs the path without removing dot segments; botocore
+	// and AWS remove them. Paths that have some are tried both ways.
+	if normalizePath(path) != path {
+		s.canonRaw = appendCanonicalRequestPrefix(s.canonRaw[:0], r, c.signedHeaders, path, params, skip, false)
+	} else {
+		s.canonRaw = s.canonRaw[:0]
 	}
-	t, err := v.checkScope(a, amzDate)
-	if err != nil {
-		return Identity{}, err
-	}
-	skew := v.MaxSkew
-	if skew == 0 {
-		skew = 15 * time.Minute
-	}
-	if now := v.now(); t.Before(now.Add(-skew)) || t.After(now.Add(skew)) {
-		return Identity{}, fail(CodeInvalidSignature, "Signature expired: %s is now earlier than %s (%s - %d min.)",
-			amzDate, now.UTC().Add(-skew).Format(timeFormat), now.UTC().Format(timeFormat), int(skew.Minutes()))
-	}
-	if !contains(a.signedHeaders, "host") {
-		return Identity{}, fail(CodeIncompleteSignature, "SignedHeaders must include host")
-	}
-	secret, account, err := v.secret(r.Context(), a.accessKey)
-	if err != nil {
-		return Identity{}, err
-	}
-	payload := r.Header.Get("X-Amz-Content-Sha256")
-	var streamCheck func(string) io.ReadCloser
-	if payload == "" {
-		payload, streamCheck, err = bodyHash(r)
+
+	// Which payload hashes the signature may cover.
+	claimed := headerValue(r, "X-Amz-Content-Sha256")
+	body := hasBody(r)
+	unsignedOK := o.AllowUnsignedPayload || c.presigned
+	var candidates [2]string
+	n := 0
+	add := func(p string) { candidates[n] = p; n++ }
+	switch {
+	case claimed != "":
+		if err := checkContentSHA256(claimed); err != nil {
+			return Identity{}, err
+		}
+		add(claimed)
+	case !body:
+		add(emptySHA256)
+		if unsignedOK {
+			add(unsignedPayload)
+		}
+	case o.AllowUnsignedPayload:
+		// Streamed: a signature over UNSIGNED-PAYLOAD now, or one over the
+		// body's hash once it has been read.
+		add(unsignedPayload)
+	default:
+		b, err := readSmallBody(r, v.maxBufferedBody())
 		if err != nil {
 			return Identity{}, err
 		}
-	}
-	scope := a.date + "/" + a.region + "/" + a.service + "/aws4_request"
-	key := v.signingKey(secret, a.date, a.region, a.service)
-	match := false
-	if payload != "" {
-		want := v.signature(key, amzDate, scope, canonicalRequest(r, a.signedHeaders, canonicalQuery(r.URL.Query(), ""), payload))
-		match = hmac.Equal([]byte(want), []byte(a.signature))
-	} else if !o.AllowUnsignedPayload {
-		return Identity{}, fail(CodeIncompleteSignature, "a request body over %d bytes must be signed with an X-Amz-Content-Sha256 header", maxBufferedBody)
-	}
-	// The JS SDK signs streamed bodies as UNSIGNED-PAYLOAD without saying
-	// so in a header.
-	if !match && o.AllowUnsignedPayload && r.Header.Get("X-Amz-Content-Sha256") == "" {
-		want := v.signature(key, amzDate, scope, canonicalRequest(r, a.signedHeaders, canonicalQuery(r.URL.Query(), ""), unsignedPayload))
-		if hmac.Equal([]byte(want), []byte(a.signature)) {
-			if streamCheck != nil {
-				r.Body = streamCheck(unsignedPayload)
-			}
-			return Identity{AccessKeyID: a.accessKey, AccountID: account}, nil
-		}
-	}
-	if !match {
-		return Identity{}, fail(CodeInvalidSignature, "The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method. Consult the service documentation for details.")
-	}
-	// A claimed body hash was signed; the body must live up to it.
-	if claimed := r.Header.Get("X-Amz-Content-Sha256"); claimed != "" && claimed != unsignedPayload && r.Body != nil && r.Body != http.NoBody {
-		r.Body = &hashingBody{rc: r.Body, h: sha256.New(), want: claimed}
-	}
-	return Identity{AccessKeyID: a.accessKey, AccountID: account}, nil
-}
-
-func (v *Verifier) verifyPresigned(r *http.Request) (Identity, error) {
-	q := r.URL.Query()
-	if q.Get("X-Amz-Algorithm") != algorithm {
-		return Identity{}, fail(CodeIncompleteSignature, "X-Amz-Algorithm must be %s", algorithm)
-	}
-	var a authorization
-	if err := a.parseCredential(q.Get("X-Amz-Credential")); err != nil {
-		return Identity{}, err
-	}
-	a.signature = q.Get("X-Amz-Signature")
-	signed := q.Get("X-Amz-SignedHeaders")
-	if a.signature == "" || signed == "" {
-		return Identity{}, fail(CodeIncompleteSignature, "a presigned URL needs X-Amz-Signature and X-Amz-SignedHeaders")
-	}
-	a.signedHeaders = strings.Split(signed, ";")
-	amzDate := q.Get("X-Amz-Date")
-	t, err := v.checkScope(a, amzDate)
-	if err != nil {
-		return Identity{}, err
-	}
-	secs, err := strconv.Atoi(q.Get("X-Amz-Expires"))
-	if err != nil || secs < 1 || time.Duration(secs)*time.Second > maxPresignExpiry {
-		return Identity{}, fail(CodeIncompleteSignature, "X-Amz-Expires must be a number of seconds from 1 to 604800")
-	}
-	now := v.now()
-	if now.After(t.Add(time.Duration(secs) * time.Second)) {
-		return Identity{}, fail(CodeInvalidSignature, "Signature expired: the presigned URL expired at %s", t.Add(time.Duration(secs)*time.Second).UTC().Format(timeFormat))
-	}
-	if t.After(now.Add(15 * time.Minute)) {
-		return Identity{}, fail(CodeInvalidSignature, "Signature not yet current: %s is still later than %s", amzDate, now.UTC().Format(timeFormat))
-	}
-	secret, account, err := v.secret(r.Context(), a.accessKey)
-	if err != nil {
-		return Identity{}, err
-	}
-	payload := q.Get("X-Amz-Content-Sha256")
-	if payload == "" {
-		payload = unsignedPayload
-	}
-	scope := a.date + "/" + a.region + "/" + a.service + "/aws4_request"
-	key := v.signingKey(secret, a.date, a.region, a.service)
-	want := v.signature(key, amzDate, scope, canonicalRequest(r, a.signedHeaders, canonicalQuery(q, "X-Amz-Signature"), payload))
-	if !hmac.Equal([]byte(want), []byte(a.signature)) {
-		return Identity{}, fail(CodeInvalidSignature, "The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method. Consult the service documentation for details.")
-	}
-	return Identity{AccessKeyID: a.accessKey, AccountID: account}, nil
-}
-
-// bodyHash returns the hex SHA-256 of a small body (restoring the body), or
-// for a large one a function that wraps the body to check it as it streams.
-func bodyHash(r *http.Request) (string, func(string) io.ReadCloser, error) {
-	if r.Body == nil || r.Body == http.NoBody {
-		return hex.EncodeToString(emptySHA256[:]), nil, nil
-	}
-	if r.ContentLength >= 0 && r.ContentLength <= maxBufferedBody {
-		b, err := io.ReadAll(io.LimitReader(r.Body, maxBufferedBody+1))
-		if err != nil {
-			return "", nil, err
-		}
-		r.Body.Close()
-		r.Body = io.NopCloser(bytes.NewReader(b))
 		sum := sha256.Sum256(b)
-		return hex.EncodeToString(sum[:]), nil, nil
-	}
-	// Too big to buffer: the signature is checked against the hash the
-	// client claims only if it also matches the body once read. Without a
-	// claimed hash the only hash we can check against is the body's own,
-	// which we do not know yet, so the caller learns it at the end.
-	body := r.Body
-	return "", func(want string) io.ReadCloser {
-		if want == unsignedPayload {
-			return body
+		add(hex.EncodeToString(sum[:]))
+		if c.presigned {
+			add(unsignedPayload)
 		}
-		return &hashingBody{rc: body, h: sha256.New(), want: want}
-	}, nil
-}
-
-var emptySHA256 = sha256.Sum256(nil)
-
-// hashingBody fails the read that reaches the end of the body when the
-// body's SHA-256 differs from the signed one.
-type hashingBody struct {
-	rc   io.ReadCloser
-	h    hash.Hash
-	want string
-}
-
-func (b *hashingBody) Read(p []byte) (int, error) {
-	n, err := b.rc.Read(p)
-	b.h.Write(p[:n])
-	if err == io.EOF && hex.EncodeToString(b.h.Sum(nil)) != b.want {
-		return n, fail(CodeInvalidSignature, "the request body does not match its signed SHA-256")
 	}
-	return n, err
+
+	for _, payload := range candidates[:n] {
+		if s.matches(key, &c, payload) {
+			if claimed != "" && claimed != unsignedPayload && body {
+				if err := v.checkClaimedBody(r, o, claimed); err != nil {
+					return Identity{}, err
+				}
+			}
+			return id, nil
+		}
+	}
+	if claimed == "" && body && o.AllowUnsignedPayload {
+		r.Body = newVerifyingBody(r, s.deferredVerdict(key, c))
+		id.Deferred = true
+		return id, nil
+	}
+	return Identity{}, errSignatureMismatch
 }
 
-func (b *hashingBody) Close() error { return b.rc.Close() }
+// checkClaimedBody holds the body to the hash the client signed: now for a
+// small body read into memory, as it streams for an upload.
+func (v *Verifier) checkClaimedBody(r *http.Request, o Options, claimed string) error {
+	verdict, err := claimedHashVerdict(claimed)
+	if err != nil {
+		return err
+	}
+	if o.AllowUnsignedPayload {
+		r.Body = newVerifyingBody(r, verdict)
+		return nil
+	}
+	b, err := readSmallBody(r, v.maxBufferedBody())
+	if err != nil {
+		return err
+	}
+	return verdict(sha256.Sum256(b))
+}
 
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
+// readClaim finds the request's signature: in the Authorization header or
+// in the query, never both.
+func readClaim(r *http.Request, params []queryParam) (claim, error) {
+	authz := r.Header["Authorization"]
+	presigned := false
+	for i := range params {
+		if params[i].name == "X-Amz-Algorithm" || params[i].name == "X-Amz-Signature" {
+			presigned = true
+			break
+		}
+	}
+	switch {
+	case len(authz) > 0 && presigned:
+		return claim{}, fail(CodeIncompleteSignature, "Only one auth mechanism allowed; only the X-Amz-Algorithm query parameter or the Authorization header should be specified")
+	case len(authz) > 1:
+		return claim{}, fail(CodeIncompleteSignature, "the request has %d Authorization headers; it must have one", len(authz))
+	case len(authz) == 1:
+		c, err := parseAuthorization(authz[0])
+		if err != nil {
+			return c, err
+		}
+		amzDate := headerValue(r, "X-Amz-Date")
+		if amzDate == "" {
+			return c, fail(CodeIncompleteSignature, "Authorization header requires existence of a 'X-Amz-Date' header.")
+		}
+		return c, c.setDate(amzDate)
+	case presigned:
+		return parsePresigned(params)
+	}
+	return claim{}, fail(CodeMissingAuthenticationToken, msgMissingToken)
+}
+
+// parsePresigned reads a presigned URL's X-Amz-* query parameters.
+func parsePresigned(params []queryParam) (claim, error) {
+	var c claim
+	c.presigned = true
+	const (
+		pAlgorithm = iota
+		pCredential
+		pDate
+		pExpires
+		pSignedHeaders
+		pSignature
+		nParams
+	)
+	names := [nParams]string{"X-Amz-Algorithm", "X-Amz-Credential", "X-Amz-Date", "X-Amz-Expires", "X-Amz-SignedHeaders", "X-Amz-Signature"}
+	var vals [nParams]string
+	var seen [nParams]bool
+	for i := range params {
+		for j, name := range names {
+			if params[i].name == name {
+				if seen[j] {
+					return c, fail(CodeIncompleteSignature, "the query string has %s twice", name)
+				}
+				seen[j], vals[j] = true, params[i].value
+			}
+		}
+	}
+	for _, ok := range seen {
+		if !ok {
+			return c, fail(CodeIncompleteSignature, "AWS query-string parameters must include 'X-Amz-Algorithm', 'X-Amz-Credential', 'X-Amz-Signature', 'X-Amz-Date', 'X-Amz-SignedHeaders', 'X-Amz-Expires'. Re-examine the query-string parameters.")
+		}
+	}
+	if vals[pAlgorithm] != algorithm {
+		return c, fail(CodeIncompleteSignature, "X-Amz-Algorithm %q is not supported; only %s is", truncate(vals[pAlgorithm]), algorithm)
+	}
+	if err := c.setCredential(vals[pCredential]); err != nil {
+		return c, err
+	}
+	if err := c.setSignedHeaders(vals[pSignedHeaders]); err != nil {
+		return c, err
+	}
+	if err := c.setSignature(vals[pSignature]); err != nil {
+		return c, err
+	}
+	if err := c.setDate(vals[pDate]); err != nil {
+		return c, err
+	}
+	secs, err := strconv.ParseUint(vals[pExpires], 10, 32)
+	if err != nil || secs == 0 {
+		return c, fail(CodeIncompleteSignature, "X-Amz-Expires %q must be a positive number of seconds", truncate(vals[pExpires]))
+	}
+	if c.expires = time.Duration(secs) * time.Second; c.expires > maxPresignExpiry {
+		return c, fail(CodeIncompleteSignature, "X-Amz-Expires must be less than a week (in seconds) that is 604800")
+	}
+	return c, nil
+}
+
+func (v *Verifier) checkScope(c *claim) error {
+	service := v.Service
+	if service == "" {
+		service = defaultService
+	}
+	if c.service != service {
+		return fail(CodeInvalidSignature, "Credential should be scoped to correct service: '%s'.", service)
+	}
+	if c.region != v.Region {
+		return fail(CodeInvalidSignature, "Credential should be scoped to a valid region, not '%s'. This server serves region '%s'.", truncate(c.region), v.Region)
+	}
+	return nil
+}
+
+// checkTime enforces the skew window on header signatures and, on presigned
+// URLs, expiry (and a date no later than the skew window allows).
+func (v *Verifier) checkTime(c *claim) error {
+	now := time.Now
+	if v.Now != nil {
+		now = v.Now
+	}
+	t := now().UTC().Truncate(time.Second)
+	skew := v.MaxSkew
+	if skew <= 0 {
+		skew = defaultMaxSkew
+	}
+	if c.time.After(t.Add(skew)) {
+		return fail(CodeInvalidSignature, "Signature not yet current: %s is still later than %s (%s + %s.)",
+			c.amzDate, t.Add(skew).Format(amzDateLayout), t.Format(amzDateLayout), formatWindow(skew, false))
+	}
+	window, wording := skew, formatWindow(skew, false)
+	if c.presigned {
+		// X-Amz-Expires counts seconds, so the message does too.
+		window, wording = c.expires, formatWindow(c.expires, true)
+	}
+	if c.time.Before(t.Add(-window)) {
+		return fail(CodeInvalidSignature, "Signature expired: %s is now earlier than %s (%s - %s.)",
+			c.amzDate, t.Add(-window).Format(amzDateLayout), t.Format(amzDateLayout), wording)
+	}
+	return nil
+}
+
+// formatWindow writes a duration as AWS's messages do: "15 min" or "300 sec".
+func formatWindow(d time.Duration, inSeconds bool) string {
+	if d%time.Minute == 0 && !inSeconds {
+		return strconv.FormatInt(int64(d/time.Minute), 10) + " min"
+	}
+	return strconv.FormatInt(int64(d/time.Second), 10) + " sec"
+}
+
+func (v *Verifier) maxBufferedBody() int64 {
+	if v.MaxBufferedBody > 0 {
+		return v.MaxBufferedBody
+	}
+	return defaultMaxBufferedBody
+}
+
+// headerValue is r.Header.Get for a key already in canonical form, without
+// the canonicalisation.
+func headerValue(r *http.Request, key string) string {
+	if v := r.Header[key]; len(v) > 0 {
+		return v[0]
+	}
+	return ""
+}
+
+// appendCanonicalRequestPrefix writes the canonical request up to and
+// including the newline before the payload hash.
+func appendCanonicalRequestPrefix(dst []byte, r *http.Request, signedHeaders, path string, sortedParams []queryParam, skip string, normalize bool) []byte {
+	dst = append(dst, r.Method...)
+	dst = append(dst, '\n')
+	if normalize {
+		path = normalizePath(path)
+	}
+	dst = appendCanonicalURI(dst, path)
+	dst = append(dst, '\n')
+	dst = appendCanonicalQuery(dst, sortedParams, skip)
+	dst = append(dst, '\n')
+	dst = appendCanonicalHeaders(dst, r, signedHeaders)
+	return append(dst, '\n')
+}
+
+// scratch holds one verification's buffers; they are pooled, so that a
+// verification allocates next to nothing.
+type scratch struct {
+	params   []queryParam
+	canon    []byte // canonical request prefix, path normalised
+	canonRaw []byte // the same with the path as sent, when that differs
+	buf      []byte // canonical request with payload, then string to sign
+}
+
+var scratchPool = sync.Pool{New: func() any { return &scratch{buf: make([]byte, 0, 1024)} }}
+
+// release returns s to the pool unless a freak request grew it large.
+func (s *scratch) release() {
+	const keep = 64 << 10
+	if cap(s.canon) > keep || cap(s.canonRaw) > keep || cap(s.buf) > keep || cap(s.params) > 1024 {
+		return
+	}
+	clear(s.params) // drop references into the request's strings
+	scratchPool.Put(s)
+}
+
+// matches reports whether c's signature is right for the canonical request
+// prefixes in s followed by payload.
+func (s *scratch) matches(key *signingKey, c *claim, payload string) bool {
+	for _, prefix := range [2][]byte{s.canon, s.canonRaw} {
+		if len(prefix) == 0 {
+			continue
+		}
+		var mac [sha256.Size]byte
+		s.buf, mac = signCanonical(s.buf, key, c, prefix, payload)
+		if hmac.Equal(mac[:], c.signature[:]) {
 			return true
 		}
 	}
 	return false
 }
 
-// canonicalRequest builds the canonical request of SigV4 for non-S3
-// services: the path as sent, re-encoded once more.
-func canonicalRequest(r *http.Request, signedHeaders []string, query, payload string) string {
-	var b strings.Builder
-	b.Grow(512)
-	b.WriteString(r.Method)
-	b.WriteByte('\n')
-	b.WriteString(canonicalPath(r.URL.EscapedPath()))
-	b.WriteByte('\n')
-	b.WriteString(query)
-	b.WriteByte('\n')
-	for _, h := range signedHeaders {
-		b.WriteString(h)
-		b.WriteByte(':')
-		b.WriteString(headerValue(r, h))
-		b.WriteByte('\n')
-	}
-	b.WriteByte('\n')
-	b.WriteString(strings.Join(signedHeaders, ";"))
-	b.WriteByte('\n')
-	b.WriteString(payload)
-	return b.String()
+// signCanonical returns the signature of the canonical request prefix +
+// payload, using buf as room.
+func signCanonical(buf []byte, key *signingKey, c *claim, prefix []byte, payload string) ([]byte, [sha256.Size]byte) {
+	buf = append(append(buf[:0], prefix...), payload...)
+	digest := sha256.Sum256(buf)
+
+	// The string to sign, after a block of room for the HMAC's inner pad.
+	buf = append(buf[:0], zeroBlock[:]...)
+	buf = append(buf, algorithm+"\n"...)
+	buf = append(buf, c.amzDate...)
+	buf = append(buf, '\n')
+	buf = append(buf, c.date...)
+	buf = append(buf, '/')
+	buf = append(buf, c.region...)
+	buf = append(buf, '/')
+	buf = append(buf, c.service...)
+	buf = append(buf, "/"+terminator+"\n"...)
+	buf = hex.AppendEncode(buf, digest[:])
+	return buf, key.sign(buf)
 }
 
-// headerValue returns the canonical value of a signed header: values joined
-// by commas, trimmed, inner runs of spaces folded.
-func headerValue(r *http.Request, name string) string {
-	var vals []string
-	switch name {
-	case "host":
-		vals = []string{r.Host}
-	case "content-length":
-		if v := r.Header.Get("Content-Length"); v != "" {
-			vals = []string{v}
-		} else if r.ContentLength >= 0 {
-			vals = []string{strconv.FormatInt(r.ContentLength, 10)}
-		}
-	default:
-		vals = r.Header.Values(name)
-	}
-	for i, v := range vals {
-		vals[i] = strings.Join(strings.Fields(v), " ")
-	}
-	return strings.Join(vals, ",")
-}
+// zeroBlock is the room left at the front of the string to sign.
+var zeroBlock [sha256.BlockSize]byte
 
-// canonicalPath normalises dot segments of the path as sent and encodes it
-// again, as botocore's quote(normalize_url_path(path), safe='/~') does.
-func canonicalPath(escaped string) string {
-	if escaped == "" {
-		return "/"
+// deferredVerdict checks the signature once a streamed body's hash is
+// known. It copies what it needs out of s, which goes back to the pool.
+func (s *scratch) deferredVerdict(key *signingKey, c claim) func([sha256.Size]byte) error {
+	prefixes := [][]byte{append([]byte(nil), s.canon...)}
+	if len(s.canonRaw) > 0 {
+		prefixes = append(prefixes, append([]byte(nil), s.canonRaw...))
 	}
-	segs := strings.Split(escaped, "/")
-	out := make([]string, 0, len(segs))
-	for i, s := range segs {
-		switch {
-		case s == ".":
-			continue
-		case s == "..":
-			if len(out) > 1 {
-				out = out[:len(out)-1]
+	return func(sum [sha256.Size]byte) error {
+		payload := hex.EncodeToString(sum[:])
+		var buf []byte
+		for _, prefix := range prefixes {
+			var mac [sha256.Size]byte
+			buf, mac = signCanonical(buf, key, &c, prefix, payload)
+			if hmac.Equal(mac[:], c.signature[:]) {
+				return nil
 			}
-			continue
-		case s == "" && i != 0 && i != len(segs)-1:
-			continue
 		}
-		out = append(out, s)
+		return errSignatureMismatch
 	}
-	p := strings.Join(out, "/")
-	if !strings.HasPrefix(p, "/") {
-		p = "/" + p
-	}
-	return encode(p, true)
-}
-
-// encode percent-encodes everything but RFC 3986 unreserved characters (and
-// '/' when keepSlash).
-func encode(s string, keepSlash bool) string {
-	const hexDigits = "0123456789ABCDEF"
-	var b strings.Builder
-	b.Grow(len(s) + 16)
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if ('A' <= c && c <= 'Z') || ('a' <= c && c <= 'z') || ('0' <= c && c <= '9') || c == '-' || c == '_' || c == '.' || c == '~' || (keepSlash && c == '/') {
-			b.WriteByte(c)
-			continue
-		}
-		b.WriteByte('%')
-		b.WriteByte(hexDigits[c>>4])
-		b.WriteByte(hexDigits[c&15])
-	}
-	return b.String()
-}
-
-// canonicalQuery sorts the query by encoded key, then value, leaving out
-// skip.
-func canonicalQuery(q url.Values, skip string) string {
-	if len(q) == 0 {
-		return ""
-	}
-	pairs := make([]string, 0, len(q))
-	for k, vs := range q {
-		if k == skip {
-			continue
-		}
-		ek := encode(k, false)
-		for _, v := range vs {
-			pairs = append(pairs, ek+"="+encode(v, false))
-		}
-	}
-	sort.Strings(pairs)
-	return strings.Join(pairs, "&")
-}
-
-func hmacSHA256(key []byte, data string) []byte {
-	m := hmac.New(sha256.New, key)
-	m.Write([]byte(data))
-	return m.Sum(nil)
-}
-
-// signingKey derives (and caches) the key for a secret and scope.
-func (v *Verifier) signingKey(secret, date, region, service string) []byte {
-	cacheKey := secret + "\x00" + date + "/" + region + "/" + service
-	if k, ok := v.keys.Load(cacheKey); ok {
-		return k.([]byte)
-	}
-	k := hmacSHA256([]byte("AWS4"+secret), date)
-	k = hmacSHA256(k, region)
-	k = hmacSHA256(k, service)
-	k = hmacSHA256(k, "aws4_request")
-	v.keys.Store(cacheKey, k)
-	return k
-}
-
-func (v *Verifier) signature(key []byte, amzDate, scope, canonical string) string {
-	sum := sha256.Sum256([]byte(canonical))
-	toSign := algorithm + "\n" + amzDate + "\n" + scope + "\n" + hex.EncodeToString(sum[:])
-	return hex.EncodeToString(hmacSHA256(key, toSign))
 }

@@ -1,0 +1,69 @@
+package sigv4
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+)
+
+// ErrUnknownAccessKey is what a CredentialStore returns (wrapped) for an
+// access key ID it does not know.
+var ErrUnknownAccessKey = errors.New("sigv4: unknown access key")
+
+// The error codes AWS front ends send (in x-amzn-ErrorType) when they refuse
+// a request's authentication. SDKs turn them into typed errors, so they are
+// the names clients match on.
+const (
+	// CodeMissingAuthenticationToken: the request carries no signature at all.
+	CodeMissingAuthenticationToken = "MissingAuthenticationTokenException"
+	// CodeIncompleteSignature: the signature's parts are missing or malformed.
+	CodeIncompleteSignature = "IncompleteSignatureException"
+	// CodeUnrecognizedClient: the access key ID is unknown.
+	CodeUnrecognizedClient = "UnrecognizedClientException"
+	// CodeInvalidSignature: the signature, its scope or its time is wrong.
+	CodeInvalidSignature = "InvalidSignatureException"
+	// CodeRequestEntityTooLarge: a body that must be hashed before the
+	// signature can be checked is over Verifier.MaxBufferedBody.
+	CodeRequestEntityTooLarge = "RequestEntityTooLargeException"
+)
+
+// The messages AWS uses, word for word, so that what users search for finds
+// the usual advice.
+const (
+	msgMissingToken   = "Missing Authentication Token"
+	msgUnknownKey     = "The security token included in the request is invalid."
+	msgSignatureWrong = "The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method. Consult the service documentation for details."
+)
+
+// Error is a refused authentication, named as AWS names it. The API layer
+// writes Status, Code (as x-amzn-ErrorType) and Message.
+type Error struct {
+	code   string
+	msg    string
+	status int
+}
+
+// Error returns "Code: Message".
+func (e *Error) Error() string { return e.code + ": " + e.msg }
+
+// Code is the AWS error code, such as InvalidSignatureException.
+func (e *Error) Code() string { return e.code }
+
+// Message is the text for the client.
+func (e *Error) Message() string { return e.msg }
+
+// Status is the HTTP status: 403 for every authentication failure, 413 for
+// a body too large to hash before answering.
+func (e *Error) Status() int { return e.status }
+
+// fail makes a 403 Error.
+func fail(code, format string, args ...any) *Error {
+	msg := format
+	if len(args) > 0 {
+		msg = fmt.Sprintf(format, args...)
+	}
+	return &Error{code: code, msg: msg, status: http.StatusForbidden}
+}
+
+// errSignatureMismatch is shared: it carries nothing request-specific.
+var errSignatureMismatch = fail(CodeInvalidSignature, msgSignatureWrong)
