@@ -4,8 +4,6 @@ import (
 	"bytes"
 	"compress/gzip"
 	"context"
-	"crypto/md5"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -28,11 +26,6 @@ func gz(t testing.TB, b []byte) []byte {
 	zw.Write(b)
 	zw.Close()
 	return buf.Bytes()
-}
-
-func md5hex(b []byte) string {
-	s := md5.Sum(b)
-	return hex.EncodeToString(s[:])
 }
 
 // pipe runs a command with stdin and returns its standard output.
@@ -62,15 +55,6 @@ func seqkitStats(t testing.TB, path string) (int64, int64) {
 	t.Helper()
 	out := testutil.Run(t, testutil.RequireTool(t, "seqkit"), "stats", "-T", path)
 	return parseStats(t, out)
-}
-
-func writeTemp(t testing.TB, name string, b []byte) string {
-	t.Helper()
-	p := filepath.Join(t.TempDir(), name)
-	if err := os.WriteFile(p, b, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	return p
 }
 
 // TestFASTQAgainstTools analyses bowtie2's paired lambda reads in every
@@ -404,12 +388,13 @@ func syntheticPair(n int) (r1, r2 []byte) {
 	seq := make([]byte, 150)
 	qual := make([]byte, 150)
 	for i := 0; b1.Len() < n; i++ {
+		y := rng.IntN(30000)
 		for mate, b := range []*bytes.Buffer{&b1, &b2} {
 			for j := range seq {
 				seq[j] = "ACGT"[rng.IntN(4)]
 				qual[j] = "FFFFF:,#"[rng.IntN(8)]
 			}
-			fmt.Fprintf(b, "@SIM:1:FCX:1:%d:%d:%d %d:N:0:ATCACG\n%s\n+\n%s\n", i/1000, i%1000, rng.IntN(30000), mate+1, seq, qual)
+			fmt.Fprintf(b, "@SIM:1:FCX:1:%d:%d:%d %d:N:0:ATCACG\n%s\n+\n%s\n", i/1000, i%1000, y, mate+1, seq, qual)
 		}
 	}
 	return b1.Bytes(), b2.Bytes()
@@ -420,7 +405,11 @@ func syntheticPair(n int) (r1, r2 []byte) {
 //
 //	time (seqkit stats r1.fq.gz r2.fq.gz; gzip -dc r1.fq.gz | md5sum; gzip -dc r2.fq.gz | md5sum)
 //
-// which does less: it stores nothing.
+// which does less: it stores nothing. Measured on the 2-core machine with 2 ×
+// 32 MiB (9.9 MB gzip each): 220 MB/s without stored copies (0.31 s), 133
+// MB/s with them (0.51 s); seqkit stats -j 2 took 0.31 s and the two
+// `gzip -dc | md5sum` 0.53 s more, and recompressing both with
+// `gzip -dc | bgzip -@2 -l 1` 0.55 s.
 func BenchmarkFASTQPairedGzip(b *testing.B) {
 	size := 32 << 20
 	if s := os.Getenv("FASTQ_BENCH_MB"); s != "" {
