@@ -46,7 +46,7 @@ func TestGoSignerHeaderAuthIsAccepted(t *testing.T) {
 				header: http.Header{"Content-Type": {"application/octet-stream"}}},
 			payload: unsignedPayload, claim: true, opts: Options{AllowUnsignedPayload: true}},
 		{name: "a part upload with its SHA-256 in X-Amz-Content-Sha256, streamed",
-			req: clientRequest{method: "PUT", url: "http://storage-localhost:9393/sequencestore/1234567890/upload/1111111111/part?partSource=SOURCE2&partNumber=2", body: part},
+			req:   clientRequest{method: "PUT", url: "http://storage-localhost:9393/sequencestore/1234567890/upload/1111111111/part?partSource=SOURCE2&partNumber=2", body: part},
 			claim: true, opts: Options{AllowUnsignedPayload: true}},
 		{name: "a part upload signed over its SHA-256 without the header (checked at the end)",
 			req:  clientRequest{method: "PUT", url: "http://storage-localhost:9393/sequencestore/1234567890/upload/1111111111/part?partSource=SOURCE1&partNumber=3", body: part},

@@ -32,6 +32,7 @@ type seenRequest struct {
 	method, uri, host string
 	bodyLen           int64
 	deferred          bool
+	contentSHA256     string // the X-Amz-Content-Sha256 header
 	err               error
 }
 
@@ -47,7 +48,7 @@ func newRecordingServer(t *testing.T, v *Verifier) *recordingServer {
 			n, err = io.Copy(io.Discard, r.Body)
 		}
 		s.mu.Lock()
-		s.seen = append(s.seen, seenRequest{method: r.Method, uri: r.RequestURI, host: r.Host, bodyLen: n, deferred: id.Deferred, err: err})
+		s.seen = append(s.seen, seenRequest{method: r.Method, uri: r.RequestURI, host: r.Host, bodyLen: n, deferred: id.Deferred, contentSHA256: r.Header.Get("X-Amz-Content-Sha256"), err: err})
 		s.mu.Unlock()
 		w.Header().Set("Content-Type", "application/json")
 		var e *Error
@@ -114,7 +115,7 @@ func (s *recordingServer) check(t *testing.T, calls []clientCall, partLen int) {
 		}
 		prefix, _, _ := strings.Cut(r.host, "localhost")
 		prefixes[prefix] = true
-		t.Logf("verified %s %s Host: %s (body %d bytes, deferred %v)", r.method, r.uri, r.host, r.bodyLen, r.deferred)
+		t.Logf("verified %s %s Host: %s (body %d bytes, X-Amz-Content-Sha256 %q, deferred %v)", r.method, r.uri, r.host, r.bodyLen, r.contentSHA256, r.deferred)
 	}
 	for _, p := range []string{"control-storage-", "storage-", "tags-"} {
 		if !prefixes[p] {
