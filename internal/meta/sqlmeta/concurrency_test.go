@@ -40,7 +40,7 @@ func TestSQLiteWritersNeverSeeBusy(t *testing.T) {
 	}
 
 	const workers, rounds = 8, 25
-	errs := make(chan error, workers*rounds)
+	errs := make(chan error, workers*rounds*10) // room for every step of every round to fail
 	claimed := make(chan string, workers*rounds)
 	var wg sync.WaitGroup
 	for w := range workers {
@@ -72,6 +72,15 @@ func TestSQLiteWritersNeverSeeBusy(t *testing.T) {
 					func() error {
 						_, _, err := s.ReadSetList(ctx, acct, "st", meta.ReadSetFilter{}, meta.Page{Limit: 10})
 						return err
+					},
+					func() error {
+						// A transaction that reads before it writes: it
+						// must hold the write lock from its start.
+						tmp := &seqstore.SequenceStore{AccountID: acct, ID: "tmp-" + id, CreatedAt: now}
+						if err := s.SequenceStoreCreate(ctx, tmp); err != nil {
+							return err
+						}
+						return s.SequenceStoreDelete(ctx, acct, tmp.ID)
 					},
 				}
 				for n, step := range steps {
