@@ -111,6 +111,27 @@ func (b *verifyingBody) Read(p []byte) (int, error) {
 
 func (b *verifyingBody) Close() error { return b.body.Close() }
 
+// CheckBody returns the verdict on a body that Verify put in r.Body: nil
+// when it matched its signature, the *Error of the failed check otherwise.
+// It reads (and hashes) whatever the handler left unread, so it gives a
+// verdict even when the handler read exactly Content-Length bytes and never
+// saw the failing Read: io.CopyN, for one, drops the error of the read that
+// fills its count. A handler that stores a streamed body calls it before it
+// commits. Bodies that Verify did not wrap were checked before it returned,
+// so CheckBody returns nil for them.
+func CheckBody(body io.Reader) error {
+	b, ok := body.(*verifyingBody)
+	if !ok {
+		return nil
+	}
+	if !b.done {
+		if _, err := io.Copy(io.Discard, b); err != nil && b.err == nil {
+			return fmt.Errorf("sigv4: reading the rest of the request body: %w", err)
+		}
+	}
+	return b.err
+}
+
 // claimedHashVerdict accepts a body whose SHA-256 is the hex value the
 // client claimed (and signed) in X-Amz-Content-Sha256.
 func claimedHashVerdict(claimed string) (func([sha256.Size]byte) error, error) {

@@ -69,6 +69,9 @@ func normalizePath(p string) string {
 	if p[len(p)-1] == '/' && len(out) > 0 {
 		b.WriteByte('/')
 	}
+	if b.Len() == 0 {
+		return "/" // "." or "a/..": nothing left, which is the root
+	}
 	return b.String()
 }
 
@@ -155,9 +158,17 @@ func appendCanonicalHeaders(dst []byte, r *http.Request, signed string) []byte {
 // appendHeaderValue writes v trimmed of white space at both ends, with each
 // run of inner spaces folded to one.
 func appendHeaderValue(dst []byte, v string) []byte {
-	v = strings.Trim(v, " \t")
+	for len(v) > 0 && (v[0] == ' ' || v[0] == '\t') {
+		v = v[1:]
+	}
+	for len(v) > 0 && (v[len(v)-1] == ' ' || v[len(v)-1] == '\t') {
+		v = v[:len(v)-1]
+	}
+	if !strings.Contains(v, "  ") {
+		return append(dst, v...)
+	}
 	for i := 0; i < len(v); i++ {
-		if v[i] == ' ' && i > 0 && v[i-1] == ' ' {
+		if v[i] == ' ' && v[i-1] == ' ' { // v[0] is no space
 			continue
 		}
 		dst = append(dst, v[i])

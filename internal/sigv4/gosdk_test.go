@@ -3,6 +3,7 @@ package sigv4
 import (
 	"bytes"
 	"context"
+	"io"
 	"net/http"
 	"strconv"
 	"strings"
@@ -98,13 +99,49 @@ func TestGoSignerHeaderAuthIsAccepted(t *testing.T) {
 			if got, want := string(body), tt.req.body; got != want {
 				t.Errorf("the handler read %d bytes, want the %d sent", len(got), len(want))
 			}
+			if err := CheckBody(r.Body); err != nil {
+				t.Errorf("CheckBody: %v", err)
+			}
 		})
 	}
 }
 
+// TestCheckBodyReadsWhatTheHandlerLeft: a handler that stops reading early
+// (or never starts) still gets a verdict from CheckBody, over the whole
+// body.
+func TestCheckBodyReadsWhatTheHandlerLeft(t *testing.T) {
+	part := strings.Repeat("ACGT", 100_000)
+	for _, tamper := range []bool{false, true} {
+		c := clientRequest{method: "PUT", body: part, url: "http://storage-localhost/sequencestore/1/upload/2/part?partSource=SOURCE1&partNumber=1"}
+		r := goSign(t, c, "")
+		var change func(string) string
+		if tamper {
+			change = func(s string) string { return s[:len(s)-1] + "N" }
+		}
+		sr := onWire(t, r, change)
+		id, err := newVerifier().Verify(sr, Options{AllowUnsignedPayload: true})
+		if err != nil || !id.Deferred {
+			t.Fatalf("Verify: %+v, %v; want a deferred identity", id, err)
+		}
+		if _, err := io.ReadFull(sr.Body, make([]byte, 1000)); err != nil {
+			t.Fatal(err)
+		}
+		want := ""
+		if tamper {
+			want = CodeInvalidSignature
+		}
+		if got := errCode(CheckBody(sr.Body)); got != want {
+			t.Errorf("tampered %v: CheckBody gave %q, want %q", tamper, got, want)
+		}
+	}
+	if err := CheckBody(strings.NewReader("not wrapped")); err != nil {
+		t.Errorf("CheckBody of a body Verify did not wrap: %v", err)
+	}
+}
+
 // goPresign returns the server's view of a URL presigned by the Go SDK's
-// signer for expires seconds.
-func goPresign(t testing.TB, rawURL, payloadHash string, expires int, header http.Header) *http.Request {
+// signer for expires seconds, changed on the way by tamper if it is set.
+func goPresign(t testing.TB, rawURL, payloadHash string, expires int, header http.Header, tamper func(string) string) *http.Request {
 	t.Helper()
 	r, err := http.NewRequest("GET", rawURL, nil)
 	if err != nil {
@@ -131,7 +168,7 @@ func goPresign(t testing.TB, rawURL, payloadHash string, expires int, header htt
 			pr.Header[k] = v
 		}
 	}
-	return onWire(t, pr, nil)
+	return onWire(t, pr, tamper)
 }
 
 func TestGoSignerPresignedURLIsAccepted(t *testing.T) {
@@ -146,7 +183,7 @@ func TestGoSignerPresignedURLIsAccepted(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			r := goPresign(t, tt.url, tt.payload, 300, tt.header)
+			r := goPresign(t, tt.url, tt.payload, 300, tt.header, nil)
 			id, err := newVerifier().Verify(r, Options{})
 			if err != nil {
 				t.Fatalf("verify %s: %v", r.RequestURI, err)

@@ -135,19 +135,27 @@ func (c *claim) setSignedHeaders(signed string) error {
 	if signed == "" {
 		return fail(CodeIncompleteSignature, "SignedHeaders is empty")
 	}
+	// One pass over the bytes: this runs for every request.
 	hasHost := false
-	for rest := signed; rest != ""; {
-		var name string
-		name, rest, _ = strings.Cut(rest, ";")
-		if name == "" || strings.ContainsAny(name, " \t:,") {
-			return fail(CodeIncompleteSignature, "SignedHeaders %q has an empty or malformed header name", truncate(signed))
+	start := 0
+	for i := 0; i <= len(signed); i++ {
+		if i < len(signed) {
+			switch signed[i] {
+			case ';':
+			case ' ', '\t', ':', ',':
+				return fail(CodeIncompleteSignature, "SignedHeaders %q has a malformed header name", truncate(signed))
+			default:
+				continue
+			}
 		}
-		if strings.EqualFold(name, "host") {
+		name := signed[start:i]
+		if name == "" {
+			return fail(CodeIncompleteSignature, "SignedHeaders %q has an empty header name", truncate(signed))
+		}
+		if len(name) == 4 && strings.EqualFold(name, "host") {
 			hasHost = true
 		}
-	}
-	if strings.HasSuffix(signed, ";") {
-		return fail(CodeIncompleteSignature, "SignedHeaders %q ends with ';'", truncate(signed))
+		start = i + 1
 	}
 	if !hasHost {
 		return fail(CodeIncompleteSignature, "'Host' must be a 'SignedHeader' in the AWS Authorization.")

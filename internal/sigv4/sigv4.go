@@ -332,14 +332,14 @@ func (v *Verifier) checkTime(c *claim) error {
 		return fail(CodeInvalidSignature, "Signature not yet current: %s is still later than %s (%s + %s.)",
 			c.amzDate, t.Add(skew).Format(amzDateLayout), t.Format(amzDateLayout), formatWindow(skew, false))
 	}
-	window, wording := skew, formatWindow(skew, false)
+	window := skew
 	if c.presigned {
-		// X-Amz-Expires counts seconds, so the message does too.
-		window, wording = c.expires, formatWindow(c.expires, true)
+		window = c.expires
 	}
 	if c.time.Before(t.Add(-window)) {
+		// X-Amz-Expires counts seconds, so the message does too.
 		return fail(CodeInvalidSignature, "Signature expired: %s is now earlier than %s (%s - %s.)",
-			c.amzDate, t.Add(-window).Format(amzDateLayout), t.Format(amzDateLayout), wording)
+			c.amzDate, t.Add(-window).Format(amzDateLayout), t.Format(amzDateLayout), formatWindow(window, c.presigned))
 	}
 	return nil
 }
