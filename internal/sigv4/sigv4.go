@@ -96,10 +96,12 @@ const (
 // body is returned wrapped as it is.
 //
 // Verify may replace r.Body: with the same bytes read ahead into memory
-// (small bodies whose hash must be known first), or with a reader that
-// checks the hash as it goes (streamed bodies with a signed hash). Handlers
-// must read the body through r.Body after Verify and treat a Read error as
-// the request's failure (errors.As it to *Error to answer 403).
+// (small bodies whose hash must be known first), or, for operations with
+// Options.AllowUnsignedPayload, with a reader that checks the signed hash
+// (or the whole signature, see Identity.Deferred) as it goes. Handlers must
+// read the body through r.Body after Verify and treat a Read error as the
+// request's failure (errors.As it to *Error to answer 403); one that stores
+// a streamed body asks CheckBody(r.Body) before it commits.
 func (v *Verifier) Verify(r *http.Request, o Options) (Identity, error) {
 	s := scratchPool.Get().(*scratch)
 	defer s.release()
