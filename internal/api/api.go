@@ -17,6 +17,7 @@ import (
 	"github.com/seqstore/seqstore/internal/meta"
 	"github.com/seqstore/seqstore/internal/readset"
 	"github.com/seqstore/seqstore/internal/service"
+	"github.com/seqstore/seqstore/internal/sigv4"
 )
 
 // Options assemble the API.
@@ -75,6 +76,12 @@ func mapError(err error) *omicsapi.Error {
 	var ae *omicsapi.Error
 	if errors.As(err, &ae) {
 		return ae
+	}
+	// A streamed part whose bytes do not match their signature fails while
+	// the handler reads it: that is an authentication failure, not a fault.
+	var sig *sigv4.Error
+	if errors.As(err, &sig) {
+		return omicsapi.NewError(sig.Status(), sig.Code(), "%s", sig.Message())
 	}
 	var se *seqstore.Error
 	if errors.As(err, &se) {

@@ -2,7 +2,10 @@ package integration
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
+	"io"
 	"net/http"
 	"strings"
 	"testing"
@@ -10,6 +13,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
+	"github.com/aws/aws-sdk-go-v2/service/omics"
 )
 
 // Requests that are not signed, or signed wrongly, get 403 with AWS's error
@@ -51,5 +55,40 @@ func TestAuthenticationFailures(t *testing.T) {
 				t.Error("no x-amzn-RequestId")
 			}
 		})
+	}
+}
+
+// A part whose bytes differ from the hash it was signed with is refused as an
+// authentication failure, and nothing of it is kept.
+func TestTamperedPartIsRefused(t *testing.T) {
+	in := start(t, backends[0], nil)
+	key := in.rootKey()
+	c := in.goClient(key)
+	ctx := context.Background()
+	store := newStore(t, c, "")
+	up, err := c.CreateMultipartReadSetUpload(ctx, &omics.CreateMultipartReadSetUploadInput{
+		SequenceStoreId: aws.String(store), SourceFileType: "FASTQ", SubjectId: aws.String("s"), SampleId: aws.String("s"), Name: aws.String("n"),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	good, bad := "@r\nACGT\n+\n!!!!\n", "@r\nACGA\n+\n!!!!\n"
+	sum := sha256.Sum256([]byte(good))
+	hash := hex.EncodeToString(sum[:])
+	r, _ := http.NewRequest("PUT", in.endpoint+"/sequencestore/"+store+"/upload/"+*up.UploadId+"/part?partSource=SOURCE1&partNumber=1", strings.NewReader(good))
+	r.Header.Set("X-Amz-Content-Sha256", hash)
+	v4.NewSigner().SignHTTP(ctx, aws.Credentials{AccessKeyID: key.ID, SecretAccessKey: key.Secret}, r, hash, "omics", "us-east-1", time.Now())
+	r.Body = io.NopCloser(strings.NewReader(bad))
+	resp, err := http.DefaultClient.Do(r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 403 || resp.Header.Get("X-Amzn-ErrorType") != "InvalidSignatureException" {
+		t.Fatalf("tampered part: %d %s, want 403 InvalidSignatureException", resp.StatusCode, resp.Header.Get("X-Amzn-ErrorType"))
+	}
+	parts, err := c.ListReadSetUploadParts(ctx, &omics.ListReadSetUploadPartsInput{SequenceStoreId: aws.String(store), UploadId: up.UploadId, PartSource: "SOURCE1"})
+	if err != nil || len(parts.Parts) != 0 {
+		t.Fatalf("parts after a refused upload: %+v %v", parts, err)
 	}
 }
