@@ -37,15 +37,6 @@ func replaceHeader(name, value string) func(string) string {
 	}
 }
 
-func chain(fs ...func(string) string) func(string) string {
-	return func(s string) string {
-		for _, f := range fs {
-			s = f(s)
-		}
-		return s
-	}
-}
-
 // rejectCase is a request that must fail: signed by the Go SDK, changed on
 // the wire by tamper, verified by a verifier changed by setup.
 type rejectCase struct {
