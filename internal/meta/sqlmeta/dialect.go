@@ -82,3 +82,10 @@ func constraintOf(err error) constraint {
 	}
 	return noConstraint
 }
+
+// isSQLiteBusy reports whether err is SQLite's "database is locked"
+// (SQLITE_BUSY or one of its extended codes).
+func isSQLiteBusy(err error) bool {
+	var se *sqlite.Error
+	return errors.As(err, &se) && se.Code()&0xff == sqlite3.SQLITE_BUSY
+}

@@ -75,6 +75,28 @@ func OpenSQLite(ctx context.Context, path string) (*Store, error) {
 }
 
 func openSQLite(ctx context.Context, path string, upTo int) (*Store, error) {
+	if path == ":memory:" {
+		return openSQLiteOnce(ctx, path, upTo)
+	}
+	// Several processes opening one new file at once race to switch it to
+	// WAL and to recover its WAL index; SQLite answers the loser SQLITE_BUSY
+	// at once, without calling the busy handler (waiting could deadlock).
+	// The race is over in milliseconds, so opening again is safe.
+	deadline := time.Now().Add(sqliteBusyTimeout)
+	for backoff := time.Millisecond; ; backoff = min(2*backoff, 100*time.Millisecond) {
+		s, err := openSQLiteOnce(ctx, path, upTo)
+		if err == nil || !isSQLiteBusy(err) || time.Now().After(deadline) {
+			return s, err
+		}
+		select {
+		case <-ctx.Done():
+			return nil, err
+		case <-time.After(backoff):
+		}
+	}
+}
+
+func openSQLiteOnce(ctx context.Context, path string, upTo int) (*Store, error) {
 	common := "_pragma=busy_timeout(" + strconv.Itoa(int(sqliteBusyTimeout/time.Millisecond)) + ")&_pragma=foreign_keys(1)"
 	if path == ":memory:" {
 		db, err := sql.Open("sqlite", "file::memory:?"+common+"&_txlock=immediate")
