@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 
 	"github.com/seqstore/seqstore/internal/api/omicsapi"
@@ -41,5 +42,37 @@ func (a *authenticator) authenticate(r *http.Request, op *omicsapi.Operation) (c
 		}
 		return nil, err
 	}
-	return withAccount(r.Context(), id.AccountID), nil
+	ctx := withAccount(r.Context(), id.AccountID)
+	if id.Deferred {
+		ctx = context.WithValue(ctx, unprovenKey{}, true)
+	}
+	return ctx, nil
+}
+
+type unprovenKey struct{}
+
+// identityUnproven reports whether the caller's signature covers a body the
+// handler has not read to the end yet, so who it is stays unproven until
+// then (sigv4.Identity.Deferred).
+func identityUnproven(ctx context.Context) bool {
+	v, _ := ctx.Value(unprovenKey{}).(bool)
+	return v
+}
+
+// proveBeforeFailing keeps a handler that fails before reading all of an
+// unproven caller's body from answering that caller: what the failure says
+// (an upload that does not exist, say) is for the account's owner only. It
+// reads the rest of the body, which completes the signature check, and
+// returns the signature's failure instead of err when the check fails.
+func proveBeforeFailing(ctx context.Context, body io.Reader, err error) error {
+	if err == nil || body == nil || !identityUnproven(ctx) {
+		return err
+	}
+	if _, rerr := io.Copy(io.Discard, body); rerr != nil {
+		var se *sigv4.Error
+		if errors.As(rerr, &se) {
+			return rerr
+		}
+	}
+	return err
 }

@@ -200,7 +200,7 @@ func (s *Server) CreateMultipartReadSetUpload(ctx context.Context, in *omicsapi.
 func (s *Server) UploadReadSetPart(ctx context.Context, in *omicsapi.UploadReadSetPartInput) (*omicsapi.UploadReadSetPartOutput, error) {
 	sum, err := s.rs.UploadPart(ctx, account(ctx), in.SequenceStoreId, in.UploadId, string(in.PartSource), int(in.PartNumber), in.Payload, in.ContentLength)
 	if err != nil {
-		return nil, err
+		return nil, proveBeforeFailing(ctx, in.Payload, err)
 	}
 	return &omicsapi.UploadReadSetPartOutput{Checksum: sum}, nil
 }

@@ -92,3 +92,39 @@ func TestTamperedPartIsRefused(t *testing.T) {
 		t.Fatalf("parts after a refused upload: %+v %v", parts, err)
 	}
 }
+
+// A part whose signature covers its body's hash (no X-Amz-Content-Sha256
+// header) proves who sent it only once the body is read. Until then a wrong
+// secret must not learn whether an upload exists: both a forged and a real
+// caller of a missing upload are answered only after the body is checked.
+func TestUnprovenCallerLearnsNothingOfUploads(t *testing.T) {
+	in := start(t, backends[0], nil)
+	key := in.rootKey()
+	ctx := context.Background()
+	store := newStore(t, in.goClient(key), "")
+	body := "@r\nACGT\n+\n!!!!\n"
+	sum := sha256.Sum256([]byte(body))
+	for _, tc := range []struct {
+		name, secret, wantType string
+		wantStatus             int
+	}{
+		{"forged secret", key.Secret + "x", "InvalidSignatureException", 403},
+		{"owner", key.Secret, "ResourceNotFoundException", 404},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r, _ := http.NewRequest("PUT", in.endpoint+"/sequencestore/"+store+"/upload/1234567890/part?partSource=SOURCE1&partNumber=1", strings.NewReader(body))
+			v4.NewSigner().SignHTTP(ctx, aws.Credentials{AccessKeyID: key.ID, SecretAccessKey: tc.secret}, r, hex.EncodeToString(sum[:]), "omics", "us-east-1", time.Now())
+			if r.Header.Get("X-Amz-Content-Sha256") != "" {
+				t.Fatal("the signer set X-Amz-Content-Sha256; this test needs a request without it")
+			}
+			resp, err := http.DefaultClient.Do(r)
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+			if resp.StatusCode != tc.wantStatus || resp.Header.Get("X-Amzn-ErrorType") != tc.wantType {
+				t.Fatalf("part for a missing upload: %d %s, want %d %s", resp.StatusCode, resp.Header.Get("X-Amzn-ErrorType"), tc.wantStatus, tc.wantType)
+			}
+		})
+	}
+}
