@@ -439,6 +439,7 @@ func (s *Store) NewRangeReader(ctx context.Context, key string, offset, length i
 	if length >= 0 && length < end-offset {
 		end = offset + length
 	}
+	readAhead(f, offset, end-offset)
 	return &rangeReader{f: f, pos: offset, end: end}, nil
 }
 
