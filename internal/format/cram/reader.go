@@ -96,9 +96,10 @@ type Options struct {
 }
 
 // defaultInFlight bounds the estimated bytes of the containers between the
-// file and Read: enough for two archive-profile containers decoding while a
-// third is read, so both workers stay busy, and no more.
-const defaultInFlight = 128 << 20
+// file and Read: two archive-profile containers (100,000 reads each), one
+// decoding while the other is read, which keeps two cores busy; normal
+// containers are a tenth of that, and the order queue bounds them first.
+const defaultInFlight = 96 << 20
 
 // containerCost estimates the memory a container takes from being read to
 // being read past: its compressed bytes, and the bases and qualities,
@@ -114,7 +115,8 @@ type budget struct {
 	cond   sync.Cond
 	limit  int64
 	used   int64
-	peak   int64
+	peak   int64 // most ever held, for tests
+	most   int64 // largest single acquire, for tests
 	closed bool
 }
 
@@ -136,6 +138,7 @@ func (b *budget) acquire(n int64) bool {
 	}
 	b.used += n
 	b.peak = max(b.peak, b.used)
+	b.most = max(b.most, n)
 	return true
 }
 
@@ -174,8 +177,10 @@ type env struct {
 	mu    sync.Mutex
 	cache []cachedRef
 
-	// batches is the free list of decoded batches.
+	// batches is the free list of decoded batches, raws that of the
+	// buffers a worker decodes a slice's blocks into.
 	batches chan *batch
+	raws    chan [][]byte
 }
 
 type cachedRef struct {
@@ -309,7 +314,7 @@ func NewReaderOptions(r io.Reader, ref ReferenceSource, opt Options) (*Reader, e
 	if major != 3 || minor > 1 {
 		return nil, &Error{Msg: fmt.Sprintf("CRAM version %d.%d is not supported (only 3.0 and 3.1)", major, minor)}
 	}
-	e := &env{major: major, src: ref, prefix: opt.NamePrefix, unknownRG: -1, checkCRC: !opt.skipCRC, maxWork: defaultMaxWork, batches: make(chan *batch, 4)}
+	e := &env{major: major, src: ref, prefix: opt.NamePrefix, unknownRG: -1, checkCRC: !opt.skipCRC, maxWork: defaultMaxWork, batches: make(chan *batch, 1), raws: make(chan [][]byte, 2)}
 	if opt.maxWork > 0 {
 		e.maxWork = opt.maxWork
 	}
@@ -317,9 +322,9 @@ func NewReaderOptions(r io.Reader, ref ReferenceSource, opt Options) (*Reader, e
 	if opt.inFlight > 0 {
 		inFlight = opt.inFlight
 	}
-	// The order queue only needs room for what the budget lets through;
-	// the budget is what bounds memory.
-	rd := &Reader{env: e, minor: minor, index: opt.Index, order: make(chan *job, 16), budget: newBudget(inFlight), quit: make(chan struct{})}
+	// The order queue bounds small containers, the budget big ones: a
+	// few containers past the workers' keep them busy.
+	rd := &Reader{env: e, minor: minor, index: opt.Index, order: make(chan *job, 4), budget: newBudget(inFlight), quit: make(chan struct{})}
 
 	// The SAM header container.
 	offset := int64(len(def))
@@ -505,6 +510,16 @@ func (e *env) decodeContainer(j *job) (*batch, error) {
 		return fail(0, 0, fmt.Errorf("compression header: %w", err))
 	}
 	d := &sliceDecoder{env: e, ch: ch, b: b, work: e.maxWork}
+	select {
+	case d.raws = <-e.raws:
+	default:
+	}
+	defer func() {
+		select {
+		case e.raws <- d.raws:
+		default:
+		}
+	}()
 	var blocks []block
 	for s, lm := range h.landmarks {
 		if lm < 0 || int(lm) >= len(data) {
