@@ -10,8 +10,11 @@
 // quirks byte for byte, which a general library has no reason to do.
 //
 // The Reader streams: one goroutine reads containers in order, two workers
-// decode them, and records come out in file order; memory stays within a
-// few containers whatever the file size.
+// decode them, and records come out in file order. What is in flight (read,
+// decoding, decoded and not yet read) is bounded in estimated bytes, not in
+// containers, because a container of the archive profile holds ten times
+// the reads of a normal one: counting containers let big ones pile up to
+// hundreds of megabytes.
 package cram
 
 import (
@@ -88,6 +91,69 @@ type Options struct {
 	skipCRC bool
 	// maxWork overrides defaultMaxWork, so fuzzing stays quick.
 	maxWork int64
+	// inFlight overrides defaultInFlight, so tests can watch the bound.
+	inFlight int64
+}
+
+// defaultInFlight bounds the estimated bytes of the containers between the
+// file and Read: two archive-profile containers (100,000 reads each), one
+// decoding while the other is read, which keeps two cores busy; normal
+// containers are a tenth of that, and the order queue bounds them first.
+const defaultInFlight = 96 << 20
+
+// containerCost estimates the memory a container takes from being read to
+// being read past: its compressed bytes, and the bases and qualities,
+// names, CIGARs and tags it decodes to (and the raw blocks they come from).
+func containerCost(h *containerHeader) int64 {
+	return int64(h.length) + 2*max(h.bases, 0) + 96*int64(max(h.records, 0))
+}
+
+// budget is a counting semaphore in bytes. One acquire always succeeds when
+// nothing is held, so a container bigger than the limit still decodes, alone.
+type budget struct {
+	mu     sync.Mutex
+	cond   sync.Cond
+	limit  int64
+	used   int64
+	peak   int64 // most ever held, for tests
+	most   int64 // largest single acquire, for tests
+	closed bool
+}
+
+func newBudget(limit int64) *budget {
+	b := &budget{limit: limit}
+	b.cond.L = &b.mu
+	return b
+}
+
+// acquire waits until n bytes fit; it returns false once the budget is closed.
+func (b *budget) acquire(n int64) bool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	for !b.closed && b.used > 0 && b.used+n > b.limit {
+		b.cond.Wait()
+	}
+	if b.closed {
+		return false
+	}
+	b.used += n
+	b.peak = max(b.peak, b.used)
+	b.most = max(b.most, n)
+	return true
+}
+
+func (b *budget) release(n int64) {
+	b.mu.Lock()
+	b.used -= n
+	b.mu.Unlock()
+	b.cond.Broadcast()
+}
+
+func (b *budget) close() {
+	b.mu.Lock()
+	b.closed = true
+	b.mu.Unlock()
+	b.cond.Broadcast()
 }
 
 // defaultMaxWork bounds what one container may decode to, counted as bases
@@ -110,6 +176,11 @@ type env struct {
 
 	mu    sync.Mutex
 	cache []cachedRef
+
+	// batches is the free list of decoded batches, raws that of the
+	// buffers a worker decodes a slice's blocks into.
+	batches chan *batch
+	raws    chan [][]byte
 }
 
 type cachedRef struct {
@@ -162,6 +233,7 @@ func (e *env) reference(id int32) ([]byte, error) {
 type job struct {
 	offset int64
 	hdr    containerHeader
+	cost   int64 // held from budget until Read moves past the container
 	data   []byte
 	b      *batch
 	err    error
@@ -176,17 +248,47 @@ type Reader struct {
 	index  func(crai.Entry)
 
 	order   chan *job
+	budget  *budget
 	quit    chan struct{}
 	stopped sync.Once
 	wg      sync.WaitGroup
 
-	cur  *batch
-	next int
-	err  error
-	n    int64
+	cur     *batch
+	curCost int64
+	next    int
+	err     error
+	n       int64
 }
 
-var batchPool = sync.Pool{New: func() any { return new(batch) }}
+// getBatch reuses a batch the reader is done with, or makes one. Batches
+// live on a free list of the reader's, not in a sync.Pool: a pool empties
+// at every other GC, and an archive container's batch regrown from nothing
+// leaves tens of megabytes of garbage behind each time.
+func (e *env) getBatch() *batch {
+	select {
+	case b := <-e.batches:
+		return b
+	default:
+		return new(batch)
+	}
+}
+
+func (e *env) putBatch(b *batch) {
+	select {
+	case e.batches <- b:
+	default:
+	}
+}
+
+// reserve returns b emptied with room for n bytes, n capped so a corrupt
+// container header cannot make it allocate much.
+func reserve(b []byte, n int64) []byte {
+	n = min(max(n, 0), 32<<20)
+	if int64(cap(b)) < n {
+		return make([]byte, 0, n)
+	}
+	return b[:0]
+}
 
 // NewReader reads the file definition and SAM header of a CRAM stream and
 // starts decoding. ref may be nil when no slice needs a reference. Close
@@ -212,11 +314,17 @@ func NewReaderOptions(r io.Reader, ref ReferenceSource, opt Options) (*Reader, e
 	if major != 3 || minor > 1 {
 		return nil, &Error{Msg: fmt.Sprintf("CRAM version %d.%d is not supported (only 3.0 and 3.1)", major, minor)}
 	}
-	e := &env{major: major, src: ref, prefix: opt.NamePrefix, unknownRG: -1, checkCRC: !opt.skipCRC, maxWork: defaultMaxWork}
+	e := &env{major: major, src: ref, prefix: opt.NamePrefix, unknownRG: -1, checkCRC: !opt.skipCRC, maxWork: defaultMaxWork, batches: make(chan *batch, 1), raws: make(chan [][]byte, 2)}
 	if opt.maxWork > 0 {
 		e.maxWork = opt.maxWork
 	}
-	rd := &Reader{env: e, minor: minor, index: opt.Index, order: make(chan *job, 4), quit: make(chan struct{})}
+	inFlight := int64(defaultInFlight)
+	if opt.inFlight > 0 {
+		inFlight = opt.inFlight
+	}
+	// The order queue bounds small containers, the budget big ones: a
+	// few containers past the workers' keep them busy.
+	rd := &Reader{env: e, minor: minor, index: opt.Index, order: make(chan *job, 4), budget: newBudget(inFlight), quit: make(chan struct{})}
 
 	// The SAM header container.
 	offset := int64(len(def))
@@ -315,6 +423,12 @@ func (rd *Reader) readContainers(br *bufio.Reader, major int, offset int64, jobs
 			return
 		}
 		j := &job{offset: offset, hdr: h, done: make(chan struct{})}
+		if err == nil {
+			j.cost = containerCost(&h)
+			if !rd.budget.acquire(j.cost) {
+				return
+			}
+		}
 		if err != nil {
 			j.err = &Error{Offset: offset, Container: true, Msg: err.Error(), Err: err}
 			close(j.done)
@@ -353,8 +467,15 @@ func (rd *Reader) readContainers(br *bufio.Reader, major int, offset int64, jobs
 
 // decodeContainer decodes every slice of a container.
 func (e *env) decodeContainer(j *job) (*batch, error) {
-	b := batchPool.Get().(*batch)
+	b := e.getBatch()
 	b.reset()
+	// Size the batch from the header, so that it does not grow by doubling.
+	h := &j.hdr
+	b.seqs = reserve(b.seqs, h.bases)
+	b.quals = reserve(b.quals, h.bases)
+	if n := min(max(int(h.records), 0), 1<<18); cap(b.recs) < n {
+		b.recs = make([]record, 0, n)
+	}
 	b.offset = j.offset
 	b.counter = j.hdr.counter
 	defer func() {
@@ -362,9 +483,8 @@ func (e *env) decodeContainer(j *job) (*batch, error) {
 		dataPool.Put(&d)
 		j.data = nil
 	}()
-	h := &j.hdr
 	fail := func(slice int, rec int64, err error) (*batch, error) {
-		batchPool.Put(b)
+		e.putBatch(b)
 		return nil, &Error{Offset: j.offset, Container: true, Slice: slice, Record: rec, Msg: err.Error(), Err: err}
 	}
 	if len(h.landmarks) == 0 {
@@ -390,6 +510,16 @@ func (e *env) decodeContainer(j *job) (*batch, error) {
 		return fail(0, 0, fmt.Errorf("compression header: %w", err))
 	}
 	d := &sliceDecoder{env: e, ch: ch, b: b, work: e.maxWork}
+	select {
+	case d.raws = <-e.raws:
+	default:
+	}
+	defer func() {
+		select {
+		case e.raws <- d.raws:
+		default:
+		}
+	}()
 	var blocks []block
 	for s, lm := range h.landmarks {
 		if lm < 0 || int(lm) >= len(data) {
@@ -493,10 +623,12 @@ func (rd *Reader) Records() int64 { return rd.n }
 func (rd *Reader) Close() error {
 	rd.stopped.Do(func() {
 		close(rd.quit)
+		rd.budget.close()
 		// Drain what the reader goroutine queued so it and the workers end.
 		go func() {
 			for j := range rd.order {
 				<-j.done
+				rd.budget.release(j.cost)
 			}
 		}()
 	})
@@ -513,8 +645,9 @@ func (rd *Reader) Read(rec *sam.Record) error {
 	}
 	for rd.cur == nil || rd.next >= len(rd.cur.recs) {
 		if rd.cur != nil {
-			batchPool.Put(rd.cur)
+			rd.env.putBatch(rd.cur)
 			rd.cur = nil
+			rd.budget.release(rd.curCost)
 		}
 		j, ok := <-rd.order
 		if !ok {
@@ -523,11 +656,12 @@ func (rd *Reader) Read(rec *sam.Record) error {
 		}
 		<-j.done
 		if j.err != nil {
+			rd.budget.release(j.cost)
 			rd.err = j.err
 			rd.Close()
 			return rd.err
 		}
-		rd.cur, rd.next = j.b, 0
+		rd.cur, rd.curCost, rd.next = j.b, j.cost, 0
 		if rd.index != nil {
 			for _, e := range j.b.index {
 				rd.index(e)

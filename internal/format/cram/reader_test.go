@@ -15,6 +15,13 @@ import (
 // render decodes a whole file with the given options.
 func render(t *testing.T, path string, ref ReferenceSource, opt Options) []byte {
 	t.Helper()
+	out, _ := renderReader(t, path, ref, opt)
+	return out
+}
+
+// renderReader is render that also returns the closed Reader.
+func renderReader(t *testing.T, path string, ref ReferenceSource, opt Options) ([]byte, *Reader) {
+	t.Helper()
 	f, err := os.Open(path)
 	if err != nil {
 		t.Fatal(err)
@@ -29,7 +36,7 @@ func render(t *testing.T, path string, ref ReferenceSource, opt Options) []byte 
 	var rec sam.Record
 	for {
 		if err := rd.Read(&rec); err == io.EOF {
-			return out
+			return out, rd
 		} else if err != nil {
 			t.Fatal(err)
 		}
@@ -91,5 +98,41 @@ func TestCloseEarly(t *testing.T) {
 	}
 	if n := runtime.NumGoroutine(); n > before {
 		t.Errorf("%d goroutines after closing, %d before", n, before)
+	}
+}
+
+// TestInFlightBound decodes a many-container file under byte budgets that
+// hold one container and three: what is in flight never exceeds the budget
+// (or one container, when a container alone is bigger), everything is given
+// back at the end, and the records do not change.
+func TestInFlightBound(t *testing.T) {
+	lf := lambdaData(t)
+	c := makeCRAM(t, t.TempDir(), lf.sorted, lf.ref, "bound.cram", "version=3.1,seqs_per_slice=300")
+	fa, err := fasta.Open(lf.ref)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer fa.Close()
+	want := render(t, c, fa, Options{})
+	decode := func(limit int64) *budget {
+		out, rd := renderReader(t, c, fa, Options{inFlight: limit})
+		if !bytes.Equal(out, want) {
+			t.Errorf("budget %d: %d bytes of SAM, want %d", limit, len(out), len(want))
+		}
+		b := rd.budget
+		b.mu.Lock()
+		defer b.mu.Unlock()
+		if b.used != 0 {
+			t.Errorf("budget %d: %d bytes still held after the end", limit, b.used)
+		}
+		return b
+	}
+	one := decode(1)
+	if one.peak != one.most {
+		t.Errorf("budget of one byte: %d bytes in flight, want one container's %d", one.peak, one.most)
+	}
+	limit := 3 * one.most
+	if b := decode(limit); b.peak > limit {
+		t.Errorf("budget %d: %d bytes in flight", limit, b.peak)
 	}
 }

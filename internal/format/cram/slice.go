@@ -8,6 +8,7 @@ import (
 	"math"
 	"strconv"
 
+	"github.com/seqstore/seqstore/internal/format/cram/codec"
 	"github.com/seqstore/seqstore/internal/format/cram/crai"
 	"github.com/seqstore/seqstore/internal/format/sam"
 )
@@ -103,6 +104,7 @@ var l1 = func() (t [256]byte) {
 // sliceDecoder decodes the records of one slice into a batch.
 type sliceDecoder struct {
 	env  *env
+	raws [][]byte // buffers the slice's blocks decode into, by position
 	ch   *compressionHeader
 	sh   sliceHeader
 	b    *batch
@@ -168,19 +170,26 @@ func (d *sliceDecoder) decode(blocks []block) error {
 	d.exts = d.exts[:0]
 	for i := range blocks {
 		blk := &blocks[i]
+		if blk.contentType != contentCore && blk.contentType != contentExternal {
+			return fmt.Errorf("unexpected block of content type %d among the slice's blocks", blk.contentType)
+		}
+		// Blocks decode into the worker's buffers, kept from slice to
+		// slice: records copy what they need, so nothing refers to them
+		// once the slice is done.
+		if len(d.raws) <= i {
+			d.raws = append(d.raws, nil)
+		}
+		if err := blk.uncompressInto(d.raws[i]); err != nil {
+			return err
+		}
+		if blk.method != codec.Raw && cap(blk.raw) > cap(d.raws[i]) {
+			d.raws[i] = blk.raw[:0]
+		}
 		switch blk.contentType {
 		case contentCore:
-			if err := blk.uncompress(); err != nil {
-				return err
-			}
 			core = blk
 		case contentExternal:
-			if err := blk.uncompress(); err != nil {
-				return err
-			}
 			d.exts = append(d.exts, extBlock{id: blk.contentID, data: blk.raw})
-		default:
-			return fmt.Errorf("unexpected block of content type %d among the slice's blocks", blk.contentType)
 		}
 	}
 	if core == nil {

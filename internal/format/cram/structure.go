@@ -264,7 +264,12 @@ func parseBlock(b []byte, major int, checkCRC bool) (block, int, error) {
 }
 
 // uncompress decompresses the block's data once.
-func (b *block) uncompress() error {
+func (b *block) uncompress() error { return b.uncompressInto(nil) }
+
+// uncompressInto is uncompress decoding into dst's memory when it is big
+// enough; the caller then owns b.raw and must not let it outlive dst's use.
+// Raw blocks are not copied: b.raw is then b.data.
+func (b *block) uncompressInto(dst []byte) error {
 	if b.decoded {
 		return nil
 	}
@@ -280,7 +285,7 @@ func (b *block) uncompress() error {
 		}
 		b.raw = b.data
 	} else {
-		out, err := codec.Decompress(b.method, b.data, b.rawSize, nil)
+		out, err := codec.Decompress(b.method, b.data, b.rawSize, dst)
 		if err != nil {
 			return fmt.Errorf("block (content type %d, id %d): %w", b.contentType, b.contentID, err)
 		}
