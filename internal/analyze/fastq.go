@@ -16,11 +16,14 @@ import (
 	"github.com/seqstore/seqstore/internal/format/fastq"
 )
 
-// storeLevel is the deflate level of the stored BGZF copy. Level 1 deflates
-// FASTQ about 2.5 times as fast as bgzip's default 6 for files some 10%
-// larger (see bgzf.BenchmarkWriter); ingestion is bound by compression, so
-// the speed is worth more than the bytes.
-const storeLevel = 1
+// storeLevel is the deflate level of the stored BGZF copy. Ingestion is
+// bound by CPU, and the copy's compression was a third of it at level 1.
+// Huffman-only coding deflates FASTQ about 2.5 times as fast as level 1
+// (see bgzf.BenchmarkWriter); on simulated reads the files grew by 1%,
+// since bases and qualities, the bulk of FASTQ, hold few long repeats that
+// LZ matching could find. Files whose read names share long prefixes grow
+// more, but the speed is worth more than the bytes.
+const storeLevel = bgzf.HuffmanOnly
 
 // pairBatch is how many pairing keys travel together from source 1 to the
 // pairing check in source 2's goroutine: enough to make the handover cheap,

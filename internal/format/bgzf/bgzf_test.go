@@ -81,6 +81,7 @@ func TestRoundTrip(t *testing.T) {
 		{"stored", 200000, WriterOptions{Level: 0, LevelSet: true}},
 		{"level 1, one worker", 500000, WriterOptions{Level: 1, LevelSet: true, Workers: 1}},
 		{"level 9", 200000, WriterOptions{Level: 9, LevelSet: true}},
+		{"Huffman only", 500000, WriterOptions{Level: HuffmanOnly, LevelSet: true}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -115,7 +116,7 @@ func TestIncompressibleBlocksFit(t *testing.T) {
 	for i := range data {
 		data[i] = byte(rng.Uint32())
 	}
-	for _, level := range []int{1, 6, 9} {
+	for _, level := range []int{HuffmanOnly, 1, 6, 9} {
 		compressed, blocks := compressBGZF(t, data, WriterOptions{Level: level, LevelSet: true})
 		for _, b := range blocks {
 			if b.Size > MaxBlockSize {
@@ -450,7 +451,7 @@ func BenchmarkReader(b *testing.B) {
 
 func BenchmarkWriter(b *testing.B) {
 	data := fastqLike(8<<20, 1)
-	for _, level := range []int{1, 6} {
+	for _, level := range []int{HuffmanOnly, 1, 6} {
 		for _, workers := range []int{1, 2} {
 			b.Run(fmt.Sprintf("level=%d/workers=%d", level, workers), func(b *testing.B) {
 				b.SetBytes(int64(len(data)))
