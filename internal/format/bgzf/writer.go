@@ -16,9 +16,8 @@ import (
 const DefaultLevel = 6
 
 // HuffmanOnly is a level below 0 that entropy-codes bytes without looking
-// for repeats. On FASTQ, whose bulk (bases and qualities) has few long
-// repeats, it deflates some 2.5 times as fast as level 1 for files about 1%
-// larger on simulated reads (more where read names share long prefixes).
+// for repeats: the fastest level that still compresses, for data with few
+// long repeats.
 const HuffmanOnly = flate.HuffmanOnly
 
 // BlockInfo describes one block the Writer wrote.

@@ -179,8 +179,8 @@ type env struct {
 
 	// batches is the free list of decoded batches, raws that of the
 	// buffers a worker decodes a slice's blocks into.
-	batches chan *batch
-	raws    chan [][]byte
+	batches freeList[*batch]
+	raws    freeList[[][]byte]
 }
 
 type cachedRef struct {
@@ -260,22 +260,25 @@ type Reader struct {
 	n       int64
 }
 
-// getBatch reuses a batch the reader is done with, or makes one. Batches
-// live on a free list of the reader's, not in a sync.Pool: a pool empties
-// at every other GC, and an archive container's batch regrown from nothing
-// leaves tens of megabytes of garbage behind each time.
-func (e *env) getBatch() *batch {
+// freeList keeps a few values a reader is done with for reuse. Batches and
+// block buffers live on free lists of the reader's, not in a sync.Pool: a
+// pool empties at every other GC, and an archive container's batch regrown
+// from nothing leaves tens of megabytes of garbage behind each time.
+type freeList[T any] chan T
+
+// get returns a kept value, or the zero value when none is kept.
+func (l freeList[T]) get() (v T) {
 	select {
-	case b := <-e.batches:
-		return b
+	case v = <-l:
 	default:
-		return new(batch)
 	}
+	return v
 }
 
-func (e *env) putBatch(b *batch) {
+// put keeps v unless the list is full.
+func (l freeList[T]) put(v T) {
 	select {
-	case e.batches <- b:
+	case l <- v:
 	default:
 	}
 }
@@ -314,7 +317,7 @@ func NewReaderOptions(r io.Reader, ref ReferenceSource, opt Options) (*Reader, e
 	if major != 3 || minor > 1 {
 		return nil, &Error{Msg: fmt.Sprintf("CRAM version %d.%d is not supported (only 3.0 and 3.1)", major, minor)}
 	}
-	e := &env{major: major, src: ref, prefix: opt.NamePrefix, unknownRG: -1, checkCRC: !opt.skipCRC, maxWork: defaultMaxWork, batches: make(chan *batch, 1), raws: make(chan [][]byte, 2)}
+	e := &env{major: major, src: ref, prefix: opt.NamePrefix, unknownRG: -1, checkCRC: !opt.skipCRC, maxWork: defaultMaxWork, batches: make(freeList[*batch], 1), raws: make(freeList[[][]byte], 2)}
 	if opt.maxWork > 0 {
 		e.maxWork = opt.maxWork
 	}
@@ -423,12 +426,6 @@ func (rd *Reader) readContainers(br *bufio.Reader, major int, offset int64, jobs
 			return
 		}
 		j := &job{offset: offset, hdr: h, done: make(chan struct{})}
-		if err == nil {
-			j.cost = containerCost(&h)
-			if !rd.budget.acquire(j.cost) {
-				return
-			}
-		}
 		if err != nil {
 			j.err = &Error{Offset: offset, Container: true, Msg: err.Error(), Err: err}
 			close(j.done)
@@ -436,6 +433,10 @@ func (rd *Reader) readContainers(br *bufio.Reader, major int, offset int64, jobs
 			case rd.order <- j:
 			case <-rd.quit:
 			}
+			return
+		}
+		j.cost = containerCost(&h)
+		if !rd.budget.acquire(j.cost) {
 			return
 		}
 		bp := dataPool.Get().(*[]byte)
@@ -467,7 +468,10 @@ func (rd *Reader) readContainers(br *bufio.Reader, major int, offset int64, jobs
 
 // decodeContainer decodes every slice of a container.
 func (e *env) decodeContainer(j *job) (*batch, error) {
-	b := e.getBatch()
+	b := e.batches.get()
+	if b == nil {
+		b = new(batch)
+	}
 	b.reset()
 	// Size the batch from the header, so that it does not grow by doubling.
 	h := &j.hdr
@@ -484,7 +488,7 @@ func (e *env) decodeContainer(j *job) (*batch, error) {
 		j.data = nil
 	}()
 	fail := func(slice int, rec int64, err error) (*batch, error) {
-		e.putBatch(b)
+		e.batches.put(b)
 		return nil, &Error{Offset: j.offset, Container: true, Slice: slice, Record: rec, Msg: err.Error(), Err: err}
 	}
 	if len(h.landmarks) == 0 {
@@ -509,17 +513,8 @@ func (e *env) decodeContainer(j *job) (*batch, error) {
 	if err != nil {
 		return fail(0, 0, fmt.Errorf("compression header: %w", err))
 	}
-	d := &sliceDecoder{env: e, ch: ch, b: b, work: e.maxWork}
-	select {
-	case d.raws = <-e.raws:
-	default:
-	}
-	defer func() {
-		select {
-		case e.raws <- d.raws:
-		default:
-		}
-	}()
+	d := &sliceDecoder{env: e, raws: e.raws.get(), ch: ch, b: b, work: e.maxWork}
+	defer func() { e.raws.put(d.raws) }()
 	var blocks []block
 	for s, lm := range h.landmarks {
 		if lm < 0 || int(lm) >= len(data) {
@@ -645,7 +640,7 @@ func (rd *Reader) Read(rec *sam.Record) error {
 	}
 	for rd.cur == nil || rd.next >= len(rd.cur.recs) {
 		if rd.cur != nil {
-			rd.env.putBatch(rd.cur)
+			rd.env.batches.put(rd.cur)
 			rd.cur = nil
 			rd.budget.release(rd.curCost)
 		}
