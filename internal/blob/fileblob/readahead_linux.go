@@ -8,11 +8,16 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// readAhead asks the kernel to start reading [offset, offset+length) of f
-// from the device now, in the background, and to read ahead aggressively.
-// A part is about to be sent whole, so a cold file's disk reads then overlap
-// with sending what has already arrived instead of stalling each sendfile
-// call on its own reads. It is only advice: errors are ignored.
+// readAhead tells the kernel that [offset, offset+length) of f is about to
+// be read once, front to back, so it doubles its read-ahead window there: a
+// cold part then comes off the device in larger requests while sendfile
+// sends what has already arrived. It is only advice: errors are ignored.
+//
+// It does not also ask for the whole range at once (FADV_WILLNEED): that
+// queues all of a 100 MiB part's reads before the first byte is sent, and
+// GetReadSet of a cold file measured 10-15% slower with it than with the
+// kernel's own sequential read-ahead (slower still with the advice given
+// from a goroutine of its own, so as not to hold up the response).
 func readAhead(f *os.File, offset, length int64) {
 	rc, err := f.SyscallConn()
 	if err != nil {
@@ -20,6 +25,5 @@ func readAhead(f *os.File, offset, length int64) {
 	}
 	rc.Control(func(fd uintptr) {
 		unix.Fadvise(int(fd), offset, length, unix.FADV_SEQUENTIAL)
-		unix.Fadvise(int(fd), offset, length, unix.FADV_WILLNEED)
 	})
 }
