@@ -377,9 +377,9 @@ for kind in fastq bam; do
 	# From disk: the stored file is dropped from the page cache before each
 	# reader, so seqstore and cat both read it from the device. The first
 	# read from the device after a while took 1.5-4 times as long as the
-	# next ones (the virtual disk's host caches too), so one
-	# untimed read goes first; then the two take turns, COLD_ROUNDS times
-	# each, and their medians are compared.
+	# next ones (the virtual disk's host caches too), so one untimed read
+	# goes first; then the two take turns, COLD_ROUNDS times each, and
+	# their medians are compared.
 	evict "${disk_path[$kind]}"
 	cat "${disk_path[$kind]}" >/dev/null
 	go_runs=() cat_runs=()

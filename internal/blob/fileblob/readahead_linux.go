@@ -9,9 +9,10 @@ import (
 )
 
 // readAhead tells the kernel that [offset, offset+length) of f is about to
-// be read once, front to back, so it doubles its read-ahead window there: a
-// cold part then comes off the device in larger requests while sendfile
-// sends what has already arrived. It is only advice: errors are ignored.
+// be read once, front to back, so it reads further ahead there (twice its
+// default window): sendfile sends what has already arrived while the next
+// stretch of a cold part comes off the device. It is only advice: errors
+// are ignored.
 //
 // It does not also ask for the whole range at once (FADV_WILLNEED): that
 // queues all of a 100 MiB part's reads before the first byte is sent, and
