@@ -22,7 +22,6 @@ package fastq
 
 import (
 	"bufio"
-	"bytes"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -96,8 +95,14 @@ func (r *Reader) readLine() ([]byte, error) {
 		return nil, err
 	}
 	r.line++
-	line = bytes.TrimSuffix(line, []byte{'\n'})
-	line = bytes.TrimSuffix(line, []byte{'\r'})
+	// Byte tests rather than bytes.TrimSuffix, whose comparison is a call
+	// per line.
+	if n := len(line); n > 0 && line[n-1] == '\n' {
+		line = line[:n-1]
+	}
+	if n := len(line); n > 0 && line[n-1] == '\r' {
+		line = line[:n-1]
+	}
 	return line, nil
 }
 
@@ -259,8 +264,12 @@ func invalidQual(s []byte) int {
 // PairKey returns the part of a header line that names the read pair: the
 // name up to the first white space, without a trailing /1 or /2.
 func PairKey(header []byte) []byte {
-	if i := bytes.IndexAny(header, " \t"); i >= 0 {
-		header = header[:i]
+	// A loop, since names are short and bytes.IndexAny sets up a table.
+	for i, c := range header {
+		if c == ' ' || c == '\t' {
+			header = header[:i]
+			break
+		}
 	}
 	if n := len(header); n >= 2 && header[n-2] == '/' && (header[n-1] == '1' || header[n-1] == '2') {
 		header = header[:n-2]
