@@ -221,6 +221,18 @@ func AuxValueSize(t byte, b []byte) (int, string) {
 	return need, ""
 }
 
+// fixedSize is the size of a value of type t when all values of t have one
+// size and b holds it, else 0: the callers that walk every field answer
+// most tags with it inline and call AuxValueSize only for the others.
+func fixedSize(t byte, b []byte) int {
+	n := int(fixedAuxSize[t])
+	// One test for both "no fixed size" (n-1 wraps) and "too short".
+	if uint(n-1) >= uint(len(b)) {
+		return 0
+	}
+	return n
+}
+
 // fixedAuxSize is the value size of each optional-field type whose values
 // all have one size, and 0 for the others and for invalid types.
 var fixedAuxSize = [256]uint8{'A': 1, 'c': 1, 'C': 1, 's': 2, 'S': 2, 'i': 4, 'I': 4, 'f': 4, 'd': 8}
@@ -253,9 +265,12 @@ func CheckAux(aux []byte) error {
 		if len(aux)-p < 4 {
 			return &AuxError{Offset: p, Msg: fmt.Sprintf("%d stray bytes after the last field", len(aux)-p)}
 		}
-		n, why := AuxValueSize(aux[p+2], aux[p+3:])
-		if why != "" {
-			return &AuxError{Offset: p, Msg: fmt.Sprintf("tag %s: %s", printableTag(aux[p:p+2]), why)}
+		n := fixedSize(aux[p+2], aux[p+3:])
+		if n == 0 {
+			var why string
+			if n, why = AuxValueSize(aux[p+2], aux[p+3:]); why != "" {
+				return &AuxError{Offset: p, Msg: fmt.Sprintf("tag %s: %s", printableTag(aux[p:p+2]), why)}
+			}
 		}
 		p += 3 + n
 	}
@@ -379,9 +394,8 @@ func AppendAux(dst, aux []byte) ([]byte, error) {
 	le := binary.LittleEndian
 	for p := 0; len(aux)-p >= 4; {
 		t, b := aux[p+2], aux[p+3:]
-		// Most tags are numbers whose size the type alone gives.
-		n := int(fixedAuxSize[t])
-		if n == 0 || len(b) < n {
+		n := fixedSize(t, b)
+		if n == 0 {
 			var why string
 			if n, why = AuxValueSize(t, b); why != "" {
 				return dst, &AuxError{Offset: p, Msg: fmt.Sprintf("tag %s: %s", printableTag(aux[p:p+2]), why)}
