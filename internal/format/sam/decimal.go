@@ -45,6 +45,13 @@ func appendUint(dst []byte, v uint32) []byte {
 	if v < 100 {
 		return append(dst, digitPairs[2*v], digitPairs[2*v+1])
 	}
+	if v < 1000 {
+		// Read lengths, CIGAR lengths, alignment scores and most template
+		// lengths have three digits.
+		q := v / 100
+		r := 2 * (v - 100*q)
+		return append(dst, '0'+byte(q), digitPairs[r], digitPairs[r+1])
+	}
 	n := decimalLen(v)
 	start := len(dst)
 	dst = slices.Grow(dst, n)[:start+n]
