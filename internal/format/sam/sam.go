@@ -221,6 +221,22 @@ func AuxValueSize(t byte, b []byte) (int, string) {
 	return need, ""
 }
 
+// fixedSize is the size of a value of type t when all values of t have one
+// size and b holds it, else 0: the callers that walk every field answer
+// most tags with it inline and call AuxValueSize only for the others.
+func fixedSize(t byte, b []byte) int {
+	n := int(fixedAuxSize[t])
+	// One test for both "no fixed size" (n-1 wraps) and "too short".
+	if uint(n-1) >= uint(len(b)) {
+		return 0
+	}
+	return n
+}
+
+// fixedAuxSize is the value size of each optional-field type whose values
+// all have one size, and 0 for the others and for invalid types.
+var fixedAuxSize = [256]uint8{'A': 1, 'c': 1, 'C': 1, 's': 2, 'S': 2, 'i': 4, 'I': 4, 'f': 4, 'd': 8}
+
 func arrayElementSize(sub byte) int {
 	switch sub {
 	case 'c', 'C':
@@ -249,9 +265,12 @@ func CheckAux(aux []byte) error {
 		if len(aux)-p < 4 {
 			return &AuxError{Offset: p, Msg: fmt.Sprintf("%d stray bytes after the last field", len(aux)-p)}
 		}
-		n, why := AuxValueSize(aux[p+2], aux[p+3:])
-		if why != "" {
-			return &AuxError{Offset: p, Msg: fmt.Sprintf("tag %s: %s", printableTag(aux[p:p+2]), why)}
+		n := fixedSize(aux[p+2], aux[p+3:])
+		if n == 0 {
+			var why string
+			if n, why = AuxValueSize(aux[p+2], aux[p+3:]); why != "" {
+				return &AuxError{Offset: p, Msg: fmt.Sprintf("tag %s: %s", printableTag(aux[p:p+2]), why)}
+			}
 		}
 		p += 3 + n
 	}
@@ -291,19 +310,19 @@ func FindAux(aux []byte, tag string) (offset int, typ byte, value []byte) {
 func AppendText(dst []byte, r *Record, refs []Reference) ([]byte, error) {
 	dst = append(dst, r.Name...)
 	dst = append(dst, '\t')
-	dst = strconv.AppendUint(dst, uint64(r.Flag), 10)
+	dst = appendUint(dst, uint32(r.Flag))
 	dst = append(dst, '\t')
 	dst = appendRef(dst, r.RefID, refs)
 	dst = append(dst, '\t')
-	dst = strconv.AppendInt(dst, int64(r.Pos)+1, 10)
+	dst = appendInt(dst, int64(r.Pos)+1)
 	dst = append(dst, '\t')
-	dst = strconv.AppendUint(dst, uint64(r.MapQ), 10)
+	dst = appendUint(dst, uint32(r.MapQ))
 	dst = append(dst, '\t')
 	if len(r.Cigar) == 0 {
 		dst = append(dst, '*')
 	}
 	for _, c := range r.Cigar {
-		dst = strconv.AppendUint(dst, uint64(c>>4), 10)
+		dst = appendUint(dst, c>>4)
 		dst = append(dst, cigarLetters[c&0xf])
 	}
 	dst = append(dst, '\t')
@@ -316,9 +335,9 @@ func AppendText(dst []byte, r *Record, refs []Reference) ([]byte, error) {
 		dst = appendRef(dst, r.MateRefID, refs)
 	}
 	dst = append(dst, '\t')
-	dst = strconv.AppendInt(dst, int64(r.MatePos)+1, 10)
+	dst = appendInt(dst, int64(r.MatePos)+1)
 	dst = append(dst, '\t')
-	dst = strconv.AppendInt(dst, int64(r.TLen), 10)
+	dst = appendInt(dst, int64(r.TLen))
 	dst = append(dst, '\t')
 	if len(r.Seq) == 0 {
 		dst = append(dst, '*', '\t', '*')
@@ -375,28 +394,31 @@ func AppendAux(dst, aux []byte) ([]byte, error) {
 	le := binary.LittleEndian
 	for p := 0; len(aux)-p >= 4; {
 		t, b := aux[p+2], aux[p+3:]
-		n, why := AuxValueSize(t, b)
-		if why != "" {
-			return dst, &AuxError{Offset: p, Msg: fmt.Sprintf("tag %s: %s", printableTag(aux[p:p+2]), why)}
+		n := fixedSize(t, b)
+		if n == 0 {
+			var why string
+			if n, why = AuxValueSize(t, b); why != "" {
+				return dst, &AuxError{Offset: p, Msg: fmt.Sprintf("tag %s: %s", printableTag(aux[p:p+2]), why)}
+			}
 		}
 		dst = append(dst, '\t', aux[p], aux[p+1], ':')
 		switch t {
 		case 'A':
 			dst = append(dst, 'A', ':', b[0])
 		case 'c':
-			dst = strconv.AppendInt(append(dst, 'i', ':'), int64(int8(b[0])), 10)
+			dst = appendInt(append(dst, 'i', ':'), int64(int8(b[0])))
 		case 'C':
-			dst = strconv.AppendUint(append(dst, 'i', ':'), uint64(b[0]), 10)
+			dst = appendUint(append(dst, 'i', ':'), uint32(b[0]))
 		case 's':
-			dst = strconv.AppendInt(append(dst, 'i', ':'), int64(int16(le.Uint16(b))), 10)
+			dst = appendInt(append(dst, 'i', ':'), int64(int16(le.Uint16(b))))
 		case 'S':
-			dst = strconv.AppendUint(append(dst, 'i', ':'), uint64(le.Uint16(b)), 10)
+			dst = appendUint(append(dst, 'i', ':'), uint32(le.Uint16(b)))
 		case 'i':
-			dst = strconv.AppendInt(append(dst, 'i', ':'), int64(int32(le.Uint32(b))), 10)
+			dst = appendInt(append(dst, 'i', ':'), int64(int32(le.Uint32(b))))
 		case 'I':
-			dst = strconv.AppendUint(append(dst, 'i', ':'), uint64(le.Uint32(b)), 10)
+			dst = appendUint(append(dst, 'i', ':'), le.Uint32(b))
 		case 'f':
-			dst = AppendFloat(append(dst, 'f', ':'), float64(math.Float32frombits(le.Uint32(b))))
+			dst = appendFloat32(append(dst, 'f', ':'), math.Float32frombits(le.Uint32(b)))
 		case 'd':
 			dst = AppendFloat(append(dst, 'd', ':'), math.Float64frombits(le.Uint64(b)))
 		case 'Z', 'H':
@@ -416,17 +438,17 @@ func appendArray(dst []byte, sub byte, count int, v []byte) []byte {
 		dst = append(dst, ',')
 		switch sub {
 		case 'c':
-			dst = strconv.AppendInt(dst, int64(int8(v[i])), 10)
+			dst = appendInt(dst, int64(int8(v[i])))
 		case 'C':
-			dst = strconv.AppendUint(dst, uint64(v[i]), 10)
+			dst = appendUint(dst, uint32(v[i]))
 		case 's':
-			dst = strconv.AppendInt(dst, int64(int16(le.Uint16(v[2*i:]))), 10)
+			dst = appendInt(dst, int64(int16(le.Uint16(v[2*i:]))))
 		case 'S':
-			dst = strconv.AppendUint(dst, uint64(le.Uint16(v[2*i:])), 10)
+			dst = appendUint(dst, uint32(le.Uint16(v[2*i:])))
 		case 'i':
-			dst = strconv.AppendInt(dst, int64(int32(le.Uint32(v[4*i:]))), 10)
+			dst = appendInt(dst, int64(int32(le.Uint32(v[4*i:]))))
 		case 'I':
-			dst = strconv.AppendUint(dst, uint64(le.Uint32(v[4*i:])), 10)
+			dst = appendUint(dst, le.Uint32(v[4*i:]))
 		case 'f':
 			dst = AppendArrayFloat(dst, float64(math.Float32frombits(le.Uint32(v[4*i:]))))
 		}

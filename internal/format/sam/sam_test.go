@@ -366,6 +366,9 @@ func FuzzAppendArrayFloat(f *testing.F) {
 	})
 }
 
+// BenchmarkAppendText renders a record shaped like BWA's output (a long
+// name, string tags) and one shaped like minimap2's short-read output (a
+// negative TLEN, ten small numeric tags and a float).
 func BenchmarkAppendText(b *testing.B) {
 	rng := rand.New(rand.NewPCG(3, 4))
 	seq := make([]byte, 150)
@@ -374,13 +377,27 @@ func BenchmarkAppendText(b *testing.B) {
 		seq[i] = "ACGT"[rng.IntN(4)]
 		qual[i] = byte(2 + rng.IntN(40))
 	}
-	rec := Record{Name: []byte("A00123:8:H7KLMDSXX:1:1101:10004:10019"), Flag: 99, RefID: 0, Pos: 123456, MapQ: 60,
-		Cigar: []uint32{150 << 4}, MateRefID: 0, MatePos: 123600, TLen: 294, Seq: seq, Qual: qual,
-		Aux: auxBytes("NMc", byte(1), "MDZ", "75A74", byte(0), "ASC", byte(145), "XSC", byte(20), "RGZ", "lane1", byte(0))}
-	refs := []Reference{{Name: "chr1", Length: 248956422}}
-	out, _ := AppendText(nil, &rec, refs)
-	b.SetBytes(int64(len(out)))
-	for b.Loop() {
-		out, _ = AppendText(out[:0], &rec, refs)
+	for _, bc := range []struct {
+		name string
+		rec  Record
+		refs []Reference
+	}{
+		{"bwa", Record{Name: []byte("A00123:8:H7KLMDSXX:1:1101:10004:10019"), Flag: 99, RefID: 0, Pos: 123456, MapQ: 60,
+			Cigar: []uint32{150 << 4}, MateRefID: 0, MatePos: 123600, TLen: 294, Seq: seq, Qual: qual,
+			Aux: auxBytes("NMc", byte(1), "MDZ", "75A74", byte(0), "ASC", byte(145), "XSC", byte(20), "RGZ", "lane1", byte(0))},
+			[]Reference{{Name: "chr1", Length: 248956422}}},
+		{"minimap2", Record{Name: []byte("X-1883932"), Flag: 147, RefID: 0, Pos: 4087811, MapQ: 60,
+			Cigar: []uint32{150 << 4}, MateRefID: 0, MatePos: 4087657, TLen: -304, Seq: seq, Qual: qual,
+			Aux: auxBytes("NMC", byte(1), "msS", uint16(290), "ASS", uint16(290), "nnC", byte(0), "tpA", "P",
+				"cmC", byte(19), "s1S", uint16(279), "s2C", byte(0), "def", math.Float32bits(0.0067), "rlC", byte(0))},
+			[]Reference{{Name: "X", Length: 156040895}}},
+	} {
+		b.Run(bc.name, func(b *testing.B) {
+			out, _ := AppendText(nil, &bc.rec, bc.refs)
+			b.SetBytes(int64(len(out)))
+			for b.Loop() {
+				out, _ = AppendText(out[:0], &bc.rec, bc.refs)
+			}
+		})
 	}
 }
