@@ -1,0 +1,196 @@
+package inflate
+
+import "encoding/binary"
+
+const (
+	litlenMask = 1<<litlenTableBits - 1
+	distMask   = 1<<distTableBits - 1
+	maxMatch   = 258
+
+	// The fast loop runs while an iteration cannot run off either buffer:
+	// it refills at most twice, each time loading 8 bytes and advancing
+	// at most 7, and writes at most two literals and a match whose
+	// eight-byte copy overshoots by up to 7 bytes.
+	fastInputSlack  = 16
+	fastOutputSlack = 2 + maxMatch + 7
+)
+
+// decodeHuffman decodes the symbols of one Huffman-coded block, up to and
+// including its end-of-block code, from br into dst[out:].
+func decodeHuffman(dst []byte, out int, br *bitReader, litlen *[litlenTableSize]uint32, dist *[distTableSize]uint32) (int, error) {
+	// The fast loop keeps the bit reader in registers.
+	src := br.src
+	in, buf, nbits := br.in, br.buf, br.nbits
+	for in <= len(src)-fastInputSlack && out <= len(dst)-fastOutputSlack {
+		// A refill loads eight bytes and keeps the whole ones that fit,
+		// leaving 56 to 63 valid bits: enough for a length code with its
+		// extra bits and a distance code with its (15+5+15+13 = 48), or
+		// three literals. Bits above nbits are the stream's next bits
+		// already, so loading them again changes nothing.
+		buf |= binary.LittleEndian.Uint64(src[in:]) << nbits
+		in += int(63-nbits) >> 3
+		nbits |= 56
+
+		e := litlen[buf&litlenMask]
+		if e&flagLiteral != 0 {
+			buf >>= e & codeLenMask
+			nbits -= uint(e & codeLenMask)
+			dst[out] = byte(e >> 16)
+			out++
+			e = litlen[buf&litlenMask]
+			if e&flagLiteral != 0 {
+				buf >>= e & codeLenMask
+				nbits -= uint(e & codeLenMask)
+				dst[out] = byte(e >> 16)
+				out++
+				e = litlen[buf&litlenMask]
+				if e&flagLiteral != 0 {
+					buf >>= e & codeLenMask
+					nbits -= uint(e & codeLenMask)
+					dst[out] = byte(e >> 16)
+					out++
+					continue
+				}
+			}
+			// Up to 30 bits are gone; a match may need 48. The refill
+			// leaves the low bits, and so e, as they are.
+			buf |= binary.LittleEndian.Uint64(src[in:]) << nbits
+			in += int(63-nbits) >> 3
+			nbits |= 56
+		}
+		if e&flagSub != 0 {
+			buf >>= e & codeLenMask
+			nbits -= uint(e & codeLenMask)
+			e = litlen[e>>16+uint32(buf)&(1<<(e>>8&0x1f)-1)]
+			if e&flagLiteral != 0 {
+				buf >>= e & codeLenMask
+				nbits -= uint(e & codeLenMask)
+				dst[out] = byte(e >> 16)
+				out++
+				continue
+			}
+		}
+		if e&(flagEOB|flagBad) != 0 {
+			if e&flagBad != 0 {
+				br.in, br.buf, br.nbits = in, buf, nbits
+				return out, CorruptError("invalid literal/length code")
+			}
+			buf >>= e & codeLenMask
+			nbits -= uint(e & codeLenMask)
+			br.in, br.buf, br.nbits = in, buf, nbits
+			return out, nil
+		}
+		buf >>= e & codeLenMask
+		nbits -= uint(e & codeLenMask)
+		length := int(e>>16) + int(buf&(1<<(e>>8&0x1f)-1))
+		buf >>= e >> 8 & 0x1f
+		nbits -= uint(e >> 8 & 0x1f)
+
+		e = dist[buf&distMask]
+		if e&flagSub != 0 {
+			buf >>= e & codeLenMask
+			nbits -= uint(e & codeLenMask)
+			e = dist[e>>16+uint32(buf)&(1<<(e>>8&0x1f)-1)]
+		}
+		if e&flagBad != 0 {
+			br.in, br.buf, br.nbits = in, buf, nbits
+			return out, CorruptError("invalid distance code")
+		}
+		buf >>= e & codeLenMask
+		nbits -= uint(e & codeLenMask)
+		distance := int(e>>16) + int(buf&(1<<(e>>8&0x1f)-1))
+		buf >>= e >> 8 & 0x1f
+		nbits -= uint(e >> 8 & 0x1f)
+		if distance > out {
+			br.in, br.buf, br.nbits = in, buf, nbits
+			return out, CorruptError("distance reaches back before the start of the output")
+		}
+		copyMatch(dst, out, distance, length)
+		out += length
+	}
+	br.in, br.buf, br.nbits = in, buf, nbits
+	return decodeHuffmanCarefully(dst, out, br, litlen, dist)
+}
+
+// copyMatch copies length bytes from distance back to dst[out:], writing up
+// to 7 bytes past the match; the caller guarantees the room.
+func copyMatch(dst []byte, out, distance, length int) {
+	from := out - distance
+	end := out + length
+	switch {
+	case distance >= 8:
+		// Each word read lies wholly before the word written, even when
+		// the match overlaps its own output.
+		for out < end {
+			binary.LittleEndian.PutUint64(dst[out:], binary.LittleEndian.Uint64(dst[from:]))
+			out += 8
+			from += 8
+		}
+	case distance == 1:
+		// A run of one byte, the commonest overlap.
+		run := uint64(dst[from]) * 0x0101010101010101
+		for out < end {
+			binary.LittleEndian.PutUint64(dst[out:], run)
+			out += 8
+		}
+	default:
+		for ; out < end; out++ {
+			dst[out] = dst[from]
+			from++
+		}
+	}
+}
+
+// decodeHuffmanCarefully decodes the rest of a block one symbol at a time,
+// checking every bound: it finishes the blocks the fast loop cannot.
+func decodeHuffmanCarefully(dst []byte, out int, br *bitReader, litlen *[litlenTableSize]uint32, dist *[distTableSize]uint32) (int, error) {
+	for {
+		if !br.refill() {
+			return out, ErrUnexpectedEnd
+		}
+		e := litlen[br.buf&litlenMask]
+		if e&flagSub != 0 {
+			br.take(uint(e & codeLenMask))
+			e = litlen[e>>16+uint32(br.buf)&(1<<(e>>8&0x1f)-1)]
+		}
+		if e&flagBad != 0 {
+			return out, CorruptError("invalid literal/length code")
+		}
+		br.take(uint(e & codeLenMask))
+		if e&flagLiteral != 0 {
+			if out == len(dst) {
+				return out, ErrShortBuffer
+			}
+			dst[out] = byte(e >> 16)
+			out++
+			continue
+		}
+		if e&flagEOB != 0 {
+			return out, nil
+		}
+		length := int(e>>16) + int(br.take(uint(e>>8&0x1f)))
+
+		e = dist[br.buf&distMask]
+		if e&flagSub != 0 {
+			br.take(uint(e & codeLenMask))
+			e = dist[e>>16+uint32(br.buf)&(1<<(e>>8&0x1f)-1)]
+		}
+		if e&flagBad != 0 {
+			return out, CorruptError("invalid distance code")
+		}
+		br.take(uint(e & codeLenMask))
+		distance := int(e>>16) + int(br.take(uint(e>>8&0x1f)))
+		if distance > out {
+			return out, CorruptError("distance reaches back before the start of the output")
+		}
+		if length > len(dst)-out {
+			return out, ErrShortBuffer
+		}
+		from := out - distance
+		for range length {
+			dst[out] = dst[from]
+			out++
+			from++
+		}
+	}
+}
