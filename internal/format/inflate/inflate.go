@@ -33,7 +33,7 @@ var (
 // CorruptError is a defect of the stream itself.
 type CorruptError string
 
-func (e CorruptError) Error() string { return "inflate: corrupt input: " + string(e) }
+func (e CorruptError) Error() string { return "inflate: " + string(e) }
 
 // Decompressor decodes raw DEFLATE streams. Its tables are reused from call
 // to call, so a Decompress makes no allocation. Its zero value is ready to
