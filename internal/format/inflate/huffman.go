@@ -9,10 +9,11 @@ const (
 
 	// The fast loop runs while an iteration cannot run off either buffer:
 	// it refills at most twice, each time loading 8 bytes and advancing
-	// at most 7, and writes at most two literals and a match whose
-	// eight-byte copy overshoots by up to 7 bytes.
+	// at most 7, and writes at most four literals (two pairs, each
+	// written as two bytes) and a match whose eight-byte copy overshoots
+	// by up to 7 bytes.
 	fastInputSlack  = 16
-	fastOutputSlack = 2 + maxMatch + 7
+	fastOutputSlack = 4 + maxMatch + 7
 )
 
 // decodeHuffman decodes the symbols of one Huffman-coded block, up to and
@@ -33,26 +34,29 @@ func decodeHuffman(dst []byte, out int, br *bitReader, litlen *[litlenTableSize]
 
 		e := litlen[buf&litlenMask]
 		if e&flagLiteral != 0 {
+			// Three lookups in the main table take at most 33 bits.
+			// Each writes two bytes, the second garbage after a single
+			// literal, overwritten next.
 			buf >>= e & codeLenMask
 			nbits -= uint(e & codeLenMask)
-			dst[out] = byte(e >> 16)
-			out++
+			binary.LittleEndian.PutUint16(dst[out:], uint16(e>>16))
+			out += 1 + int(e>>8&1)
 			e = litlen[buf&litlenMask]
 			if e&flagLiteral != 0 {
 				buf >>= e & codeLenMask
 				nbits -= uint(e & codeLenMask)
-				dst[out] = byte(e >> 16)
-				out++
+				binary.LittleEndian.PutUint16(dst[out:], uint16(e>>16))
+				out += 1 + int(e>>8&1)
 				e = litlen[buf&litlenMask]
 				if e&flagLiteral != 0 {
 					buf >>= e & codeLenMask
 					nbits -= uint(e & codeLenMask)
-					dst[out] = byte(e >> 16)
-					out++
+					binary.LittleEndian.PutUint16(dst[out:], uint16(e>>16))
+					out += 1 + int(e>>8&1)
 					continue
 				}
 			}
-			// Up to 30 bits are gone; a match may need 48. The refill
+			// Up to 22 bits are gone; a match may need 48. The refill
 			// leaves the low bits, and so e, as they are.
 			buf |= binary.LittleEndian.Uint64(src[in:]) << nbits
 			in += int(63-nbits) >> 3
@@ -163,6 +167,13 @@ func decodeHuffmanCarefully(dst []byte, out int, br *bitReader, litlen *[litlenT
 			}
 			dst[out] = byte(e >> 16)
 			out++
+			if e>>8&1 != 0 {
+				if out == len(dst) {
+					return out, ErrShortBuffer
+				}
+				dst[out] = byte(e >> 24)
+				out++
+			}
 			continue
 		}
 		if e&flagEOB != 0 {

@@ -245,6 +245,7 @@ func (d *Decompressor) readDynamicTables(br *bitReader) error {
 	if !buildTable(d.litlen[:], lens[:numLitlen], litlenSymEntry[:], litlenTableBits) {
 		return CorruptError("invalid literal/length code")
 	}
+	pairLiterals(&d.litlen)
 	if !buildTable(d.dist[:], lens[numLitlen:], distSymEntry[:], distTableBits) {
 		return CorruptError("invalid distance code")
 	}

@@ -8,9 +8,11 @@ import "math/bits"
 //	           past the main table's)
 //	bits 4-7   flags saying what kind of entry it is
 //	bits 8-12  extra bits that follow the code (lengths, distances), or for a
-//	           subtable pointer the subtable's index bits
-//	bits 16-31 the literal byte, the length or distance base, the
-//	           code-length symbol, or the subtable's start in the table
+//	           subtable pointer the subtable's index bits, or for a literal
+//	           entry the count of literals less one
+//	bits 16-31 the literal byte (two for a pair: the first in bits 16-23),
+//	           the length or distance base, the code-length symbol, or the
+//	           subtable's start in the table
 //
 // A length or distance entry has no flag, so the hot path tests one bit for
 // a literal and goes straight on to a match otherwise.
@@ -110,6 +112,7 @@ func init() {
 	if !buildTable(fixedLitlen[:], lens[:], litlenSymEntry[:], litlenTableBits) {
 		panic("inflate: fixed literal/length code does not build")
 	}
+	pairLiterals(&fixedLitlen)
 	for i := range numDistSyms {
 		lens[i] = 5
 	}
@@ -221,4 +224,28 @@ func buildTable(table []uint32, lens []uint8, symEntry []uint32, tableBits uint)
 		code++
 	}
 	return true
+}
+
+// pairLiterals turns each main-table literal entry whose index bits also
+// hold the whole code of a second literal into an entry for both. Decoding
+// is a chain of table lookups, each waiting on the one before for how far
+// to shift; text with short literal codes, such as FASTQ, gets two literals
+// from one link of the chain.
+func pairLiterals(table *[litlenTableSize]uint32) {
+	// Downwards, so that the second lookup, at a lower index, still sees
+	// a single literal.
+	for i := uint32(litlenMask); ; i-- {
+		first := table[i]
+		firstLen := first & codeLenMask
+		if first&flagLiteral != 0 && firstLen < litlenTableBits {
+			second := table[i>>firstLen]
+			secondLen := second & codeLenMask
+			if second&flagLiteral != 0 && firstLen+secondLen <= litlenTableBits {
+				table[i] = flagLiteral | 1<<8 | (first>>16&0xff|second>>8&0xff00)<<16 | (firstLen + secondLen)
+			}
+		}
+		if i == 0 {
+			break
+		}
+	}
 }
