@@ -1,6 +1,9 @@
 package inflate
 
-import "encoding/binary"
+import (
+	"encoding/binary"
+	"errors"
+)
 
 const (
 	litlenMask = 1<<litlenTableBits - 1
@@ -16,10 +19,27 @@ const (
 	fastOutputSlack = 4 + maxMatch + 7
 )
 
+// errPaused stops a block's decoding between two symbols, for a stream
+// to deliver output or read more input before going on.
+var errPaused = errors.New("inflate: paused")
+
+// codes are the decode tables of one Huffman-coded block.
+type codes struct {
+	litlen *[litlenTableSize]uint32
+	dist   *[distTableSize]uint32
+}
+
+var fixedCodes = codes{&fixedLitlen, &fixedDist}
+
 // decodeHuffman decodes the symbols of one Huffman-coded block, up to and
-// including its end-of-block code, from br into dst[out:].
-func decodeHuffman(dst []byte, out int, br *bitReader, litlen *[litlenTableSize]uint32, dist *[distTableSize]uint32) (int, error) {
+// including its end-of-block code, from br into dst[out:]; dst[:out] is
+// the output matches may reach back into. Where br.src is not all the
+// input (a stream reading on), it returns errPaused once the fast loop
+// runs short of input; otherwise it finishes the block one symbol at a
+// time, returning errPaused before a symbol once out passes pauseAt.
+func decodeHuffman(dst []byte, out int, br *bitReader, c codes, inputComplete bool, pauseAt int) (int, error) {
 	// The fast loop keeps the bit reader in registers.
+	litlen, dist := c.litlen, c.dist
 	src := br.src
 	in, buf, nbits := br.in, br.buf, br.nbits
 	for in <= len(src)-fastInputSlack && out <= len(dst)-fastOutputSlack {
@@ -113,7 +133,10 @@ func decodeHuffman(dst []byte, out int, br *bitReader, litlen *[litlenTableSize]
 		out += length
 	}
 	br.in, br.buf, br.nbits = in, buf, nbits
-	return decodeHuffmanCarefully(dst, out, br, litlen, dist)
+	if !inputComplete {
+		return out, errPaused
+	}
+	return decodeHuffmanCarefully(dst, out, br, c, pauseAt)
 }
 
 // copyMatch copies length bytes from distance back to dst[out:], writing up
@@ -147,8 +170,12 @@ func copyMatch(dst []byte, out, distance, length int) {
 
 // decodeHuffmanCarefully decodes the rest of a block one symbol at a time,
 // checking every bound: it finishes the blocks the fast loop cannot.
-func decodeHuffmanCarefully(dst []byte, out int, br *bitReader, litlen *[litlenTableSize]uint32, dist *[distTableSize]uint32) (int, error) {
+func decodeHuffmanCarefully(dst []byte, out int, br *bitReader, c codes, pauseAt int) (int, error) {
+	litlen, dist := c.litlen, c.dist
 	for {
+		if out > pauseAt {
+			return out, errPaused
+		}
 		if !br.refill() {
 			return out, ErrUnexpectedEnd
 		}
@@ -161,6 +188,11 @@ func decodeHuffmanCarefully(dst []byte, out int, br *bitReader, litlen *[litlenT
 			return out, CorruptError("invalid literal/length code")
 		}
 		br.take(uint(e & codeLenMask))
+		// Checked before writing, so that a stream's reader never sees
+		// output decoded from the zero bits past the end.
+		if br.truncated() {
+			return out, ErrUnexpectedEnd
+		}
 		if e&flagLiteral != 0 {
 			if out == len(dst) {
 				return out, ErrShortBuffer
@@ -191,6 +223,9 @@ func decodeHuffmanCarefully(dst []byte, out int, br *bitReader, litlen *[litlenT
 		}
 		br.take(uint(e & codeLenMask))
 		distance := int(e>>16) + int(br.take(uint(e>>8&0x1f)))
+		if br.truncated() {
+			return out, ErrUnexpectedEnd
+		}
 		if distance > out {
 			return out, CorruptError("distance reaches back before the start of the output")
 		}

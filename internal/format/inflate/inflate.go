@@ -110,10 +110,10 @@ func (d *Decompressor) Decompress(dst, src []byte) (out int, in int, err error) 
 		case 0:
 			out, err = storedBlock(dst, out, &br)
 		case 1:
-			out, err = decodeHuffman(dst, out, &br, &fixedLitlen, &fixedDist)
+			out, err = decodeHuffman(dst, out, &br, fixedCodes, true, len(dst))
 		case 2:
 			if err = d.readDynamicTables(&br); err == nil {
-				out, err = decodeHuffman(dst, out, &br, &d.litlen, &d.dist)
+				out, err = decodeHuffman(dst, out, &br, d.dynamicCodes(), true, len(dst))
 			}
 		default:
 			err = CorruptError("block type 3 is reserved")
@@ -136,43 +136,61 @@ func (d *Decompressor) Decompress(dst, src []byte) (out int, in int, err error) 
 	return out, br.consumed(), nil
 }
 
+// alignToByte drops the bits left of the current byte and hands the whole
+// bytes still in buf back to src, for reading bytewise from br.src[br.in:].
+func (br *bitReader) alignToByte() error {
+	br.take(br.nbits % 8)
+	if br.truncated() {
+		return ErrUnexpectedEnd
+	}
+	br.in, br.buf, br.nbits, br.padding = br.consumed(), 0, 0, 0
+	return nil
+}
+
+// storedHeader reads the length of a stored block, whose 3-bit header br
+// has just consumed, leaving br at the block's first byte.
+func storedHeader(br *bitReader) (int, error) {
+	if err := br.alignToByte(); err != nil {
+		return 0, err
+	}
+	pos := br.in
+	if len(br.src)-pos < 4 {
+		br.in = len(br.src)
+		return 0, ErrUnexpectedEnd
+	}
+	n := binary.LittleEndian.Uint16(br.src[pos:])
+	if n != ^binary.LittleEndian.Uint16(br.src[pos+2:]) {
+		return 0, CorruptError("stored block length does not match its complement")
+	}
+	br.in = pos + 4
+	return int(n), nil
+}
+
 // storedBlock copies an uncompressed block, whose 3-bit header br has just
 // consumed.
 func storedBlock(dst []byte, out int, br *bitReader) (int, error) {
-	br.take(br.nbits % 8)
-	if br.truncated() {
-		return out, ErrUnexpectedEnd
+	n, err := storedHeader(br)
+	if err != nil {
+		return out, err
 	}
-	// Hand the whole bytes still in buf back to src: a stored block is
-	// read bytewise.
-	pos := br.consumed()
-	br.in, br.buf, br.nbits, br.padding = pos, 0, 0, 0
-	if len(br.src)-pos < 4 {
-		br.in = len(br.src)
-		return out, ErrUnexpectedEnd
-	}
-	n := int(binary.LittleEndian.Uint16(br.src[pos:]))
-	if n != int(^binary.LittleEndian.Uint16(br.src[pos+2:])) {
-		return out, CorruptError("stored block length does not match its complement")
-	}
-	pos += 4
 	if n > len(dst)-out {
-		br.in = pos
 		return out, ErrShortBuffer
 	}
-	if n > len(br.src)-pos {
-		out += copy(dst[out:], br.src[pos:])
+	if n > len(br.src)-br.in {
+		out += copy(dst[out:], br.src[br.in:])
 		br.in = len(br.src)
 		return out, ErrUnexpectedEnd
 	}
-	copy(dst[out:], br.src[pos:pos+n])
-	br.in = pos + n
+	copy(dst[out:], br.src[br.in:br.in+n])
+	br.in += n
 	return out + n, nil
 }
 
 // codeLenOrder is the order in which a dynamic block header sends the code
 // lengths of the code-length code.
 var codeLenOrder = [numCodeLenSyms]uint8{16, 17, 18, 0, 8, 7, 9, 6, 10, 5, 11, 4, 12, 3, 13, 2, 14, 1, 15}
+
+func (d *Decompressor) dynamicCodes() codes { return codes{&d.litlen, &d.dist} }
 
 // readDynamicTables reads a dynamic block's header and builds its tables.
 func (d *Decompressor) readDynamicTables(br *bitReader) error {
