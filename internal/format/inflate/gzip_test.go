@@ -151,9 +151,13 @@ func FuzzGzipReader(f *testing.F) {
 	})
 }
 
-// mustGzipReader is compress/gzip's reader, or one that fails at once.
+// mustGzipReader is compress/gzip's reader, or one that fails at once. An
+// input without a single member fails, as GzipReader's does.
 func mustGzipReader(r io.Reader) io.Reader {
 	zr, err := gzip.NewReader(r)
+	if err == io.EOF {
+		err = io.ErrUnexpectedEOF
+	}
 	if err != nil {
 		return iotest.ErrReader(err)
 	}

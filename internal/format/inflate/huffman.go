@@ -161,9 +161,16 @@ func copyMatch(dst []byte, out, distance, length int) {
 			out += 8
 		}
 	default:
-		for ; out < end; out++ {
-			dst[out] = dst[from]
-			from++
+		// The match repeats its first distance bytes; a word of them
+		// written at steps of a whole number of periods keeps in phase.
+		var pattern uint64
+		for i := range 8 {
+			pattern |= uint64(dst[from+i%distance]) << (8 * i)
+		}
+		step := 8 - 8%distance
+		for out < end {
+			binary.LittleEndian.PutUint64(dst[out:], pattern)
+			out += step
 		}
 	}
 }
