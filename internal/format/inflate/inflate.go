@@ -1,19 +1,19 @@
-// Package inflate decodes a whole raw DEFLATE stream (RFC 1951) from one
-// buffer into another, as fast as it can.
+// Package inflate decodes DEFLATE (RFC 1951) fast: a whole raw stream from
+// one buffer into another, as a BGZF block needs, and gzip (RFC 1952)
+// input as a stream on the same decoder.
 //
 // The project writes its own because inflating is about half the CPU of
 // ingesting a BAM or a gzipped FASTQ, and the well-kept Go decompressors
 // (compress/flate and its faster relatives) are streaming state machines:
 // they must be able to stop after any symbol, so they pay per symbol for
 // reading bytes through an interface, keeping state in memory and checking
-// how much room is left. A BGZF block is at most 64 KiB and its header
-// gives the exact inflated size, so the whole input and output are at hand:
-// that allows a decoder of the kind libdeflate is in C, which none of the
-// Go packages offers. This one refills a 64-bit bit buffer a word at a
-// time, decodes from tables whose entries carry all a symbol needs, decodes
-// several literals per refill and copies matches eight bytes at a time,
-// falling back to careful one-symbol-at-a-time code only near the ends of
-// the buffers.
+// how much room is left. None offers a whole-buffer decoder of the kind
+// libdeflate is in C. This one refills a 64-bit bit buffer a word at a
+// time, decodes from tables whose entries carry all a symbol needs (two
+// literals where both codes are short), decodes several literals per
+// refill and copies matches eight bytes at a time, falling back to careful
+// one-symbol-at-a-time code only near the ends of the buffers. Its stream
+// form stops only where that costs the fast loop nothing (see stream).
 package inflate
 
 import (
