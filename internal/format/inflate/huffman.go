@@ -12,11 +12,11 @@ const (
 
 	// The fast loop runs while an iteration cannot run off either buffer:
 	// it refills at most twice, each time loading 8 bytes and advancing
-	// at most 7, and writes at most four literals (two pairs, each
+	// at most 7, and writes at most six literals (three pairs, each
 	// written as two bytes) and a match whose eight-byte copy overshoots
 	// by up to 7 bytes.
 	fastInputSlack  = 16
-	fastOutputSlack = 4 + maxMatch + 7
+	fastOutputSlack = 6 + maxMatch + 7
 )
 
 // errPaused stops a block's decoding between two symbols, for a stream
@@ -46,37 +46,28 @@ func decodeHuffman(dst []byte, out int, br *bitReader, c codes, inputComplete bo
 		// A refill loads eight bytes and keeps the whole ones that fit,
 		// leaving 56 to 63 valid bits: enough for a length code with its
 		// extra bits and a distance code with its (15+5+15+13 = 48), or
-		// three literals. Bits above nbits are the stream's next bits
-		// already, so loading them again changes nothing.
+		// four lookups of literals. Bits above nbits are the stream's next
+		// bits already, so loading them again changes nothing.
 		buf |= binary.LittleEndian.Uint64(src[in:]) << nbits
 		in += int(63-nbits) >> 3
 		nbits |= 56
 
 		e := litlen[buf&litlenMask]
 		if e&flagLiteral != 0 {
-			// Three lookups in the main table take at most 33 bits.
+			// Four lookups in the main table take at most 44 bits.
 			// Each writes two bytes, the second garbage after a single
 			// literal, overwritten next.
-			buf >>= e & codeLenMask
-			nbits -= uint(e & codeLenMask)
-			binary.LittleEndian.PutUint16(dst[out:], uint16(e>>16))
-			out += 1 + int(e>>8&1)
-			e = litlen[buf&litlenMask]
-			if e&flagLiteral != 0 {
+			for lookups := 0; lookups < 4 && e&flagLiteral != 0; lookups++ {
 				buf >>= e & codeLenMask
 				nbits -= uint(e & codeLenMask)
 				binary.LittleEndian.PutUint16(dst[out:], uint16(e>>16))
 				out += 1 + int(e>>8&1)
 				e = litlen[buf&litlenMask]
-				if e&flagLiteral != 0 {
-					buf >>= e & codeLenMask
-					nbits -= uint(e & codeLenMask)
-					binary.LittleEndian.PutUint16(dst[out:], uint16(e>>16))
-					out += 1 + int(e>>8&1)
-					continue
-				}
 			}
-			// Up to 22 bits are gone; a match may need 48. The refill
+			if e&flagLiteral != 0 {
+				continue
+			}
+			// Up to 33 bits are gone; a match may need 48. The refill
 			// leaves the low bits, and so e, as they are.
 			buf |= binary.LittleEndian.Uint64(src[in:]) << nbits
 			in += int(63-nbits) >> 3
