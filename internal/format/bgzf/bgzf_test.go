@@ -432,9 +432,9 @@ func BenchmarkInflate(b *testing.B) {
 		name    string
 		inflate func([]byte) error
 	}{
-		{"inflate", func(payload []byte) error { _, _, err := d.Decompress(dst, payload); return err }},
-		{"klauspost", streaming(kflate.NewReader(nil))},
-		{"stdlib", streaming(flate.NewReader(nil))},
+		{"impl=inflate", func(payload []byte) error { _, _, err := d.Decompress(dst, payload); return err }},
+		{"impl=klauspost", streaming(kflate.NewReader(nil))},
+		{"impl=stdlib", streaming(flate.NewReader(nil))},
 	} {
 		b.Run(impl.name, func(b *testing.B) {
 			b.SetBytes(int64(len(data)))

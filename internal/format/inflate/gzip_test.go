@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"compress/gzip"
 	"errors"
+	"fmt"
 	"hash/crc32"
 	"io"
 	"testing"
@@ -183,7 +184,7 @@ func BenchmarkGzipReader(b *testing.B) {
 				return zr
 			}},
 		} {
-			b.Run(impl.name+"/level="+string(rune('0'+level)), func(b *testing.B) {
+			b.Run(fmt.Sprintf("level=%d/impl=%s", level, impl.name), func(b *testing.B) {
 				b.SetBytes(int64(len(data)))
 				buf := make([]byte, 256<<10)
 				for b.Loop() {
