@@ -18,7 +18,6 @@ const (
 	gzipFlagExtra     = 1 << 2
 	gzipFlagName      = 1 << 3
 	gzipFlagComment   = 1 << 4
-	gzipFlagsReserved = 0xe0
 )
 
 // GzipReader decompresses gzip input: one member or several one after the
@@ -116,10 +115,10 @@ func (g *GzipReader) readHeader() error {
 	if h[2] != 8 {
 		return fmt.Errorf("%w: compression method %d is not deflate (8)", ErrGzipHeader, h[2])
 	}
+	// RFC 1952 asks for an error on reserved flags, but compress/gzip and
+	// the reader this one replaced ignore them: a file they read must
+	// still read.
 	flags := h[3]
-	if flags&gzipFlagsReserved != 0 {
-		return fmt.Errorf("%w: reserved flags %#x set", ErrGzipHeader, flags)
-	}
 	crc := crc32.Update(0, crc32.IEEETable, h)
 	if flags&gzipFlagExtra != 0 {
 		x, err := s.readBytes(2)
