@@ -457,3 +457,12 @@ func readAllInto(r io.Reader, dst []byte) (int, error) {
 		}
 	}
 }
+
+func TestDecompressDoesNotAllocate(t *testing.T) {
+	stream := deflate(t, readsText(60000, 16), 6)
+	dst := make([]byte, 60000)
+	var d Decompressor
+	if n := testing.AllocsPerRun(20, func() { d.Decompress(dst, stream) }); n != 0 {
+		t.Errorf("%v allocations per call, want none", n)
+	}
+}
