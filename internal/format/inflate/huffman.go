@@ -56,16 +56,34 @@ func decodeHuffman(dst []byte, out int, br *bitReader, c codes, inputComplete bo
 		if e&flagLiteral != 0 {
 			// Four lookups in the main table take at most 44 bits.
 			// Each writes two bytes, the second garbage after a single
-			// literal, overwritten next.
-			for lookups := 0; lookups < 4 && e&flagLiteral != 0; lookups++ {
+			// literal, overwritten next. Unrolled by hand: as a loop,
+			// its counter pushes the bit buffer's state out of
+			// registers, and decoding is some 3% slower.
+			buf >>= e & codeLenMask
+			nbits -= uint(e & codeLenMask)
+			binary.LittleEndian.PutUint16(dst[out:], uint16(e>>16))
+			out += 1 + int(e>>8&1)
+			e = litlen[buf&litlenMask]
+			if e&flagLiteral != 0 {
 				buf >>= e & codeLenMask
 				nbits -= uint(e & codeLenMask)
 				binary.LittleEndian.PutUint16(dst[out:], uint16(e>>16))
 				out += 1 + int(e>>8&1)
 				e = litlen[buf&litlenMask]
-			}
-			if e&flagLiteral != 0 {
-				continue
+				if e&flagLiteral != 0 {
+					buf >>= e & codeLenMask
+					nbits -= uint(e & codeLenMask)
+					binary.LittleEndian.PutUint16(dst[out:], uint16(e>>16))
+					out += 1 + int(e>>8&1)
+					e = litlen[buf&litlenMask]
+					if e&flagLiteral != 0 {
+						buf >>= e & codeLenMask
+						nbits -= uint(e & codeLenMask)
+						binary.LittleEndian.PutUint16(dst[out:], uint16(e>>16))
+						out += 1 + int(e>>8&1)
+						continue
+					}
+				}
 			}
 			// Up to 33 bits are gone; a match may need 48. The refill
 			// leaves the low bits, and so e, as they are.
