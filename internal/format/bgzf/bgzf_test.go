@@ -15,6 +15,9 @@ import (
 	"testing"
 	"time"
 
+	kflate "github.com/klauspost/compress/flate"
+
+	"github.com/seqstore/seqstore/internal/format/inflate"
 	"github.com/seqstore/seqstore/internal/testutil"
 )
 
@@ -398,35 +401,49 @@ func FuzzReader(f *testing.F) {
 	})
 }
 
-// stdlibInflater adapts the standard library's decompressor for
-// BenchmarkInflate.
-type stdlibInflater struct{ io.ReadCloser }
-
-func (s stdlibInflater) Reset(r io.Reader, dict []byte) error {
-	return s.ReadCloser.(flate.Resetter).Reset(r, dict)
-}
-
+// BenchmarkInflate compares deflate decoders on the payloads of BGZF
+// blocks: the reader's whole-buffer decoder against the streaming ones it
+// replaced.
 func BenchmarkInflate(b *testing.B) {
 	data := fastqLike(8<<20, 1)
-	compressed, _ := compressBGZF(b, data, WriterOptions{})
+	compressed, blocks := compressBGZF(b, data, WriterOptions{})
+	var payloads [][]byte
+	for _, blk := range blocks {
+		raw := compressed[blk.Offset : blk.Offset+int64(blk.Size)]
+		xlen := int(binary.LittleEndian.Uint16(raw[10:]))
+		payloads = append(payloads, raw[12+xlen:len(raw)-footerSize])
+	}
+	dst := make([]byte, MaxDataSize)
+	streaming := func(fr io.ReadCloser) func([]byte) error {
+		src := bytes.NewReader(nil)
+		return func(payload []byte) error {
+			src.Reset(payload)
+			fr.(flate.Resetter).Reset(src, nil)
+			// A block is shorter than dst, so reading it to the end
+			// is an unexpected EOF.
+			if _, err := io.ReadFull(fr, dst); err != io.ErrUnexpectedEOF {
+				return err
+			}
+			return nil
+		}
+	}
+	d := new(inflate.Decompressor)
 	for _, impl := range []struct {
-		name string
-		new  func() inflater
+		name    string
+		inflate func([]byte) error
 	}{
-		{"klauspost", newInflater},
-		{"stdlib", func() inflater { return stdlibInflater{flate.NewReader(bytes.NewReader(nil))} }},
+		{"impl=inflate", func(payload []byte) error { _, _, err := d.Decompress(dst, payload); return err }},
+		{"impl=klauspost", streaming(kflate.NewReader(nil))},
+		{"impl=stdlib", streaming(flate.NewReader(nil))},
 	} {
 		b.Run(impl.name, func(b *testing.B) {
-			saved := newInflater
-			newInflater = impl.new
-			defer func() { newInflater = saved }()
 			b.SetBytes(int64(len(data)))
 			for b.Loop() {
-				r := NewReaderWorkers(bytes.NewReader(compressed), 1)
-				if _, err := io.Copy(io.Discard, r); err != nil {
-					b.Fatal(err)
+				for _, p := range payloads {
+					if err := impl.inflate(p); err != nil {
+						b.Fatal(err)
+					}
 				}
-				r.Close()
 			}
 		})
 	}

@@ -2,7 +2,6 @@ package bgzf
 
 import (
 	"bufio"
-	"bytes"
 	"encoding/binary"
 	"errors"
 	"hash/crc32"
@@ -10,22 +9,8 @@ import (
 	"runtime"
 	"sync"
 
-	"github.com/klauspost/compress/flate"
+	"github.com/seqstore/seqstore/internal/format/inflate"
 )
-
-// inflater is the part of a flate decompressor the workers use. The
-// klauspost decompressor is the default because it special-cases
-// *bytes.Reader input and inflates BGZF blocks markedly faster than the
-// standard library's (see BenchmarkInflate); the benchmark swaps in the
-// standard library's to keep that claim checked.
-type inflater interface {
-	io.Reader
-	Reset(r io.Reader, dict []byte) error
-}
-
-var newInflater = func() inflater {
-	return flate.NewReader(bytes.NewReader(nil)).(inflater)
-}
 
 // readBlock is one block on its way through the reader's pipeline.
 type readBlock struct {
@@ -137,10 +122,9 @@ func (r *Reader) readBlocks() {
 }
 
 func (r *Reader) inflateBlocks() {
-	fr := newInflater()
-	src := bytes.NewReader(nil)
+	d := new(inflate.Decompressor)
 	for b := range r.work {
-		b.err = inflateBlock(fr, src, b)
+		b.err = inflateBlock(d, b)
 		b.done <- struct{}{}
 	}
 }
@@ -214,8 +198,9 @@ func readRawBlock(src *bufio.Reader, offset int64, b *readBlock) (int, error) {
 }
 
 // inflateBlock inflates b.raw into b.data and checks the result against the
-// block's ISIZE and CRC32.
-func inflateBlock(fr inflater, src *bytes.Reader, b *readBlock) error {
+// block's ISIZE and CRC32. ISIZE gives the exact room, so the whole block
+// goes through the whole-buffer decoder (see BenchmarkInflate).
+func inflateBlock(d *inflate.Decompressor, b *readBlock) error {
 	raw := b.raw
 	xlen := int(binary.LittleEndian.Uint16(raw[10:]))
 	footer := raw[len(raw)-footerSize:]
@@ -227,27 +212,17 @@ func inflateBlock(fr inflater, src *bytes.Reader, b *readBlock) error {
 	if cap(b.data) < MaxDataSize {
 		b.data = make([]byte, MaxDataSize)
 	}
-	src.Reset(raw[12+xlen : len(raw)-footerSize])
-	if err := fr.Reset(src, nil); err != nil {
-		return blockErrorf(b.offset, "deflate data: %v", err)
-	}
 	data := b.data[:isize]
-	n, err := io.ReadFull(fr, data)
-	if err == io.EOF || err == io.ErrUnexpectedEOF {
-		return blockErrorf(b.offset, "inflates to %d bytes but ISIZE says %d", n, isize)
-	}
-	if err != nil {
-		return blockErrorf(b.offset, "corrupt deflate data: %v", err)
-	}
-	// The deflate stream must end exactly here: more data means ISIZE lies.
-	var probe [1]byte
-	if m, err := fr.Read(probe[:]); m > 0 {
+	n, _, err := d.Decompress(data, raw[12+xlen:len(raw)-footerSize])
+	switch {
+	case errors.Is(err, inflate.ErrShortBuffer):
 		return blockErrorf(b.offset, "inflates to more than the %d bytes ISIZE says", isize)
-	} else if err != io.EOF {
-		if err == nil || err == io.ErrUnexpectedEOF {
-			return blockErrorf(b.offset, "deflate data ends before its final block")
-		}
+	case errors.Is(err, inflate.ErrUnexpectedEnd):
+		return blockErrorf(b.offset, "deflate data ends before its final block")
+	case err != nil:
 		return blockErrorf(b.offset, "corrupt deflate data: %v", err)
+	case n != len(data):
+		return blockErrorf(b.offset, "inflates to %d bytes but ISIZE says %d", n, isize)
 	}
 	if got := crc32.ChecksumIEEE(data); got != wantCRC {
 		return blockErrorf(b.offset, "CRC32 of the inflated data is %08x but the block says %08x", got, wantCRC)

@@ -12,9 +12,8 @@ import (
 	"io"
 	"sync"
 
-	"github.com/klauspost/compress/gzip"
-
 	"github.com/seqstore/seqstore/internal/format/bgzf"
+	"github.com/seqstore/seqstore/internal/format/inflate"
 )
 
 // Kind is how an input is compressed.
@@ -186,13 +185,8 @@ func (g *gzipReader) inflate(br *bufio.Reader, counter *countingReader) {
 		case <-g.quit:
 		}
 	}
-	zr, err := gzip.NewReader(br)
-	if err != nil {
-		fail(err)
-		return
-	}
-	// Multistream is the default: members follow one another until the
-	// input ends.
+	// Members follow one another until the input ends.
+	zr := inflate.NewGzipReader(br)
 	for {
 		var buf []byte
 		select {
