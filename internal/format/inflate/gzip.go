@@ -41,6 +41,15 @@ func NewGzipReader(r io.Reader) *GzipReader {
 	return &GzipReader{s: newStream(r)}
 }
 
+// Reset makes g read r from its start, keeping its buffers, so that many
+// small gzip inputs (a CRAM file's blocks) cost no allocation each.
+func (g *GzipReader) Reset(r io.Reader) {
+	s := g.s
+	*s = stream{r: r, inbuf: s.inbuf, win: s.win}
+	s.br.src = s.inbuf[:0]
+	*g = GzipReader{s: s}
+}
+
 // Read reads decompressed data; it returns io.EOF at the clean end of the
 // input after the last member.
 func (g *GzipReader) Read(p []byte) (int, error) {

@@ -133,6 +133,49 @@ func TestGzipReaderSourceError(t *testing.T) {
 	}
 }
 
+func TestGzipReaderReset(t *testing.T) {
+	// One reader serves input after input, whatever state the last left it
+	// in: read to the end, abandoned half way, or failed.
+	long := readsText(300<<10, 7)
+	short := []byte("@r\nACGT\n+\nIIII\n")
+	truncated := gzipMember(t, long, 6, gzip.Header{})
+	truncated = truncated[:len(truncated)/2]
+	steps := []struct {
+		name  string
+		input []byte
+		want  []byte // nil: the input must fail
+		whole bool   // read to the end, or only the first bytes
+	}{
+		{"long", gzipMember(t, long, 1, gzip.Header{}), long, true},
+		{"short after long", gzipMember(t, short, 9, gzip.Header{Name: "a.fq"}), short, true},
+		{"abandoned half way", gzipMember(t, long, 6, gzip.Header{}), long, false},
+		{"after an abandoned one", gzipMember(t, short, 6, gzip.Header{}), short, true},
+		{"truncated", truncated, nil, true},
+		{"after a failure", append(gzipMember(t, short, 1, gzip.Header{}), gzipMember(t, long, 6, gzip.Header{})...), append(bytes.Clone(short), long...), true},
+	}
+	g := NewGzipReader(nil)
+	for _, step := range steps {
+		g.Reset(bytes.NewReader(step.input))
+		if !step.whole {
+			buf := make([]byte, 1000)
+			if _, err := io.ReadFull(g, buf); err != nil || !bytes.Equal(buf, step.want[:1000]) {
+				t.Fatalf("%s: first 1000 bytes wrong (err %v)", step.name, err)
+			}
+			continue
+		}
+		got, err := io.ReadAll(g)
+		if step.want == nil {
+			if err == nil {
+				t.Fatalf("%s: read cleanly, want an error", step.name)
+			}
+			continue
+		}
+		if err != nil || !bytes.Equal(got, step.want) {
+			t.Fatalf("%s: got %d bytes (err %v), want %d", step.name, len(got), err, len(step.want))
+		}
+	}
+}
+
 func FuzzGzipReader(f *testing.F) {
 	f.Add(gzipMember(f, readsText(2000, 34), 6, gzip.Header{Name: "n"}))
 	f.Add(append(gzipMember(f, []byte("abc"), 1, gzip.Header{}), gzipMember(f, []byte("def"), 0, gzip.Header{})...))

@@ -1,8 +1,9 @@
 // Package codec decompresses CRAM blocks: it maps the block compression
-// method numbers of CRAM 3.0 and 3.1 to their decoders, the general-purpose
-// ones (gzip, bzip2, xz) from Go libraries and the CRAM-specific ones from
-// the sub-packages (rans4x8, ransnx16, arith, fqzcomp, tok3), and checks
-// that each block decodes to the size its header declares.
+// method numbers of CRAM 3.0 and 3.1 to their decoders (gzip from the
+// project's inflate package, bzip2 and xz from Go libraries, the
+// CRAM-specific ones from the sub-packages rans4x8, ransnx16, arith,
+// fqzcomp and tok3), and checks that each block decodes to the size its
+// header declares.
 package codec
 
 import (
@@ -10,8 +11,8 @@ import (
 	"compress/bzip2"
 	"fmt"
 	"io"
+	"sync"
 
-	"github.com/klauspost/compress/gzip"
 	"github.com/ulikunitz/xz"
 
 	"github.com/seqstore/seqstore/internal/format/cram/codec/arith"
@@ -19,7 +20,12 @@ import (
 	"github.com/seqstore/seqstore/internal/format/cram/codec/rans4x8"
 	"github.com/seqstore/seqstore/internal/format/cram/codec/ransnx16"
 	"github.com/seqstore/seqstore/internal/format/cram/codec/tok3"
+	"github.com/seqstore/seqstore/internal/format/inflate"
 )
+
+// gzipReaders keeps gzip readers, and their buffers, for reuse: a CRAM
+// container holds dozens of blocks, and decoding workers run side by side.
+var gzipReaders = sync.Pool{New: func() any { return inflate.NewGzipReader(nil) }}
 
 // Method is a block compression method number.
 type Method byte
@@ -63,10 +69,10 @@ func Decompress(m Method, src []byte, rawSize int, dst []byte) ([]byte, error) {
 	case Raw:
 		out = append(dst[:0], src...)
 	case Gzip:
-		var r *gzip.Reader
-		if r, err = gzip.NewReader(bytes.NewReader(src)); err == nil {
-			out, err = readAll(r, dst, rawSize)
-		}
+		r := gzipReaders.Get().(*inflate.GzipReader)
+		r.Reset(bytes.NewReader(src))
+		out, err = readAll(r, dst, rawSize)
+		gzipReaders.Put(r)
 	case Bzip2:
 		out, err = readAll(bzip2.NewReader(bytes.NewReader(src)), dst, rawSize)
 	case LZMA:
