@@ -6,7 +6,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"hash"
 	"io"
 	"sort"
 	"strings"
@@ -180,7 +179,7 @@ func (s *Service) UploadPart(ctx context.Context, account, storeID, uploadID, so
 	// read the body straight into its own large buffer: fewer, larger
 	// reads from the connection and no copy through a 32 KiB one.
 	h := sha256.New()
-	n, err := io.Copy(w, &hashingReader{r: io.LimitReader(body, size+1), h: h})
+	n, err := io.Copy(w, io.TeeReader(io.LimitReader(body, size+1), h))
 	if err == nil && n != size {
 		err = seqstore.Errorf(seqstore.CodeValidation, "part %d carried %d bytes but Content-Length said %d", number, n, size)
 	}
@@ -214,18 +213,6 @@ func (s *Service) UploadPart(ctx context.Context, account, storeID, uploadID, so
 	}
 	s.Log.DebugContext(ctx, "part stored", "upload", uploadID, "source", source, "part", number, "bytes", n)
 	return part.Checksum, nil
-}
-
-// hashingReader hashes what it reads.
-type hashingReader struct {
-	r io.Reader
-	h hash.Hash
-}
-
-func (r *hashingReader) Read(p []byte) (int, error) {
-	n, err := r.r.Read(p)
-	r.h.Write(p[:n])
-	return n, err
 }
 
 // ListParts lists the parts of one source.

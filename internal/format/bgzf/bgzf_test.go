@@ -2,7 +2,6 @@ package bgzf
 
 import (
 	"bytes"
-	"compress/flate"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -15,9 +14,6 @@ import (
 	"testing"
 	"time"
 
-	kflate "github.com/klauspost/compress/flate"
-
-	"github.com/seqstore/seqstore/internal/format/inflate"
 	"github.com/seqstore/seqstore/internal/testutil"
 )
 
@@ -399,54 +395,6 @@ func FuzzReader(f *testing.F) {
 			t.Fatalf("%d bytes from %d of input", n, len(input))
 		}
 	})
-}
-
-// BenchmarkInflate compares deflate decoders on the payloads of BGZF
-// blocks: the reader's whole-buffer decoder against the streaming ones it
-// replaced.
-func BenchmarkInflate(b *testing.B) {
-	data := fastqLike(8<<20, 1)
-	compressed, blocks := compressBGZF(b, data, WriterOptions{})
-	var payloads [][]byte
-	for _, blk := range blocks {
-		raw := compressed[blk.Offset : blk.Offset+int64(blk.Size)]
-		xlen := int(binary.LittleEndian.Uint16(raw[10:]))
-		payloads = append(payloads, raw[12+xlen:len(raw)-footerSize])
-	}
-	dst := make([]byte, MaxDataSize)
-	streaming := func(fr io.ReadCloser) func([]byte) error {
-		src := bytes.NewReader(nil)
-		return func(payload []byte) error {
-			src.Reset(payload)
-			fr.(flate.Resetter).Reset(src, nil)
-			// A block is shorter than dst, so reading it to the end
-			// is an unexpected EOF.
-			if _, err := io.ReadFull(fr, dst); err != io.ErrUnexpectedEOF {
-				return err
-			}
-			return nil
-		}
-	}
-	d := new(inflate.Decompressor)
-	for _, impl := range []struct {
-		name    string
-		inflate func([]byte) error
-	}{
-		{"impl=inflate", func(payload []byte) error { _, _, err := d.Decompress(dst, payload); return err }},
-		{"impl=klauspost", streaming(kflate.NewReader(nil))},
-		{"impl=stdlib", streaming(flate.NewReader(nil))},
-	} {
-		b.Run(impl.name, func(b *testing.B) {
-			b.SetBytes(int64(len(data)))
-			for b.Loop() {
-				for _, p := range payloads {
-					if err := impl.inflate(p); err != nil {
-						b.Fatal(err)
-					}
-				}
-			}
-		})
-	}
 }
 
 func BenchmarkReader(b *testing.B) {

@@ -104,10 +104,16 @@ func (r *Reader) readLine() ([]byte, error) {
 	if n := len(line); n > 0 && line[n-1] == '\n' {
 		line = line[:n-1]
 	}
+	return dropCR(line), nil
+}
+
+// dropCR drops the '\r' of a "\r\n" line ending from a line whose '\n' is
+// gone, as htslib does.
+func dropCR(line []byte) []byte {
 	if n := len(line); n > 0 && line[n-1] == '\r' {
-		line = line[:n-1]
+		return line[:n-1]
 	}
-	return line, nil
+	return line
 }
 
 func (r *Reader) fail(format string, args ...any) error {
@@ -202,11 +208,7 @@ func (r *Reader) readBuffered(rec *Record) bool {
 		if j < 0 {
 			return false
 		}
-		line := buf[p : p+j]
-		if n := len(line); n > 0 && line[n-1] == '\r' {
-			line = line[:n-1]
-		}
-		lines[i] = line
+		lines[i] = dropCR(buf[p : p+j])
 		p += j + 1
 	}
 	name, seq, plus, qual := lines[0], lines[1], lines[2], lines[3]

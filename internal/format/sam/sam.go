@@ -223,7 +223,7 @@ func AuxValueSize(t byte, b []byte) (int, string) {
 
 // fixedSize is the size of a value of type t when all values of t have one
 // size and b holds it, else 0: the callers that walk every field answer
-// most tags with it inline and call AuxValueSize only for the others.
+// most tags with it inline and call fieldSize only for the others.
 func fixedSize(t byte, b []byte) int {
 	n := int(fixedAuxSize[t])
 	// One test for both "no fixed size" (n-1 wraps) and "too short".
@@ -231,6 +231,16 @@ func fixedSize(t byte, b []byte) int {
 		return 0
 	}
 	return n
+}
+
+// fieldSize is the size of the value of the field at aux[p:], or the
+// *AuxError saying why it has none.
+func fieldSize(aux []byte, p int) (int, error) {
+	n, why := AuxValueSize(aux[p+2], aux[p+3:])
+	if why != "" {
+		return 0, &AuxError{Offset: p, Msg: fmt.Sprintf("tag %s: %s", printableTag(aux[p:p+2]), why)}
+	}
+	return n, nil
 }
 
 // fixedAuxSize is the value size of each optional-field type whose values
@@ -267,9 +277,9 @@ func CheckAux(aux []byte) error {
 		}
 		n := fixedSize(aux[p+2], aux[p+3:])
 		if n == 0 {
-			var why string
-			if n, why = AuxValueSize(aux[p+2], aux[p+3:]); why != "" {
-				return &AuxError{Offset: p, Msg: fmt.Sprintf("tag %s: %s", printableTag(aux[p:p+2]), why)}
+			var err error
+			if n, err = fieldSize(aux, p); err != nil {
+				return err
 			}
 		}
 		p += 3 + n
@@ -396,9 +406,9 @@ func AppendAux(dst, aux []byte) ([]byte, error) {
 		t, b := aux[p+2], aux[p+3:]
 		n := fixedSize(t, b)
 		if n == 0 {
-			var why string
-			if n, why = AuxValueSize(t, b); why != "" {
-				return dst, &AuxError{Offset: p, Msg: fmt.Sprintf("tag %s: %s", printableTag(aux[p:p+2]), why)}
+			var err error
+			if n, err = fieldSize(aux, p); err != nil {
+				return dst, err
 			}
 		}
 		dst = append(dst, '\t', aux[p], aux[p+1], ':')
