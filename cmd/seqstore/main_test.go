@@ -104,13 +104,7 @@ func awsCLI(t *testing.T, env []string, args ...string) []byte {
 	t.Helper()
 	aws := testutil.RequireTool(t, "aws")
 	cmd := exec.Command(aws, append([]string{"omics", "--output", "json"}, args...)...)
-	var clean []string
-	for _, kv := range os.Environ() {
-		if !strings.HasPrefix(kv, "AWS_") {
-			clean = append(clean, kv)
-		}
-	}
-	cmd.Env = append(append(clean, "AWS_CONFIG_FILE=/dev/null", "AWS_SHARED_CREDENTIALS_FILE=/dev/null"), env...)
+	cmd.Env = append(append(testutil.EnvWithoutAWS(), "AWS_CONFIG_FILE=/dev/null", "AWS_SHARED_CREDENTIALS_FILE=/dev/null"), env...)
 	out, err := cmd.Output()
 	if err != nil {
 		var stderr []byte

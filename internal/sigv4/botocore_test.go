@@ -31,6 +31,9 @@ func runBotocore(t *testing.T, py string, spec map[string]any, out any) {
 	t.Helper()
 	in, _ := json.Marshal(spec)
 	cmd := exec.Command(py, "testdata/botocore_sign.py")
+	// The test sets the client up itself; exported AWS settings (a
+	// disabled host prefix, say) would change what it checks.
+	cmd.Env = testutil.EnvWithoutAWS()
 	cmd.Stdin = bytes.NewReader(in)
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr

@@ -7,8 +7,24 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"testing"
 )
+
+// EnvWithoutAWS is the process environment less every AWS_ variable, for
+// running a real AWS client against a test server: a developer who pasted
+// seqstore's export lines (AWS_ENDPOINT_URL_OMICS,
+// AWS_DISABLE_HOST_PREFIX_INJECTION, keys) must not steer the client away
+// from what the test sets up.
+func EnvWithoutAWS() []string {
+	var env []string
+	for _, kv := range os.Environ() {
+		if !strings.HasPrefix(kv, "AWS_") {
+			env = append(env, kv)
+		}
+	}
+	return env
+}
 
 // InCI reports whether the tests run under the project's CI script, where
 // every tool and data package is installed and a missing one is a failure,

@@ -139,7 +139,7 @@ func TestJavaScriptSDK(t *testing.T) {
 	key := in.rootKey()
 	cmd := exec.Command(node, "smoke.mjs")
 	cmd.Dir = dir
-	cmd.Env = append(cleanEnv(), "SEQSTORE_ENDPOINT="+in.endpoint, "AWS_ACCESS_KEY_ID="+key.ID, "AWS_SECRET_ACCESS_KEY="+key.Secret, "AWS_REGION=us-east-1")
+	cmd.Env = append(testutil.EnvWithoutAWS(), "SEQSTORE_ENDPOINT="+in.endpoint, "AWS_ACCESS_KEY_ID="+key.ID, "AWS_SECRET_ACCESS_KEY="+key.Secret, "AWS_REGION=us-east-1")
 	out, err := cmd.CombinedOutput()
 	if err != nil {
 		t.Fatalf("smoke.mjs: %v\n%s", err, out)

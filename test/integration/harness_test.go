@@ -9,7 +9,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"net"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -168,7 +167,7 @@ func (in *instance) cli(t testing.TB, key seqstore.AccessKey, args ...string) cl
 	awsPath := testutil.RequireTool(t, "aws")
 	full := append([]string{"omics", "--endpoint-url", in.endpoint, "--output", "json"}, args...)
 	cmd := exec.Command(awsPath, full...)
-	cmd.Env = append(cleanEnv(),
+	cmd.Env = append(testutil.EnvWithoutAWS(),
 		"AWS_ACCESS_KEY_ID="+key.ID,
 		"AWS_SECRET_ACCESS_KEY="+key.Secret,
 		"AWS_DEFAULT_REGION=us-east-1",
@@ -199,25 +198,13 @@ func (in *instance) mustCLI(t testing.TB, key seqstore.AccessKey, args ...string
 	return r
 }
 
-// cleanEnv is the environment without AWS settings of the machine.
-func cleanEnv() []string {
-	var env []string
-	for _, kv := range os.Environ() {
-		if strings.HasPrefix(kv, "AWS_") {
-			continue
-		}
-		env = append(env, kv)
-	}
-	return env
-}
-
 // python runs a Python script from testdata with the server's endpoint and
 // key in its environment, returning its standard output.
 func (in *instance) python(t testing.TB, key seqstore.AccessKey, script string, args ...string) []byte {
 	t.Helper()
 	py := testutil.RequireTool(t, "python3")
 	cmd := exec.Command(py, append([]string{filepath.Join("testdata", script)}, args...)...)
-	cmd.Env = append(cleanEnv(),
+	cmd.Env = append(testutil.EnvWithoutAWS(),
 		"SEQSTORE_ENDPOINT="+in.endpoint,
 		"AWS_ACCESS_KEY_ID="+key.ID,
 		"AWS_SECRET_ACCESS_KEY="+key.Secret,
