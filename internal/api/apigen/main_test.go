@@ -2,31 +2,103 @@ package main
 
 import (
 	"bytes"
+	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"regexp"
 	"sort"
 	"strings"
 	"testing"
-
-	"github.com/seqstore/seqstore/internal/testutil"
 )
 
-// modelPath is the shared model as the go:generate line in omicsapi names it:
-// the shared folder sits beside the repository.
-const modelPath = "../../../../shared/spec/omics-2022-11-28.service-2.json"
+// modelPath is the model as the go:generate line in omicsapi names it: the
+// repository keeps its own copy, so these tests need nothing beside it.
+const modelPath = "../../../api/omics/2022-11-28/service-2.json"
 
-// TestGeneratedCodeMatchesModel regenerates package omicsapi into a temporary
-// directory and fails when the committed files differ, so the generated code
-// never drifts from the model or the generator.
+// regenerate is what to run when the committed code and the model disagree.
+const regenerate = "go generate ./internal/api/omicsapi"
+
+// committedDir holds the generated code as committed.
+const committedDir = "../omicsapi"
+
+// TestGeneratedCodeMatchesModel regenerates package omicsapi from the model
+// and fails when the committed files differ, so the generated code never
+// drifts from the model or the generator.
 func TestGeneratedCodeMatchesModel(t *testing.T) {
-	testutil.RequireDir(t, filepath.Dir(modelPath))
-	dir := t.TempDir()
-	if err := run(modelPath, "", dir); err != nil {
+	drift, err := generatedDrift(modelPath, committedDir)
+	if err != nil {
 		t.Fatal(err)
 	}
+	for _, d := range drift {
+		t.Errorf("%s: run %s from the repository root", d, regenerate)
+	}
+}
+
+// TestDriftIsReported checks that the comparison above can fail: a model that
+// gains one enum value, or loses an operation, must be reported against the
+// committed code.
+func TestDriftIsReported(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		edit  func(m map[string]any)
+		wants string // a file the drift must name
+	}{
+		{"an enum value added", func(m map[string]any) {
+			shape := m["shapes"].(map[string]any)["ReadSetStatus"].(map[string]any)
+			shape["enum"] = append(shape["enum"].([]any), "MELTED")
+		}, "enums_gen.go"},
+		{"a storage operation removed", func(m map[string]any) {
+			delete(m["operations"].(map[string]any), "GetReadSetMetadata")
+		}, "handler_gen.go"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var m map[string]any
+			data, err := os.ReadFile(modelPath)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := json.Unmarshal(data, &m); err != nil {
+				t.Fatal(err)
+			}
+			tc.edit(m)
+			dir := t.TempDir()
+			edited := filepath.Join(dir, "service-2.json")
+			out, _ := json.Marshal(m)
+			if err := os.WriteFile(edited, out, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			pag, err := os.ReadFile(defaultPaginators(modelPath))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(defaultPaginators(edited), pag, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			drift, err := generatedDrift(edited, committedDir)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !strings.Contains(strings.Join(drift, "\n"), tc.wants) {
+				t.Errorf("drift %q does not name %s", drift, tc.wants)
+			}
+		})
+	}
+}
+
+// generatedDrift regenerates the code from model into a temporary directory
+// and describes every way the code in committed differs from it.
+func generatedDrift(model, committed string) ([]string, error) {
+	dir, err := os.MkdirTemp("", "apigen-drift-")
+	if err != nil {
+		return nil, err
+	}
+	defer os.RemoveAll(dir)
+	if err := run(model, "", dir); err != nil {
+		return nil, err
+	}
 	fresh, _ := filepath.Glob(filepath.Join(dir, "*_gen.go"))
-	committed, _ := filepath.Glob("../omicsapi/*_gen.go")
+	kept, _ := filepath.Glob(filepath.Join(committed, "*_gen.go"))
 	names := func(paths []string) []string {
 		var out []string
 		for _, p := range paths {
@@ -35,20 +107,27 @@ func TestGeneratedCodeMatchesModel(t *testing.T) {
 		sort.Strings(out)
 		return out
 	}
-	if got, want := strings.Join(names(committed), " "), strings.Join(names(fresh), " "); got != want {
-		t.Fatalf("committed generated files %s, generator writes %s: run go generate ./internal/api/omicsapi", got, want)
+	if got, want := strings.Join(names(kept), " "), strings.Join(names(fresh), " "); got != want {
+		return []string{fmt.Sprintf("committed generated files are %s, the generator writes %s", got, want)}, nil
 	}
+	var drift []string
 	for _, name := range names(fresh) {
-		want, _ := os.ReadFile(filepath.Join(dir, name))
-		got, _ := os.ReadFile(filepath.Join("../omicsapi", name))
+		want, err := os.ReadFile(filepath.Join(dir, name))
+		if err != nil {
+			return nil, err
+		}
+		got, err := os.ReadFile(filepath.Join(committed, name))
+		if err != nil {
+			return nil, err
+		}
 		if !bytes.Equal(got, want) {
-			t.Errorf("omicsapi/%s differs from what the model generates: run go generate ./internal/api/omicsapi", name)
+			drift = append(drift, fmt.Sprintf("omicsapi/%s differs from what %s generates", name, model))
 		}
 	}
+	return drift, nil
 }
 
 func TestGenerationIsDeterministic(t *testing.T) {
-	testutil.RequireDir(t, filepath.Dir(modelPath))
 	first, err := generateFiles(modelPath, "")
 	if err != nil {
 		t.Fatal(err)
@@ -67,7 +146,6 @@ func TestGenerationIsDeterministic(t *testing.T) {
 }
 
 func TestStorageScope(t *testing.T) {
-	testutil.RequireDir(t, filepath.Dir(modelPath))
 	m, err := loadModel(modelPath, defaultPaginators(modelPath))
 	if err != nil {
 		t.Fatal(err)

@@ -1,5 +1,5 @@
 package omicsapi
 
-// The model lives in the shared folder beside the repository (../shared from
-// the repository root), both here and in CI.
-//go:generate go run ../apigen -model ../../../../shared/spec/omics-2022-11-28.service-2.json -out .
+// The model is kept in the repository, in api/omics/2022-11-28 at its root,
+// so generation needs nothing outside the repository.
+//go:generate go run ../apigen -model ../../../api/omics/2022-11-28/service-2.json -out .
