@@ -25,28 +25,29 @@ func hasBody(r *http.Request) bool {
 	return r.Body != nil && r.Body != http.NoBody && r.ContentLength != 0
 }
 
-// readSmallBody reads the whole body into memory, up to max bytes, and puts
-// an equivalent reader back in r.Body for the handler.
-func readSmallBody(r *http.Request, max int64) ([]byte, error) {
+// readSmallBody reads the whole body into memory, up to max bytes, hashing
+// it as it arrives, and puts an equivalent reader back in r.Body for the
+// handler. The buffer grows with the bytes that actually arrive, never with
+// the Content-Length the client declares: the signature is not proven yet,
+// so a declared length is only a claim, and a connection that declares
+// megabytes and sends nothing must cost nothing.
+func readSmallBody(r *http.Request, max int64) ([sha256.Size]byte, error) {
+	var sum [sha256.Size]byte
 	if r.ContentLength > max {
-		return nil, tooLarge(max)
+		return sum, tooLarge(max)
 	}
-	var b []byte
-	var err error
-	if r.ContentLength > 0 {
-		b = make([]byte, r.ContentLength)
-		_, err = io.ReadFull(r.Body, b)
-	} else {
-		b, err = io.ReadAll(io.LimitReader(r.Body, max+1))
-		if err == nil && int64(len(b)) > max {
-			return nil, tooLarge(max)
-		}
-	}
+	var buf bytes.Buffer
+	h := sha256.New()
+	n, err := buf.ReadFrom(io.TeeReader(io.LimitReader(r.Body, max+1), h))
 	if err != nil {
-		return nil, fmt.Errorf("sigv4: reading the request body: %w", err)
+		return sum, fmt.Errorf("sigv4: reading the request body: %w", err)
 	}
-	r.Body = &bufferedBody{Reader: bytes.NewReader(b), orig: r.Body}
-	return b, nil
+	if n > max {
+		return sum, tooLarge(max)
+	}
+	h.Sum(sum[:0])
+	r.Body = &bufferedBody{Reader: bytes.NewReader(buf.Bytes()), orig: r.Body}
+	return sum, nil
 }
 
 func tooLarge(max int64) *Error {
@@ -146,6 +147,8 @@ func claimedHashVerdict(claimed string) (func([sha256.Size]byte) error, error) {
 		return nil
 	}, nil
 }
+
+var errUnsignedPayloadRefused = fail(CodeInvalidSignature, "X-Amz-Content-Sha256: UNSIGNED-PAYLOAD is accepted only for UploadReadSetPart; sign this request over its body's SHA-256 (the AWS SDKs and CLI do)")
 
 var errBodyMismatch = fail(CodeInvalidSignature, "The request body does not match its signed SHA-256 (the X-Amz-Content-Sha256 header).")
 

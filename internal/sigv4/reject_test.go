@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
 )
 
 // replace returns a tamper function that replaces the first old by new in
@@ -210,6 +212,15 @@ func TestHeaderAuthRejects(t *testing.T) {
 		{name: "UNSIGNED-PAYLOAD without the header where the operation wants a signed body", payload: unsignedPayload, code: CodeInvalidSignature},
 		{name: "UNSIGNED-PAYLOAD without the header where the operation allows it", req: &streamed, payload: unsignedPayload,
 			opts: Options{AllowUnsignedPayload: true}},
+		{name: "UNSIGNED-PAYLOAD in X-Amz-Content-Sha256 where the operation wants a signed body", payload: unsignedPayload, claim: true,
+			code: CodeInvalidSignature, message: errUnsignedPayloadRefused.Message()},
+		{name: "UNSIGNED-PAYLOAD in X-Amz-Content-Sha256 and the JSON body swapped", payload: unsignedPayload, claim: true,
+			tamper: replace(`"ACTIVE"`, `"DELETE"`), code: CodeInvalidSignature, message: errUnsignedPayloadRefused.Message()},
+		{name: "UNSIGNED-PAYLOAD in X-Amz-Content-Sha256 on a request without a body", payload: unsignedPayload, claim: true,
+			req:  &clientRequest{method: "GET", url: "http://control-storage-localhost:9393/sequencestore/1234567890"},
+			code: CodeInvalidSignature, message: errUnsignedPayloadRefused.Message()},
+		{name: "UNSIGNED-PAYLOAD in X-Amz-Content-Sha256 where the operation allows it", req: &streamed, payload: unsignedPayload, claim: true,
+			opts: Options{AllowUnsignedPayload: true}},
 	}
 	runRejectCases(t, tests)
 }
@@ -381,4 +392,41 @@ func TestRotatedSecret(t *testing.T) {
 	keys[testAccessKey] = [2]string{"rotated secret", testAccount}
 	_, err := v.Verify(onWire(t, goSign(t, baseRequest, ""), nil), Options{})
 	checkRejection(t, err, CodeInvalidSignature, msgSignatureWrong)
+}
+
+// A presigned URL signs no body: on an operation whose body must be signed,
+// it is accepted only with a signature over the body's hash, so a holder of
+// the URL cannot send another body under it.
+func TestPresignedJSONBodyMustBeSigned(t *testing.T) {
+	const url = "http://control-storage-localhost:9393/sequencestore/1234567890/readset/batch/delete"
+	const body = `{"ids":["1234567890"]}`
+	presign := func(payload string) *http.Request {
+		r, err := http.NewRequest("POST", url+"?X-Amz-Expires=60", strings.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		signed, _, err := v4.NewSigner().PresignHTTP(context.Background(), testCreds, r, payload, "omics", testRegion, testNow)
+		if err != nil {
+			t.Fatal(err)
+		}
+		pr, err := http.NewRequest("POST", signed, strings.NewReader(`{"ids":["9999999999"]}`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return onWire(t, pr, nil)
+	}
+	_, _, err := verifyAndRead(newVerifier(), presign(unsignedPayload), Options{})
+	checkRejection(t, err, CodeInvalidSignature, msgSignatureWrong)
+	_, _, err = verifyAndRead(newVerifier(), presign(sha256Hex([]byte(body))), Options{})
+	checkRejection(t, err, CodeInvalidSignature, msgSignatureWrong)
+
+	r, _ := http.NewRequest("POST", url+"?X-Amz-Expires=60", strings.NewReader(body))
+	signed, _, err := v4.NewSigner().PresignHTTP(context.Background(), testCreds, r, sha256Hex([]byte(body)), "omics", testRegion, testNow)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pr, _ := http.NewRequest("POST", signed, strings.NewReader(body))
+	if _, _, err := verifyAndRead(newVerifier(), onWire(t, pr, nil), Options{}); err != nil {
+		t.Fatalf("a presigned POST over its body's hash: %v", err)
+	}
 }

@@ -158,6 +158,13 @@ func (v *Verifier) Verify(r *http.Request, o Options) (Identity, error) {
 		if err := checkContentSHA256(claimed); err != nil {
 			return Identity{}, err
 		}
+		// A signature over UNSIGNED-PAYLOAD covers no body at all: anyone
+		// who sees the request could send it again with another body. Only
+		// streamed uploads are signed so; a presigned URL without a body
+		// has nothing to swap.
+		if claimed == unsignedPayload && !o.AllowUnsignedPayload && (body || !c.presigned) {
+			return Identity{}, errUnsignedPayloadRefused
+		}
 		add(claimed)
 	case !body:
 		add(emptySHA256)
@@ -169,15 +176,11 @@ func (v *Verifier) Verify(r *http.Request, o Options) (Identity, error) {
 		// body's hash once it has been read.
 		add(unsignedPayload)
 	default:
-		b, err := readSmallBody(r, v.maxBufferedBody())
+		sum, err := readSmallBody(r, v.maxBufferedBody())
 		if err != nil {
 			return Identity{}, err
 		}
-		sum := sha256.Sum256(b)
 		add(hex.EncodeToString(sum[:]))
-		if c.presigned {
-			add(unsignedPayload)
-		}
 	}
 
 	for _, payload := range candidates[:n] {
@@ -209,11 +212,11 @@ func (v *Verifier) checkClaimedBody(r *http.Request, o Options, claimed string) 
 		r.Body = newVerifyingBody(r, verdict)
 		return nil
 	}
-	b, err := readSmallBody(r, v.maxBufferedBody())
+	sum, err := readSmallBody(r, v.maxBufferedBody())
 	if err != nil {
 		return err
 	}
-	return verdict(sha256.Sum256(b))
+	return verdict(sum)
 }
 
 // readClaim finds the request's signature: in the Authorization header or
