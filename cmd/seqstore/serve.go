@@ -39,7 +39,7 @@ func runServe(ctx context.Context, args []string) error {
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w (choose another with -addr)", cfg.Addr, err)
 	}
-	endpoint := "http://" + ln.Addr().String()
+	endpoint := srv.Scheme() + "://" + ln.Addr().String()
 	if srv.Root.Generated {
 		fmt.Fprintf(os.Stderr, "\nseqstore made root credentials for account %s and keeps them in %s.\n"+
 			"They are shown this once. To drive seqstore with the AWS CLI or an SDK, paste:\n\n%s\n",

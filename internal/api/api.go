@@ -8,8 +8,10 @@ package api
 import (
 	"context"
 	"errors"
+	"io"
 	"log/slog"
 	"net/http"
+	"os"
 
 	"github.com/seqstore/seqstore"
 	"github.com/seqstore/seqstore/internal/api/omicsapi"
@@ -111,6 +113,13 @@ func mapError(err error) *omicsapi.Error {
 		return omicsapi.NewConflictException("the resource changed while the request ran; try again")
 	case errors.Is(err, context.Canceled):
 		return omicsapi.NewRequestTimeoutException("the request was cancelled")
+	case errors.Is(err, io.ErrUnexpectedEOF):
+		// The client closed the connection mid-body: nobody reads this
+		// answer, but it is the client's doing, not the server's.
+		return omicsapi.NewValidationException("the request body ended before its Content-Length")
+	case errors.Is(err, os.ErrDeadlineExceeded):
+		// The listener cuts a request body that stops arriving.
+		return omicsapi.NewRequestTimeoutException("the request body stopped arriving and was cut (%v); send it again", err)
 	}
 	return nil // the router logs it and answers InternalServerException
 }

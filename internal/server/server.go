@@ -7,6 +7,7 @@ package server
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -27,6 +28,7 @@ import (
 	"github.com/seqstore/seqstore/internal/meta"
 	"github.com/seqstore/seqstore/internal/meta/metacache"
 	"github.com/seqstore/seqstore/internal/meta/sqlmeta"
+	"github.com/seqstore/seqstore/internal/netguard"
 	"github.com/seqstore/seqstore/internal/readset"
 	"github.com/seqstore/seqstore/internal/service"
 )
@@ -126,14 +128,38 @@ func Open(ctx context.Context, cfg *config.Config, log *slog.Logger) (*Server, e
 	}, nil
 }
 
+// Listener defaults, for a Config built without its flags.
+const (
+	defaultReadHeaderTimeout = 10 * time.Second
+	defaultIdleTimeout       = 60 * time.Second
+	// maxHeaderBytes bounds a request's headers. A signed request's
+	// headers take a few KiB, a pagination token up to 6 KiB more.
+	maxHeaderBytes = 64 << 10
+)
+
 // Serve serves the API on ln and ingests read sets until ctx ends, then
 // stops accepting requests, waits up to the configured grace for those in
-// flight, and returns.
+// flight, and returns. It holds clients to the configured connection caps
+// and timeouts, and serves HTTPS when the configuration names a certificate.
 func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
+	lim := s.Config.HTTP
 	hs := &http.Server{
-		Handler:           s.Handler,
-		ReadHeaderTimeout: 30 * time.Second,
+		Handler: netguard.Handler(s.Handler, netguard.BodyRate{Bytes: lim.MinBodyRate, Window: lim.BodyRateWindow}),
+		// No ReadTimeout or WriteTimeout: a part upload or a read-set
+		// download may rightly take an hour. Bodies are held to a minimum
+		// rate instead, and idle connections are closed.
+		ReadHeaderTimeout: orDefault(lim.ReadHeaderTimeout, defaultReadHeaderTimeout),
+		IdleTimeout:       orDefault(lim.IdleTimeout, defaultIdleTimeout),
+		MaxHeaderBytes:    maxHeaderBytes,
 		ErrorLog:          slog.NewLogLogger(s.Log.Handler(), slog.LevelWarn),
+	}
+	ln = netguard.Listener(ln, netguard.Limits{MaxConns: lim.MaxConns, MaxConnsPerClient: lim.MaxConnsPerClient}, s.Log)
+	if lim.TLSCert != "" {
+		tc, err := tlsConfig(lim.TLSCert, lim.TLSKey)
+		if err != nil {
+			return err
+		}
+		ln = tls.NewListener(ln, tc)
 	}
 	ingestCtx, stopIngest := context.WithCancel(context.WithoutCancel(ctx))
 	var wg sync.WaitGroup
@@ -161,6 +187,36 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	return err
 }
 
+func orDefault(d, def time.Duration) time.Duration {
+	if d > 0 {
+		return d
+	}
+	return def
+}
+
+// tlsConfig loads the certificate the server presents. Only HTTP/1.1 is
+// offered: the connection caps count connections, and one HTTP/2
+// connection would carry any number of requests past them.
+func tlsConfig(certFile, keyFile string) (*tls.Config, error) {
+	cert, err := tls.LoadX509KeyPair(certFile, keyFile)
+	if err != nil {
+		return nil, fmt.Errorf("load the TLS certificate (-tls-cert %s, -tls-key %s): %w", certFile, keyFile, err)
+	}
+	return &tls.Config{
+		Certificates: []tls.Certificate{cert},
+		MinVersion:   tls.VersionTLS12,
+		NextProtos:   []string{"http/1.1"},
+	}, nil
+}
+
+// Scheme is "https" when the server serves TLS, else "http".
+func (s *Server) Scheme() string {
+	if s.Config.HTTP.TLSCert != "" {
+		return "https"
+	}
+	return "http"
+}
+
 // Close releases the stores.
 func (s *Server) Close() error {
 	return errors.Join(s.Blobs.Close(), s.Meta.Close())
@@ -175,5 +231,8 @@ func (s *Server) ExportLines(endpoint string) string {
 	fmt.Fprintf(&b, "export AWS_DEFAULT_REGION=%s\n", s.Config.Region)
 	fmt.Fprintf(&b, "export AWS_ENDPOINT_URL_OMICS=%s\n", endpoint)
 	b.WriteString("export AWS_DISABLE_HOST_PREFIX_INJECTION=true\n")
+	if s.Config.HTTP.TLSCert != "" {
+		fmt.Fprintf(&b, "# only if the certificate is self-signed or from a private CA:\nexport AWS_CA_BUNDLE=%s\n", s.Config.HTTP.TLSCert)
+	}
 	return b.String()
 }
