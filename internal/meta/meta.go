@@ -25,6 +25,9 @@ var (
 	ErrConflict = errors.New("meta: conflict")
 	// ErrBadPageKey reports a Page.After that no list produced.
 	ErrBadPageKey = errors.New("meta: malformed page key")
+	// ErrTagLimit reports that TagsAdd would leave a resource with more
+	// tags than the limit it was given.
+	ErrTagLimit = errors.New("meta: too many tags")
 )
 
 // Page asks for one page of a list. Lists are ordered by creation time, then
@@ -187,6 +190,12 @@ type References interface {
 type Tags interface {
 	// TagsSet adds or overwrites tags on arn.
 	TagsSet(ctx context.Context, accountID, arn string, tags map[string]string) error
+	// TagsAdd is TagsSet for a resource that may carry at most limit tags:
+	// it counts the tags arn would have and writes them in one
+	// transaction, so concurrent calls never pass the limit together. It
+	// returns that count; over the limit it writes nothing and returns an
+	// error wrapping ErrTagLimit.
+	TagsAdd(ctx context.Context, accountID, arn string, tags map[string]string, limit int) (total int, err error)
 	TagsRemove(ctx context.Context, accountID, arn string, keys []string) error
 	TagsGet(ctx context.Context, accountID, arn string) (map[string]string, error)
 	// TagsDeleteAll removes every tag of arn and of the resources under it

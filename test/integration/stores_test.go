@@ -3,7 +3,9 @@ package integration
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -501,4 +503,60 @@ func TestUnimplementedOperationsSaySo(t *testing.T) {
 			}
 		})
 	}
+}
+
+// Four concurrent TagResource calls of 25 new keys each: the limit of 50
+// tags holds, two calls succeed and two get ServiceQuotaExceededException.
+func TestConcurrentTaggingKeepsTheLimit(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, b backend, in *instance) {
+		c := in.goClient(in.rootKey())
+		ctx := context.Background()
+		for round := range 3 {
+			st, err := c.CreateSequenceStore(ctx, &omics.CreateSequenceStoreInput{Name: aws.String(fmt.Sprintf("tags-%d", round))})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var wg sync.WaitGroup
+			start := make(chan struct{})
+			codes := make([]string, 4)
+			for i := range codes {
+				tags := map[string]string{}
+				for k := range 25 {
+					tags[fmt.Sprintf("c%d-k%d", i, k)] = "v"
+				}
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					<-start
+					_, err := c.TagResource(ctx, &omics.TagResourceInput{ResourceArn: st.Arn, Tags: tags})
+					var ae smithy.APIError
+					switch {
+					case errors.As(err, &ae):
+						codes[i] = ae.ErrorCode()
+					case err != nil:
+						codes[i] = err.Error()
+					}
+				}()
+			}
+			close(start)
+			wg.Wait()
+			got, err := c.ListTagsForResource(ctx, &omics.ListTagsForResourceInput{ResourceArn: st.Arn})
+			if err != nil {
+				t.Fatal(err)
+			}
+			ok := 0
+			for _, code := range codes {
+				switch code {
+				case "":
+					ok++
+				case "ServiceQuotaExceededException":
+				default:
+					t.Fatalf("TagResource: %s", code)
+				}
+			}
+			if len(got.Tags) != 50 || ok != 2 {
+				t.Fatalf("round %d: %d calls succeeded and the store has %d tags; want 2 and 50", round, ok, len(got.Tags))
+			}
+		}
+	})
 }

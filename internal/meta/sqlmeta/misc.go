@@ -27,6 +27,48 @@ func (s *Store) TagsSet(ctx context.Context, accountID, arn string, tags map[str
 	})
 }
 
+// TagsAdd adds or overwrites tags unless the resource would then carry more
+// than limit.
+func (s *Store) TagsAdd(ctx context.Context, accountID, arn string, tags map[string]string, limit int) (int, error) {
+	var total int
+	err := s.tx(ctx, func(t *txRunner) error {
+		if s.d.lockTags != "" {
+			if _, err := t.exec(ctx, s.d.lockTags, accountID, arn); err != nil {
+				return err
+			}
+		}
+		total = len(tags)
+		rows, err := t.tx.QueryContext(ctx, s.d.rewrite(`SELECT tag_key FROM tags WHERE account_id = $1 AND arn = $2`), accountID, arn)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var k string
+			if err := rows.Scan(&k); err != nil {
+				return err
+			}
+			if _, ok := tags[k]; !ok {
+				total++
+			}
+		}
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		if total > limit {
+			return fmt.Errorf("%w: %s would have %d tags, over %d", meta.ErrTagLimit, arn, total, limit)
+		}
+		for k, v := range tags {
+			if _, err := t.exec(ctx, `INSERT INTO tags (account_id, arn, tag_key, tag_value) VALUES ($1, $2, $3, $4)
+				ON CONFLICT (account_id, arn, tag_key) DO UPDATE SET tag_value = excluded.tag_value`, accountID, arn, k, v); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	return total, err
+}
+
 // TagsRemove removes tags by key; keys the resource lacks are ignored.
 func (s *Store) TagsRemove(ctx context.Context, accountID, arn string, keys []string) error {
 	if len(keys) == 0 {
