@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"net/http"
 	"os"
+	"time"
 
 	"github.com/seqstore/seqstore"
 	"github.com/seqstore/seqstore/internal/api/omicsapi"
@@ -31,7 +32,14 @@ type Options struct {
 	// TokenKey signs pagination tokens.
 	TokenKey []byte
 	Log      *slog.Logger
+	// ClaimTimeout is how long an unfinished clientToken claim holds;
+	// zero means DefaultClaimTimeout.
+	ClaimTimeout time.Duration
 }
+
+// DefaultClaimTimeout is where Options.ClaimTimeout's zero leads: far longer
+// than any create or update takes.
+const DefaultClaimTimeout = 5 * time.Minute
 
 // Server implements omicsapi.Handler.
 type Server struct {
@@ -41,6 +49,8 @@ type Server struct {
 	meta   meta.Store
 	tokens *pageTokens
 	log    *slog.Logger
+
+	claimTimeout time.Duration
 }
 
 // New returns the API's HTTP handler.
@@ -51,6 +61,11 @@ func New(o Options) http.Handler {
 		meta:   o.Service.Meta,
 		tokens: &pageTokens{key: o.TokenKey},
 		log:    o.Log,
+
+		claimTimeout: o.ClaimTimeout,
+	}
+	if s.claimTimeout <= 0 {
+		s.claimTimeout = DefaultClaimTimeout
 	}
 	a := newAuthenticator(o.Keys, o.Region)
 	return omicsapi.NewRouter(s, omicsapi.RouterOptions{

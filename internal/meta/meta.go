@@ -218,13 +218,19 @@ type IdempotencyRecord struct {
 	RequestHash string // a digest of the request's members, without the token
 	Response    []byte // the JSON response, empty while the request runs
 	CreatedAt   time.Time
+	// AbandonedBefore is read by IdempotencyClaim only: an unfinished
+	// claim created before it belongs to a request that will never finish
+	// (its node died mid-request), and the new claim replaces it. Zero
+	// never replaces a claim.
+	AbandonedBefore time.Time
 }
 
 // Idempotency keeps client tokens.
 type Idempotency interface {
 	// IdempotencyClaim stores rec unless a record with the same account,
 	// operation and token exists; then it returns that record instead and
-	// stores nothing.
+	// stores nothing. An unfinished record created before
+	// rec.AbandonedBefore does not count: rec replaces it.
 	IdempotencyClaim(ctx context.Context, rec *IdempotencyRecord) (existing *IdempotencyRecord, err error)
 	// IdempotencyFinish saves the response of a claimed token.
 	IdempotencyFinish(ctx context.Context, accountID, operation, token string, response []byte) error

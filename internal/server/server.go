@@ -112,8 +112,9 @@ func Open(ctx context.Context, cfg *config.Config, log *slog.Logger) (*Server, e
 		Region:   cfg.Region,
 		// Pagination tokens are signed with a key derived from the root
 		// secret, which every node of a deployment shares.
-		TokenKey: []byte("seqstore pagination v1:" + root.Key.Secret),
-		Log:      log,
+		TokenKey:     []byte("seqstore pagination v1:" + root.Key.Secret),
+		Log:          log,
+		ClaimTimeout: cfg.HTTP.IdempotencyClaimTimeout,
 	})
 	return &Server{
 		Config:   cfg,

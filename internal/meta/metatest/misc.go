@@ -231,3 +231,31 @@ var tagLimitCases = []suiteCase{
 		}
 	}},
 }
+
+var idempotencyTakeoverCases = []suiteCase{
+	{"an unfinished client-token claim older than AbandonedBefore is taken over; a finished or newer one is not", func(t *testing.T, f *fixture) {
+		claim := func(token, hash string, created, abandonedBefore int) *meta.IdempotencyRecord {
+			t.Helper()
+			existing, err := f.s.IdempotencyClaim(f.ctx, &meta.IdempotencyRecord{AccountID: accountA, Operation: "op", Token: token,
+				RequestHash: hash, CreatedAt: at(created), AbandonedBefore: at(abandonedBefore)})
+			must(t, "IdempotencyClaim", err)
+			return existing
+		}
+		if claim("stuck", "first", 0, 0) != nil {
+			t.Fatal("a fresh token was already claimed")
+		}
+		if ex := claim("stuck", "second", 50, 0); ex == nil || ex.RequestHash != "first" {
+			t.Fatalf("a claim no older than AbandonedBefore was taken over; got %+v", ex)
+		}
+		if ex := claim("stuck", "retry", 100, 60); ex != nil {
+			t.Fatalf("an abandoned claim was not taken over: %+v", ex)
+		}
+		if ex := claim("stuck", "again", 110, 60); ex == nil || ex.RequestHash != "retry" || !ex.CreatedAt.Equal(at(100)) {
+			t.Fatalf("the claim that took over does not stand: %+v", ex)
+		}
+		must(t, "IdempotencyFinish", f.s.IdempotencyFinish(f.ctx, accountA, "op", "stuck", []byte("{}")))
+		if ex := claim("stuck", "late", 1000, 900); ex == nil || string(ex.Response) != "{}" {
+			t.Fatalf("a finished claim was taken over: %+v", ex)
+		}
+	}},
+}

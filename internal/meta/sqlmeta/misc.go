@@ -146,13 +146,17 @@ func (s *Store) S3AccessPolicyDelete(ctx context.Context, accountID, accessPoint
 const idempotencyAttempts = 5
 
 // IdempotencyClaim stores rec unless the account already used the token for
-// the operation; then it returns the stored record. The response is kept as
+// the operation; then it returns the stored record. An abandoned claim (see
+// meta.IdempotencyRecord.AbandonedBefore) is taken over in the same
+// statement, so two retries cannot both take it. The response is kept as
 // text: it is JSON.
 func (s *Store) IdempotencyClaim(ctx context.Context, rec *meta.IdempotencyRecord) (*meta.IdempotencyRecord, error) {
 	for range idempotencyAttempts {
 		n, err := affectedRows(s.write.exec(ctx, `INSERT INTO idempotency_tokens (account_id, operation, token, request_hash, response, created_at)
-			VALUES ($1, $2, $3, $4, '', $5) ON CONFLICT (account_id, operation, token) DO NOTHING`,
-			rec.AccountID, rec.Operation, rec.Token, rec.RequestHash, millis(rec.CreatedAt)))
+			VALUES ($1, $2, $3, $4, '', $5) ON CONFLICT (account_id, operation, token) DO UPDATE
+			SET request_hash = excluded.request_hash, created_at = excluded.created_at
+			WHERE idempotency_tokens.response = '' AND idempotency_tokens.created_at < $6`,
+			rec.AccountID, rec.Operation, rec.Token, rec.RequestHash, millis(rec.CreatedAt), millis(rec.AbandonedBefore)))
 		if err != nil {
 			return nil, err
 		}
