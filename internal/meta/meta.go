@@ -66,6 +66,11 @@ type Accounts interface {
 	AccessKeyGet(ctx context.Context, id string) (*seqstore.AccessKey, error)
 	AccessKeyList(ctx context.Context, accountID string) ([]seqstore.AccessKey, error)
 	AccessKeyDelete(ctx context.Context, id string) error
+	// AccessKeyRotate stores k as its account's one key from origin (such
+	// as "environment"): in one transaction it deletes the account's other
+	// keys from that origin and puts k, replacing a key with k's ID. Keys
+	// of other origins stay. It returns the IDs it deleted.
+	AccessKeyRotate(ctx context.Context, k seqstore.AccessKey, origin string) (retired []string, err error)
 }
 
 // SequenceStoreFilter narrows SequenceStoreList.

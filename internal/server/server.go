@@ -99,6 +99,9 @@ func Open(ctx context.Context, cfg *config.Config, log *slog.Logger) (*Server, e
 		blobs.Close()
 		return nil, err
 	}
+	for _, id := range root.Retired {
+		log.Info("the root key from SEQSTORE_ACCESS_KEY_ID replaced an earlier one, which no longer works", "retired", id, "current", root.Key.ID)
+	}
 	arns := arn.Builder{Partition: "aws", Region: cfg.Region}
 	svc := &service.Service{Meta: m, ARN: arns, Log: log}
 	rs := &readset.Service{Meta: m, Blobs: blobs, ARN: arns, Log: log}

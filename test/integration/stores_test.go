@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/seqstore/seqstore"
+	"github.com/seqstore/seqstore/internal/auth"
 	"strings"
 	"sync"
 	"testing"
@@ -466,6 +468,39 @@ func TestRestartKeepsEverything(t *testing.T) {
 			}
 		})
 	}
+}
+
+// A restart with a new SEQSTORE_ACCESS_KEY_ID retires the root key the
+// environment gave before; keys made with `admin`, in the root account too,
+// stay.
+func TestRootKeyRotation(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, b backend, in *instance) {
+		ctx := context.Background()
+		in.stop()
+		cfg := in.cfg
+		cfg.AccessKeyID, cfg.SecretAccessKey = "ROOTKEYONE", "first secret"
+		in = start(t, b, cfg)
+		old := in.rootKey()
+		if _, err := in.goClient(old).ListSequenceStores(ctx, &omics.ListSequenceStoresInput{}); err != nil {
+			t.Fatalf("the first environment key: %v", err)
+		}
+		admin := auth.NewAccessKey(cfg.AccountID)
+		if err := in.srv.Meta.AccessKeyPut(ctx, admin); err != nil {
+			t.Fatal(err)
+		}
+
+		in.stop()
+		cfg.AccessKeyID, cfg.SecretAccessKey = "ROOTKEYTWO", "second secret"
+		in = start(t, b, cfg)
+		if _, err := in.goClient(old).ListSequenceStores(ctx, &omics.ListSequenceStoresInput{}); apiErrorCode(t, err) != "UnrecognizedClientException" {
+			t.Fatalf("the replaced root key: %v, want UnrecognizedClientException", err)
+		}
+		for _, k := range []seqstore.AccessKey{in.rootKey(), admin} {
+			if _, err := in.goClient(k).ListSequenceStores(ctx, &omics.ListSequenceStoresInput{}); err != nil {
+				t.Fatalf("key %s after the rotation: %v", k.ID, err)
+			}
+		}
+	})
 }
 
 // Operations no issue has implemented yet answer with an error that says

@@ -46,7 +46,7 @@ type suiteCase struct {
 func Run(t *testing.T, open func(t *testing.T) meta.Store) {
 	var cases []suiteCase
 	for _, group := range [][]suiteCase{
-		accountCases, sequenceStoreCases, readSetCases, uploadCases, referenceCases,
+		accountCases, keyRotationCases, sequenceStoreCases, readSetCases, uploadCases, referenceCases,
 		tagCases, tagLimitCases, policyCases, idempotencyCases, idempotencyTakeoverCases, ingestCases, pagingCases, isolationCases, parentCases, timeCases,
 	} {
 		cases = append(cases, group...)
