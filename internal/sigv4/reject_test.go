@@ -430,3 +430,40 @@ func TestPresignedJSONBodyMustBeSigned(t *testing.T) {
 		t.Fatalf("a presigned POST over its body's hash: %v", err)
 	}
 }
+
+// The bodies of requests whose signatures are not yet proven share one
+// budget: while one holds most of it, another is answered 429
+// ThrottlingException (which SDKs retry), and the budget comes back when
+// the first is done.
+func TestUnauthenticatedBodiesShareABudget(t *testing.T) {
+	v := newVerifier()
+	v.MaxBufferedTotal = 8 << 10
+	body := strings.Repeat(`{"name":"x"}`, 512) // 6 KiB
+	req := clientRequest{method: "POST", url: "http://control-storage-localhost:9393/sequencestore", body: body}
+
+	held := onWire(t, goSign(t, req, ""), nil)
+	rest, more := io.Pipe()
+	held.Body = io.NopCloser(io.MultiReader(strings.NewReader(body[:5<<10]), rest))
+	done := make(chan error, 1)
+	go func() { _, _, err := verifyAndRead(v, held, Options{}); done <- err }()
+	for v.unauthenticatedBudget().used.Load() < 4<<10 {
+		time.Sleep(time.Millisecond)
+	}
+
+	_, _, err := verifyAndRead(v, onWire(t, goSign(t, req, ""), nil), Options{})
+	if got := errCode(err); got != CodeThrottling || err.(*Error).Status() != http.StatusTooManyRequests {
+		t.Fatalf("a second body while the first holds the budget: %v, want 429 %s", err, CodeThrottling)
+	}
+
+	io.WriteString(more, body[5<<10:])
+	more.Close()
+	if err := <-done; err != nil {
+		t.Fatalf("the first request: %v", err)
+	}
+	if used := v.unauthenticatedBudget().used.Load(); used != 0 {
+		t.Fatalf("%d bytes still charged after the requests ended", used)
+	}
+	if _, _, err := verifyAndRead(v, onWire(t, goSign(t, req, ""), nil), Options{}); err != nil {
+		t.Fatalf("a body once the budget is back: %v", err)
+	}
+}

@@ -79,8 +79,14 @@ type Verifier struct {
 	// MaxBufferedBody caps the bodies read into memory to hash them before
 	// the signature is checked (JSON bodies); zero means 4 MiB.
 	MaxBufferedBody int64
+	// MaxBufferedTotal caps what all such bodies hold at once before their
+	// signatures are checked; a request that would pass it is answered 429
+	// ThrottlingException. Zero means 64 MiB. Set it before first use.
+	MaxBufferedTotal int64
 
-	keys keyCache
+	keys       keyCache
+	budgetOnce sync.Once
+	budget     *budget
 }
 
 const (
@@ -176,7 +182,9 @@ func (v *Verifier) Verify(r *http.Request, o Options) (Identity, error) {
 		// body's hash once it has been read.
 		add(unsignedPayload)
 	default:
-		sum, err := readSmallBody(r, v.maxBufferedBody())
+		// Who sent it is unknown until the hash is: the read is charged
+		// to the budget of unauthenticated bodies.
+		sum, err := readSmallBody(r, v.maxBufferedBody(), v.unauthenticatedBudget())
 		if err != nil {
 			return Identity{}, err
 		}
@@ -212,7 +220,8 @@ func (v *Verifier) checkClaimedBody(r *http.Request, o Options, claimed string) 
 		r.Body = newVerifyingBody(r, verdict)
 		return nil
 	}
-	sum, err := readSmallBody(r, v.maxBufferedBody())
+	// The signature over the claimed hash is proven: no budget.
+	sum, err := readSmallBody(r, v.maxBufferedBody(), nil)
 	if err != nil {
 		return err
 	}
@@ -355,6 +364,20 @@ func formatWindow(d time.Duration, inSeconds bool) string {
 		return strconv.FormatInt(int64(d/time.Minute), 10) + " min"
 	}
 	return strconv.FormatInt(int64(d/time.Second), 10) + " sec"
+}
+
+// defaultMaxBufferedTotal is where Verifier.MaxBufferedTotal's zero leads:
+// sixteen of the largest JSON bodies at once.
+const defaultMaxBufferedTotal = 64 << 20
+
+func (v *Verifier) unauthenticatedBudget() *budget {
+	v.budgetOnce.Do(func() {
+		v.budget = &budget{max: v.MaxBufferedTotal}
+		if v.budget.max <= 0 {
+			v.budget.max = defaultMaxBufferedTotal
+		}
+	})
+	return v.budget
 }
 
 func (v *Verifier) maxBufferedBody() int64 {
