@@ -25,10 +25,9 @@ import (
 // GetReadSet after the payload has begun; ListSequenceStores works.
 type buggyHandler struct{ omicsapi.UnimplementedHandler }
 
-func (buggyHandler) GetSequenceStore(context.Context, *omicsapi.GetSequenceStoreInput) (*omicsapi.GetSequenceStoreOutput, error) {
-	var m map[string]int
-	m["nil map"]++ // a real bug, not a panic call
-	return nil, nil
+func (buggyHandler) GetSequenceStore(_ context.Context, in *omicsapi.GetSequenceStoreInput) (*omicsapi.GetSequenceStoreOutput, error) {
+	var stores []*omicsapi.GetSequenceStoreOutput
+	return stores[len(in.Id)], nil // a real bug, not a panic call: index out of range
 }
 
 func (buggyHandler) GetReadSet(_ context.Context, in *omicsapi.GetReadSetInput) (*omicsapi.GetReadSetOutput, error) {
@@ -97,7 +96,7 @@ func TestHandlerPanicFailsOnlyItsRequest(t *testing.T) {
 	if !errors.As(err, &api) || api.ErrorCode() != "InternalServerException" || !errors.As(err, &re) || re.HTTPStatusCode() != 500 {
 		t.Fatalf("a panicking handler: %v, want a 500 InternalServerException", err)
 	}
-	if id := re.ServiceRequestID(); id == "" || !strings.Contains(logs.String(), "request_id="+id) || !strings.Contains(logs.String(), "assignment to entry in nil map") {
+	if id := re.ServiceRequestID(); id == "" || !strings.Contains(logs.String(), "request_id="+id) || !strings.Contains(logs.String(), "index out of range") {
 		t.Fatalf("request id %q and the panic are not both in the log:\n%s", id, logs.String())
 	}
 
