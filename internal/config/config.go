@@ -48,12 +48,12 @@ type Config struct {
 
 	levelFlag *string // the raw -log-level, parsed by Finish
 
-	HTTP HTTPLimits
+	API APIListener
 }
 
-// HTTPLimits are the connection and request limits of the API listener,
+// APIListener are the connection and request limits of the API listener,
 // and its TLS certificate.
-type HTTPLimits struct {
+type APIListener struct {
 	// TLSCert and TLSKey are PEM files; with both set the API is served
 	// over HTTPS only.
 	TLSCert, TLSKey string
@@ -75,7 +75,7 @@ type HTTPLimits struct {
 }
 
 // registerHTTP defines the flags of the API listener's limits.
-func registerHTTP(fs *flag.FlagSet, h *HTTPLimits) {
+func registerHTTP(fs *flag.FlagSet, h *APIListener) {
 	fs.StringVar(&h.TLSCert, "tls-cert", env("TLS_CERT", ""), "PEM `file` of the TLS certificate (chain); with -tls-key, serve HTTPS only (SEQSTORE_TLS_CERT)")
 	fs.StringVar(&h.TLSKey, "tls-key", env("TLS_KEY", ""), "PEM `file` of the TLS private key (SEQSTORE_TLS_KEY)")
 	fs.DurationVar(&h.ReadHeaderTimeout, "read-header-timeout", 10*time.Second, "how long a client may take to send a request's headers")
@@ -88,7 +88,7 @@ func registerHTTP(fs *flag.FlagSet, h *HTTPLimits) {
 }
 
 // finish checks the listener's limits.
-func (h *HTTPLimits) finish() error {
+func (h *APIListener) finish() error {
 	if (h.TLSCert == "") != (h.TLSKey == "") {
 		return errors.New("-tls-cert and -tls-key go together: set both, or neither")
 	}
@@ -131,7 +131,7 @@ func Register(fs *flag.FlagSet) *Config {
 	c.S3AccessKeyID = os.Getenv("SEQSTORE_S3_ACCESS_KEY_ID")
 	c.S3SecretAccessKey = os.Getenv("SEQSTORE_S3_SECRET_ACCESS_KEY")
 	c.levelFlag = level
-	registerHTTP(fs, &c.HTTP)
+	registerHTTP(fs, &c.API)
 	return c
 }
 
@@ -162,7 +162,7 @@ func (c *Config) Finish() error {
 	if c.IngestWorkers < 1 {
 		return errors.New("-ingest-workers must be at least 1")
 	}
-	if err := c.HTTP.finish(); err != nil {
+	if err := c.API.finish(); err != nil {
 		return err
 	}
 	abs, err := filepath.Abs(c.DataDir)

@@ -44,6 +44,8 @@ type Server struct {
 	ReadSets *readset.Service
 	Ingester *readset.Ingester
 	Handler  http.Handler
+
+	tls *tls.Config // nil: plain HTTP
 }
 
 // storeCacheTTL is how long a node may serve a sequence store's settings
@@ -83,6 +85,13 @@ func OpenBlobs(ctx context.Context, cfg *config.Config) (blob.Store, error) {
 
 // Open assembles a server from its configuration.
 func Open(ctx context.Context, cfg *config.Config, log *slog.Logger) (*Server, error) {
+	var tc *tls.Config
+	if cfg.API.TLSCert != "" {
+		var err error
+		if tc, err = tlsConfig(cfg.API.TLSCert, cfg.API.TLSKey); err != nil {
+			return nil, err
+		}
+	}
 	db, err := OpenMeta(ctx, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("metadata store: %w", err)
@@ -117,7 +126,7 @@ func Open(ctx context.Context, cfg *config.Config, log *slog.Logger) (*Server, e
 		// secret, which every node of a deployment shares.
 		TokenKey:     []byte("seqstore pagination v1:" + root.Key.Secret),
 		Log:          log,
-		ClaimTimeout: cfg.HTTP.IdempotencyClaimTimeout,
+		ClaimTimeout: cfg.API.IdempotencyClaimTimeout,
 	})
 	return &Server{
 		Config:   cfg,
@@ -129,6 +138,7 @@ func Open(ctx context.Context, cfg *config.Config, log *slog.Logger) (*Server, e
 		ReadSets: rs,
 		Ingester: ing,
 		Handler:  h,
+		tls:      tc,
 	}, nil
 }
 
@@ -146,7 +156,7 @@ const (
 // flight, and returns. It holds clients to the configured connection caps
 // and timeouts, and serves HTTPS when the configuration names a certificate.
 func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
-	lim := s.Config.HTTP
+	lim := s.Config.API
 	hs := &http.Server{
 		Handler: netguard.Handler(s.Handler, netguard.BodyRate{Bytes: lim.MinBodyRate, Window: lim.BodyRateWindow}),
 		// No ReadTimeout or WriteTimeout: a part upload or a read-set
@@ -158,12 +168,8 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 		ErrorLog:          slog.NewLogLogger(s.Log.Handler(), slog.LevelWarn),
 	}
 	ln = netguard.Listener(ln, netguard.Limits{MaxConns: lim.MaxConns, MaxConnsPerClient: lim.MaxConnsPerClient}, s.Log)
-	if lim.TLSCert != "" {
-		tc, err := tlsConfig(lim.TLSCert, lim.TLSKey)
-		if err != nil {
-			return err
-		}
-		ln = tls.NewListener(ln, tc)
+	if s.tls != nil {
+		ln = tls.NewListener(ln, s.tls)
 	}
 	ingestCtx, stopIngest := context.WithCancel(context.WithoutCancel(ctx))
 	var wg sync.WaitGroup
@@ -215,7 +221,7 @@ func tlsConfig(certFile, keyFile string) (*tls.Config, error) {
 
 // Scheme is "https" when the server serves TLS, else "http".
 func (s *Server) Scheme() string {
-	if s.Config.HTTP.TLSCert != "" {
+	if s.tls != nil {
 		return "https"
 	}
 	return "http"
@@ -235,8 +241,8 @@ func (s *Server) ExportLines(endpoint string) string {
 	fmt.Fprintf(&b, "export AWS_DEFAULT_REGION=%s\n", s.Config.Region)
 	fmt.Fprintf(&b, "export AWS_ENDPOINT_URL_OMICS=%s\n", endpoint)
 	b.WriteString("export AWS_DISABLE_HOST_PREFIX_INJECTION=true\n")
-	if s.Config.HTTP.TLSCert != "" {
-		fmt.Fprintf(&b, "# only if the certificate is self-signed or from a private CA:\nexport AWS_CA_BUNDLE=%s\n", s.Config.HTTP.TLSCert)
+	if s.tls != nil {
+		fmt.Fprintf(&b, "# only if the certificate is self-signed or from a private CA:\nexport AWS_CA_BUNDLE=%s\n", s.Config.API.TLSCert)
 	}
 	return b.String()
 }

@@ -45,7 +45,7 @@ func closedByServer(c net.Conn, wait time.Duration) bool {
 // once they have been idle for the idle timeout, so they cannot pile up.
 func TestIdleConnectionsAreClosed(t *testing.T) {
 	cfg := newConfig(t, backends[0])
-	cfg.HTTP.IdleTimeout = 500 * time.Millisecond
+	cfg.API.IdleTimeout = 500 * time.Millisecond
 	in := start(t, backends[0], cfg)
 	const n = 200
 	conns := make([]net.Conn, n)
@@ -75,7 +75,7 @@ func TestIdleConnectionsAreClosed(t *testing.T) {
 // the server has room.
 func TestConnectionCaps(t *testing.T) {
 	cfg := newConfig(t, backends[0])
-	cfg.HTTP.MaxConns, cfg.HTTP.MaxConnsPerClient = 30, 10
+	cfg.API.MaxConns, cfg.API.MaxConnsPerClient = 30, 10
 	in := start(t, backends[0], cfg)
 	// kept counts how many of conns the server kept open: those it refused
 	// are closed at once, those it kept wait for their request's headers.
@@ -182,7 +182,7 @@ func heapInUse() uint64 {
 // without the minimum rate.
 func TestSlowBodiesAreCutOnlyWhenStalled(t *testing.T) {
 	cfg := newConfig(t, backends[0])
-	cfg.HTTP.MinBodyRate, cfg.HTTP.BodyRateWindow = 32<<10, time.Second
+	cfg.API.MinBodyRate, cfg.API.BodyRateWindow = 32<<10, time.Second
 	in := start(t, backends[0], cfg)
 	key := in.rootKey()
 	c := in.goClient(key)

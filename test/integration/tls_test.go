@@ -74,7 +74,7 @@ func selfSigned(t *testing.T) (certFile, keyFile string, cert *x509.Certificate)
 func TestTLS(t *testing.T) {
 	certFile, keyFile, cert := selfSigned(t)
 	cfg := newConfig(t, backends[0])
-	cfg.HTTP.TLSCert, cfg.HTTP.TLSKey = certFile, keyFile
+	cfg.API.TLSCert, cfg.API.TLSKey = certFile, keyFile
 	in := start(t, backends[0], cfg)
 	if !strings.HasPrefix(in.endpoint, "https://") {
 		t.Fatalf("endpoint %s is not HTTPS", in.endpoint)
