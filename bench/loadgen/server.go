@@ -175,6 +175,21 @@ func prepare(ctx context.Context, o options, out io.Writer) (dir, bin string, er
 	return dir, bin, nil
 }
 
+// deathNote is the first line of the server's log that says why it died
+// (a Go fatal error or panic), or its exit status.
+func (p *seqstoreProcess) deathNote() string {
+	b, _ := os.ReadFile(p.logPath)
+	for line := range strings.Lines(string(b)) {
+		if strings.HasPrefix(line, "fatal error:") || strings.HasPrefix(line, "panic:") || strings.HasPrefix(line, "runtime: out of memory") {
+			return strings.TrimSpace(line)
+		}
+	}
+	if p.cmd.ProcessState != nil {
+		return p.cmd.ProcessState.String()
+	}
+	return "no reason in its log"
+}
+
 // logTail returns the last lines of the server's log, for error messages.
 func (p *seqstoreProcess) logTail() string {
 	b, _ := os.ReadFile(p.logPath)

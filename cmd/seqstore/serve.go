@@ -29,6 +29,12 @@ func runServe(ctx context.Context, args []string) error {
 		// a little memory for fewer pauses on busy request paths.
 		debug.SetGCPercent(400)
 	}
+	if os.Getenv("GOMEMLIMIT") == "" && cfg.API.MemoryLimit > 0 {
+		// ... but not when many connections each hold a little: near the
+		// soft limit the collector runs as often as it must, so thousands
+		// of idle or slow clients cannot make GOGC's headroom the RSS.
+		debug.SetMemoryLimit(cfg.API.MemoryLimit)
+	}
 	log := cfg.Logger()
 	srv, err := server.Open(ctx, cfg, log)
 	if err != nil {

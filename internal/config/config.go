@@ -72,6 +72,9 @@ type APIListener struct {
 	// IdempotencyClaimTimeout is how long a client token whose request
 	// never finished holds its claim before a retry may run the request.
 	IdempotencyClaimTimeout time.Duration
+	// MemoryLimit is the Go runtime's soft memory limit in bytes (0: none);
+	// GOMEMLIMIT, when set, wins.
+	MemoryLimit int64
 }
 
 // registerHTTP defines the flags of the API listener's limits.
@@ -84,6 +87,7 @@ func registerHTTP(fs *flag.FlagSet, h *APIListener) {
 	fs.DurationVar(&h.BodyRateWindow, "body-rate-window", 30*time.Second, "the window over which -min-body-rate is judged")
 	fs.IntVar(&h.MaxConns, "max-conns", 4096, "most connections open at once; more are closed on arrival (0: no cap)")
 	fs.IntVar(&h.MaxConnsPerClient, "max-conns-per-client", 512, "most connections open at once from one client IP address; behind a proxy raise it or set 0 (0: no cap)")
+	fs.Int64Var(&h.MemoryLimit, "memory-limit", 256<<20, "soft limit of the server's memory in `bytes`: near it the garbage collector works harder (it is not a cap); GOMEMLIMIT wins; 0: none")
 	fs.DurationVar(&h.IdempotencyClaimTimeout, "idempotency-claim-timeout", 5*time.Minute, "how long a clientToken whose request never finished blocks a retry of it")
 }
 
@@ -92,8 +96,8 @@ func (h *APIListener) finish() error {
 	if (h.TLSCert == "") != (h.TLSKey == "") {
 		return errors.New("-tls-cert and -tls-key go together: set both, or neither")
 	}
-	if h.MinBodyRate < 0 || h.MaxConns < 0 || h.MaxConnsPerClient < 0 {
-		return errors.New("-min-body-rate, -max-conns and -max-conns-per-client must not be negative")
+	if h.MinBodyRate < 0 || h.MaxConns < 0 || h.MaxConnsPerClient < 0 || h.MemoryLimit < 0 {
+		return errors.New("-min-body-rate, -max-conns, -max-conns-per-client and -memory-limit must not be negative")
 	}
 	if h.ReadHeaderTimeout <= 0 || h.IdleTimeout <= 0 || h.IdempotencyClaimTimeout <= 0 {
 		return errors.New("-read-header-timeout, -idle-timeout and -idempotency-claim-timeout must be positive")
