@@ -250,3 +250,19 @@ func TestSlowBodiesAreCutOnlyWhenStalled(t *testing.T) {
 		t.Fatalf("parts after a steady and a stalled upload: %+v", parts.Parts)
 	}
 }
+
+// Headers are capped well below net/http's 1 MiB default: a signed request
+// needs a few KiB.
+func TestOversizedHeadersAreRefused(t *testing.T) {
+	in := start(t, backends[0], nil)
+	c := in.dialFrom(t, "127.0.0.1")
+	fmt.Fprintf(c, "GET /sequencestore/1234567890 HTTP/1.1\r\nHost: x\r\nX-Padding: %s\r\n\r\n", strings.Repeat("a", 200<<10))
+	resp, err := http.ReadResponse(bufio.NewReader(c), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusRequestHeaderFieldsTooLarge {
+		t.Fatalf("200 KiB of headers: %d, want 431", resp.StatusCode)
+	}
+}
