@@ -6,6 +6,7 @@
 package netguard
 
 import (
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
@@ -14,100 +15,158 @@ import (
 	"net/http"
 	"os"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
 // Limits caps the connections a listener hands out. Zero means no cap.
 type Limits struct {
-	// MaxConns is the most connections open at once.
+	// MaxConns is the most connections open at once. When it is reached, a
+	// new connection takes the place of the one that has waited longest
+	// without a request in progress; only when every connection is busy
+	// with a request is the new one refused.
 	MaxConns int
 	// MaxConnsPerClient is the most connections open at once from one
-	// client IP address. Behind a proxy every connection comes from the
-	// proxy's address, so this must then be off or above the proxy's pool.
+	// client IP address; more are refused. Behind a proxy every connection
+	// comes from the proxy's address, so this must then be off or above the
+	// proxy's pool.
 	MaxConnsPerClient int
 }
 
-// Listener wraps ln so that a connection over a cap is closed as soon as it
-// is accepted: the client sees the connection closed (or reset) before any
-// answer, and the server spends no file descriptor on it beyond that
-// moment. Refusals are logged, at most one line per logEvery.
-func Listener(ln net.Listener, l Limits, log *slog.Logger) net.Listener {
+// Listener caps the connections of an HTTP server. A refused connection is
+// closed as soon as it is accepted: the client sees it closed (or reset)
+// before any answer, and the server spends no file descriptor on it beyond
+// that moment. Refusals and evictions are logged, at most one line per
+// logEvery.
+type Listener struct {
+	net.Listener
+	limits Limits
+	log    *slog.Logger
+
+	mu        sync.Mutex
+	conns     map[*conn]struct{}
+	perClient map[string]int
+	refused   int       // refusals since the last warning
+	evicted   int       // evictions since the last warning
+	warned    time.Time // when the last warning was logged
+}
+
+// NewListener wraps ln. The server must report its connections' states to
+// ConnState, which tells which connections may be evicted.
+func NewListener(ln net.Listener, l Limits, log *slog.Logger) *Listener {
 	if log == nil {
 		log = slog.Default()
 	}
-	return &listener{Listener: ln, limits: l, log: log, perClient: map[string]int{}}
+	return &Listener{Listener: ln, limits: l, log: log, conns: map[*conn]struct{}{}, perClient: map[string]int{}}
 }
 
 // logEvery spaces the warnings about refused connections, which come in
 // floods when they come at all.
 const logEvery = 10 * time.Second
 
-type listener struct {
-	net.Listener
-	limits Limits
-	log    *slog.Logger
-
-	mu        sync.Mutex
-	open      int
-	perClient map[string]int
-	refused   int       // refusals since the last warning
-	warned    time.Time // when the last warning was logged
-}
-
 // Accept returns the next connection within the caps.
-func (l *listener) Accept() (net.Conn, error) {
+func (l *Listener) Accept() (net.Conn, error) {
 	for {
 		c, err := l.Listener.Accept()
 		if err != nil {
 			return nil, err
 		}
-		client := clientAddress(c.RemoteAddr())
-		if reason := l.admit(client); reason != "" {
+		gc := &conn{Conn: c, l: l, client: clientAddress(c.RemoteAddr())}
+		gc.setState(http.StateNew)
+		if reason := l.admit(gc); reason != "" {
 			c.Close()
-			l.refuse(client, reason)
+			l.note(&l.refused, gc.client, reason)
 			continue
 		}
-		return &conn{Conn: c, l: l, client: client}, nil
+		return gc, nil
 	}
 }
 
-// admit counts a new connection from client, or says which cap it hits.
-func (l *listener) admit(client string) string {
+// ConnState is the http.Server hook that tells the listener which
+// connections are waiting (new, or idle between requests) and so may give
+// their place to a new one.
+func (l *Listener) ConnState(c net.Conn, state http.ConnState) {
+	if tc, ok := c.(*tls.Conn); ok {
+		c = tc.NetConn()
+	}
+	if gc, ok := c.(*conn); ok {
+		gc.setState(state)
+	}
+}
+
+// admit counts c in, evicting a waiting connection when the server's cap is
+// reached, or says which cap refuses it.
+func (l *Listener) admit(c *conn) string {
 	l.mu.Lock()
-	defer l.mu.Unlock()
-	if l.limits.MaxConns > 0 && l.open >= l.limits.MaxConns {
-		return fmt.Sprintf("the server has %d connections open, its cap", l.open)
+	if l.limits.MaxConnsPerClient > 0 && l.perClient[c.client] >= l.limits.MaxConnsPerClient {
+		n := l.perClient[c.client]
+		l.mu.Unlock()
+		return fmt.Sprintf("the client has %d connections open, its cap", n)
 	}
-	if l.limits.MaxConnsPerClient > 0 && l.perClient[client] >= l.limits.MaxConnsPerClient {
-		return fmt.Sprintf("the client has %d connections open, its cap", l.perClient[client])
+	if l.limits.MaxConns > 0 && len(l.conns) >= l.limits.MaxConns {
+		victim := l.longestWaiting()
+		if victim == nil {
+			n := len(l.conns)
+			l.mu.Unlock()
+			return fmt.Sprintf("the server has %d connections open, its cap, all busy with requests", n)
+		}
+		l.forget(victim)
+		l.mu.Unlock()
+		victim.Conn.Close()
+		l.note(&l.evicted, victim.client, "the server's connection cap is reached; the connection that waited longest gave way")
+		l.mu.Lock()
 	}
-	l.open++
-	l.perClient[client]++
+	l.conns[c] = struct{}{}
+	l.perClient[c.client]++
+	l.mu.Unlock()
 	return ""
 }
 
-func (l *listener) release(client string) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	l.open--
-	if l.perClient[client]--; l.perClient[client] <= 0 {
-		delete(l.perClient, client)
+// longestWaiting is the connection without a request in progress that has
+// waited longest, or nil. l.mu is held.
+func (l *Listener) longestWaiting() *conn {
+	var victim *conn
+	var since int64
+	for c := range l.conns {
+		state, at := c.waiting()
+		if state && (victim == nil || at < since) {
+			victim, since = c, at
+		}
+	}
+	return victim
+}
+
+// forget takes c out of the counts. l.mu is held.
+func (l *Listener) forget(c *conn) {
+	if _, ok := l.conns[c]; !ok {
+		return
+	}
+	delete(l.conns, c)
+	if l.perClient[c.client]--; l.perClient[c.client] <= 0 {
+		delete(l.perClient, c.client)
 	}
 }
 
-func (l *listener) refuse(client, reason string) {
+func (l *Listener) release(c *conn) {
 	l.mu.Lock()
-	l.refused++
+	defer l.mu.Unlock()
+	l.forget(c)
+}
+
+// note counts a refusal or eviction and logs the tally now and then.
+func (l *Listener) note(counter *int, client, reason string) {
+	l.mu.Lock()
+	*counter++
 	now := time.Now()
 	if now.Sub(l.warned) < logEvery {
 		l.mu.Unlock()
 		return
 	}
-	n := l.refused
-	l.refused, l.warned = 0, now
+	refused, evicted := l.refused, l.evicted
+	l.refused, l.evicted, l.warned = 0, 0, now
 	l.mu.Unlock()
-	l.log.Warn("refusing connections over the cap; raise -max-conns or -max-conns-per-client if they are legitimate",
-		"client", client, "reason", reason, "refused", n)
+	l.log.Warn("connections over the cap; raise -max-conns or -max-conns-per-client if they are legitimate",
+		"client", client, "reason", reason, "refused", refused, "evicted", evicted)
 }
 
 // clientAddress is the part of a remote address that names the client: its
@@ -123,16 +182,33 @@ func clientAddress(a net.Addr) string {
 	return host
 }
 
-// conn gives its place back when it is closed, once.
+// conn gives its place back when it is closed, once, and knows whether it
+// is waiting for a request.
 type conn struct {
 	net.Conn
-	l      *listener
+	l      *Listener
 	client string
 	once   sync.Once
+	// state packs whether the connection waits (bit 0) with when it began
+	// to (the other bits, Unix nanoseconds >> 1), so both change at once.
+	state atomic.Int64
+}
+
+func (c *conn) setState(s http.ConnState) {
+	waiting := int64(0)
+	if s == http.StateNew || s == http.StateIdle {
+		waiting = 1
+	}
+	c.state.Store(time.Now().UnixNano()&^1 | waiting)
+}
+
+func (c *conn) waiting() (bool, int64) {
+	v := c.state.Load()
+	return v&1 == 1, v &^ 1
 }
 
 func (c *conn) Close() error {
-	c.once.Do(func() { c.l.release(c.client) })
+	c.once.Do(func() { c.l.release(c) })
 	return c.Conn.Close()
 }
 

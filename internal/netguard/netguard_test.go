@@ -41,12 +41,15 @@ func TestListenerCaps(t *testing.T) {
 	tests := []struct {
 		name   string
 		limits Limits
+		busy   bool // the server marks every connection busy with a request
 		from   []string
-		want   string // per connection: + kept, - refused
+		want   string // per connection: + kept, - refused or evicted
 	}{
-		{"no caps keep everything", Limits{}, []string{"127.0.0.2", "127.0.0.2", "127.0.0.2"}, "+++"},
-		{"the per-client cap refuses one client's extra", Limits{MaxConnsPerClient: 2}, []string{"127.0.0.2", "127.0.0.2", "127.0.0.2", "127.0.0.3"}, "++-+"},
-		{"the server cap refuses everyone's extra", Limits{MaxConns: 2}, []string{"127.0.0.2", "127.0.0.3", "127.0.0.4"}, "++-"},
+		{"no caps keep everything", Limits{}, false, []string{"127.0.0.2", "127.0.0.2", "127.0.0.2"}, "+++"},
+		{"the per-client cap refuses one client's extra", Limits{MaxConnsPerClient: 2}, false, []string{"127.0.0.2", "127.0.0.2", "127.0.0.2", "127.0.0.3"}, "++-+"},
+		{"the per-client cap refuses even busy clients' extra", Limits{MaxConnsPerClient: 1}, true, []string{"127.0.0.2", "127.0.0.2"}, "+-"},
+		{"at the server cap a new connection evicts the longest waiting", Limits{MaxConns: 2}, false, []string{"127.0.0.2", "127.0.0.3", "127.0.0.4"}, "-++"},
+		{"at the server cap with every connection busy the new one is refused", Limits{MaxConns: 2}, true, []string{"127.0.0.2", "127.0.0.3", "127.0.0.4"}, "++-"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -54,13 +57,16 @@ func TestListenerCaps(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			ln := Listener(raw, tt.limits, slog.New(slog.DiscardHandler))
+			ln := NewListener(raw, tt.limits, slog.New(slog.DiscardHandler))
 			defer ln.Close()
 			go func() {
 				for {
 					c, err := ln.Accept()
 					if err != nil {
 						return
+					}
+					if tt.busy {
+						ln.ConnState(c, http.StateActive)
 					}
 					t.Cleanup(func() { c.Close() })
 				}
@@ -85,7 +91,7 @@ func TestListenerGivesPlacesBack(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ln := Listener(raw, Limits{MaxConns: 1}, slog.New(slog.DiscardHandler))
+	ln := NewListener(raw, Limits{MaxConns: 1}, slog.New(slog.DiscardHandler))
 	defer ln.Close()
 	accepted := make(chan net.Conn, 4)
 	go func() {
@@ -94,6 +100,7 @@ func TestListenerGivesPlacesBack(t *testing.T) {
 			if err != nil {
 				return
 			}
+			ln.ConnState(c, http.StateActive) // busy: never evicted
 			accepted <- c
 		}
 	}()

@@ -167,7 +167,9 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 		MaxHeaderBytes:    maxHeaderBytes,
 		ErrorLog:          slog.NewLogLogger(s.Log.Handler(), slog.LevelWarn),
 	}
-	ln = netguard.Listener(ln, netguard.Limits{MaxConns: lim.MaxConns, MaxConnsPerClient: lim.MaxConnsPerClient}, s.Log)
+	guard := netguard.NewListener(ln, netguard.Limits{MaxConns: lim.MaxConns, MaxConnsPerClient: lim.MaxConnsPerClient}, s.Log)
+	hs.ConnState = guard.ConnState
+	ln = guard
 	if s.tls != nil {
 		ln = tls.NewListener(ln, s.tls)
 	}
