@@ -212,6 +212,21 @@ func (c *conn) Close() error {
 	return c.Conn.Close()
 }
 
+// ReadFrom hands a copy to the connection underneath when it has a ReadFrom
+// of its own: net/http's responses copy a file through it, and a TCP
+// connection's does so with sendfile. Without it every download would go
+// through user space.
+func (c *conn) ReadFrom(r io.Reader) (int64, error) {
+	if rf, ok := c.Conn.(io.ReaderFrom); ok {
+		return rf.ReadFrom(r)
+	}
+	return io.Copy(writerOnly{c.Conn}, r)
+}
+
+// writerOnly hides every method but Write, so io.Copy cannot come back to
+// ReadFrom.
+type writerOnly struct{ io.Writer }
+
 // BodyRate is the least a request body must deliver: Bytes per second,
 // judged over each Window. A body that brings fewer than Bytes×Window bytes
 // within a window fails its next Read with an error wrapping

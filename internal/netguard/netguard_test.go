@@ -166,3 +166,43 @@ func TestBodyRate(t *testing.T) {
 		t.Fatalf("a stalled body: %v, want os.ErrDeadlineExceeded", err)
 	}
 }
+
+// The connections it hands out keep the TCP connection's ReadFrom, which
+// net/http uses to send files with sendfile.
+func TestConnKeepsReadFrom(t *testing.T) {
+	raw, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln := NewListener(raw, Limits{MaxConns: 4}, slog.New(slog.DiscardHandler))
+	defer ln.Close()
+	client, err := net.Dial("tcp", ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer client.Close()
+	server, err := ln.Accept()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer server.Close()
+	rf, ok := server.(io.ReaderFrom)
+	if !ok {
+		t.Fatal("the accepted connection has no ReadFrom")
+	}
+	f, err := os.CreateTemp(t.TempDir(), "payload")
+	if err != nil {
+		t.Fatal(err)
+	}
+	payload := strings.Repeat("ACGT", 1<<16)
+	f.WriteString(payload)
+	f.Seek(0, io.SeekStart)
+	got := make(chan string, 1)
+	go func() { b, _ := io.ReadAll(io.LimitReader(client, int64(len(payload)))); got <- string(b) }()
+	if n, err := rf.ReadFrom(&io.LimitedReader{R: f, N: int64(len(payload))}); err != nil || n != int64(len(payload)) {
+		t.Fatalf("ReadFrom: %d %v", n, err)
+	}
+	if <-got != payload {
+		t.Fatal("the client received other bytes")
+	}
+}
