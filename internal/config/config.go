@@ -62,8 +62,9 @@ type APIListener struct {
 	ReadHeaderTimeout time.Duration
 	IdleTimeout       time.Duration
 	// MinBodyRate (bytes a second) and BodyRateWindow: a request body
-	// that brings fewer than MinBodyRate×BodyRateWindow bytes in a window
-	// is cut. Zero turns the check off.
+	// that brings, or a response the client takes, fewer than
+	// MinBodyRate×BodyRateWindow bytes in a window is cut. Zero turns the
+	// check off.
 	MinBodyRate    int64
 	BodyRateWindow time.Duration
 	// MaxConns and MaxConnsPerClient cap open connections; zero means none.
@@ -83,7 +84,7 @@ func registerHTTP(fs *flag.FlagSet, h *APIListener) {
 	fs.StringVar(&h.TLSKey, "tls-key", env("TLS_KEY", ""), "PEM `file` of the TLS private key (SEQSTORE_TLS_KEY)")
 	fs.DurationVar(&h.ReadHeaderTimeout, "read-header-timeout", 10*time.Second, "how long a client may take to send a request's headers")
 	fs.DurationVar(&h.IdleTimeout, "idle-timeout", 60*time.Second, "how long a keep-alive connection may wait for its next request")
-	fs.Int64Var(&h.MinBodyRate, "min-body-rate", 16<<10, "`bytes` a second a request body must keep arriving at, judged over each -body-rate-window; 0 turns the check off")
+	fs.Int64Var(&h.MinBodyRate, "min-body-rate", 16<<10, "`bytes` a second a request body must keep arriving at, and a client must keep taking a response at, judged over each -body-rate-window; 0 turns the check off")
 	fs.DurationVar(&h.BodyRateWindow, "body-rate-window", 30*time.Second, "the window over which -min-body-rate is judged")
 	fs.IntVar(&h.MaxConns, "max-conns", 4096, "most connections open at once; more are closed on arrival (0: no cap)")
 	fs.IntVar(&h.MaxConnsPerClient, "max-conns-per-client", 512, "most connections open at once from one client IP address; behind a proxy raise it or set 0 (0: no cap)")

@@ -1,8 +1,8 @@
 // Package netguard keeps clients from holding a server's connections: it
 // caps the connections open at once, for the whole server and for each
-// client address, and holds request bodies to a minimum transfer rate, so
-// that a body which stops arriving is cut while a slow one that keeps
-// moving is not. It knows nothing of what the server serves.
+// client address, and holds request and response bodies to a minimum
+// transfer rate, so that a transfer which stops is cut while a slow one that
+// keeps moving is not. It knows nothing of what the server serves.
 package netguard
 
 import (
@@ -31,6 +31,13 @@ type Limits struct {
 	// comes from the proxy's address, so this must then be off or above the
 	// proxy's pool.
 	MaxConnsPerClient int
+	// WriteRate is the least a client must take of what the server sends
+	// it: a write that cannot hand WriteRate.Bytes×Window bytes to the
+	// client within a window fails with an error wrapping
+	// os.ErrDeadlineExceeded, and the response is cut. A slow server (one
+	// with nothing to send yet) is never held against the client. Zero
+	// turns the check off.
+	WriteRate BodyRate
 }
 
 // Listener caps the connections of an HTTP server. A refused connection is
@@ -71,7 +78,7 @@ func (l *Listener) Accept() (net.Conn, error) {
 		if err != nil {
 			return nil, err
 		}
-		gc := &conn{Conn: c, l: l, client: clientAddress(c.RemoteAddr())}
+		gc := &conn{Conn: c, l: l, client: clientAddress(c.RemoteAddr()), rate: l.limits.WriteRate, perWindow: l.limits.WriteRate.perWindow()}
 		gc.setState(http.StateNew)
 		if reason := l.admit(gc); reason != "" {
 			c.Close()
@@ -192,6 +199,13 @@ type conn struct {
 	// state packs whether the connection waits (bit 0) with when it began
 	// to (the other bits, Unix nanoseconds >> 1), so both change at once.
 	state atomic.Int64
+
+	// The write deadline, moved on as the client takes what is sent; the
+	// server writes from one goroutine at a time.
+	rate      BodyRate
+	perWindow int64 // 0: no write deadline
+	armedAt   time.Time
+	written   int64 // bytes written since armedAt
 }
 
 func (c *conn) setState(s http.ConnState) {
@@ -212,15 +226,82 @@ func (c *conn) Close() error {
 	return c.Conn.Close()
 }
 
+// arm starts a new write window when the last one was filled, or when half
+// of it passed (the server had nothing to send: not the client's doing).
+func (c *conn) arm() {
+	now := time.Now()
+	if c.written >= c.perWindow || now.Sub(c.armedAt) >= c.rate.Window/2 {
+		c.Conn.SetWriteDeadline(now.Add(c.rate.Window))
+		c.armedAt, c.written = now, 0
+	}
+}
+
+// tooSlow names a write deadline's error.
+func (c *conn) tooSlow(err error) error {
+	if errors.Is(err, os.ErrDeadlineExceeded) {
+		return fmt.Errorf("the client took less than %d bytes a second over %s: %w", c.rate.Bytes, c.rate.Window, err)
+	}
+	return err
+}
+
+// Write sends p in pieces of a window's worth, each given a window to go.
+func (c *conn) Write(p []byte) (int, error) {
+	if c.perWindow == 0 {
+		return c.Conn.Write(p)
+	}
+	total := 0
+	for len(p) > 0 {
+		c.arm()
+		n, err := c.Conn.Write(p[:min(int64(len(p)), c.perWindow)])
+		c.written += int64(n)
+		total += n
+		p = p[n:]
+		if err != nil {
+			return total, c.tooSlow(err)
+		}
+	}
+	return total, nil
+}
+
 // ReadFrom hands a copy to the connection underneath when it has a ReadFrom
 // of its own: net/http's responses copy a file through it, and a TCP
 // connection's does so with sendfile. Without it every download would go
-// through user space.
+// through user space. Under a write rate the copy goes in pieces of a
+// window's worth, each a LimitedReader over the same source, which keeps
+// sendfile.
 func (c *conn) ReadFrom(r io.Reader) (int64, error) {
-	if rf, ok := c.Conn.(io.ReaderFrom); ok {
+	rf, ok := c.Conn.(io.ReaderFrom)
+	if !ok {
+		return io.Copy(writerOnly{c}, r)
+	}
+	if c.perWindow == 0 {
 		return rf.ReadFrom(r)
 	}
-	return io.Copy(writerOnly{c.Conn}, r)
+	remain := int64(-1) // unknown: to the end of r
+	if lr, ok := r.(*io.LimitedReader); ok {
+		r, remain = lr.R, lr.N
+	}
+	var total int64
+	for remain != 0 {
+		c.arm()
+		piece := c.perWindow
+		if remain > 0 {
+			piece = min(piece, remain)
+		}
+		n, err := rf.ReadFrom(&io.LimitedReader{R: r, N: piece})
+		c.written += n
+		total += n
+		if remain > 0 {
+			remain -= n
+		}
+		if err != nil {
+			return total, c.tooSlow(err)
+		}
+		if n < piece {
+			break // the source ended
+		}
+	}
+	return total, nil
 }
 
 // writerOnly hides every method but Write, so io.Copy cannot come back to
@@ -236,16 +317,21 @@ type BodyRate struct {
 	Window time.Duration
 }
 
+// perWindow is the bytes a window must carry; 0 when the check is off.
+func (r BodyRate) perWindow() int64 {
+	if r.Bytes <= 0 || r.Window <= 0 {
+		return 0
+	}
+	return max(1, r.Bytes*int64(r.Window/time.Second))
+}
+
 // Handler wraps h so that every request body is held to rate. It sets the
 // connection's read deadline as the body arrives, so a body that stalls
 // unblocks the handler's Read without any goroutine watching it.
 func Handler(h http.Handler, rate BodyRate) http.Handler {
-	if rate.Bytes <= 0 || rate.Window <= 0 {
+	perWindow := rate.perWindow()
+	if perWindow == 0 {
 		return h
-	}
-	perWindow := rate.Bytes * int64(rate.Window/time.Second)
-	if perWindow <= 0 {
-		perWindow = 1
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Body == nil || r.Body == http.NoBody {

@@ -206,3 +206,72 @@ func TestConnKeepsReadFrom(t *testing.T) {
 		t.Fatal("the client received other bytes")
 	}
 }
+
+// A client that stops taking a response has the server's write cut within
+// a window or two, through Write and through the sendfile path alike; one
+// that keeps reading gets everything.
+func TestWriteRate(t *testing.T) {
+	const size = 64 << 20 // far more than the socket buffers hold
+	payload := make([]byte, size)
+	f, err := os.CreateTemp(t.TempDir(), "payload")
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.Write(payload)
+	tests := []struct {
+		name     string
+		sendfile bool
+		reads    bool
+	}{
+		{"a stalled client, Write", false, false},
+		{"a stalled client, sendfile", true, false},
+		{"a reading client, Write", false, true},
+		{"a reading client, sendfile", true, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			raw, err := net.Listen("tcp", "127.0.0.1:0")
+			if err != nil {
+				t.Fatal(err)
+			}
+			ln := NewListener(raw, Limits{WriteRate: BodyRate{Bytes: 256 << 10, Window: time.Second}}, slog.New(slog.DiscardHandler))
+			defer ln.Close()
+			client, err := net.Dial("tcp", ln.Addr().String())
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer client.Close()
+			server, err := ln.Accept()
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer server.Close()
+			read := make(chan int64, 1)
+			if tt.reads {
+				go func() { n, _ := io.Copy(io.Discard, client); read <- n }()
+			}
+			var n int64
+			if tt.sendfile {
+				f.Seek(0, io.SeekStart)
+				n, err = server.(io.ReaderFrom).ReadFrom(&io.LimitedReader{R: f, N: size})
+			} else {
+				var k int
+				k, err = server.Write(payload)
+				n = int64(k)
+			}
+			if !tt.reads {
+				if !errors.Is(err, os.ErrDeadlineExceeded) || n >= size {
+					t.Fatalf("wrote %d of %d bytes to a client that reads nothing, error %v; want the write cut", n, size, err)
+				}
+				return
+			}
+			if err != nil || n != size {
+				t.Fatalf("wrote %d of %d bytes to a reading client: %v", n, size, err)
+			}
+			server.Close()
+			if got := <-read; got != size {
+				t.Fatalf("the client read %d bytes, want %d", got, size)
+			}
+		})
+	}
+}

@@ -157,21 +157,21 @@ const (
 // and timeouts, and serves HTTPS when the configuration names a certificate.
 func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	lim := s.Config.API
+	// Bodies both ways are held to a minimum rate rather than a deadline:
+	// a part upload or a read-set download may rightly take an hour.
+	rate := netguard.BodyRate{Bytes: lim.MinBodyRate, Window: lim.BodyRateWindow}
+	guard := netguard.NewListener(ln, netguard.Limits{MaxConns: lim.MaxConns, MaxConnsPerClient: lim.MaxConnsPerClient, WriteRate: rate}, s.Log)
+	ln = guard
+	if s.tls != nil {
+		ln = tls.NewListener(ln, s.tls)
+	}
 	hs := &http.Server{
-		Handler: netguard.Handler(s.Handler, netguard.BodyRate{Bytes: lim.MinBodyRate, Window: lim.BodyRateWindow}),
-		// No ReadTimeout or WriteTimeout: a part upload or a read-set
-		// download may rightly take an hour. Bodies are held to a minimum
-		// rate instead, and idle connections are closed.
+		Handler:           netguard.Handler(s.Handler, rate),
+		ConnState:         guard.ConnState,
 		ReadHeaderTimeout: orDefault(lim.ReadHeaderTimeout, defaultReadHeaderTimeout),
 		IdleTimeout:       orDefault(lim.IdleTimeout, defaultIdleTimeout),
 		MaxHeaderBytes:    maxHeaderBytes,
 		ErrorLog:          slog.NewLogLogger(s.Log.Handler(), slog.LevelWarn),
-	}
-	guard := netguard.NewListener(ln, netguard.Limits{MaxConns: lim.MaxConns, MaxConnsPerClient: lim.MaxConnsPerClient}, s.Log)
-	hs.ConnState = guard.ConnState
-	ln = guard
-	if s.tls != nil {
-		ln = tls.NewListener(ln, s.tls)
 	}
 	ingestCtx, stopIngest := context.WithCancel(context.WithoutCancel(ctx))
 	var wg sync.WaitGroup

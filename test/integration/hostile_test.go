@@ -253,3 +253,44 @@ func TestOversizedHeadersAreRefused(t *testing.T) {
 		t.Fatalf("200 KiB of headers: %d, want 431", resp.StatusCode)
 	}
 }
+
+// A client that stops reading a download has its response cut once a window
+// passes without the minimum rate, rather than holding the connection and
+// the open object forever; one that reads gets everything (the other tests'
+// downloads).
+func TestStalledDownloadIsCut(t *testing.T) {
+	cfg := newConfig(t, backends[0])
+	cfg.API.MinBodyRate, cfg.API.BodyRateWindow = 256<<10, time.Second
+	in := start(t, backends[0], cfg)
+	key := in.rootKey()
+	c := in.goClient(key)
+	ctx := context.Background()
+	store := newStore(t, c, "")
+	fastq := t.TempDir() + "/r.fastq"
+	writeFASTQ(t, fastq, 40000, 0)
+	id := uploadFiles(t, c, store, "FASTQ", "", 64<<20, fastq)
+	if md := waitIngested(t, c, store, id); md.Status != "ACTIVE" {
+		t.Fatalf("read set %s", md.Status)
+	}
+
+	r, _ := http.NewRequest("GET", fmt.Sprintf("%s/sequencestore/%s/readset/%s?partNumber=1&file=SOURCE1", in.endpoint, store, id), nil)
+	if err := v4.NewSigner().SignHTTP(ctx, aws.Credentials{AccessKeyID: key.ID, SecretAccessKey: key.Secret}, r,
+		"e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855", "omics", "us-east-1", time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	conn := in.dialFrom(t, "127.0.0.1")
+	conn.(*net.TCPConn).SetReadBuffer(16 << 10)
+	if err := r.Write(conn); err != nil {
+		t.Fatal(err)
+	}
+	resp, err := http.ReadResponse(bufio.NewReaderSize(conn, 4<<10), r)
+	if err != nil || resp.StatusCode != 200 {
+		t.Fatalf("GetReadSet: %v %v", resp, err)
+	}
+	time.Sleep(4 * time.Second) // the client stops reading for four windows
+	conn.SetReadDeadline(time.Now().Add(20 * time.Second))
+	n, err := io.Copy(io.Discard, resp.Body)
+	if err == nil || n >= resp.ContentLength {
+		t.Fatalf("after stalling, the client read %d of %d bytes (%v); want the response cut", n, resp.ContentLength, err)
+	}
+}
