@@ -90,9 +90,13 @@ func runHostile(ctx context.Context, o options, h hostileOptions, out io.Writer)
 		}
 	})
 
-	idleHeld, idleRefused := openIdle(attackCtx, addr, h.idle)
-	fmt.Fprintf(out, "idle: %d connections held open, %d refused or failed\n", idleHeld, idleRefused)
-	defer closeAll()
+	idle, idleRefused := openIdle(attackCtx, addr, h.idle)
+	defer func() {
+		for _, c := range idle {
+			c.Close()
+		}
+	}()
+	fmt.Fprintf(out, "idle: %d connections held open, %d refused or failed\n", len(idle), idleRefused)
 
 	slow := &slowUploads{}
 	if h.slow > 0 {
@@ -151,16 +155,10 @@ func runHostile(ctx context.Context, o options, h hostileOptions, out io.Writer)
 	return ok, nil
 }
 
-// openConns holds the attackers' idle connections until closeAll.
-var openConns struct {
-	sync.Mutex
-	list []net.Conn
-}
-
 // openIdle opens n connections, each sending one unsigned request and
 // reading its 403, then sending nothing more, as a crowd of abandoned
-// keep-alive clients does.
-func openIdle(ctx context.Context, addr string, n int) (held, refused int) {
+// keep-alive clients does. It returns those the server kept.
+func openIdle(ctx context.Context, addr string, n int) (held []net.Conn, refused int) {
 	var mu sync.Mutex
 	var wg sync.WaitGroup
 	sem := make(chan struct{}, 64)
@@ -185,23 +183,11 @@ func openIdle(ctx context.Context, addr string, n int) (held, refused int) {
 				}
 				return
 			}
-			held++
-			openConns.Lock()
-			openConns.list = append(openConns.list, c)
-			openConns.Unlock()
+			held = append(held, c)
 		})
 	}
 	wg.Wait()
 	return held, refused
-}
-
-func closeAll() {
-	openConns.Lock()
-	defer openConns.Unlock()
-	for _, c := range openConns.list {
-		c.Close()
-	}
-	openConns.list = nil
 }
 
 func dialFrom(ctx context.Context, local, addr string) (net.Conn, error) {
