@@ -60,6 +60,14 @@ func main() {
 	flag.BoolVar(&o.bareChild, "bare-child", false, "run the bare handler in a child process with -server-procs, as seqstore runs, instead of inside this one")
 	serveBare := flag.String("serve-bare-file", "", "internal: serve this file as the bare handler (the child of -bare-child)")
 	flag.Float64Var(&o.paced, "paced", 0.5, "then measure latency again with both targets paced to this `fraction` of seqstore's saturated rate (0: skip)")
+	var h hostileOptions
+	hostile := flag.Bool("hostile", false, "instead: measure signed GetSequenceStore while attackers hold idle connections, trickle slow uploads and send a poison upload (see bench/README.md)")
+	flag.IntVar(&h.idle, "hostile-idle", 2000, "with -hostile: idle keep-alive connections")
+	flag.IntVar(&h.slow, "hostile-slow", 100, "with -hostile: slow part uploads")
+	flag.Int64Var(&h.slowRate, "hostile-slow-rate", 24<<10, "with -hostile: `bytes` a second per slow upload")
+	flag.IntVar(&h.slowSize, "hostile-slow-size", 512<<10, "with -hostile: `bytes` of each slow part")
+	flag.IntVar(&h.poisonGiB, "hostile-poison-gib", 1, "with -hostile: GiB of 'A' on the poison FASTQ's one line (0: no poison upload)")
+	flag.IntVar(&h.asLimitMiB, "hostile-as-limit", 4096, "with -hostile: address-space limit of the seqstore it starts, in `MiB`, so a runaway server fails alone (0: none)")
 	flag.Usage = func() {
 		fmt.Fprintf(flag.CommandLine.Output(), "Usage: go run ./bench/loadgen [flags]\n\n")
 		flag.PrintDefaults()
@@ -75,7 +83,16 @@ func main() {
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	ok, err := run(ctx, o, os.Stdout)
+	var ok bool
+	var err error
+	if *hostile {
+		if o.clientProcs > 0 {
+			runtime.GOMAXPROCS(o.clientProcs)
+		}
+		ok, err = runHostile(ctx, o, h, os.Stdout)
+	} else {
+		ok, err = run(ctx, o, os.Stdout)
+	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "loadgen:", err)
 		os.Exit(2)
@@ -107,20 +124,13 @@ func run(ctx context.Context, o options, out io.Writer) (bool, error) {
 		serverProcs = "not ours (-endpoint)"
 	)
 	if endpoint == "" {
-		dir, err := os.MkdirTemp("", "seqstore-loadgen-")
+		dir, bin, err := prepare(ctx, o, out)
 		if err != nil {
 			return false, err
 		}
 		defer os.RemoveAll(dir)
-		bin := o.seqstoreBin
-		if bin == "" {
-			fmt.Fprintln(out, "building seqstore ...")
-			if bin, err = buildSeqstore(ctx, dir); err != nil {
-				return false, err
-			}
-		}
 		accessKeyID, secret = randomCredentials()
-		if server, err = startSeqstore(ctx, bin, dir, accessKeyID, secret, o.serverProcs); err != nil {
+		if server, err = startSeqstore(ctx, bin, dir, accessKeyID, secret, o.serverProcs, 0); err != nil {
 			return false, err
 		}
 		defer server.stop()

@@ -92,9 +92,10 @@ func randomCredentials() (id, secret string) {
 	return "AKIASEQSTOREBENCH" + pick(idAlphabet, 3), pick(secretAlphabet, 40)
 }
 
-// startSeqstore runs bin serve in dir with the given root credentials and
-// GOMAXPROCS (0 leaves it unset), and waits until it accepts connections.
-func startSeqstore(ctx context.Context, bin, dir, accessKeyID, secret string, gomaxprocs int) (*seqstoreProcess, error) {
+// startSeqstore runs bin serve in dir with the given root credentials,
+// GOMAXPROCS (0 leaves it unset) and address-space limit in MiB (0: none),
+// and waits until it accepts connections.
+func startSeqstore(ctx context.Context, bin, dir, accessKeyID, secret string, gomaxprocs, asLimitMiB int) (*seqstoreProcess, error) {
 	addr, err := freeLoopbackAddr()
 	if err != nil {
 		return nil, err
@@ -106,6 +107,12 @@ func startSeqstore(ctx context.Context, bin, dir, accessKeyID, secret string, go
 	}
 	defer logFile.Close()
 	p.cmd = exec.Command(bin, "serve", "-addr", addr, "-data", filepath.Join(dir, "data"))
+	if asLimitMiB > 0 {
+		// The shell sets the limit and then becomes seqstore: same PID,
+		// so peakRSS still reads the server.
+		p.cmd = exec.Command("/bin/sh", "-c", fmt.Sprintf(`ulimit -v %d && exec "$0" "$@"`, asLimitMiB<<10),
+			bin, "serve", "-addr", addr, "-data", filepath.Join(dir, "data"))
+	}
 	p.cmd.Env = append(os.Environ(),
 		"SEQSTORE_ACCESS_KEY_ID="+accessKeyID,
 		"SEQSTORE_SECRET_ACCESS_KEY="+secret,
@@ -139,6 +146,48 @@ func startSeqstore(ctx context.Context, bin, dir, accessKeyID, secret string, go
 		case <-time.After(50 * time.Millisecond):
 		}
 	}
+}
+
+// alive reports whether the server is still running.
+func (p *seqstoreProcess) alive() bool {
+	select {
+	case <-p.exited:
+		return false
+	default:
+		return true
+	}
+}
+
+// prepare makes the run's temporary directory and, unless -seqstore names a
+// binary, builds seqstore into it.
+func prepare(ctx context.Context, o options, out io.Writer) (dir, bin string, err error) {
+	if dir, err = os.MkdirTemp("", "seqstore-loadgen-"); err != nil {
+		return "", "", err
+	}
+	bin = o.seqstoreBin
+	if bin == "" {
+		fmt.Fprintln(out, "building seqstore ...")
+		if bin, err = buildSeqstore(ctx, dir); err != nil {
+			os.RemoveAll(dir)
+			return "", "", err
+		}
+	}
+	return dir, bin, nil
+}
+
+// deathNote is the first line of the server's log that says why it died
+// (a Go fatal error or panic), or its exit status.
+func (p *seqstoreProcess) deathNote() string {
+	b, _ := os.ReadFile(p.logPath)
+	for line := range strings.Lines(string(b)) {
+		if strings.HasPrefix(line, "fatal error:") || strings.HasPrefix(line, "panic:") || strings.HasPrefix(line, "runtime: out of memory") {
+			return strings.TrimSpace(line)
+		}
+	}
+	if p.cmd.ProcessState != nil {
+		return p.cmd.ProcessState.String()
+	}
+	return "no reason in its log"
 }
 
 // logTail returns the last lines of the server's log, for error messages.

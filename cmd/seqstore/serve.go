@@ -29,6 +29,12 @@ func runServe(ctx context.Context, args []string) error {
 		// a little memory for fewer pauses on busy request paths.
 		debug.SetGCPercent(400)
 	}
+	if os.Getenv("GOMEMLIMIT") == "" && cfg.API.MemoryLimit > 0 {
+		// ... but not when many connections each hold a little: near the
+		// soft limit the collector runs as often as it must, so thousands
+		// of idle or slow clients cannot make GOGC's headroom the RSS.
+		debug.SetMemoryLimit(cfg.API.MemoryLimit)
+	}
 	log := cfg.Logger()
 	srv, err := server.Open(ctx, cfg, log)
 	if err != nil {
@@ -39,7 +45,7 @@ func runServe(ctx context.Context, args []string) error {
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w (choose another with -addr)", cfg.Addr, err)
 	}
-	endpoint := "http://" + ln.Addr().String()
+	endpoint := srv.Scheme() + "://" + ln.Addr().String()
 	if srv.Root.Generated {
 		fmt.Fprintf(os.Stderr, "\nseqstore made root credentials for account %s and keeps them in %s.\n"+
 			"They are shown this once. To drive seqstore with the AWS CLI or an SDK, paste:\n\n%s\n",

@@ -8,8 +8,11 @@ package api
 import (
 	"context"
 	"errors"
+	"io"
 	"log/slog"
 	"net/http"
+	"os"
+	"time"
 
 	"github.com/seqstore/seqstore"
 	"github.com/seqstore/seqstore/internal/api/omicsapi"
@@ -29,7 +32,14 @@ type Options struct {
 	// TokenKey signs pagination tokens.
 	TokenKey []byte
 	Log      *slog.Logger
+	// ClaimTimeout is how long an unfinished clientToken claim holds;
+	// zero means DefaultClaimTimeout.
+	ClaimTimeout time.Duration
 }
+
+// DefaultClaimTimeout is where Options.ClaimTimeout's zero leads: far longer
+// than any create or update takes.
+const DefaultClaimTimeout = 5 * time.Minute
 
 // Server implements omicsapi.Handler.
 type Server struct {
@@ -39,6 +49,8 @@ type Server struct {
 	meta   meta.Store
 	tokens *pageTokens
 	log    *slog.Logger
+
+	claimTimeout time.Duration
 }
 
 // New returns the API's HTTP handler.
@@ -49,6 +61,11 @@ func New(o Options) http.Handler {
 		meta:   o.Service.Meta,
 		tokens: &pageTokens{key: o.TokenKey},
 		log:    o.Log,
+
+		claimTimeout: o.ClaimTimeout,
+	}
+	if s.claimTimeout <= 0 {
+		s.claimTimeout = DefaultClaimTimeout
 	}
 	a := newAuthenticator(o.Keys, o.Region)
 	return omicsapi.NewRouter(s, omicsapi.RouterOptions{
@@ -111,6 +128,13 @@ func mapError(err error) *omicsapi.Error {
 		return omicsapi.NewConflictException("the resource changed while the request ran; try again")
 	case errors.Is(err, context.Canceled):
 		return omicsapi.NewRequestTimeoutException("the request was cancelled")
+	case errors.Is(err, io.ErrUnexpectedEOF):
+		// The client closed the connection mid-body: nobody reads this
+		// answer, but it is the client's doing, not the server's.
+		return omicsapi.NewValidationException("the request body ended before its Content-Length")
+	case errors.Is(err, os.ErrDeadlineExceeded):
+		// The listener cuts a request body that stops arriving.
+		return omicsapi.NewRequestTimeoutException("the request body stopped arriving and was cut (%v); send it again", err)
 	}
 	return nil // the router logs it and answers InternalServerException
 }

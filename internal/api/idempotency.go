@@ -14,6 +14,8 @@ import (
 // idempotent runs do once per client token: a repeat of the same request
 // with the same token gets the first response again, and the same token on a
 // different request is refused. request must not contain the token itself.
+// A claim whose request never finished (its node died) is abandoned after
+// the server's claim timeout, and a retry then runs the request.
 func idempotent[O any](ctx context.Context, s *Server, op, token string, request any, do func() (*O, error)) (*O, error) {
 	if token == "" {
 		return do()
@@ -23,12 +25,14 @@ func idempotent[O any](ctx context.Context, s *Server, op, token string, request
 		return nil, err
 	}
 	sum := sha256.Sum256(body)
+	now := time.Now().UTC()
 	rec := &meta.IdempotencyRecord{
-		AccountID:   account(ctx),
-		Operation:   op,
-		Token:       token,
-		RequestHash: hex.EncodeToString(sum[:]),
-		CreatedAt:   time.Now().UTC(),
+		AccountID:       account(ctx),
+		Operation:       op,
+		Token:           token,
+		RequestHash:     hex.EncodeToString(sum[:]),
+		CreatedAt:       now,
+		AbandonedBefore: now.Add(-s.claimTimeout),
 	}
 	existing, err := s.meta.IdempotencyClaim(ctx, rec)
 	if err != nil {
@@ -47,9 +51,12 @@ func idempotent[O any](ctx context.Context, s *Server, op, token string, request
 		}
 		return &out, nil
 	}
+	// The claim is settled whatever happens to the request: a client that
+	// hangs up must not leave its token answering "still running".
+	settle := context.WithoutCancel(ctx)
 	out, err := do()
 	if err != nil {
-		if rerr := s.meta.IdempotencyRelease(context.WithoutCancel(ctx), rec.AccountID, op, token); rerr != nil {
+		if rerr := s.meta.IdempotencyRelease(settle, rec.AccountID, op, token); rerr != nil {
 			s.log.WarnContext(ctx, "could not release a client token", "op", op, "err", rerr)
 		}
 		return nil, err
@@ -58,7 +65,7 @@ func idempotent[O any](ctx context.Context, s *Server, op, token string, request
 	if err != nil {
 		return nil, err
 	}
-	if err := s.meta.IdempotencyFinish(ctx, rec.AccountID, op, token, resp); err != nil {
+	if err := s.meta.IdempotencyFinish(settle, rec.AccountID, op, token, resp); err != nil {
 		return nil, err
 	}
 	return out, nil

@@ -111,15 +111,23 @@ type Root struct {
 	Generated bool
 	// File is where a generated key is kept.
 	File string
+	// Retired lists the previous environment-configured root keys that
+	// this start deleted, when the environment names a new one.
+	Retired []string
 }
+
+// OriginEnvironment marks the root key configured by SEQSTORE_ACCESS_KEY_ID:
+// a start with another such key replaces it.
+const OriginEnvironment = "environment"
 
 // rootKeyFile is the file under the data directory that keeps a generated
 // root key.
 const rootKeyFile = "root-credentials"
 
 // EnsureRoot makes sure the root account exists and owns a key: the one from
-// the environment when accessKeyID is set, else one kept under dataDir (made
-// on first start, mode 0600).
+// the environment when accessKeyID is set (replacing the one an earlier
+// start took from the environment), else one kept under dataDir (made on
+// first start, mode 0600).
 func EnsureRoot(ctx context.Context, m meta.Accounts, accountID, accessKeyID, secret, dataDir string) (*Root, error) {
 	if err := CheckAccountID(accountID); err != nil {
 		return nil, err
@@ -136,7 +144,16 @@ func EnsureRoot(ctx context.Context, m meta.Accounts, accountID, accessKeyID, se
 	case accessKeyID != "" && secret == "":
 		return nil, errors.New("SEQSTORE_ACCESS_KEY_ID is set but SEQSTORE_SECRET_ACCESS_KEY is not: set both, or neither to use a generated key")
 	case accessKeyID != "":
+		// The environment's key is the root key: one configured on an
+		// earlier start and since replaced must stop working, or rotating
+		// a leaked key would change nothing. Keys made with `admin` stay.
 		root.Key = seqstore.AccessKey{ID: accessKeyID, Secret: secret, AccountID: accountID, CreatedAt: time.Now().UTC()}
+		retired, err := m.AccessKeyRotate(ctx, root.Key, OriginEnvironment)
+		if err != nil {
+			return nil, fmt.Errorf("store root key: %w", err)
+		}
+		root.Retired = retired
+		return root, nil
 	default:
 		root.File = filepath.Join(dataDir, rootKeyFile)
 		key, err := readKeyFile(root.File)

@@ -47,6 +47,66 @@ type Config struct {
 	LogFormat     string // text or json
 
 	levelFlag *string // the raw -log-level, parsed by Finish
+
+	API APIListener
+}
+
+// APIListener are the connection and request limits of the API listener,
+// and its TLS certificate.
+type APIListener struct {
+	// TLSCert and TLSKey are PEM files; with both set the API is served
+	// over HTTPS only.
+	TLSCert, TLSKey string
+	// ReadHeaderTimeout bounds the wait for a request's headers; IdleTimeout
+	// how long a keep-alive connection may wait for its next request.
+	ReadHeaderTimeout time.Duration
+	IdleTimeout       time.Duration
+	// MinBodyRate (bytes a second) and BodyRateWindow: a request body
+	// that brings, or a response the client takes, fewer than
+	// MinBodyRate×BodyRateWindow bytes in a window is cut. Zero turns the
+	// check off.
+	MinBodyRate    int64
+	BodyRateWindow time.Duration
+	// MaxConns and MaxConnsPerClient cap open connections; zero means none.
+	MaxConns          int
+	MaxConnsPerClient int
+	// IdempotencyClaimTimeout is how long a client token whose request
+	// never finished holds its claim before a retry may run the request.
+	IdempotencyClaimTimeout time.Duration
+	// MemoryLimit is the Go runtime's soft memory limit in bytes (0: none);
+	// GOMEMLIMIT, when set, wins.
+	MemoryLimit int64
+}
+
+// registerHTTP defines the flags of the API listener's limits.
+func registerHTTP(fs *flag.FlagSet, h *APIListener) {
+	fs.StringVar(&h.TLSCert, "tls-cert", env("TLS_CERT", ""), "PEM `file` of the TLS certificate (chain); with -tls-key, serve HTTPS only (SEQSTORE_TLS_CERT)")
+	fs.StringVar(&h.TLSKey, "tls-key", env("TLS_KEY", ""), "PEM `file` of the TLS private key (SEQSTORE_TLS_KEY)")
+	fs.DurationVar(&h.ReadHeaderTimeout, "read-header-timeout", 10*time.Second, "how long a client may take to send a request's headers")
+	fs.DurationVar(&h.IdleTimeout, "idle-timeout", 60*time.Second, "how long a keep-alive connection may wait for its next request")
+	fs.Int64Var(&h.MinBodyRate, "min-body-rate", 16<<10, "`bytes` a second a request body must keep arriving at, and a client must keep taking a response at, judged over each -body-rate-window; 0 turns the check off")
+	fs.DurationVar(&h.BodyRateWindow, "body-rate-window", 30*time.Second, "the window over which -min-body-rate is judged")
+	fs.IntVar(&h.MaxConns, "max-conns", 4096, "most connections open at once; more are closed on arrival (0: no cap)")
+	fs.IntVar(&h.MaxConnsPerClient, "max-conns-per-client", 512, "most connections open at once from one client IP address; behind a proxy raise it or set 0 (0: no cap)")
+	fs.Int64Var(&h.MemoryLimit, "memory-limit", 256<<20, "soft limit of the server's memory in `bytes`: near it the garbage collector works harder (it is not a cap); GOMEMLIMIT wins; 0: none")
+	fs.DurationVar(&h.IdempotencyClaimTimeout, "idempotency-claim-timeout", 5*time.Minute, "how long a clientToken whose request never finished blocks a retry of it")
+}
+
+// finish checks the listener's limits.
+func (h *APIListener) finish() error {
+	if (h.TLSCert == "") != (h.TLSKey == "") {
+		return errors.New("-tls-cert and -tls-key go together: set both, or neither")
+	}
+	if h.MinBodyRate < 0 || h.MaxConns < 0 || h.MaxConnsPerClient < 0 || h.MemoryLimit < 0 {
+		return errors.New("-min-body-rate, -max-conns, -max-conns-per-client and -memory-limit must not be negative")
+	}
+	if h.ReadHeaderTimeout <= 0 || h.IdleTimeout <= 0 || h.IdempotencyClaimTimeout <= 0 {
+		return errors.New("-read-header-timeout, -idle-timeout and -idempotency-claim-timeout must be positive")
+	}
+	if h.MinBodyRate > 0 && h.BodyRateWindow < time.Second {
+		return errors.New("-body-rate-window must be at least 1s")
+	}
+	return nil
 }
 
 // env returns the value of SEQSTORE_<name>, or def.
@@ -76,6 +136,7 @@ func Register(fs *flag.FlagSet) *Config {
 	c.S3AccessKeyID = os.Getenv("SEQSTORE_S3_ACCESS_KEY_ID")
 	c.S3SecretAccessKey = os.Getenv("SEQSTORE_S3_SECRET_ACCESS_KEY")
 	c.levelFlag = level
+	registerHTTP(fs, &c.API)
 	return c
 }
 
@@ -105,6 +166,9 @@ func (c *Config) Finish() error {
 	}
 	if c.IngestWorkers < 1 {
 		return errors.New("-ingest-workers must be at least 1")
+	}
+	if err := c.API.finish(); err != nil {
+		return err
 	}
 	abs, err := filepath.Abs(c.DataDir)
 	if err != nil {

@@ -25,6 +25,9 @@ var (
 	ErrConflict = errors.New("meta: conflict")
 	// ErrBadPageKey reports a Page.After that no list produced.
 	ErrBadPageKey = errors.New("meta: malformed page key")
+	// ErrTagLimit reports that TagsAdd would leave a resource with more
+	// tags than the limit it was given.
+	ErrTagLimit = errors.New("meta: too many tags")
 )
 
 // Page asks for one page of a list. Lists are ordered by creation time, then
@@ -63,6 +66,11 @@ type Accounts interface {
 	AccessKeyGet(ctx context.Context, id string) (*seqstore.AccessKey, error)
 	AccessKeyList(ctx context.Context, accountID string) ([]seqstore.AccessKey, error)
 	AccessKeyDelete(ctx context.Context, id string) error
+	// AccessKeyRotate stores k as its account's one key from origin (such
+	// as "environment"): in one transaction it deletes the account's other
+	// keys from that origin and puts k, replacing a key with k's ID. Keys
+	// of other origins stay. It returns the IDs it deleted.
+	AccessKeyRotate(ctx context.Context, k seqstore.AccessKey, origin string) (retired []string, err error)
 }
 
 // SequenceStoreFilter narrows SequenceStoreList.
@@ -187,6 +195,12 @@ type References interface {
 type Tags interface {
 	// TagsSet adds or overwrites tags on arn.
 	TagsSet(ctx context.Context, accountID, arn string, tags map[string]string) error
+	// TagsAdd is TagsSet for a resource that may carry at most limit tags:
+	// it counts the tags arn would have and writes them in one
+	// transaction, so concurrent calls never pass the limit together. It
+	// returns that count; over the limit it writes nothing and returns an
+	// error wrapping ErrTagLimit.
+	TagsAdd(ctx context.Context, accountID, arn string, tags map[string]string, limit int) (total int, err error)
 	TagsRemove(ctx context.Context, accountID, arn string, keys []string) error
 	TagsGet(ctx context.Context, accountID, arn string) (map[string]string, error)
 	// TagsDeleteAll removes every tag of arn and of the resources under it
@@ -209,13 +223,19 @@ type IdempotencyRecord struct {
 	RequestHash string // a digest of the request's members, without the token
 	Response    []byte // the JSON response, empty while the request runs
 	CreatedAt   time.Time
+	// AbandonedBefore is read by IdempotencyClaim only: an unfinished
+	// claim created before it belongs to a request that will never finish
+	// (its node died mid-request), and the new claim replaces it. Zero
+	// never replaces a claim.
+	AbandonedBefore time.Time
 }
 
 // Idempotency keeps client tokens.
 type Idempotency interface {
 	// IdempotencyClaim stores rec unless a record with the same account,
 	// operation and token exists; then it returns that record instead and
-	// stores nothing.
+	// stores nothing. An unfinished record created before
+	// rec.AbandonedBefore does not count: rec replaces it.
 	IdempotencyClaim(ctx context.Context, rec *IdempotencyRecord) (existing *IdempotencyRecord, err error)
 	// IdempotencyFinish saves the response of a claimed token.
 	IdempotencyFinish(ctx context.Context, accountID, operation, token string, response []byte) error

@@ -7,6 +7,7 @@ package server
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -27,6 +28,7 @@ import (
 	"github.com/seqstore/seqstore/internal/meta"
 	"github.com/seqstore/seqstore/internal/meta/metacache"
 	"github.com/seqstore/seqstore/internal/meta/sqlmeta"
+	"github.com/seqstore/seqstore/internal/netguard"
 	"github.com/seqstore/seqstore/internal/readset"
 	"github.com/seqstore/seqstore/internal/service"
 )
@@ -42,6 +44,8 @@ type Server struct {
 	ReadSets *readset.Service
 	Ingester *readset.Ingester
 	Handler  http.Handler
+
+	tls *tls.Config // nil: plain HTTP
 }
 
 // storeCacheTTL is how long a node may serve a sequence store's settings
@@ -81,6 +85,13 @@ func OpenBlobs(ctx context.Context, cfg *config.Config) (blob.Store, error) {
 
 // Open assembles a server from its configuration.
 func Open(ctx context.Context, cfg *config.Config, log *slog.Logger) (*Server, error) {
+	var tc *tls.Config
+	if cfg.API.TLSCert != "" {
+		var err error
+		if tc, err = tlsConfig(cfg.API.TLSCert, cfg.API.TLSKey); err != nil {
+			return nil, err
+		}
+	}
 	db, err := OpenMeta(ctx, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("metadata store: %w", err)
@@ -97,6 +108,9 @@ func Open(ctx context.Context, cfg *config.Config, log *slog.Logger) (*Server, e
 		blobs.Close()
 		return nil, err
 	}
+	for _, id := range root.Retired {
+		log.Info("the root key from SEQSTORE_ACCESS_KEY_ID replaced an earlier one, which no longer works", "retired", id, "current", root.Key.ID)
+	}
 	arns := arn.Builder{Partition: "aws", Region: cfg.Region}
 	svc := &service.Service{Meta: m, ARN: arns, Log: log}
 	rs := &readset.Service{Meta: m, Blobs: blobs, ARN: arns, Log: log}
@@ -110,8 +124,9 @@ func Open(ctx context.Context, cfg *config.Config, log *slog.Logger) (*Server, e
 		Region:   cfg.Region,
 		// Pagination tokens are signed with a key derived from the root
 		// secret, which every node of a deployment shares.
-		TokenKey: []byte("seqstore pagination v1:" + root.Key.Secret),
-		Log:      log,
+		TokenKey:     []byte("seqstore pagination v1:" + root.Key.Secret),
+		Log:          log,
+		ClaimTimeout: cfg.API.IdempotencyClaimTimeout,
 	})
 	return &Server{
 		Config:   cfg,
@@ -123,16 +138,39 @@ func Open(ctx context.Context, cfg *config.Config, log *slog.Logger) (*Server, e
 		ReadSets: rs,
 		Ingester: ing,
 		Handler:  h,
+		tls:      tc,
 	}, nil
 }
 
+// Listener defaults, for a Config built without its flags.
+const (
+	defaultReadHeaderTimeout = 10 * time.Second
+	defaultIdleTimeout       = 60 * time.Second
+	// maxHeaderBytes bounds a request's headers. A signed request's
+	// headers take a few KiB, a pagination token up to 6 KiB more.
+	maxHeaderBytes = 64 << 10
+)
+
 // Serve serves the API on ln and ingests read sets until ctx ends, then
 // stops accepting requests, waits up to the configured grace for those in
-// flight, and returns.
+// flight, and returns. It holds clients to the configured connection caps
+// and timeouts, and serves HTTPS when the configuration names a certificate.
 func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
+	lim := s.Config.API
+	// Bodies both ways are held to a minimum rate rather than a deadline:
+	// a part upload or a read-set download may rightly take an hour.
+	rate := netguard.BodyRate{Bytes: lim.MinBodyRate, Window: lim.BodyRateWindow}
+	guard := netguard.NewListener(ln, netguard.Limits{MaxConns: lim.MaxConns, MaxConnsPerClient: lim.MaxConnsPerClient, WriteRate: rate}, s.Log)
+	ln = guard
+	if s.tls != nil {
+		ln = tls.NewListener(ln, s.tls)
+	}
 	hs := &http.Server{
-		Handler:           s.Handler,
-		ReadHeaderTimeout: 30 * time.Second,
+		Handler:           netguard.Handler(s.Handler, rate),
+		ConnState:         guard.ConnState,
+		ReadHeaderTimeout: orDefault(lim.ReadHeaderTimeout, defaultReadHeaderTimeout),
+		IdleTimeout:       orDefault(lim.IdleTimeout, defaultIdleTimeout),
+		MaxHeaderBytes:    maxHeaderBytes,
 		ErrorLog:          slog.NewLogLogger(s.Log.Handler(), slog.LevelWarn),
 	}
 	ingestCtx, stopIngest := context.WithCancel(context.WithoutCancel(ctx))
@@ -161,6 +199,36 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	return err
 }
 
+func orDefault(d, def time.Duration) time.Duration {
+	if d > 0 {
+		return d
+	}
+	return def
+}
+
+// tlsConfig loads the certificate the server presents. Only HTTP/1.1 is
+// offered: the connection caps count connections, and one HTTP/2
+// connection would carry any number of requests past them.
+func tlsConfig(certFile, keyFile string) (*tls.Config, error) {
+	cert, err := tls.LoadX509KeyPair(certFile, keyFile)
+	if err != nil {
+		return nil, fmt.Errorf("load the TLS certificate (-tls-cert %s, -tls-key %s): %w", certFile, keyFile, err)
+	}
+	return &tls.Config{
+		Certificates: []tls.Certificate{cert},
+		MinVersion:   tls.VersionTLS12,
+		NextProtos:   []string{"http/1.1"},
+	}, nil
+}
+
+// Scheme is "https" when the server serves TLS, else "http".
+func (s *Server) Scheme() string {
+	if s.tls != nil {
+		return "https"
+	}
+	return "http"
+}
+
 // Close releases the stores.
 func (s *Server) Close() error {
 	return errors.Join(s.Blobs.Close(), s.Meta.Close())
@@ -175,5 +243,8 @@ func (s *Server) ExportLines(endpoint string) string {
 	fmt.Fprintf(&b, "export AWS_DEFAULT_REGION=%s\n", s.Config.Region)
 	fmt.Fprintf(&b, "export AWS_ENDPOINT_URL_OMICS=%s\n", endpoint)
 	b.WriteString("export AWS_DISABLE_HOST_PREFIX_INJECTION=true\n")
+	if s.tls != nil {
+		fmt.Fprintf(&b, "# only if the certificate is self-signed or from a private CA:\nexport AWS_CA_BUNDLE=%s\n", s.Config.API.TLSCert)
+	}
 	return b.String()
 }

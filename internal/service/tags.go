@@ -81,20 +81,13 @@ func (s *Service) TagResource(ctx context.Context, account, resourceArn string, 
 	if err := checkTags(tags); err != nil {
 		return err
 	}
-	current, err := s.Meta.TagsGet(ctx, account, a)
-	if err != nil {
-		return err
-	}
-	total := len(current)
-	for k := range tags {
-		if _, ok := current[k]; !ok {
-			total++
-		}
-	}
-	if total > MaxTags {
+	// Counted and written in one transaction: concurrent calls that each
+	// fit alone must not together pass the limit.
+	total, err := s.Meta.TagsAdd(ctx, account, a, tags, MaxTags)
+	if errors.Is(err, meta.ErrTagLimit) {
 		return seqstore.Errorf(seqstore.CodeQuotaExceeded, "%s would have %d tags; a resource may have at most %d", resourceArn, total, MaxTags)
 	}
-	return s.Meta.TagsSet(ctx, account, a, tags)
+	return err
 }
 
 // UntagResource removes tags; keys that are not set are ignored.

@@ -8,6 +8,7 @@ import (
 	"hash"
 	"io"
 	"net/http"
+	"sync/atomic"
 )
 
 // emptySHA256 is the payload hash of an empty body.
@@ -25,29 +26,82 @@ func hasBody(r *http.Request) bool {
 	return r.Body != nil && r.Body != http.NoBody && r.ContentLength != 0
 }
 
-// readSmallBody reads the whole body into memory, up to max bytes, and puts
-// an equivalent reader back in r.Body for the handler.
-func readSmallBody(r *http.Request, max int64) ([]byte, error) {
+// readSmallBody reads the whole body into memory, up to max bytes, hashing
+// it as it arrives, and puts an equivalent reader back in r.Body for the
+// handler. The buffer grows with the bytes that actually arrive, never with
+// the Content-Length the client declares: before the signature is proven a
+// declared length is only a claim, and a connection that declares megabytes
+// and sends nothing must cost nothing. Growth is charged to b (nil: no
+// budget) until readSmallBody returns; over the budget it fails with
+// ThrottlingException.
+func readSmallBody(r *http.Request, max int64, b *budget) ([sha256.Size]byte, error) {
+	var sum [sha256.Size]byte
 	if r.ContentLength > max {
-		return nil, tooLarge(max)
+		return sum, tooLarge(max)
 	}
-	var b []byte
-	var err error
-	if r.ContentLength > 0 {
-		b = make([]byte, r.ContentLength)
-		_, err = io.ReadFull(r.Body, b)
-	} else {
-		b, err = io.ReadAll(io.LimitReader(r.Body, max+1))
-		if err == nil && int64(len(b)) > max {
-			return nil, tooLarge(max)
+	var charged int64
+	defer func() { b.give(charged) }()
+	h := sha256.New()
+	buf := make([]byte, 0, 512)
+	for {
+		if len(buf) == cap(buf) {
+			if int64(len(buf)) > max {
+				return sum, tooLarge(max)
+			}
+			grown := min(2*int64(cap(buf)), max+1)
+			if !b.take(grown - int64(cap(buf))) {
+				return sum, errBusy
+			}
+			charged += grown - int64(cap(buf))
+			buf = append(make([]byte, 0, grown), buf...)
+		}
+		n, err := r.Body.Read(buf[len(buf):cap(buf)])
+		h.Write(buf[len(buf) : len(buf)+n])
+		buf = buf[:len(buf)+n]
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return sum, fmt.Errorf("sigv4: reading the request body: %w", err)
 		}
 	}
-	if err != nil {
-		return nil, fmt.Errorf("sigv4: reading the request body: %w", err)
+	if int64(len(buf)) > max {
+		return sum, tooLarge(max)
 	}
-	r.Body = &bufferedBody{Reader: bytes.NewReader(b), orig: r.Body}
-	return b, nil
+	h.Sum(sum[:0])
+	r.Body = &bufferedBody{Reader: bytes.NewReader(buf), orig: r.Body}
+	return sum, nil
 }
+
+// budget bounds the bytes that bodies of not yet authenticated requests
+// hold at once, across all requests. Its methods accept a nil budget, which
+// allows everything.
+type budget struct {
+	max  int64
+	used atomic.Int64
+}
+
+func (b *budget) take(n int64) bool {
+	if b == nil {
+		return true
+	}
+	if b.used.Add(n) > b.max {
+		b.used.Add(-n)
+		return false
+	}
+	return true
+}
+
+func (b *budget) give(n int64) {
+	if b != nil && n > 0 {
+		b.used.Add(-n)
+	}
+}
+
+// errBusy answers a request whose body would pass the budget: SDKs retry
+// ThrottlingException with backoff.
+var errBusy = &Error{code: CodeThrottling, status: http.StatusTooManyRequests,
+	msg: "the server is reading too many request bodies of unauthenticated requests at once; retry shortly"}
 
 func tooLarge(max int64) *Error {
 	return &Error{code: CodeRequestEntityTooLarge, status: http.StatusRequestEntityTooLarge,
@@ -146,6 +200,8 @@ func claimedHashVerdict(claimed string) (func([sha256.Size]byte) error, error) {
 		return nil
 	}, nil
 }
+
+var errUnsignedPayloadRefused = fail(CodeInvalidSignature, "X-Amz-Content-Sha256: UNSIGNED-PAYLOAD is accepted only for UploadReadSetPart; sign this request over its body's SHA-256 (the AWS SDKs and CLI do)")
 
 var errBodyMismatch = fail(CodeInvalidSignature, "The request body does not match its signed SHA-256 (the X-Amz-Content-Sha256 header).")
 

@@ -25,6 +25,9 @@ const (
 	// CodeRequestEntityTooLarge: a body that must be hashed before the
 	// signature can be checked is over Verifier.MaxBufferedBody.
 	CodeRequestEntityTooLarge = "RequestEntityTooLargeException"
+	// CodeThrottling: the server holds as many unauthenticated request
+	// bodies as Verifier.MaxBufferedTotal allows; the client retries.
+	CodeThrottling = "ThrottlingException"
 )
 
 // The messages AWS uses, word for word, so that what users search for finds
@@ -53,7 +56,8 @@ func (e *Error) Code() string { return e.code }
 func (e *Error) Message() string { return e.msg }
 
 // Status is the HTTP status: 403 for every authentication failure, 413 for
-// a body too large to hash before answering.
+// a body too large to hash before answering, 429 when the server is too busy
+// reading other such bodies.
 func (e *Error) Status() int { return e.status }
 
 // fail makes a 403 Error.

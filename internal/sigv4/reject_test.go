@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
 )
 
 // replace returns a tamper function that replaces the first old by new in
@@ -210,6 +212,15 @@ func TestHeaderAuthRejects(t *testing.T) {
 		{name: "UNSIGNED-PAYLOAD without the header where the operation wants a signed body", payload: unsignedPayload, code: CodeInvalidSignature},
 		{name: "UNSIGNED-PAYLOAD without the header where the operation allows it", req: &streamed, payload: unsignedPayload,
 			opts: Options{AllowUnsignedPayload: true}},
+		{name: "UNSIGNED-PAYLOAD in X-Amz-Content-Sha256 where the operation wants a signed body", payload: unsignedPayload, claim: true,
+			code: CodeInvalidSignature, message: errUnsignedPayloadRefused.Message()},
+		{name: "UNSIGNED-PAYLOAD in X-Amz-Content-Sha256 and the JSON body swapped", payload: unsignedPayload, claim: true,
+			tamper: replace(`"ACTIVE"`, `"DELETE"`), code: CodeInvalidSignature, message: errUnsignedPayloadRefused.Message()},
+		{name: "UNSIGNED-PAYLOAD in X-Amz-Content-Sha256 on a request without a body", payload: unsignedPayload, claim: true,
+			req:  &clientRequest{method: "GET", url: "http://control-storage-localhost:9393/sequencestore/1234567890"},
+			code: CodeInvalidSignature, message: errUnsignedPayloadRefused.Message()},
+		{name: "UNSIGNED-PAYLOAD in X-Amz-Content-Sha256 where the operation allows it", req: &streamed, payload: unsignedPayload, claim: true,
+			opts: Options{AllowUnsignedPayload: true}},
 	}
 	runRejectCases(t, tests)
 }
@@ -381,4 +392,78 @@ func TestRotatedSecret(t *testing.T) {
 	keys[testAccessKey] = [2]string{"rotated secret", testAccount}
 	_, err := v.Verify(onWire(t, goSign(t, baseRequest, ""), nil), Options{})
 	checkRejection(t, err, CodeInvalidSignature, msgSignatureWrong)
+}
+
+// A presigned URL signs no body: on an operation whose body must be signed,
+// it is accepted only with a signature over the body's hash, so a holder of
+// the URL cannot send another body under it.
+func TestPresignedJSONBodyMustBeSigned(t *testing.T) {
+	const url = "http://control-storage-localhost:9393/sequencestore/1234567890/readset/batch/delete"
+	const body = `{"ids":["1234567890"]}`
+	presign := func(payload string) *http.Request {
+		r, err := http.NewRequest("POST", url+"?X-Amz-Expires=60", strings.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		signed, _, err := v4.NewSigner().PresignHTTP(context.Background(), testCreds, r, payload, "omics", testRegion, testNow)
+		if err != nil {
+			t.Fatal(err)
+		}
+		pr, err := http.NewRequest("POST", signed, strings.NewReader(`{"ids":["9999999999"]}`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return onWire(t, pr, nil)
+	}
+	_, _, err := verifyAndRead(newVerifier(), presign(unsignedPayload), Options{})
+	checkRejection(t, err, CodeInvalidSignature, msgSignatureWrong)
+	_, _, err = verifyAndRead(newVerifier(), presign(sha256Hex([]byte(body))), Options{})
+	checkRejection(t, err, CodeInvalidSignature, msgSignatureWrong)
+
+	r, _ := http.NewRequest("POST", url+"?X-Amz-Expires=60", strings.NewReader(body))
+	signed, _, err := v4.NewSigner().PresignHTTP(context.Background(), testCreds, r, sha256Hex([]byte(body)), "omics", testRegion, testNow)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pr, _ := http.NewRequest("POST", signed, strings.NewReader(body))
+	if _, _, err := verifyAndRead(newVerifier(), onWire(t, pr, nil), Options{}); err != nil {
+		t.Fatalf("a presigned POST over its body's hash: %v", err)
+	}
+}
+
+// The bodies of requests whose signatures are not yet proven share one
+// budget: while one holds most of it, another is answered 429
+// ThrottlingException (which SDKs retry), and the budget comes back when
+// the first is done.
+func TestUnauthenticatedBodiesShareABudget(t *testing.T) {
+	v := newVerifier()
+	v.MaxBufferedTotal = 8 << 10
+	body := strings.Repeat(`{"name":"x"}`, 512) // 6 KiB
+	req := clientRequest{method: "POST", url: "http://control-storage-localhost:9393/sequencestore", body: body}
+
+	held := onWire(t, goSign(t, req, ""), nil)
+	rest, more := io.Pipe()
+	held.Body = io.NopCloser(io.MultiReader(strings.NewReader(body[:5<<10]), rest))
+	done := make(chan error, 1)
+	go func() { _, _, err := verifyAndRead(v, held, Options{}); done <- err }()
+	for v.unauthenticatedBudget().used.Load() < 4<<10 {
+		time.Sleep(time.Millisecond)
+	}
+
+	_, _, err := verifyAndRead(v, onWire(t, goSign(t, req, ""), nil), Options{})
+	if got := errCode(err); got != CodeThrottling || err.(*Error).Status() != http.StatusTooManyRequests {
+		t.Fatalf("a second body while the first holds the budget: %v, want 429 %s", err, CodeThrottling)
+	}
+
+	io.WriteString(more, body[5<<10:])
+	more.Close()
+	if err := <-done; err != nil {
+		t.Fatalf("the first request: %v", err)
+	}
+	if used := v.unauthenticatedBudget().used.Load(); used != 0 {
+		t.Fatalf("%d bytes still charged after the requests ended", used)
+	}
+	if _, _, err := verifyAndRead(v, onWire(t, goSign(t, req, ""), nil), Options{}); err != nil {
+		t.Fatalf("a body once the budget is back: %v", err)
+	}
 }

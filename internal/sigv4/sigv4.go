@@ -79,8 +79,14 @@ type Verifier struct {
 	// MaxBufferedBody caps the bodies read into memory to hash them before
 	// the signature is checked (JSON bodies); zero means 4 MiB.
 	MaxBufferedBody int64
+	// MaxBufferedTotal caps what all such bodies hold at once before their
+	// signatures are checked; a request that would pass it is answered 429
+	// ThrottlingException. Zero means 64 MiB. Set it before first use.
+	MaxBufferedTotal int64
 
-	keys keyCache
+	keys       keyCache
+	budgetOnce sync.Once
+	budget     *budget
 }
 
 const (
@@ -158,6 +164,13 @@ func (v *Verifier) Verify(r *http.Request, o Options) (Identity, error) {
 		if err := checkContentSHA256(claimed); err != nil {
 			return Identity{}, err
 		}
+		// A signature over UNSIGNED-PAYLOAD covers no body at all: anyone
+		// who sees the request could send it again with another body. Only
+		// streamed uploads are signed so; a presigned URL without a body
+		// has nothing to swap.
+		if claimed == unsignedPayload && !o.AllowUnsignedPayload && (body || !c.presigned) {
+			return Identity{}, errUnsignedPayloadRefused
+		}
 		add(claimed)
 	case !body:
 		add(emptySHA256)
@@ -169,15 +182,13 @@ func (v *Verifier) Verify(r *http.Request, o Options) (Identity, error) {
 		// body's hash once it has been read.
 		add(unsignedPayload)
 	default:
-		b, err := readSmallBody(r, v.maxBufferedBody())
+		// Who sent it is unknown until the hash is: the read is charged
+		// to the budget of unauthenticated bodies.
+		sum, err := readSmallBody(r, v.maxBufferedBody(), v.unauthenticatedBudget())
 		if err != nil {
 			return Identity{}, err
 		}
-		sum := sha256.Sum256(b)
 		add(hex.EncodeToString(sum[:]))
-		if c.presigned {
-			add(unsignedPayload)
-		}
 	}
 
 	for _, payload := range candidates[:n] {
@@ -209,11 +220,12 @@ func (v *Verifier) checkClaimedBody(r *http.Request, o Options, claimed string) 
 		r.Body = newVerifyingBody(r, verdict)
 		return nil
 	}
-	b, err := readSmallBody(r, v.maxBufferedBody())
+	// The signature over the claimed hash is proven: no budget.
+	sum, err := readSmallBody(r, v.maxBufferedBody(), nil)
 	if err != nil {
 		return err
 	}
-	return verdict(sha256.Sum256(b))
+	return verdict(sum)
 }
 
 // readClaim finds the request's signature: in the Authorization header or
@@ -352,6 +364,20 @@ func formatWindow(d time.Duration, inSeconds bool) string {
 		return strconv.FormatInt(int64(d/time.Minute), 10) + " min"
 	}
 	return strconv.FormatInt(int64(d/time.Second), 10) + " sec"
+}
+
+// defaultMaxBufferedTotal is where Verifier.MaxBufferedTotal's zero leads:
+// sixteen of the largest JSON bodies at once.
+const defaultMaxBufferedTotal = 64 << 20
+
+func (v *Verifier) unauthenticatedBudget() *budget {
+	v.budgetOnce.Do(func() {
+		v.budget = &budget{max: v.MaxBufferedTotal}
+		if v.budget.max <= 0 {
+			v.budget.max = defaultMaxBufferedTotal
+		}
+	})
+	return v.budget
 }
 
 func (v *Verifier) maxBufferedBody() int64 {

@@ -128,3 +128,35 @@ func TestUnprovenCallerLearnsNothingOfUploads(t *testing.T) {
 		})
 	}
 }
+
+// A JSON operation signed over UNSIGNED-PAYLOAD would let anyone who sees the
+// request send it again with another body; it is refused, and the swapped
+// body does nothing.
+func TestUnsignedPayloadOnlyForParts(t *testing.T) {
+	in := start(t, backends[0], nil)
+	key := in.rootKey()
+	ctx := context.Background()
+	r, _ := http.NewRequest("POST", in.endpoint+"/sequencestore", strings.NewReader(`{"name":"signed"}`))
+	r.Header.Set("Content-Type", "application/json")
+	r.Header.Set("X-Amz-Content-Sha256", "UNSIGNED-PAYLOAD")
+	if err := v4.NewSigner().SignHTTP(ctx, aws.Credentials{AccessKeyID: key.ID, SecretAccessKey: key.Secret}, r, "UNSIGNED-PAYLOAD", "omics", "us-east-1", time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	r.Body = io.NopCloser(strings.NewReader(`{"name":"swapped"}`))
+	r.ContentLength = int64(len(`{"name":"swapped"}`))
+	resp, err := http.DefaultClient.Do(r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 403 || resp.Header.Get("X-Amzn-ErrorType") != "InvalidSignatureException" {
+		t.Fatalf("CreateSequenceStore over UNSIGNED-PAYLOAD: %d %s, want 403 InvalidSignatureException", resp.StatusCode, resp.Header.Get("X-Amzn-ErrorType"))
+	}
+	stores, err := in.goClient(key).ListSequenceStores(ctx, &omics.ListSequenceStoresInput{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(stores.SequenceStores) != 0 {
+		t.Fatalf("the refused request created %d stores", len(stores.SequenceStores))
+	}
+}

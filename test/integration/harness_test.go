@@ -66,7 +66,7 @@ func start(t testing.TB, b backend, cfg *config.Config) *instance {
 		t.Fatal(err)
 	}
 	sctx, cancel := context.WithCancel(ctx)
-	in := &instance{t: t, srv: srv, cfg: cfg, endpoint: "http://" + ln.Addr().String(), cancel: cancel, done: make(chan error, 1)}
+	in := &instance{t: t, srv: srv, cfg: cfg, endpoint: srv.Scheme() + "://" + ln.Addr().String(), cancel: cancel, done: make(chan error, 1)}
 	go func() { in.done <- srv.Serve(sctx, ln) }()
 	t.Cleanup(in.stop)
 	return in

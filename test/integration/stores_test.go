@@ -3,7 +3,11 @@ package integration
 import (
 	"context"
 	"errors"
+	"fmt"
+	"github.com/seqstore/seqstore"
+	"github.com/seqstore/seqstore/internal/auth"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -466,6 +470,39 @@ func TestRestartKeepsEverything(t *testing.T) {
 	}
 }
 
+// A restart with a new SEQSTORE_ACCESS_KEY_ID retires the root key the
+// environment gave before; keys made with `admin`, in the root account too,
+// stay.
+func TestRootKeyRotation(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, b backend, in *instance) {
+		ctx := context.Background()
+		in.stop()
+		cfg := in.cfg
+		cfg.AccessKeyID, cfg.SecretAccessKey = "ROOTKEYONE", "first secret"
+		in = start(t, b, cfg)
+		old := in.rootKey()
+		if _, err := in.goClient(old).ListSequenceStores(ctx, &omics.ListSequenceStoresInput{}); err != nil {
+			t.Fatalf("the first environment key: %v", err)
+		}
+		admin := auth.NewAccessKey(cfg.AccountID)
+		if err := in.srv.Meta.AccessKeyPut(ctx, admin); err != nil {
+			t.Fatal(err)
+		}
+
+		in.stop()
+		cfg.AccessKeyID, cfg.SecretAccessKey = "ROOTKEYTWO", "second secret"
+		in = start(t, b, cfg)
+		if _, err := in.goClient(old).ListSequenceStores(ctx, &omics.ListSequenceStoresInput{}); apiErrorCode(t, err) != "UnrecognizedClientException" {
+			t.Fatalf("the replaced root key: %v, want UnrecognizedClientException", err)
+		}
+		for _, k := range []seqstore.AccessKey{in.rootKey(), admin} {
+			if _, err := in.goClient(k).ListSequenceStores(ctx, &omics.ListSequenceStoresInput{}); err != nil {
+				t.Fatalf("key %s after the rotation: %v", k.ID, err)
+			}
+		}
+	})
+}
+
 // Operations no issue has implemented yet answer with an error that says
 // so: never a 404, never a dropped connection.
 func TestUnimplementedOperationsSaySo(t *testing.T) {
@@ -501,4 +538,60 @@ func TestUnimplementedOperationsSaySo(t *testing.T) {
 			}
 		})
 	}
+}
+
+// Four concurrent TagResource calls of 25 new keys each: the limit of 50
+// tags holds, two calls succeed and two get ServiceQuotaExceededException.
+func TestConcurrentTaggingKeepsTheLimit(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, b backend, in *instance) {
+		c := in.goClient(in.rootKey())
+		ctx := context.Background()
+		for round := range 3 {
+			st, err := c.CreateSequenceStore(ctx, &omics.CreateSequenceStoreInput{Name: aws.String(fmt.Sprintf("tags-%d", round))})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var wg sync.WaitGroup
+			start := make(chan struct{})
+			codes := make([]string, 4)
+			for i := range codes {
+				tags := map[string]string{}
+				for k := range 25 {
+					tags[fmt.Sprintf("c%d-k%d", i, k)] = "v"
+				}
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					<-start
+					_, err := c.TagResource(ctx, &omics.TagResourceInput{ResourceArn: st.Arn, Tags: tags})
+					var ae smithy.APIError
+					switch {
+					case errors.As(err, &ae):
+						codes[i] = ae.ErrorCode()
+					case err != nil:
+						codes[i] = err.Error()
+					}
+				}()
+			}
+			close(start)
+			wg.Wait()
+			got, err := c.ListTagsForResource(ctx, &omics.ListTagsForResourceInput{ResourceArn: st.Arn})
+			if err != nil {
+				t.Fatal(err)
+			}
+			ok := 0
+			for _, code := range codes {
+				switch code {
+				case "":
+					ok++
+				case "ServiceQuotaExceededException":
+				default:
+					t.Fatalf("TagResource: %s", code)
+				}
+			}
+			if len(got.Tags) != 50 || ok != 2 {
+				t.Fatalf("round %d: %d calls succeeded and the store has %d tags; want 2 and 50", round, ok, len(got.Tags))
+			}
+		}
+	})
 }

@@ -159,10 +159,20 @@ func (rt *router) finish(w http.ResponseWriter, r *http.Request, st *requestStat
 		rt.log.LogAttrs(st.ctx, slog.LevelError, "omicsapi: handler panicked",
 			slog.String("request_id", st.id), slog.String("op", st.opName()),
 			slog.Any("panic", p), slog.String("stack", string(debug.Stack())))
-		if st.status == 0 {
-			rt.writeError(w, st, NewInternalServerException("internal error (request id %s)", st.id))
+		if st.status != 0 {
+			// The answer has begun: cut the connection, so that the
+			// client sees a failed response rather than a short payload
+			// that might look whole (a stream without Content-Length).
+			rt.logAccess(r, st)
+			panic(http.ErrAbortHandler)
 		}
+		rt.writeError(w, st, NewInternalServerException("internal error (request id %s)", st.id))
 	}
+	rt.logAccess(r, st)
+}
+
+// logAccess writes the access line of a request at Debug.
+func (rt *router) logAccess(r *http.Request, st *requestState) {
 	if rt.log.Enabled(st.ctx, slog.LevelDebug) {
 		rt.log.LogAttrs(st.ctx, slog.LevelDebug, "request",
 			slog.String("method", r.Method), slog.String("op", st.opName()),

@@ -82,3 +82,34 @@ var accountCases = []suiteCase{
 		wantErr(t, "AccessKeyDelete", f.s.AccessKeyDelete(f.ctx, "AKIANOTHERE"), meta.ErrNotFound)
 	}},
 }
+
+var keyRotationCases = []suiteCase{
+	{"rotating a key replaces the account's key from the same origin and no other", func(t *testing.T, f *fixture) {
+		key := func(id, secret, account string) seqstore.AccessKey {
+			return seqstore.AccessKey{ID: id, Secret: secret, AccountID: account, CreatedAt: at(1)}
+		}
+		must(t, "AccessKeyPut", f.s.AccessKeyPut(f.ctx, key("ADMINKEY", "s", accountA)))
+		retired, err := f.s.AccessKeyRotate(f.ctx, key("ENVKEY1", "s1", accountA), "environment")
+		must(t, "AccessKeyRotate", err)
+		equal(t, "retired by the first rotation", len(retired), 0)
+		_, err = f.s.AccessKeyRotate(f.ctx, key("ENVKEYB", "sb", accountB), "environment")
+		must(t, "AccessKeyRotate in B", err)
+
+		retired, err = f.s.AccessKeyRotate(f.ctx, key("ENVKEY2", "s2", accountA), "environment")
+		must(t, "AccessKeyRotate", err)
+		equal(t, "retired", retired, []string{"ENVKEY1"})
+		_, err = f.s.AccessKeyGet(f.ctx, "ENVKEY1")
+		wantErr(t, "AccessKeyGet of the retired key", err, meta.ErrNotFound)
+		for _, id := range []string{"ADMINKEY", "ENVKEY2", "ENVKEYB"} {
+			_, err := f.s.AccessKeyGet(f.ctx, id)
+			must(t, "AccessKeyGet "+id, err)
+		}
+
+		retired, err = f.s.AccessKeyRotate(f.ctx, key("ENVKEY2", "s2-new", accountA), "environment")
+		must(t, "AccessKeyRotate to a new secret", err)
+		equal(t, "retired by a new secret", len(retired), 0)
+		got, err := f.s.AccessKeyGet(f.ctx, "ENVKEY2")
+		must(t, "AccessKeyGet", err)
+		equal(t, "secret", got.Secret, "s2-new")
+	}},
+}

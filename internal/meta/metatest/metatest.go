@@ -46,8 +46,8 @@ type suiteCase struct {
 func Run(t *testing.T, open func(t *testing.T) meta.Store) {
 	var cases []suiteCase
 	for _, group := range [][]suiteCase{
-		accountCases, sequenceStoreCases, readSetCases, uploadCases, referenceCases,
-		tagCases, policyCases, idempotencyCases, ingestCases, pagingCases, isolationCases, parentCases, timeCases,
+		accountCases, keyRotationCases, sequenceStoreCases, readSetCases, uploadCases, referenceCases,
+		tagCases, tagLimitCases, policyCases, idempotencyCases, idempotencyTakeoverCases, ingestCases, pagingCases, isolationCases, parentCases, timeCases,
 	} {
 		cases = append(cases, group...)
 	}

@@ -1,6 +1,9 @@
 package metatest
 
 import (
+	"errors"
+	"fmt"
+	"sync"
 	"testing"
 
 	"github.com/seqstore/seqstore"
@@ -173,5 +176,86 @@ var idempotencyCases = []suiteCase{
 			}
 		}
 		equal(t, "claims that won", winners, 1)
+	}},
+}
+
+var tagLimitCases = []suiteCase{
+	{"tags added up to a limit are counted with those already set", func(t *testing.T, f *fixture) {
+		must(t, "TagsSet", f.s.TagsSet(f.ctx, accountA, storeArn, map[string]string{"a": "1", "b": "2"}))
+		total, err := f.s.TagsAdd(f.ctx, accountA, storeArn, map[string]string{"b": "20", "c": "3"}, 3)
+		must(t, "TagsAdd within the limit", err)
+		equal(t, "total", total, 3)
+		total, err = f.s.TagsAdd(f.ctx, accountA, storeArn, map[string]string{"a": "10", "d": "4"}, 3)
+		wantErr(t, "TagsAdd over the limit", err, meta.ErrTagLimit)
+		equal(t, "total refused", total, 4)
+		f.wantTags(t, accountA, storeArn, map[string]string{"a": "1", "b": "20", "c": "3"})
+		total, err = f.s.TagsAdd(f.ctx, accountA, storeArn, map[string]string{"a": "10"}, 3)
+		must(t, "TagsAdd overwriting at the limit", err)
+		equal(t, "total", total, 3)
+	}},
+	{"concurrent tag additions never pass the limit together", func(t *testing.T, f *fixture) {
+		const rounds, callers, each, limit = 8, 4, 25, 50
+		for round := range rounds {
+			arn := fmt.Sprintf("%s/readSet/%010d", storeArn, round)
+			var wg sync.WaitGroup
+			start := make(chan struct{})
+			errs := make([]error, callers)
+			for i := range callers {
+				tags := map[string]string{}
+				for k := range each {
+					tags[fmt.Sprintf("caller%d-key%d", i, k)] = "v"
+				}
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					<-start
+					_, errs[i] = f.s.TagsAdd(f.ctx, accountA, arn, tags, limit)
+				}()
+			}
+			close(start)
+			wg.Wait()
+			ok := 0
+			for i, err := range errs {
+				switch {
+				case err == nil:
+					ok++
+				case !errors.Is(err, meta.ErrTagLimit):
+					t.Fatalf("round %d, caller %d: %v", round, i, err)
+				}
+			}
+			got, err := f.s.TagsGet(f.ctx, accountA, arn)
+			must(t, "TagsGet", err)
+			if len(got) > limit || len(got) != ok*each || ok != limit/each {
+				t.Fatalf("round %d: %d of %d callers succeeded and the resource has %d tags; want %d callers and %d tags", round, ok, callers, len(got), limit/each, limit)
+			}
+		}
+	}},
+}
+
+var idempotencyTakeoverCases = []suiteCase{
+	{"an unfinished client-token claim older than AbandonedBefore is taken over; a finished or newer one is not", func(t *testing.T, f *fixture) {
+		claim := func(token, hash string, created, abandonedBefore int) *meta.IdempotencyRecord {
+			t.Helper()
+			existing, err := f.s.IdempotencyClaim(f.ctx, &meta.IdempotencyRecord{AccountID: accountA, Operation: "op", Token: token,
+				RequestHash: hash, CreatedAt: at(created), AbandonedBefore: at(abandonedBefore)})
+			must(t, "IdempotencyClaim", err)
+			return existing
+		}
+		if claim("stuck", "first", 0, 0) != nil {
+			t.Fatal("a fresh token was already claimed")
+		}
+		if ex := claim("stuck", "second", 50, 0); ex == nil || ex.RequestHash != "first" {
+			t.Fatalf("a claim no older than AbandonedBefore was taken over; got %+v", ex)
+		}
+		if ex := claim("stuck", "retry", 100, 60); ex != nil {
+			t.Fatalf("an abandoned claim was not taken over: %+v", ex)
+		}
+		if ex := claim("stuck", "again", 110, 60); ex == nil || ex.RequestHash != "retry" || !ex.CreatedAt.Equal(at(100)) {
+			t.Fatalf("the claim that took over does not stand: %+v", ex)
+		}
+		must(t, "IdempotencyFinish", f.s.IdempotencyFinish(f.ctx, accountA, "op", "stuck", []byte("{}")))
+		if ex := claim("stuck", "late", 1000, 900); ex == nil || string(ex.Response) != "{}" {
+			t.Fatalf("a finished claim was taken over: %+v", ex)
+		}
 	}},
 }

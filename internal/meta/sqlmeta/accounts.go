@@ -79,3 +79,38 @@ func (s *Store) AccessKeyList(ctx context.Context, accountID string) ([]seqstore
 func (s *Store) AccessKeyDelete(ctx context.Context, id string) error {
 	return affected(s.write.exec(ctx, `DELETE FROM access_keys WHERE id = $1`, id))
 }
+
+// AccessKeyRotate stores k as its account's one key from origin, deleting
+// the others from that origin.
+func (s *Store) AccessKeyRotate(ctx context.Context, k seqstore.AccessKey, origin string) ([]string, error) {
+	var retired []string
+	err := s.tx(ctx, func(t *txRunner) error {
+		retired = retired[:0]
+		rows, err := t.tx.QueryContext(ctx, s.d.rewrite(`SELECT id FROM access_keys WHERE account_id = $1 AND origin = $2 AND id <> $3`+s.d.forUpdate),
+			k.AccountID, origin, k.ID)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var id string
+			if err := rows.Scan(&id); err != nil {
+				return err
+			}
+			retired = append(retired, id)
+		}
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		for _, id := range retired {
+			if _, err := t.exec(ctx, `DELETE FROM access_keys WHERE id = $1`, id); err != nil {
+				return err
+			}
+		}
+		_, err = t.exec(ctx, `INSERT INTO access_keys (id, secret, account_id, created_at, origin) VALUES ($1, $2, $3, $4, $5)
+			ON CONFLICT (id) DO UPDATE SET secret = excluded.secret, account_id = excluded.account_id, origin = excluded.origin`,
+			k.ID, k.Secret, k.AccountID, millis(k.CreatedAt), origin)
+		return err
+	})
+	return retired, err
+}

@@ -24,6 +24,11 @@ type dialect struct {
 	// change them meanwhile. SQLite needs nothing: its transactions begin
 	// IMMEDIATE and hold the database's one write lock until they end.
 	forUpdate string
+	// lockTags, run inside a transaction with the account and ARN as $1
+	// and $2, keeps other transactions from changing that resource's tags
+	// until it ends; tags have no parent row to lock, and their count must
+	// not change between the check and the write. SQLite needs nothing.
+	lockTags string
 	// retryable reports an error after which the whole transaction may be
 	// tried again.
 	retryable func(error) bool
@@ -44,6 +49,7 @@ var postgresDialect = dialect{
 	name:      "postgres",
 	rewrite:   func(q string) string { return q },
 	forUpdate: " FOR UPDATE",
+	lockTags:  `SELECT pg_advisory_xact_lock(hashtextextended($1::text || ' ' || $2::text, 0))`,
 	retryable: func(err error) bool {
 		var pe *pgconn.PgError
 		// serialization_failure, deadlock_detected

@@ -100,8 +100,12 @@ func TestMigrationsAreNumberedAlikeInBothDialects(t *testing.T) {
 			t.Fatal(err)
 		}
 		for j, m := range all {
-			if m.version != j+1 {
-				t.Errorf("%s: migration %d is %s; versions must run 1, 2, 3, ...", d.name, j+1, m.file)
+			// Versions increase without repeats. A gap is allowed: work
+			// on separate branches reserves numbers, and the migrator
+			// tracks each version applied, so a later arrival in a gap
+			// is still applied to a database past it.
+			if j > 0 && m.version <= all[j-1].version {
+				t.Errorf("%s: migration %s does not follow %s", d.name, m.file, all[j-1].file)
 			}
 			if len(statements(m.body)) == 0 {
 				t.Errorf("%s holds no statement", m.file)
@@ -109,7 +113,7 @@ func TestMigrationsAreNumberedAlikeInBothDialects(t *testing.T) {
 			got[i] = append(got[i], m.version)
 		}
 	}
-	if len(got[0]) != len(got[1]) {
+	if fmt.Sprint(got[0]) != fmt.Sprint(got[1]) {
 		t.Fatalf("SQLite has migrations %v, PostgreSQL %v; every schema change needs both", got[0], got[1])
 	}
 }
@@ -234,8 +238,12 @@ func TestConcurrentOpensMigrateOnce(t *testing.T) {
 		if err := stores[0].read.queryRow(ctx, `SELECT COUNT(*) FROM schema_migrations`).Scan(&rows); err != nil {
 			t.Fatal(err)
 		}
-		if want := latestVersion(t, stores[0].d); rows != want {
-			t.Fatalf("schema_migrations holds %d rows, want %d", rows, want)
+		all, err := migrations(stores[0].d)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := len(all); rows != want {
+			t.Fatalf("schema_migrations holds %d rows, want %d (one per migration)", rows, want)
 		}
 	})
 }

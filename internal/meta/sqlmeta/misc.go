@@ -27,6 +27,48 @@ func (s *Store) TagsSet(ctx context.Context, accountID, arn string, tags map[str
 	})
 }
 
+// TagsAdd adds or overwrites tags unless the resource would then carry more
+// than limit.
+func (s *Store) TagsAdd(ctx context.Context, accountID, arn string, tags map[string]string, limit int) (int, error) {
+	var total int
+	err := s.tx(ctx, func(t *txRunner) error {
+		if s.d.lockTags != "" {
+			if _, err := t.exec(ctx, s.d.lockTags, accountID, arn); err != nil {
+				return err
+			}
+		}
+		total = len(tags)
+		rows, err := t.tx.QueryContext(ctx, s.d.rewrite(`SELECT tag_key FROM tags WHERE account_id = $1 AND arn = $2`), accountID, arn)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var k string
+			if err := rows.Scan(&k); err != nil {
+				return err
+			}
+			if _, ok := tags[k]; !ok {
+				total++
+			}
+		}
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		if total > limit {
+			return fmt.Errorf("%w: %s would have %d tags, over %d", meta.ErrTagLimit, arn, total, limit)
+		}
+		for k, v := range tags {
+			if _, err := t.exec(ctx, `INSERT INTO tags (account_id, arn, tag_key, tag_value) VALUES ($1, $2, $3, $4)
+				ON CONFLICT (account_id, arn, tag_key) DO UPDATE SET tag_value = excluded.tag_value`, accountID, arn, k, v); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	return total, err
+}
+
 // TagsRemove removes tags by key; keys the resource lacks are ignored.
 func (s *Store) TagsRemove(ctx context.Context, accountID, arn string, keys []string) error {
 	if len(keys) == 0 {
@@ -104,13 +146,17 @@ func (s *Store) S3AccessPolicyDelete(ctx context.Context, accountID, accessPoint
 const idempotencyAttempts = 5
 
 // IdempotencyClaim stores rec unless the account already used the token for
-// the operation; then it returns the stored record. The response is kept as
+// the operation; then it returns the stored record. An abandoned claim (see
+// meta.IdempotencyRecord.AbandonedBefore) is taken over in the same
+// statement, so two retries cannot both take it. The response is kept as
 // text: it is JSON.
 func (s *Store) IdempotencyClaim(ctx context.Context, rec *meta.IdempotencyRecord) (*meta.IdempotencyRecord, error) {
 	for range idempotencyAttempts {
 		n, err := affectedRows(s.write.exec(ctx, `INSERT INTO idempotency_tokens (account_id, operation, token, request_hash, response, created_at)
-			VALUES ($1, $2, $3, $4, '', $5) ON CONFLICT (account_id, operation, token) DO NOTHING`,
-			rec.AccountID, rec.Operation, rec.Token, rec.RequestHash, millis(rec.CreatedAt)))
+			VALUES ($1, $2, $3, $4, '', $5) ON CONFLICT (account_id, operation, token) DO UPDATE
+			SET request_hash = excluded.request_hash, created_at = excluded.created_at
+			WHERE idempotency_tokens.response = '' AND idempotency_tokens.created_at < $6`,
+			rec.AccountID, rec.Operation, rec.Token, rec.RequestHash, millis(rec.CreatedAt), millis(rec.AbandonedBefore)))
 		if err != nil {
 			return nil, err
 		}
