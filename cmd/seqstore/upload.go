@@ -1,0 +1,229 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/omics"
+	"github.com/aws/aws-sdk-go-v2/service/omics/types"
+
+	"github.com/seqstore/seqstore/internal/analyze"
+	"github.com/seqstore/seqstore/internal/etag"
+	"github.com/seqstore/seqstore/internal/transfer"
+)
+
+const uploadUsage = `Usage: seqstore upload -store ID -subject S -sample S [flags] FILE [FILE2]
+
+Uploads FILE (and FILE2, the second mates of paired FASTQ) as one read set:
+checks the files locally the way ingestion will, so a defect is reported
+before a byte is sent, sends parts of at most 100 MiB several at once,
+checks each part's checksum and completes the upload. Run again with the
+same arguments, it resumes an interrupted upload and sends only the parts
+that are missing. With -wait it follows the read set to ACTIVE, or prints
+why it failed and exits 1.
+
+Flags:
+`
+
+// uploadOutput is what `seqstore upload -json` prints.
+type uploadOutput struct {
+	*transfer.UploadResult
+	FileType      string `json:"fileType"`
+	Status        string `json:"status,omitempty"`
+	StatusMessage string `json:"statusMessage,omitempty"`
+	// ETagVerified says the server's ETag equals the one computed locally.
+	ETagVerified bool `json:"etagVerified,omitempty"`
+}
+
+func runUpload(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("seqstore upload", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() { fmt.Fprint(fs.Output(), uploadUsage); fs.PrintDefaults() }
+	cf := addClientFlags(fs)
+	store := fs.String("store", "", "sequence store `ID` (required)")
+	fileType := fs.String("type", "", "file `type`: FASTQ, BAM, UBAM or CRAM (default: from the content)")
+	referenceArn := fs.String("reference-arn", "", "reference `ARN` (required for BAM and CRAM)")
+	name := fs.String("name", "", "read set `name` (default: the first file's name without its extensions)")
+	subject := fs.String("subject", "", "subject `ID` (required)")
+	sample := fs.String("sample", "", "sample `ID` (required)")
+	description := fs.String("description", "", "read set `description`")
+	generatedFrom := fs.String("generated-from", "", "where the data came `from`")
+	wait := fs.Bool("wait", false, "wait until the read set is ACTIVE; exit 1 if it fails")
+	concurrency := fs.Int("concurrency", transfer.DefaultConcurrency, "`n` parts sent at once")
+	partSize := fs.Int64("part-size", transfer.MaxPartSize, "`bytes` per part, at most 104857600 (100 MiB)")
+	reference := fs.String("reference", "", "FASTA `file` a CRAM was written against, for the local check")
+	noCheck := fs.Bool("no-check", false, "skip the local check of the files")
+	files, err := parseArgs(fs, args)
+	if err != nil {
+		return helpRequested(err)
+	}
+	switch {
+	case len(files) == 0 || len(files) > 2:
+		fs.Usage()
+		return errors.New("upload takes one file, or two for paired FASTQ")
+	case *store == "" || *subject == "" || *sample == "":
+		fs.Usage()
+		return errors.New("upload needs -store, -subject and -sample")
+	case *concurrency < 1:
+		return errors.New("-concurrency must be at least 1")
+	case *partSize < 1 || *partSize > transfer.MaxPartSize:
+		return fmt.Errorf("-part-size must be between 1 and %d bytes", transfer.MaxPartSize)
+	}
+	kind := strings.ToUpper(*fileType)
+	switch kind {
+	case "", analyze.FileTypeFASTQ, analyze.FileTypeBAM, analyze.FileTypeUBAM, analyze.FileTypeCRAM:
+	default:
+		return fmt.Errorf("-type %s: use FASTQ, BAM, UBAM or CRAM", *fileType)
+	}
+	if *name == "" {
+		*name = readSetName(files[0])
+	}
+
+	c, closeProgress, err := cf.client(ctx, stderr, *concurrency)
+	if err != nil {
+		return err
+	}
+	defer closeProgress()
+	c.PartSize = *partSize
+	say := func(format string, args ...any) {
+		c.Progress(transfer.Event{Kind: transfer.EventStep, Message: fmt.Sprintf(format, args...)})
+	}
+	if c.Progress == nil {
+		say = func(string, ...any) {}
+	}
+
+	// The store is looked at first, so that a wrong ID or key is reported
+	// before a long local check, and the check computes the ETag in the
+	// store's family.
+	st, err := c.API.GetSequenceStore(ctx, &omics.GetSequenceStoreInput{Id: store})
+	if err != nil {
+		return fmt.Errorf("sequence store %s: %w", *store, err)
+	}
+	family := etag.MD5up
+	if st.ETagAlgorithmFamily != "" {
+		family = etag.Family(st.ETagAlgorithmFamily)
+	}
+
+	var local *analyze.Result
+	if *noCheck {
+		if kind == "" {
+			if kind, err = detectType(files[0]); err != nil {
+				return err
+			}
+		}
+	} else {
+		say("checking %s", strings.Join(files, " and "))
+		local, err = analyzeLocal(ctx, files, kind, *reference, []etag.Family{family})
+		if err != nil {
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
+			return fmt.Errorf("%s: %w\nnothing was uploaded", strings.Join(files, ", "), err)
+		}
+		kind = local.FileType
+		say("%s: %s, %d reads, %d bases", strings.Join(files, ", "), kind, local.ReadCount, local.BaseCount)
+	}
+	if (kind == analyze.FileTypeBAM || kind == analyze.FileTypeCRAM) && *referenceArn == "" {
+		return fmt.Errorf("a %s read set needs its reference: give -reference-arn (or -type UBAM for unaligned reads)\nnothing was uploaded", kind)
+	}
+
+	res, err := c.Upload(ctx, transfer.UploadInput{
+		StoreID:       *store,
+		FileType:      types.FileType(kind),
+		ReferenceArn:  *referenceArn,
+		Name:          *name,
+		SubjectID:     *subject,
+		SampleID:      *sample,
+		Description:   *description,
+		GeneratedFrom: *generatedFrom,
+		Files:         files,
+	})
+	if err != nil {
+		return err
+	}
+	out := uploadOutput{UploadResult: res, FileType: kind}
+	var failure error
+	if *wait {
+		state, err := c.Wait(ctx, transfer.ReadSet{API: c.API, StoreID: *store, ID: res.ReadSetID})
+		out.Status, out.StatusMessage = state.Status, state.Message
+		var failed *transfer.FailedError
+		switch {
+		case errors.As(err, &failed):
+			failure = err
+		case err != nil:
+			return err
+		case local != nil:
+			if out.ETagVerified, err = compareETag(ctx, c.API, *store, res.ReadSetID, local, family); err != nil {
+				failure = err
+			}
+		}
+	}
+	closeProgress()
+	switch {
+	case cf.json:
+		if err := printJSON(stdout, out); err != nil {
+			return err
+		}
+	case cf.quiet || out.Status == "":
+		fmt.Fprintln(stdout, res.ReadSetID)
+	default:
+		fmt.Fprintf(stdout, "%s\t%s\n", res.ReadSetID, out.Status)
+	}
+	return failure
+}
+
+// compareETag checks the ETag the server computed against the local one.
+func compareETag(ctx context.Context, api *omics.Client, store, id string, local *analyze.Result, family etag.Family) (bool, error) {
+	md, err := api.GetReadSetMetadata(ctx, &omics.GetReadSetMetadataInput{SequenceStoreId: aws.String(store), Id: aws.String(id)})
+	if err != nil {
+		return false, err
+	}
+	if md.Etag == nil {
+		return false, nil
+	}
+	want := local.ETags[family]
+	got := []string{aws.ToString(md.Etag.Source1)}
+	if len(want) == 2 {
+		got = append(got, aws.ToString(md.Etag.Source2))
+	}
+	for i := range want {
+		if got[i] != want[i] {
+			return false, fmt.Errorf("read set %s is ACTIVE, but the ETag of source%d is %s where the local file's is %s: the copy is damaged", id, i+1, got[i], want[i])
+		}
+	}
+	return true, nil
+}
+
+// detectType reads a file's type from its first bytes, for uploads that
+// skip the local check.
+func detectType(path string) (string, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	return analyze.Detect(bufio.NewReader(f)), nil
+}
+
+// readSetName makes a name from a file's: sample_R1.fastq.gz gives
+// sample_R1.
+func readSetName(path string) string {
+	name := filepath.Base(path)
+	for {
+		ext := filepath.Ext(name)
+		switch strings.ToLower(ext) {
+		case ".gz", ".bgz", ".bgzf", ".fastq", ".fq", ".bam", ".ubam", ".cram", ".sam":
+			name = strings.TrimSuffix(name, ext)
+			continue
+		}
+		return name
+	}
+}
