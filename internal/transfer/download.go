@@ -7,7 +7,6 @@ import (
 	"io"
 	"math/rand/v2"
 	"os"
-	"path"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -246,8 +245,9 @@ func (c *Client) prepareFile(md *omics.GetReadSetMetadataOutput, file types.Read
 // the read set's ID, the file and the type.
 func fileName(md *omics.GetReadSetMetadataOutput, file types.ReadSetFile, info *types.FileInformation) string {
 	if info.S3Access != nil {
-		name := path.Base(aws.ToString(info.S3Access.S3Uri))
-		if name != "" && name != "." && name != ".." && name != "/" && !strings.ContainsAny(name, `/\`) {
+		uri := aws.ToString(info.S3Access.S3Uri)
+		name := uri[strings.LastIndexByte(uri, '/')+1:]
+		if name != "" && name != "." && name != ".." && !strings.ContainsRune(name, '\\') {
 			return name
 		}
 	}
