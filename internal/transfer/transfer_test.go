@@ -147,7 +147,7 @@ func TestIsSHA256(t *testing.T) {
 	for s, want := range map[string]bool{
 		sha([]byte("x")): true,
 		"ABCDEF0123456789abcdef0123456789abcdef0123456789abcdef0123456789": false,
-		"abc": false,
+		"abc":                                   false,
 		"opaque-identifier-from-another-server": false,
 		sha([]byte("x"))[:63] + "g":             false,
 	} {
