@@ -272,12 +272,19 @@ func (c *Client) fetchPart(ctx context.Context, storeID, readSetID string, d *fi
 		if err != nil {
 			return fmt.Errorf("fetching part %d of %s: %w", n, d.label, err)
 		}
+		var written int64
 		w := &countingWriter{w: io.NewOffsetWriter(d.tmp, off), add: func(b int64) {
+			written += b
+			d.arrived.wrote(n-1, written)
 			c.emit(Event{Kind: EventBytes, File: d.label, Bytes: b})
 		}}
-		// One byte more than expected is read, so that a part that is too
-		// long is noticed.
-		got, err := io.Copy(w, io.LimitReader(out.Payload, want+1))
+		got, err := io.Copy(w, io.LimitReader(out.Payload, want))
+		if err == nil && got == want {
+			// A byte more would be a part longer than the metadata says.
+			if n, _ := out.Payload.Read(make([]byte, 1)); n > 0 {
+				got++
+			}
+		}
 		out.Payload.Close()
 		if err == nil && got != want {
 			return fmt.Errorf("part %d of %s holds %d bytes, but the metadata (contentLength %d, partSize %d) says %d", n, d.label, got, d.size, d.partSize, want)
@@ -354,36 +361,54 @@ func (d *fileDownload) abandon() {
 	}
 }
 
-// arrivals follows which parts of a file are on disk, so that a reader can
-// read the file in order while the parts land out of order.
+// arrivals follows how much of each part of a file is on disk, so that a
+// reader can read the file in order while the parts land out of order.
+// Each part is written front to back, so what is on disk of a part is a
+// prefix of it.
 type arrivals struct {
 	mu       sync.Mutex
 	cond     *sync.Cond
-	done     []bool
-	next     int   // parts before next (0-based) are all on disk
-	prefix   int64 // how many bytes those parts hold
+	written  []int64 // bytes on disk from the start of each part
+	next     int     // parts before next (0-based) are complete
+	prefix   int64   // bytes on disk from the start of the file
 	size     int64
 	partSize int64
 	err      error
 }
 
 func newArrivals(size, partSize int64, parts int) *arrivals {
-	a := &arrivals{done: make([]bool, parts), size: size, partSize: partSize}
+	a := &arrivals{written: make([]int64, parts), size: size, partSize: partSize}
 	a.cond = sync.NewCond(&a.mu)
 	return a
 }
 
-// add records that part n (1-based) is on disk.
-func (a *arrivals) add(n int) {
+// partLength is the length of part i (0-based).
+func (a *arrivals) partLength(i int) int64 {
+	return min(a.partSize, a.size-int64(i)*a.partSize)
+}
+
+// wrote records that the first n bytes of part i (0-based) are on disk. A
+// part fetched again rewrites the same bytes, so n never goes back.
+func (a *arrivals) wrote(i int, n int64) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	a.done[n-1] = true
-	for a.next < len(a.done) && a.done[a.next] {
+	if n <= a.written[i] {
+		return
+	}
+	a.written[i] = n
+	for a.next < len(a.written) && a.written[a.next] == a.partLength(a.next) {
 		a.next++
 	}
-	a.prefix = min(int64(a.next)*a.partSize, a.size)
+	a.prefix = int64(a.next) * a.partSize
+	if a.next < len(a.written) {
+		a.prefix += a.written[a.next]
+	}
+	a.prefix = min(a.prefix, a.size)
 	a.cond.Broadcast()
 }
+
+// add records that part n (1-based) is on disk whole.
+func (a *arrivals) add(n int) { a.wrote(n-1, a.partLength(n-1)) }
 
 // fail wakes readers with err (if nothing else ended them first).
 func (a *arrivals) fail(err error) {

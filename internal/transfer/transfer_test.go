@@ -129,6 +129,22 @@ func TestPrefixReader(t *testing.T) {
 		t.Errorf("read %d bytes, not the file's %d", len(b), len(data))
 	}
 
+	// Parts written front to back in small writes, the last part first.
+	a = newArrivals(int64(len(data)), partSize, parts)
+	go func() {
+		b, _ := io.ReadAll(&prefixReader{f: f, a: a})
+		got <- b
+	}()
+	for i := parts - 1; i >= 0; i-- {
+		for n := int64(0); n < a.partLength(i); {
+			n = min(n+7000, a.partLength(i))
+			a.wrote(i, n)
+		}
+	}
+	if b := <-got; !bytes.Equal(b, data) {
+		t.Errorf("read %d bytes, not the file's %d", len(b), len(data))
+	}
+
 	a = newArrivals(int64(len(data)), partSize, parts)
 	errc := make(chan error)
 	go func() {
