@@ -10,6 +10,7 @@
 #   upload+check    seqstore upload: the local check first, then the same
 #   cat up          cat FILE | socat -> socat > COPY over 127.0.0.1
 #   download        seqstore download: parallel parts, ETag verified
+#   download -no-verify  the same, checking lengths only
 #   cat down        the same pipe, from the stored file to a copy
 #
 # Every copy lands in a file on the same disk; each read set is waited on
@@ -149,6 +150,9 @@ for run in $(seq "$RUNS"); do
 	rm -rf "$OUT/dl"; mkdir -p "$OUT/dl"
 	t=$(timed "$BIN" download -quiet -store "$STORE" -file SOURCE1 -o "$OUT/dl" "$ID"); add download "$t"
 	echo "run $run download: $t s"
+	rm -rf "$OUT/dl"; mkdir -p "$OUT/dl"
+	t=$(timed "$BIN" download -quiet -no-verify -store "$STORE" -file SOURCE1 -o "$OUT/dl" "$ID"); add "download -no-verify" "$t"
+	echo "run $run download -no-verify: $t s"
 	stored=$(find "$DATA" -type f -size "$(stat -c %s "$OUT"/dl/*)c" | head -1)
 	DOWN_BYTES=$(stat -c %s "$stored")
 	cmp "$stored" "$OUT"/dl/* || { echo "transfer.sh: the download differs from the stored file" >&2; exit 1; }
@@ -158,11 +162,11 @@ done
 
 mibs() { echo "scale=1; $1 / 1048576 / $2" | bc; }
 echo
-printf "%-14s %10s %10s %12s\n" step seconds "MiB/s" "vs cat"
-for step in upload upload+check "cat up" download "cat down"; do
+printf "%-20s %10s %10s %12s\n" step seconds "MiB/s" "vs cat"
+for step in upload upload+check "cat up" download "download -no-verify" "cat down"; do
 	m=$(median "${times[$step]}")
 	b=$BYTES; base=$(median "${times[cat up]}")
-	case $step in download | "cat down") b=$DOWN_BYTES; base=$(median "${times[cat down]}") ;; esac
-	printf "%-14s %10.2f %10s %11.2fx\n" "$step" "$m" "$(mibs "$b" "$m")" "$(echo "scale=3; $base / $m" | bc)"
+	case $step in download* | "cat down") b=$DOWN_BYTES; base=$(median "${times[cat down]}") ;; esac
+	printf "%-20s %10.2f %10s %11.2fx\n" "$step" "$m" "$(mibs "$b" "$m")" "$(echo "scale=3; $base / $m" | bc)"
 done
 echo "(upload: $BYTES bytes of FASTQ; download: the stored BGZF copy, $DOWN_BYTES bytes; medians of $RUNS runs)"

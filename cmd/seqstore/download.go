@@ -32,6 +32,7 @@ func runDownload(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	which := fs.String("file", "all", "which `file`: SOURCE1, SOURCE2, INDEX or all")
 	dir := fs.String("o", ".", "`directory` to write the files to")
 	force := fs.Bool("force", false, "replace files that exist")
+	noVerify := fs.Bool("no-verify", false, "check only the length, not the ETag (saves inflating and hashing the files)")
 	concurrency := fs.Int("concurrency", transfer.DefaultConcurrency, "`n` parts fetched at once")
 	ids, err := parseArgs(fs, args)
 	if err != nil {
@@ -57,7 +58,7 @@ func runDownload(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		return err
 	}
 	defer closeProgress()
-	res, err := c.Download(ctx, transfer.DownloadInput{StoreID: *store, ReadSetID: ids[0], Files: files, Dir: *dir, Overwrite: *force})
+	res, err := c.Download(ctx, transfer.DownloadInput{StoreID: *store, ReadSetID: ids[0], Files: files, Dir: *dir, Overwrite: *force, SkipETag: *noVerify})
 	if err != nil {
 		return err
 	}
