@@ -6,17 +6,25 @@ import (
 	"runtime/debug"
 )
 
-// versionLine says which seqstore this is: the module version (or the one
-// set at link time with -ldflags "-X main.version=..."), the commit it was
-// built from and whether the tree had changes, as the build recorded them.
-func versionLine() string {
-	info, ok := debug.ReadBuildInfo()
-	if !ok {
-		return "seqstore " + version + " (no build information)"
+// printVersion says which seqstore this is, from the build information.
+func printVersion(w io.Writer) {
+	info, _ := debug.ReadBuildInfo() // nil when the binary has none
+	fmt.Fprintln(w, versionLine(version, info))
+}
+
+// versionLine names the module version (or the one set at link time with
+// -ldflags "-X main.version=..."), the commit the binary was built from,
+// whether the tree had changes, and the Go release, as the build recorded
+// them. info is nil for a binary without build information.
+func versionLine(linked string, info *debug.BuildInfo) string {
+	if info == nil {
+		return "seqstore " + linked + " (no build information)"
 	}
-	v := version
+	v := linked
 	if v == "dev" && info.Main.Version != "" {
-		v = info.Main.Version // v1.2.3 from go install, (devel) from a checkout
+		// v1.2.3 from go install, a pseudo-version from a clone, (devel)
+		// where the go command could not tell.
+		v = info.Main.Version
 	}
 	commit, modified, at := "", false, ""
 	for _, s := range info.Settings {
@@ -39,8 +47,4 @@ func versionLine() string {
 		line += fmt.Sprintf(" (commit %s, %s)", commit, at)
 	}
 	return line + " " + info.GoVersion
-}
-
-func printVersion(w io.Writer) {
-	fmt.Fprintln(w, versionLine())
 }
