@@ -427,3 +427,29 @@ func sha256Hex(b []byte) string {
 	s := sha256.Sum256(b)
 	return hex.EncodeToString(s[:])
 }
+
+// A file the server refuses fails its read set; with -wait the command
+// prints the status message and exits 1.
+func TestTransferCLIWaitReportsUploadFailed(t *testing.T) {
+	in := start(t, backends[0], nil)
+	c := in.goClient(in.rootKey())
+	store := newStore(t, c, "")
+	bad := filepath.Join(t.TempDir(), "bad.fq")
+	if err := os.WriteFile(bad, []byte("@r1\nACGT\n+\nIIII\n@r2\nACGT\n+\nII\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r := in.seqstore(t, "upload", "-store", store, "-subject", "s", "-sample", "s", "-no-check", "-wait", bad)
+	id, status, _ := strings.Cut(strings.TrimSpace(r.stdout), "\t")
+	if r.exitCode != 1 || status != "UPLOAD_FAILED" || !strings.Contains(r.stderr, "read set "+id+" is UPLOAD_FAILED: source1, record 2") {
+		t.Errorf("exit %d\nstdout: %s\nstderr: %s", r.exitCode, r.stdout, r.stderr)
+	}
+	w := in.seqstore(t, "wait", "-store", store, id)
+	if w.exitCode != 1 || strings.TrimSpace(w.stdout) != "UPLOAD_FAILED" || !strings.Contains(w.stderr, "source1, record 2") {
+		t.Errorf("wait: exit %d\nstdout: %s\nstderr: %s", w.exitCode, w.stdout, w.stderr)
+	}
+	// The local check would have refused it.
+	r = in.seqstore(t, "upload", "-store", store, "-subject", "s", "-sample", "s", bad)
+	if r.exitCode != 1 || !strings.Contains(r.stderr, "source1, record 2") || !strings.Contains(r.stderr, "nothing was uploaded") {
+		t.Errorf("checked upload: exit %d\n%s", r.exitCode, r.stderr)
+	}
+}
