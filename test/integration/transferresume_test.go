@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"io"
 	"os/exec"
 	"regexp"
 	"strings"
@@ -16,6 +17,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/omics"
 	"github.com/aws/aws-sdk-go-v2/service/omics/types"
 	"github.com/aws/smithy-go/middleware"
+	smithyhttp "github.com/aws/smithy-go/transport/http"
 
 	"github.com/seqstore/seqstore/internal/transfer"
 )
@@ -187,5 +189,72 @@ func TestTransferCLIResumesAfterInterrupt(t *testing.T) {
 	}
 	if !strings.HasSuffix(strings.TrimSpace(r.stdout), "ACTIVE") {
 		t.Errorf("stdout %q", r.stdout)
+	}
+}
+
+// flipOnce turns one byte of a request body over, the first time it passes:
+// a connection that damages data in flight.
+type flipOnce struct {
+	rs      io.ReadSeeker
+	pos, at int64
+	done    *atomic.Bool
+}
+
+func (f *flipOnce) Read(p []byte) (int, error) {
+	n, err := f.rs.Read(p)
+	if f.at >= f.pos && f.at < f.pos+int64(n) && f.done.CompareAndSwap(false, true) {
+		p[f.at-f.pos] ^= 0xff
+	}
+	f.pos += int64(n)
+	return n, err
+}
+
+func (f *flipOnce) Seek(off int64, whence int) (int64, error) {
+	pos, err := f.rs.Seek(off, whence)
+	f.pos = pos
+	return pos, err
+}
+
+// A part damaged on its way is caught by its checksum and sent again, and
+// the read set comes out whole.
+func TestTransferResendsDamagedPart(t *testing.T) {
+	d := lambdaData(t)
+	in := start(t, backends[0], nil)
+	c := in.goClient(in.rootKey())
+	store := newStore(t, c, "")
+	var flipped atomic.Bool
+	damaging := omics.New(c.Options(), func(o *omics.Options) {
+		o.APIOptions = append(o.APIOptions, func(s *middleware.Stack) error {
+			return s.Finalize.Add(middleware.FinalizeMiddlewareFunc("Damage",
+				func(ctx context.Context, in middleware.FinalizeInput, next middleware.FinalizeHandler) (middleware.FinalizeOutput, middleware.Metadata, error) {
+					if req, ok := in.Request.(*smithyhttp.Request); ok && awsmiddleware.GetOperationName(ctx) == "UploadReadSetPart" && strings.Contains(req.URL.RawQuery, "partNumber=2&") {
+						if rs, ok := req.GetStream().(io.ReadSeeker); ok {
+							r, err := req.SetStream(&flipOnce{rs: rs, at: 1000, done: &flipped})
+							if err != nil {
+								return middleware.FinalizeOutput{}, middleware.Metadata{}, err
+							}
+							in.Request = r
+						}
+					}
+					return next.HandleFinalize(ctx, in)
+				}), middleware.After)
+		})
+	})
+	var steps []string
+	tc := &transfer.Client{API: damaging, PartSize: 256 << 10, Progress: func(e transfer.Event) {
+		if e.Kind == transfer.EventStep {
+			steps = append(steps, e.Message)
+		}
+	}}
+	res, err := tc.Upload(context.Background(), transfer.UploadInput{StoreID: store, FileType: types.FileTypeFastq, Name: "r", SubjectID: "s", SampleID: "s", Files: []string{d.r1}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !flipped.Load() || !strings.Contains(strings.Join(steps, "\n"), "part 2 of source1 arrived damaged") {
+		t.Fatalf("no part was damaged and sent again (flipped %v): %q", flipped.Load(), steps)
+	}
+	md := waitIngested(t, c, store, res.ReadSetID)
+	if md.Status != types.ReadSetStatusActive || *md.Etag.Source1 != md5Hex(readFile(t, d.r1)) {
+		t.Errorf("read set %s, etag %+v", md.Status, md.Etag)
 	}
 }
