@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
@@ -26,6 +27,10 @@ type APIConfig struct {
 	Connections int
 }
 
+// responseTimeout is how long a request may wait for the answer's headers
+// once it is sent.
+const responseTimeout = 5 * time.Minute
+
 // NewAPI makes an omics client from the standard AWS chain. When an
 // endpoint is set, by Endpoint or by the chain, host prefixes are turned
 // off, since a self-hosted server's name cannot carry them; with none set
@@ -44,6 +49,9 @@ func NewAPI(ctx context.Context, c APIConfig) (*omics.Client, error) {
 		// Parts are large: bigger socket buffers cut system calls.
 		t.WriteBufferSize = 256 << 10
 		t.ReadBufferSize = 256 << 10
+		// A server that took a part and went silent should not hold the
+		// command for ever; storing a 100 MiB part takes seconds.
+		t.ResponseHeaderTimeout = responseTimeout
 	})))
 	cfg, err := config.LoadDefaultConfig(ctx, opts...)
 	if err != nil {

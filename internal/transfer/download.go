@@ -141,6 +141,9 @@ queue:
 	}
 	verifiers.Wait()
 	if cause := context.Cause(ctx); cause != nil {
+		if errors.Is(cause, context.Canceled) {
+			return nil, errors.New("interrupted: no file was written")
+		}
 		return nil, cause
 	}
 
