@@ -453,3 +453,30 @@ func TestTransferCLIWaitReportsUploadFailed(t *testing.T) {
 		t.Errorf("checked upload: exit %d\n%s", r.exitCode, r.stderr)
 	}
 }
+
+// With no AWS variables at all, -profile finds the key, the region and the
+// endpoint in the shared files, and host prefixes are off for that
+// endpoint too.
+func TestTransferCLIProfile(t *testing.T) {
+	in := start(t, backends[0], nil)
+	c := in.goClient(in.rootKey())
+	store := newStore(t, c, "")
+	dir := t.TempDir()
+	key := in.rootKey()
+	config := filepath.Join(dir, "config")
+	credentials := filepath.Join(dir, "credentials")
+	os.WriteFile(config, []byte("[profile lab]\nregion = us-east-1\nendpoint_url = "+in.endpoint+"\n"), 0o600)
+	os.WriteFile(credentials, []byte("[lab]\naws_access_key_id = "+key.ID+"\naws_secret_access_key = "+key.Secret+"\n"), 0o600)
+	cmd := exec.Command(seqstoreBinary(t), "ls", "-profile", "lab")
+	cmd.Env = append(testutil.EnvWithoutAWS(), "AWS_CONFIG_FILE="+config, "AWS_SHARED_CREDENTIALS_FILE="+credentials)
+	out, err := cmd.CombinedOutput()
+	if err != nil || !strings.Contains(string(out), store) {
+		t.Errorf("ls -profile lab: %v\n%s", err, out)
+	}
+	// Without the profile there is no region to send anything to.
+	cmd = exec.Command(seqstoreBinary(t), "ls")
+	cmd.Env = append(testutil.EnvWithoutAWS(), "AWS_CONFIG_FILE="+config, "AWS_SHARED_CREDENTIALS_FILE="+credentials)
+	if out, err := cmd.CombinedOutput(); err == nil || !strings.Contains(string(out), "no AWS region") {
+		t.Errorf("ls without a profile: %v\n%s", err, out)
+	}
+}
