@@ -53,6 +53,10 @@ type DownloadResult struct {
 	Files     []DownloadedFile `json:"files"`
 }
 
+// copyBuffer is how much of a part is read from the connection and written
+// to the file at a time: larger writes mean fewer system calls.
+const copyBuffer = 256 << 10
+
 // partReadAttempts is how often a part whose body broke off is fetched.
 const partReadAttempts = 3
 
@@ -285,7 +289,7 @@ func (c *Client) fetchPart(ctx context.Context, storeID, readSetID string, d *fi
 			d.arrived.wrote(n-1, written)
 			c.emit(Event{Kind: EventBytes, File: d.label, Bytes: b})
 		}}
-		got, err := io.Copy(w, io.LimitReader(out.Payload, want))
+		got, err := io.CopyBuffer(w, io.LimitReader(out.Payload, want), make([]byte, copyBuffer))
 		if err == nil && got == want {
 			// A byte more would be a part longer than the metadata says.
 			if n, _ := out.Payload.Read(make([]byte, 1)); n > 0 {
