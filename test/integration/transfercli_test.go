@@ -276,13 +276,16 @@ func TestTransferCLIRefusesDefectBeforeUpload(t *testing.T) {
 	if err := os.WriteFile(truncated, bam[:len(bam)/2], 0o644); err != nil {
 		t.Fatal(err)
 	}
+	cram := filepath.Join(dir, "aligned.cram")
+	testutil.Run(t, "samtools", "view", "-C", "-T", d.ref, "-o", cram, d.bam)
 	for name, tc := range map[string]struct {
 		files []string
 		want  string
 	}{
-		"unpaired mates":    {[]string{d.r1, shifted}, "does not pair"},
-		"truncated BAM":     {[]string{truncated}, "source1"},
-		"BAM sent as FASTQ": {[]string{d.bam}, "holds BAM, not FASTQ"},
+		"CRAM without its FASTA": {[]string{cram}, "give its FASTA reference with -reference"},
+		"unpaired mates":         {[]string{d.r1, shifted}, "does not pair"},
+		"truncated BAM":          {[]string{truncated}, "source1"},
+		"BAM sent as FASTQ":      {[]string{d.bam}, "holds BAM, not FASTQ"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			args := append([]string{"upload", "-store", store, "-subject", "s", "-sample", "s", "-reference-arn", testReferenceArn}, tc.files...)
