@@ -18,7 +18,8 @@ import (
 // come here, so they find the same defects. An empty fileType takes the
 // type from the content, and a BAM whose reads are all unmapped is then
 // reported as UBAM; a fileType that the content contradicts is an error.
-func analyzeLocal(ctx context.Context, paths []string, fileType, reference string, families []etag.Family) (*analyze.Result, error) {
+// watch, if not nil, wraps the reader of each file, to follow the reading.
+func analyzeLocal(ctx context.Context, paths []string, fileType, reference string, families []etag.Family, watch func(i int, r io.Reader) io.Reader) (*analyze.Result, error) {
 	if len(paths) == 0 || len(paths) > 2 {
 		return nil, fmt.Errorf("a read set has one source, or two for paired FASTQ; got %d files", len(paths))
 	}
@@ -30,7 +31,11 @@ func analyzeLocal(ctx context.Context, paths []string, fileType, reference strin
 			return nil, err
 		}
 		defer f.Close()
-		br := bufio.NewReaderSize(f, 1<<20)
+		var r io.Reader = f
+		if watch != nil {
+			r = watch(len(sources), f)
+		}
+		br := bufio.NewReaderSize(r, 1<<20)
 		sources = append(sources, br)
 		kinds = append(kinds, analyze.Detect(br))
 	}

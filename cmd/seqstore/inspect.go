@@ -88,7 +88,7 @@ func runInspect(ctx context.Context, args []string, out io.Writer) error {
 
 func inspectFile(ctx context.Context, path, reference string, families []etag.Family) inspection {
 	res := inspection{File: path}
-	r, err := analyzeLocal(ctx, []string{path}, "", reference, families)
+	r, err := analyzeLocal(ctx, []string{path}, "", reference, families, nil)
 	if err != nil {
 		res.Error = err.Error()
 		return res

@@ -94,10 +94,7 @@ func runUpload(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	defer closeProgress()
 	c.PartSize = *partSize
 	say := func(format string, args ...any) {
-		c.Progress(transfer.Event{Kind: transfer.EventStep, Message: fmt.Sprintf(format, args...)})
-	}
-	if c.Progress == nil {
-		say = func(string, ...any) {}
+		c.Emit(transfer.Event{Kind: transfer.EventStep, Message: fmt.Sprintf(format, args...)})
 	}
 
 	// The store is looked at first, so that a wrong ID or key is reported
@@ -120,13 +117,15 @@ func runUpload(ctx context.Context, args []string, stdout, stderr io.Writer) err
 			}
 		}
 	} else {
-		say("checking %s", strings.Join(files, " and "))
-		local, err = analyzeLocal(ctx, files, kind, *reference, []etag.Family{family})
+		local, err = analyzeLocal(ctx, files, kind, *reference, []etag.Family{family}, watchCheck(c, files))
 		if err != nil {
 			if ctx.Err() != nil {
 				return ctx.Err()
 			}
 			return fmt.Errorf("%s: %w\nnothing was uploaded", strings.Join(files, ", "), err)
+		}
+		for i, f := range files {
+			c.Emit(transfer.Event{Kind: transfer.EventFileDone, File: checkLabel(i), Path: f})
 		}
 		kind = local.FileType
 		say("%s: %s, %d reads, %d bases", strings.Join(files, ", "), kind, local.ReadCount, local.BaseCount)
@@ -178,6 +177,40 @@ func runUpload(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		fmt.Fprintf(stdout, "%s\t%s\n", res.ReadSetID, out.Status)
 	}
 	return failure
+}
+
+// checkLabel names the local check of file i in progress reports.
+func checkLabel(i int) string { return fmt.Sprintf("checking source%d", i+1) }
+
+// watchCheck reports the local check's reading of each file as progress.
+func watchCheck(c *transfer.Client, files []string) func(int, io.Reader) io.Reader {
+	if c.Progress == nil {
+		return nil
+	}
+	return func(i int, r io.Reader) io.Reader {
+		size := int64(-1)
+		if st, err := os.Stat(files[i]); err == nil {
+			size = st.Size()
+		}
+		c.Emit(transfer.Event{Kind: transfer.EventFileStart, File: checkLabel(i), Path: files[i], Size: size})
+		return &progressReader{r: r, report: func(n int64) {
+			c.Emit(transfer.Event{Kind: transfer.EventBytes, File: checkLabel(i), Bytes: n})
+		}}
+	}
+}
+
+// progressReader reports how much is read through it.
+type progressReader struct {
+	r      io.Reader
+	report func(int64)
+}
+
+func (p *progressReader) Read(b []byte) (int, error) {
+	n, err := p.r.Read(b)
+	if n > 0 {
+		p.report(int64(n))
+	}
+	return n, err
 }
 
 // compareETag checks the ETag the server computed against the local one.

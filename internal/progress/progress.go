@@ -108,7 +108,10 @@ func (l *Lines) Event(e transfer.Event) {
 	case transfer.EventStep:
 		fmt.Fprintln(l.w, e.Message)
 	case transfer.EventFileStart:
-		msg := fmt.Sprintf("%s: %s, %s in %d part%s", f.label, f.path, Bytes(f.size), f.parts, plural(f.parts))
+		msg := fmt.Sprintf("%s: %s, %s", f.label, f.path, Bytes(f.size))
+		if f.parts > 0 {
+			msg += fmt.Sprintf(" in %d part%s", f.parts, plural(f.parts))
+		}
 		if f.resumed > 0 {
 			msg += fmt.Sprintf(", %s there already", Bytes(f.resumed))
 		}

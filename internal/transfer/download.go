@@ -106,7 +106,7 @@ func (c *Client) Download(ctx context.Context, in DownloadInput) (*DownloadResul
 	defer cancel(nil)
 	var verifiers sync.WaitGroup
 	for _, d := range dls {
-		c.emit(Event{Kind: EventFileStart, File: d.label, Path: d.target, Size: d.size, Parts: d.parts})
+		c.Emit(Event{Kind: EventFileStart, File: d.label, Path: d.target, Size: d.size, Parts: d.parts})
 		if d.algorithm == "" {
 			continue
 		}
@@ -131,7 +131,7 @@ queue:
 					return err
 				}
 				d.arrived.add(n)
-				c.emit(Event{Kind: EventPartDone, File: d.label, Part: n, Parts: d.parts, Bytes: min(d.partSize, d.size-int64(n-1)*d.partSize)})
+				c.Emit(Event{Kind: EventPartDone, File: d.label, Part: n, Parts: d.parts, Bytes: min(d.partSize, d.size-int64(n-1)*d.partSize)})
 				return nil
 			})
 		}
@@ -161,7 +161,7 @@ queue:
 		if d.algorithm != "" {
 			how = d.algorithm + " " + d.etag + " verified"
 		}
-		c.emit(Event{Kind: EventFileDone, File: d.label, Path: d.target, Message: how})
+		c.Emit(Event{Kind: EventFileDone, File: d.label, Path: d.target, Message: how})
 	}
 	return res, nil
 }
@@ -287,7 +287,7 @@ func (c *Client) fetchPart(ctx context.Context, storeID, readSetID string, d *fi
 		w := &countingWriter{w: io.NewOffsetWriter(d.tmp, off), add: func(b int64) {
 			written += b
 			d.arrived.wrote(n-1, written)
-			c.emit(Event{Kind: EventBytes, File: d.label, Bytes: b})
+			c.Emit(Event{Kind: EventBytes, File: d.label, Bytes: b})
 		}}
 		got, err := io.CopyBuffer(w, io.LimitReader(out.Payload, want), make([]byte, copyBuffer))
 		if err == nil && got == want {
@@ -303,7 +303,7 @@ func (c *Client) fetchPart(ctx context.Context, storeID, readSetID string, d *fi
 		if err == nil {
 			return nil
 		}
-		c.emit(Event{Kind: EventBytes, File: d.label, Bytes: -got})
+		c.Emit(Event{Kind: EventBytes, File: d.label, Bytes: -got})
 		if ctx.Err() != nil || attempt == partReadAttempts || errors.Is(err, errWrite) {
 			return fmt.Errorf("fetching part %d of %s: %w", n, d.label, err)
 		}

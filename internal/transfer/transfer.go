@@ -59,14 +59,16 @@ func (c *Client) partSize() int64 {
 	return MaxPartSize
 }
 
-func (c *Client) emit(e Event) {
+// Emit reports e to Progress, if there is one: for callers whose own steps
+// belong with the transfer's.
+func (c *Client) Emit(e Event) {
 	if c.Progress != nil {
 		c.Progress(e)
 	}
 }
 
 func (c *Client) step(format string, args ...any) {
-	c.emit(Event{Kind: EventStep, Message: fmt.Sprintf(format, args...)})
+	c.Emit(Event{Kind: EventStep, Message: fmt.Sprintf(format, args...)})
 }
 
 // EventKind says what an Event reports.

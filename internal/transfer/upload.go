@@ -354,7 +354,7 @@ func (c *Client) sendParts(ctx context.Context, storeID string, sources []*sourc
 				keptBytes += length
 			}
 		}
-		c.emit(Event{Kind: EventFileStart, File: s.label, Path: s.path, Size: s.size, Parts: s.parts, Bytes: keptBytes})
+		c.Emit(Event{Kind: EventFileStart, File: s.label, Path: s.path, Size: s.size, Parts: s.parts, Bytes: keptBytes})
 	}
 queue:
 	for i, s := range sources {
@@ -379,7 +379,7 @@ queue:
 				res.PartsSent++
 				mu.Unlock()
 				_, length := s.part(n)
-				c.emit(Event{Kind: EventPartDone, File: s.label, Part: n, Parts: s.parts, Bytes: length})
+				c.Emit(Event{Kind: EventPartDone, File: s.label, Part: n, Parts: s.parts, Bytes: length})
 				return nil
 			})
 		}
@@ -390,7 +390,7 @@ queue:
 		return nil, err
 	}
 	for _, s := range sources {
-		c.emit(Event{Kind: EventFileDone, File: s.label, Path: s.path})
+		c.Emit(Event{Kind: EventFileDone, File: s.label, Path: s.path})
 	}
 	return sums, nil
 }
@@ -401,7 +401,7 @@ func (c *Client) sendPart(ctx context.Context, storeID, uploadID string, s *sour
 	off, length := s.part(n)
 	for attempt := 1; ; attempt++ {
 		body := &partBody{r: io.NewSectionReader(s.f, off, length), h: sha256.New(), valid: true,
-			sent: func(d int64) { c.emit(Event{Kind: EventBytes, File: s.label, Bytes: d}) }}
+			sent: func(d int64) { c.Emit(Event{Kind: EventBytes, File: s.label, Bytes: d}) }}
 		out, err := c.API.UploadReadSetPart(ctx, &omics.UploadReadSetPartInput{
 			SequenceStoreId: aws.String(storeID),
 			UploadId:        aws.String(uploadID),

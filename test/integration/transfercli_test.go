@@ -145,7 +145,7 @@ func TestTransferCLIPairedFASTQ(t *testing.T) {
 	if status != "ACTIVE" {
 		t.Fatalf("upload printed %q\n%s", up.stdout, up.stderr)
 	}
-	for _, want := range []string{"checking " + d.r1gz, "FASTQ, 20000 reads", "source2: part 5 of 5 done", "read set " + id + " is ACTIVE"} {
+	for _, want := range []string{"checking source1: " + d.r1gz, "checking source2: " + d.r2gz + ", 1.1 MiB\n", "checking source2: done", "FASTQ, 20000 reads", "source2: part 5 of 5 done", "read set " + id + " is ACTIVE"} {
 		if !strings.Contains(up.stderr, want) {
 			t.Errorf("progress lacks %q:\n%s", want, up.stderr)
 		}
