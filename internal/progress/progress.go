@@ -262,20 +262,22 @@ func (b *Bar) redraw(step string) {
 
 // barLine is one file's bar, cut to the terminal's width:
 //
-//	source1 r1.fq.gz [=========>          ]  48% 120.0 MiB/250.0 MiB 85.2 MiB/s ETA 2s
+//	source1 r1.fq.gz [=========>          ]  48% 120.0 MiB/250.0 MiB  85.2 MiB/s ETA 2s
 func barLine(f *file, now time.Time, width int) string {
 	pct := 100.0
 	if f.size > 0 {
 		pct = 100 * float64(f.done) / float64(f.size)
 	}
 	rate := f.rate(now)
-	tail := fmt.Sprintf(" %3.0f%% %s/%s %s/s", pct, Bytes(f.done), Bytes(f.size), Bytes(int64(rate)))
+	when := ""
 	switch {
 	case !f.end.IsZero():
-		tail += " done in " + Duration(f.end.Sub(f.start))
+		when = "done in " + Duration(f.end.Sub(f.start))
 	case rate > 0:
-		tail += " ETA " + Duration(time.Duration(float64(f.size-f.done)/rate*float64(time.Second)))
+		when = "ETA " + Duration(time.Duration(float64(f.size-f.done)/rate*float64(time.Second)))
 	}
+	// Fixed widths keep the bar from jumping as the figures change.
+	tail := fmt.Sprintf(" %3.0f%% %19s %11s %-12s", pct, Bytes(f.done)+"/"+Bytes(f.size), Bytes(int64(rate))+"/s", when)
 	head := f.label + " " + lastElem(f.path) + " "
 	barWidth := min(width-len(head)-len(tail)-2, 40)
 	if barWidth < 5 {
@@ -283,7 +285,7 @@ func barLine(f *file, now time.Time, width int) string {
 		if len(line) > width && width > 0 {
 			line = line[:width]
 		}
-		return line
+		return strings.TrimRight(line, " ")
 	}
 	fill := int(float64(barWidth) * pct / 100)
 	fill = max(0, min(fill, barWidth))
@@ -291,7 +293,7 @@ func barLine(f *file, now time.Time, width int) string {
 	if fill < barWidth {
 		bar += ">" + strings.Repeat(" ", barWidth-fill-1)
 	}
-	return head + "[" + bar + "]" + tail
+	return strings.TrimRight(head+"["+bar+"]"+tail, " ")
 }
 
 func lastElem(p string) string {

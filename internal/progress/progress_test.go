@@ -75,9 +75,9 @@ func TestBarLine(t *testing.T) {
 		width int
 		want  string
 	}{
-		{100, "source1 r1.fq [==============================>         ]  75% 3.0 MiB/4.0 MiB 1.0 MiB/s ETA 1s"},
-		{60, "source1 r1.fq [====> ]  75% 3.0 MiB/4.0 MiB 1.0 MiB/s ETA 1s"},
-		{30, "source1 r1.fq   75% 3.0 MiB/4."},
+		{100, "source1 r1.fq [=========================>        ]  75%     3.0 MiB/4.0 MiB   1.0 MiB/s ETA 1s"},
+		{60, "source1 r1.fq   75%     3.0 MiB/4.0 MiB   1.0 MiB/s ETA 1s"},
+		{30, "source1 r1.fq   75%     3.0 Mi"},
 	} {
 		if got := barLine(f, now, tc.width); got != tc.want {
 			t.Errorf("width %d:\n%q\nwant\n%q", tc.width, got, tc.want)
@@ -86,9 +86,15 @@ func TestBarLine(t *testing.T) {
 			t.Errorf("width %d: line of %d columns", tc.width, len(got))
 		}
 	}
+	running := barLine(f, now, 120)
 	f.end = now
-	if got := barLine(f, now, 120); !strings.Contains(got, "done in 2s") || strings.Contains(got, "ETA") {
-		t.Errorf("finished file: %q", got)
+	done := barLine(f, now, 120)
+	if !strings.Contains(done, "done in 2s") || strings.Contains(done, "ETA") {
+		t.Errorf("finished file: %q", done)
+	}
+	// The figures change length; the bar stays where it was.
+	if strings.Index(running, "]") != strings.Index(done, "]") {
+		t.Errorf("the bar moved:\n%s\n%s", running, done)
 	}
 }
 
