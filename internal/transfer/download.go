@@ -225,7 +225,9 @@ func (c *Client) prepareFile(md *omics.GetReadSetMetadataOutput, file types.Read
 		partSize: aws.ToInt64(info.PartSize),
 		parts:    int(aws.ToInt32(info.TotalParts)),
 	}
-	if d.size <= 0 || d.partSize <= 0 || d.parts != int((d.size+d.partSize-1)/d.partSize) {
+	// The parts are counted before anything is sized by them: a file has at
+	// most 10,000 parts, as a source has in an upload.
+	if d.size <= 0 || d.partSize <= 0 || d.parts > maxParts || d.parts != int((d.size+d.partSize-1)/d.partSize) {
 		return nil, fmt.Errorf("read set %s: the metadata of %s does not add up (contentLength %d, partSize %d, totalParts %d)", in.ReadSetID, file, d.size, d.partSize, d.parts)
 	}
 	if want != nil && *want != "" && etagVerifiable(md.FileType) && !in.SkipETag {
