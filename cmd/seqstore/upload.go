@@ -93,42 +93,9 @@ func runUpload(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	}
 	defer closeProgress()
 	c.PartSize = *partSize
-	say := func(format string, args ...any) {
-		c.Emit(transfer.Event{Kind: transfer.EventStep, Message: fmt.Sprintf(format, args...)})
-	}
-
-	// The store is looked at first, so that a wrong ID or key is reported
-	// before a long local check, and the check computes the ETag in the
-	// store's family.
-	st, err := c.API.GetSequenceStore(ctx, &omics.GetSequenceStoreInput{Id: store})
+	kind, local, family, err := checkBeforeUpload(ctx, c, *store, files, kind, *reference, *noCheck)
 	if err != nil {
-		return fmt.Errorf("sequence store %s: %w", *store, err)
-	}
-	family := etag.MD5up
-	if st.ETagAlgorithmFamily != "" {
-		family = etag.Family(st.ETagAlgorithmFamily)
-	}
-
-	var local *analyze.Result
-	if *noCheck {
-		if kind == "" {
-			if kind, err = detectType(files[0]); err != nil {
-				return err
-			}
-		}
-	} else {
-		local, err = analyzeLocal(ctx, files, kind, *reference, []etag.Family{family}, watchCheck(c, files))
-		if err != nil {
-			if ctx.Err() != nil {
-				return ctx.Err()
-			}
-			return fmt.Errorf("%s: %w\nnothing was uploaded", strings.Join(files, ", "), err)
-		}
-		for i, f := range files {
-			c.Emit(transfer.Event{Kind: transfer.EventFileDone, File: checkLabel(i), Path: f})
-		}
-		kind = local.FileType
-		say("%s: %s, %d reads, %d bases", strings.Join(files, ", "), kind, local.ReadCount, local.BaseCount)
+		return err
 	}
 	if (kind == analyze.FileTypeBAM || kind == analyze.FileTypeCRAM) && *referenceArn == "" {
 		return fmt.Errorf("a %s read set needs its reference: give -reference-arn (or -type UBAM for unaligned reads)\nnothing was uploaded", kind)
@@ -151,18 +118,8 @@ func runUpload(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	out := uploadOutput{UploadResult: res, FileType: kind}
 	var failure error
 	if *wait {
-		state, err := c.Wait(ctx, transfer.ReadSet{API: c.API, StoreID: *store, ID: res.ReadSetID})
-		out.Status, out.StatusMessage = state.Status, state.Message
-		var failed *transfer.FailedError
-		switch {
-		case errors.As(err, &failed):
-			failure = err
-		case err != nil:
-			return err
-		case local != nil:
-			if out.ETagVerified, err = compareETag(ctx, c.API, *store, res.ReadSetID, local, family); err != nil {
-				failure = err
-			}
+		if failure = waitAndCompare(ctx, c, *store, &out, local, family); failure != nil && out.Status == "" {
+			return failure
 		}
 	}
 	closeProgress()
@@ -177,6 +134,68 @@ func runUpload(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		fmt.Fprintf(stdout, "%s\t%s\n", res.ReadSetID, out.Status)
 	}
 	return failure
+}
+
+// checkBeforeUpload looks at the store, so that a wrong ID or key is
+// reported before a long local check, then reads the files as ingestion
+// will and returns their type and, unless noCheck, what the check found
+// with the ETag in the store's family.
+func checkBeforeUpload(ctx context.Context, c *transfer.Client, store string, files []string, kind, reference string, noCheck bool) (string, *analyze.Result, etag.Family, error) {
+	st, err := c.API.GetSequenceStore(ctx, &omics.GetSequenceStoreInput{Id: aws.String(store)})
+	if err != nil {
+		return "", nil, "", fmt.Errorf("sequence store %s: %w", store, err)
+	}
+	family := etag.MD5up
+	if st.ETagAlgorithmFamily != "" {
+		if family, err = etag.ParseFamily(string(st.ETagAlgorithmFamily)); err != nil {
+			// A family this seqstore does not know: check the files all
+			// the same, and leave the ETag uncompared.
+			family = ""
+		}
+	}
+	if noCheck {
+		if kind == "" {
+			kind, err = detectType(files[0])
+		}
+		return kind, nil, family, err
+	}
+	families := []etag.Family{etag.MD5up}
+	if family != "" {
+		families[0] = family
+	}
+	local, err := analyzeLocal(ctx, files, kind, reference, families, watchCheck(c, files))
+	if err != nil {
+		if ctx.Err() != nil {
+			return "", nil, "", ctx.Err()
+		}
+		return "", nil, "", fmt.Errorf("%s: %w\nnothing was uploaded", strings.Join(files, ", "), err)
+	}
+	for i, f := range files {
+		c.Emit(transfer.Event{Kind: transfer.EventFileDone, File: checkLabel(i), Path: f})
+	}
+	c.Emit(transfer.Event{Kind: transfer.EventStep, Message: fmt.Sprintf("%s: %s, %d reads, %d bases",
+		strings.Join(files, ", "), local.FileType, local.ReadCount, local.BaseCount)})
+	return local.FileType, local, family, nil
+}
+
+// waitAndCompare follows the new read set until it settles and, when it is
+// ACTIVE, compares its ETag with the one the local check computed. It
+// records the outcome in out and returns what failed.
+func waitAndCompare(ctx context.Context, c *transfer.Client, store string, out *uploadOutput, local *analyze.Result, family etag.Family) error {
+	state, err := c.Wait(ctx, transfer.ReadSet{API: c.API, StoreID: store, ID: out.ReadSetID})
+	if err != nil {
+		var failed *transfer.FailedError
+		if errors.As(err, &failed) {
+			out.Status, out.StatusMessage = state.Status, state.Message
+		}
+		return err
+	}
+	out.Status, out.StatusMessage = state.Status, state.Message
+	if local == nil || family == "" {
+		return nil
+	}
+	out.ETagVerified, err = compareETag(ctx, c.API, store, out.ReadSetID, local, family)
+	return err
 }
 
 // checkLabel names the local check of file i in progress reports.
