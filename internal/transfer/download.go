@@ -102,6 +102,29 @@ func (c *Client) Download(ctx context.Context, in DownloadInput) (*DownloadResul
 		dls = append(dls, d)
 	}
 
+	if err := c.fetchFiles(ctx, in, dls); err != nil {
+		return nil, err
+	}
+
+	res := &DownloadResult{ReadSetID: in.ReadSetID}
+	for _, d := range dls {
+		if err := d.finish(); err != nil {
+			return nil, err
+		}
+		res.Files = append(res.Files, DownloadedFile{File: string(d.file), Path: d.target, Size: d.size, ETag: d.etag, Algorithm: d.algorithm})
+		how := "length checked"
+		if d.algorithm != "" {
+			how = d.algorithm + " " + d.etag + " verified"
+		}
+		c.Emit(Event{Kind: EventFileDone, File: d.label, Path: d.target, Message: how})
+	}
+	return res, nil
+}
+
+// fetchFiles fetches every part of the files, several at once, while a
+// verifier per file follows its content as it lands. The first failure,
+// of a part or of a verification, stops everything.
+func (c *Client) fetchFiles(ctx context.Context, in DownloadInput, dls []*fileDownload) error {
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
 	var verifiers sync.WaitGroup
@@ -136,34 +159,26 @@ queue:
 			})
 		}
 	}
-	err = g.Wait()
-	if err != nil {
+	if err := g.Wait(); err != nil {
 		cancel(err)
 	}
-	for _, d := range dls {
-		d.arrived.fail(context.Cause(ctx))
+	cause := context.Cause(ctx)
+	if cause != nil {
+		// Verifiers waiting for parts that will not come stop here.
+		for _, d := range dls {
+			d.arrived.fail(cause)
+		}
 	}
 	verifiers.Wait()
-	if cause := context.Cause(ctx); cause != nil {
-		if errors.Is(cause, context.Canceled) {
-			return nil, errors.New("interrupted: no file was written")
-		}
-		return nil, cause
+	if cause == nil {
+		// A verifier may have failed after the last part landed.
+		cause = context.Cause(ctx)
 	}
+	if errors.Is(cause, context.Canceled) {
+		return errors.New("interrupted: no file was written")
+	}
+	return cause
 
-	res := &DownloadResult{ReadSetID: in.ReadSetID}
-	for _, d := range dls {
-		if err := d.finish(); err != nil {
-			return nil, err
-		}
-		res.Files = append(res.Files, DownloadedFile{File: string(d.file), Path: d.target, Size: d.size, ETag: d.etag, Algorithm: d.algorithm})
-		how := "length checked"
-		if d.algorithm != "" {
-			how = d.algorithm + " " + d.etag + " verified"
-		}
-		c.Emit(Event{Kind: EventFileDone, File: d.label, Path: d.target, Message: how})
-	}
-	return res, nil
 }
 
 func messageSuffix(msg *string) string {

@@ -143,6 +143,16 @@ func (c *Client) Upload(ctx context.Context, in UploadInput) (*UploadResult, err
 		return res, err
 	}
 
+	if res.ReadSetID, err = c.complete(ctx, in.StoreID, res.UploadID, sources, checksums); err != nil {
+		return res, err
+	}
+	c.step("completed upload %s: read set %s", res.UploadID, res.ReadSetID)
+	return res, nil
+}
+
+// complete ends the upload with every part, in order, and returns the new
+// read set's ID.
+func (c *Client) complete(ctx context.Context, storeID, uploadID string, sources []*source, checksums map[partKey]string) (string, error) {
 	parts := make([]types.CompleteReadSetUploadPartListItem, 0, len(checksums))
 	for key, sum := range checksums {
 		parts = append(parts, types.CompleteReadSetUploadPartListItem{
@@ -158,16 +168,14 @@ func (c *Client) Upload(ctx context.Context, in UploadInput) (*UploadResult, err
 		return *parts[i].PartNumber < *parts[j].PartNumber
 	})
 	done, err := c.API.CompleteMultipartReadSetUpload(ctx, &omics.CompleteMultipartReadSetUploadInput{
-		SequenceStoreId: aws.String(in.StoreID),
-		UploadId:        aws.String(res.UploadID),
+		SequenceStoreId: aws.String(storeID),
+		UploadId:        aws.String(uploadID),
 		Parts:           parts,
 	})
 	if err != nil {
-		return res, fmt.Errorf("completing upload %s: %w", res.UploadID, err)
+		return "", fmt.Errorf("completing upload %s: %w", uploadID, err)
 	}
-	res.ReadSetID = aws.ToString(done.ReadSetId)
-	c.step("completed upload %s: read set %s", res.UploadID, res.ReadSetID)
-	return res, nil
+	return aws.ToString(done.ReadSetId), nil
 }
 
 func openSource(i int, path string, partSize int64) (*source, error) {
