@@ -58,7 +58,12 @@ func runLs(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			return err
 		}
 		if cf.json {
-			return printJSON(stdout, list)
+			out := make([]storeJSON, len(list))
+			for i, st := range list {
+				out[i] = storeJSON{ID: aws.ToString(st.Id), Arn: aws.ToString(st.Arn), Name: aws.ToString(st.Name), Description: aws.ToString(st.Description),
+					ETagAlgorithmFamily: string(st.ETagAlgorithmFamily), Status: string(st.Status), CreationTime: st.CreationTime}
+			}
+			return printJSON(stdout, out)
 		}
 		fmt.Fprintln(tw, "ID\tNAME\tETAG FAMILY\tCREATED")
 		for _, s := range list {
@@ -80,7 +85,20 @@ func runLs(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	if cf.json {
-		return printJSON(stdout, list)
+		out := make([]readSetJSON, len(list))
+		for i, r := range list {
+			out[i] = readSetJSON{ID: aws.ToString(r.Id), Arn: aws.ToString(r.Arn), SequenceStoreID: aws.ToString(r.SequenceStoreId),
+				Name: aws.ToString(r.Name), Description: aws.ToString(r.Description), Status: string(r.Status), StatusMessage: aws.ToString(r.StatusMessage),
+				FileType: string(r.FileType), SubjectID: aws.ToString(r.SubjectId), SampleID: aws.ToString(r.SampleId),
+				ReferenceArn: aws.ToString(r.ReferenceArn), CreationTime: r.CreationTime}
+			if si := r.SequenceInformation; si != nil {
+				out[i].SequenceInformation = &sequenceInformation{TotalReadCount: aws.ToInt64(si.TotalReadCount), TotalBaseCount: aws.ToInt64(si.TotalBaseCount), Alignment: aws.ToString(si.Alignment)}
+			}
+			if e := r.Etag; e != nil {
+				out[i].ETag = &etagJSON{Algorithm: string(e.Algorithm), Source1: aws.ToString(e.Source1), Source2: aws.ToString(e.Source2)}
+			}
+		}
+		return printJSON(stdout, out)
 	}
 	fmt.Fprintln(tw, "ID\tNAME\tSTATUS\tTYPE\tSUBJECT\tSAMPLE\tREADS\tCREATED")
 	for _, r := range list {
@@ -92,6 +110,41 @@ func runLs(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			aws.ToString(r.SubjectId), aws.ToString(r.SampleId), reads, when(r.CreationTime))
 	}
 	return tw.Flush()
+}
+
+// storeJSON and readSetJSON are what `seqstore ls -json` prints, with the
+// API's member names.
+type storeJSON struct {
+	ID                  string     `json:"id"`
+	Arn                 string     `json:"arn"`
+	Name                string     `json:"name,omitempty"`
+	Description         string     `json:"description,omitempty"`
+	ETagAlgorithmFamily string     `json:"eTagAlgorithmFamily,omitempty"`
+	Status              string     `json:"status,omitempty"`
+	CreationTime        *time.Time `json:"creationTime,omitempty"`
+}
+
+type readSetJSON struct {
+	ID                  string               `json:"id"`
+	Arn                 string               `json:"arn"`
+	SequenceStoreID     string               `json:"sequenceStoreId"`
+	Name                string               `json:"name,omitempty"`
+	Description         string               `json:"description,omitempty"`
+	Status              string               `json:"status"`
+	StatusMessage       string               `json:"statusMessage,omitempty"`
+	FileType            string               `json:"fileType"`
+	SubjectID           string               `json:"subjectId,omitempty"`
+	SampleID            string               `json:"sampleId,omitempty"`
+	ReferenceArn        string               `json:"referenceArn,omitempty"`
+	SequenceInformation *sequenceInformation `json:"sequenceInformation,omitempty"`
+	ETag                *etagJSON            `json:"etag,omitempty"`
+	CreationTime        *time.Time           `json:"creationTime,omitempty"`
+}
+
+type etagJSON struct {
+	Algorithm string `json:"algorithm"`
+	Source1   string `json:"source1"`
+	Source2   string `json:"source2,omitempty"`
 }
 
 func optionalString(s string) *string {

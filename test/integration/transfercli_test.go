@@ -194,6 +194,20 @@ func TestTransferCLIPairedFASTQ(t *testing.T) {
 	if !strings.Contains(ls.stdout, id) || !strings.Contains(ls.stdout, "20000") {
 		t.Errorf("ls %s:\n%s", store, ls.stdout)
 	}
+	listed := decodeJSON[[]struct {
+		ID                  string `json:"id"`
+		Status              string `json:"status"`
+		SequenceInformation struct {
+			TotalReadCount int64 `json:"totalReadCount"`
+		} `json:"sequenceInformation"`
+		ETag struct {
+			Algorithm, Source1, Source2 string
+		} `json:"etag"`
+	}](t, in.mustSeqstore(t, "ls", store, "-json").stdout)
+	if len(listed) != 1 || listed[0].ID != id || listed[0].Status != "ACTIVE" || listed[0].SequenceInformation.TotalReadCount != 20000 ||
+		listed[0].ETag.Algorithm != "FASTQ_MD5up" || listed[0].ETag.Source2 != md5Hex(plain2) {
+		t.Errorf("ls -json: %+v", listed)
+	}
 	if ls := in.mustSeqstore(t, "ls"); !strings.Contains(ls.stdout, store) {
 		t.Errorf("ls lacks store %s:\n%s", store, ls.stdout)
 	}
