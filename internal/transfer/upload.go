@@ -258,7 +258,7 @@ func (c *Client) findUpload(ctx context.Context, in UploadInput, sources []*sour
 			c.step("resuming upload %s: %d of %d parts are there already", id, len(kept), total)
 			return kept, nil
 		}
-		c.step("unfinished upload %s has the same name but other bytes; leaving it alone", id)
+		c.step("unfinished upload %s has the same name but its parts are not these files' (other bytes, or another part size); leaving it alone", id)
 	}
 	return nil, nil
 }

@@ -137,7 +137,7 @@ func TestTransferDoesNotResumeOtherBytes(t *testing.T) {
 	if res.Resumed || res.UploadID == first.UploadID || counter.n.Load() != total {
 		t.Errorf("upload of other bytes: %+v after %d part calls; want a new upload of all %d parts", res, counter.n.Load(), total)
 	}
-	if !strings.Contains(strings.Join(steps, "\n"), first.UploadID+" has the same name but other bytes") {
+	if !strings.Contains(strings.Join(steps, "\n"), first.UploadID+" has the same name but its parts are not these files") {
 		t.Errorf("steps do not say why %s was not resumed: %q", first.UploadID, steps)
 	}
 	if got := listedParts(t, c, store, first.UploadID); got != 2 {
