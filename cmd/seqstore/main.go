@@ -41,6 +41,7 @@ and endpoint from the usual AWS chain, -profile, -region, -endpoint-url):
   seqstore wait     -store ID READSET wait until a read set is ACTIVE or failed
 
   seqstore version                    print the version and commit
+
 Each command's flags: seqstore COMMAND -h
 `
 

@@ -24,7 +24,7 @@ func runWait(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	fs.Usage = func() { fmt.Fprint(fs.Output(), waitUsage); fs.PrintDefaults() }
 	cf := addClientFlags(fs)
 	store := fs.String("store", "", "sequence store `ID` (required)")
-	timeout := fs.Duration("timeout", 0, "give up after this `long` (default: never)")
+	timeout := fs.Duration("timeout", 0, "give up after this `duration`, such as 30m (default: never)")
 	ids, err := parseArgs(fs, args)
 	if err != nil {
 		return helpRequested(err)
