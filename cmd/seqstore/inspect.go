@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"encoding/json"
 	"flag"
@@ -13,7 +12,6 @@ import (
 
 	"github.com/seqstore/seqstore/internal/analyze"
 	"github.com/seqstore/seqstore/internal/etag"
-	"github.com/seqstore/seqstore/internal/format/fasta"
 )
 
 // inspection is what `seqstore inspect` prints per file, with the API's
@@ -90,33 +88,7 @@ func runInspect(ctx context.Context, args []string, out io.Writer) error {
 
 func inspectFile(ctx context.Context, path, reference string, families []etag.Family) inspection {
 	res := inspection{File: path}
-	f, err := os.Open(path)
-	if err != nil {
-		res.Error = err.Error()
-		return res
-	}
-	defer f.Close()
-	br := bufio.NewReaderSize(f, 1<<20)
-	var r *analyze.Result
-	switch kind := analyze.Detect(br); kind {
-	case analyze.FileTypeBAM:
-		r, err = analyze.BAM(ctx, br, analyze.FileTypeBAM, io.Discard, families)
-		if err == nil && r.Alignment == analyze.Unaligned {
-			r.FileType = analyze.FileTypeUBAM
-		}
-	case analyze.FileTypeCRAM:
-		if reference == "" {
-			err = fmt.Errorf("this is CRAM: give its FASTA reference with -reference")
-			break
-		}
-		var ref *fasta.File
-		ref, err = fasta.Open(reference)
-		if err == nil {
-			r, err = analyze.CRAM(ctx, br, ref, io.Discard, families)
-		}
-	default:
-		r, err = analyze.FASTQ(ctx, []io.Reader{br}, nil, families)
-	}
+	r, err := analyzeLocal(ctx, []string{path}, "", reference, families, nil)
 	if err != nil {
 		res.Error = err.Error()
 		return res

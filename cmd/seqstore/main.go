@@ -4,6 +4,11 @@
 //	seqstore serve      run the server
 //	seqstore inspect    report what ingestion would say of local files
 //	seqstore admin      manage accounts and access keys
+//	seqstore upload     upload files as a read set, resuming where it stopped
+//	seqstore download   download a read set's files, verified
+//	seqstore ls         list sequence stores or read sets
+//	seqstore rm         delete read sets
+//	seqstore wait       wait until a read set is ACTIVE or failed
 //	seqstore version    print the version
 package main
 
@@ -24,7 +29,20 @@ Usage:
   seqstore serve   [flags]            run the server (seqstore serve -h for flags)
   seqstore inspect [flags] FILE...    print, per file, what ingestion would report
   seqstore admin   COMMAND [flags]    manage accounts and access keys
-  seqstore version                    print the version
+
+Client commands (any HealthOmics-compatible store; AWS credentials, region
+and endpoint from the usual AWS chain, -profile, -region, -endpoint-url):
+  seqstore upload   -store ID -subject S -sample S FILE [FILE2]
+                                      upload a read set, resumable (-wait to follow it)
+  seqstore download -store ID READSET download a read set's files, verified
+  seqstore ls       [STORE]           list sequence stores, or a store's read sets
+  seqstore rm       -store ID READSET...
+                                      delete read sets
+  seqstore wait     -store ID READSET wait until a read set is ACTIVE or failed
+
+  seqstore version                    print the version and commit
+
+Each command's flags: seqstore COMMAND -h
 `
 
 func main() {
@@ -43,8 +61,18 @@ func main() {
 		err = runInspect(ctx, args, os.Stdout)
 	case "admin":
 		err = runAdmin(ctx, args, os.Stdout)
+	case "upload":
+		err = runUpload(ctx, args, os.Stdout, os.Stderr)
+	case "download":
+		err = runDownload(ctx, args, os.Stdout, os.Stderr)
+	case "ls":
+		err = runLs(ctx, args, os.Stdout, os.Stderr)
+	case "rm":
+		err = runRm(ctx, args, os.Stdout, os.Stderr)
+	case "wait":
+		err = runWait(ctx, args, os.Stdout, os.Stderr)
 	case "version", "-version", "--version":
-		fmt.Println("seqstore", version)
+		printVersion(os.Stdout)
 	case "help", "-h", "-help", "--help":
 		fmt.Print(usage)
 	default:
