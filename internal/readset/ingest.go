@@ -92,7 +92,7 @@ func (in *Ingester) loop(ctx context.Context) {
 		}
 		for ctx.Err() == nil {
 			now := in.now()
-			rs, err := in.Meta.IngestClaim(ctx, in.Owner, now, now.Add(in.Lease))
+			rs, _, err := in.Meta.IngestClaim(ctx, in.Owner, now, now.Add(in.Lease))
 			if errors.Is(err, meta.ErrNotFound) {
 				break
 			}

@@ -222,7 +222,7 @@ var isolationCases = []suiteCase{
 
 		f.checkWorld(t, a)
 		// A's read set still awaits ingestion and nobody holds its lease.
-		claimed, err := f.s.IngestClaim(f.ctx, "probe", at(100), at(101))
+		claimed, _, err := f.s.IngestClaim(f.ctx, "probe", at(100), at(101))
 		must(t, "IngestClaim", err)
 		equal(t, "claimable read set", claimed.ID, a.readSet.ID)
 	}},

@@ -24,6 +24,9 @@ type dialect struct {
 	// change them meanwhile. SQLite needs nothing: its transactions begin
 	// IMMEDIATE and hold the database's one write lock until they end.
 	forUpdate string
+	// forShare is forUpdate for a row the transaction only needs to stay
+	// as it read it.
+	forShare string
 	// retryable reports an error after which the whole transaction may be
 	// tried again.
 	retryable func(error) bool
@@ -35,6 +38,7 @@ var sqliteDialect = dialect{
 	name:      "sqlite",
 	rewrite:   func(q string) string { return dollarN.ReplaceAllString(q, "?$1") },
 	forUpdate: "",
+	forShare:  "",
 	// The single writer connection and the busy timeout leave nothing to
 	// retry: a writer either gets the lock or times out.
 	retryable: func(error) bool { return false },
@@ -44,6 +48,7 @@ var postgresDialect = dialect{
 	name:      "postgres",
 	rewrite:   func(q string) string { return q },
 	forUpdate: " FOR UPDATE",
+	forShare:  " FOR SHARE",
 	retryable: func(err error) bool {
 		var pe *pgconn.PgError
 		// serialization_failure, deadlock_detected
