@@ -207,11 +207,11 @@ func (s *Service) Ingest(ctx context.Context, rs *seqstore.ReadSet) {
 		var ae *analyze.Error
 		var pe *panicError
 		switch {
-		case errors.As(err, &ae):
-			s.fail(ctx, log, rs, ae.Error())
 		case errors.As(err, &pe):
 			log.Error("ingest panicked; failing the read set", "panic", pe.value, "stack", pe.stack)
 			s.fail(ctx, log, rs, internalErrorMessage(pe.value))
+		case errors.As(err, &ae):
+			s.fail(ctx, log, rs, ae.Error())
 		default:
 			log.Error("ingest failed", "err", err)
 			s.fail(ctx, log, rs, "seqstore could not store the read set: "+err.Error()+"; upload it again")
@@ -245,12 +245,14 @@ func (s *Service) Ingest(ctx context.Context, rs *seqstore.ReadSet) {
 		if errors.Is(err, meta.ErrConflict) || errors.Is(err, meta.ErrNotFound) {
 			cur, gerr := s.Meta.ReadSetGet(ctx, rs.AccountID, rs.StoreID, rs.ID)
 			if gerr != nil || cur.Status != seqstore.ReadSetStatusActive {
-				s.deleteFiles(ctx, files)
+				s.deleteFiles(context.WithoutCancel(ctx), files)
 			}
 		}
 		return
 	}
-	s.deleteParts(ctx, rs.UploadID)
+	// The read set no longer needs its parts, whether or not this node
+	// goes on: a shutdown now must not leave them behind for good.
+	s.deleteParts(context.WithoutCancel(ctx), rs.UploadID)
 	var size, uploaded int64
 	for _, f := range files {
 		size += f.ContentLength
@@ -287,7 +289,7 @@ func (s *Service) fail(ctx context.Context, log *slog.Logger, rs *seqstore.ReadS
 		log.Error("ingest: recording the failure failed", "err", err)
 		return
 	}
-	s.deleteParts(ctx, rs.UploadID)
+	s.deleteParts(context.WithoutCancel(ctx), rs.UploadID)
 	log.Warn("read set failed ingestion", "statusMessage", next.StatusMessage)
 }
 
