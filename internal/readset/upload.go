@@ -210,7 +210,7 @@ func (s *Service) UploadPart(ctx context.Context, account, storeID, uploadID, so
 			s.Log.WarnContext(ctx, "could not delete a refused part", "key", key, "err", derr)
 		}
 		if errors.Is(err, meta.ErrConflict) || errors.Is(err, meta.ErrNotFound) {
-			return "", seqstore.Errorf(seqstore.CodeNotFound, "upload %s was completed or aborted while part %d of %s was being sent; the part was not stored: start a new upload", uploadID, number, source)
+			return "", seqstore.Errorf(seqstore.CodeNotFound, "upload %s stopped taking parts (it was completed, aborted or deleted) while part %d of %s was being sent; the part was not stored: start a new upload", uploadID, number, source)
 		}
 		return "", err
 	}
