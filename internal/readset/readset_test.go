@@ -53,12 +53,8 @@ func newEnv(t *testing.T) *env {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { files.Close() })
-	e := &env{t: t, ctx: ctx, db: db, files: files, blobs: &hookedBlobs{Store: files}, meta: &hookedMeta{Store: db}, store: "1000000001", logs: &syncBuffer{}}
-	now := time.Now().UTC().Truncate(time.Millisecond)
-	if err := db.SequenceStoreCreate(ctx, &seqstore.SequenceStore{AccountID: testAccount, ID: e.store, Name: "reads",
-		ETagAlgorithmFamily: "MD5up", Status: seqstore.StoreStatusActive, CreatedAt: now, UpdatedAt: now}); err != nil {
-		t.Fatal(err)
-	}
+	e := &env{t: t, ctx: ctx, db: db, files: files, blobs: &hookedBlobs{Store: files}, meta: &hookedMeta{Store: db}, logs: &syncBuffer{}}
+	e.store = e.addStore(testAccount, "1000000001")
 	e.svc = &Service{Meta: e.meta, Blobs: e.blobs, ARN: arn.Builder{Partition: "aws", Region: "us-east-1"},
 		Log: slog.New(slog.NewTextHandler(e.logs, nil))}
 	return e
@@ -171,23 +167,44 @@ func fastqGz(n int) []byte {
 	return z.Bytes()
 }
 
-// complete uploads body as the one part of a FASTQ read set and completes
-// the upload; it returns the read set as the ingester would claim it.
+// addStore creates a sequence store of account and returns its ID.
+func (e *env) addStore(account, id string) string {
+	e.t.Helper()
+	now := time.Now().UTC().Truncate(time.Millisecond)
+	if err := e.db.SequenceStoreCreate(e.ctx, &seqstore.SequenceStore{AccountID: account, ID: id, Name: "reads",
+		ETagAlgorithmFamily: "MD5up", Status: seqstore.StoreStatusActive, CreatedAt: now, UpdatedAt: now}); err != nil {
+		e.t.Fatal(err)
+	}
+	return id
+}
+
+// complete uploads body as the one part of a FASTQ read set in the test
+// account's store and completes the upload; it returns the read set as the
+// ingester would claim it.
 func (e *env) complete(body []byte) *seqstore.ReadSet {
 	e.t.Helper()
-	u, err := e.svc.CreateUpload(e.ctx, testAccount, e.store, CreateUploadParams{SourceFileType: seqstore.FileTypeFASTQ, SubjectID: "s", SampleID: "s", Name: "sample"})
+	return e.completeIn(testAccount, e.store, body)
+}
+
+func (e *env) completeIn(account, store string, body []byte) *seqstore.ReadSet {
+	e.t.Helper()
+	u, err := e.svc.CreateUpload(e.ctx, account, store, CreateUploadParams{SourceFileType: seqstore.FileTypeFASTQ, SubjectID: "s", SampleID: "s", Name: "sample"})
 	if err != nil {
 		e.t.Fatal(err)
 	}
-	sum, err := e.svc.UploadPart(e.ctx, testAccount, e.store, u.ID, seqstore.FileSource1, 1, bytes.NewReader(body), int64(len(body)))
+	sum, err := e.svc.UploadPart(e.ctx, account, store, u.ID, seqstore.FileSource1, 1, bytes.NewReader(body), int64(len(body)))
 	if err != nil {
 		e.t.Fatal(err)
 	}
-	id, err := e.svc.Complete(e.ctx, testAccount, e.store, u.ID, []CompletedPart{{Number: 1, Source: seqstore.FileSource1, Checksum: sum}})
+	id, err := e.svc.Complete(e.ctx, account, store, u.ID, []CompletedPart{{Number: 1, Source: seqstore.FileSource1, Checksum: sum}})
 	if err != nil {
 		e.t.Fatal(err)
 	}
-	return e.get(id)
+	rs, err := e.db.ReadSetGet(e.ctx, account, store, id)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return rs
 }
 
 func (e *env) get(id string) *seqstore.ReadSet {
@@ -349,9 +366,17 @@ func newIngester(e *env) *Ingester {
 // waitStatus polls the read set until it leaves PROCESSING_UPLOAD.
 func (e *env) waitStatus(id string) *seqstore.ReadSet {
 	e.t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
+	return e.waitStatusIn(testAccount, e.store, id, 30*time.Second)
+}
+
+func (e *env) waitStatusIn(account, store, id string, wait time.Duration) *seqstore.ReadSet {
+	e.t.Helper()
+	deadline := time.Now().Add(wait)
 	for {
-		rs := e.get(id)
+		rs, err := e.db.ReadSetGet(e.ctx, account, store, id)
+		if err != nil {
+			e.t.Fatal(err)
+		}
 		if rs.Status != seqstore.ReadSetStatusProcessingUpload {
 			return rs
 		}
@@ -464,6 +489,51 @@ func TestAbandonedIngestionsAreCountedAndEndInFailure(t *testing.T) {
 		t.Fatalf("read set %s %q, want UPLOAD_FAILED saying its ingestion was started 2 times", got.Status, got.StatusMessage)
 	}
 	e.wantNothingLeft("after giving up")
+}
+
+// With one account's read sets ingesting and more of them waiting, a free
+// worker takes another account's read set first: a small upload does not
+// wait behind a queue of large ones.
+func TestIngestionTakesTurnsAcrossAccounts(t *testing.T) {
+	e := newEnv(t)
+	const otherAccount = "222222222222"
+	storeB := e.addStore(otherAccount, "1000000002")
+	var waitingA []*seqstore.ReadSet
+	for range 3 {
+		waitingA = append(waitingA, e.complete(fastqGz(20)))
+	}
+	b := e.completeIn(otherAccount, storeB, fastqGz(20))
+	// A's read sets take as long as the test wants.
+	release := make(chan struct{})
+	e.blobs.onRead = func(key string) {
+		if strings.HasPrefix(key, "uploads/"+testAccount+"/") {
+			<-release
+		}
+	}
+	in := newIngester(e)
+	in.Workers = 2
+	ctx, cancel := context.WithCancel(e.ctx)
+	stopped := make(chan struct{})
+	go func() {
+		defer close(stopped)
+		in.Run(ctx)
+	}()
+	var releaseOnce sync.Once
+	unblock := func() { releaseOnce.Do(func() { close(release) }) }
+	defer func() {
+		unblock()
+		cancel()
+		<-stopped
+	}()
+	if got := e.waitStatusIn(otherAccount, storeB, b.ID, 10*time.Second); got.Status != seqstore.ReadSetStatusActive {
+		t.Fatalf("B's read set %s %q, want ACTIVE", got.Status, got.StatusMessage)
+	}
+	unblock()
+	for _, rs := range waitingA {
+		if got := e.waitStatus(rs.ID); got.Status != seqstore.ReadSetStatusActive {
+			t.Fatalf("A's read set %s %q, want ACTIVE", got.Status, got.StatusMessage)
+		}
+	}
 }
 
 func TestStoredCopyRefusesWritesOnceEnded(t *testing.T) {
