@@ -263,6 +263,24 @@ func TestIngestStoresTheFrozenPartsAndCleansUp(t *testing.T) {
 	}
 }
 
+// A read set completed by an older seqstore, which froze no parts, is
+// ingested from its upload's parts.
+func TestReadSetWithoutFrozenPartsIsIngestedFromItsUpload(t *testing.T) {
+	e := newEnv(t)
+	rs := e.complete(fastqGz(30))
+	rs.SourceParts = nil
+	if err := e.db.ReadSetUpdate(e.ctx, rs, seqstore.ReadSetStatusProcessingUpload); err != nil {
+		t.Fatal(err)
+	}
+	e.svc.Ingest(e.ctx, e.get(rs.ID))
+	if got := e.get(rs.ID); got.Status != seqstore.ReadSetStatusActive || got.SequenceInformation.TotalReadCount != 30 {
+		t.Fatalf("read set %s %q, want ACTIVE with 30 reads", got.Status, got.StatusMessage)
+	}
+	if keys := e.objects("uploads/"); len(keys) > 0 {
+		t.Errorf("parts left after ingestion: %v", keys)
+	}
+}
+
 // A panic anywhere on the ingest path fails that read set, with the read
 // set's ID in the log, and leaves neither parts nor stored files; the
 // process, and the test, go on.
