@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -41,20 +42,45 @@ func freeAddr(t *testing.T) string {
 
 type running struct {
 	cmd    *exec.Cmd
-	stderr *bytes.Buffer
+	stderr *lockedBuffer
+}
+
+// lockedBuffer is the server's stderr, read by the test while the server
+// writes it.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
 }
 
 // serve starts `seqstore serve` and waits until it accepts connections.
 func serve(t *testing.T, bin, data, addr string, env ...string) *running {
 	t.Helper()
-	cmd := exec.Command(bin, "serve", "-addr", addr, "-data", data)
+	return serveWith(t, bin, data, addr, nil, env...)
+}
+
+// serveWith is serve with more flags.
+func serveWith(t *testing.T, bin, data, addr string, flags []string, env ...string) *running {
+	t.Helper()
+	cmd := exec.Command(bin, append([]string{"serve", "-addr", addr, "-data", data}, flags...)...)
 	cmd.Env = append(os.Environ(), env...)
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
+	stderr := &lockedBuffer{}
+	cmd.Stderr = stderr
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	r := &running{cmd: cmd, stderr: &stderr}
+	r := &running{cmd: cmd, stderr: stderr}
 	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
 	for i := 0; ; i++ {
 		if c, err := net.Dial("tcp", addr); err == nil {
