@@ -151,9 +151,13 @@ type ReadSet struct {
 	GeneratedFrom string
 	CreationType  string
 	CreationJobID string
-	// UploadID names the multipart upload the read set came from; its parts
-	// are the ingester's input until ingestion ends.
-	UploadID            string
+	// UploadID names the multipart upload the read set came from.
+	UploadID string
+	// SourceParts are the upload's parts as CompleteMultipartReadSetUpload
+	// validated them, frozen with the read set: ingestion reads exactly
+	// these objects, so a part uploaded again after Complete cannot change
+	// what becomes ACTIVE. Ingestion clears the list when it ends.
+	SourceParts         []UploadPart
 	SequenceInformation *SequenceInformation
 	ETag                *ETag
 	Files               []StoredFile

@@ -45,36 +45,42 @@ type running struct {
 	stderr *lockedBuffer
 }
 
-// lockedBuffer collects a child's output: os/exec copies into it from a
-// goroutine of its own while the test reads it.
+// lockedBuffer is the server's stderr, read by the test while the server
+// writes it.
 type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
+	mu sync.Mutex
+	b  bytes.Buffer
 }
 
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
 }
 
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
 }
 
 // serve starts `seqstore serve` and waits until it accepts connections.
 func serve(t *testing.T, bin, data, addr string, env ...string) *running {
 	t.Helper()
-	cmd := exec.Command(bin, "serve", "-addr", addr, "-data", data)
+	return serveWith(t, bin, data, addr, nil, env...)
+}
+
+// serveWith is serve with more flags.
+func serveWith(t *testing.T, bin, data, addr string, flags []string, env ...string) *running {
+	t.Helper()
+	cmd := exec.Command(bin, append([]string{"serve", "-addr", addr, "-data", data}, flags...)...)
 	cmd.Env = append(os.Environ(), env...)
-	var stderr lockedBuffer
-	cmd.Stderr = &stderr
+	stderr := &lockedBuffer{}
+	cmd.Stderr = stderr
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	r := &running{cmd: cmd, stderr: &stderr}
+	r := &running{cmd: cmd, stderr: stderr}
 	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
 	for i := 0; ; i++ {
 		if c, err := net.Dial("tcp", addr); err == nil {

@@ -11,6 +11,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -41,12 +42,18 @@ type Config struct {
 	IngestWorkers int
 	// IngestLease is how long a node's claim on a read set it ingests holds
 	// without renewal; a node that dies hands its work on after it.
-	IngestLease   time.Duration
+	IngestLease time.Duration
+	// IngestAttempts is how many times a read set's ingestion may be
+	// abandoned (its node crashed or hung) before the read set fails.
+	IngestAttempts int
+	// ParseLimits bound what ingestion decodes and buffers of one upload.
+	ParseLimits   ParseLimits
 	ShutdownGrace time.Duration
 	LogLevel      slog.Level
 	LogFormat     string // text or json
 
 	levelFlag *string // the raw -log-level, parsed by Finish
+	envErrs   []error // malformed SEQSTORE_* numbers, reported by Finish
 
 	API APIListener
 }
@@ -109,12 +116,85 @@ func (h *APIListener) finish() error {
 	return nil
 }
 
+// DefaultIngestWorkers is -ingest-workers unless set: what two cores serve.
+// One ingestion already keeps two cores busy (inflating, parsing and
+// hashing, recompressing run side by side), so more would only share them;
+// the second worker is there so that a small read set need not wait for a
+// large one to finish.
+const DefaultIngestWorkers = 2
+
+// ParseLimits bound what ingestion decodes and buffers of one upload, so a
+// hostile file fails its read set instead of exhausting the server. Zero
+// leaves a bound at the parsers' built-in default, except
+// MaxDecompressedBytes, where zero means no cap.
+type ParseLimits struct {
+	// MaxDecompressedBytes caps the decompressed size of one source of a
+	// read set (0: no cap).
+	MaxDecompressedBytes int64
+	// MaxFASTQLine bounds one line of a FASTQ record, in bytes.
+	MaxFASTQLine int64
+	// MaxSAMHeader bounds the SAM/BAM header text, in bytes.
+	MaxSAMHeader int64
+	// MaxBAMReferences bounds the reference sequences a BAM header may
+	// declare.
+	MaxBAMReferences int64
+	// MaxBAMRecord bounds one BAM alignment record, in bytes.
+	MaxBAMRecord int64
+	// MaxCRAMBlock bounds one CRAM container or block, in bytes.
+	MaxCRAMBlock int64
+}
+
+func (l *ParseLimits) register(fs *flag.FlagSet, envInt64 func(name string, def int64) int64) {
+	for _, f := range []struct {
+		v          *int64
+		name, help string
+	}{
+		{&l.MaxDecompressedBytes, "max-decompressed-bytes", "`bytes` one source of a read set may decompress to; more fails the read set (0: no cap)"},
+		{&l.MaxFASTQLine, "max-fastq-line", "`bytes` one FASTQ line may hold (0: the built-in default)"},
+		{&l.MaxSAMHeader, "max-sam-header", "`bytes` of SAM/BAM header text (0: the built-in default)"},
+		{&l.MaxBAMReferences, "max-bam-references", "reference sequences a BAM header may declare (0: the built-in default)"},
+		{&l.MaxBAMRecord, "max-bam-record", "`bytes` one BAM record may hold (0: the built-in default)"},
+		{&l.MaxCRAMBlock, "max-cram-block", "`bytes` one CRAM container or block may hold (0: the built-in default)"},
+	} {
+		env := strings.ToUpper(strings.ReplaceAll(f.name, "-", "_"))
+		fs.Int64Var(f.v, f.name, envInt64(env, 0), f.help+" (SEQSTORE_"+env+")")
+	}
+}
+
+// check refuses negative limits.
+func (l *ParseLimits) check() error {
+	for name, v := range map[string]int64{
+		"max-decompressed-bytes": l.MaxDecompressedBytes, "max-fastq-line": l.MaxFASTQLine, "max-sam-header": l.MaxSAMHeader,
+		"max-bam-references": l.MaxBAMReferences, "max-bam-record": l.MaxBAMRecord, "max-cram-block": l.MaxCRAMBlock,
+	} {
+		if v < 0 {
+			return fmt.Errorf("-%s %d: a limit cannot be negative (0 keeps the default)", name, v)
+		}
+	}
+	return nil
+}
+
 // env returns the value of SEQSTORE_<name>, or def.
 func env(name, def string) string {
 	if v, ok := os.LookupEnv("SEQSTORE_" + name); ok && v != "" {
 		return v
 	}
 	return def
+}
+
+// envInt returns SEQSTORE_<name> as an integer, or def when it is unset.
+// A value that is not an integer is remembered, and Finish reports it.
+func (c *Config) envInt(name string, def int) int {
+	return int(c.envInt64(name, int64(def)))
+}
+
+func (c *Config) envInt64(name string, def int64) int64 {
+	v, err := strconv.ParseInt(env(name, strconv.FormatInt(def, 10)), 10, 64)
+	if err != nil {
+		c.envErrs = append(c.envErrs, fmt.Errorf("SEQSTORE_%s %q is not a whole number", name, os.Getenv("SEQSTORE_"+name)))
+		return def
+	}
+	return v
 }
 
 // Register defines the server flags on fs and returns the Config they fill.
@@ -126,8 +206,12 @@ func Register(fs *flag.FlagSet) *Config {
 	fs.StringVar(&c.AccountID, "account-id", env("ACCOUNT_ID", "123456789012"), "12-digit `id` of the root account, used in ARNs (SEQSTORE_ACCOUNT_ID)")
 	fs.StringVar(&c.Metadata, "metadata", env("METADATA", "sqlite"), "metadata store: sqlite, or a postgres:// `URL` (SEQSTORE_METADATA)")
 	fs.StringVar(&c.Objects, "objects", env("OBJECTS", "file"), "object store: file, or s3://bucket/prefix?endpoint=URL&region=R (SEQSTORE_OBJECTS)")
-	fs.IntVar(&c.IngestWorkers, "ingest-workers", 1, "read sets this node ingests at once; each uses every core")
+	fs.IntVar(&c.IngestWorkers, "ingest-workers", c.envInt("INGEST_WORKERS", DefaultIngestWorkers),
+		"read sets this node ingests at once, taken fairly across accounts; each spreads over every core, and two let a small read set pass a large one (SEQSTORE_INGEST_WORKERS)")
 	fs.DurationVar(&c.IngestLease, "ingest-lease", time.Minute, "how long another node waits before taking over the ingestion of a node that stopped answering")
+	fs.IntVar(&c.IngestAttempts, "ingest-attempts", c.envInt("INGEST_ATTEMPTS", 3),
+		"times a read set's ingestion may be cut short by a crash or hang of its node before the read set fails instead of being tried again (SEQSTORE_INGEST_ATTEMPTS)")
+	c.ParseLimits.register(fs, c.envInt64)
 	fs.DurationVar(&c.ShutdownGrace, "shutdown-grace", 30*time.Second, "how long a stop waits for requests in flight")
 	level := fs.String("log-level", env("LOG_LEVEL", "info"), "debug, info, warn or error (SEQSTORE_LOG_LEVEL)")
 	fs.StringVar(&c.LogFormat, "log-format", env("LOG_FORMAT", "text"), "text or json (SEQSTORE_LOG_FORMAT)")
@@ -164,10 +248,19 @@ func (c *Config) Finish() error {
 			return err
 		}
 	}
+	if err := errors.Join(c.envErrs...); err != nil {
+		return err
+	}
 	if c.IngestWorkers < 1 {
 		return errors.New("-ingest-workers must be at least 1")
 	}
 	if err := c.API.finish(); err != nil {
+		return err
+	}
+	if c.IngestAttempts < 1 {
+		return errors.New("-ingest-attempts must be at least 1")
+	}
+	if err := c.ParseLimits.check(); err != nil {
 		return err
 	}
 	abs, err := filepath.Abs(c.DataDir)

@@ -2,6 +2,7 @@ package config
 
 import (
 	"flag"
+	"io"
 	"strings"
 	"testing"
 	"time"
@@ -43,5 +44,72 @@ func TestAPIListenerFlags(t *testing.T) {
 	fs.Parse(nil)
 	if c.API.ReadHeaderTimeout != 10*time.Second || c.API.IdleTimeout != time.Minute || c.API.MaxConns != 4096 || c.API.MaxConnsPerClient != 512 {
 		t.Errorf("defaults %+v differ from the README's", c.API)
+	}
+}
+
+// parse registers the flags on a fresh set, parses args and finishes the
+// configuration.
+func parse(t *testing.T, args ...string) (*Config, error) {
+	t.Helper()
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	c := Register(fs)
+	c.DataDir = t.TempDir()
+	if err := fs.Parse(args); err != nil {
+		return nil, err
+	}
+	return c, c.Finish()
+}
+
+func TestIngestSettings(t *testing.T) {
+	for _, c := range []struct {
+		name     string
+		env      map[string]string
+		args     []string
+		want     func(c *Config) bool
+		wantErr  string
+		describe string
+	}{
+		{name: "defaults", describe: "2 workers, 3 attempts, no parser limits",
+			env: map[string]string{"SEQSTORE_INGEST_WORKERS": "", "SEQSTORE_INGEST_ATTEMPTS": "", "SEQSTORE_MAX_DECOMPRESSED_BYTES": "", "SEQSTORE_MAX_FASTQ_LINE": "",
+				"SEQSTORE_MAX_SAM_HEADER": "", "SEQSTORE_MAX_BAM_REFERENCES": "", "SEQSTORE_MAX_BAM_RECORD": "", "SEQSTORE_MAX_CRAM_BLOCK": ""},
+			want: func(c *Config) bool {
+				return c.IngestWorkers == DefaultIngestWorkers && DefaultIngestWorkers == 2 && c.IngestAttempts == 3 && c.ParseLimits == ParseLimits{}
+			}},
+		{name: "variables", describe: "the variables' values",
+			env: map[string]string{"SEQSTORE_INGEST_WORKERS": "5", "SEQSTORE_INGEST_ATTEMPTS": "7", "SEQSTORE_MAX_DECOMPRESSED_BYTES": "1000", "SEQSTORE_MAX_BAM_REFERENCES": "42"},
+			want: func(c *Config) bool {
+				return c.IngestWorkers == 5 && c.IngestAttempts == 7 && c.ParseLimits.MaxDecompressedBytes == 1000 && c.ParseLimits.MaxBAMReferences == 42
+			}},
+		{name: "flags win over variables", describe: "the flags' values",
+			env:  map[string]string{"SEQSTORE_INGEST_WORKERS": "5", "SEQSTORE_MAX_FASTQ_LINE": "10"},
+			args: []string{"-ingest-workers", "3", "-max-fastq-line", "20", "-max-sam-header", "30", "-max-bam-record", "40", "-max-cram-block", "50"},
+			want: func(c *Config) bool {
+				l := c.ParseLimits
+				return c.IngestWorkers == 3 && l.MaxFASTQLine == 20 && l.MaxSAMHeader == 30 && l.MaxBAMRecord == 40 && l.MaxCRAMBlock == 50
+			}},
+		{name: "a variable that is not a number", env: map[string]string{"SEQSTORE_INGEST_ATTEMPTS": "three"}, wantErr: "SEQSTORE_INGEST_ATTEMPTS"},
+		{name: "no workers", args: []string{"-ingest-workers", "0"}, wantErr: "-ingest-workers"},
+		{name: "no attempts", args: []string{"-ingest-attempts", "0"}, wantErr: "-ingest-attempts"},
+		{name: "a negative limit", args: []string{"-max-decompressed-bytes", "-1"}, wantErr: "-max-decompressed-bytes"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			for k, v := range c.env {
+				t.Setenv(k, v)
+			}
+			cfg, err := parse(t, c.args...)
+			if c.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), c.wantErr) {
+					t.Fatalf("got error %v, want one naming %s", err, c.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !c.want(cfg) {
+				t.Fatalf("got workers %d, attempts %d, limits %+v; want %s", cfg.IngestWorkers, cfg.IngestAttempts, cfg.ParseLimits, c.describe)
+			}
+		})
 	}
 }

@@ -12,6 +12,7 @@ package meta
 import (
 	"context"
 	"errors"
+	"fmt"
 	"time"
 
 	"github.com/seqstore/seqstore"
@@ -23,6 +24,10 @@ var (
 	// ErrConflict reports a duplicate ID, a failed status guard, or a
 	// delete of something still in use.
 	ErrConflict = errors.New("meta: conflict")
+	// ErrPartsChanged reports an upload completion whose list of parts no
+	// longer matches the parts stored: one was uploaded again meanwhile.
+	// It is also an ErrConflict.
+	ErrPartsChanged = fmt.Errorf("%w: the upload's parts changed", ErrConflict)
 	// ErrBadPageKey reports a Page.After that no list produced.
 	ErrBadPageKey = errors.New("meta: malformed page key")
 	// ErrTagLimit reports that TagsAdd would leave a resource with more
@@ -126,9 +131,23 @@ type ReadSets interface {
 	// is free or expired (at now) to owner until leaseUntil, across all
 	// accounts; it returns ErrNotFound when there is none. Two callers never
 	// get the same read set while a lease holds.
-	IngestClaim(ctx context.Context, owner string, now, leaseUntil time.Time) (*seqstore.ReadSet, error)
+	//
+	// The choice is fair across accounts: a read set of an account with
+	// fewer ingestions running (leases held at now) and fewer read sets
+	// waiting ahead of it goes first, the oldest among equals, so no
+	// account's queue holds up another's.
+	//
+	// Each claim counts as an attempt, in the same transaction: attempt is
+	// how often the read set has been claimed, this claim included, less
+	// the claims given back with IngestRelease. A read set claimed again and
+	// again was abandoned each time, by a node that crashed or hung.
+	IngestClaim(ctx context.Context, owner string, now, leaseUntil time.Time) (rs *seqstore.ReadSet, attempt int, err error)
 	// IngestRenew extends owner's lease; ErrConflict if owner lost it.
 	IngestRenew(ctx context.Context, accountID, storeID, id, owner string, leaseUntil time.Time) error
+	// IngestRelease frees owner's lease at once and takes back the attempt
+	// its claim counted, for an ingestion stopped by a shutdown rather than
+	// by the read set; ErrConflict if owner lost the lease.
+	IngestRelease(ctx context.Context, accountID, storeID, id, owner string) error
 }
 
 // UploadFilter narrows UploadList.
@@ -150,12 +169,17 @@ type Uploads interface {
 	// ErrConflict if it is not in fromStatus.
 	UploadSetStatus(ctx context.Context, accountID, storeID, id, fromStatus, toStatus string) error
 	// UploadComplete marks the upload COMPLETED and creates its read set in
-	// one transaction; ErrConflict if the upload is no longer IN_PROGRESS.
+	// one transaction; ErrConflict if the upload is no longer IN_PROGRESS,
+	// ErrPartsChanged if the upload's stored parts are not those of
+	// r.SourceParts (same sources, numbers, object keys and checksums).
 	UploadComplete(ctx context.Context, u *seqstore.Upload, r *seqstore.ReadSet) error
 	UploadList(ctx context.Context, accountID, storeID string, f UploadFilter, p Page) (items []*seqstore.Upload, nextKey string, err error)
 	// UploadPartPut inserts or replaces a part and returns the part it
 	// replaced (nil if none), so the caller can delete the old bytes;
-	// ErrNotFound if the upload does not exist.
+	// ErrNotFound if the upload does not exist, ErrConflict if it is no
+	// longer IN_PROGRESS. The status is checked in the same transaction as
+	// the write, so no part lands in an upload once it is completed or
+	// aborted.
 	UploadPartPut(ctx context.Context, part *seqstore.UploadPart) (replaced *seqstore.UploadPart, err error)
 	// UploadPartList lists parts in part-number order.
 	UploadPartList(ctx context.Context, uploadID string, f UploadPartFilter, p Page) (items []*seqstore.UploadPart, nextKey string, err error)

@@ -5,7 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
+	"runtime/debug"
 	"strings"
 	"sync"
 	"time"
@@ -32,6 +34,11 @@ type Ingester struct {
 	Poll time.Duration
 	// Workers is how many read sets are ingested at once.
 	Workers int
+	// MaxAttempts is how many times a read set's ingestion may be started
+	// and abandoned (its node crashed, hung or was killed) before the read
+	// set fails instead of being claimed again: an upload that brings down
+	// its node would otherwise bring it down at every restart.
+	MaxAttempts int
 
 	wake chan struct{}
 	once sync.Once
@@ -49,12 +56,18 @@ func (in *Ingester) init() {
 		if in.Workers == 0 {
 			in.Workers = 1
 		}
+		if in.MaxAttempts == 0 {
+			in.MaxAttempts = DefaultIngestAttempts
+		}
 		if in.Owner == "" {
 			host, _ := os.Hostname()
 			in.Owner = fmt.Sprintf("%s/%d", host, os.Getpid())
 		}
 	})
 }
+
+// DefaultIngestAttempts is Ingester.MaxAttempts unless set.
+const DefaultIngestAttempts = 3
 
 // Wake tells the ingester that work may be waiting.
 func (in *Ingester) Wake() {
@@ -92,7 +105,7 @@ func (in *Ingester) loop(ctx context.Context) {
 		}
 		for ctx.Err() == nil {
 			now := in.now()
-			rs, err := in.Meta.IngestClaim(ctx, in.Owner, now, now.Add(in.Lease))
+			rs, attempt, err := in.Meta.IngestClaim(ctx, in.Owner, now, now.Add(in.Lease))
 			if errors.Is(err, meta.ErrNotFound) {
 				break
 			}
@@ -102,21 +115,34 @@ func (in *Ingester) loop(ctx context.Context) {
 				}
 				break
 			}
-			in.ingestLeased(ctx, rs)
+			if attempt > in.MaxAttempts {
+				in.giveUp(ctx, rs, attempt-1)
+				continue
+			}
+			in.ingestLeased(ctx, rs, attempt)
 		}
 		timer.Reset(in.Poll)
 	}
 }
 
+// giveUp fails a read set whose ingestion was started and abandoned more
+// often than MaxAttempts allows.
+func (in *Ingester) giveUp(ctx context.Context, rs *seqstore.ReadSet, abandoned int) {
+	log := in.Log.With("account", rs.AccountID, "store", rs.StoreID, "readSet", rs.ID, "fileType", rs.FileType)
+	log.Error("ingestion was abandoned too often; failing the read set", "attempts", abandoned, "maxAttempts", in.MaxAttempts)
+	in.fail(ctx, log, rs, fmt.Sprintf("ingestion was started %d times and never finished: the server stopped or crashed while reading this upload each time; "+
+		"check the file, upload it again, and report it if it fails again", abandoned))
+}
+
 // ingestLeased ingests a claimed read set while renewing its lease. A
-// shutdown midway gives the lease back at once, so the next start (or
-// another node) need not wait for it to run out.
-func (in *Ingester) ingestLeased(parent context.Context, rs *seqstore.ReadSet) {
+// shutdown midway gives the lease, and the attempt, back at once, so the
+// next start (or another node) need not wait for it to run out.
+func (in *Ingester) ingestLeased(parent context.Context, rs *seqstore.ReadSet, attempt int) {
 	ctx, cancel := context.WithCancel(parent)
 	defer cancel()
 	defer func() {
 		if parent.Err() != nil {
-			in.Meta.IngestRenew(context.WithoutCancel(parent), rs.AccountID, rs.StoreID, rs.ID, in.Owner, in.now())
+			in.Meta.IngestRelease(context.WithoutCancel(parent), rs.AccountID, rs.StoreID, rs.ID, in.Owner)
 		}
 	}()
 	go func() {
@@ -137,15 +163,23 @@ func (in *Ingester) ingestLeased(parent context.Context, rs *seqstore.ReadSet) {
 			}
 		}
 	}()
+	in.Log.Debug("claimed a read set to ingest", "readSet", rs.ID, "attempt", attempt)
 	in.Ingest(ctx, rs)
 }
 
 // Ingest reads a read set's uploaded parts once, stores its files, and
 // records the outcome. It is safe to run again on the same read set: stored
 // files are overwritten whole and the status moves only from
-// PROCESSING_UPLOAD.
+// PROCESSING_UPLOAD. A panic on the way fails the read set, not the
+// process.
 func (s *Service) Ingest(ctx context.Context, rs *seqstore.ReadSet) {
 	log := s.Log.With("account", rs.AccountID, "store", rs.StoreID, "readSet", rs.ID, "fileType", rs.FileType)
+	defer func() {
+		if p := recover(); p != nil {
+			log.Error("ingest panicked; failing the read set", "panic", p, "stack", string(debug.Stack()))
+			s.fail(context.WithoutCancel(ctx), log, rs, internalErrorMessage(p))
+		}
+	}()
 	start := time.Now()
 	log.Info("ingesting read set")
 	st, err := s.Meta.SequenceStoreGet(ctx, rs.AccountID, rs.StoreID)
@@ -157,7 +191,7 @@ func (s *Service) Ingest(ctx context.Context, rs *seqstore.ReadSet) {
 	if err != nil {
 		family = etag.MD5up
 	}
-	parts, err := s.Meta.UploadPartsAll(ctx, rs.UploadID)
+	parts, err := s.sourceParts(ctx, rs)
 	if err != nil {
 		log.Error("ingest: listing parts failed", "err", err)
 		return
@@ -169,27 +203,26 @@ func (s *Service) Ingest(ctx context.Context, rs *seqstore.ReadSet) {
 		log.Info("ingest interrupted; it will start again", "err", ctx.Err())
 		return
 	}
-	next := *rs
-	next.UpdatedAt = s.now()
 	if err != nil {
 		var ae *analyze.Error
-		if errors.As(err, &ae) {
-			next.StatusMessage = ae.Error()
-		} else {
+		var pe *panicError
+		switch {
+		case errors.As(err, &pe):
+			log.Error("ingest panicked; failing the read set", "panic", pe.value, "stack", pe.stack)
+			s.fail(ctx, log, rs, internalErrorMessage(pe.value))
+		case errors.As(err, &ae):
+			s.fail(ctx, log, rs, ae.Error())
+		default:
 			log.Error("ingest failed", "err", err)
-			next.StatusMessage = truncate("seqstore could not store the read set: "+err.Error()+"; upload it again", 255)
+			s.fail(ctx, log, rs, "seqstore could not store the read set: "+err.Error()+"; upload it again")
 		}
-		next.Status = seqstore.ReadSetStatusUploadFailed
-		if uerr := s.Meta.ReadSetUpdate(ctx, &next, seqstore.ReadSetStatusProcessingUpload); uerr != nil {
-			log.Error("ingest: recording the failure failed", "err", uerr)
-			return
-		}
-		s.deleteParts(ctx, rs.UploadID)
-		log.Warn("read set failed ingestion", "statusMessage", next.StatusMessage, "elapsed", time.Since(start))
 		return
 	}
+	next := *rs
+	next.UpdatedAt = s.now()
 	next.Status = seqstore.ReadSetStatusActive
 	next.StatusMessage = ""
+	next.SourceParts = nil
 	next.Files = files
 	next.SequenceInformation = &seqstore.SequenceInformation{
 		TotalReadCount: result.ReadCount,
@@ -212,17 +245,77 @@ func (s *Service) Ingest(ctx context.Context, rs *seqstore.ReadSet) {
 		if errors.Is(err, meta.ErrConflict) || errors.Is(err, meta.ErrNotFound) {
 			cur, gerr := s.Meta.ReadSetGet(ctx, rs.AccountID, rs.StoreID, rs.ID)
 			if gerr != nil || cur.Status != seqstore.ReadSetStatusActive {
-				s.deleteFiles(ctx, files)
+				s.deleteFiles(context.WithoutCancel(ctx), files)
 			}
 		}
 		return
 	}
-	s.deleteParts(ctx, rs.UploadID)
-	var size int64
+	// The read set no longer needs its parts, whether or not this node
+	// goes on: a shutdown now must not leave them behind for good.
+	s.deleteParts(context.WithoutCancel(ctx), rs.UploadID)
+	var size, uploaded int64
 	for _, f := range files {
 		size += f.ContentLength
 	}
-	log.Info("read set active", "reads", result.ReadCount, "bases", result.BaseCount, "storedBytes", size, "elapsed", time.Since(start))
+	for _, p := range parts {
+		uploaded += p.Size
+	}
+	log.Info("read set active", "reads", result.ReadCount, "bases", result.BaseCount, "uploadedBytes", uploaded, "storedBytes", size, "elapsed", time.Since(start))
+}
+
+// sourceParts returns the parts to ingest: those frozen with the read set
+// when its upload was completed, or, for a read set completed before parts
+// were frozen, the upload's parts as they are now.
+func (s *Service) sourceParts(ctx context.Context, rs *seqstore.ReadSet) ([]*seqstore.UploadPart, error) {
+	if len(rs.SourceParts) == 0 {
+		return s.Meta.UploadPartsAll(ctx, rs.UploadID)
+	}
+	parts := make([]*seqstore.UploadPart, len(rs.SourceParts))
+	for i := range rs.SourceParts {
+		parts[i] = &rs.SourceParts[i]
+	}
+	return parts, nil
+}
+
+// fail records that a read set cannot be ingested, with message as its
+// statusMessage, and deletes its parts.
+func (s *Service) fail(ctx context.Context, log *slog.Logger, rs *seqstore.ReadSet, message string) {
+	next := *rs
+	next.UpdatedAt = s.now()
+	next.Status = seqstore.ReadSetStatusUploadFailed
+	next.StatusMessage = truncate(message, 255)
+	next.SourceParts = nil
+	if err := s.Meta.ReadSetUpdate(ctx, &next, seqstore.ReadSetStatusProcessingUpload); err != nil {
+		log.Error("ingest: recording the failure failed", "err", err)
+		return
+	}
+	s.deleteParts(context.WithoutCancel(ctx), rs.UploadID)
+	log.Warn("read set failed ingestion", "statusMessage", next.StatusMessage)
+}
+
+// panicError is a panic on the ingest path, caught and turned into an
+// error so that the files begun can be discarded.
+type panicError struct {
+	value any
+	stack string
+}
+
+func (e *panicError) Error() string { return fmt.Sprintf("panic: %v", e.value) }
+
+// internalErrorMessage is the statusMessage of a read set whose ingestion
+// panicked: a fault of seqstore, not necessarily of the file.
+func internalErrorMessage(p any) string {
+	return fmt.Sprintf("seqstore failed on an internal error while reading this upload (%v); upload it again, and report it with the file if it fails again", p)
+}
+
+// recoverTo turns a panic of the code it is deferred in into *err, for code
+// that runs on goroutines analysis starts, where a panic would otherwise
+// end the process. It must be deferred itself (defer recoverTo(&err)), not
+// called from a deferred function, for recover to see the panic.
+func recoverTo(err *error) {
+	if p := recover(); p != nil {
+		*err = &panicError{value: p, stack: string(debug.Stack())}
+	}
 }
 
 func truncate(s string, n int) string {
@@ -233,16 +326,31 @@ func truncate(s string, n int) string {
 }
 
 // partsReader reads a source's parts back to back, opening each when it is
-// reached.
+// reached. Analysis may read it from a goroutine of its own that outlives
+// an early error, so it is safe to close while a read runs: Close waits for
+// the read, and reads after Close fail. A panic of the object store's
+// reader is returned as an error.
 type partsReader struct {
 	ctx   context.Context
 	blobs blob.Store
-	parts []*seqstore.UploadPart
-	cur   io.ReadCloser
+
+	mu     sync.Mutex
+	parts  []*seqstore.UploadPart
+	cur    io.ReadCloser
+	closed bool
 }
 
-func (r *partsReader) Read(p []byte) (int, error) {
+// errReadAfterClose ends reads of a source after ingestion stopped reading.
+var errReadAfterClose = errors.New("read of an upload's parts after ingestion stopped")
+
+func (r *partsReader) Read(p []byte) (n int, err error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	defer recoverTo(&err)
 	for {
+		if r.closed {
+			return 0, errReadAfterClose
+		}
 		if r.cur == nil {
 			if len(r.parts) == 0 {
 				return 0, io.EOF
@@ -267,23 +375,74 @@ func (r *partsReader) Read(p []byte) (int, error) {
 	}
 }
 
-func (r *partsReader) Close() error {
+func (r *partsReader) Close() (err error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	defer recoverTo(&err)
+	r.closed = true
 	if r.cur != nil {
-		return r.cur.Close()
+		err = r.cur.Close()
+		r.cur = nil
 	}
-	return nil
+	return err
 }
 
-// countingWriter counts what passes through to a blob writer.
-type countingWriter struct {
-	w blob.Writer
-	n int64
+// storedCopy is the writer of one file ingestion stores, as analysis sees
+// it. Analysis may write from goroutines of its own that outlive an early
+// error, so a write after the file was aborted (or closed) fails instead of
+// reaching a blob writer whose buffers are already released, and Abort
+// waits for a write in progress. A panic of the object store's writer is
+// returned as an error.
+type storedCopy struct {
+	mu    sync.Mutex
+	w     blob.Writer
+	n     int64
+	ended bool
 }
 
-func (c *countingWriter) Write(p []byte) (int, error) {
-	n, err := c.w.Write(p)
+// errWriteAfterEnd refuses a write to a stored file already closed or
+// aborted.
+var errWriteAfterEnd = errors.New("write to a stored file after ingestion ended it")
+
+func (c *storedCopy) Write(p []byte) (n int, err error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.ended {
+		return 0, errWriteAfterEnd
+	}
+	defer recoverTo(&err)
+	n, err = c.w.Write(p)
 	c.n += int64(n)
 	return n, err
+}
+
+// written is how many bytes reached the file.
+func (c *storedCopy) written() int64 {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.n
+}
+
+// abort discards the file unless it already ended.
+func (c *storedCopy) abort() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.ended {
+		return
+	}
+	c.ended = true
+	c.w.Abort()
+}
+
+// close commits the file.
+func (c *storedCopy) close() error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.ended {
+		return errWriteAfterEnd
+	}
+	c.ended = true
+	return c.w.Close()
 }
 
 // fileKey is where a read set's file lives in the object store.
@@ -312,45 +471,58 @@ func fileBaseName(rs *seqstore.ReadSet) string {
 type output struct {
 	kind string
 	name string
-	w    blob.Writer
-	cw   *countingWriter
+	w    *storedCopy
 	// closed reports that w was closed, so the object exists and must be
 	// deleted rather than aborted if a later file fails.
 	closed bool
 }
 
 // analyzeAndStore runs the analysis of the read set's file type over its
-// parts, writing the files to keep. On any error every file it began is
-// aborted.
-func (s *Service) analyzeAndStore(ctx context.Context, rs *seqstore.ReadSet, parts []*seqstore.UploadPart, family etag.Family) ([]seqstore.StoredFile, *analyze.Result, error) {
+// parts, writing the files to keep. On any error, or a panic, every file it
+// began is discarded and no goroutine of the analysis can write to one
+// afterwards.
+func (s *Service) analyzeAndStore(ctx context.Context, rs *seqstore.ReadSet, parts []*seqstore.UploadPart, family etag.Family) (files []seqstore.StoredFile, result *analyze.Result, err error) {
 	bySource := map[string][]*seqstore.UploadPart{}
 	for _, p := range parts {
 		bySource[p.Source] = append(bySource[p.Source], p)
 	}
 	var outs []*output
+	var readers []*partsReader
+	defer func() {
+		if p := recover(); p != nil {
+			err = &panicError{value: p, stack: string(debug.Stack())}
+		}
+		for _, pr := range readers {
+			pr.Close()
+		}
+		if err == nil {
+			return
+		}
+		files, result = nil, nil
+		for _, o := range outs {
+			if o.closed {
+				s.Blobs.Delete(context.WithoutCancel(ctx), fileKey(rs, o.name))
+			} else {
+				o.w.abort()
+			}
+		}
+	}()
 	open := func(kind, name string) (*output, error) {
 		w, err := s.Blobs.NewWriter(ctx, fileKey(rs, name))
 		if err != nil {
 			return nil, err
 		}
-		o := &output{kind: kind, name: name, w: w, cw: &countingWriter{w: w}}
+		o := &output{kind: kind, name: name, w: &storedCopy{w: w}}
 		outs = append(outs, o)
 		return o, nil
 	}
-	fail := func(err error) ([]seqstore.StoredFile, *analyze.Result, error) {
-		for _, o := range outs {
-			if o.closed {
-				s.Blobs.Delete(context.WithoutCancel(ctx), fileKey(rs, o.name))
-			} else {
-				o.w.Abort()
-			}
-		}
-		return nil, nil, err
+	source := func(name string) *partsReader {
+		pr := &partsReader{ctx: ctx, blobs: s.Blobs, parts: bySource[name]}
+		readers = append(readers, pr)
+		return pr
 	}
 	base := fileBaseName(rs)
 	families := []etag.Family{family}
-	var result *analyze.Result
-	var err error
 	switch rs.FileType {
 	case seqstore.FileTypeFASTQ:
 		var sources []io.Reader
@@ -359,55 +531,53 @@ func (s *Service) analyzeAndStore(ctx context.Context, rs *seqstore.ReadSet, par
 			if len(bySource[src]) == 0 {
 				continue
 			}
-			pr := &partsReader{ctx: ctx, blobs: s.Blobs, parts: bySource[src]}
-			defer pr.Close()
-			o, oerr := open(src, fmt.Sprintf("%s_source%d.fastq.gz", base, i+1))
-			if oerr != nil {
-				return fail(oerr)
+			o, err := open(src, fmt.Sprintf("%s_source%d.fastq.gz", base, i+1))
+			if err != nil {
+				return nil, nil, err
 			}
-			sources = append(sources, pr)
-			stored = append(stored, o.cw)
+			sources = append(sources, source(src))
+			stored = append(stored, o.w)
 		}
 		result, err = analyze.FASTQ(ctx, sources, stored, families)
 	case seqstore.FileTypeBAM, seqstore.FileTypeUBAM:
-		pr := &partsReader{ctx: ctx, blobs: s.Blobs, parts: bySource[seqstore.FileSource1]}
-		defer pr.Close()
-		src, oerr := open(seqstore.FileSource1, base+".bam")
-		if oerr != nil {
-			return fail(oerr)
+		src, err := open(seqstore.FileSource1, base+".bam")
+		if err != nil {
+			return nil, nil, err
 		}
-		idx, oerr := open(seqstore.FileIndex, base+".bam.bai")
-		if oerr != nil {
-			return fail(oerr)
+		idx, err := open(seqstore.FileIndex, base+".bam.bai")
+		if err != nil {
+			return nil, nil, err
 		}
 		// The stored BAM is the uploaded bytes, teed as the analysis
 		// reads them.
-		result, err = analyze.BAM(ctx, io.TeeReader(pr, src.cw), rs.FileType, idx.cw, families)
-		if err == nil && !result.Indexed {
-			idx.w.Abort()
+		result, err = analyze.BAM(ctx, io.TeeReader(source(seqstore.FileSource1), src.w), rs.FileType, idx.w, families)
+		if err != nil {
+			return nil, nil, err
+		}
+		if !result.Indexed {
+			idx.w.abort()
 			outs = outs[:1]
 		}
 	default:
 		err = fmt.Errorf("file type %s cannot be ingested", rs.FileType)
 	}
 	if err != nil {
-		return fail(err)
+		return nil, nil, err
 	}
 	if err := ctx.Err(); err != nil {
-		return fail(err)
+		return nil, nil, err
 	}
-	var files []seqstore.StoredFile
 	for _, o := range outs {
-		err := o.w.Close()
+		err := o.w.close()
 		o.closed = err == nil
 		if err != nil {
-			return fail(fmt.Errorf("store %s: %w", o.name, err))
+			return nil, nil, fmt.Errorf("store %s: %w", o.name, err)
 		}
 		files = append(files, seqstore.StoredFile{
 			Kind:          o.kind,
 			Key:           fileKey(rs, o.name),
 			Name:          o.name,
-			ContentLength: o.cw.n,
+			ContentLength: o.w.written(),
 			PartSize:      ServePartSize,
 		})
 	}

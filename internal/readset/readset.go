@@ -4,7 +4,10 @@
 // the promise the rest of seqstore rests on: a read set becomes ACTIVE only
 // after every stored file is durably written and its counts and ETags come
 // from those very bytes; whatever crashes, it is never ACTIVE with missing or
-// wrong data.
+// wrong data. Ingestion reads exactly the parts Complete validated, frozen
+// with the read set, so a part that arrives later changes nothing; a panic
+// while ingesting fails the read set, not the process; and a read set whose
+// ingestion keeps taking its node down fails after a few attempts.
 //
 // It knows file formats only through package analyze and storage only
 // through the meta and blob interfaces.

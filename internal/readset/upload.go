@@ -203,7 +203,15 @@ func (s *Service) UploadPart(ctx context.Context, account, storeID, uploadID, so
 	}
 	replaced, err := s.Meta.UploadPartPut(ctx, part)
 	if err != nil {
-		s.Blobs.Delete(context.WithoutCancel(ctx), key)
+		// Whatever kept the part out (most often a Complete or an Abort
+		// that won the race with this request), its bytes belong to
+		// nothing now.
+		if derr := s.Blobs.Delete(context.WithoutCancel(ctx), key); derr != nil {
+			s.Log.WarnContext(ctx, "could not delete a refused part", "key", key, "err", derr)
+		}
+		if errors.Is(err, meta.ErrConflict) || errors.Is(err, meta.ErrNotFound) {
+			return "", seqstore.Errorf(seqstore.CodeNotFound, "upload %s stopped taking parts (it was completed, aborted or deleted) while part %d of %s was being sent; the part was not stored: start a new upload", uploadID, number, source)
+		}
 		return "", err
 	}
 	if replaced != nil {
@@ -267,9 +275,17 @@ func (s *Service) Complete(ctx context.Context, account, storeID, uploadID strin
 		CreatedAt:     now,
 		UpdatedAt:     now,
 	}
+	// The read set keeps the parts just validated; UploadComplete stores it
+	// only if they are still the upload's parts.
+	for _, p := range stored {
+		rs.SourceParts = append(rs.SourceParts, *p)
+	}
 	for range 8 {
 		rs.ID = service.NewID()
 		err = s.Meta.UploadComplete(ctx, u, rs)
+		if errors.Is(err, meta.ErrPartsChanged) {
+			return "", seqstore.Errorf(seqstore.CodeValidation, "a part of upload %s was uploaded while the upload was being completed, so the parts list no longer matches; list the parts again (ListReadSetUploadParts) and complete with their checksums", uploadID)
+		}
 		if !errors.Is(err, meta.ErrConflict) {
 			break
 		}

@@ -129,6 +129,9 @@ var isolationCases = []suiteCase{
 			{"renew a lease on A's read set", func() error {
 				return f.s.IngestRenew(f.ctx, accountB, a.store.ID, a.readSet.ID, "", at(1000))
 			}, meta.ErrConflict},
+			{"release a lease on A's read set", func() error {
+				return f.s.IngestRelease(f.ctx, accountB, a.store.ID, a.readSet.ID, "")
+			}, meta.ErrConflict},
 			{"get A's upload", func() error { _, err := f.s.UploadGet(f.ctx, accountB, a.store.ID, a.upload.ID); return err }, meta.ErrNotFound},
 			{"abort A's upload", func() error {
 				return f.s.UploadSetStatus(f.ctx, accountB, a.store.ID, a.upload.ID, seqstore.UploadStatusInProgress, seqstore.UploadStatusAborted)
@@ -222,7 +225,7 @@ var isolationCases = []suiteCase{
 
 		f.checkWorld(t, a)
 		// A's read set still awaits ingestion and nobody holds its lease.
-		claimed, err := f.s.IngestClaim(f.ctx, "probe", at(100), at(101))
+		claimed, _, err := f.s.IngestClaim(f.ctx, "probe", at(100), at(101))
 		must(t, "IngestClaim", err)
 		equal(t, "claimable read set", claimed.ID, a.readSet.ID)
 	}},

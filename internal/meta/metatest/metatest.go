@@ -140,10 +140,28 @@ func (f *fixture) newReadSet(account, storeID string, created time.Time) *seqsto
 			{Kind: seqstore.FileSource1, Key: "rs/" + id + "/1", Name: "r_1.fastq.gz", ContentLength: 12345, PartSize: 100 << 20},
 			{Kind: seqstore.FileSource2, Key: "rs/" + id + "/2", Name: "r_2.fastq.gz", ContentLength: 12346, PartSize: 100 << 20},
 		},
+		SourceParts: []seqstore.UploadPart{
+			{UploadID: "upload-" + id, Source: seqstore.FileSource1, Number: 1, Size: 100, Checksum: "c1", Key: "parts/" + id + "/1", CreatedAt: created, UpdatedAt: created},
+			{UploadID: "upload-" + id, Source: seqstore.FileSource2, Number: 1, Size: 101, Checksum: "c2", Key: "parts/" + id + "/2", CreatedAt: created, UpdatedAt: created},
+		},
 		Tags:      map[string]string{"project": "p1", "owner": "o1"},
 		CreatedAt: created,
 		UpdatedAt: created.Add(time.Millisecond),
 	}
+}
+
+// newUploadReadSet makes the read set that completes upload u, carrying
+// the parts u holds now as its frozen list.
+func (f *fixture) newUploadReadSet(u *seqstore.Upload, created time.Time) *seqstore.ReadSet {
+	f.t.Helper()
+	r := f.newReadSet(u.AccountID, u.StoreID, created)
+	r.Status, r.UploadID, r.SourceParts = seqstore.ReadSetStatusProcessingUpload, u.ID, nil
+	parts, err := f.s.UploadPartsAll(f.ctx, u.ID)
+	must(f.t, "UploadPartsAll", err)
+	for _, p := range parts {
+		r.SourceParts = append(r.SourceParts, *p)
+	}
+	return r
 }
 
 func (f *fixture) newUpload(account, storeID string, created time.Time) *seqstore.Upload {

@@ -16,7 +16,7 @@ func RunPersistence(t *testing.T, reopen func(t *testing.T) meta.Store) {
 	b := f.makeWorld(accountB)
 	must(t, "IdempotencyFinish", first.IdempotencyFinish(f.ctx, accountA, isolationOp, isolationToken, []byte(`{"done":true}`)))
 	// Take B's ingest lease, so that the lease too must survive.
-	claimed, err := first.IngestClaim(f.ctx, "node-1", at(1000), at(1000000))
+	claimed, _, err := first.IngestClaim(f.ctx, "node-1", at(1000), at(1000000))
 	must(t, "IngestClaim", err)
 	must(t, "Close", first.Close())
 
@@ -36,7 +36,7 @@ func RunPersistence(t *testing.T, reopen func(t *testing.T) meta.Store) {
 		equal(t, "response kept across reopening", string(existing.Response), `{"done":true}`)
 		// The lease taken before closing still holds: the one other read
 		// set is the only one to claim, and only once.
-		next, err := s.IngestClaim(g.ctx, "node-2", at(2000+round), at(3000+round))
+		next, _, err := s.IngestClaim(g.ctx, "node-2", at(2000+round), at(3000+round))
 		if round == 0 {
 			must(t, "IngestClaim", err)
 			if next.ID == claimed.ID {

@@ -20,7 +20,7 @@ var readSetCases = []suiteCase{
 	{"a read set without optional parts reads back without them", func(t *testing.T, f *fixture) {
 		st := f.createSequenceStore(accountA, at(0))
 		want := f.createReadSet(accountA, st.ID, at(10), func(r *seqstore.ReadSet) {
-			r.SequenceInformation, r.ETag, r.Files, r.Tags = nil, nil, nil, nil
+			r.SequenceInformation, r.ETag, r.Files, r.Tags, r.SourceParts = nil, nil, nil, nil, nil
 			r.Description, r.ReferenceArn, r.StatusMessage, r.UploadID = "", "", "", ""
 		})
 		got, err := f.s.ReadSetGet(f.ctx, accountA, st.ID, want.ID)
@@ -34,12 +34,14 @@ var readSetCases = []suiteCase{
 		want.ID, want.Name, want.Description, want.CreationJobID, want.UploadID = r.ID, r.Name, r.Description, r.CreationJobID, r.UploadID
 		want.ETag, want.Files = &seqstore.ETag{Algorithm: r.ETag.Algorithm, Source1: r.ETag.Source1, Source2: r.ETag.Source2}, nil
 		want.Files = append(want.Files, r.Files...)
-		r.Tags["project"], r.Files[0].Key, r.ETag.Source1 = "scribbled", "scribbled", "scribbled"
+		want.SourceParts = append([]seqstore.UploadPart(nil), r.SourceParts...)
+		r.Tags["project"], r.Files[0].Key, r.ETag.Source1, r.SourceParts[0].Key = "scribbled", "scribbled", "scribbled", "scribbled"
 		for round := range 2 {
 			got, err := f.s.ReadSetGet(f.ctx, accountA, st.ID, r.ID)
 			must(t, "ReadSetGet", err)
 			equal(t, fmt.Sprint("get ", round), got, want)
 			got.Tags["project"], got.Files[0].Key, got.ETag.Source1, got.SequenceInformation.TotalReadCount = "scribbled", "scribbled", "scribbled", -1
+			got.SourceParts[0].Key = "scribbled"
 		}
 	}},
 	{"a read set is found only in its own store", func(t *testing.T, f *fixture) {

@@ -56,11 +56,13 @@ var uploadCases = []suiteCase{
 			}
 		}
 	}},
-	{"completing an upload marks it COMPLETED and creates its read set", func(t *testing.T, f *fixture) {
+	{"completing an upload marks it COMPLETED and creates its read set with its parts frozen", func(t *testing.T, f *fixture) {
 		st := f.createSequenceStore(accountA, at(0))
 		u := f.createUpload(accountA, st.ID, at(10))
-		rs := f.newReadSet(accountA, st.ID, at(20))
-		rs.Status, rs.UploadID = seqstore.ReadSetStatusProcessingUpload, u.ID
+		f.putPart(newPart(u.ID, seqstore.FileSource1, 1, at(11)))
+		f.putPart(newPart(u.ID, seqstore.FileSource1, 2, at(12)))
+		rs := f.newUploadReadSet(u, at(20))
+		equal(t, "parts frozen", len(rs.SourceParts), 2)
 		must(t, "UploadComplete", f.s.UploadComplete(f.ctx, u, rs))
 		gotU, err := f.s.UploadGet(f.ctx, accountA, st.ID, u.ID)
 		must(t, "UploadGet", err)
@@ -72,9 +74,9 @@ var uploadCases = []suiteCase{
 	{"a second completion is a conflict and creates no second read set", func(t *testing.T, f *fixture) {
 		st := f.createSequenceStore(accountA, at(0))
 		u := f.createUpload(accountA, st.ID, at(10))
-		first := f.newReadSet(accountA, st.ID, at(20))
+		first := f.newUploadReadSet(u, at(20))
 		must(t, "UploadComplete", f.s.UploadComplete(f.ctx, u, first))
-		second := f.newReadSet(accountA, st.ID, at(30))
+		second := f.newUploadReadSet(u, at(30))
 		wantErr(t, "second UploadComplete", f.s.UploadComplete(f.ctx, u, second), meta.ErrConflict)
 		_, err := f.s.ReadSetGet(f.ctx, accountA, st.ID, second.ID)
 		wantErr(t, "ReadSetGet of the second read set", err, meta.ErrNotFound)
@@ -86,7 +88,7 @@ var uploadCases = []suiteCase{
 		st := f.createSequenceStore(accountA, at(0))
 		u := f.createUpload(accountA, st.ID, at(10))
 		must(t, "UploadSetStatus", f.s.UploadSetStatus(f.ctx, accountA, st.ID, u.ID, seqstore.UploadStatusInProgress, seqstore.UploadStatusAborted))
-		rs := f.newReadSet(accountA, st.ID, at(20))
+		rs := f.newUploadReadSet(u, at(20))
 		wantErr(t, "UploadComplete", f.s.UploadComplete(f.ctx, u, rs), meta.ErrConflict)
 		_, err := f.s.ReadSetGet(f.ctx, accountA, st.ID, rs.ID)
 		wantErr(t, "ReadSetGet", err, meta.ErrNotFound)
@@ -95,7 +97,7 @@ var uploadCases = []suiteCase{
 		st := f.createSequenceStore(accountA, at(0))
 		existing := f.createReadSet(accountA, st.ID, at(5), nil)
 		u := f.createUpload(accountA, st.ID, at(10))
-		rs := f.newReadSet(accountA, st.ID, at(20))
+		rs := f.newUploadReadSet(u, at(20))
 		rs.ID = existing.ID
 		wantErr(t, "UploadComplete with a taken read set ID", f.s.UploadComplete(f.ctx, u, rs), meta.ErrConflict)
 		got, err := f.s.UploadGet(f.ctx, accountA, st.ID, u.ID)
@@ -114,7 +116,7 @@ var uploadCases = []suiteCase{
 		const racers = 8
 		readSets := make([]*seqstore.ReadSet, racers)
 		for i := range readSets {
-			readSets[i] = f.newReadSet(accountA, st.ID, at(20+i))
+			readSets[i] = f.newUploadReadSet(u, at(20+i))
 		}
 		errs := make([]error, racers)
 		race(racers, func(i int) { errs[i] = f.s.UploadComplete(f.ctx, u, readSets[i]) })
@@ -284,6 +286,101 @@ var uploadCases = []suiteCase{
 			got, _, err := f.s.UploadPartList(f.ctx, u.ID, meta.UploadPartFilter{Source: seqstore.FileSource1, Created: c.created}, meta.Page{})
 			must(t, "UploadPartList", err)
 			equal(t, "parts created "+c.name, ids(got, partNumber), c.want)
+		}
+	}}, {"no part is stored into an upload once it is completed or aborted", func(t *testing.T, f *fixture) {
+		st := f.createSequenceStore(accountA, at(0))
+		completed := f.createUpload(accountA, st.ID, at(0))
+		f.putPart(newPart(completed.ID, seqstore.FileSource1, 1, at(10)))
+		must(t, "UploadComplete", f.s.UploadComplete(f.ctx, completed, f.newUploadReadSet(completed, at(20))))
+		aborted := f.createUpload(accountA, st.ID, at(0))
+		f.putPart(newPart(aborted.ID, seqstore.FileSource1, 1, at(10)))
+		must(t, "UploadSetStatus", f.s.UploadSetStatus(f.ctx, accountA, st.ID, aborted.ID, seqstore.UploadStatusInProgress, seqstore.UploadStatusAborted))
+		for _, u := range []*seqstore.Upload{completed, aborted} {
+			before, err := f.s.UploadPartsAll(f.ctx, u.ID)
+			must(t, "UploadPartsAll", err)
+			for _, p := range []*seqstore.UploadPart{newPart(u.ID, seqstore.FileSource1, 1, at(30)), newPart(u.ID, seqstore.FileSource1, 2, at(30))} {
+				p.Key = "parts/late"
+				replaced, err := f.s.UploadPartPut(f.ctx, p)
+				wantErr(t, fmt.Sprintf("UploadPartPut of part %d into a finished upload", p.Number), err, meta.ErrConflict)
+				if replaced != nil {
+					t.Errorf("a refused part replaced %+v", replaced)
+				}
+			}
+			after, err := f.s.UploadPartsAll(f.ctx, u.ID)
+			must(t, "UploadPartsAll", err)
+			equal(t, "parts after the refused puts", after, before)
+		}
+	}},
+	{"a completion whose parts changed since they were listed is refused and changes nothing", func(t *testing.T, f *fixture) {
+		for _, c := range []struct {
+			name   string
+			change *seqstore.UploadPart
+		}{
+			{"part uploaded again", &seqstore.UploadPart{Source: seqstore.FileSource1, Number: 1, Size: 9, Checksum: "other", Key: "parts/again"}},
+			{"part added", &seqstore.UploadPart{Source: seqstore.FileSource1, Number: 2, Size: 9, Checksum: "more", Key: "parts/more"}},
+			{"part of the other source added", &seqstore.UploadPart{Source: seqstore.FileSource2, Number: 1, Size: 9, Checksum: "mate", Key: "parts/mate"}},
+		} {
+			t.Run(c.name, func(t *testing.T) {
+				f := f.in(t)
+				st := f.createSequenceStore(accountA, at(0))
+				u := f.createUpload(accountA, st.ID, at(0))
+				f.putPart(newPart(u.ID, seqstore.FileSource1, 1, at(10)))
+				rs := f.newUploadReadSet(u, at(20))
+				c.change.UploadID, c.change.CreatedAt, c.change.UpdatedAt = u.ID, at(15), at(15)
+				_, err := f.s.UploadPartPut(f.ctx, c.change)
+				must(t, "UploadPartPut", err)
+				err = f.s.UploadComplete(f.ctx, u, rs)
+				wantErr(t, "UploadComplete", err, meta.ErrPartsChanged)
+				wantErr(t, "UploadComplete", err, meta.ErrConflict)
+				got, gerr := f.s.UploadGet(f.ctx, accountA, st.ID, u.ID)
+				must(t, "UploadGet", gerr)
+				equal(t, "upload status", got.Status, seqstore.UploadStatusInProgress)
+				_, gerr = f.s.ReadSetGet(f.ctx, accountA, st.ID, rs.ID)
+				wantErr(t, "ReadSetGet", gerr, meta.ErrNotFound)
+				// Listed again, the parts complete.
+				must(t, "UploadComplete with the parts listed again", f.s.UploadComplete(f.ctx, u, f.newUploadReadSet(u, at(30))))
+			})
+		}
+	}},
+	{"parts put while an upload completes either make the completion fail or are refused", func(t *testing.T, f *fixture) {
+		st := f.createSequenceStore(accountA, at(0))
+		for round := range 4 {
+			u := f.createUpload(accountA, st.ID, at(0))
+			f.putPart(newPart(u.ID, seqstore.FileSource1, 1, at(10)))
+			rs := f.newUploadReadSet(u, at(20))
+			const racers = 6
+			errs := make([]error, racers+1)
+			race(racers+1, func(i int) {
+				if i == racers {
+					errs[i] = f.s.UploadComplete(f.ctx, u, rs)
+					return
+				}
+				p := newPart(u.ID, seqstore.FileSource1, 1+i%2, at(30))
+				p.Key = fmt.Sprintf("parts/racer-%d", i)
+				_, errs[i] = f.s.UploadPartPut(f.ctx, p)
+			})
+			stored, err := f.s.UploadPartsAll(f.ctx, u.ID)
+			must(t, "UploadPartsAll", err)
+			completeErr := errs[racers]
+			switch {
+			case completeErr == nil:
+				// Completed: every part put was refused, and the parts
+				// are those the read set froze.
+				for i, err := range errs[:racers] {
+					wantErr(t, fmt.Sprintf("round %d: put %d after the completion", round, i), err, meta.ErrConflict)
+				}
+				got := []seqstore.UploadPart{}
+				for _, p := range stored {
+					got = append(got, *p)
+				}
+				equal(t, fmt.Sprintf("round %d: stored parts", round), got, rs.SourceParts)
+			case errors.Is(completeErr, meta.ErrPartsChanged):
+				got, err := f.s.UploadGet(f.ctx, accountA, st.ID, u.ID)
+				must(t, "UploadGet", err)
+				equal(t, fmt.Sprintf("round %d: upload status", round), got.Status, seqstore.UploadStatusInProgress)
+			default:
+				t.Errorf("round %d: UploadComplete: %v, want nil or ErrPartsChanged", round, completeErr)
+			}
 		}
 	}},
 }

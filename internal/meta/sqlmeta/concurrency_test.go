@@ -61,7 +61,7 @@ func TestSQLiteWritersNeverSeeBusy(t *testing.T) {
 						return err
 					},
 					func() error {
-						c, err := s.IngestClaim(ctx, fmt.Sprint("node", w), now, now.Add(time.Hour))
+						c, _, err := s.IngestClaim(ctx, fmt.Sprint("node", w), now, now.Add(time.Hour))
 						if err == nil {
 							claimed <- c.ID
 						} else if errors.Is(err, meta.ErrNotFound) {

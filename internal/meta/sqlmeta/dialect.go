@@ -29,6 +29,9 @@ type dialect struct {
 	// until it ends; tags have no parent row to lock, and their count must
 	// not change between the check and the write. SQLite needs nothing.
 	lockTags string
+	// forShare is forUpdate for a row the transaction only needs to stay
+	// as it read it.
+	forShare string
 	// retryable reports an error after which the whole transaction may be
 	// tried again.
 	retryable func(error) bool
@@ -40,6 +43,7 @@ var sqliteDialect = dialect{
 	name:      "sqlite",
 	rewrite:   func(q string) string { return dollarN.ReplaceAllString(q, "?$1") },
 	forUpdate: "",
+	forShare:  "",
 	// The single writer connection and the busy timeout leave nothing to
 	// retry: a writer either gets the lock or times out.
 	retryable: func(error) bool { return false },
@@ -50,6 +54,7 @@ var postgresDialect = dialect{
 	rewrite:   func(q string) string { return q },
 	forUpdate: " FOR UPDATE",
 	lockTags:  `SELECT pg_advisory_xact_lock(hashtextextended($1::text || ' ' || $2::text, 0))`,
+	forShare:  " FOR SHARE",
 	retryable: func(err error) bool {
 		var pe *pgconn.PgError
 		// serialization_failure, deadlock_detected

@@ -131,7 +131,7 @@ func TestUpgradeFromVersion1KeepsDataAndAddsForeignKeys(t *testing.T) {
 		// that does not exist, and is accepted.
 		stray := *w.readSet
 		stray.ID, stray.StoreID = "stray", "no-such-store"
-		if err := old.ReadSetCreate(ctx, &stray); err != nil {
+		if err := readSetCreateBefore3(ctx, old, &stray); err != nil {
 			t.Fatalf("version 1 refused a read set in a missing store: %v", err)
 		}
 		old.ReadSetDelete(ctx, acct, "no-such-store", "stray")
@@ -285,7 +285,11 @@ func newWorld(t *testing.T, s *Store) *world {
 	}
 	must(s.AccountPut(ctx, seqstore.Account{ID: acct, Name: "a", CreatedAt: when}))
 	must(s.SequenceStoreCreate(ctx, w.store))
-	must(s.ReadSetCreate(ctx, w.readSet))
+	if version(t, s) < 3 {
+		must(readSetCreateBefore3(ctx, s, w.readSet))
+	} else {
+		must(s.ReadSetCreate(ctx, w.readSet))
+	}
 	must(s.UploadCreate(ctx, w.upload))
 	_, err := s.UploadPartPut(ctx, w.part)
 	must(err)
@@ -309,6 +313,9 @@ func (w *world) check(t *testing.T, s *Store) {
 	st, err := s.SequenceStoreGet(ctx, acct, w.store.ID)
 	same("sequence store", st, err, w.store)
 	rs, err := s.ReadSetGet(ctx, acct, w.store.ID, w.readSet.ID)
+	if version(t, s) < 3 {
+		rs, err = scanReadSet(s.read.queryRow(ctx, `SELECT `+readSetColumnsBefore3(t)+`, '' FROM read_sets WHERE id = $1`, w.readSet.ID))
+	}
 	same("read set", rs, err, w.readSet)
 	u, err := s.UploadGet(ctx, acct, w.store.ID, w.upload.ID)
 	same("upload", u, err, w.upload)
@@ -318,4 +325,24 @@ func (w *world) check(t *testing.T, s *Store) {
 	same("reference store", refStore, err, w.refStore)
 	ref, err := s.ReferenceGet(ctx, acct, w.refStore.ID, w.ref.ID)
 	same("reference", ref, err, w.ref)
+}
+
+// readSetColumnsBefore3 is the read sets' column list before version 3
+// added source_parts, the last column.
+func readSetColumnsBefore3(t testing.TB) string {
+	cols, ok := strings.CutSuffix(readSetColumns, ",\n\tsource_parts")
+	if !ok {
+		t.Fatalf("readSetColumns no longer ends with source_parts: %q", readSetColumns)
+	}
+	return cols
+}
+
+// readSetCreateBefore3 writes a read set into a schema older than version
+// 3, as the code of the time did.
+func readSetCreateBefore3(ctx context.Context, s *Store, r *seqstore.ReadSet) error {
+	args := insertReadSetArgs(r)
+	cols, _ := strings.CutSuffix(readSetColumns, ",\n\tsource_parts")
+	_, err := s.write.exec(ctx, `INSERT INTO read_sets (`+cols+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21)`,
+		args[:21]...)
+	return err
 }

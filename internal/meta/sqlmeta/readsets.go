@@ -10,15 +10,22 @@ import (
 )
 
 const readSetColumns = `id, account_id, store_id, name, description, subject_id, sample_id, status, status_message, file_type,
-	reference_arn, generated_from, creation_type, creation_job_id, upload_id, sequence_info, etag, files, tags, created_at, updated_at`
+	reference_arn, generated_from, creation_type, creation_job_id, upload_id, sequence_info, etag, files, tags, created_at, updated_at,
+	source_parts`
 
 func scanReadSet(row scanner) (*seqstore.ReadSet, error) {
+	return scanReadSetAnd(row)
+}
+
+// scanReadSetAnd scans a read set's columns followed by extra ones.
+func scanReadSetAnd(row scanner, extra ...any) (*seqstore.ReadSet, error) {
 	var r seqstore.ReadSet
-	var info, etag, files, tags string
+	var info, etag, files, tags, parts string
 	var created, updated int64
-	err := row.Scan(&r.ID, &r.AccountID, &r.StoreID, &r.Name, &r.Description, &r.SubjectID, &r.SampleID, &r.Status, &r.StatusMessage,
-		&r.FileType, &r.ReferenceArn, &r.GeneratedFrom, &r.CreationType, &r.CreationJobID, &r.UploadID, &info, &etag, &files, &tags, &created, &updated)
-	if err != nil {
+	dest := []any{&r.ID, &r.AccountID, &r.StoreID, &r.Name, &r.Description, &r.SubjectID, &r.SampleID, &r.Status, &r.StatusMessage,
+		&r.FileType, &r.ReferenceArn, &r.GeneratedFrom, &r.CreationType, &r.CreationJobID, &r.UploadID, &info, &etag, &files, &tags, &created, &updated,
+		&parts}
+	if err := row.Scan(append(dest, extra...)...); err != nil {
 		return nil, translate(err)
 	}
 	r.CreatedAt, r.UpdatedAt = fromMillis(created), fromMillis(updated)
@@ -30,6 +37,7 @@ func scanReadSet(row scanner) (*seqstore.ReadSet, error) {
 		{"read_sets.etag", etag, &r.ETag},
 		{"read_sets.files", files, &r.Files},
 		{"read_sets.tags", tags, &r.Tags},
+		{"read_sets.source_parts", parts, &r.SourceParts},
 	} {
 		if err := fromJSON(c.column, c.text, c.into); err != nil {
 			return nil, err
@@ -39,12 +47,12 @@ func scanReadSet(row scanner) (*seqstore.ReadSet, error) {
 }
 
 const insertReadSet = `INSERT INTO read_sets (` + readSetColumns + `)
-	VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21)`
+	VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22)`
 
 func insertReadSetArgs(r *seqstore.ReadSet) []any {
 	return []any{r.ID, r.AccountID, r.StoreID, r.Name, r.Description, r.SubjectID, r.SampleID, r.Status, r.StatusMessage, r.FileType,
 		r.ReferenceArn, r.GeneratedFrom, r.CreationType, r.CreationJobID, r.UploadID, toJSON(r.SequenceInformation), toJSON(r.ETag),
-		toJSON(r.Files), toJSON(r.Tags), millis(r.CreatedAt), millis(r.UpdatedAt)}
+		toJSON(r.Files), toJSON(r.Tags), millis(r.CreatedAt), millis(r.UpdatedAt), toJSON(r.SourceParts)}
 }
 
 // ReadSetCreate inserts a read set: ErrConflict if its ID exists,
@@ -71,11 +79,12 @@ func (s *Store) ReadSetUpdate(ctx context.Context, r *seqstore.ReadSet, fromStat
 		status = $8, status_message = $9, file_type = $10, reference_arn = $11, generated_from = $12, creation_type = $13,
 		creation_job_id = $14, upload_id = $15, sequence_info = $16, etag = $17, files = $18, tags = $19, updated_at = $20,
 		lease_owner = CASE WHEN $21 = 1 THEN lease_owner ELSE '' END,
-		lease_until = CASE WHEN $21 = 1 THEN lease_until ELSE 0 END
+		lease_until = CASE WHEN $21 = 1 THEN lease_until ELSE 0 END,
+		source_parts = $23
 		WHERE account_id = $1 AND store_id = $2 AND id = $3 AND status = $22`,
 		r.AccountID, r.StoreID, r.ID, r.Name, r.Description, r.SubjectID, r.SampleID, r.Status, r.StatusMessage, r.FileType,
 		r.ReferenceArn, r.GeneratedFrom, r.CreationType, r.CreationJobID, r.UploadID, toJSON(r.SequenceInformation), toJSON(r.ETag),
-		toJSON(r.Files), toJSON(r.Tags), millis(r.UpdatedAt), keepLease, fromStatus))
+		toJSON(r.Files), toJSON(r.Tags), millis(r.UpdatedAt), keepLease, fromStatus, toJSON(r.SourceParts)))
 	if !errors.Is(err, meta.ErrNotFound) {
 		return err
 	}
@@ -130,8 +139,25 @@ func (s *Store) ReadSetCountByReference(ctx context.Context, accountID, referenc
 	return n, translate(err)
 }
 
-// IngestClaim leases the oldest read set awaiting ingestion whose lease is
-// free (lease_until 0) or ran out before now.
+// nextToIngest picks the read set an ingest claim takes ($1: the status
+// PROCESSING_UPLOAD, $2: now in unix milliseconds), fairly across accounts:
+// each waiting read set scores its place in its account's queue (1 for the
+// account's oldest) plus the ingestions of its account running now, and the
+// lowest score goes first, the oldest among equals. So an account with
+// nothing running goes before one that has, and accounts with as much
+// running take turns, rather than one account's long queue holding up
+// everyone's.
+const nextToIngest = `SELECT c.id FROM read_sets c
+	JOIN (SELECT id, ROW_NUMBER() OVER (PARTITION BY account_id ORDER BY created_at, id) AS place
+		FROM read_sets WHERE status = $1 AND lease_until < $2) w ON w.id = c.id
+	LEFT JOIN (SELECT account_id, COUNT(*) AS running
+		FROM read_sets WHERE status = $1 AND lease_until >= $2 GROUP BY account_id) r ON r.account_id = c.account_id
+	WHERE c.status = $1 AND c.lease_until < $2
+	ORDER BY w.place + COALESCE(r.running, 0), c.created_at, c.id LIMIT 1`
+
+// IngestClaim leases the read set nextToIngest picks among those awaiting
+// ingestion whose lease is free (lease_until 0) or ran out before now, and
+// counts the claim in ingest_attempts.
 //
 // The two dialects claim differently. SQLite runs one statement on the
 // writer connection: the UPDATE takes the database's write lock before its
@@ -140,39 +166,54 @@ func (s *Store) ReadSetCountByReference(ctx context.Context, accountID, referenc
 // transaction, skipping rows other nodes are claiming this instant, then
 // writes the lease; a row whose lease changed after the statement's
 // snapshot is re-checked under the lock and passed over.
-func (s *Store) IngestClaim(ctx context.Context, owner string, now, leaseUntil time.Time) (*seqstore.ReadSet, error) {
+func (s *Store) IngestClaim(ctx context.Context, owner string, now, leaseUntil time.Time) (*seqstore.ReadSet, int, error) {
+	const claim = `UPDATE read_sets SET lease_owner = $3, lease_until = $4, ingest_attempts = ingest_attempts + 1
+		WHERE id = `
+	const returning = ` RETURNING ` + readSetColumns + `, ingest_attempts`
+	var attempt int
 	if s.d == &sqliteDialect {
-		return scanReadSet(s.write.queryRow(ctx, `UPDATE read_sets SET lease_owner = $1, lease_until = $2
-			WHERE id = (SELECT id FROM read_sets WHERE status = $3 AND lease_until < $4 ORDER BY created_at, id LIMIT 1)
-			RETURNING `+readSetColumns,
-			owner, leaseUntil.UnixMilli(), seqstore.ReadSetStatusProcessingUpload, now.UnixMilli()))
+		rs, err := scanReadSetAnd(s.write.queryRow(ctx, claim+`(`+nextToIngest+`)`+returning,
+			seqstore.ReadSetStatusProcessingUpload, now.UnixMilli(), owner, leaseUntil.UnixMilli()), &attempt)
+		return rs, attempt, err
 	}
 	var claimed *seqstore.ReadSet
 	err := s.tx(ctx, func(t *txRunner) error {
 		var id string
-		if err := t.queryRow(ctx, `SELECT id FROM read_sets WHERE status = $1 AND lease_until < $2
-			ORDER BY created_at, id LIMIT 1 FOR UPDATE SKIP LOCKED`,
+		if err := t.queryRow(ctx, nextToIngest+` FOR UPDATE OF c SKIP LOCKED`,
 			seqstore.ReadSetStatusProcessingUpload, now.UnixMilli()).Scan(&id); err != nil {
 			return translate(err)
 		}
-		r, err := scanReadSet(t.queryRow(ctx, `UPDATE read_sets SET lease_owner = $1, lease_until = $2 WHERE id = $3
-			RETURNING `+readSetColumns, owner, leaseUntil.UnixMilli(), id))
+		r, err := scanReadSetAnd(t.queryRow(ctx, claim+`$5 AND status = $1 AND lease_until < $2`+returning,
+			seqstore.ReadSetStatusProcessingUpload, now.UnixMilli(), owner, leaseUntil.UnixMilli(), id), &attempt)
 		claimed = r
 		return err
 	})
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
-	return claimed, nil
+	return claimed, attempt, nil
 }
 
-// IngestRenew moves owner's lease to leaseUntil (a time at or before now
-// gives it back); ErrConflict if owner no longer holds it or the read set
-// left PROCESSING_UPLOAD.
+// IngestRenew moves owner's lease to leaseUntil; ErrConflict if owner no
+// longer holds it or the read set left PROCESSING_UPLOAD.
 func (s *Store) IngestRenew(ctx context.Context, accountID, storeID, id, owner string, leaseUntil time.Time) error {
 	err := affected(s.write.exec(ctx, `UPDATE read_sets SET lease_until = $5
 		WHERE account_id = $1 AND store_id = $2 AND id = $3 AND lease_owner = $4 AND status = $6`,
 		accountID, storeID, id, owner, leaseUntil.UnixMilli(), seqstore.ReadSetStatusProcessingUpload))
+	if errors.Is(err, meta.ErrNotFound) {
+		return conflictf("%s does not hold the ingest lease of read set %s", owner, id)
+	}
+	return err
+}
+
+// IngestRelease frees owner's lease at once and takes back the attempt its
+// claim counted; ErrConflict if owner no longer holds the lease or the read
+// set left PROCESSING_UPLOAD.
+func (s *Store) IngestRelease(ctx context.Context, accountID, storeID, id, owner string) error {
+	err := affected(s.write.exec(ctx, `UPDATE read_sets SET lease_owner = '', lease_until = 0,
+		ingest_attempts = CASE WHEN ingest_attempts > 0 THEN ingest_attempts - 1 ELSE 0 END
+		WHERE account_id = $1 AND store_id = $2 AND id = $3 AND lease_owner = $4 AND status = $5`,
+		accountID, storeID, id, owner, seqstore.ReadSetStatusProcessingUpload))
 	if errors.Is(err, meta.ErrNotFound) {
 		return conflictf("%s does not hold the ingest lease of read set %s", owner, id)
 	}

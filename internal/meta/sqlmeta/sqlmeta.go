@@ -318,6 +318,20 @@ func (t *txRunner) queryRow(ctx context.Context, query string, args ...any) *sql
 	return st.QueryRowContext(ctx, args...)
 }
 
+func (t *txRunner) query(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	st, err := t.stmt(ctx, query)
+	if err != nil {
+		return nil, err
+	}
+	var rows *sql.Rows
+	if st == nil {
+		rows, err = t.tx.QueryContext(ctx, t.p.d.rewrite(query), args...)
+	} else {
+		rows, err = st.QueryContext(ctx, args...)
+	}
+	return rows, translate(err)
+}
+
 // txAttempts is how often a transaction PostgreSQL aborted to break a
 // deadlock or a serialization conflict is tried.
 const txAttempts = 3

@@ -73,9 +73,42 @@ func (s *Store) UploadComplete(ctx context.Context, u *seqstore.Upload, r *seqst
 		if err != nil {
 			return err
 		}
+		// Parts are stored only into an upload in progress (see
+		// UploadPartPut), so once the status above is written the part
+		// rows cannot change: compare them now with the list r carries.
+		rows, err := t.query(ctx, `SELECT `+partColumns+` FROM upload_parts WHERE upload_id = $1 ORDER BY source, number`, u.ID)
+		stored, err := collect(rows, err, scanPart)
+		if err != nil {
+			return err
+		}
+		if !samePartObjects(stored, r.SourceParts) {
+			return fmt.Errorf("%w: upload %s", meta.ErrPartsChanged, u.ID)
+		}
 		_, err = t.exec(ctx, insertReadSet, insertReadSetArgs(r)...)
 		return err
 	})
+}
+
+// samePartObjects reports whether two part lists name the same objects with
+// the same checksums, in any order.
+func samePartObjects(stored []*seqstore.UploadPart, frozen []seqstore.UploadPart) bool {
+	if len(stored) != len(frozen) {
+		return false
+	}
+	type object struct {
+		source, key, checksum string
+		number                int
+	}
+	want := map[object]bool{}
+	for _, p := range frozen {
+		want[object{p.Source, p.Key, p.Checksum, p.Number}] = true
+	}
+	for _, p := range stored {
+		if !want[object{p.Source, p.Key, p.Checksum, p.Number}] {
+			return false
+		}
+	}
+	return true
 }
 
 // UploadList lists a store's uploads.
@@ -114,7 +147,13 @@ func scanPart(row scanner) (*seqstore.UploadPart, error) {
 
 // UploadPartPut inserts a part, or replaces the part with its upload,
 // source and number and returns the one replaced. A replaced part keeps its
-// first creation time. ErrNotFound if the upload does not exist.
+// first creation time. ErrNotFound if the upload does not exist,
+// ErrConflict if it is no longer in progress.
+//
+// The upload's row is read under a shared lock (on PostgreSQL; SQLite's
+// transaction holds the write lock), so a completion or an abort either
+// happens before, and the part is refused, or waits until the part is in
+// and sees it.
 //
 // The insert is tried first and does nothing on a clash; only then is the
 // existing row locked (on PostgreSQL; SQLite's transaction holds the write
@@ -124,6 +163,13 @@ func (s *Store) UploadPartPut(ctx context.Context, part *seqstore.UploadPart) (*
 	var replaced *seqstore.UploadPart
 	err := s.tx(ctx, func(t *txRunner) error {
 		replaced = nil
+		var status string
+		if err := t.queryRow(ctx, `SELECT status FROM uploads WHERE id = $1`+s.d.forShare, part.UploadID).Scan(&status); err != nil {
+			return translate(err)
+		}
+		if status != seqstore.UploadStatusInProgress {
+			return conflictf("upload %s is %s, not %s", part.UploadID, status, seqstore.UploadStatusInProgress)
+		}
 		inserted, err := affectedRows(t.exec(ctx, `INSERT INTO upload_parts (`+partColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
 			ON CONFLICT (upload_id, source, number) DO NOTHING`,
 			part.UploadID, part.Source, part.Number, part.Size, part.Checksum, part.Key, millis(part.CreatedAt), millis(part.UpdatedAt)))
