@@ -188,6 +188,10 @@ func (s *sourceReader) failure() error {
 // underlying reader.
 func (r *Reader) Close() error { return r.z.Close() }
 
+// Inflated returns how many uncompressed bytes the reader has reached, for
+// a caller that bounds or reports it.
+func (r *Reader) Inflated() int64 { return r.z.Inflated() }
+
 // Header returns the header.
 func (r *Reader) Header() *sam.Header { return &r.header }
 

@@ -61,8 +61,7 @@ func fuzzSeeds(f *testing.F) mapReference {
 
 // drain reads every record, rendering each, and must never panic.
 func drain(data []byte, ref ReferenceSource, skipCRC bool) {
-	maxBlockRaw = 1 << 22
-	rd, err := NewReaderOptions(bytes.NewReader(data), ref, Options{NamePrefix: "fuzz", skipCRC: skipCRC, maxWork: 1 << 20})
+	rd, err := NewReaderOptions(bytes.NewReader(data), ref, Options{NamePrefix: "fuzz", skipCRC: skipCRC, maxWork: 1 << 20, MaxBlock: 1 << 22})
 	if err != nil {
 		return
 	}

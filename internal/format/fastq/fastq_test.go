@@ -260,13 +260,13 @@ func TestLimits(t *testing.T) {
 		line       int64
 		msg        string
 	}{
-		{"a 1 GiB sequence line without an end", "@r\n", "A", Options{}, 1, 2, "line 2 exceeds the limit max-fastq-line=16MiB"},
-		{"a 1 GiB name line", "@", "r", Options{}, 1, 1, "line 1 exceeds the limit max-fastq-line=16MiB"},
-		{"a 1 GiB sequence in short lines", "@r\n", "ACGTACGTAC\n", Options{}, 1, 3355445, "record 1 exceeds the limit max-fastq-record=32MiB"},
-		{"a 1 GiB quality line", "@r\nACGT\n+\n", "!", Options{}, 1, 4, "line 4 exceeds the limit max-fastq-line=16MiB"},
-		{"a 1 GiB '+' line", "@r\nACGT\n", "+", Options{}, 1, 3, "line 3 exceeds the limit max-fastq-line=16MiB"},
-		{"a lower line limit", "@a\nACGT\n+\n!!!!\n@r\n", "A", Options{MaxLine: 1000}, 2, 6, "line 6 exceeds the limit max-fastq-line=1000B"},
-		{"a lower record limit", "@a\nACGT\n+\n!!!!\n@r\n", "ACGT\n", Options{MaxRecord: 1 << 10}, 2, 261, "record 2 exceeds the limit max-fastq-record=1KiB"},
+		{"a 1 GiB sequence line without an end", "@r\n", "A", Options{}, 1, 2, "line 2 exceeds the limit max-fastq-line=16MiB; raise that setting to accept the file"},
+		{"a 1 GiB name line", "@", "r", Options{}, 1, 1, "line 1 exceeds the limit max-fastq-line=16MiB; raise that setting to accept the file"},
+		{"a 1 GiB sequence in short lines", "@r\n", "ACGTACGTAC\n", Options{}, 1, 3355445, "record 1 exceeds the limit max-fastq-record=32MiB; raise that setting to accept the file"},
+		{"a 1 GiB quality line", "@r\nACGT\n+\n", "!", Options{}, 1, 4, "line 4 exceeds the limit max-fastq-line=16MiB; raise that setting to accept the file"},
+		{"a 1 GiB '+' line", "@r\nACGT\n", "+", Options{}, 1, 3, "line 3 exceeds the limit max-fastq-line=16MiB; raise that setting to accept the file"},
+		{"a lower line limit", "@a\nACGT\n+\n!!!!\n@r\n", "A", Options{MaxLine: 1000}, 2, 6, "line 6 exceeds the limit max-fastq-line=1000B; raise that setting to accept the file"},
+		{"a lower record limit", "@a\nACGT\n+\n!!!!\n@r\n", "ACGT\n", Options{MaxRecord: 1 << 10}, 2, 261, "record 2 exceeds the limit max-fastq-record=1KiB; raise that setting to accept the file"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -31,7 +31,7 @@ func (e *Error) Error() string {
 	if e.Bytes {
 		v = Size(e.Limit)
 	}
-	return fmt.Sprintf("%s exceeds the limit %s=%s", e.What, e.Name, v)
+	return fmt.Sprintf("%s exceeds the limit %s=%s; raise that setting to accept the file", e.What, e.Name, v)
 }
 
 // Size writes a byte count the way the limits are usually set: "16MiB",

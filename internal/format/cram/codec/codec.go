@@ -102,13 +102,20 @@ func Decompress(m Method, src []byte, rawSize int, dst []byte) ([]byte, error) {
 	return out, nil
 }
 
-// readAll reads r to its end into dst, failing past size bytes.
+// readAll reads r to its end into dst, failing past size bytes. Unless dst
+// already has room, the output grows as data arrives, up to size: a stream
+// that declares much and holds little costs little.
 func readAll(r io.Reader, dst []byte, size int) ([]byte, error) {
 	out := dst[:0]
 	if cap(out) < size {
-		out = make([]byte, 0, size)
+		out = make([]byte, 0, min(size, 1<<20))
 	}
 	for {
+		if len(out) == cap(out) && len(out) < size {
+			grown := make([]byte, len(out), min(2*cap(out), size))
+			copy(grown, out)
+			out = grown
+		}
 		if len(out) == cap(out) {
 			// One byte beyond the declared size proves the block too long.
 			var one [1]byte
