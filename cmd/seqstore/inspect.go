@@ -7,6 +7,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"runtime/debug"
 	"strings"
@@ -14,6 +15,7 @@ import (
 	"github.com/seqstore/seqstore/internal/analyze"
 	"github.com/seqstore/seqstore/internal/etag"
 	"github.com/seqstore/seqstore/internal/format/fasta"
+	"github.com/seqstore/seqstore/internal/format/limit"
 )
 
 // inspection is what `seqstore inspect` prints per file, with the API's
@@ -39,15 +41,18 @@ const inspectMemoryLimit = 240 << 20
 func runInspect(ctx context.Context, args []string, out io.Writer) error {
 	fs := flag.NewFlagSet("seqstore inspect", flag.ContinueOnError)
 	fs.Usage = func() {
-		fmt.Fprintf(fs.Output(), "Usage: seqstore inspect [-reference REF.fa] FILE...\n\n"+
+		fmt.Fprintf(fs.Output(), "Usage: seqstore inspect [-reference REF.fa] [-max-... LIMIT] FILE...\n\n"+
 			"Reads each FASTQ (plain, gzip, BGZF), BAM or CRAM file the way ingestion does and prints one JSON\n"+
 			"object per file: fileType, sequenceInformation and the ETag in each family, so a file can be\n"+
 			"checked before upload and verified after download. A defective file gets the message\n"+
 			"ingestion would give, and the command exits 1. CRAM needs the FASTA reference it was\n"+
-			"written against (-reference; a .fai beside it is made if absent).\n")
+			"written against (-reference; a .fai beside it is made if absent). The -max flags bound what\n"+
+			"reading a file may buffer, as the server's limits do; a file that passes one fails naming it.\n\n")
+		fs.PrintDefaults()
 	}
 	reference := fs.String("reference", "", "FASTA `file` that CRAM inputs were compressed against")
 	familyList := fs.String("families", "MD5up,SHA256up,SHA512up", "comma-separated ETag `families` to compute")
+	limits := limitFlags(fs)
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -74,7 +79,7 @@ func runInspect(ctx context.Context, args []string, out io.Writer) error {
 	enc := json.NewEncoder(out)
 	failed := false
 	for _, path := range fs.Args() {
-		res := inspectFile(ctx, path, *reference, families)
+		res := inspectFile(ctx, path, *reference, families, *limits)
 		if res.Error != "" {
 			failed = true
 		}
@@ -88,7 +93,7 @@ func runInspect(ctx context.Context, args []string, out io.Writer) error {
 	return nil
 }
 
-func inspectFile(ctx context.Context, path, reference string, families []etag.Family) inspection {
+func inspectFile(ctx context.Context, path, reference string, families []etag.Family, limits analyze.Limits) inspection {
 	res := inspection{File: path}
 	f, err := os.Open(path)
 	if err != nil {
@@ -100,7 +105,7 @@ func inspectFile(ctx context.Context, path, reference string, families []etag.Fa
 	var r *analyze.Result
 	switch kind := analyze.Detect(br); kind {
 	case analyze.FileTypeBAM:
-		r, err = analyze.BAM(ctx, br, analyze.FileTypeBAM, io.Discard, families)
+		r, err = analyze.BAM(ctx, br, analyze.FileTypeBAM, io.Discard, families, limits)
 		if err == nil && r.Alignment == analyze.Unaligned {
 			r.FileType = analyze.FileTypeUBAM
 		}
@@ -112,10 +117,10 @@ func inspectFile(ctx context.Context, path, reference string, families []etag.Fa
 		var ref *fasta.File
 		ref, err = fasta.Open(reference)
 		if err == nil {
-			r, err = analyze.CRAM(ctx, br, ref, io.Discard, families)
+			r, err = analyze.CRAM(ctx, br, ref, io.Discard, families, limits)
 		}
 	default:
-		r, err = analyze.FASTQ(ctx, []io.Reader{br}, nil, families)
+		r, err = analyze.FASTQ(ctx, []io.Reader{br}, nil, families, limits)
 	}
 	if err != nil {
 		res.Error = err.Error()
@@ -134,4 +139,68 @@ func inspectFile(ctx context.Context, path, reference string, families []etag.Fa
 		}
 	}
 	return res
+}
+
+// limitFlags defines the flags that set the analysis limits, named as the
+// errors of a file that passes one name them, and returns the limits they
+// fill in.
+func limitFlags(fs *flag.FlagSet) *analyze.Limits {
+	l := analyze.DefaultLimits()
+	sizes := []struct {
+		name  string
+		value *int
+		usage string
+	}{
+		{"max-fastq-line", &l.FASTQLine, "longest FASTQ line"},
+		{"max-fastq-record", &l.FASTQRecord, "longest FASTQ record (name, sequence and qualities)"},
+		{"max-bam-header", &l.BAMHeader, "largest BAM header (text and reference names)"},
+		{"max-bam-reference-name", &l.BAMReferenceName, "longest BAM reference name"},
+		{"max-bam-record", &l.BAMRecord, "largest BAM record"},
+		{"max-cram-container", &l.CRAMContainer, "largest CRAM container (and the uncompressed sizes its blocks declare)"},
+		{"max-cram-block", &l.CRAMBlock, "largest uncompressed size a CRAM block may declare"},
+	}
+	for _, f := range sizes {
+		fs.Var(sizeFlag{f.value}, f.name, f.usage+" (`size`: bytes, or with KiB, MiB, GiB)")
+	}
+	fs.IntVar(&l.BAMReferences, "max-bam-references", l.BAMReferences, "most reference sequences a BAM header may list")
+	fs.Var(sizeFlag64{&l.Decompressed}, "max-decompressed", "most uncompressed bytes per file (`size`; 0: no cap)")
+	return &l
+}
+
+// sizeFlag is a byte count flag.
+type sizeFlag struct{ v *int }
+
+func (f sizeFlag) String() string {
+	if f.v == nil {
+		return ""
+	}
+	return limit.Size(int64(*f.v))
+}
+
+func (f sizeFlag) Set(s string) error {
+	n, err := limit.ParseSize(s)
+	if err != nil {
+		return err
+	}
+	if n <= 0 || n > math.MaxInt32 {
+		return fmt.Errorf("%q: a limit is between 1 byte and 2 GiB", s)
+	}
+	*f.v = int(n)
+	return nil
+}
+
+// sizeFlag64 is a byte count flag that may be 0.
+type sizeFlag64 struct{ v *int64 }
+
+func (f sizeFlag64) String() string {
+	if f.v == nil || *f.v == 0 {
+		return "0"
+	}
+	return limit.Size(*f.v)
+}
+
+func (f sizeFlag64) Set(s string) error {
+	n, err := limit.ParseSize(s)
+	*f.v = n
+	return err
 }

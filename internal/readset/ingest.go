@@ -223,6 +223,9 @@ func (s *Service) Ingest(ctx context.Context, rs *seqstore.ReadSet) {
 		size += f.ContentLength
 	}
 	log.Info("read set active", "reads", result.ReadCount, "bases", result.BaseCount, "storedBytes", size, "elapsed", time.Since(start))
+	for i, b := range result.Sources {
+		log.Info("read set source", "source", i+1, "compressedBytes", b.Compressed, "decompressedBytes", b.Decompressed, "ratio", fmt.Sprintf("%.2f", b.Ratio()))
+	}
 }
 
 func truncate(s string, n int) string {
@@ -368,7 +371,7 @@ func (s *Service) analyzeAndStore(ctx context.Context, rs *seqstore.ReadSet, par
 			sources = append(sources, pr)
 			stored = append(stored, o.cw)
 		}
-		result, err = analyze.FASTQ(ctx, sources, stored, families)
+		result, err = analyze.FASTQ(ctx, sources, stored, families, s.Limits)
 	case seqstore.FileTypeBAM, seqstore.FileTypeUBAM:
 		pr := &partsReader{ctx: ctx, blobs: s.Blobs, parts: bySource[seqstore.FileSource1]}
 		defer pr.Close()
@@ -382,7 +385,7 @@ func (s *Service) analyzeAndStore(ctx context.Context, rs *seqstore.ReadSet, par
 		}
 		// The stored BAM is the uploaded bytes, teed as the analysis
 		// reads them.
-		result, err = analyze.BAM(ctx, io.TeeReader(pr, src.cw), rs.FileType, idx.cw, families)
+		result, err = analyze.BAM(ctx, io.TeeReader(pr, src.cw), rs.FileType, idx.cw, families, s.Limits)
 		if err == nil && !result.Indexed {
 			idx.w.Abort()
 			outs = outs[:1]

@@ -1,0 +1,103 @@
+package analyze
+
+import (
+	"errors"
+	"io"
+
+	"github.com/seqstore/seqstore/internal/format/bam"
+	"github.com/seqstore/seqstore/internal/format/cram"
+	"github.com/seqstore/seqstore/internal/format/fastq"
+	"github.com/seqstore/seqstore/internal/format/limit"
+)
+
+// Limits bound what analysing one read set may buffer and read, so that a
+// hostile or broken file fails its read set with a message naming the
+// limit instead of exhausting the server's memory. A zero field takes the
+// default of the format package, which says why it is what it is: every
+// default is far above what real files need.
+type Limits struct {
+	// FASTQLine bounds one FASTQ line; FASTQRecord a record's name,
+	// sequence and quality together (fastq.DefaultMaxLine, 16 MiB, and
+	// fastq.DefaultMaxRecord, 32 MiB: four times the longest nanopore
+	// reads).
+	FASTQLine, FASTQRecord int
+	// BAMHeader bounds a BAM header's text and reference names together
+	// (32 MiB), BAMReferences its reference count (2^20), BAMReferenceName
+	// one reference name (64 KiB) and BAMRecord one record (32 MiB).
+	BAMHeader, BAMReferences, BAMReferenceName, BAMRecord int
+	// CRAMContainer bounds a CRAM container's length and the uncompressed
+	// sizes its blocks declare (256 MiB); CRAMBlock one block's declared
+	// uncompressed size (128 MiB).
+	CRAMContainer, CRAMBlock int
+	// Decompressed caps the uncompressed bytes of each source (for CRAM,
+	// the sum of its blocks' uncompressed sizes); 0, the default, sets no
+	// cap.
+	Decompressed int64
+}
+
+// DefaultLimits returns the limits with every default filled in, for
+// showing them.
+func DefaultLimits() Limits {
+	return Limits{
+		FASTQLine: fastq.DefaultMaxLine, FASTQRecord: fastq.DefaultMaxRecord,
+		BAMHeader: bam.DefaultMaxHeader, BAMReferences: bam.DefaultMaxReferences,
+		BAMReferenceName: bam.DefaultMaxReferenceName, BAMRecord: bam.DefaultMaxRecord,
+		CRAMContainer: cram.DefaultMaxContainer, CRAMBlock: cram.DefaultMaxBlock,
+	}
+}
+
+func (l Limits) fastq() fastq.Options {
+	return fastq.Options{MaxLine: l.FASTQLine, MaxRecord: l.FASTQRecord}
+}
+
+func (l Limits) bam() bam.Options {
+	return bam.Options{MaxHeader: l.BAMHeader, MaxReferences: l.BAMReferences, MaxReferenceName: l.BAMReferenceName, MaxRecord: l.BAMRecord}
+}
+
+// checkDecompressed fails once a source has decompressed past the cap.
+func (l Limits) checkDecompressed(n int64) error {
+	if l.Decompressed > 0 && n > l.Decompressed {
+		return &limit.Error{Name: "max-decompressed", What: "the uncompressed data", Limit: l.Decompressed, Bytes: true}
+	}
+	return nil
+}
+
+// SourceBytes is what one source held: the bytes read, and the bytes they
+// decompress to (equal for an uncompressed FASTQ; for CRAM, the sum of its
+// blocks' uncompressed sizes), from which a caller can log the compression
+// ratio.
+type SourceBytes struct {
+	Compressed, Decompressed int64
+}
+
+// Ratio is Decompressed over Compressed, or 0 for an empty source.
+func (b SourceBytes) Ratio() float64 {
+	if b.Compressed == 0 {
+		return 0
+	}
+	return float64(b.Decompressed) / float64(b.Compressed)
+}
+
+// byteCounter counts the bytes read through it. Only the goroutine that
+// reads a source uses it, and it is read after that goroutine has ended.
+type byteCounter struct {
+	r io.Reader
+	n int64
+}
+
+func (c *byteCounter) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n += int64(n)
+	return n, err
+}
+
+// limitError is an analysis error for a limit a source passed, or nil when
+// err is not about one.
+func limitError(source, where string, err error) *Error {
+	var le *limit.Error
+	if !errors.As(err, &le) {
+		return nil
+	}
+	return Errorf(source, where, "%v", le)
+}
+
