@@ -100,4 +100,3 @@ func limitError(source, where string, err error) *Error {
 	}
 	return Errorf(source, where, "%v", le)
 }
-
