@@ -10,7 +10,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"testing"
-	"time"
 
 	"github.com/seqstore/seqstore/internal/etag"
 	"github.com/seqstore/seqstore/internal/format/bgzf"
@@ -18,15 +17,6 @@ import (
 	"github.com/seqstore/seqstore/internal/testutil/leak"
 )
 
-// slowReader hands out small pieces with a pause before each, like a
-// source streamed from an object store: the read-ahead goroutines are then
-// inside a Read of it when the analysis fails.
-type slowReader struct{ r io.Reader }
-
-func (s slowReader) Read(p []byte) (int, error) {
-	time.Sleep(200 * time.Microsecond)
-	return s.r.Read(p[:min(len(p), 4096)])
-}
 
 // failsEarly runs an analysis that fails early on a source with much left
 // to read, as ingestion runs it (the source teed into the stored copy), and
@@ -40,7 +30,7 @@ func failsEarly(t *testing.T, data [][]byte, run func(src []io.Reader, stored []
 	var src []io.Reader
 	var stored []io.Writer
 	for _, d := range data {
-		src = append(src, g.Reader(slowReader{bytes.NewReader(d)}))
+		src = append(src, g.Reader(leak.Slow(bytes.NewReader(d))))
 		stored = append(stored, g.Writer(io.Discard))
 	}
 	err := run(src, stored)

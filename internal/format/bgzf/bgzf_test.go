@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/seqstore/seqstore/internal/testutil"
+	"github.com/seqstore/seqstore/internal/testutil/leak"
 )
 
 // fastqLike makes n bytes of text that compresses like sequencing reads.
@@ -453,4 +454,26 @@ func TestBgzipSpeed(t *testing.T) {
 		}
 		t.Logf("bgzip -d -@%s: %.0f MB/s", threads, float64(len(data))/1e6/time.Since(start).Seconds())
 	}
+}
+
+// TestCloseStopsReading closes a Reader early in a long stream: once Close
+// returns, no goroutine of it runs and none reads the source.
+func TestCloseStopsReading(t *testing.T) {
+	var buf bytes.Buffer
+	w := NewWriter(&buf)
+	rng := rand.New(rand.NewPCG(1, 2))
+	for range 1 << 20 {
+		w.Write([]byte{byte(rng.Uint32())})
+	}
+	w.Close()
+	done := leak.Check(t)
+	var g leak.Guard
+	r := NewReader(g.Reader(leak.Slow(bytes.NewReader(buf.Bytes()))))
+	if _, err := io.ReadFull(r, make([]byte, 1000)); err != nil {
+		t.Fatal(err)
+	}
+	r.Close()
+	g.Seal()
+	done()
+	g.Verify(t)
 }

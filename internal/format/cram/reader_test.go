@@ -10,6 +10,7 @@ import (
 
 	"github.com/seqstore/seqstore/internal/format/fasta"
 	"github.com/seqstore/seqstore/internal/format/sam"
+	"github.com/seqstore/seqstore/internal/testutil/leak"
 )
 
 // render decodes a whole file with the given options.
@@ -135,4 +136,36 @@ func TestInFlightBound(t *testing.T) {
 	if b := decode(limit); b.peak > limit {
 		t.Errorf("budget %d: %d bytes in flight", limit, b.peak)
 	}
+}
+
+
+// TestCloseStopsReading closes a Reader after one record of a file with
+// many containers: once Close returns, no goroutine of it runs and none
+// reads the source.
+func TestCloseStopsReading(t *testing.T) {
+	lf := lambdaData(t)
+	c := makeCRAM(t, t.TempDir(), lf.sorted, lf.ref, "many.cram", "version=3.0,seqs_per_slice=500")
+	data, err := os.ReadFile(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fa, err := fasta.Open(lf.ref)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer fa.Close()
+	done := leak.Check(t)
+	var g leak.Guard
+	rd, err := NewReader(g.Reader(leak.Slow(bytes.NewReader(data))), fa)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rec sam.Record
+	if err := rd.Read(&rec); err != nil {
+		t.Fatal(err)
+	}
+	rd.Close()
+	g.Seal()
+	done()
+	g.Verify(t)
 }

@@ -99,3 +99,16 @@ func (w guardedWriter) Write(p []byte) (int, error) {
 	}
 	return w.w.Write(p)
 }
+
+// Slow returns r handing out at most 4 KiB at a time with a pause before
+// each piece, like a source streamed from an object store: a reader's
+// read-ahead goroutine is then likely inside a Read of it when the code
+// under test stops.
+func Slow(r io.Reader) io.Reader { return slowReader{r} }
+
+type slowReader struct{ r io.Reader }
+
+func (s slowReader) Read(p []byte) (int, error) {
+	time.Sleep(200 * time.Microsecond)
+	return s.r.Read(p[:min(len(p), 4096)])
+}
