@@ -17,7 +17,6 @@ import (
 	"github.com/seqstore/seqstore/internal/testutil/leak"
 )
 
-
 // failsEarly runs an analysis that fails early on a source with much left
 // to read, as ingestion runs it (the source teed into the stored copy), and
 // checks that when it returns no goroutine it started still runs and none
@@ -118,4 +117,3 @@ func TestCRAMStopsReadingOnError(t *testing.T) {
 		return err
 	})
 }
-

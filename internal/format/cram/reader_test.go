@@ -138,7 +138,6 @@ func TestInFlightBound(t *testing.T) {
 	}
 }
 
-
 // TestCloseStopsReading closes a Reader after one record of a file with
 // many containers: once Close returns, no goroutine of it runs and none
 // reads the source.
