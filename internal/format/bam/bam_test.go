@@ -380,33 +380,35 @@ func FuzzReader(f *testing.F) {
 	f.Add([]byte{})
 	f.Add(bgzf.EOFMarker)
 	f.Fuzz(func(t *testing.T, data []byte) {
-		rd, err := bam.NewReader(bytes.NewReader(data))
-		if err != nil {
-			var pe *bam.ParseError
-			if !errors.As(err, &pe) {
-				t.Fatalf("error %T is not a *bam.ParseError: %v", err, err)
-			}
-			return
-		}
-		defer rd.Close()
-		var rec sam.Record
-		for {
-			err := rd.Read(&rec)
-			if err == io.EOF {
-				return
-			}
+		heapcap.Check(t, heapcap.Ceiling, func() {
+			rd, err := bam.NewReader(bytes.NewReader(data))
 			if err != nil {
 				var pe *bam.ParseError
-				if !errors.As(err, &pe) || pe.Record != rd.Records()+1 {
-					t.Fatalf("error %v does not name record %d", err, rd.Records()+1)
+				if !errors.As(err, &pe) {
+					t.Fatalf("error %T is not a *bam.ParseError: %v", err, err)
 				}
 				return
 			}
-			// Whatever the reader accepts renders.
-			if _, err := sam.AppendText(nil, &rec, rd.Header().References); err != nil {
-				t.Fatalf("an accepted record does not render: %v", err)
+			defer rd.Close()
+			var rec sam.Record
+			for {
+				err := rd.Read(&rec)
+				if err == io.EOF {
+					return
+				}
+				if err != nil {
+					var pe *bam.ParseError
+					if !errors.As(err, &pe) || pe.Record != rd.Records()+1 {
+						t.Fatalf("error %v does not name record %d", err, rd.Records()+1)
+					}
+					return
+				}
+				// Whatever the reader accepts renders.
+				if _, err := sam.AppendText(nil, &rec, rd.Header().References); err != nil {
+					t.Fatalf("an accepted record does not render: %v", err)
+				}
 			}
-		}
+		})
 	})
 }
 

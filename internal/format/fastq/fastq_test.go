@@ -206,32 +206,34 @@ func FuzzReader(f *testing.F) {
 		}
 	}
 	f.Fuzz(func(t *testing.T, in string) {
-		r := NewReader(strings.NewReader(in))
-		// Fed a byte at a time, the reader never holds a whole record
-		// ahead, so it reads every record line by line: both ways must
-		// agree on every record, error and line number.
-		slow := NewReader(iotest.OneByteReader(strings.NewReader(in)))
-		var rec, slowRec Record
-		for range 1000 {
-			err := r.Read(&rec)
-			slowErr := slow.Read(&slowRec)
-			if fmt.Sprint(err) != fmt.Sprint(slowErr) || r.Lines() != slow.Lines() || r.RecordLine() != slow.RecordLine() {
-				t.Fatalf("read whole: %v at line %d (record line %d); a byte at a time: %v at line %d (record line %d)",
-					err, r.Lines(), r.RecordLine(), slowErr, slow.Lines(), slow.RecordLine())
+		heapcap.Check(t, heapcap.Ceiling, func() {
+			r := NewReader(strings.NewReader(in))
+			// Fed a byte at a time, the reader never holds a whole record
+			// ahead, so it reads every record line by line: both ways must
+			// agree on every record, error and line number.
+			slow := NewReader(iotest.OneByteReader(strings.NewReader(in)))
+			var rec, slowRec Record
+			for range 1000 {
+				err := r.Read(&rec)
+				slowErr := slow.Read(&slowRec)
+				if fmt.Sprint(err) != fmt.Sprint(slowErr) || r.Lines() != slow.Lines() || r.RecordLine() != slow.RecordLine() {
+					t.Fatalf("read whole: %v at line %d (record line %d); a byte at a time: %v at line %d (record line %d)",
+						err, r.Lines(), r.RecordLine(), slowErr, slow.Lines(), slow.RecordLine())
+				}
+				if err != nil {
+					return
+				}
+				if !bytes.Equal(rec.Name, slowRec.Name) || !bytes.Equal(rec.Seq, slowRec.Seq) || !bytes.Equal(rec.Qual, slowRec.Qual) {
+					t.Fatalf("read whole: %q %q %q; a byte at a time: %q %q %q", rec.Name, rec.Seq, rec.Qual, slowRec.Name, slowRec.Seq, slowRec.Qual)
+				}
+				if len(rec.Seq) != len(rec.Qual) {
+					t.Fatalf("accepted a record with %d bases and %d qualities", len(rec.Seq), len(rec.Qual))
+				}
+				if invalidBase(rec.Seq) >= 0 || invalidQual(rec.Qual) >= 0 {
+					t.Fatalf("accepted a record with bad characters: %q %q", rec.Seq, rec.Qual)
+				}
 			}
-			if err != nil {
-				return
-			}
-			if !bytes.Equal(rec.Name, slowRec.Name) || !bytes.Equal(rec.Seq, slowRec.Seq) || !bytes.Equal(rec.Qual, slowRec.Qual) {
-				t.Fatalf("read whole: %q %q %q; a byte at a time: %q %q %q", rec.Name, rec.Seq, rec.Qual, slowRec.Name, slowRec.Seq, slowRec.Qual)
-			}
-			if len(rec.Seq) != len(rec.Qual) {
-				t.Fatalf("accepted a record with %d bases and %d qualities", len(rec.Seq), len(rec.Qual))
-			}
-			if invalidBase(rec.Seq) >= 0 || invalidQual(rec.Qual) >= 0 {
-				t.Fatalf("accepted a record with bad characters: %q %q", rec.Seq, rec.Qual)
-			}
-		}
+		})
 	})
 }
 
