@@ -76,9 +76,15 @@ func Decompress(m Method, src []byte, rawSize int, dst []byte) ([]byte, error) {
 	case Bzip2:
 		out, err = readAll(bzip2.NewReader(bytes.NewReader(src)), dst, rawSize)
 	case LZMA:
-		var r *xz.Reader
-		if r, err = xz.NewReader(bytes.NewReader(src)); err == nil {
-			out, err = readAll(r, dst, rawSize)
+		// The dictionaries are bounded first: the library allocates what
+		// the stream declares.
+		var bounded []byte
+		if bounded, err = boundXZDictionaries(src, rawSize); err == nil {
+			var r *xz.Reader
+			cfg := xz.ReaderConfig{DictCap: xzMinDict, SingleStream: true}
+			if r, err = cfg.NewReader(bytes.NewReader(bounded)); err == nil {
+				out, err = readAll(r, dst, rawSize)
+			}
 		}
 	case Rans4x8:
 		out, err = rans4x8.DecodeLimit(src, dst, rawSize)
