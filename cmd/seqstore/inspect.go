@@ -153,8 +153,8 @@ func limitFlags(fs *flag.FlagSet) *analyze.Limits {
 	}{
 		{"max-fastq-line", &l.FASTQLine, "longest FASTQ line"},
 		{"max-fastq-record", &l.FASTQRecord, "longest FASTQ record (name, sequence and qualities)"},
-		{"max-bam-header", &l.BAMHeader, "largest BAM header (text and reference names)"},
-		{"max-bam-reference-name", &l.BAMReferenceName, "longest BAM reference name"},
+		{"max-header", &l.Header, "largest BAM or CRAM header (text and reference names)"},
+		{"max-reference-name", &l.ReferenceName, "longest reference name"},
 		{"max-bam-record", &l.BAMRecord, "largest BAM record"},
 		{"max-cram-container", &l.CRAMContainer, "largest CRAM container (and the uncompressed sizes its blocks declare)"},
 		{"max-cram-block", &l.CRAMBlock, "largest uncompressed size a CRAM block may declare"},
@@ -162,7 +162,7 @@ func limitFlags(fs *flag.FlagSet) *analyze.Limits {
 	for _, f := range sizes {
 		fs.Var(sizeFlag{f.value}, f.name, f.usage+" (`size`: bytes, or with KiB, MiB, GiB)")
 	}
-	fs.IntVar(&l.BAMReferences, "max-bam-references", l.BAMReferences, "most reference sequences a BAM header may list")
+	fs.IntVar(&l.References, "max-references", l.References, "most reference sequences a BAM or CRAM header may list")
 	fs.Var(sizeFlag64{&l.Decompressed}, "max-decompressed", "most uncompressed bytes per file (`size`; 0: no cap)")
 	return &l
 }

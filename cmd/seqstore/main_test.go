@@ -295,7 +295,7 @@ func TestInspectLimits(t *testing.T) {
 		args []string
 		want string
 	}{
-		{"20 million references", []string{hostile}, "the header's 20000000 reference sequences exceeds the limit max-bam-references=1048576"},
+		{"20 million references", []string{hostile}, "the header's 20000000 reference sequences exceeds the limit max-references=1048576"},
 		{"a lower FASTQ line limit", []string{"-max-fastq-line", "3", fq}, "source1, record 1 (line 2): line 2 exceeds the limit max-fastq-line=3B"},
 		{"a FASTQ record limit in KiB", []string{"-max-fastq-record", "1KiB", "-max-fastq-line", "2K", fq}, ""},
 	}

@@ -36,7 +36,7 @@ func CRAM(ctx context.Context, src io.Reader, ref cram.ReferenceSource, index io
 		return nil, Errorf("source1", "byte offset 0", "%s", notCRAM(head))
 	}
 	var entries []crai.Entry
-	opt := cram.Options{NamePrefix: CRAMNamePrefix, MaxContainer: lim.CRAMContainer, MaxBlock: lim.CRAMBlock}
+	opt := lim.cram()
 	if index != nil {
 		opt.Index = func(e crai.Entry) { entries = append(entries, e) }
 	}

@@ -21,10 +21,11 @@ type Limits struct {
 	// fastq.DefaultMaxRecord, 32 MiB: four times the longest nanopore
 	// reads).
 	FASTQLine, FASTQRecord int
-	// BAMHeader bounds a BAM header's text and reference names together
-	// (32 MiB), BAMReferences its reference count (2^20), BAMReferenceName
-	// one reference name (64 KiB) and BAMRecord one record (32 MiB).
-	BAMHeader, BAMReferences, BAMReferenceName, BAMRecord int
+	// Header bounds a BAM or CRAM header's text and reference names
+	// together (32 MiB), References its reference sequences (2^20) and
+	// ReferenceName one name (64 KiB); BAMRecord bounds one BAM record
+	// (32 MiB).
+	Header, References, ReferenceName, BAMRecord int
 	// CRAMContainer bounds a CRAM container's length and the uncompressed
 	// sizes its blocks declare (256 MiB); CRAMBlock one block's declared
 	// uncompressed size (128 MiB).
@@ -40,8 +41,8 @@ type Limits struct {
 func DefaultLimits() Limits {
 	return Limits{
 		FASTQLine: fastq.DefaultMaxLine, FASTQRecord: fastq.DefaultMaxRecord,
-		BAMHeader: bam.DefaultMaxHeader, BAMReferences: bam.DefaultMaxReferences,
-		BAMReferenceName: bam.DefaultMaxReferenceName, BAMRecord: bam.DefaultMaxRecord,
+		Header: bam.DefaultMaxHeader, References: bam.DefaultMaxReferences,
+		ReferenceName: bam.DefaultMaxReferenceName, BAMRecord: bam.DefaultMaxRecord,
 		CRAMContainer: cram.DefaultMaxContainer, CRAMBlock: cram.DefaultMaxBlock,
 	}
 }
@@ -50,8 +51,13 @@ func (l Limits) fastq() fastq.Options {
 	return fastq.Options{MaxLine: l.FASTQLine, MaxRecord: l.FASTQRecord}
 }
 
+func (l Limits) cram() cram.Options {
+	return cram.Options{NamePrefix: CRAMNamePrefix, MaxContainer: l.CRAMContainer, MaxBlock: l.CRAMBlock,
+		MaxHeader: l.Header, MaxReferences: l.References, MaxReferenceName: l.ReferenceName}
+}
+
 func (l Limits) bam() bam.Options {
-	return bam.Options{MaxHeader: l.BAMHeader, MaxReferences: l.BAMReferences, MaxReferenceName: l.BAMReferenceName, MaxRecord: l.BAMRecord}
+	return bam.Options{MaxHeader: l.Header, MaxReferences: l.References, MaxReferenceName: l.ReferenceName, MaxRecord: l.BAMRecord}
 }
 
 // checkDecompressed fails once a source has decompressed past the cap.

@@ -73,8 +73,8 @@ func TestBAMHostileHeader(t *testing.T) {
 		lim  Limits
 		want string
 	}{
-		{"default limits", Limits{}, "source1, header (BGZF block at byte 0): the header's 20000000 reference sequences exceeds the limit max-bam-references=1048576"},
-		{"a lower limit", Limits{BAMReferences: 1000}, "the header's 20000000 reference sequences exceeds the limit max-bam-references=1000"},
+		{"default limits", Limits{}, "source1, header (BGZF block at byte 0): the header's 20000000 reference sequences exceeds the limit max-references=1048576"},
+		{"a lower limit", Limits{References: 1000}, "the header's 20000000 reference sequences exceeds the limit max-references=1000"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			src := bamtest.Stream(head, ref, int64(len(head))+200<<20)

@@ -66,19 +66,16 @@ func (e *ParseError) Error() string { return e.Where() + ": " + e.Msg }
 
 func (e *ParseError) Unwrap() error { return e.Err }
 
-// Default limits. htslib accepts records and header text of up to 2 GiB
-// and 2^31 reference sequences; a real file needs far less, and a corrupt
-// or hostile length must not turn into gigabytes held. A record of the
-// longest nanopore reads (about 4 million bases: 2 MB of packed bases, 4 MB
-// of qualities, a long CIGAR and base-modification tags) takes some 10 MB;
-// the largest headers, those of transcriptome alignments with a quarter of
-// a million @SQ lines, about 10 MB of text; a million references covers
-// those and all but the most fragmented draft assemblies.
+// Default limits: the header's are sam's. htslib accepts records of up to
+// 2 GiB; a real one needs far less, and a corrupt or hostile length must
+// not turn into gigabytes held. A record of the longest nanopore reads
+// (about 4 million bases: 2 MB of packed bases, 4 MB of qualities, a long
+// CIGAR and base-modification tags) takes some 10 MB.
 const (
 	DefaultMaxRecord        = 32 << 20
-	DefaultMaxHeader        = 32 << 20
-	DefaultMaxReferences    = 1 << 20
-	DefaultMaxReferenceName = 64 << 10
+	DefaultMaxHeader        = sam.DefaultMaxHeader
+	DefaultMaxReferences    = sam.DefaultMaxReferences
+	DefaultMaxReferenceName = sam.DefaultMaxReferenceName
 )
 
 // Options bound what a Reader buffers. Zero fields take the defaults.
@@ -273,7 +270,7 @@ func (r *Reader) readHeader() error {
 		return err
 	}
 	if int64(lText) > int64(r.opt.MaxHeader) {
-		return r.tooBig(0, &limit.Error{Name: "max-bam-header", What: fmt.Sprintf("the header text length %d", lText), Limit: int64(r.opt.MaxHeader), Bytes: true})
+		return r.tooBig(0, &limit.Error{Name: "max-header", What: fmt.Sprintf("the header text length %d", lText), Limit: int64(r.opt.MaxHeader), Bytes: true})
 	}
 	text, err := r.readFull(nil, int(lText), 0, "the header text")
 	if err != nil {
@@ -298,7 +295,7 @@ func (r *Reader) readHeader() error {
 		return &ParseError{Msg: fmt.Sprintf("the reference count %d is negative", int32(n))}
 	}
 	if int64(n) > int64(r.opt.MaxReferences) {
-		return r.tooBig(0, &limit.Error{Name: "max-bam-references", What: fmt.Sprintf("the header's %d reference sequences", n), Limit: int64(r.opt.MaxReferences)})
+		return r.tooBig(0, &limit.Error{Name: "max-references", What: fmt.Sprintf("the header's %d reference sequences", n), Limit: int64(r.opt.MaxReferences)})
 	}
 	// The list grows as references arrive, not by the count's say.
 	r.header.References = make([]sam.Reference, 0, min(n, 1<<12))
@@ -313,10 +310,10 @@ func (r *Reader) readHeader() error {
 			return &ParseError{Msg: fmt.Sprintf("reference %d has a name length of %d", i+1, int32(lName))}
 		}
 		if int64(lName) > int64(r.opt.MaxReferenceName) {
-			return r.tooBig(0, &limit.Error{Name: "max-bam-reference-name", What: fmt.Sprintf("reference %d's name length %d", i+1, lName), Limit: int64(r.opt.MaxReferenceName), Bytes: true})
+			return r.tooBig(0, &limit.Error{Name: "max-reference-name", What: fmt.Sprintf("reference %d's name length %d", i+1, lName), Limit: int64(r.opt.MaxReferenceName), Bytes: true})
 		}
 		if headerBytes += int64(lName); headerBytes > int64(r.opt.MaxHeader) {
-			return r.tooBig(0, &limit.Error{Name: "max-bam-header", What: fmt.Sprintf("the header text and reference names up to reference %d", i+1), Limit: int64(r.opt.MaxHeader), Bytes: true})
+			return r.tooBig(0, &limit.Error{Name: "max-header", What: fmt.Sprintf("the header text and reference names up to reference %d", i+1), Limit: int64(r.opt.MaxHeader), Bytes: true})
 		}
 		if name, err = r.readFull(name, int(lName)+4, 0, "a reference name and length"); err != nil {
 			return err

@@ -461,15 +461,15 @@ func TestLimits(t *testing.T) {
 		msg        string
 	}{
 		{"20 million references", start(0, "", 20_000_000), ref("c\x00", 2), big,
-			"max-bam-references", "header (BGZF block at byte 0): the header's 20000000 reference sequences exceeds the limit max-bam-references=1048576"},
+			"max-references", "header (BGZF block at byte 0): the header's 20000000 reference sequences exceeds the limit max-references=1048576"},
 		{"2^31-1 references", start(0, "", 1<<31-1), ref("c\x00", 2), big,
-			"max-bam-references", "the header's 2147483647 reference sequences exceeds the limit max-bam-references=1048576"},
+			"max-references", "the header's 2147483647 reference sequences exceeds the limit max-references=1048576"},
 		{"200 MiB of header text", start(big, "@CO\t", 0)[:12], []byte("x"), big + 12,
-			"max-bam-header", "the header text length 209715200 exceeds the limit max-bam-header=32MiB"},
+			"max-header", "the header text length 209715200 exceeds the limit max-header=32MiB"},
 		{"1 MiB reference names", start(0, "", 1000), append(ref("", 1<<20)[:4], bytes.Repeat([]byte("c"), 1<<20)...), big,
-			"max-bam-reference-name", "reference 1's name length 1048576 exceeds the limit max-bam-reference-name=64KiB"},
+			"max-reference-name", "reference 1's name length 1048576 exceeds the limit max-reference-name=64KiB"},
 		{"names beyond the header limit", start(0, "", 100_000), append(ref("", 60<<10)[:4], append(bytes.Repeat([]byte("c"), 60<<10), 0, 0, 0, 0)...), big,
-			"max-bam-header", "the header text and reference names up to reference 547 exceeds the limit max-bam-header=32MiB"},
+			"max-header", "the header text and reference names up to reference 547 exceeds the limit max-header=32MiB"},
 		{"a 200 MiB record", le.AppendUint32(validHeader, big), []byte{0}, big + int64(len(validHeader)) + 4,
 			"max-bam-record", "record 1 (BGZF block at byte 0): block_size 209715200 exceeds the limit max-bam-record=32MiB"},
 	}

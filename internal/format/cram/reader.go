@@ -95,6 +95,9 @@ type Options struct {
 	// MaxBlock bounds the uncompressed size one block declares, which its
 	// decoder allocates; 0 means DefaultMaxBlock.
 	MaxBlock int
+	// MaxHeader bounds the SAM header text, MaxReferences its @SQ lines
+	// and MaxReferenceName one SN; 0 means sam's default.
+	MaxHeader, MaxReferences, MaxReferenceName int
 
 	// skipCRC lets fuzz tests reach the decoders behind the checksums.
 	skipCRC bool
@@ -264,6 +267,7 @@ type job struct {
 
 // Reader decodes a CRAM stream.
 type Reader struct {
+	limits Options
 	env    *env
 	header sam.Header
 	minor  int
@@ -388,6 +392,20 @@ func NewReaderOptions(r io.Reader, ref ReferenceSource, opt Options) (*Reader, e
 		return nil, &Error{Offset: offset, Container: true, Msg: "SAM header: " + err.Error(), Err: err}
 	}
 	textLen := int64(binary.LittleEndian.Uint32(blk.raw))
+	rd.limits = opt
+	if rd.limits.MaxHeader <= 0 {
+		rd.limits.MaxHeader = sam.DefaultMaxHeader
+	}
+	if rd.limits.MaxReferences <= 0 {
+		rd.limits.MaxReferences = sam.DefaultMaxReferences
+	}
+	if rd.limits.MaxReferenceName <= 0 {
+		rd.limits.MaxReferenceName = sam.DefaultMaxReferenceName
+	}
+	if textLen > int64(rd.limits.MaxHeader) {
+		le := &limit.Error{Name: "max-header", What: fmt.Sprintf("the SAM header text length %d", textLen), Limit: int64(rd.limits.MaxHeader), Bytes: true}
+		return nil, &Error{Offset: offset, Container: true, Msg: "SAM header: " + le.Error(), Err: le}
+	}
 	if textLen > int64(len(blk.raw)-4) {
 		return nil, &Error{Offset: offset, Container: true, Msg: fmt.Sprintf("SAM header text of %d bytes does not fit its %d-byte block", textLen, len(blk.raw)-4)}
 	}
@@ -634,6 +652,12 @@ func (rd *Reader) parseHeader(text string) error {
 			}
 			if ref.Name == "" || !hasLen {
 				return fmt.Errorf("@SQ line %q lacks SN or LN", line)
+			}
+			if len(ref.Name) > rd.limits.MaxReferenceName {
+				return &limit.Error{Name: "max-reference-name", What: fmt.Sprintf("reference %d's name length %d", len(e.refs)+1, len(ref.Name)), Limit: int64(rd.limits.MaxReferenceName), Bytes: true}
+			}
+			if len(e.refs) == rd.limits.MaxReferences {
+				return &limit.Error{Name: "max-references", What: "the header's @SQ lines", Limit: int64(rd.limits.MaxReferences)}
 			}
 			e.refs = append(e.refs, ref)
 		case strings.HasPrefix(line, "@RG\t"):

@@ -2,14 +2,20 @@ package cram
 
 import (
 	"bytes"
+	"errors"
+	"fmt"
 	"io"
 	"os"
+	"path/filepath"
+	"strings"
 	"runtime"
 	"testing"
 	"time"
 
 	"github.com/seqstore/seqstore/internal/format/fasta"
+	"github.com/seqstore/seqstore/internal/format/limit"
 	"github.com/seqstore/seqstore/internal/format/sam"
+	"github.com/seqstore/seqstore/internal/testutil"
 	"github.com/seqstore/seqstore/internal/testutil/leak"
 )
 
@@ -167,4 +173,43 @@ func TestCloseStopsReading(t *testing.T) {
 	g.Seal()
 	done()
 	g.Verify(t)
+}
+
+// TestHeaderLimits reads a CRAM whose header lists 20 references with
+// lower limits on the header: each must fail naming its limit.
+func TestHeaderLimits(t *testing.T) {
+	testutil.RequireTool(t, "samtools")
+	dir := t.TempDir()
+	text := "@HD\tVN:1.6\n"
+	for i := range 20 {
+		text += fmt.Sprintf("@SQ\tSN:chr%d\tLN:1000\n", i)
+	}
+	sam := filepath.Join(dir, "refs.sam")
+	os.WriteFile(sam, []byte(text+"r1\t4\t*\t0\t0\t*\t*\t0\t0\tACGT\tIIII\n"), 0o644)
+	out := filepath.Join(dir, "refs.cram")
+	testutil.Run(t, "samtools", "view", "--no-PG", "-O", "cram,no_ref", "-o", out, sam)
+	data, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		opt   Options
+		limit string
+		want  string
+	}{
+		{Options{MaxReferences: 10}, "max-references", "the header's @SQ lines exceeds the limit max-references=10"},
+		{Options{MaxReferenceName: 4}, "max-reference-name", "reference 11's name length 5 exceeds the limit max-reference-name=4B"},
+		{Options{MaxHeader: 100}, "max-header", "exceeds the limit max-header=100B"},
+	} {
+		_, err := NewReaderOptions(bytes.NewReader(data), nil, tt.opt)
+		var le *limit.Error
+		if !errors.As(err, &le) || le.Name != tt.limit || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("%+v: got %v, want an error containing %q", tt.opt, err, tt.want)
+		}
+	}
+	if rd, err := NewReader(bytes.NewReader(data), nil); err != nil {
+		t.Errorf("default limits: %v", err)
+	} else {
+		rd.Close()
+	}
 }

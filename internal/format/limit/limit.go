@@ -16,7 +16,7 @@ import (
 // Error reports input that exceeds a limit.
 type Error struct {
 	// Name is the limit's setting, as an operator raises it:
-	// "max-fastq-line", "max-bam-references".
+	// "max-fastq-line", "max-references".
 	Name string
 	// What says what exceeded it: "line 2", "the header's 20000000
 	// reference sequences".
