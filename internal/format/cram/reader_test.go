@@ -2,8 +2,10 @@ package cram
 
 import (
 	"bytes"
+	"encoding/binary"
 	"errors"
 	"fmt"
+	"hash/crc32"
 	"io"
 	"os"
 	"path/filepath"
@@ -12,10 +14,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/seqstore/seqstore/internal/format/cram/codec/itf8"
 	"github.com/seqstore/seqstore/internal/format/fasta"
 	"github.com/seqstore/seqstore/internal/format/limit"
 	"github.com/seqstore/seqstore/internal/format/sam"
 	"github.com/seqstore/seqstore/internal/testutil"
+	"github.com/seqstore/seqstore/internal/testutil/heapcap"
 	"github.com/seqstore/seqstore/internal/testutil/leak"
 )
 
@@ -184,10 +188,10 @@ func TestHeaderLimits(t *testing.T) {
 	for i := range 20 {
 		text += fmt.Sprintf("@SQ\tSN:chr%d\tLN:1000\n", i)
 	}
-	sam := filepath.Join(dir, "refs.sam")
-	os.WriteFile(sam, []byte(text+"r1\t4\t*\t0\t0\t*\t*\t0\t0\tACGT\tIIII\n"), 0o644)
+	samFile := filepath.Join(dir, "refs.sam")
+	os.WriteFile(samFile, []byte(text+"r1\t4\t*\t0\t0\t*\t*\t0\t0\tACGT\tIIII\n"), 0o644)
 	out := filepath.Join(dir, "refs.cram")
-	testutil.Run(t, "samtools", "view", "--no-PG", "-O", "cram,no_ref", "-o", out, sam)
+	testutil.Run(t, "samtools", "view", "--no-PG", "-O", "cram,no_ref", "-o", out, samFile)
 	data, err := os.ReadFile(out)
 	if err != nil {
 		t.Fatal(err)
@@ -211,5 +215,87 @@ func TestHeaderLimits(t *testing.T) {
 		t.Errorf("default limits: %v", err)
 	} else {
 		rd.Close()
+	}
+}
+
+// containerHeaderBytes encodes a CRAM 3 container header.
+func containerHeaderBytes(length int32, records int32, bases int64, landmarks ...int32) []byte {
+	b := binary.LittleEndian.AppendUint32(nil, uint32(length))
+	for _, v := range []int32{-1, 0, 0, records} { // refID, start, span, records
+		b = itf8.AppendITF8(b, v)
+	}
+	b = itf8.AppendLTF8(b, 0) // record counter
+	b = itf8.AppendLTF8(b, bases)
+	b = itf8.AppendITF8(b, int32(len(landmarks)+1)) // blocks
+	b = itf8.AppendITF8(b, int32(len(landmarks)))
+	for _, l := range landmarks {
+		b = itf8.AppendITF8(b, l)
+	}
+	return binary.LittleEndian.AppendUint32(b, crc32.ChecksumIEEE(b))
+}
+
+// TestHostileContainers feeds CRAMs whose first container declares sizes
+// that made the reader hold a gigabyte from a few bytes, its data made as
+// it is read: each must fail naming its limit while holding little.
+func TestHostileContainers(t *testing.T) {
+	testutil.RequireTool(t, "samtools")
+	dir := t.TempDir()
+	samFile := filepath.Join(dir, "one.sam")
+	os.WriteFile(samFile, []byte("@HD\tVN:1.6\nr1\t4\t*\t0\t0\t*\t*\t0\t0\tACGT\tIIII\n"), 0o644)
+	out := filepath.Join(dir, "one.cram")
+	testutil.Run(t, "samtools", "view", "--no-PG", "-O", "cram,version=3.0", "-o", out, samFile)
+	data, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Keep the file definition and the SAM header container.
+	h, _, err := readContainerHeader(bytes.NewReader(data[26:]), 3, true, DefaultMaxContainer, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	prefix := data[:26+h.headerBytes+int(h.length)]
+	// A block that declares 1 GiB uncompressed, rANS-coded in a stream
+	// that declares the same.
+	rans := append([]byte{0}, binary.LittleEndian.AppendUint32(binary.LittleEndian.AppendUint32(nil, 100), 1<<30-1)...)
+	rans = append(rans, make([]byte, 100)...)
+	block := append([]byte{4, 1}, itf8.AppendITF8(nil, 0)...) // rANS, compression header, id 0
+	block = itf8.AppendITF8(block, int32(len(rans)))
+	block = itf8.AppendITF8(block, 1<<30-1)
+	block = append(block, rans...)
+	block = binary.LittleEndian.AppendUint32(block, crc32.ChecksumIEEE(block))
+	tests := []struct {
+		name  string
+		head  []byte
+		limit string
+	}{
+		{"container of 1 GiB", containerHeaderBytes(1<<30-1, 1, 100), "max-cram-container"},
+		{"container of 2 GiB", containerHeaderBytes(1<<31-1, 1, 100), "max-cram-container"},
+		{"block of 1 GiB", append(containerHeaderBytes(int32(len(block)), 1, 100, 0), block...), "max-cram-block"},
+		// Fails on its data, but must not reserve room for what the
+		// header claims first.
+		{"a trillion bases", containerHeaderBytes(1<<20, 1<<24, 1<<40, 0), ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			src := heapcap.Repeat(append(append([]byte(nil), prefix...), tt.head...), []byte{0}, 1<<30+int64(len(prefix)))
+			var err error
+			heapcap.Check(t, heapcap.Ceiling, func() {
+				rd, rerr := NewReader(src, nil)
+				if rerr != nil {
+					err = rerr
+					return
+				}
+				defer rd.Close()
+				var rec sam.Record
+				for err == nil {
+					err = rd.Read(&rec)
+				}
+			})
+			var le *limit.Error
+			var ce *Error
+			if tt.limit != "" && (!errors.As(err, &le) || le.Name != tt.limit) || !errors.As(err, &ce) {
+				t.Errorf("got %v, want a CRAM error naming %q", err, tt.limit)
+			}
+		})
 	}
 }
