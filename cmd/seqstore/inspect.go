@@ -146,61 +146,40 @@ func inspectFile(ctx context.Context, path, reference string, families []etag.Fa
 // fill in.
 func limitFlags(fs *flag.FlagSet) *analyze.Limits {
 	l := analyze.DefaultLimits()
-	sizes := []struct {
-		name  string
-		value *int
-		usage string
-	}{
-		{"max-fastq-line", &l.FASTQLine, "longest FASTQ line"},
-		{"max-fastq-record", &l.FASTQRecord, "longest FASTQ record (name, sequence and qualities)"},
-		{"max-header", &l.Header, "largest BAM or CRAM header (text and reference names)"},
-		{"max-reference-name", &l.ReferenceName, "longest reference name"},
-		{"max-bam-record", &l.BAMRecord, "largest BAM record"},
-		{"max-cram-container", &l.CRAMContainer, "largest CRAM container (and the uncompressed sizes its blocks declare)"},
-		{"max-cram-block", &l.CRAMBlock, "largest uncompressed size a CRAM block may declare"},
+	for _, set := range l.Settings() {
+		usage := set.Usage + " (`size`: bytes, or with KiB, MiB, GiB)"
+		if set.Count {
+			usage = set.Usage + " (a `number`)"
+		}
+		if set.Zero {
+			usage = set.Usage + " (`size`; 0: no cap)"
+		}
+		fs.Var(limitFlag{set}, set.Name, usage)
 	}
-	for _, f := range sizes {
-		fs.Var(sizeFlag{f.value}, f.name, f.usage+" (`size`: bytes, or with KiB, MiB, GiB)")
-	}
-	fs.IntVar(&l.References, "max-references", l.References, "most reference sequences a BAM or CRAM header may list")
-	fs.Var(sizeFlag64{&l.Decompressed}, "max-decompressed", "most uncompressed bytes per file (`size`; 0: no cap)")
 	return &l
 }
 
-// sizeFlag is a byte count flag.
-type sizeFlag struct{ v *int }
+// limitFlag sets one limit from a size or a count.
+type limitFlag struct{ s analyze.LimitSetting }
 
-func (f sizeFlag) String() string {
-	if f.v == nil {
+func (f limitFlag) String() string {
+	if f.s.Value == nil {
 		return ""
 	}
-	return limit.Size(int64(*f.v))
+	if v := f.s.Value(); f.s.Count || v == 0 {
+		return fmt.Sprint(v)
+	}
+	return limit.Size(f.s.Value())
 }
 
-func (f sizeFlag) Set(s string) error {
-	n, err := limit.ParseSize(s)
+func (f limitFlag) Set(text string) error {
+	n, err := limit.ParseSize(text)
 	if err != nil {
 		return err
 	}
-	if n <= 0 || n > math.MaxInt32 {
-		return fmt.Errorf("%q: a limit is between 1 byte and 2 GiB", s)
+	if n == 0 && !f.s.Zero || n > math.MaxInt32 && !f.s.Zero {
+		return fmt.Errorf("%q: a limit is between 1 and 2^31-1", text)
 	}
-	*f.v = int(n)
+	f.s.Set(n)
 	return nil
-}
-
-// sizeFlag64 is a byte count flag that may be 0.
-type sizeFlag64 struct{ v *int64 }
-
-func (f sizeFlag64) String() string {
-	if f.v == nil || *f.v == 0 {
-		return "0"
-	}
-	return limit.Size(*f.v)
-}
-
-func (f sizeFlag64) Set(s string) error {
-	n, err := limit.ParseSize(s)
-	*f.v = n
-	return err
 }

@@ -106,3 +106,44 @@ func limitError(source, where string, err error) *Error {
 	}
 	return Errorf(source, where, "%v", le)
 }
+
+// LimitSetting is one of the limits as an operator sets it: its name (the
+// one an error for it names), what it bounds, and access to its field.
+type LimitSetting struct {
+	Name  string
+	Usage string
+	// Count is set for a number of things rather than bytes.
+	Count bool
+	// Zero is set when 0 is a value of its own (no cap) rather than the
+	// default.
+	Zero  bool
+	Value func() int64
+	Set   func(int64)
+}
+
+// Settings lists the limits of l for flags and configuration, so that
+// every front end names them alike.
+func (l *Limits) Settings() []LimitSetting {
+	ints := []struct {
+		name, usage string
+		v           *int
+		count       bool
+	}{
+		{"max-fastq-line", "longest FASTQ line", &l.FASTQLine, false},
+		{"max-fastq-record", "longest FASTQ record (name, sequence and qualities)", &l.FASTQRecord, false},
+		{"max-header", "largest BAM or CRAM header (text and reference names)", &l.Header, false},
+		{"max-references", "most reference sequences a BAM or CRAM header may list", &l.References, true},
+		{"max-reference-name", "longest reference name", &l.ReferenceName, false},
+		{"max-bam-record", "largest BAM record", &l.BAMRecord, false},
+		{"max-cram-container", "largest CRAM container (and the uncompressed sizes its blocks declare)", &l.CRAMContainer, false},
+		{"max-cram-block", "largest uncompressed size a CRAM block may declare", &l.CRAMBlock, false},
+	}
+	var s []LimitSetting
+	for _, i := range ints {
+		v := i.v
+		s = append(s, LimitSetting{Name: i.name, Usage: i.usage, Count: i.count,
+			Value: func() int64 { return int64(*v) }, Set: func(n int64) { *v = int(n) }})
+	}
+	return append(s, LimitSetting{Name: "max-decompressed", Usage: "most uncompressed bytes per source", Zero: true,
+		Value: func() int64 { return l.Decompressed }, Set: func(n int64) { l.Decompressed = n }})
+}
