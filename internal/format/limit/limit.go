@@ -49,12 +49,12 @@ func Size(n int64) string {
 }
 
 // ParseSize reads a byte count written as a number, optionally followed by
-// KiB, MiB or GiB (or K, M, G, meaning the same).
+// B, KiB, MiB or GiB (or K, M, G, meaning the same), as Size writes it.
 func ParseSize(s string) (int64, error) {
 	units := []struct {
 		suffix string
 		shift  uint
-	}{{"KiB", 10}, {"MiB", 20}, {"GiB", 30}, {"K", 10}, {"M", 20}, {"G", 30}}
+	}{{"KiB", 10}, {"MiB", 20}, {"GiB", 30}, {"K", 10}, {"M", 20}, {"G", 30}, {"B", 0}}
 	num, shift := s, uint(0)
 	for _, u := range units {
 		if strings.HasSuffix(s, u.suffix) {
