@@ -19,7 +19,7 @@ import (
 // type from the content, and a BAM whose reads are all unmapped is then
 // reported as UBAM; a fileType that the content contradicts is an error.
 // watch, if not nil, wraps the reader of each file, to follow the reading.
-func analyzeLocal(ctx context.Context, paths []string, fileType, reference string, families []etag.Family, watch func(i int, r io.Reader) io.Reader) (*analyze.Result, error) {
+func analyzeLocal(ctx context.Context, paths []string, fileType, reference string, families []etag.Family, limits analyze.Limits, watch func(i int, r io.Reader) io.Reader) (*analyze.Result, error) {
 	if len(paths) == 0 || len(paths) > 2 {
 		return nil, fmt.Errorf("a read set has one source, or two for paired FASTQ; got %d files", len(paths))
 	}
@@ -56,7 +56,7 @@ func analyzeLocal(ctx context.Context, paths []string, fileType, reference strin
 		if fileType != "" {
 			as = fileType
 		}
-		r, err := analyze.BAM(ctx, sources[0], as, io.Discard, families)
+		r, err := analyze.BAM(ctx, sources[0], as, io.Discard, families, limits)
 		if err == nil && fileType == "" && r.Alignment == analyze.Unaligned {
 			r.FileType = analyze.FileTypeUBAM
 		}
@@ -69,8 +69,8 @@ func analyzeLocal(ctx context.Context, paths []string, fileType, reference strin
 		if err != nil {
 			return nil, err
 		}
-		return analyze.CRAM(ctx, sources[0], ref, io.Discard, families)
+		return analyze.CRAM(ctx, sources[0], ref, io.Discard, families, limits)
 	default:
-		return analyze.FASTQ(ctx, sources, nil, families)
+		return analyze.FASTQ(ctx, sources, nil, families, limits)
 	}
 }

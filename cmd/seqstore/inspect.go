@@ -37,15 +37,18 @@ const inspectMemoryLimit = 240 << 20
 func runInspect(ctx context.Context, args []string, out io.Writer) error {
 	fs := flag.NewFlagSet("seqstore inspect", flag.ContinueOnError)
 	fs.Usage = func() {
-		fmt.Fprintf(fs.Output(), "Usage: seqstore inspect [-reference REF.fa] FILE...\n\n"+
+		fmt.Fprintf(fs.Output(), "Usage: seqstore inspect [-reference REF.fa] [-max-... LIMIT] FILE...\n\n"+
 			"Reads each FASTQ (plain, gzip, BGZF), BAM or CRAM file the way ingestion does and prints one JSON\n"+
 			"object per file: fileType, sequenceInformation and the ETag in each family, so a file can be\n"+
 			"checked before upload and verified after download. A defective file gets the message\n"+
 			"ingestion would give, and the command exits 1. CRAM needs the FASTA reference it was\n"+
-			"written against (-reference; a .fai beside it is made if absent).\n")
+			"written against (-reference; a .fai beside it is made if absent). The -max flags bound what\n"+
+			"reading a file may buffer, as the server's limits do; a file that passes one fails naming it.\n\n")
+		fs.PrintDefaults()
 	}
 	reference := fs.String("reference", "", "FASTA `file` that CRAM inputs were compressed against")
 	familyList := fs.String("families", "MD5up,SHA256up,SHA512up", "comma-separated ETag `families` to compute")
+	limits := limitFlags(fs)
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -72,7 +75,7 @@ func runInspect(ctx context.Context, args []string, out io.Writer) error {
 	enc := json.NewEncoder(out)
 	failed := false
 	for _, path := range fs.Args() {
-		res := inspectFile(ctx, path, *reference, families)
+		res := inspectFile(ctx, path, *reference, families, *limits)
 		if res.Error != "" {
 			failed = true
 		}
@@ -86,9 +89,9 @@ func runInspect(ctx context.Context, args []string, out io.Writer) error {
 	return nil
 }
 
-func inspectFile(ctx context.Context, path, reference string, families []etag.Family) inspection {
+func inspectFile(ctx context.Context, path, reference string, families []etag.Family, limits analyze.Limits) inspection {
 	res := inspection{File: path}
-	r, err := analyzeLocal(ctx, []string{path}, "", reference, families, nil)
+	r, err := analyzeLocal(ctx, []string{path}, "", reference, families, limits, nil)
 	if err != nil {
 		res.Error = err.Error()
 		return res
@@ -106,4 +109,22 @@ func inspectFile(ctx context.Context, path, reference string, families []etag.Fa
 		}
 	}
 	return res
+}
+
+// limitFlags defines the flags that set the analysis limits, named as the
+// errors of a file that passes one name them, and returns the limits they
+// fill in.
+func limitFlags(fs *flag.FlagSet) *analyze.Limits {
+	l := analyze.DefaultLimits()
+	for _, set := range l.Settings() {
+		usage := set.Usage + " (`size`: bytes, or with KiB, MiB, GiB)"
+		if set.Count {
+			usage = set.Usage + " (a `number`)"
+		}
+		if set.Zero {
+			usage = set.Usage + " (`size`; 0: no cap)"
+		}
+		fs.Var(analyze.LimitFlag{Setting: set}, set.Name, usage)
+	}
+	return &l
 }

@@ -3,9 +3,12 @@ package main
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"crypto/md5"
+	"encoding/binary"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net"
 	"os"
 	"os/exec"
@@ -17,7 +20,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/seqstore/seqstore/internal/format/bam"
+	"github.com/seqstore/seqstore/internal/format/bam/bamtest"
 	"github.com/seqstore/seqstore/internal/testutil"
+	"github.com/seqstore/seqstore/internal/testutil/heapcap"
 )
 
 // buildBinary builds the seqstore command once per test run.
@@ -284,5 +290,62 @@ func TestInspect(t *testing.T) {
 	}
 	if msg, _ := results[2]["error"].(string); !regexp.MustCompile(`source1, record 1 \(line 4\): the file ends inside the qualities`).MatchString(msg) {
 		t.Errorf("broken file error %q", msg)
+	}
+}
+
+// TestInspectLimits runs inspect in-process on the BAM whose header
+// declares 20 million reference sequences, which took it to 2.3 GB: it must
+// fail naming the limit while holding little, and the limit flags must
+// move the limits.
+func TestInspectLimits(t *testing.T) {
+	t.Setenv("GOMEMLIMIT", "off") // keep inspect's own soft limit out of the measurement
+	dir := t.TempDir()
+	le := binary.LittleEndian
+	head := le.AppendUint32(le.AppendUint32(append([]byte{}, bam.Magic...), 0), 20_000_000)
+	ref := le.AppendUint32(append(le.AppendUint32(nil, 2), 'c', 0), 1000)
+	hostile := filepath.Join(dir, "refs.bam")
+	f, err := os.Create(hostile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	src := bamtest.Stream(head, ref, int64(len(head))+20_000_000*int64(len(ref)))
+	if _, err := io.Copy(f, src); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	fq := filepath.Join(dir, "reads.fq")
+	os.WriteFile(fq, []byte("@r1\nACGT\n+\nIIII\n"), 0o644)
+
+	tests := []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"20 million references", []string{hostile}, "the header's 20000000 reference sequences exceeds the limit max-references=1048576"},
+		{"a lower FASTQ line limit", []string{"-max-fastq-line", "3", fq}, "source1, record 1 (line 2): line 2 exceeds the limit max-fastq-line=3B"},
+		{"a FASTQ record limit in KiB", []string{"-max-fastq-record", "1KiB", "-max-fastq-line", "2K", fq}, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var out bytes.Buffer
+			var err error
+			heapcap.Check(t, heapcap.Ceiling, func() {
+				err = runInspect(context.Background(), tt.args, &out)
+			})
+			var got struct{ Error string }
+			json.Unmarshal(out.Bytes(), &got)
+			if tt.want == "" {
+				if err != nil || got.Error != "" {
+					t.Fatalf("inspect: %v %s", err, out.Bytes())
+				}
+				return
+			}
+			if err == nil || !strings.Contains(got.Error, tt.want) {
+				t.Fatalf("inspect said %s, want an error containing %q", out.Bytes(), tt.want)
+			}
+		})
+	}
+	if err := runInspect(context.Background(), []string{"-max-bam-record", "lots", fq}, io.Discard); err == nil || !strings.Contains(err.Error(), `"lots" is not a size`) {
+		t.Errorf("a bad size: %v", err)
 	}
 }

@@ -163,7 +163,7 @@ func checkBeforeUpload(ctx context.Context, c *transfer.Client, store string, fi
 	if family != "" {
 		families[0] = family
 	}
-	local, err := analyzeLocal(ctx, files, kind, reference, families, watchCheck(c, files))
+	local, err := analyzeLocal(ctx, files, kind, reference, families, analyze.Limits{}, watchCheck(c, files))
 	if err != nil {
 		if ctx.Err() != nil {
 			return "", nil, "", ctx.Err()

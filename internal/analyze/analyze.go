@@ -40,6 +40,9 @@ type Result struct {
 	ETags map[etag.Family][]string
 	// Indexed reports whether an index (BAI or CRAI) was written.
 	Indexed bool
+	// Sources holds, per source, the bytes read and what they decompress
+	// to.
+	Sources []SourceBytes
 }
 
 // Error is a defect found in a source. Its message names the source and the

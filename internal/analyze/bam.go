@@ -30,12 +30,15 @@ const textBuffers = 4
 //
 // Work runs on three stages at once: BGZF blocks inflate on every CPU,
 // records are decoded and rendered on the calling goroutine, and the text
-// is hashed on another.
-func BAM(ctx context.Context, src io.Reader, fileType string, index io.Writer, families []etag.Family) (*Result, error) {
+// is hashed on another. All have ended when BAM returns, whatever it
+// returns, so nothing reads src after. What the reader buffers and how
+// much it may decompress are bounded by lim.
+func BAM(ctx context.Context, src io.Reader, fileType string, index io.Writer, families []etag.Family, lim Limits) (*Result, error) {
 	if fileType != FileTypeBAM && fileType != FileTypeUBAM {
 		return nil, fmt.Errorf("analyze.BAM: file type %q is neither BAM nor UBAM", fileType)
 	}
-	rd, err := bam.NewReader(src)
+	counted := &byteCounter{r: src}
+	rd, err := bam.NewReaderOptions(counted, lim.bam())
 	if err != nil {
 		return nil, bamError(err)
 	}
@@ -83,6 +86,11 @@ func BAM(ctx context.Context, src io.Reader, fileType string, index io.Writer, f
 			stop()
 			return nil, bamError(err)
 		}
+		if err := lim.checkDecompressed(rd.Inflated()); err != nil {
+			stop()
+			start, _ := rd.Offsets()
+			return nil, Errorf("source1", fmt.Sprintf("record %d (BGZF block at byte %d)", rd.Records(), start.BlockOffset()), "%v", err)
+		}
 		if rec.Flag&sam.FlagUnmapped == 0 {
 			if fileType == FileTypeUBAM {
 				stop()
@@ -112,6 +120,10 @@ func BAM(ctx context.Context, src io.Reader, fileType string, index io.Writer, f
 	}
 	full <- text
 	stop()
+	// Closed before the count is read: the goroutines reading the source
+	// have ended then.
+	rd.Close()
+	res.Sources = []SourceBytes{{Compressed: counted.n, Decompressed: rd.Inflated()}}
 	if rd.Records() == 0 {
 		return nil, Errorf("source1", "", "the BAM holds a header but no alignment records")
 	}
@@ -143,6 +155,11 @@ func BAM(ctx context.Context, src io.Reader, fileType string, index io.Writer, f
 // file's fault and passes through as it is.
 func bamError(err error) error {
 	var pe *bam.ParseError
+	if errors.As(err, &pe) {
+		if le := limitError("source1", pe.Where(), err); le != nil {
+			return le
+		}
+	}
 	var be *bgzf.BlockError
 	if errors.As(err, &pe) && pe.Err != nil && !errors.Is(pe.Err, bam.ErrNotBAM) && !errors.Is(pe.Err, bam.ErrTruncated) && !errors.As(pe.Err, &be) {
 		return fmt.Errorf("reading the BAM source: %w", pe.Err)

@@ -53,7 +53,7 @@ func analyzeFile(t *testing.T, file, fileType string, index io.Writer) (*Result,
 		t.Fatal(err)
 	}
 	defer f.Close()
-	return BAM(context.Background(), f, fileType, index, etag.Families)
+	return BAM(context.Background(), f, fileType, index, etag.Families, Limits{})
 }
 
 // checkAgainstSamtools analyses file and compares the ETags of every family
@@ -192,7 +192,7 @@ printf '@HD\tVN:1.6\n@SQ\tSN:c\tLN:100\n' | samtools view --no-PG -b -o empty.ba
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := BAM(context.Background(), bytes.NewReader(tt.data), tt.fileType, io.Discard, []etag.Family{etag.MD5up})
+			_, err := BAM(context.Background(), bytes.NewReader(tt.data), tt.fileType, io.Discard, []etag.Family{etag.MD5up}, Limits{})
 			if err == nil || !strings.Contains(err.Error(), tt.want) {
 				t.Fatalf("got %v\nwant an error containing %q", err, tt.want)
 			}
@@ -230,7 +230,7 @@ func TestBAMPassesReadFailuresThrough(t *testing.T) {
 	aligned, _ := bamtest.Lambda(t)
 	data, _ := os.ReadFile(aligned)
 	broken := errors.New("connection reset")
-	_, err := BAM(context.Background(), &failingReader{data: data[:len(data)/2], err: broken}, FileTypeBAM, io.Discard, []etag.Family{etag.MD5up})
+	_, err := BAM(context.Background(), &failingReader{data: data[:len(data)/2], err: broken}, FileTypeBAM, io.Discard, []etag.Family{etag.MD5up}, Limits{})
 	var ae *Error
 	if !errors.Is(err, broken) || errors.As(err, &ae) {
 		t.Fatalf("got %v (%T), want the read failure itself", err, err)
@@ -243,7 +243,7 @@ func TestBAMStopsWhenCancelled(t *testing.T) {
 	cancel()
 	f, _ := os.Open(aligned)
 	defer f.Close()
-	if _, err := BAM(ctx, f, FileTypeBAM, nil, []etag.Family{etag.MD5up}); !errors.Is(err, context.Canceled) {
+	if _, err := BAM(ctx, f, FileTypeBAM, nil, []etag.Family{etag.MD5up}, Limits{}); !errors.Is(err, context.Canceled) {
 		t.Fatalf("got %v, want context.Canceled", err)
 	}
 }
@@ -260,7 +260,7 @@ func FuzzBAM(f *testing.F) {
 	}
 	f.Add([]byte{})
 	f.Fuzz(func(t *testing.T, b []byte) {
-		res, err := BAM(context.Background(), bytes.NewReader(b), FileTypeBAM, io.Discard, []etag.Family{etag.MD5up})
+		res, err := BAM(context.Background(), bytes.NewReader(b), FileTypeBAM, io.Discard, []etag.Family{etag.MD5up}, Limits{})
 		if err != nil {
 			var ae *Error
 			if !errors.As(err, &ae) {
@@ -311,7 +311,7 @@ func BenchmarkBAM(b *testing.B) {
 	var wall, cpu time.Duration
 	for b.Loop() {
 		start, startCPU := time.Now(), cpuTime(syscall.RUSAGE_SELF)
-		if _, err := BAM(context.Background(), bytes.NewReader(data), FileTypeBAM, io.Discard, []etag.Family{etag.MD5up}); err != nil {
+		if _, err := BAM(context.Background(), bytes.NewReader(data), FileTypeBAM, io.Discard, []etag.Family{etag.MD5up}, Limits{}); err != nil {
 			b.Fatal(err)
 		}
 		wall += time.Since(start)

@@ -43,7 +43,7 @@ func TestFASTQCorpusAgainstSeqkit(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			res, err := FASTQ(context.Background(), []io.Reader{bytes.NewReader(raw)}, nil, []etag.Family{etag.MD5up})
+			res, err := FASTQ(context.Background(), []io.Reader{bytes.NewReader(raw)}, nil, []etag.Family{etag.MD5up}, Limits{})
 			if err != nil {
 				t.Fatalf("seqkit reads %d records, seqstore refuses: %v", n, err)
 			}

@@ -26,14 +26,17 @@ const CRAMNamePrefix = "-"
 // CRAM_*up ETag), counts primary records and their bases, and, when the
 // header says the file is coordinate-sorted and its slices are in order,
 // writes a CRAI to index (nil skips it). Containers decode on two
-// goroutines; rendering and hashing run beside them.
-func CRAM(ctx context.Context, src io.Reader, ref cram.ReferenceSource, index io.Writer, families []etag.Family) (*Result, error) {
-	br := bufio.NewReaderSize(src, 1<<20)
+// goroutines; rendering and hashing run beside them. All have ended when
+// CRAM returns, whatever it returns, so nothing reads src after. What the
+// reader buffers and how much it may decompress are bounded by lim.
+func CRAM(ctx context.Context, src io.Reader, ref cram.ReferenceSource, index io.Writer, families []etag.Family, lim Limits) (*Result, error) {
+	counted := &byteCounter{r: src}
+	br := bufio.NewReaderSize(counted, 1<<20)
 	if head, _ := br.Peek(4); string(head) != "CRAM" {
 		return nil, Errorf("source1", "byte offset 0", "%s", notCRAM(head))
 	}
 	var entries []crai.Entry
-	opt := cram.Options{NamePrefix: CRAMNamePrefix}
+	opt := lim.cram()
 	if index != nil {
 		opt.Index = func(e crai.Entry) { entries = append(entries, e) }
 	}
@@ -77,6 +80,9 @@ func CRAM(ctx context.Context, src io.Reader, ref cram.ReferenceSource, index io
 		if err != nil {
 			return fail(cramError(err))
 		}
+		if err := lim.checkDecompressed(rd.Inflated()); err != nil {
+			return fail(Errorf("source1", fmt.Sprintf("record %d", rd.Records()), "%v", err))
+		}
 		if rec.Flag&sam.FlagUnmapped == 0 {
 			res.Alignment = Aligned
 		}
@@ -96,6 +102,10 @@ func CRAM(ctx context.Context, src io.Reader, ref cram.ReferenceSource, index io
 	chunks <- text
 	close(chunks)
 	<-hashed
+	// Closed before the count is read: the goroutines reading the source
+	// have ended then.
+	rd.Close()
+	res.Sources = []SourceBytes{{Compressed: counted.n, Decompressed: rd.Inflated()}}
 	sums := hasher.Sums()
 	res.ETags = map[etag.Family][]string{}
 	for _, f := range families {

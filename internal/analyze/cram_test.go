@@ -93,7 +93,7 @@ func checkCRAM(t *testing.T, file, ref string) (*Result, bool) {
 		t.Fatal(err)
 	}
 	defer src.Close()
-	res, err := CRAM(context.Background(), src, openRef(t, ref), nil, []etag.Family{etag.MD5up, etag.SHA256up})
+	res, err := CRAM(context.Background(), src, openRef(t, ref), nil, []etag.Family{etag.MD5up, etag.SHA256up}, Limits{})
 	if err != nil {
 		t.Fatalf("samtools reads it, analyze.CRAM refuses: %v", err)
 	}
@@ -196,7 +196,7 @@ func TestCRAMIndexAnswersLikeSamtools(t *testing.T) {
 			}
 			defer src.Close()
 			var idx bytes.Buffer
-			res, err := CRAM(context.Background(), src, openRef(t, ref), &idx, []etag.Family{etag.MD5up})
+			res, err := CRAM(context.Background(), src, openRef(t, ref), &idx, []etag.Family{etag.MD5up}, Limits{})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -250,7 +250,7 @@ func TestCRAMUnsortedIsNotIndexed(t *testing.T) {
 	src, _ := os.Open(file)
 	defer src.Close()
 	var idx bytes.Buffer
-	res, err := CRAM(context.Background(), src, openRef(t, ref), &idx, []etag.Family{etag.MD5up})
+	res, err := CRAM(context.Background(), src, openRef(t, ref), &idx, []etag.Family{etag.MD5up}, Limits{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -398,7 +398,7 @@ func TestCRAMBrokenFiles(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := CRAM(context.Background(), bytes.NewReader(tt.data), openRef(t, tt.ref), nil, []etag.Family{etag.MD5up})
+			_, err := CRAM(context.Background(), bytes.NewReader(tt.data), openRef(t, tt.ref), nil, []etag.Family{etag.MD5up}, Limits{})
 			if err == nil {
 				t.Fatal("no error")
 			}
@@ -434,7 +434,7 @@ func BenchmarkCRAM(b *testing.B) {
 			b.SetBytes(int64(len(data)))
 			b.ResetTimer()
 			for range b.N {
-				if _, err := CRAM(context.Background(), bytes.NewReader(data), fa, nil, []etag.Family{etag.MD5up}); err != nil {
+				if _, err := CRAM(context.Background(), bytes.NewReader(data), fa, nil, []etag.Family{etag.MD5up}, Limits{}); err != nil {
 					b.Fatal(err)
 				}
 			}

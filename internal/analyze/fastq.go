@@ -39,6 +39,7 @@ type nameBatch struct {
 // sourceOutcome is what one source's goroutine found.
 type sourceOutcome struct {
 	reads, bases int64
+	bytes        SourceBytes
 	sums         map[etag.Family]string
 	err          error
 	// errRecord orders defects: the record the defect is in, or
@@ -66,12 +67,17 @@ var errStopped = errors.New("stopped because source1 failed")
 // copy on every CPU. Source 1 hands its read names to source 2 in batches
 // over a short channel, so neither runs far ahead and memory stays flat.
 //
-// A defect of a source is an *Error naming the source and the record and
-// line, or the byte offset for compression errors. When there are several,
+// What each source may buffer, and how much it may decompress to, is
+// bounded by lim; a source that passes a limit fails with an *Error naming
+// it. A defect of a source is an *Error naming the source and the record
+// and line, or the byte offset for compression errors. When there are several,
 // the one at the earliest record is reported, so the message does not
 // depend on which goroutine got there first. A failure reading a source or
 // writing a stored copy is returned as it is.
-func FASTQ(ctx context.Context, sources []io.Reader, stored []io.Writer, families []etag.Family) (*Result, error) {
+//
+// Every goroutine FASTQ starts has ended when it returns, whatever it
+// returns: nothing reads the sources or writes the stored copies after.
+func FASTQ(ctx context.Context, sources []io.Reader, stored []io.Writer, families []etag.Family, lim Limits) (*Result, error) {
 	if len(sources) == 0 || len(sources) > 2 {
 		return nil, fmt.Errorf("analyze.FASTQ takes one or two sources, got %d", len(sources))
 	}
@@ -92,7 +98,7 @@ func FASTQ(ctx context.Context, sources []io.Reader, stored []io.Writer, familie
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			s := &fastqSource{name: fmt.Sprintf("source%d", i+1), index: i, pairing: pair}
+			s := &fastqSource{name: fmt.Sprintf("source%d", i+1), index: i, pairing: pair, limits: lim}
 			outs[i] = s.run(ctx, src, w, families)
 			// Source 1's failure reaches source 2 through the pairing
 			// channel, after the names before it, so that source 2 can
@@ -123,6 +129,7 @@ func FASTQ(ctx context.Context, sources []io.Reader, stored []io.Writer, familie
 	}
 	res := &Result{FileType: FileTypeFASTQ, Alignment: Unaligned, ETags: map[etag.Family][]string{}}
 	for _, o := range outs {
+		res.Sources = append(res.Sources, o.bytes)
 		res.ReadCount += o.reads
 		res.BaseCount += o.bases
 		for _, f := range families {
@@ -144,6 +151,7 @@ type fastqSource struct {
 	name    string
 	index   int
 	pairing *pairing
+	limits  Limits
 }
 
 // teeReader feeds what the parser reads to the ETag hasher and the stored
@@ -153,10 +161,16 @@ type teeReader struct {
 	h        *etag.Hasher
 	out      io.Writer
 	writeErr error // the first error writing the stored copy
+	limits   Limits
+	n        int64 // bytes read
 }
 
 func (t *teeReader) Read(p []byte) (int, error) {
 	n, err := t.r.Read(p)
+	t.n += int64(n)
+	if lerr := t.limits.checkDecompressed(t.n); lerr != nil {
+		return 0, lerr
+	}
 	if n > 0 {
 		t.h.Write(p[:n])
 		if t.out != nil {
@@ -186,7 +200,8 @@ func (s *fastqSource) run(ctx context.Context, src io.Reader, stored io.Writer, 
 	fail := func(record int64, err error) sourceOutcome {
 		return sourceOutcome{err: err, errRecord: record}
 	}
-	raw, kind, err := compress.Open(src)
+	counted := &byteCounter{r: src}
+	raw, kind, err := compress.Open(counted)
 	if err != nil {
 		if kind == compress.Plain {
 			return fail(0, err) // the source could not be read
@@ -206,21 +221,22 @@ func (s *fastqSource) run(ctx context.Context, src io.Reader, stored io.Writer, 
 	}
 
 	var bw *bgzf.Writer
-	tee := &teeReader{r: io.MultiReader(bytes.NewReader(head), raw), h: etag.NewHasher(families...)}
+	tee := &teeReader{r: io.MultiReader(bytes.NewReader(head), raw), h: etag.NewHasher(families...), limits: s.limits}
 	if stored != nil {
 		bw, err = bgzf.NewWriterLevel(stored, storeLevel)
 		if err != nil {
 			return fail(0, err)
 		}
-		// On failure the copy is abandoned, but its workers must stop.
+		// On failure the copy is abandoned: its workers stop without
+		// writing what is left.
 		defer func() {
 			if bw != nil {
-				bw.Close()
+				bw.Abort()
 			}
 		}()
 		tee.out = bw
 	}
-	rd := fastq.NewReader(tee)
+	rd := fastq.NewReaderOptions(tee, s.limits.fastq())
 	var rec fastq.Record
 	var batch nameBatch
 	var mates []byte // source 2: what is left of the current batch of source 1's keys
@@ -237,7 +253,7 @@ func (s *fastqSource) run(ctx context.Context, src io.Reader, stored io.Writer, 
 				// Source 2 still checks the records before the defect.
 				s.send(ctx, batch)
 			}
-			return fail(o.reads+1, s.readError(err, tee))
+			return fail(o.reads+1, s.readError(err, tee, rd))
 		}
 		o.reads++
 		o.bases += int64(len(rec.Seq))
@@ -316,6 +332,10 @@ func (s *fastqSource) run(ctx context.Context, src io.Reader, stored io.Writer, 
 		}
 	}
 	o.sums = tee.h.Sums()
+	// Closed here, not only deferred, so that the compressed count is
+	// read after the goroutines that read the source have ended.
+	raw.Close()
+	o.bytes = SourceBytes{Compressed: counted.n, Decompressed: tee.n}
 	return o
 }
 
@@ -344,13 +364,16 @@ func (s *fastqSource) receive(ctx context.Context) (nameBatch, bool, error) {
 // readError turns an error met while parsing into an analysis error that
 // says where, leaving failures of the source or of the stored copy as they
 // are.
-func (s *fastqSource) readError(err error, tee *teeReader) error {
+func (s *fastqSource) readError(err error, tee *teeReader, rd *fastq.Reader) error {
 	if tee.writeErr != nil && errors.Is(err, tee.writeErr) {
 		return err
 	}
 	var pe *fastq.ParseError
 	if errors.As(err, &pe) {
 		return Errorf(s.name, fmt.Sprintf("record %d (line %d)", pe.Record, pe.Line), "%s", pe.Msg)
+	}
+	if le := limitError(s.name, fmt.Sprintf("record %d (line %d)", rd.Records()+1, rd.Lines()+1), err); le != nil {
+		return le
 	}
 	return s.decompressError(err)
 }

@@ -97,7 +97,7 @@ func TestFASTQAgainstTools(t *testing.T) {
 			var stored [2]bytes.Buffer
 			res, err := FASTQ(context.Background(),
 				[]io.Reader{bytes.NewReader(form.make(plain[0])), bytes.NewReader(form.make(plain[1]))},
-				[]io.Writer{&stored[0], &stored[1]}, etag.Families)
+				[]io.Writer{&stored[0], &stored[1]}, etag.Families, Limits{})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -146,7 +146,7 @@ func TestFASTQSingleSources(t *testing.T) {
 				if form != "plain" {
 					in = pipe(t, raw, form, "-c")
 				}
-				res, err := FASTQ(context.Background(), []io.Reader{bytes.NewReader(in)}, []io.Writer{io.Discard}, []etag.Family{etag.MD5up})
+				res, err := FASTQ(context.Background(), []io.Reader{bytes.NewReader(in)}, []io.Writer{io.Discard}, []etag.Family{etag.MD5up}, Limits{})
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -261,7 +261,7 @@ func TestFASTQDefects(t *testing.T) {
 					srcs = append(srcs, bytes.NewReader(s))
 					stored = append(stored, io.Discard)
 				}
-				_, err := FASTQ(context.Background(), srcs, stored, []etag.Family{etag.MD5up})
+				_, err := FASTQ(context.Background(), srcs, stored, []etag.Family{etag.MD5up}, Limits{})
 				var ae *Error
 				if !errors.As(err, &ae) {
 					t.Fatalf("got %v (%T), want an *analyze.Error", err, err)
@@ -293,7 +293,7 @@ func TestFASTQNotFASTQFiles(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := FASTQ(context.Background(), []io.Reader{bytes.NewReader(tt.in())}, nil, []etag.Family{etag.MD5up})
+			_, err := FASTQ(context.Background(), []io.Reader{bytes.NewReader(tt.in())}, nil, []etag.Family{etag.MD5up}, Limits{})
 			if err == nil || !strings.HasPrefix(err.Error(), tt.want) {
 				t.Fatalf("got %v, want %q...", err, tt.want)
 			}
@@ -303,7 +303,7 @@ func TestFASTQNotFASTQFiles(t *testing.T) {
 
 func TestFASTQReadsCRLFAndMultiLine(t *testing.T) {
 	in := "@r1 comment\r\nACGT\r\nAC\r\n+\r\n!!!!\r\n!!\r\n\r\n@r2/1\nA\n+r2\n@\n\n\n"
-	res, err := FASTQ(context.Background(), []io.Reader{strings.NewReader(in)}, nil, []etag.Family{etag.SHA256up})
+	res, err := FASTQ(context.Background(), []io.Reader{strings.NewReader(in)}, nil, []etag.Family{etag.SHA256up}, Limits{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -339,7 +339,7 @@ func TestFASTQIOFailuresAreNotDefects(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := FASTQ(context.Background(), []io.Reader{tt.src}, []io.Writer{tt.stored}, []etag.Family{etag.MD5up})
+			_, err := FASTQ(context.Background(), []io.Reader{tt.src}, []io.Writer{tt.stored}, []etag.Family{etag.MD5up}, Limits{})
 			var ae *Error
 			if !errors.Is(err, tt.wantErr) || errors.As(err, &ae) {
 				t.Fatalf("got %v (%T), want %v as it is", err, err, tt.wantErr)
@@ -352,7 +352,7 @@ func TestFASTQContextCancelled(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	data := bytes.Repeat(fq("r1", "ACGT", "IIII"), 10000)
-	_, err := FASTQ(ctx, []io.Reader{bytes.NewReader(data), bytes.NewReader(data)}, nil, []etag.Family{etag.MD5up})
+	_, err := FASTQ(ctx, []io.Reader{bytes.NewReader(data), bytes.NewReader(data)}, nil, []etag.Family{etag.MD5up}, Limits{})
 	if !errors.Is(err, context.Canceled) {
 		t.Fatalf("got %v, want context.Canceled", err)
 	}
@@ -366,14 +366,14 @@ func FuzzFASTQ(f *testing.F) {
 		f.Add(b, gz(f, b))
 	}
 	f.Fuzz(func(t *testing.T, s1, s2 []byte) {
-		res, err := FASTQ(context.Background(), []io.Reader{bytes.NewReader(s1)}, []io.Writer{io.Discard}, []etag.Family{etag.MD5up})
+		res, err := FASTQ(context.Background(), []io.Reader{bytes.NewReader(s1)}, []io.Writer{io.Discard}, []etag.Family{etag.MD5up}, Limits{})
 		if err == nil && res.ReadCount == 0 {
 			t.Fatal("success with no records")
 		}
 		if err != nil && len(err.Error()) > 255 {
 			t.Fatalf("message longer than 255 characters: %q", err)
 		}
-		res, err = FASTQ(context.Background(), []io.Reader{bytes.NewReader(s1), bytes.NewReader(s2)}, nil, []etag.Family{etag.MD5up})
+		res, err = FASTQ(context.Background(), []io.Reader{bytes.NewReader(s1), bytes.NewReader(s2)}, nil, []etag.Family{etag.MD5up}, Limits{})
 		if err == nil && (res.ReadCount == 0 || res.ReadCount%2 != 0) {
 			t.Fatalf("paired success with %d reads", res.ReadCount)
 		}
@@ -431,7 +431,7 @@ func BenchmarkFASTQPairedGzip(b *testing.B) {
 				if store {
 					stored = []io.Writer{io.Discard, io.Discard}
 				}
-				if _, err := FASTQ(context.Background(), []io.Reader{bytes.NewReader(g1), bytes.NewReader(g2)}, stored, []etag.Family{etag.MD5up}); err != nil {
+				if _, err := FASTQ(context.Background(), []io.Reader{bytes.NewReader(g1), bytes.NewReader(g2)}, stored, []etag.Family{etag.MD5up}, Limits{}); err != nil {
 					b.Fatal(err)
 				}
 			}

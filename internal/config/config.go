@@ -14,6 +14,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/seqstore/seqstore/internal/analyze"
 )
 
 // DefaultAddr is where seqstore listens unless told otherwise: loopback
@@ -46,8 +48,9 @@ type Config struct {
 	// IngestAttempts is how many times a read set's ingestion may be
 	// abandoned (its node crashed or hung) before the read set fails.
 	IngestAttempts int
-	// ParseLimits bound what ingestion decodes and buffers of one upload.
-	ParseLimits   ParseLimits
+	// ParseLimits bound what ingestion decodes and buffers of one upload;
+	// zero fields keep the parsers' defaults.
+	ParseLimits   analyze.Limits
 	ShutdownGrace time.Duration
 	LogLevel      slog.Level
 	LogFormat     string // text or json
@@ -123,55 +126,28 @@ func (h *APIListener) finish() error {
 // large one to finish.
 const DefaultIngestWorkers = 2
 
-// ParseLimits bound what ingestion decodes and buffers of one upload, so a
-// hostile file fails its read set instead of exhausting the server. Zero
-// leaves a bound at the parsers' built-in default, except
-// MaxDecompressedBytes, where zero means no cap.
-type ParseLimits struct {
-	// MaxDecompressedBytes caps the decompressed size of one source of a
-	// read set (0: no cap).
-	MaxDecompressedBytes int64
-	// MaxFASTQLine bounds one line of a FASTQ record, in bytes.
-	MaxFASTQLine int64
-	// MaxSAMHeader bounds the SAM/BAM header text, in bytes.
-	MaxSAMHeader int64
-	// MaxBAMReferences bounds the reference sequences a BAM header may
-	// declare.
-	MaxBAMReferences int64
-	// MaxBAMRecord bounds one BAM alignment record, in bytes.
-	MaxBAMRecord int64
-	// MaxCRAMBlock bounds one CRAM container or block, in bytes.
-	MaxCRAMBlock int64
-}
-
-func (l *ParseLimits) register(fs *flag.FlagSet, envInt64 func(name string, def int64) int64) {
-	for _, f := range []struct {
-		v          *int64
-		name, help string
-	}{
-		{&l.MaxDecompressedBytes, "max-decompressed-bytes", "`bytes` one source of a read set may decompress to; more fails the read set (0: no cap)"},
-		{&l.MaxFASTQLine, "max-fastq-line", "`bytes` one FASTQ line may hold (0: the built-in default)"},
-		{&l.MaxSAMHeader, "max-sam-header", "`bytes` of SAM/BAM header text (0: the built-in default)"},
-		{&l.MaxBAMReferences, "max-bam-references", "reference sequences a BAM header may declare (0: the built-in default)"},
-		{&l.MaxBAMRecord, "max-bam-record", "`bytes` one BAM record may hold (0: the built-in default)"},
-		{&l.MaxCRAMBlock, "max-cram-block", "`bytes` one CRAM container or block may hold (0: the built-in default)"},
-	} {
-		env := strings.ToUpper(strings.ReplaceAll(f.name, "-", "_"))
-		fs.Int64Var(f.v, f.name, envInt64(env, 0), f.help+" (SEQSTORE_"+env+")")
-	}
-}
-
-// check refuses negative limits.
-func (l *ParseLimits) check() error {
-	for name, v := range map[string]int64{
-		"max-decompressed-bytes": l.MaxDecompressedBytes, "max-fastq-line": l.MaxFASTQLine, "max-sam-header": l.MaxSAMHeader,
-		"max-bam-references": l.MaxBAMReferences, "max-bam-record": l.MaxBAMRecord, "max-cram-block": l.MaxCRAMBlock,
-	} {
-		if v < 0 {
-			return fmt.Errorf("-%s %d: a limit cannot be negative (0 keeps the default)", name, v)
+// registerLimits defines a flag for each parser limit, named as the error of
+// a file that passes it names it, with SEQSTORE_<NAME> as its default
+// (max-fastq-line: SEQSTORE_MAX_FASTQ_LINE). Limits left unset keep the
+// parsers' defaults (analyze.DefaultLimits).
+func (c *Config) registerLimits(fs *flag.FlagSet) {
+	for _, set := range c.ParseLimits.Settings() {
+		name := strings.ToUpper(strings.ReplaceAll(set.Name, "-", "_"))
+		value := analyze.LimitFlag{Setting: set}
+		if text := env(name, ""); text != "" {
+			if err := value.Set(text); err != nil {
+				c.envErrs = append(c.envErrs, fmt.Errorf("SEQSTORE_%s: %v", name, err))
+			}
 		}
+		usage := set.Usage + " (`size`: bytes, or with KiB, MiB, GiB)"
+		switch {
+		case set.Count:
+			usage = set.Usage + " (a `number`)"
+		case set.Zero:
+			usage = set.Usage + " (`size`; 0: no cap)"
+		}
+		fs.Var(value, set.Name, usage+"; SEQSTORE_"+name)
 	}
-	return nil
 }
 
 // env returns the value of SEQSTORE_<name>, or def.
@@ -211,7 +187,7 @@ func Register(fs *flag.FlagSet) *Config {
 	fs.DurationVar(&c.IngestLease, "ingest-lease", time.Minute, "how long another node waits before taking over the ingestion of a node that stopped answering")
 	fs.IntVar(&c.IngestAttempts, "ingest-attempts", c.envInt("INGEST_ATTEMPTS", 3),
 		"times a read set's ingestion may be cut short by a crash or hang of its node before the read set fails instead of being tried again (SEQSTORE_INGEST_ATTEMPTS)")
-	c.ParseLimits.register(fs, c.envInt64)
+	c.registerLimits(fs)
 	fs.DurationVar(&c.ShutdownGrace, "shutdown-grace", 30*time.Second, "how long a stop waits for requests in flight")
 	level := fs.String("log-level", env("LOG_LEVEL", "info"), "debug, info, warn or error (SEQSTORE_LOG_LEVEL)")
 	fs.StringVar(&c.LogFormat, "log-format", env("LOG_FORMAT", "text"), "text or json (SEQSTORE_LOG_FORMAT)")
@@ -259,9 +235,6 @@ func (c *Config) Finish() error {
 	}
 	if c.IngestAttempts < 1 {
 		return errors.New("-ingest-attempts must be at least 1")
-	}
-	if err := c.ParseLimits.check(); err != nil {
-		return err
 	}
 	abs, err := filepath.Abs(c.DataDir)
 	if err != nil {

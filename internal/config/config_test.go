@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/seqstore/seqstore/internal/analyze"
 )
 
 func TestAPIListenerFlags(t *testing.T) {
@@ -70,28 +72,31 @@ func TestIngestSettings(t *testing.T) {
 		wantErr  string
 		describe string
 	}{
-		{name: "defaults", describe: "2 workers, 3 attempts, no parser limits",
-			env: map[string]string{"SEQSTORE_INGEST_WORKERS": "", "SEQSTORE_INGEST_ATTEMPTS": "", "SEQSTORE_MAX_DECOMPRESSED_BYTES": "", "SEQSTORE_MAX_FASTQ_LINE": "",
-				"SEQSTORE_MAX_SAM_HEADER": "", "SEQSTORE_MAX_BAM_REFERENCES": "", "SEQSTORE_MAX_BAM_RECORD": "", "SEQSTORE_MAX_CRAM_BLOCK": ""},
+		{name: "defaults", describe: "2 workers, 3 attempts, the parsers' own limits",
+			env: map[string]string{"SEQSTORE_INGEST_WORKERS": "", "SEQSTORE_INGEST_ATTEMPTS": "", "SEQSTORE_MAX_DECOMPRESSED": "", "SEQSTORE_MAX_FASTQ_LINE": "",
+				"SEQSTORE_MAX_HEADER": "", "SEQSTORE_MAX_REFERENCES": "", "SEQSTORE_MAX_BAM_RECORD": "", "SEQSTORE_MAX_CRAM_BLOCK": ""},
 			want: func(c *Config) bool {
-				return c.IngestWorkers == DefaultIngestWorkers && DefaultIngestWorkers == 2 && c.IngestAttempts == 3 && c.ParseLimits == ParseLimits{}
+				return c.IngestWorkers == DefaultIngestWorkers && DefaultIngestWorkers == 2 && c.IngestAttempts == 3 && c.ParseLimits == analyze.Limits{}
 			}},
 		{name: "variables", describe: "the variables' values",
-			env: map[string]string{"SEQSTORE_INGEST_WORKERS": "5", "SEQSTORE_INGEST_ATTEMPTS": "7", "SEQSTORE_MAX_DECOMPRESSED_BYTES": "1000", "SEQSTORE_MAX_BAM_REFERENCES": "42"},
+			env: map[string]string{"SEQSTORE_INGEST_WORKERS": "5", "SEQSTORE_INGEST_ATTEMPTS": "7", "SEQSTORE_MAX_DECOMPRESSED": "1000", "SEQSTORE_MAX_REFERENCES": "42", "SEQSTORE_MAX_FASTQ_LINE": "2MiB"},
 			want: func(c *Config) bool {
-				return c.IngestWorkers == 5 && c.IngestAttempts == 7 && c.ParseLimits.MaxDecompressedBytes == 1000 && c.ParseLimits.MaxBAMReferences == 42
+				l := c.ParseLimits
+				return c.IngestWorkers == 5 && c.IngestAttempts == 7 && l.Decompressed == 1000 && l.References == 42 && l.FASTQLine == 2<<20
 			}},
 		{name: "flags win over variables", describe: "the flags' values",
 			env:  map[string]string{"SEQSTORE_INGEST_WORKERS": "5", "SEQSTORE_MAX_FASTQ_LINE": "10"},
-			args: []string{"-ingest-workers", "3", "-max-fastq-line", "20", "-max-sam-header", "30", "-max-bam-record", "40", "-max-cram-block", "50"},
+			args: []string{"-ingest-workers", "3", "-max-fastq-line", "20", "-max-header", "30", "-max-bam-record", "40KiB", "-max-cram-block", "50"},
 			want: func(c *Config) bool {
 				l := c.ParseLimits
-				return c.IngestWorkers == 3 && l.MaxFASTQLine == 20 && l.MaxSAMHeader == 30 && l.MaxBAMRecord == 40 && l.MaxCRAMBlock == 50
+				return c.IngestWorkers == 3 && l.FASTQLine == 20 && l.Header == 30 && l.BAMRecord == 40<<10 && l.CRAMBlock == 50
 			}},
 		{name: "a variable that is not a number", env: map[string]string{"SEQSTORE_INGEST_ATTEMPTS": "three"}, wantErr: "SEQSTORE_INGEST_ATTEMPTS"},
 		{name: "no workers", args: []string{"-ingest-workers", "0"}, wantErr: "-ingest-workers"},
 		{name: "no attempts", args: []string{"-ingest-attempts", "0"}, wantErr: "-ingest-attempts"},
-		{name: "a negative limit", args: []string{"-max-decompressed-bytes", "-1"}, wantErr: "-max-decompressed-bytes"},
+		{name: "a negative limit", args: []string{"-max-decompressed", "-1"}, wantErr: "-1"},
+		{name: "a limit of nothing", args: []string{"-max-fastq-line", "0"}, wantErr: "between 1 and"},
+		{name: "a variable limit that is not a size", env: map[string]string{"SEQSTORE_MAX_BAM_RECORD": "big"}, wantErr: "SEQSTORE_MAX_BAM_RECORD"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			for k, v := range c.env {

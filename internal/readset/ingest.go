@@ -261,6 +261,9 @@ func (s *Service) Ingest(ctx context.Context, rs *seqstore.ReadSet) {
 		uploaded += p.Size
 	}
 	log.Info("read set active", "reads", result.ReadCount, "bases", result.BaseCount, "uploadedBytes", uploaded, "storedBytes", size, "elapsed", time.Since(start))
+	for i, b := range result.Sources {
+		log.Info("read set source", "source", i+1, "compressedBytes", b.Compressed, "decompressedBytes", b.Decompressed, "ratio", fmt.Sprintf("%.2f", b.Ratio()))
+	}
 }
 
 // sourceParts returns the parts to ingest: those frozen with the read set
@@ -538,7 +541,7 @@ func (s *Service) analyzeAndStore(ctx context.Context, rs *seqstore.ReadSet, par
 			sources = append(sources, source(src))
 			stored = append(stored, o.w)
 		}
-		result, err = analyze.FASTQ(ctx, sources, stored, families)
+		result, err = analyze.FASTQ(ctx, sources, stored, families, s.Limits)
 	case seqstore.FileTypeBAM, seqstore.FileTypeUBAM:
 		src, err := open(seqstore.FileSource1, base+".bam")
 		if err != nil {
@@ -550,7 +553,7 @@ func (s *Service) analyzeAndStore(ctx context.Context, rs *seqstore.ReadSet, par
 		}
 		// The stored BAM is the uploaded bytes, teed as the analysis
 		// reads them.
-		result, err = analyze.BAM(ctx, io.TeeReader(source(seqstore.FileSource1), src.w), rs.FileType, idx.w, families)
+		result, err = analyze.BAM(ctx, io.TeeReader(source(seqstore.FileSource1), src.w), rs.FileType, idx.w, families, s.Limits)
 		if err != nil {
 			return nil, nil, err
 		}

@@ -17,6 +17,7 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/seqstore/seqstore/internal/analyze"
 	"github.com/seqstore/seqstore/internal/arn"
 	"github.com/seqstore/seqstore/internal/blob"
 	"github.com/seqstore/seqstore/internal/meta"
@@ -42,6 +43,9 @@ type Service struct {
 	// Wake, when set, is poked after an upload completes so the local
 	// ingester starts at once instead of at its next poll.
 	Wake func()
+	// Limits bound what analysing an upload may buffer and decompress;
+	// the zero value takes the defaults.
+	Limits analyze.Limits
 }
 
 func (s *Service) now() time.Time {

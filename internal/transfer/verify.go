@@ -39,7 +39,7 @@ func contentETag(ctx context.Context, fileType types.FileType, algorithm string,
 	case types.FileTypeFastq:
 		return fastqETag(family, r)
 	case types.FileTypeBam, types.FileTypeUbam:
-		res, err = analyze.BAM(ctx, r, string(fileType), nil, families)
+		res, err = analyze.BAM(ctx, r, string(fileType), nil, families, analyze.Limits{})
 	default:
 		return "", fmt.Errorf("cannot hash %s content", fileType)
 	}

@@ -83,7 +83,7 @@ type Builder struct {
 
 // NewBuilder indexes a BAM whose reference dictionary is refs.
 func NewBuilder(refs []sam.Reference) *Builder {
-	return &Builder{refs: refs, index: make([]refIndex, len(refs)), lastRef: -2, runRef: -2}
+	return &Builder{refs: refs, lastRef: -2, runRef: -2}
 }
 
 // Reg2Bin is the smallest bin that holds the 0-based half-open interval
@@ -122,15 +122,15 @@ func (b *Builder) Add(refID int32, pos, end int64, unmapped bool, start, stop bg
 		b.err = fmt.Errorf("%w: record %d reaches %s:%d, past the BAI limit of %d (it needs a CSI index)", ErrTooLong, b.records, b.refName(refID), end, int64(MaxPosition))
 		return b.err
 	}
-	if refID >= int32(len(b.index)) {
-		b.err = fmt.Errorf("%w: record %d names reference %d of %d", ErrNotSorted, b.records, refID, len(b.index))
+	if refID >= int32(len(b.refs)) {
+		b.err = fmt.Errorf("%w: record %d names reference %d of %d", ErrNotSorted, b.records, refID, len(b.refs))
 		return b.err
 	}
 	if refID != b.lastRef {
 		switch {
 		case refID >= 0 && b.noCoor > 0:
 			b.err = fmt.Errorf("%w: record %d is placed on %s after unplaced records, which must come last", ErrNotSorted, b.records, b.refName(refID))
-		case refID >= 0 && b.index[refID].seen:
+		case refID >= 0 && refID < int32(len(b.index)) && b.index[refID].seen:
 			b.err = fmt.Errorf("%w: record %d is on %s again after records on %s", ErrNotSorted, b.records, b.refName(refID), b.refName(b.lastRef))
 		}
 		if b.err != nil {
@@ -151,6 +151,11 @@ func (b *Builder) Add(refID int32, pos, end int64, unmapped bool, start, stop bg
 	// htslib puts a position of -1 in the first bottom bin.
 	pos = max(pos, 0)
 	end = max(end, 1)
+	// The index grows to the references records name, not to the
+	// header's count, which may be large for a file that uses few.
+	for int32(len(b.index)) <= refID {
+		b.index = append(b.index, refIndex{})
+	}
 	ri := &b.index[refID]
 	if !ri.seen {
 		ri.seen = true
@@ -281,14 +286,14 @@ func (b *Builder) Write(w io.Writer) error {
 		return err
 	}
 	out = append(out, 'B', 'A', 'I', 1)
-	u32(uint32(len(b.index)))
-	for i := range b.index {
-		ri := &b.index[i]
-		if !ri.seen {
+	u32(uint32(len(b.refs)))
+	for i := range b.refs {
+		if i >= len(b.index) || !b.index[i].seen {
 			u32(0) // n_bin
 			u32(0) // n_intv
 			continue
 		}
+		ri := &b.index[i]
 		bins := make([]uint32, 0, len(ri.bins))
 		for bin := range ri.bins {
 			bins = append(bins, bin)

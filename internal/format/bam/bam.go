@@ -20,8 +20,10 @@ import (
 	"fmt"
 	"io"
 	"sync"
+	"unsafe"
 
 	"github.com/seqstore/seqstore/internal/format/bgzf"
+	"github.com/seqstore/seqstore/internal/format/limit"
 	"github.com/seqstore/seqstore/internal/format/sam"
 )
 
@@ -64,12 +66,45 @@ func (e *ParseError) Error() string { return e.Where() + ": " + e.Msg }
 
 func (e *ParseError) Unwrap() error { return e.Err }
 
+// Default limits: the header's are sam's. htslib accepts records of up to
+// 2 GiB; a real one needs far less, and a corrupt or hostile length must
+// not turn into gigabytes held. A record of the longest nanopore reads
+// (about 4 million bases: 2 MB of packed bases, 4 MB of qualities, a long
+// CIGAR and base-modification tags) takes some 10 MB.
 const (
-	// maxRecordSize bounds block_size. htslib accepts up to 2 GiB; a
-	// record of 256 MiB already holds a read of over 80 million bases.
-	maxRecordSize = 256 << 20
-	// maxHeaderText bounds l_text for the same reason.
-	maxHeaderText = 256 << 20
+	DefaultMaxRecord        = 32 << 20
+	DefaultMaxHeader        = sam.DefaultMaxHeader
+	DefaultMaxReferences    = sam.DefaultMaxReferences
+	DefaultMaxReferenceName = sam.DefaultMaxReferenceName
+)
+
+// Options bound what a Reader buffers. Zero fields take the defaults.
+type Options struct {
+	// MaxRecord bounds a record's block_size.
+	MaxRecord int
+	// MaxHeader bounds the header's text (l_text) and its reference names
+	// together.
+	MaxHeader int
+	// MaxReferences bounds the header's reference count (n_ref).
+	MaxReferences int
+	// MaxReferenceName bounds one reference name (l_name).
+	MaxReferenceName int
+}
+
+func (o Options) withDefaults() Options {
+	def := func(v *int, d int) {
+		if *v <= 0 {
+			*v = d
+		}
+	}
+	def(&o.MaxRecord, DefaultMaxRecord)
+	def(&o.MaxHeader, DefaultMaxHeader)
+	def(&o.MaxReferences, DefaultMaxReferences)
+	def(&o.MaxReferenceName, DefaultMaxReferenceName)
+	return o
+}
+
+const (
 	// growStep is how much buffer the reader adds at a time for a large
 	// record or header, so that a corrupt length fails on the missing data
 	// instead of allocating what it claims.
@@ -80,6 +115,7 @@ const (
 
 // Reader reads a BAM stream. It is not safe for concurrent use.
 type Reader struct {
+	opt     Options
 	z       *bgzf.Reader
 	src     *sourceReader
 	header  sam.Header
@@ -93,10 +129,14 @@ type Reader struct {
 }
 
 // NewReader checks that r holds BAM, starts decompressing it (on every
-// CPU) and reads the header. A stream that is not BAM gets an error wrapping
-// ErrNotBAM that says what it looks like. Close the Reader to stop its
-// goroutines.
-func NewReader(r io.Reader) (*Reader, error) {
+// CPU) and reads the header, within the default limits. A stream that is
+// not BAM gets an error wrapping ErrNotBAM that says what it looks like.
+// Close the Reader to stop its goroutines.
+func NewReader(r io.Reader) (*Reader, error) { return NewReaderOptions(r, Options{}) }
+
+// NewReaderOptions is NewReader within the limits of opt. A file that
+// passes one fails with a *ParseError wrapping a *limit.Error.
+func NewReaderOptions(r io.Reader, opt Options) (*Reader, error) {
 	src := &sourceReader{r: r}
 	br := bufio.NewReaderSize(src, 64<<10)
 	head, _ := br.Peek(64)
@@ -106,7 +146,7 @@ func NewReader(r io.Reader) (*Reader, error) {
 	if !bgzf.IsHeader(head) {
 		return nil, &ParseError{Msg: describeNonBGZF(head), Err: ErrNotBAM}
 	}
-	rd := &Reader{z: bgzf.NewReader(br), src: src}
+	rd := &Reader{opt: opt.withDefaults(), z: bgzf.NewReader(br), src: src}
 	if err := rd.readHeader(); err != nil {
 		rd.Close()
 		return nil, err
@@ -144,6 +184,10 @@ func (s *sourceReader) failure() error {
 // Close stops the decompressing goroutines. It does not close the
 // underlying reader.
 func (r *Reader) Close() error { return r.z.Close() }
+
+// Inflated returns how many uncompressed bytes the reader has reached, for
+// a caller that bounds or reports it.
+func (r *Reader) Inflated() int64 { return r.z.Inflated() }
 
 // Header returns the header.
 func (r *Reader) Header() *sam.Header { return &r.header }
@@ -225,8 +269,8 @@ func (r *Reader) readHeader() error {
 	if err != nil {
 		return err
 	}
-	if lText > maxHeaderText {
-		return &ParseError{Msg: fmt.Sprintf("header text length %d exceeds the %d-byte limit", lText, maxHeaderText)}
+	if int64(lText) > int64(r.opt.MaxHeader) {
+		return r.tooBig(0, &limit.Error{Name: "max-header", What: fmt.Sprintf("the header text length %d", lText), Limit: int64(r.opt.MaxHeader), Bytes: true})
 	}
 	text, err := r.readFull(nil, int(lText), 0, "the header text")
 	if err != nil {
@@ -239,7 +283,10 @@ func (r *Reader) readHeader() error {
 		// htslib reads the text only up to a NUL; writers pad with them.
 		text = text[:i]
 	}
-	r.header.Text = string(text)
+	// The buffer is never written again, so the string can share it
+	// instead of holding a second copy of a header of many megabytes.
+	r.header.Text = unsafe.String(unsafe.SliceData(text), len(text))
+	headerBytes := int64(lText)
 	n, err := u32("the reference count")
 	if err != nil {
 		return err
@@ -247,15 +294,26 @@ func (r *Reader) readHeader() error {
 	if int32(n) < 0 {
 		return &ParseError{Msg: fmt.Sprintf("the reference count %d is negative", int32(n))}
 	}
-	r.header.References = make([]sam.Reference, 0, min(n, 1<<16))
+	if int64(n) > int64(r.opt.MaxReferences) {
+		return r.tooBig(0, &limit.Error{Name: "max-references", What: fmt.Sprintf("the header's %d reference sequences", n), Limit: int64(r.opt.MaxReferences)})
+	}
+	// The list grows as references arrive, not by the count's say.
+	r.header.References = make([]sam.Reference, 0, min(n, 1<<12))
+	var names nameArena
 	var name []byte
 	for i := range int(n) {
 		lName, err := u32("a reference name length")
 		if err != nil {
 			return err
 		}
-		if int32(lName) <= 0 || lName > 1<<20 {
+		if int32(lName) <= 0 {
 			return &ParseError{Msg: fmt.Sprintf("reference %d has a name length of %d", i+1, int32(lName))}
+		}
+		if int64(lName) > int64(r.opt.MaxReferenceName) {
+			return r.tooBig(0, &limit.Error{Name: "max-reference-name", What: fmt.Sprintf("reference %d's name length %d", i+1, lName), Limit: int64(r.opt.MaxReferenceName), Bytes: true})
+		}
+		if headerBytes += int64(lName); headerBytes > int64(r.opt.MaxHeader) {
+			return r.tooBig(0, &limit.Error{Name: "max-header", What: fmt.Sprintf("the header text and reference names up to reference %d", i+1), Limit: int64(r.opt.MaxHeader), Bytes: true})
 		}
 		if name, err = r.readFull(name, int(lName)+4, 0, "a reference name and length"); err != nil {
 			return err
@@ -270,10 +328,35 @@ func (r *Reader) readHeader() error {
 		if length < 0 {
 			return &ParseError{Msg: fmt.Sprintf("reference %d (%q) has the negative length %d", i+1, ref, length)}
 		}
-		r.header.References = append(r.header.References, sam.Reference{Name: string(ref), Length: int(length)})
+		r.header.References = append(r.header.References, sam.Reference{Name: names.string(ref), Length: int(length)})
 	}
 	r.end = r.z.VirtualOffset()
 	return nil
+}
+
+// tooBig is the error for a file that passes a limit.
+func (r *Reader) tooBig(record int64, le *limit.Error) error {
+	return &ParseError{Record: record, Offset: r.start, Msg: le.Error(), Err: le}
+}
+
+// nameArena keeps reference names in a few large blocks rather than one
+// allocation each: a header of a million names costs their bytes, not a
+// million objects.
+type nameArena struct{ block []byte }
+
+// string returns a string holding b, stored in the arena.
+func (a *nameArena) string(b []byte) string {
+	if len(b) == 0 {
+		return ""
+	}
+	if cap(a.block)-len(a.block) < len(b) {
+		a.block = make([]byte, 0, max(64<<10, len(b)))
+	}
+	start := len(a.block)
+	a.block = append(a.block, b...)
+	// Bytes once appended are never written again, so strings may share
+	// them.
+	return unsafe.String(&a.block[start], len(b))
 }
 
 // checkHeaderText refuses what samtools refuses in header text: a line (up
@@ -342,8 +425,11 @@ func (r *Reader) Read(rec *sam.Record) error {
 		return r.readErr(err, r.records+1, got, 4, "a record's block_size")
 	}
 	blockSize := binary.LittleEndian.Uint32(r.size[:])
-	if blockSize < fixedSize || blockSize > maxRecordSize {
-		return r.fail("block_size %d is out of range [%d, %d]", int32(blockSize), fixedSize, maxRecordSize)
+	if blockSize < fixedSize || int32(blockSize) < 0 {
+		return r.fail("block_size %d is less than the %d bytes of a record's fixed fields", int32(blockSize), fixedSize)
+	}
+	if int64(blockSize) > int64(r.opt.MaxRecord) {
+		return r.tooBig(r.records+1, &limit.Error{Name: "max-bam-record", What: fmt.Sprintf("block_size %d", blockSize), Limit: int64(r.opt.MaxRecord), Bytes: true})
 	}
 	if r.buf, err = r.readFull(r.buf, int(blockSize), r.records+1, "a record"); err != nil {
 		return err

@@ -17,8 +17,10 @@ import (
 	"github.com/seqstore/seqstore/internal/format/bam"
 	"github.com/seqstore/seqstore/internal/format/bam/bamtest"
 	"github.com/seqstore/seqstore/internal/format/bgzf"
+	"github.com/seqstore/seqstore/internal/format/limit"
 	"github.com/seqstore/seqstore/internal/format/sam"
 	"github.com/seqstore/seqstore/internal/testutil"
+	"github.com/seqstore/seqstore/internal/testutil/heapcap"
 )
 
 // render reads a whole BAM and renders it as samtools view would print it.
@@ -237,7 +239,7 @@ func TestDefectsAreReportedPrecisely(t *testing.T) {
 		want string
 	}{
 		{"block_size below the fixed fields", [][]byte{hdr, good, patched(good, 0, 10)}, nil,
-			"record 2 (BGZF block at byte %[1]d): block_size 10 is out of range [32, 268435456]"},
+			"record 2 (BGZF block at byte %[1]d): block_size 10 is less than the 32 bytes of a record's fixed fields"},
 		{"block_size larger than the data", [][]byte{hdr, good, patched(good, 0, 5000)}, nil,
 			"record 2 (BGZF block at byte %[1]d): the file ends 52 bytes into a record of 5000 bytes: it is truncated"},
 		{"block_size too short for the fields", [][]byte{hdr, patched(good[:len(good)-4], 0, 35)}, nil,
@@ -378,33 +380,35 @@ func FuzzReader(f *testing.F) {
 	f.Add([]byte{})
 	f.Add(bgzf.EOFMarker)
 	f.Fuzz(func(t *testing.T, data []byte) {
-		rd, err := bam.NewReader(bytes.NewReader(data))
-		if err != nil {
-			var pe *bam.ParseError
-			if !errors.As(err, &pe) {
-				t.Fatalf("error %T is not a *bam.ParseError: %v", err, err)
-			}
-			return
-		}
-		defer rd.Close()
-		var rec sam.Record
-		for {
-			err := rd.Read(&rec)
-			if err == io.EOF {
-				return
-			}
+		heapcap.Check(t, heapcap.Ceiling, func() {
+			rd, err := bam.NewReader(bytes.NewReader(data))
 			if err != nil {
 				var pe *bam.ParseError
-				if !errors.As(err, &pe) || pe.Record != rd.Records()+1 {
-					t.Fatalf("error %v does not name record %d", err, rd.Records()+1)
+				if !errors.As(err, &pe) {
+					t.Fatalf("error %T is not a *bam.ParseError: %v", err, err)
 				}
 				return
 			}
-			// Whatever the reader accepts renders.
-			if _, err := sam.AppendText(nil, &rec, rd.Header().References); err != nil {
-				t.Fatalf("an accepted record does not render: %v", err)
+			defer rd.Close()
+			var rec sam.Record
+			for {
+				err := rd.Read(&rec)
+				if err == io.EOF {
+					return
+				}
+				if err != nil {
+					var pe *bam.ParseError
+					if !errors.As(err, &pe) || pe.Record != rd.Records()+1 {
+						t.Fatalf("error %v does not name record %d", err, rd.Records()+1)
+					}
+					return
+				}
+				// Whatever the reader accepts renders.
+				if _, err := sam.AppendText(nil, &rec, rd.Header().References); err != nil {
+					t.Fatalf("an accepted record does not render: %v", err)
+				}
 			}
-		}
+		})
 	})
 }
 
@@ -430,4 +434,97 @@ func BenchmarkRead(b *testing.B) {
 		}
 		rd.Close()
 	}
+}
+
+// TestLimits feeds hostile BAMs, made as they are read, whose header or
+// records declare sizes that an unbounded reader would hold gigabytes for:
+// each must fail at the limit it passes, naming it, while holding little.
+func TestLimits(t *testing.T) {
+	le := binary.LittleEndian
+	start := func(lText uint32, text string, nRef uint32) []byte {
+		b := le.AppendUint32(append([]byte{}, bam.Magic...), lText)
+		b = append(b, text...)
+		return le.AppendUint32(b, nRef)
+	}
+	ref := func(name string, lName uint32) []byte {
+		b := le.AppendUint32(nil, lName)
+		return le.AppendUint32(append(b, name...), 1000)
+	}
+	validHeader := start(0, "", 1)
+	validHeader = append(validHeader, ref("c\x00", 2)...)
+	const big = 200 << 20
+	tests := []struct {
+		name       string
+		head, tail []byte
+		total      int64
+		limit      string
+		msg        string
+	}{
+		{"20 million references", start(0, "", 20_000_000), ref("c\x00", 2), big,
+			"max-references", "header (BGZF block at byte 0): the header's 20000000 reference sequences exceeds the limit max-references=1048576"},
+		{"2^31-1 references", start(0, "", 1<<31-1), ref("c\x00", 2), big,
+			"max-references", "the header's 2147483647 reference sequences exceeds the limit max-references=1048576"},
+		{"200 MiB of header text", start(big, "@CO\t", 0)[:12], []byte("x"), big + 12,
+			"max-header", "the header text length 209715200 exceeds the limit max-header=32MiB"},
+		{"1 MiB reference names", start(0, "", 1000), append(ref("", 1<<20)[:4], bytes.Repeat([]byte("c"), 1<<20)...), big,
+			"max-reference-name", "reference 1's name length 1048576 exceeds the limit max-reference-name=64KiB"},
+		{"names beyond the header limit", start(0, "", 100_000), append(ref("", 60<<10)[:4], append(bytes.Repeat([]byte("c"), 60<<10), 0, 0, 0, 0)...), big,
+			"max-header", "the header text and reference names up to reference 547 exceeds the limit max-header=32MiB"},
+		{"a 200 MiB record", le.AppendUint32(validHeader, big), []byte{0}, big + int64(len(validHeader)) + 4,
+			"max-bam-record", "record 1 (BGZF block at byte 0): block_size 209715200 exceeds the limit max-bam-record=32MiB"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			src := bamtest.Stream(tt.head, tt.tail, tt.total)
+			defer src.Close()
+			var err error
+			heapcap.Check(t, heapcap.Ceiling, func() {
+				var rd *bam.Reader
+				rd, err = bam.NewReader(src)
+				if err != nil {
+					return
+				}
+				defer rd.Close()
+				var rec sam.Record
+				for err == nil {
+					err = rd.Read(&rec)
+				}
+			})
+			var pe *bam.ParseError
+			var le *limit.Error
+			if !errors.As(err, &pe) || !errors.As(err, &le) || le.Name != tt.limit {
+				t.Fatalf("got %v, want a ParseError for the limit %s", err, tt.limit)
+			}
+			if !strings.Contains(err.Error(), tt.msg) {
+				t.Errorf("got %q, want it to contain %q", err, tt.msg)
+			}
+		})
+	}
+}
+
+// FuzzReaderMemory reads a BAM made of the fuzzed head and the fuzzed tail
+// repeated up to 40 MiB (past every limit), compressed as it is read, as a small hostile
+// upload expands: whatever it holds, the reader stays under the ceiling.
+func FuzzReaderMemory(f *testing.F) {
+	le := binary.LittleEndian
+	f.Add(le.AppendUint32(le.AppendUint32(append([]byte{}, bam.Magic...), 0), 20_000_000), []byte{2, 0, 0, 0, 'c', 0, 1, 0, 0, 0})
+	f.Add(le.AppendUint32(append([]byte{}, bam.Magic...), 100<<20), []byte("@"))
+	f.Add(append(header("", "c"), 0, 0, 0, 8), []byte{0})
+	f.Fuzz(func(t *testing.T, head, tail []byte) {
+		if len(head)+len(tail) > heapcap.MaxInput {
+			return
+		}
+		src := bamtest.Stream(head, tail, 40<<20)
+		defer src.Close()
+		heapcap.Check(t, heapcap.Ceiling, func() {
+			rd, err := bam.NewReader(src)
+			if err != nil {
+				return
+			}
+			defer rd.Close()
+			var rec sam.Record
+			for rd.Read(&rec) == nil {
+			}
+		})
+	})
 }

@@ -15,6 +15,8 @@ import (
 	"time"
 
 	"github.com/seqstore/seqstore/internal/testutil"
+	"github.com/seqstore/seqstore/internal/testutil/heapcap"
+	"github.com/seqstore/seqstore/internal/testutil/leak"
 )
 
 // fastqLike makes n bytes of text that compresses like sequencing reads.
@@ -372,28 +374,30 @@ func FuzzReader(f *testing.F) {
 	f.Add([]byte{})
 	f.Add([]byte{0x1f, 0x8b, 8, 4, 0, 0, 0, 0, 0, 0xff, 6, 0, 'B', 'C', 2, 0, 0xff, 0xff})
 	f.Fuzz(func(t *testing.T, input []byte) {
-		r := NewReaderWorkers(bytes.NewReader(input), 2)
-		defer r.Close()
-		var n int
-		buf := make([]byte, 333)
-		for {
-			vo := r.VirtualOffset()
-			if vo.BlockOffset() > int64(len(input)) {
-				t.Fatalf("virtual offset %v beyond the input's %d bytes", vo, len(input))
-			}
-			m, err := r.Read(buf)
-			n += m
-			if err != nil {
-				var be *BlockError
-				if err != io.EOF && !errors.As(err, &be) {
-					t.Fatalf("error %v is not a *BlockError", err)
+		heapcap.Check(t, heapcap.Ceiling, func() {
+			r := NewReaderWorkers(bytes.NewReader(input), 2)
+			defer r.Close()
+			var n int
+			buf := make([]byte, 333)
+			for {
+				vo := r.VirtualOffset()
+				if vo.BlockOffset() > int64(len(input)) {
+					t.Fatalf("virtual offset %v beyond the input's %d bytes", vo, len(input))
 				}
-				break
+				m, err := r.Read(buf)
+				n += m
+				if err != nil {
+					var be *BlockError
+					if err != io.EOF && !errors.As(err, &be) {
+						t.Fatalf("error %v is not a *BlockError", err)
+					}
+					break
+				}
 			}
-		}
-		if n > len(input)*1100 {
-			t.Fatalf("%d bytes from %d of input", n, len(input))
-		}
+			if n > len(input)*1100 {
+				t.Fatalf("%d bytes from %d of input", n, len(input))
+			}
+		})
 	})
 }
 
@@ -453,4 +457,26 @@ func TestBgzipSpeed(t *testing.T) {
 		}
 		t.Logf("bgzip -d -@%s: %.0f MB/s", threads, float64(len(data))/1e6/time.Since(start).Seconds())
 	}
+}
+
+// TestCloseStopsReading closes a Reader early in a long stream: once Close
+// returns, no goroutine of it runs and none reads the source.
+func TestCloseStopsReading(t *testing.T) {
+	var buf bytes.Buffer
+	w := NewWriter(&buf)
+	rng := rand.New(rand.NewPCG(1, 2))
+	for range 1 << 20 {
+		w.Write([]byte{byte(rng.Uint32())})
+	}
+	w.Close()
+	done := leak.Check(t)
+	var g leak.Guard
+	r := NewReader(g.Reader(leak.Slow(bytes.NewReader(buf.Bytes()))))
+	if _, err := io.ReadFull(r, make([]byte, 1000)); err != nil {
+		t.Fatal(err)
+	}
+	r.Close()
+	g.Seal()
+	done()
+	g.Verify(t)
 }

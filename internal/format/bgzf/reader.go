@@ -36,12 +36,16 @@ type Reader struct {
 	free    chan *readBlock // blocks the consumer has finished with
 	quit    chan struct{}
 	once    sync.Once
+	// running counts the goroutines, so that Close can wait for them.
+	running sync.WaitGroup
 
-	cur  *readBlock
-	pos  int
-	err  error // sticky: io.EOF or the first defect
-	last bool  // the most recent block was the EOF marker
-	eof  bool  // the stream ended cleanly after the EOF marker
+	cur *readBlock
+	pos int
+	// inflated counts the bytes of the blocks delivered so far.
+	inflated int64
+	err      error // sticky: io.EOF or the first defect
+	last     bool  // the most recent block was the EOF marker
+	eof      bool  // the stream ended cleanly after the EOF marker
 }
 
 // NewReader starts decompressing r with one worker per CPU.
@@ -70,6 +74,7 @@ func NewReaderWorkers(r io.Reader, workers int) *Reader {
 	for range depth {
 		br.free <- &readBlock{done: make(chan struct{}, 1)}
 	}
+	br.running.Add(1 + workers)
 	go br.readBlocks()
 	for range workers {
 		go br.inflateBlocks()
@@ -81,10 +86,18 @@ func NewReaderWorkers(r io.Reader, workers int) *Reader {
 // workers and to the consumer's ordered queue. It stops at the end of the
 // stream, at the first unreadable block, or when the Reader is closed.
 func (r *Reader) readBlocks() {
+	defer r.running.Done()
 	defer close(r.ordered)
 	defer close(r.work)
 	var offset int64
 	for {
+		// A select with a free block ready may pick it over quit: look at
+		// quit first, so that a closed Reader reads no further block.
+		select {
+		case <-r.quit:
+			return
+		default:
+		}
 		var b *readBlock
 		select {
 		case b = <-r.free:
@@ -122,6 +135,7 @@ func (r *Reader) readBlocks() {
 }
 
 func (r *Reader) inflateBlocks() {
+	defer r.running.Done()
 	d := new(inflate.Decompressor)
 	for b := range r.work {
 		b.err = inflateBlock(d, b)
@@ -283,6 +297,7 @@ func (r *Reader) nextBlock() error {
 	}
 	r.last = len(b.data) == 0 && isEOFMarker(b.raw)
 	r.cur, r.pos = b, 0
+	r.inflated += int64(len(b.data))
 	return nil
 }
 
@@ -301,16 +316,23 @@ func (r *Reader) VirtualOffset() VirtualOffset {
 	return MakeVirtualOffset(r.cur.offset, r.pos)
 }
 
+// Inflated returns how many uncompressed bytes the blocks Read has reached
+// so far hold: at most one block more than Read has returned.
+func (r *Reader) Inflated() int64 { return r.inflated }
+
 // SawEOFMarker reports whether the stream, read to its end, ended with the
 // 28-byte EOF marker block. It is false until Read has returned io.EOF.
 func (r *Reader) SawEOFMarker() bool { return r.eof }
 
-// Close stops the reader's goroutines. It does not close the underlying
-// reader. A goroutine blocked reading the underlying reader exits when that
-// read returns.
+// Close stops the reader's goroutines and waits for them to end, so that
+// nothing reads the underlying reader once it returns: a caller may then
+// release what that reader writes to (a tee into a file being discarded).
+// If the underlying reader is blocked in a Read, Close waits for that Read
+// to return. It does not close the underlying reader.
 func (r *Reader) Close() error {
 	r.once.Do(func() {
 		close(r.quit)
+		r.running.Wait()
 		r.cur = nil
 		r.err = errors.New("bgzf: read after Close")
 	})

@@ -216,6 +216,29 @@ func (w *Writer) Close() error {
 	return nil
 }
 
+// errAborted is the sticky error of an aborted Writer.
+var errAborted = errors.New("bgzf: writer aborted")
+
+// Abort stops the writer for a copy that is being discarded: blocks not
+// yet written are dropped, the EOF marker is not written, and the
+// goroutines are waited for, so nothing writes to the underlying writer
+// once Abort returns. A Writer already closed is left as it is.
+func (w *Writer) Abort() {
+	if w.closed {
+		return
+	}
+	w.mu.Lock()
+	if w.err == nil {
+		w.err = errAborted
+	}
+	w.mu.Unlock()
+	w.closed = true
+	close(w.work)
+	close(w.ordered)
+	<-w.written
+	w.workerGroup.Wait()
+}
+
 func (w *Writer) firstErr() error {
 	w.mu.Lock()
 	defer w.mu.Unlock()

@@ -96,7 +96,8 @@ func Sniff(head []byte) Kind {
 // truncated or corrupt gzip stream reads as an *Error (a defective BGZF
 // block as a *bgzf.BlockError), never as a clean end; an error reading r
 // comes back as it is. bzip2, xz and zstd are recognised and refused. Close the returned
-// reader to stop its goroutines; it does not close r.
+// reader to stop its goroutines: once Close returns, nothing reads r any
+// more. Close does not close r.
 func Open(r io.Reader) (io.ReadCloser, Kind, error) {
 	counter := &countingReader{r: r}
 	br := bufio.NewReaderSize(counter, 256<<10)
@@ -149,6 +150,8 @@ type gzipReader struct {
 	free   chan []byte
 	quit   chan struct{}
 	once   sync.Once
+	// stopped is closed when the inflating goroutine has ended.
+	stopped chan struct{}
 
 	cur  chunk
 	pos  int
@@ -158,9 +161,10 @@ type gzipReader struct {
 func newGzipReader(br *bufio.Reader, counter *countingReader) *gzipReader {
 	const depth = 4
 	g := &gzipReader{
-		chunks: make(chan chunk, depth),
-		free:   make(chan []byte, depth+1),
-		quit:   make(chan struct{}),
+		chunks:  make(chan chunk, depth),
+		free:    make(chan []byte, depth+1),
+		quit:    make(chan struct{}),
+		stopped: make(chan struct{}),
 	}
 	for range depth + 1 {
 		g.free <- make([]byte, chunkSize)
@@ -170,6 +174,7 @@ func newGzipReader(br *bufio.Reader, counter *countingReader) *gzipReader {
 }
 
 func (g *gzipReader) inflate(br *bufio.Reader, counter *countingReader) {
+	defer close(g.stopped)
 	defer close(g.chunks)
 	fail := func(err error) {
 		if err == io.EOF {
@@ -193,6 +198,12 @@ func (g *gzipReader) inflate(br *bufio.Reader, counter *countingReader) {
 		case buf = <-g.free:
 		case <-g.quit:
 			return
+		}
+		// Closed while a chunk was free: read no further.
+		select {
+		case <-g.quit:
+			return
+		default:
 		}
 		// Fill the chunk; unlike io.ReadFull this keeps a clean io.EOF
 		// apart from the io.ErrUnexpectedEOF of a truncated member.
@@ -245,9 +256,13 @@ func (g *gzipReader) Read(p []byte) (int, error) {
 	return n, nil
 }
 
+// Close stops the inflating goroutine and waits for it to end, so that
+// nothing reads the source once it returns (a Read of the source in
+// progress is waited for).
 func (g *gzipReader) Close() error {
 	g.once.Do(func() {
 		close(g.quit)
+		<-g.stopped
 		g.cur = chunk{err: errors.New("compress: read after Close")}
 		g.pos = 0
 	})

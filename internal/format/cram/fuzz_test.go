@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/seqstore/seqstore/internal/format/sam"
+	"github.com/seqstore/seqstore/internal/testutil/heapcap"
 )
 
 // mapReference is an in-memory ReferenceSource.
@@ -61,8 +62,7 @@ func fuzzSeeds(f *testing.F) mapReference {
 
 // drain reads every record, rendering each, and must never panic.
 func drain(data []byte, ref ReferenceSource, skipCRC bool) {
-	maxBlockRaw = 1 << 22
-	rd, err := NewReaderOptions(bytes.NewReader(data), ref, Options{NamePrefix: "fuzz", skipCRC: skipCRC, maxWork: 1 << 20})
+	rd, err := NewReaderOptions(bytes.NewReader(data), ref, Options{NamePrefix: "fuzz", skipCRC: skipCRC, maxWork: 1 << 20, MaxBlock: 1 << 22, MaxContainer: 1 << 23})
 	if err != nil {
 		return
 	}
@@ -84,12 +84,12 @@ func drain(data []byte, ref ReferenceSource, skipCRC bool) {
 // block framing, headers and truncation.
 func FuzzContainers(f *testing.F) {
 	ref := fuzzSeeds(f)
-	f.Fuzz(func(t *testing.T, data []byte) { drain(data, ref, false) })
+	f.Fuzz(func(t *testing.T, data []byte) { heapcap.Check(t, heapcap.Ceiling, func() { drain(data, ref, false) }) })
 }
 
 // FuzzRecords feeds whole files with checksums ignored, so that mutations
 // reach the compression header, the encodings and the record decoder.
 func FuzzRecords(f *testing.F) {
 	ref := fuzzSeeds(f)
-	f.Fuzz(func(t *testing.T, data []byte) { drain(data, ref, true) })
+	f.Fuzz(func(t *testing.T, data []byte) { heapcap.Check(t, heapcap.Ceiling, func() { drain(data, ref, true) }) })
 }

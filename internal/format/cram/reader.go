@@ -28,8 +28,10 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"github.com/seqstore/seqstore/internal/format/cram/crai"
+	"github.com/seqstore/seqstore/internal/format/limit"
 	"github.com/seqstore/seqstore/internal/format/sam"
 )
 
@@ -86,6 +88,16 @@ type Options struct {
 	// Index, if set, receives the CRAI entries of each container's slices,
 	// in file order, as its records are about to be read.
 	Index func(crai.Entry)
+	// MaxContainer bounds a container's length, the sum of the
+	// uncompressed sizes its blocks declare, and what its slices decode to
+	// (bases, read features and records); 0 means DefaultMaxContainer.
+	MaxContainer int
+	// MaxBlock bounds the uncompressed size one block declares, which its
+	// decoder allocates; 0 means DefaultMaxBlock.
+	MaxBlock int
+	// MaxHeader bounds the SAM header text, MaxReferences its @SQ lines
+	// and MaxReferenceName one SN; 0 means sam's default.
+	MaxHeader, MaxReferences, MaxReferenceName int
 
 	// skipCRC lets fuzz tests reach the decoders behind the checksums.
 	skipCRC bool
@@ -94,6 +106,17 @@ type Options struct {
 	// inFlight overrides defaultInFlight, so tests can watch the bound.
 	inFlight int64
 }
+
+// Default limits. htslib's containers hold about ten thousand reads (a
+// hundred thousand for the archive profile) or half a million bases per
+// read in a slice, so a quality block of a long-read slice takes some
+// tens of megabytes and a container a few times that. The defaults leave
+// room above them while keeping what a hostile header can make the reader
+// allocate to a few hundred megabytes.
+const (
+	DefaultMaxContainer = 256 << 20
+	DefaultMaxBlock     = 128 << 20
+)
 
 // defaultInFlight bounds the estimated bytes of the containers between the
 // file and Read: two archive-profile containers (100,000 reads each), one
@@ -156,12 +179,6 @@ func (b *budget) close() {
 	b.cond.Broadcast()
 }
 
-// defaultMaxWork bounds what one container may decode to, counted as bases
-// plus read features plus records: a corrupt count with codecs that read
-// nothing (a one-symbol HUFFMAN) must not turn into gigabytes or hours.
-// htslib writes at most about ten million bases per container.
-const defaultMaxWork = 1 << 30
-
 // env is what container decoding needs from the file: shared, read-only
 // but for the reference cache.
 type env struct {
@@ -172,7 +189,15 @@ type env struct {
 	major     int
 	src       ReferenceSource
 	checkCRC  bool
-	maxWork   int64
+	// maxWork bounds what one container may decode to, counted as bases
+	// plus read features plus records: a corrupt count with codecs that
+	// read nothing (a one-symbol HUFFMAN) must not turn into gigabytes or
+	// hours.
+	maxWork      int64
+	maxContainer int
+	maxBlock     int
+	// inflated counts the uncompressed bytes of the blocks decoded.
+	inflated atomic.Int64
 
 	mu    sync.Mutex
 	cache []cachedRef
@@ -242,6 +267,7 @@ type job struct {
 
 // Reader decodes a CRAM stream.
 type Reader struct {
+	limits Options
 	env    *env
 	header sam.Header
 	minor  int
@@ -284,9 +310,10 @@ func (l freeList[T]) put(v T) {
 }
 
 // reserve returns b emptied with room for n bytes, n capped so a corrupt
-// container header cannot make it allocate much.
+// container header cannot make it allocate much: past the cap, the buffer
+// grows as records arrive, and keeps its size for the next container.
 func reserve(b []byte, n int64) []byte {
-	n = min(max(n, 0), 32<<20)
+	n = min(max(n, 0), 4<<20)
 	if int64(cap(b)) < n {
 		return make([]byte, 0, n)
 	}
@@ -317,7 +344,15 @@ func NewReaderOptions(r io.Reader, ref ReferenceSource, opt Options) (*Reader, e
 	if major != 3 || minor > 1 {
 		return nil, &Error{Msg: fmt.Sprintf("CRAM version %d.%d is not supported (only 3.0 and 3.1)", major, minor)}
 	}
-	e := &env{major: major, src: ref, prefix: opt.NamePrefix, unknownRG: -1, checkCRC: !opt.skipCRC, maxWork: defaultMaxWork, batches: make(freeList[*batch], 1), raws: make(freeList[[][]byte], 2)}
+	e := &env{major: major, src: ref, prefix: opt.NamePrefix, unknownRG: -1, checkCRC: !opt.skipCRC,
+		maxContainer: opt.MaxContainer, maxBlock: opt.MaxBlock, batches: make(freeList[*batch], 1), raws: make(freeList[[][]byte], 2)}
+	if e.maxContainer <= 0 {
+		e.maxContainer = DefaultMaxContainer
+	}
+	if e.maxBlock <= 0 {
+		e.maxBlock = DefaultMaxBlock
+	}
+	e.maxWork = int64(e.maxContainer)
 	if opt.maxWork > 0 {
 		e.maxWork = opt.maxWork
 	}
@@ -331,7 +366,7 @@ func NewReaderOptions(r io.Reader, ref ReferenceSource, opt Options) (*Reader, e
 
 	// The SAM header container.
 	offset := int64(len(def))
-	h, _, err := readContainerHeader(br, major, !opt.skipCRC, nil)
+	h, _, err := readContainerHeader(br, major, !opt.skipCRC, e.maxContainer, nil)
 	if err != nil {
 		if err == io.EOF {
 			err = errTruncated
@@ -339,11 +374,11 @@ func NewReaderOptions(r io.Reader, ref ReferenceSource, opt Options) (*Reader, e
 		return nil, &Error{Offset: offset, Container: true, Msg: "SAM header container: " + err.Error(), Err: err}
 	}
 	data := make([]byte, 0, min(int(h.length), 1<<20))
-	data, err = readN(br, data, int(h.length))
+	data, err = readN(br, data, int(h.length), nil)
 	if err != nil {
 		return nil, &Error{Offset: offset, Container: true, Msg: "SAM header container: " + err.Error(), Err: err}
 	}
-	blk, _, err := parseBlock(data, major, !opt.skipCRC)
+	blk, _, err := parseBlock(data, major, !opt.skipCRC, e.maxBlock)
 	if err == nil {
 		err = blk.uncompress()
 	}
@@ -357,6 +392,20 @@ func NewReaderOptions(r io.Reader, ref ReferenceSource, opt Options) (*Reader, e
 		return nil, &Error{Offset: offset, Container: true, Msg: "SAM header: " + err.Error(), Err: err}
 	}
 	textLen := int64(binary.LittleEndian.Uint32(blk.raw))
+	rd.limits = opt
+	if rd.limits.MaxHeader <= 0 {
+		rd.limits.MaxHeader = sam.DefaultMaxHeader
+	}
+	if rd.limits.MaxReferences <= 0 {
+		rd.limits.MaxReferences = sam.DefaultMaxReferences
+	}
+	if rd.limits.MaxReferenceName <= 0 {
+		rd.limits.MaxReferenceName = sam.DefaultMaxReferenceName
+	}
+	if textLen > int64(rd.limits.MaxHeader) {
+		le := &limit.Error{Name: "max-header", What: fmt.Sprintf("the SAM header text length %d", textLen), Limit: int64(rd.limits.MaxHeader), Bytes: true}
+		return nil, &Error{Offset: offset, Container: true, Msg: "SAM header: " + le.Error(), Err: le}
+	}
 	if textLen > int64(len(blk.raw)-4) {
 		return nil, &Error{Offset: offset, Container: true, Msg: fmt.Sprintf("SAM header text of %d bytes does not fit its %d-byte block", textLen, len(blk.raw)-4)}
 	}
@@ -394,10 +443,17 @@ func NewReaderOptions(r io.Reader, ref ReferenceSource, opt Options) (*Reader, e
 	return rd, nil
 }
 
-func readN(r io.Reader, dst []byte, n int) ([]byte, error) {
+// readN reads n bytes into dst, growing it as bytes arrive rather than
+// trusting n up front. It gives up, with errClosed, once quit is closed, so
+// that closing a Reader does not wait for a large container to arrive.
+func readN(r io.Reader, dst []byte, n int, quit <-chan struct{}) ([]byte, error) {
 	dst = dst[:0]
-	// Grow as bytes arrive rather than trusting n up front.
 	for len(dst) < n {
+		select {
+		case <-quit:
+			return dst, errClosed
+		default:
+		}
 		chunk := min(n-len(dst), 1<<20)
 		if cap(dst)-len(dst) < chunk {
 			nd := make([]byte, len(dst), max(2*cap(dst), len(dst)+chunk))
@@ -413,6 +469,9 @@ func readN(r io.Reader, dst []byte, n int) ([]byte, error) {
 	return dst, nil
 }
 
+// errClosed ends the reading of a container when the Reader is closed.
+var errClosed = errors.New("reader closed")
+
 var dataPool = sync.Pool{New: func() any { return new([]byte) }}
 
 // readContainers reads containers in order and hands them to the workers
@@ -420,7 +479,7 @@ var dataPool = sync.Pool{New: func() any { return new([]byte) }}
 func (rd *Reader) readContainers(br *bufio.Reader, major int, offset int64, jobs chan<- *job) {
 	var hbuf []byte
 	for {
-		h, hb, err := readContainerHeader(br, major, rd.env.checkCRC, hbuf)
+		h, hb, err := readContainerHeader(br, major, rd.env.checkCRC, rd.env.maxContainer, hbuf)
 		hbuf = hb
 		if err == io.EOF {
 			return
@@ -440,7 +499,7 @@ func (rd *Reader) readContainers(br *bufio.Reader, major int, offset int64, jobs
 			return
 		}
 		bp := dataPool.Get().(*[]byte)
-		j.data, err = readN(br, *bp, int(h.length))
+		j.data, err = readN(br, *bp, int(h.length), rd.quit)
 		if err != nil {
 			j.err = &Error{Offset: offset, Container: true, Msg: "container data: " + err.Error(), Err: err}
 			close(j.done)
@@ -459,7 +518,7 @@ func (rd *Reader) readContainers(br *bufio.Reader, major int, offset int64, jobs
 		select {
 		case jobs <- j:
 		case <-rd.quit:
-			j.err = errors.New("reader closed")
+			j.err = errClosed
 			close(j.done)
 			return
 		}
@@ -477,7 +536,7 @@ func (e *env) decodeContainer(j *job) (*batch, error) {
 	h := &j.hdr
 	b.seqs = reserve(b.seqs, h.bases)
 	b.quals = reserve(b.quals, h.bases)
-	if n := min(max(int(h.records), 0), 1<<18); cap(b.recs) < n {
+	if n := min(max(int(h.records), 0), 1<<14); cap(b.recs) < n {
 		b.recs = make([]record, 0, n)
 	}
 	b.offset = j.offset
@@ -499,7 +558,8 @@ func (e *env) decodeContainer(j *job) (*batch, error) {
 		return b, nil
 	}
 	data := j.data
-	cblk, _, err := parseBlock(data, e.major, e.checkCRC)
+	cblk, _, err := parseBlock(data, e.major, e.checkCRC, e.maxBlock)
+	declared := int64(cblk.rawSize)
 	if err == nil {
 		err = cblk.uncompress()
 	}
@@ -521,7 +581,8 @@ func (e *env) decodeContainer(j *job) (*batch, error) {
 			return fail(s+1, 0, fmt.Errorf("landmark %d outside the container's %d bytes", lm, len(data)))
 		}
 		pos := int(lm)
-		sblk, n, err := parseBlock(data[pos:], e.major, e.checkCRC)
+		sblk, n, err := parseBlock(data[pos:], e.major, e.checkCRC, e.maxBlock)
+		declared += int64(sblk.rawSize)
 		if err == nil {
 			err = sblk.uncompress()
 		}
@@ -538,9 +599,14 @@ func (e *env) decodeContainer(j *job) (*batch, error) {
 		pos += n
 		blocks = blocks[:0]
 		for k := 0; k < sh.blocks; k++ {
-			blk, n, err := parseBlock(data[pos:], e.major, e.checkCRC)
+			blk, n, err := parseBlock(data[pos:], e.major, e.checkCRC, e.maxBlock)
 			if err != nil {
 				return fail(s+1, 0, fmt.Errorf("block %d of %d: %w", k+1, sh.blocks, err))
+			}
+			// Checked before any block of the slice is decoded, since
+			// decoders allocate what the blocks declare.
+			if declared += int64(blk.rawSize); declared > int64(e.maxContainer) {
+				return fail(s+1, 0, &limit.Error{Name: "max-cram-container", What: fmt.Sprintf("the uncompressed sizes the container's blocks declare (%d bytes up to this one)", declared), Limit: int64(e.maxContainer), Bytes: true})
 			}
 			blk.offset = pos
 			blocks = append(blocks, blk)
@@ -557,6 +623,7 @@ func (e *env) decodeContainer(j *job) (*batch, error) {
 			return fail(s+1, 0, err)
 		}
 	}
+	e.inflated.Add(declared)
 	return b, nil
 }
 
@@ -586,6 +653,12 @@ func (rd *Reader) parseHeader(text string) error {
 			if ref.Name == "" || !hasLen {
 				return fmt.Errorf("@SQ line %q lacks SN or LN", line)
 			}
+			if len(ref.Name) > rd.limits.MaxReferenceName {
+				return &limit.Error{Name: "max-reference-name", What: fmt.Sprintf("reference %d's name length %d", len(e.refs)+1, len(ref.Name)), Limit: int64(rd.limits.MaxReferenceName), Bytes: true}
+			}
+			if len(e.refs) == rd.limits.MaxReferences {
+				return &limit.Error{Name: "max-references", What: "the header's @SQ lines", Limit: int64(rd.limits.MaxReferences)}
+			}
 			e.refs = append(e.refs, ref)
 		case strings.HasPrefix(line, "@RG\t"):
 			for f := range strings.SplitSeq(line[4:], "\t") {
@@ -610,22 +683,27 @@ func (rd *Reader) Header() *sam.Header { return &rd.header }
 // Version returns the CRAM major and minor version.
 func (rd *Reader) Version() (major, minor int) { return rd.env.major, rd.minor }
 
+// Inflated returns how many uncompressed bytes the blocks decoded so far
+// hold, for a caller that bounds or reports it.
+func (rd *Reader) Inflated() int64 { return rd.env.inflated.Load() }
+
 // Records is how many records Read has returned.
 func (rd *Reader) Records() int64 { return rd.n }
 
-// Close stops decoding; it is safe to call more than once and after the
-// stream ended.
+// Close stops decoding and waits for the goroutines to end, so that nothing
+// reads the underlying reader once it returns (a Read of it in progress is
+// waited for, and a container being decoded is finished). It is safe to
+// call more than once and after the stream ended.
 func (rd *Reader) Close() error {
 	rd.stopped.Do(func() {
 		close(rd.quit)
 		rd.budget.close()
 		// Drain what the reader goroutine queued so it and the workers end.
-		go func() {
-			for j := range rd.order {
-				<-j.done
-				rd.budget.release(j.cost)
-			}
-		}()
+		for j := range rd.order {
+			<-j.done
+			rd.budget.release(j.cost)
+		}
+		rd.wg.Wait()
 	})
 	return nil
 }

@@ -2,14 +2,25 @@ package cram
 
 import (
 	"bytes"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"hash/crc32"
 	"io"
 	"os"
+	"path/filepath"
 	"runtime"
+	"strings"
 	"testing"
 	"time"
 
+	"github.com/seqstore/seqstore/internal/format/cram/codec/itf8"
 	"github.com/seqstore/seqstore/internal/format/fasta"
+	"github.com/seqstore/seqstore/internal/format/limit"
 	"github.com/seqstore/seqstore/internal/format/sam"
+	"github.com/seqstore/seqstore/internal/testutil"
+	"github.com/seqstore/seqstore/internal/testutil/heapcap"
+	"github.com/seqstore/seqstore/internal/testutil/leak"
 )
 
 // render decodes a whole file with the given options.
@@ -134,5 +145,157 @@ func TestInFlightBound(t *testing.T) {
 	limit := 3 * one.most
 	if b := decode(limit); b.peak > limit {
 		t.Errorf("budget %d: %d bytes in flight", limit, b.peak)
+	}
+}
+
+// TestCloseStopsReading closes a Reader after one record of a file with
+// many containers: once Close returns, no goroutine of it runs and none
+// reads the source.
+func TestCloseStopsReading(t *testing.T) {
+	lf := lambdaData(t)
+	c := makeCRAM(t, t.TempDir(), lf.sorted, lf.ref, "many.cram", "version=3.0,seqs_per_slice=500")
+	data, err := os.ReadFile(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fa, err := fasta.Open(lf.ref)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer fa.Close()
+	done := leak.Check(t)
+	var g leak.Guard
+	rd, err := NewReader(g.Reader(leak.Slow(bytes.NewReader(data))), fa)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rec sam.Record
+	if err := rd.Read(&rec); err != nil {
+		t.Fatal(err)
+	}
+	rd.Close()
+	g.Seal()
+	done()
+	g.Verify(t)
+}
+
+// TestHeaderLimits reads a CRAM whose header lists 20 references with
+// lower limits on the header: each must fail naming its limit.
+func TestHeaderLimits(t *testing.T) {
+	testutil.RequireTool(t, "samtools")
+	dir := t.TempDir()
+	text := "@HD\tVN:1.6\n"
+	for i := range 20 {
+		text += fmt.Sprintf("@SQ\tSN:chr%d\tLN:1000\n", i)
+	}
+	samFile := filepath.Join(dir, "refs.sam")
+	os.WriteFile(samFile, []byte(text+"r1\t4\t*\t0\t0\t*\t*\t0\t0\tACGT\tIIII\n"), 0o644)
+	out := filepath.Join(dir, "refs.cram")
+	testutil.Run(t, "samtools", "view", "--no-PG", "-O", "cram,no_ref", "-o", out, samFile)
+	data, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		opt   Options
+		limit string
+		want  string
+	}{
+		{Options{MaxReferences: 10}, "max-references", "the header's @SQ lines exceeds the limit max-references=10"},
+		{Options{MaxReferenceName: 4}, "max-reference-name", "reference 11's name length 5 exceeds the limit max-reference-name=4B"},
+		{Options{MaxHeader: 100}, "max-header", "exceeds the limit max-header=100B"},
+	} {
+		_, err := NewReaderOptions(bytes.NewReader(data), nil, tt.opt)
+		var le *limit.Error
+		if !errors.As(err, &le) || le.Name != tt.limit || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("%+v: got %v, want an error containing %q", tt.opt, err, tt.want)
+		}
+	}
+	if rd, err := NewReader(bytes.NewReader(data), nil); err != nil {
+		t.Errorf("default limits: %v", err)
+	} else {
+		rd.Close()
+	}
+}
+
+// containerHeaderBytes encodes a CRAM 3 container header.
+func containerHeaderBytes(length int32, records int32, bases int64, landmarks ...int32) []byte {
+	b := binary.LittleEndian.AppendUint32(nil, uint32(length))
+	for _, v := range []int32{-1, 0, 0, records} { // refID, start, span, records
+		b = itf8.AppendITF8(b, v)
+	}
+	b = itf8.AppendLTF8(b, 0) // record counter
+	b = itf8.AppendLTF8(b, bases)
+	b = itf8.AppendITF8(b, int32(len(landmarks)+1)) // blocks
+	b = itf8.AppendITF8(b, int32(len(landmarks)))
+	for _, l := range landmarks {
+		b = itf8.AppendITF8(b, l)
+	}
+	return binary.LittleEndian.AppendUint32(b, crc32.ChecksumIEEE(b))
+}
+
+// TestHostileContainers feeds CRAMs whose first container declares sizes
+// that made the reader hold a gigabyte from a few bytes, its data made as
+// it is read: each must fail naming its limit while holding little.
+func TestHostileContainers(t *testing.T) {
+	testutil.RequireTool(t, "samtools")
+	dir := t.TempDir()
+	samFile := filepath.Join(dir, "one.sam")
+	os.WriteFile(samFile, []byte("@HD\tVN:1.6\nr1\t4\t*\t0\t0\t*\t*\t0\t0\tACGT\tIIII\n"), 0o644)
+	out := filepath.Join(dir, "one.cram")
+	testutil.Run(t, "samtools", "view", "--no-PG", "-O", "cram,version=3.0", "-o", out, samFile)
+	data, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Keep the file definition and the SAM header container.
+	h, _, err := readContainerHeader(bytes.NewReader(data[26:]), 3, true, DefaultMaxContainer, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	prefix := data[:26+h.headerBytes+int(h.length)]
+	// A block that declares 1 GiB uncompressed, rANS-coded in a stream
+	// that declares the same.
+	rans := append([]byte{0}, binary.LittleEndian.AppendUint32(binary.LittleEndian.AppendUint32(nil, 100), 1<<30-1)...)
+	rans = append(rans, make([]byte, 100)...)
+	block := append([]byte{4, 1}, itf8.AppendITF8(nil, 0)...) // rANS, compression header, id 0
+	block = itf8.AppendITF8(block, int32(len(rans)))
+	block = itf8.AppendITF8(block, 1<<30-1)
+	block = append(block, rans...)
+	block = binary.LittleEndian.AppendUint32(block, crc32.ChecksumIEEE(block))
+	tests := []struct {
+		name  string
+		head  []byte
+		limit string
+	}{
+		{"container of 1 GiB", containerHeaderBytes(1<<30-1, 1, 100), "max-cram-container"},
+		{"container of 2 GiB", containerHeaderBytes(1<<31-1, 1, 100), "max-cram-container"},
+		{"block of 1 GiB", append(containerHeaderBytes(int32(len(block)), 1, 100, 0), block...), "max-cram-block"},
+		// Fails on its data, but must not reserve room for what the
+		// header claims first.
+		{"a trillion bases", containerHeaderBytes(1<<20, 1<<24, 1<<40, 0), ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			src := heapcap.Repeat(append(append([]byte(nil), prefix...), tt.head...), []byte{0}, 1<<30+int64(len(prefix)))
+			var err error
+			heapcap.Check(t, heapcap.Ceiling, func() {
+				rd, rerr := NewReader(src, nil)
+				if rerr != nil {
+					err = rerr
+					return
+				}
+				defer rd.Close()
+				var rec sam.Record
+				for err == nil {
+					err = rd.Read(&rec)
+				}
+			})
+			var le *limit.Error
+			var ce *Error
+			if tt.limit != "" && (!errors.As(err, &le) || le.Name != tt.limit) || !errors.As(err, &ce) {
+				t.Errorf("got %v, want a CRAM error naming %q", err, tt.limit)
+			}
+		})
 	}
 }

@@ -6,9 +6,11 @@ import (
 	"fmt"
 	"hash/crc32"
 	"io"
+	"math"
 
 	"github.com/seqstore/seqstore/internal/format/cram/codec"
 	"github.com/seqstore/seqstore/internal/format/cram/codec/itf8"
+	"github.com/seqstore/seqstore/internal/format/limit"
 )
 
 // Block content types (CRAM 3.1 §8).
@@ -20,18 +22,14 @@ const (
 	contentCore        = 5
 )
 
-// Limits that keep a corrupt length from turning into a huge allocation.
+// Counts that keep a corrupt header from turning into a huge allocation or
+// loop; htslib writes far fewer. Sizes are bounded by Options.
 const (
-	maxContainerSize = 1 << 30
-	maxBlocks        = 1 << 16
-	maxRecords       = 1 << 24
+	maxBlocks  = 1 << 16
+	maxRecords = 1 << 24
 )
 
 var errTruncated = errors.New("truncated")
-
-// maxBlockRaw bounds a block's declared uncompressed size, which decoders
-// allocate up front; fuzz tests lower it.
-var maxBlockRaw = codec.MaxRawSize
 
 // cursor reads the ITF-8, LTF-8 and fixed-width fields of container,
 // block and header structures, remembering the first error.
@@ -120,7 +118,7 @@ type containerHeader struct {
 
 // readContainerHeader reads a container header from r. It returns io.EOF
 // at a clean end of input.
-func readContainerHeader(r io.Reader, major int, checkCRC bool, buf []byte) (containerHeader, []byte, error) {
+func readContainerHeader(r io.Reader, major int, checkCRC bool, maxSize int, buf []byte) (containerHeader, []byte, error) {
 	var h containerHeader
 	buf = buf[:0]
 	var one [1]byte
@@ -218,8 +216,12 @@ func readContainerHeader(r io.Reader, major int, checkCRC bool, buf []byte) (con
 		buf = append(buf, crc[:]...)
 	}
 	h.headerBytes = len(buf)
-	if h.length < 0 || h.length > maxContainerSize {
-		return h, buf, fmt.Errorf("container length %d out of range", h.length)
+	if h.length < 0 {
+		return h, buf, fmt.Errorf("container length %d is negative", h.length)
+	}
+	if int(h.length) > maxSize {
+		le := &limit.Error{Name: "max-cram-container", What: fmt.Sprintf("the container length %d", h.length), Limit: int64(maxSize), Bytes: true}
+		return h, buf, fmt.Errorf("%w", le)
 	}
 	return h, buf, nil
 }
@@ -237,14 +239,19 @@ type block struct {
 }
 
 // parseBlock reads one block from the start of b; it returns the bytes used.
-func parseBlock(b []byte, major int, checkCRC bool) (block, int, error) {
+// A block that declares more than maxRaw bytes uncompressed, which its
+// decoder would allocate, fails with a *limit.Error.
+func parseBlock(b []byte, major int, checkCRC bool, maxRaw int) (block, int, error) {
 	c := cursor{b: b}
 	var blk block
 	blk.method = codec.Method(c.byte1("block method"))
 	blk.contentType = c.byte1("block content type")
 	blk.contentID = c.itf8("block content id")
-	size := c.count(maxContainerSize, "block size")
-	blk.rawSize = c.count(codec.MaxRawSize, "block raw size")
+	size := c.count(math.MaxInt32, "block size")
+	blk.rawSize = c.count(math.MaxInt32, "block raw size")
+	if c.err == nil && blk.rawSize > maxRaw {
+		return blk, 0, &limit.Error{Name: "max-cram-block", What: fmt.Sprintf("block (content type %d, id %d) declares %d bytes uncompressed, which", blk.contentType, blk.contentID, blk.rawSize), Limit: int64(maxRaw), Bytes: true}
+	}
 	blk.data = c.bytes(size, "block data")
 	if c.err != nil {
 		return blk, 0, c.err
@@ -272,9 +279,6 @@ func (b *block) uncompress() error { return b.uncompressInto(nil) }
 func (b *block) uncompressInto(dst []byte) error {
 	if b.decoded {
 		return nil
-	}
-	if b.rawSize > maxBlockRaw {
-		return fmt.Errorf("block (content type %d, id %d) declares %d bytes uncompressed, more than the %d allowed", b.contentType, b.contentID, b.rawSize, maxBlockRaw)
 	}
 	if b.rawSize == 0 {
 		// Empty blocks carry no codec stream whatever their method.

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/seqstore/seqstore/internal/testutil"
+	"github.com/seqstore/seqstore/internal/testutil/heapcap"
 )
 
 func writeFile(t *testing.T, dir, name, text string) string {
@@ -107,14 +108,16 @@ func FuzzBuildIndex(f *testing.F) {
 	f.Add([]byte(">a\nACGT\nAC\n>b\nGG\n"))
 	f.Add([]byte(">x y\r\nAC\r\n"))
 	f.Fuzz(func(t *testing.T, data []byte) {
-		entries, err := BuildIndex(bufio.NewReader(bytes.NewReader(data)))
-		if err != nil {
-			return
-		}
-		for _, e := range entries {
-			if e.Offset > int64(len(data)) || e.Length > int64(len(data)) {
-				t.Fatalf("entry %+v beyond %d bytes", e, len(data))
+		heapcap.Check(t, heapcap.Ceiling, func() {
+			entries, err := BuildIndex(bufio.NewReader(bytes.NewReader(data)))
+			if err != nil {
+				return
 			}
-		}
+			for _, e := range entries {
+				if e.Offset > int64(len(data)) || e.Length > int64(len(data)) {
+					t.Fatalf("entry %+v beyond %d bytes", e, len(data))
+				}
+			}
+		})
 	})
 }

@@ -28,6 +28,8 @@ import (
 	"fmt"
 	"io"
 	"strconv"
+
+	"github.com/seqstore/seqstore/internal/format/limit"
 )
 
 // Record is one FASTQ record. Its slices point into the Reader's buffers
@@ -43,26 +45,62 @@ type ParseError struct {
 	Record int64 // 1-based
 	Line   int64 // 1-based line where the defect was found
 	Msg    string
+	// Err is a *limit.Error when the record is too long to read, else nil.
+	Err error
 }
 
 func (e *ParseError) Error() string {
 	return fmt.Sprintf("record %d (line %d): %s", e.Record, e.Line, e.Msg)
 }
 
+func (e *ParseError) Unwrap() error { return e.Err }
+
+// Default limits. The longest nanopore reads reported are about 4 million
+// bases, a 4 MB sequence line and a 4 MB quality line; the defaults leave
+// four times that, and still keep what one record can make the reader hold
+// (its lines are gathered into the record's buffers, nowhere else) at a few
+// tens of megabytes.
+const (
+	DefaultMaxLine   = 16 << 20
+	DefaultMaxRecord = 32 << 20
+)
+
+// Options bound what a Reader buffers. Zero fields take the defaults.
+type Options struct {
+	// MaxLine bounds one line, without its line ending.
+	MaxLine int
+	// MaxRecord bounds a record's name, sequence and quality lines
+	// together, so that a sequence cut into many short lines is bounded
+	// too.
+	MaxRecord int
+}
+
 // Reader reads records.
 type Reader struct {
 	r          *bufio.Reader
+	maxLine    int
+	maxRecord  int
 	line       int64
 	recordLine int64
 	records    int64
-	buf        []byte
-	// name, seq and qual gather a record that Read takes line by line.
+	// name, seq and qual gather a record that Read takes line by line;
+	// name keeps the line's '@'.
 	name, seq, qual []byte
 }
 
-// NewReader reads FASTQ from r.
-func NewReader(r io.Reader) *Reader {
-	return &Reader{r: bufio.NewReaderSize(r, 1<<20)}
+// NewReader reads FASTQ from r with the default limits.
+func NewReader(r io.Reader) *Reader { return NewReaderOptions(r, Options{}) }
+
+// NewReaderOptions reads FASTQ from r within the limits of opt.
+func NewReaderOptions(r io.Reader, opt Options) *Reader {
+	rd := &Reader{r: bufio.NewReaderSize(r, 1<<20), maxLine: opt.MaxLine, maxRecord: opt.MaxRecord}
+	if rd.maxLine <= 0 {
+		rd.maxLine = DefaultMaxLine
+	}
+	if rd.maxRecord <= 0 {
+		rd.maxRecord = DefaultMaxRecord
+	}
+	return rd
 }
 
 // Records returns how many records were read.
@@ -76,35 +114,72 @@ func (r *Reader) Lines() int64 { return r.line }
 // well-formed but wrong in their eyes, such as an unpaired mate.
 func (r *Reader) RecordLine() int64 { return r.recordLine }
 
-// readLine returns the next line without its line ending ("\n" or "\r\n").
-// The slice is valid until the next call. At the end it returns io.EOF.
-func (r *Reader) readLine() ([]byte, error) {
-	line, err := r.r.ReadSlice('\n')
-	if err == bufio.ErrBufferFull {
-		// A line longer than the buffer: gather it.
-		r.buf = append(r.buf[:0], line...)
-		for err == bufio.ErrBufferFull {
-			line, err = r.r.ReadSlice('\n')
-			r.buf = append(r.buf, line...)
+// appendLine appends the next line, without its line ending ("\n" or
+// "\r\n"), to dst, and returns dst and the line (the tail of dst). used is
+// how many bytes of the record came before, which counts against
+// MaxRecord. The line is gathered straight into dst and checked against
+// the limits as it arrives, so a line without an end costs no more memory
+// than the limits allow. At the end of the input it returns io.EOF.
+func (r *Reader) appendLine(dst []byte, used int) ([]byte, []byte, error) {
+	start := len(dst)
+	room := min(r.maxLine, r.maxRecord-used)
+	for {
+		chunk, err := r.r.ReadSlice('\n')
+		// One byte more than room may be the '\r' of a "\r\n".
+		if len(dst)-start+len(chunk) > room+2 || err == bufio.ErrBufferFull && len(dst)-start+len(chunk) > room+1 {
+			return dst, nil, r.tooLong(used)
 		}
-		line = r.buf
-	}
-	if err == io.EOF {
-		if len(line) == 0 {
-			return nil, io.EOF
+		dst = grow(dst, len(chunk), start+room+2)
+		dst = append(dst, chunk...)
+		if err == bufio.ErrBufferFull {
+			continue
 		}
-		err = nil
-	}
-	if err != nil {
-		return nil, err
+		if err == io.EOF {
+			if len(dst) == start {
+				return dst, nil, io.EOF
+			}
+			err = nil
+		}
+		if err != nil {
+			return dst, nil, err
+		}
+		break
 	}
 	r.line++
 	// Byte tests rather than bytes.TrimSuffix, whose comparison is a call
 	// per line.
-	if n := len(line); n > 0 && line[n-1] == '\n' {
-		line = line[:n-1]
+	if n := len(dst); n > start && dst[n-1] == '\n' {
+		dst = dst[:n-1]
 	}
-	return dropCR(line), nil
+	dst = dst[:start+len(dropCR(dst[start:]))]
+	if len(dst)-start > room {
+		r.line--
+		return dst, nil, r.tooLong(used)
+	}
+	return dst, dst[start:], nil
+}
+
+// grow makes room in b for n more bytes, doubling its capacity but never
+// past most (unless n needs it), so that a record near the limit does not
+// leave a buffer a quarter bigger again, as append's growth would.
+func grow(b []byte, n, most int) []byte {
+	if len(b)+n <= cap(b) {
+		return b
+	}
+	c := max(len(b)+n, min(2*cap(b), most))
+	nb := make([]byte, len(b), c)
+	copy(nb, b)
+	return nb
+}
+
+// tooLong is the error for a line that passes a limit: the line's own, or
+// the record's when the record's earlier lines used up most of it.
+func (r *Reader) tooLong(used int) error {
+	le := &limit.Error{Name: "max-fastq-line", What: fmt.Sprintf("line %d", r.line+1), Limit: int64(r.maxLine), Bytes: true}
+	if r.maxRecord-used < r.maxLine {
+		le = &limit.Error{Name: "max-fastq-record", What: fmt.Sprintf("record %d", r.records+1), Limit: int64(r.maxRecord), Bytes: true}
+	}
+	return &ParseError{Record: r.records + 1, Line: r.line + 1, Msg: le.Error(), Err: le}
 }
 
 // dropCR drops the '\r' of a "\r\n" line ending from a line whose '\n' is
@@ -132,7 +207,7 @@ func (r *Reader) Read(rec *Record) error {
 	var err error
 	// Blank lines between records (and at the end) are skipped.
 	for {
-		line, err = r.readLine()
+		r.name, line, err = r.appendLine(r.name[:0], 0)
 		if err != nil {
 			return err
 		}
@@ -147,10 +222,11 @@ func (r *Reader) Read(rec *Record) error {
 		}
 		return r.fail("expected a name line starting with '@', found %s", describe(line))
 	}
-	r.name = append(r.name[:0], line[1:]...)
+	// The sequence lines gather in seq; the line after them, which ends
+	// the sequence, is read into qual and moved over when it is the '+'.
 	r.seq = r.seq[:0]
 	for {
-		line, err = r.readLine()
+		r.qual, line, err = r.appendLine(r.qual[:0], len(r.name)+len(r.seq))
 		if err == io.EOF {
 			return r.fail("the file ends before the '+' line")
 		}
@@ -166,27 +242,33 @@ func (r *Reader) Read(rec *Record) error {
 		if i := invalidBase(line); i >= 0 {
 			return r.fail("sequence has an invalid character %s at position %d", quoteByte(line[i]), len(r.seq)+i+1)
 		}
-		r.seq = append(r.seq, line...)
+		if len(r.seq) == 0 {
+			// The usual single sequence line: swap buffers rather than
+			// copy it.
+			r.seq, r.qual = r.qual, r.seq
+			continue
+		}
+		r.seq = append(grow(r.seq, len(line), r.maxRecord-len(r.name)), line...)
 	}
 	r.qual = r.qual[:0]
 	for len(r.qual) < len(r.seq) {
-		line, err = r.readLine()
+		n := len(r.qual)
+		r.qual, line, err = r.appendLine(r.qual, len(r.name)+len(r.seq)+n)
 		if err == io.EOF {
-			return r.fail("the file ends inside the qualities: quality length %d, sequence length %d", len(r.qual), len(r.seq))
+			return r.fail("the file ends inside the qualities: quality length %d, sequence length %d", n, len(r.seq))
 		}
 		if err != nil {
 			return err
 		}
 		if i := invalidQual(line); i >= 0 {
-			return r.fail("quality character %s (byte %d) at position %d is outside the Phred+33 range '!'..'~'", quoteByte(line[i]), line[i], len(r.qual)+i+1)
+			return r.fail("quality character %s (byte %d) at position %d is outside the Phred+33 range '!'..'~'", quoteByte(line[i]), line[i], n+i+1)
 		}
-		r.qual = append(r.qual, line...)
 	}
 	if len(r.qual) != len(r.seq) {
 		return r.fail("quality length %d differs from sequence length %d", len(r.qual), len(r.seq))
 	}
 	r.records++
-	rec.Name, rec.Seq, rec.Qual = r.name, r.seq, r.qual
+	rec.Name, rec.Seq, rec.Qual = r.name[1:], r.seq, r.qual
 	return nil
 }
 
@@ -217,6 +299,9 @@ func (r *Reader) readBuffered(rec *Record) bool {
 	}
 	if invalidBase(seq) >= 0 || invalidQual(qual) >= 0 {
 		return false
+	}
+	if len(name) > r.maxLine || len(seq) > r.maxLine || len(plus) > r.maxLine || len(name)+2*len(seq) > r.maxRecord {
+		return false // the line by line path words the error
 	}
 	r.r.Discard(p)
 	r.line += 4

@@ -11,7 +11,9 @@ import (
 	"testing"
 	"testing/iotest"
 
+	"github.com/seqstore/seqstore/internal/format/limit"
 	"github.com/seqstore/seqstore/internal/testutil"
+	"github.com/seqstore/seqstore/internal/testutil/heapcap"
 )
 
 func TestReadRecords(t *testing.T) {
@@ -204,32 +206,34 @@ func FuzzReader(f *testing.F) {
 		}
 	}
 	f.Fuzz(func(t *testing.T, in string) {
-		r := NewReader(strings.NewReader(in))
-		// Fed a byte at a time, the reader never holds a whole record
-		// ahead, so it reads every record line by line: both ways must
-		// agree on every record, error and line number.
-		slow := NewReader(iotest.OneByteReader(strings.NewReader(in)))
-		var rec, slowRec Record
-		for range 1000 {
-			err := r.Read(&rec)
-			slowErr := slow.Read(&slowRec)
-			if fmt.Sprint(err) != fmt.Sprint(slowErr) || r.Lines() != slow.Lines() || r.RecordLine() != slow.RecordLine() {
-				t.Fatalf("read whole: %v at line %d (record line %d); a byte at a time: %v at line %d (record line %d)",
-					err, r.Lines(), r.RecordLine(), slowErr, slow.Lines(), slow.RecordLine())
+		heapcap.Check(t, heapcap.Ceiling, func() {
+			r := NewReader(strings.NewReader(in))
+			// Fed a byte at a time, the reader never holds a whole record
+			// ahead, so it reads every record line by line: both ways must
+			// agree on every record, error and line number.
+			slow := NewReader(iotest.OneByteReader(strings.NewReader(in)))
+			var rec, slowRec Record
+			for range 1000 {
+				err := r.Read(&rec)
+				slowErr := slow.Read(&slowRec)
+				if fmt.Sprint(err) != fmt.Sprint(slowErr) || r.Lines() != slow.Lines() || r.RecordLine() != slow.RecordLine() {
+					t.Fatalf("read whole: %v at line %d (record line %d); a byte at a time: %v at line %d (record line %d)",
+						err, r.Lines(), r.RecordLine(), slowErr, slow.Lines(), slow.RecordLine())
+				}
+				if err != nil {
+					return
+				}
+				if !bytes.Equal(rec.Name, slowRec.Name) || !bytes.Equal(rec.Seq, slowRec.Seq) || !bytes.Equal(rec.Qual, slowRec.Qual) {
+					t.Fatalf("read whole: %q %q %q; a byte at a time: %q %q %q", rec.Name, rec.Seq, rec.Qual, slowRec.Name, slowRec.Seq, slowRec.Qual)
+				}
+				if len(rec.Seq) != len(rec.Qual) {
+					t.Fatalf("accepted a record with %d bases and %d qualities", len(rec.Seq), len(rec.Qual))
+				}
+				if invalidBase(rec.Seq) >= 0 || invalidQual(rec.Qual) >= 0 {
+					t.Fatalf("accepted a record with bad characters: %q %q", rec.Seq, rec.Qual)
+				}
 			}
-			if err != nil {
-				return
-			}
-			if !bytes.Equal(rec.Name, slowRec.Name) || !bytes.Equal(rec.Seq, slowRec.Seq) || !bytes.Equal(rec.Qual, slowRec.Qual) {
-				t.Fatalf("read whole: %q %q %q; a byte at a time: %q %q %q", rec.Name, rec.Seq, rec.Qual, slowRec.Name, slowRec.Seq, slowRec.Qual)
-			}
-			if len(rec.Seq) != len(rec.Qual) {
-				t.Fatalf("accepted a record with %d bases and %d qualities", len(rec.Seq), len(rec.Qual))
-			}
-			if invalidBase(rec.Seq) >= 0 || invalidQual(rec.Qual) >= 0 {
-				t.Fatalf("accepted a record with bad characters: %q %q", rec.Seq, rec.Qual)
-			}
-		}
+		})
 	})
 }
 
@@ -243,4 +247,101 @@ func BenchmarkRead(b *testing.B) {
 		for rd.Read(&r) == nil {
 		}
 	}
+}
+
+// TestLimits reads hostile records that would make an unbounded reader
+// hold gigabytes: each must fail at the limit it passes, naming it and the
+// place, while the reader holds little.
+func TestLimits(t *testing.T) {
+	const gib = 1 << 30
+	tests := []struct {
+		name       string
+		head, tail string
+		opt        Options
+		record     int64
+		line       int64
+		msg        string
+	}{
+		{"a 1 GiB sequence line without an end", "@r\n", "A", Options{}, 1, 2, "line 2 exceeds the limit max-fastq-line=16MiB; raise that setting to accept the file"},
+		{"a 1 GiB name line", "@", "r", Options{}, 1, 1, "line 1 exceeds the limit max-fastq-line=16MiB; raise that setting to accept the file"},
+		{"a 1 GiB sequence in short lines", "@r\n", "ACGTACGTAC\n", Options{}, 1, 3355445, "record 1 exceeds the limit max-fastq-record=32MiB; raise that setting to accept the file"},
+		{"a 1 GiB quality line", "@r\nACGT\n+\n", "!", Options{}, 1, 4, "line 4 exceeds the limit max-fastq-line=16MiB; raise that setting to accept the file"},
+		{"a 1 GiB '+' line", "@r\nACGT\n", "+", Options{}, 1, 3, "line 3 exceeds the limit max-fastq-line=16MiB; raise that setting to accept the file"},
+		{"a lower line limit", "@a\nACGT\n+\n!!!!\n@r\n", "A", Options{MaxLine: 1000}, 2, 6, "line 6 exceeds the limit max-fastq-line=1000B; raise that setting to accept the file"},
+		{"a lower record limit", "@a\nACGT\n+\n!!!!\n@r\n", "ACGT\n", Options{MaxRecord: 1 << 10}, 2, 261, "record 2 exceeds the limit max-fastq-record=1KiB; raise that setting to accept the file"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			src := heapcap.Repeat([]byte(tt.head), []byte(tt.tail), gib)
+			var err error
+			heapcap.Check(t, heapcap.Ceiling, func() {
+				r := NewReaderOptions(src, tt.opt)
+				var rec Record
+				for err == nil {
+					err = r.Read(&rec)
+				}
+			})
+			var pe *ParseError
+			var le *limit.Error
+			if !errors.As(err, &pe) || !errors.As(err, &le) {
+				t.Fatalf("got %v, want a ParseError for a limit", err)
+			}
+			if pe.Record != tt.record || pe.Line != tt.line || pe.Msg != tt.msg {
+				t.Errorf("got record %d line %d %q, want record %d line %d %q", pe.Record, pe.Line, pe.Msg, tt.record, tt.line, tt.msg)
+			}
+			if src.Consumed() > 64<<20 {
+				t.Errorf("read %d bytes before failing", src.Consumed())
+			}
+		})
+	}
+}
+
+// TestLongRecordWithinLimits reads a record as long as the longest
+// nanopore reads, in one line and in many.
+func TestLongRecordWithinLimits(t *testing.T) {
+	seq := strings.Repeat("ACGT", 1<<20) // 4 Mbases
+	qual := strings.Repeat("!", len(seq))
+	wrapped := func(s string) string {
+		var b strings.Builder
+		for i := 0; i < len(s); i += 60 {
+			b.WriteString(s[i:min(i+60, len(s))] + "\n")
+		}
+		return b.String()
+	}
+	for name, in := range map[string]string{
+		"one line":   "@long\n" + seq + "\n+\n" + qual + "\n",
+		"many lines": "@long\n" + wrapped(seq) + "+\n" + wrapped(qual),
+	} {
+		t.Run(name, func(t *testing.T) {
+			r := NewReader(strings.NewReader(in))
+			var rec Record
+			if err := r.Read(&rec); err != nil {
+				t.Fatal(err)
+			}
+			if string(rec.Seq) != seq || string(rec.Qual) != qual {
+				t.Fatalf("got %d bases and %d qualities", len(rec.Seq), len(rec.Qual))
+			}
+		})
+	}
+}
+
+// FuzzReaderMemory streams head followed by tail repeated up to 40 MiB (past every limit), as
+// a small compressed upload can expand to: whatever it holds, the reader
+// must stay under the heap ceiling.
+func FuzzReaderMemory(f *testing.F) {
+	f.Add([]byte("@r\n"), []byte("A"))
+	f.Add([]byte("@r\nACGT\n+\n"), []byte("!\n"))
+	f.Add([]byte("@r\n"), []byte("AC\n"))
+	f.Add([]byte("@a\nACGT\n+\n!!!!\n"), []byte("@a\nACGT\n+\n!!!!\n"))
+	f.Fuzz(func(t *testing.T, head, tail []byte) {
+		if len(head)+len(tail) > heapcap.MaxInput {
+			return
+		}
+		heapcap.Check(t, heapcap.Ceiling, func() {
+			r := NewReader(heapcap.Repeat(head, tail, 40<<20))
+			var rec Record
+			for r.Read(&rec) == nil {
+			}
+		})
+	})
 }

@@ -64,6 +64,20 @@ type Reference struct {
 	Length int
 }
 
+// Default limits of a header, as BAM and CRAM readers apply them. htslib
+// accepts header text of up to 2 GiB and 2^31 reference sequences; a real
+// file needs far less, and a corrupt or hostile count must not turn into
+// gigabytes held. The largest headers, those of transcriptome alignments
+// with a quarter of a million @SQ lines, take about 10 MB of text; a
+// million references covers those and all but the most fragmented draft
+// assemblies; names are rarely over a hundred bytes.
+const (
+	// DefaultMaxHeader bounds the text and the reference names together.
+	DefaultMaxHeader        = 32 << 20
+	DefaultMaxReferences    = 1 << 20
+	DefaultMaxReferenceName = 64 << 10
+)
+
 // Header is the text header and the reference dictionary.
 type Header struct {
 	Text       string

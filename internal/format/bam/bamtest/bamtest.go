@@ -16,7 +16,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/seqstore/seqstore/internal/format/bgzf"
 	"github.com/seqstore/seqstore/internal/testutil"
+	"github.com/seqstore/seqstore/internal/testutil/heapcap"
 )
 
 // BowtieExamples is where Debian's bowtie2-examples puts its data.
@@ -134,4 +136,23 @@ func HtslibCorpus(t testing.TB) []Case {
 		t.Fatalf("only %d htslib-test files made readable BAMs", len(cases))
 	}
 	return cases
+}
+
+// Stream returns BGZF made of head and then tail repeated until total
+// uncompressed bytes, compressed as it is read, so that a test can feed a
+// reader a hostile file of gigabytes without making or holding it. Close
+// the reader to stop the compressing goroutine.
+func Stream(head, tail []byte, total int64) io.ReadCloser {
+	pr, pw := io.Pipe()
+	go func() {
+		w, err := bgzf.NewWriterLevel(pw, 1)
+		if err == nil {
+			_, err = io.Copy(w, heapcap.Repeat(head, tail, total))
+			if cerr := w.Close(); err == nil {
+				err = cerr
+			}
+		}
+		pw.CloseWithError(err)
+	}()
+	return pr
 }

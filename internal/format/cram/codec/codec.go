@@ -76,9 +76,15 @@ func Decompress(m Method, src []byte, rawSize int, dst []byte) ([]byte, error) {
 	case Bzip2:
 		out, err = readAll(bzip2.NewReader(bytes.NewReader(src)), dst, rawSize)
 	case LZMA:
-		var r *xz.Reader
-		if r, err = xz.NewReader(bytes.NewReader(src)); err == nil {
-			out, err = readAll(r, dst, rawSize)
+		// The dictionaries are bounded first: the library allocates what
+		// the stream declares.
+		var bounded []byte
+		if bounded, err = boundXZDictionaries(src, rawSize); err == nil {
+			var r *xz.Reader
+			cfg := xz.ReaderConfig{DictCap: xzMinDict, SingleStream: true}
+			if r, err = cfg.NewReader(bytes.NewReader(bounded)); err == nil {
+				out, err = readAll(r, dst, rawSize)
+			}
 		}
 	case Rans4x8:
 		out, err = rans4x8.DecodeLimit(src, dst, rawSize)
@@ -102,13 +108,20 @@ func Decompress(m Method, src []byte, rawSize int, dst []byte) ([]byte, error) {
 	return out, nil
 }
 
-// readAll reads r to its end into dst, failing past size bytes.
+// readAll reads r to its end into dst, failing past size bytes. Unless dst
+// already has room, the output grows as data arrives, up to size: a stream
+// that declares much and holds little costs little.
 func readAll(r io.Reader, dst []byte, size int) ([]byte, error) {
 	out := dst[:0]
 	if cap(out) < size {
-		out = make([]byte, 0, size)
+		out = make([]byte, 0, min(size, 1<<20))
 	}
 	for {
+		if len(out) == cap(out) && len(out) < size {
+			grown := make([]byte, len(out), min(2*cap(out), size))
+			copy(grown, out)
+			out = grown
+		}
 		if len(out) == cap(out) {
 			// One byte beyond the declared size proves the block too long.
 			var one [1]byte

@@ -2,11 +2,16 @@ package codec
 
 import (
 	"bytes"
+	"encoding/binary"
 	"fmt"
+	"hash/crc32"
 	"sort"
 	"testing"
 
+	"github.com/ulikunitz/xz"
+
 	"github.com/seqstore/seqstore/internal/format/cram/codec/internal/testcram"
+	"github.com/seqstore/seqstore/internal/testutil/heapcap"
 )
 
 // TestSamtoolsFiles decompresses every block of CRAM files that samtools
@@ -99,9 +104,44 @@ func FuzzDecompress(f *testing.F) {
 		}
 	}
 	f.Fuzz(func(t *testing.T, method byte, src []byte, raw uint16) {
-		out, err := Decompress(Method(method), src, int(raw), nil)
-		if err == nil && len(out) != int(raw) {
-			t.Fatalf("%v: %d bytes, want %d", Method(method), len(out), raw)
-		}
+		heapcap.Check(t, heapcap.Ceiling, func() {
+			out, err := Decompress(Method(method), src, int(raw), nil)
+			if err == nil && len(out) != int(raw) {
+				t.Fatalf("%v: %d bytes, want %d", Method(method), len(out), raw)
+			}
+		})
 	})
+}
+
+// TestLZMADictionaryBounded decodes xz blocks whose LZMA2 filter declares
+// a dictionary of up to 4 GiB, which the xz library would allocate before
+// decoding a byte: the output must come out while holding little.
+func TestLZMADictionaryBounded(t *testing.T) {
+	plain := bytes.Repeat([]byte("ACGTTGCA"), 1000)
+	var buf bytes.Buffer
+	w, err := xz.WriterConfig{DictCap: 1 << 16}.NewWriter(&buf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.Write(plain)
+	w.Close()
+	for _, code := range []byte{22, 36, 40} { // 4 MiB, 512 MiB, 4 GiB
+		stream := append([]byte(nil), buf.Bytes()...)
+		// The first block header follows the 12-byte stream header; with
+		// neither size present, its one filter is the LZMA2 ID, a
+		// properties size of 1 and the dictionary code.
+		h := stream[12 : 12+(int(stream[12])+1)*4]
+		if h[1] != 0 || h[2] != 0x21 || h[3] != 1 {
+			t.Fatalf("unexpected block header %x", h)
+		}
+		h[4] = code
+		binary.LittleEndian.PutUint32(h[len(h)-4:], crc32.ChecksumIEEE(h[:len(h)-4]))
+		var out []byte
+		heapcap.Check(t, heapcap.Ceiling, func() {
+			out, err = Decompress(LZMA, stream, len(plain), nil)
+		})
+		if err != nil || !bytes.Equal(out, plain) {
+			t.Errorf("dictionary code %d: %v, %d bytes", code, err, len(out))
+		}
+	}
 }

@@ -189,8 +189,9 @@ func DecodeLimit(src, dst []byte, limit int) ([]byte, error) {
 	if cap(d.out) < int(ulen) {
 		d.out = make([]byte, 0, ulen)
 	}
-	d.names = make([]nameToks, 0, nreads)
-	d.ends = make([]int, 0, nreads)
+	// The lists grow as names decode: the count is the stream's claim.
+	d.names = make([]nameToks, 0, min(nreads, 1<<12))
+	d.ends = make([]int, 0, min(nreads, 1<<12))
 	for n := 0; n < int(nreads); n++ {
 		more, err := d.decodeName(n)
 		if err != nil {
