@@ -10,6 +10,7 @@ import (
 	"sync"
 
 	"github.com/seqstore/seqstore/internal/format/inflate"
+	"github.com/seqstore/seqstore/internal/format/panics"
 )
 
 // readBlock is one block on its way through the reader's pipeline.
@@ -89,7 +90,31 @@ func (r *Reader) readBlocks() {
 	defer r.running.Done()
 	defer close(r.ordered)
 	defer close(r.work)
-	var offset int64
+	b, offset, err := r.readEachBlock()
+	if err == nil {
+		return
+	}
+	// A panic (of the source, say): the consumer gets it in order, after
+	// every block before it, in the block being filled or a free one.
+	if b == nil {
+		select {
+		case b = <-r.free:
+		case <-r.quit:
+			return
+		}
+	}
+	b.offset, b.err = offset, err
+	b.done <- struct{}{}
+	select {
+	case r.ordered <- b:
+	case <-r.quit:
+	}
+}
+
+// readEachBlock is readBlocks' loop. It returns an error only for a panic,
+// with the block it was filling (nil if none) and that block's offset.
+func (r *Reader) readEachBlock() (b *readBlock, offset int64, err error) {
+	defer panics.Recover(&err)
 	for {
 		// A select with a free block ready may pick it over quit: look at
 		// quit first, so that a closed Reader reads no further block.
@@ -98,16 +123,15 @@ func (r *Reader) readBlocks() {
 			return
 		default:
 		}
-		var b *readBlock
 		select {
 		case b = <-r.free:
 		case <-r.quit:
-			return
+			return nil, offset, nil
 		}
 		b.offset, b.err, b.data = offset, nil, b.data[:0]
 		n, err := readRawBlock(r.src, offset, b)
 		if err == io.EOF {
-			return
+			return nil, offset, nil
 		}
 		queue := r.work
 		if err != nil {
@@ -120,27 +144,46 @@ func (r *Reader) readBlocks() {
 		select {
 		case r.ordered <- b:
 		case <-r.quit:
-			return
+			return nil, offset, nil
 		}
 		if queue == nil {
-			return
+			return nil, offset, nil
 		}
 		select {
 		case queue <- b:
 		case <-r.quit:
-			return
+			return nil, offset, nil
 		}
+		b = nil
 		offset += int64(n)
 	}
 }
 
+// inflateBlocks inflates queued blocks until the queue closes. A panic
+// inflating a block becomes that block's error, and the worker goes on
+// with a fresh decompressor, so that every block queued still comes done.
 func (r *Reader) inflateBlocks() {
 	defer r.running.Done()
+	for {
+		b, err := r.inflateQueued()
+		if err == nil {
+			return
+		}
+		b.err = err
+		b.done <- struct{}{}
+	}
+}
+
+// inflateQueued inflates blocks until the queue closes (nil, nil) or one
+// panics (that block and the panic).
+func (r *Reader) inflateQueued() (b *readBlock, err error) {
+	defer panics.Recover(&err)
 	d := new(inflate.Decompressor)
-	for b := range r.work {
+	for b = range r.work {
 		b.err = inflateBlock(d, b)
 		b.done <- struct{}{}
 	}
+	return nil, nil
 }
 
 // readRawBlock reads one whole block into b.raw and returns its size. A
@@ -247,8 +290,9 @@ func inflateBlock(d *inflate.Decompressor, b *readBlock) error {
 }
 
 // Read reads uncompressed data. It returns io.EOF at the clean end of the
-// stream, a *BlockError for a defective block, and an error reading the
-// underlying reader as it is.
+// stream, a *BlockError for a defective block, a *panics.Error for a panic
+// on one of the reader's goroutines (reading the underlying reader or
+// inflating), and an error reading the underlying reader as it is.
 func (r *Reader) Read(p []byte) (int, error) {
 	if len(p) == 0 {
 		return 0, nil

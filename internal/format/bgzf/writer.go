@@ -10,6 +10,8 @@ import (
 	"sync"
 
 	"github.com/klauspost/compress/flate"
+
+	"github.com/seqstore/seqstore/internal/format/panics"
 )
 
 // DefaultLevel is bgzip's default compression level (zlib's default).
@@ -127,7 +129,8 @@ func NewWriterOptions(w io.Writer, opts WriterOptions) (*Writer, error) {
 }
 
 // Write buffers p into blocks of BlockDataSize bytes, handing each full
-// block to the workers. It returns the first error any earlier block met.
+// block to the workers. It returns the first error any earlier block met,
+// a *panics.Error if compressing or writing one panicked.
 func (w *Writer) Write(p []byte) (int, error) {
 	if w.closed {
 		return 0, errors.New("bgzf: write after Close")
@@ -245,11 +248,28 @@ func (w *Writer) firstErr() error {
 	return w.err
 }
 
+// compressBlocks compresses queued blocks until the queue closes. A panic
+// compressing a block becomes that block's error, and the worker goes on
+// with fresh compressors, so that every block queued still comes done.
 func (w *Writer) compressBlocks(level int) {
 	defer w.workerGroup.Done()
+	for {
+		b, err := w.compressQueued(level)
+		if err == nil {
+			return
+		}
+		b.err = err
+		b.done <- struct{}{}
+	}
+}
+
+// compressQueued compresses blocks until the queue closes (nil, nil) or
+// one panics (that block and the panic).
+func (w *Writer) compressQueued(level int) (b *writeBlock, err error) {
+	defer panics.Recover(&err)
 	fw, _ := flate.NewWriter(nil, level)
 	var stored *flate.Writer
-	for b := range w.work {
+	for b = range w.work {
 		b.out, b.err = compressBlock(fw, b.out[:0], b.data)
 		if b.err == nil && len(b.out) > MaxBlockSize {
 			// Incompressible data deflated past the block limit: storing
@@ -261,6 +281,7 @@ func (w *Writer) compressBlocks(level int) {
 		}
 		b.done <- struct{}{}
 	}
+	return nil, nil
 }
 
 // appender lets a flate.Writer append to a reused slice.
@@ -293,10 +314,33 @@ func compressBlock(fw *flate.Writer, out, data []byte) ([]byte, error) {
 	return out, nil
 }
 
-// writeBlocks writes finished blocks in order.
+// writeBlocks writes finished blocks in order. A panic writing one (of the
+// underlying writer or of BlockWritten) becomes the Writer's error, and the
+// blocks after it are dropped as after any write error, so that Write,
+// Flush and Close still return.
 func (w *Writer) writeBlocks() {
 	defer close(w.written)
-	for b := range w.ordered {
+	for {
+		b, err := w.writeOrdered()
+		if err == nil {
+			return
+		}
+		w.mu.Lock()
+		if w.err == nil {
+			w.err = err
+		}
+		w.flushed++
+		w.cond.Broadcast()
+		w.mu.Unlock()
+		w.free <- b
+	}
+}
+
+// writeOrdered writes blocks until the queue closes (nil, nil) or a write
+// panics (that block, already done, and the panic).
+func (w *Writer) writeOrdered() (b *writeBlock, err error) {
+	defer panics.Recover(&err)
+	for b = range w.ordered {
 		<-b.done
 		w.mu.Lock()
 		failed := w.err != nil
@@ -326,4 +370,5 @@ func (w *Writer) writeBlocks() {
 		w.mu.Unlock()
 		w.free <- b
 	}
+	return nil, nil
 }
