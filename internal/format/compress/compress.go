@@ -14,6 +14,7 @@ import (
 
 	"github.com/seqstore/seqstore/internal/format/bgzf"
 	"github.com/seqstore/seqstore/internal/format/inflate"
+	"github.com/seqstore/seqstore/internal/format/panics"
 )
 
 // Kind is how an input is compressed.
@@ -95,7 +96,8 @@ func Sniff(head []byte) Kind {
 // a.gz b.gz` makes, by a gzip reader running ahead on its own goroutine. A
 // truncated or corrupt gzip stream reads as an *Error (a defective BGZF
 // block as a *bgzf.BlockError), never as a clean end; an error reading r
-// comes back as it is. bzip2, xz and zstd are recognised and refused. Close the returned
+// comes back as it is, and a panic on the decompressing goroutines (of r
+// itself, say) as a *panics.Error. bzip2, xz and zstd are recognised and refused. Close the returned
 // reader to stop its goroutines: once Close returns, nothing reads r any
 // more. Close does not close r.
 func Open(r io.Reader) (io.ReadCloser, Kind, error) {
@@ -173,23 +175,24 @@ func newGzipReader(br *bufio.Reader, counter *countingReader) *gzipReader {
 	return g
 }
 
+// inflate runs on the reader's goroutine: it inflates chunk after chunk
+// and hands on the error that ends the stream, a panic included.
 func (g *gzipReader) inflate(br *bufio.Reader, counter *countingReader) {
 	defer close(g.stopped)
 	defer close(g.chunks)
-	fail := func(err error) {
-		if err == io.EOF {
-			err = io.ErrUnexpectedEOF
-		}
-		if counter.err == nil {
-			err = &Error{Kind: Gzip, Offset: counter.n, Err: err}
-		} else {
-			err = counter.err // the source failed: not a defect of the file
-		}
+	if err := g.inflateChunks(br, counter); err != nil {
 		select {
 		case g.chunks <- chunk{err: err}:
 		case <-g.quit:
 		}
 	}
+}
+
+// inflateChunks inflates until the input ends (nil), the reader is closed
+// (nil), or an error, which it returns: a defect of the data as an *Error,
+// a failure of the source as it is, a panic as a *panics.Error.
+func (g *gzipReader) inflateChunks(br *bufio.Reader, counter *countingReader) (err error) {
+	defer panics.Recover(&err)
 	// Members follow one another until the input ends.
 	zr := inflate.NewGzipReader(br)
 	for {
@@ -197,12 +200,12 @@ func (g *gzipReader) inflate(br *bufio.Reader, counter *countingReader) {
 		select {
 		case buf = <-g.free:
 		case <-g.quit:
-			return
+			return nil
 		}
 		// Closed while a chunk was free: read no further.
 		select {
 		case <-g.quit:
-			return
+			return nil
 		default:
 		}
 		// Fill the chunk; unlike io.ReadFull this keeps a clean io.EOF
@@ -218,15 +221,17 @@ func (g *gzipReader) inflate(br *bufio.Reader, counter *countingReader) {
 			select {
 			case g.chunks <- chunk{data: buf[:n]}:
 			case <-g.quit:
-				return
+				return nil
 			}
 		}
 		if err == io.EOF {
-			return
+			return nil
 		}
 		if err != nil {
-			fail(err)
-			return
+			if counter.err != nil {
+				return counter.err // the source failed: not a defect of the file
+			}
+			return &Error{Kind: Gzip, Offset: counter.n, Err: err}
 		}
 	}
 }
