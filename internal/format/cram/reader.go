@@ -32,6 +32,7 @@ import (
 
 	"github.com/seqstore/seqstore/internal/format/cram/crai"
 	"github.com/seqstore/seqstore/internal/format/limit"
+	"github.com/seqstore/seqstore/internal/format/panics"
 	"github.com/seqstore/seqstore/internal/format/sam"
 )
 
@@ -427,8 +428,14 @@ func NewReaderOptions(r io.Reader, ref ReferenceSource, opt Options) (*Reader, e
 		rd.wg.Add(1)
 		go func() {
 			defer rd.wg.Done()
-			for j := range jobs {
-				j.b, j.err = e.decodeContainer(j)
+			// A panic decoding a container becomes its error, and the
+			// worker goes on, so that every container queued comes done.
+			for {
+				j, err := e.decodeJobs(jobs)
+				if err == nil {
+					return
+				}
+				j.b, j.err = nil, err
 				close(j.done)
 			}
 		}()
@@ -438,9 +445,34 @@ func NewReaderOptions(r io.Reader, ref ReferenceSource, opt Options) (*Reader, e
 		defer rd.wg.Done()
 		defer close(jobs)
 		defer close(rd.order)
-		rd.readContainers(br, major, offset, jobs)
+		j, err := rd.readContainers(br, major, offset, jobs)
+		if err == nil {
+			return
+		}
+		// A panic (of the source, say): Read gets it in order, in place
+		// of the container being read.
+		if j == nil {
+			j = &job{done: make(chan struct{})}
+		}
+		j.err = err
+		close(j.done)
+		select {
+		case rd.order <- j:
+		case <-rd.quit:
+		}
 	}()
 	return rd, nil
+}
+
+// decodeJobs decodes containers until the queue closes (nil, nil) or one
+// panics (that container and the panic).
+func (e *env) decodeJobs(jobs <-chan *job) (j *job, err error) {
+	defer panics.Recover(&err)
+	for j = range jobs {
+		j.b, j.err = e.decodeContainer(j)
+		close(j.done)
+	}
+	return nil, nil
 }
 
 // readN reads n bytes into dst, growing it as bytes arrive rather than
@@ -475,16 +507,18 @@ var errClosed = errors.New("reader closed")
 var dataPool = sync.Pool{New: func() any { return new([]byte) }}
 
 // readContainers reads containers in order and hands them to the workers
-// and, in the same order, to Read.
-func (rd *Reader) readContainers(br *bufio.Reader, major int, offset int64, jobs chan<- *job) {
+// and, in the same order, to Read. It returns an error only for a panic,
+// with the container it was reading (nil if none was queued yet).
+func (rd *Reader) readContainers(br *bufio.Reader, major int, offset int64, jobs chan<- *job) (j *job, err error) {
+	defer panics.Recover(&err)
 	var hbuf []byte
 	for {
 		h, hb, err := readContainerHeader(br, major, rd.env.checkCRC, rd.env.maxContainer, hbuf)
 		hbuf = hb
 		if err == io.EOF {
-			return
+			return nil, nil
 		}
-		j := &job{offset: offset, hdr: h, done: make(chan struct{})}
+		j = &job{offset: offset, hdr: h, done: make(chan struct{})}
 		if err != nil {
 			j.err = &Error{Offset: offset, Container: true, Msg: err.Error(), Err: err}
 			close(j.done)
@@ -492,11 +526,11 @@ func (rd *Reader) readContainers(br *bufio.Reader, major int, offset int64, jobs
 			case rd.order <- j:
 			case <-rd.quit:
 			}
-			return
+			return nil, nil
 		}
 		j.cost = containerCost(&h)
 		if !rd.budget.acquire(j.cost) {
-			return
+			return nil, nil
 		}
 		bp := dataPool.Get().(*[]byte)
 		j.data, err = readN(br, *bp, int(h.length), rd.quit)
@@ -507,21 +541,22 @@ func (rd *Reader) readContainers(br *bufio.Reader, major int, offset int64, jobs
 			case rd.order <- j:
 			case <-rd.quit:
 			}
-			return
+			return nil, nil
 		}
 		offset += int64(h.headerBytes) + int64(h.length)
 		select {
 		case rd.order <- j:
 		case <-rd.quit:
-			return
+			return nil, nil
 		}
 		select {
 		case jobs <- j:
 		case <-rd.quit:
 			j.err = errClosed
 			close(j.done)
-			return
+			return nil, nil
 		}
+		j = nil // queued: no longer the reader's to fail
 	}
 }
 
