@@ -7,9 +7,11 @@
 package analyze
 
 import (
+	"errors"
 	"fmt"
 
 	"github.com/seqstore/seqstore/internal/etag"
+	"github.com/seqstore/seqstore/internal/format/panics"
 )
 
 // File types, spelled as the API's FileType enum.
@@ -71,4 +73,12 @@ func (e *Error) Error() string {
 // Errorf builds an Error.
 func Errorf(source, where, format string, args ...any) *Error {
 	return &Error{Source: source, Where: where, Msg: fmt.Sprintf(format, args...)}
+}
+
+// isPanic reports whether err is a panic caught on one of the analysis's
+// goroutines: a fault of seqstore, passed on as it is rather than
+// described as a defect of the file.
+func isPanic(err error) bool {
+	var pe *panics.Error
+	return errors.As(err, &pe)
 }

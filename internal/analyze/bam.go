@@ -10,6 +10,7 @@ import (
 	"github.com/seqstore/seqstore/internal/format/bai"
 	"github.com/seqstore/seqstore/internal/format/bam"
 	"github.com/seqstore/seqstore/internal/format/bgzf"
+	"github.com/seqstore/seqstore/internal/format/panics"
 	"github.com/seqstore/seqstore/internal/format/sam"
 )
 
@@ -31,9 +32,11 @@ const textBuffers = 4
 // Work runs on three stages at once: BGZF blocks inflate on every CPU,
 // records are decoded and rendered on the calling goroutine, and the text
 // is hashed on another. All have ended when BAM returns, whatever it
-// returns, so nothing reads src after. What the reader buffers and how
-// much it may decompress are bounded by lim.
-func BAM(ctx context.Context, src io.Reader, fileType string, index io.Writer, families []etag.Family, lim Limits) (*Result, error) {
+// returns, so nothing reads src after; a panic on any of them comes back
+// as a *panics.Error. What the reader buffers and how much it may
+// decompress are bounded by lim.
+func BAM(ctx context.Context, src io.Reader, fileType string, index io.Writer, families []etag.Family, lim Limits) (_ *Result, err error) {
+	defer panics.Recover(&err)
 	if fileType != FileTypeBAM && fileType != FileTypeUBAM {
 		return nil, fmt.Errorf("analyze.BAM: file type %q is neither BAM nor UBAM", fileType)
 	}
@@ -52,51 +55,40 @@ func BAM(ctx context.Context, src io.Reader, fileType string, index io.Writer, f
 	}
 
 	hasher := etag.NewHasher(families...)
-	full := make(chan []byte, textBuffers)
-	empty := make(chan []byte, textBuffers)
-	for range textBuffers - 1 {
-		empty <- make([]byte, 0, textChunk+64<<10)
-	}
-	hashed := make(chan struct{})
-	go func() {
-		defer close(hashed)
-		for text := range full {
-			hasher.Write(text)
-			empty <- text[:0]
+	hashing, text := startHashing(hasher, textBuffers, textChunk)
+	// fail stops hashing and returns err, or the panic that ended hashing:
+	// a fault of seqstore comes before whatever it caused.
+	fail := func(err error) (*Result, error) {
+		if herr := hashing.stop(); herr != nil {
+			return nil, herr
 		}
-	}()
-	stop := func() {
-		close(full)
-		<-hashed
+		return nil, err
 	}
+	// Also on a panic of this goroutine, so that hashing ends then too.
+	defer hashing.stop()
 
 	res := &Result{FileType: fileType, Alignment: Unaligned}
 	var rec sam.Record
-	text := make([]byte, 0, textChunk+64<<10)
 	for n := 1; ; n++ {
 		if n&4095 == 0 && ctx.Err() != nil {
-			stop()
-			return nil, ctx.Err()
+			return fail(ctx.Err())
 		}
 		err := rd.Read(&rec)
 		if err == io.EOF {
 			break
 		}
 		if err != nil {
-			stop()
-			return nil, bamError(err)
+			return fail(bamError(err))
 		}
 		if err := lim.checkDecompressed(rd.Inflated()); err != nil {
-			stop()
 			start, _ := rd.Offsets()
-			return nil, Errorf("source1", fmt.Sprintf("record %d (BGZF block at byte %d)", rd.Records(), start.BlockOffset()), "%v", err)
+			return fail(Errorf("source1", fmt.Sprintf("record %d (BGZF block at byte %d)", rd.Records(), start.BlockOffset()), "%v", err))
 		}
 		if rec.Flag&sam.FlagUnmapped == 0 {
 			if fileType == FileTypeUBAM {
-				stop()
 				start, _ := rd.Offsets()
-				return nil, Errorf("source1", fmt.Sprintf("record %d (BGZF block at byte %d)", rd.Records(), start.BlockOffset()),
-					"read %q is mapped (flag %d lacks 0x4), but an unaligned BAM holds only unmapped reads; upload it as BAM", rec.Name, rec.Flag)
+				return fail(Errorf("source1", fmt.Sprintf("record %d (BGZF block at byte %d)", rd.Records(), start.BlockOffset()),
+					"read %q is mapped (flag %d lacks 0x4), but an unaligned BAM holds only unmapped reads; upload it as BAM", rec.Name, rec.Flag))
 			}
 			res.Alignment = Aligned
 		}
@@ -110,16 +102,17 @@ func BAM(ctx context.Context, src io.Reader, fileType string, index io.Writer, f
 		}
 		if text, err = sam.AppendText(text, &rec, hdr.References); err != nil {
 			// The reader checked the tags; this is a defect in seqstore.
-			stop()
-			return nil, Errorf("source1", fmt.Sprintf("record %d", rd.Records()), "%v", err)
+			return fail(Errorf("source1", fmt.Sprintf("record %d", rd.Records()), "%v", err))
 		}
 		if len(text) >= textChunk {
-			full <- text
-			text = <-empty
+			if text, err = hashing.hand(text); err != nil {
+				return fail(err)
+			}
 		}
 	}
-	full <- text
-	stop()
+	if err := hashing.finish(text); err != nil {
+		return nil, err
+	}
 	// Closed before the count is read: the goroutines reading the source
 	// have ended then.
 	rd.Close()
@@ -154,6 +147,9 @@ func BAM(ctx context.Context, src io.Reader, fileType string, index io.Writer, f
 // says where; a failure to read the source at all (an I/O error) is not the
 // file's fault and passes through as it is.
 func bamError(err error) error {
+	if isPanic(err) {
+		return err
+	}
 	var pe *bam.ParseError
 	if errors.As(err, &pe) {
 		if le := limitError("source1", pe.Where(), err); le != nil {

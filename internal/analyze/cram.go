@@ -11,6 +11,7 @@ import (
 	"github.com/seqstore/seqstore/internal/etag"
 	"github.com/seqstore/seqstore/internal/format/cram"
 	"github.com/seqstore/seqstore/internal/format/cram/crai"
+	"github.com/seqstore/seqstore/internal/format/panics"
 	"github.com/seqstore/seqstore/internal/format/sam"
 )
 
@@ -27,9 +28,11 @@ const CRAMNamePrefix = "-"
 // header says the file is coordinate-sorted and its slices are in order,
 // writes a CRAI to index (nil skips it). Containers decode on two
 // goroutines; rendering and hashing run beside them. All have ended when
-// CRAM returns, whatever it returns, so nothing reads src after. What the
-// reader buffers and how much it may decompress are bounded by lim.
-func CRAM(ctx context.Context, src io.Reader, ref cram.ReferenceSource, index io.Writer, families []etag.Family, lim Limits) (*Result, error) {
+// CRAM returns, whatever it returns, so nothing reads src after; a panic
+// on any of them comes back as a *panics.Error. What the reader buffers
+// and how much it may decompress are bounded by lim.
+func CRAM(ctx context.Context, src io.Reader, ref cram.ReferenceSource, index io.Writer, families []etag.Family, lim Limits) (_ *Result, err error) {
+	defer panics.Recover(&err)
 	counted := &byteCounter{r: src}
 	br := bufio.NewReaderSize(counted, 1<<20)
 	if head, _ := br.Peek(4); string(head) != "CRAM" {
@@ -48,27 +51,19 @@ func CRAM(ctx context.Context, src io.Reader, ref cram.ReferenceSource, index io
 	hdr := rd.Header()
 
 	hasher := etag.NewHasher(families...)
-	chunks := make(chan []byte, 4)
-	free := make(chan []byte, 4)
-	for range 4 {
-		free <- make([]byte, 0, cramTextChunk+64<<10)
-	}
-	hashed := make(chan struct{})
-	go func() {
-		defer close(hashed)
-		for c := range chunks {
-			hasher.Write(c)
-			free <- c[:0]
-		}
-	}()
+	hashing, text := startHashing(hasher, textBuffers, cramTextChunk)
+	// fail stops hashing and returns err, or the panic that ended hashing:
+	// a fault of seqstore comes before whatever it caused.
 	fail := func(err error) (*Result, error) {
-		close(chunks)
-		<-hashed
+		if herr := hashing.stop(); herr != nil {
+			return nil, herr
+		}
 		return nil, err
 	}
+	// Also on a panic of this goroutine, so that hashing ends then too.
+	defer hashing.stop()
 	res := &Result{FileType: FileTypeCRAM, Alignment: Unaligned}
 	var rec sam.Record
-	text := <-free
 	for n := 0; ; n++ {
 		if n&1023 == 0 && ctx.Err() != nil {
 			return fail(ctx.Err())
@@ -95,13 +90,14 @@ func CRAM(ctx context.Context, src io.Reader, ref cram.ReferenceSource, index io
 			return fail(Errorf("source1", fmt.Sprintf("record %d", rd.Records()), "%v", err))
 		}
 		if len(text) >= cramTextChunk {
-			chunks <- text
-			text = <-free
+			if text, err = hashing.hand(text); err != nil {
+				return fail(err)
+			}
 		}
 	}
-	chunks <- text
-	close(chunks)
-	<-hashed
+	if err := hashing.finish(text); err != nil {
+		return nil, err
+	}
 	// Closed before the count is read: the goroutines reading the source
 	// have ended then.
 	rd.Close()
@@ -164,6 +160,9 @@ func craiSorted(entries []crai.Entry) bool {
 
 // cramError turns a decoding error into an analysis error.
 func cramError(err error) error {
+	if isPanic(err) {
+		return err
+	}
 	var ce *cram.Error
 	if errors.As(err, &ce) {
 		return Errorf("source1", ce.Where(), "%s", ce.Msg)

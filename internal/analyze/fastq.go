@@ -14,6 +14,7 @@ import (
 	"github.com/seqstore/seqstore/internal/format/bgzf"
 	"github.com/seqstore/seqstore/internal/format/compress"
 	"github.com/seqstore/seqstore/internal/format/fastq"
+	"github.com/seqstore/seqstore/internal/format/panics"
 )
 
 // storeLevel is the deflate level of the stored BGZF copy. Ingestion is
@@ -73,7 +74,8 @@ var errStopped = errors.New("stopped because source1 failed")
 // and line, or the byte offset for compression errors. When there are several,
 // the one at the earliest record is reported, so the message does not
 // depend on which goroutine got there first. A failure reading a source or
-// writing a stored copy is returned as it is.
+// writing a stored copy is returned as it is, and so is a panic on any of
+// the goroutines (a *panics.Error), before any defect.
 //
 // Every goroutine FASTQ starts has ended when it returns, whatever it
 // returns: nothing reads the sources or writes the stored copies after.
@@ -197,6 +199,10 @@ func (s *fastqSource) run(ctx context.Context, src io.Reader, stored io.Writer, 
 			close(s.pairing.batches)
 		}()
 	}
+	// A panic on this goroutine fails the analysis, ahead of any defect
+	// (errRecord 0), not the process; deferred after the pairing's, so
+	// that source 2 hears that source 1 failed.
+	defer panics.Recover(&o.err)
 	fail := func(record int64, err error) sourceOutcome {
 		return sourceOutcome{err: err, errRecord: record}
 	}
@@ -365,7 +371,7 @@ func (s *fastqSource) receive(ctx context.Context) (nameBatch, bool, error) {
 // says where, leaving failures of the source or of the stored copy as they
 // are.
 func (s *fastqSource) readError(err error, tee *teeReader, rd *fastq.Reader) error {
-	if tee.writeErr != nil && errors.Is(err, tee.writeErr) {
+	if isPanic(err) || tee.writeErr != nil && errors.Is(err, tee.writeErr) {
 		return err
 	}
 	var pe *fastq.ParseError
@@ -379,6 +385,9 @@ func (s *fastqSource) readError(err error, tee *teeReader, rd *fastq.Reader) err
 }
 
 func (s *fastqSource) decompressError(err error) error {
+	if isPanic(err) {
+		return err
+	}
 	var ce *compress.Error
 	var be *bgzf.BlockError
 	switch {

@@ -1,0 +1,89 @@
+package analyze
+
+import (
+	"errors"
+	"sync/atomic"
+
+	"github.com/seqstore/seqstore/internal/etag"
+	"github.com/seqstore/seqstore/internal/format/panics"
+)
+
+// textHashing hashes rendered SAM text on a goroutine of its own, so that
+// rendering and hashing overlap: the BAM and CRAM analyses fill a buffer,
+// hand it over, and go on with an empty one.
+type textHashing struct {
+	full  chan []byte
+	empty chan []byte
+	done  chan struct{}
+	// failed is set when hashing panicked; err, the panic, may be read
+	// once done is closed.
+	failed  atomic.Bool
+	err     error
+	stopped bool
+}
+
+// startHashing starts hashing into h with buffers buffers of size bytes
+// (plus room for one record past it), and returns the first to fill.
+func startHashing(h *etag.Hasher, buffers, size int) (*textHashing, []byte) {
+	t := &textHashing{full: make(chan []byte, buffers), empty: make(chan []byte, buffers), done: make(chan struct{})}
+	for range buffers - 1 {
+		t.empty <- make([]byte, 0, size+64<<10)
+	}
+	go t.run(h)
+	return t, make([]byte, 0, size+64<<10)
+}
+
+// run hashes until the text ends. After a panic it still hands the buffers
+// back, so that the renderer never waits for one, and hashes no more.
+func (t *textHashing) run(h *etag.Hasher) {
+	defer close(t.done)
+	if t.err = t.hash(h); t.err != nil {
+		t.failed.Store(true)
+		for text := range t.full {
+			t.empty <- text[:0]
+		}
+	}
+}
+
+func (t *textHashing) hash(h *etag.Hasher) (err error) {
+	defer panics.Recover(&err)
+	for text := range t.full {
+		h.Write(text)
+		t.empty <- text[:0]
+	}
+	return nil
+}
+
+// errHashingFailed ends a hand-over once hashing has failed; stop returns
+// the failure itself.
+var errHashingFailed = errors.New("hashing failed")
+
+// hand gives text to be hashed and returns an empty buffer, or
+// errHashingFailed (with a buffer, for stop to be called) when hashing has
+// failed and the analysis should stop.
+func (t *textHashing) hand(text []byte) ([]byte, error) {
+	t.full <- text
+	text = <-t.empty
+	if t.failed.Load() {
+		return text, errHashingFailed
+	}
+	return text, nil
+}
+
+// stop waits for everything handed over to be hashed and returns the
+// panic that ended hashing, if one did. Calls after the first only return
+// that again, so that it can also be deferred.
+func (t *textHashing) stop() error {
+	if !t.stopped {
+		t.stopped = true
+		close(t.full)
+		<-t.done
+	}
+	return t.err
+}
+
+// finish hands over the last text and stops.
+func (t *textHashing) finish(text []byte) error {
+	t.full <- text
+	return t.stop()
+}
