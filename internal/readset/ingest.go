@@ -7,7 +7,6 @@ import (
 	"io"
 	"log/slog"
 	"os"
-	"runtime/debug"
 	"strings"
 	"sync"
 	"time"
@@ -16,6 +15,7 @@ import (
 	"github.com/seqstore/seqstore/internal/analyze"
 	"github.com/seqstore/seqstore/internal/blob"
 	"github.com/seqstore/seqstore/internal/etag"
+	"github.com/seqstore/seqstore/internal/format/panics"
 	"github.com/seqstore/seqstore/internal/meta"
 )
 
@@ -146,25 +146,39 @@ func (in *Ingester) ingestLeased(parent context.Context, rs *seqstore.ReadSet, a
 		}
 	}()
 	go func() {
-		t := time.NewTicker(in.Lease / 3)
-		defer t.Stop()
-		for {
-			select {
-			case <-ctx.Done():
-				return
-			case <-t.C:
-				if err := in.Meta.IngestRenew(ctx, rs.AccountID, rs.StoreID, rs.ID, in.Owner, in.now().Add(in.Lease)); err != nil {
-					if ctx.Err() == nil {
-						in.Log.Warn("lost the ingest lease; stopping", "readSet", rs.ID, "err", err)
-					}
-					cancel()
-					return
-				}
-			}
+		if err := in.renewLease(ctx, cancel, rs); err != nil {
+			// A panic renewing, in the metadata store: stop as if the
+			// lease were lost rather than end the process.
+			var pe *panics.Error
+			errors.As(err, &pe)
+			in.Log.Error("renewing the ingest lease panicked; stopping", "readSet", rs.ID, "panic", pe.Value, "stack", string(pe.Stack))
+			cancel()
 		}
 	}()
 	in.Log.Debug("claimed a read set to ingest", "readSet", rs.ID, "attempt", attempt)
 	in.Ingest(ctx, rs)
+}
+
+// renewLease renews rs's lease until ctx ends, and cancels ctx when the
+// lease is lost. It returns only a panic.
+func (in *Ingester) renewLease(ctx context.Context, cancel context.CancelFunc, rs *seqstore.ReadSet) (err error) {
+	defer panics.Recover(&err)
+	t := time.NewTicker(in.Lease / 3)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-t.C:
+			if err := in.Meta.IngestRenew(ctx, rs.AccountID, rs.StoreID, rs.ID, in.Owner, in.now().Add(in.Lease)); err != nil {
+				if ctx.Err() == nil {
+					in.Log.Warn("lost the ingest lease; stopping", "readSet", rs.ID, "err", err)
+				}
+				cancel()
+				return nil
+			}
+		}
+	}
 }
 
 // Ingest reads a read set's uploaded parts once, stores its files, and
@@ -174,18 +188,21 @@ func (in *Ingester) ingestLeased(parent context.Context, rs *seqstore.ReadSet, a
 // process.
 func (s *Service) Ingest(ctx context.Context, rs *seqstore.ReadSet) {
 	log := s.Log.With("account", rs.AccountID, "store", rs.StoreID, "readSet", rs.ID, "fileType", rs.FileType)
-	defer func() {
-		if p := recover(); p != nil {
-			log.Error("ingest panicked; failing the read set", "panic", p, "stack", string(debug.Stack()))
-			s.fail(context.WithoutCancel(ctx), log, rs, internalErrorMessage(p))
-		}
-	}()
+	if err := s.ingest(ctx, log, rs); err != nil {
+		s.failInternal(context.WithoutCancel(ctx), log, rs, err)
+	}
+}
+
+// ingest is Ingest; it returns only a panic of its own goroutine, any
+// other outcome being recorded with the read set.
+func (s *Service) ingest(ctx context.Context, log *slog.Logger, rs *seqstore.ReadSet) (err error) {
+	defer panics.Recover(&err)
 	start := time.Now()
 	log.Info("ingesting read set")
 	st, err := s.Meta.SequenceStoreGet(ctx, rs.AccountID, rs.StoreID)
 	if err != nil {
 		log.Error("ingest: store lookup failed", "err", err)
-		return
+		return nil
 	}
 	family, err := etag.ParseFamily(st.ETagAlgorithmFamily)
 	if err != nil {
@@ -194,29 +211,28 @@ func (s *Service) Ingest(ctx context.Context, rs *seqstore.ReadSet) {
 	parts, err := s.sourceParts(ctx, rs)
 	if err != nil {
 		log.Error("ingest: listing parts failed", "err", err)
-		return
+		return nil
 	}
 	files, result, err := s.analyzeAndStore(ctx, rs, parts, family)
 	if ctx.Err() != nil {
 		// Shutting down or lost the lease: leave the read set as it is
 		// for whoever claims it next.
 		log.Info("ingest interrupted; it will start again", "err", ctx.Err())
-		return
+		return nil
 	}
 	if err != nil {
 		var ae *analyze.Error
-		var pe *panicError
+		var pe *panics.Error
 		switch {
 		case errors.As(err, &pe):
-			log.Error("ingest panicked; failing the read set", "panic", pe.value, "stack", pe.stack)
-			s.fail(ctx, log, rs, internalErrorMessage(pe.value))
+			s.failInternal(ctx, log, rs, err)
 		case errors.As(err, &ae):
 			s.fail(ctx, log, rs, ae.Error())
 		default:
 			log.Error("ingest failed", "err", err)
 			s.fail(ctx, log, rs, "seqstore could not store the read set: "+err.Error()+"; upload it again")
 		}
-		return
+		return nil
 	}
 	next := *rs
 	next.UpdatedAt = s.now()
@@ -248,7 +264,7 @@ func (s *Service) Ingest(ctx context.Context, rs *seqstore.ReadSet) {
 				s.deleteFiles(context.WithoutCancel(ctx), files)
 			}
 		}
-		return
+		return nil
 	}
 	// The read set no longer needs its parts, whether or not this node
 	// goes on: a shutdown now must not leave them behind for good.
@@ -264,6 +280,7 @@ func (s *Service) Ingest(ctx context.Context, rs *seqstore.ReadSet) {
 	for i, b := range result.Sources {
 		log.Info("read set source", "source", i+1, "compressedBytes", b.Compressed, "decompressedBytes", b.Decompressed, "ratio", fmt.Sprintf("%.2f", b.Ratio()))
 	}
+	return nil
 }
 
 // sourceParts returns the parts to ingest: those frozen with the read set
@@ -296,29 +313,23 @@ func (s *Service) fail(ctx context.Context, log *slog.Logger, rs *seqstore.ReadS
 	log.Warn("read set failed ingestion", "statusMessage", next.StatusMessage)
 }
 
-// panicError is a panic on the ingest path, caught and turned into an
-// error so that the files begun can be discarded.
-type panicError struct {
-	value any
-	stack string
+// failInternal fails a read set whose ingestion panicked, logging the
+// panic's stack with the read set; other errors get the same message.
+func (s *Service) failInternal(ctx context.Context, log *slog.Logger, rs *seqstore.ReadSet, err error) {
+	var value any = err
+	var stack []byte
+	var pe *panics.Error
+	if errors.As(err, &pe) {
+		value, stack = pe.Value, pe.Stack
+	}
+	log.Error("ingest panicked; failing the read set", "panic", value, "stack", string(stack))
+	s.fail(ctx, log, rs, internalErrorMessage(value))
 }
-
-func (e *panicError) Error() string { return fmt.Sprintf("panic: %v", e.value) }
 
 // internalErrorMessage is the statusMessage of a read set whose ingestion
 // panicked: a fault of seqstore, not necessarily of the file.
 func internalErrorMessage(p any) string {
 	return fmt.Sprintf("seqstore failed on an internal error while reading this upload (%v); upload it again, and report it with the file if it fails again", p)
-}
-
-// recoverTo turns a panic of the code it is deferred in into *err, for code
-// that runs on goroutines analysis starts, where a panic would otherwise
-// end the process. It must be deferred itself (defer recoverTo(&err)), not
-// called from a deferred function, for recover to see the panic.
-func recoverTo(err *error) {
-	if p := recover(); p != nil {
-		*err = &panicError{value: p, stack: string(debug.Stack())}
-	}
 }
 
 func truncate(s string, n int) string {
@@ -349,7 +360,7 @@ var errReadAfterClose = errors.New("read of an upload's parts after ingestion st
 func (r *partsReader) Read(p []byte) (n int, err error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	defer recoverTo(&err)
+	defer panics.Recover(&err)
 	for {
 		if r.closed {
 			return 0, errReadAfterClose
@@ -381,7 +392,7 @@ func (r *partsReader) Read(p []byte) (n int, err error) {
 func (r *partsReader) Close() (err error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	defer recoverTo(&err)
+	defer panics.Recover(&err)
 	r.closed = true
 	if r.cur != nil {
 		err = r.cur.Close()
@@ -413,7 +424,7 @@ func (c *storedCopy) Write(p []byte) (n int, err error) {
 	if c.ended {
 		return 0, errWriteAfterEnd
 	}
-	defer recoverTo(&err)
+	defer panics.Recover(&err)
 	n, err = c.w.Write(p)
 	c.n += int64(n)
 	return n, err
@@ -492,9 +503,6 @@ func (s *Service) analyzeAndStore(ctx context.Context, rs *seqstore.ReadSet, par
 	var outs []*output
 	var readers []*partsReader
 	defer func() {
-		if p := recover(); p != nil {
-			err = &panicError{value: p, stack: string(debug.Stack())}
-		}
 		for _, pr := range readers {
 			pr.Close()
 		}
@@ -510,6 +518,9 @@ func (s *Service) analyzeAndStore(ctx context.Context, rs *seqstore.ReadSet, par
 			}
 		}
 	}()
+	// Deferred after the clean-up, so that it runs first and a panic is
+	// cleaned up after like any error.
+	defer panics.Recover(&err)
 	open := func(kind, name string) (*output, error) {
 		w, err := s.Blobs.NewWriter(ctx, fileKey(rs, name))
 		if err != nil {

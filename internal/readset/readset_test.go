@@ -84,6 +84,11 @@ type hookedBlobs struct {
 	blob.Store
 	// onRead, when set, runs before each read of an opened object.
 	onRead func(key string)
+	// badCount, when set, is asked before the nth read (from 1) of each
+	// opened object whether that read returns the count -1 instead, as a
+	// faulty client of an object store might: whoever reads it, an
+	// analysis's goroutine mostly, then panics in bufio.
+	badCount func(key string, n int) bool
 	// onNewWriter and onWrite, when set, run before NewWriter and before
 	// each write of a stored file.
 	onNewWriter func(key string)
@@ -92,10 +97,10 @@ type hookedBlobs struct {
 
 func (h *hookedBlobs) NewRangeReader(ctx context.Context, key string, off, n int64) (io.ReadCloser, error) {
 	rc, err := h.Store.NewRangeReader(ctx, key, off, n)
-	if err != nil || h.onRead == nil {
+	if err != nil || h.onRead == nil && h.badCount == nil {
 		return rc, err
 	}
-	return &hookedReader{ReadCloser: rc, key: key, hook: h.onRead}, nil
+	return &hookedReader{ReadCloser: rc, key: key, hook: h.onRead, badCount: h.badCount}, nil
 }
 
 func (h *hookedBlobs) NewWriter(ctx context.Context, key string) (blob.Writer, error) {
@@ -111,12 +116,20 @@ func (h *hookedBlobs) NewWriter(ctx context.Context, key string) (blob.Writer, e
 
 type hookedReader struct {
 	io.ReadCloser
-	key  string
-	hook func(key string)
+	key      string
+	hook     func(key string)
+	badCount func(key string, n int) bool
+	reads    int
 }
 
 func (r *hookedReader) Read(p []byte) (int, error) {
-	r.hook(r.key)
+	if r.hook != nil {
+		r.hook(r.key)
+	}
+	r.reads++
+	if r.badCount != nil && r.badCount(r.key, r.reads) {
+		return -1, nil
+	}
 	return r.ReadCloser.Read(p)
 }
 
@@ -188,7 +201,13 @@ func (e *env) complete(body []byte) *seqstore.ReadSet {
 
 func (e *env) completeIn(account, store string, body []byte) *seqstore.ReadSet {
 	e.t.Helper()
-	u, err := e.svc.CreateUpload(e.ctx, account, store, CreateUploadParams{SourceFileType: seqstore.FileTypeFASTQ, SubjectID: "s", SampleID: "s", Name: "sample"})
+	return e.completeFile(account, store, seqstore.FileTypeFASTQ, body)
+}
+
+// completeFile is completeIn for a file of the given type.
+func (e *env) completeFile(account, store, fileType string, body []byte) *seqstore.ReadSet {
+	e.t.Helper()
+	u, err := e.svc.CreateUpload(e.ctx, account, store, CreateUploadParams{SourceFileType: fileType, SubjectID: "s", SampleID: "s", Name: "sample"})
 	if err != nil {
 		e.t.Fatal(err)
 	}
