@@ -159,3 +159,28 @@ func TestCRAMPanicFailsTheAnalysis(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) { failsOnPanic(t, c) })
 	}
 }
+
+// A panic of the hashing goroutine (here a nil hasher's) stops the
+// renderer at its next hand-over instead of leaving it waiting for an
+// empty buffer, and stop returns the panic.
+func TestHashingPanicStopsTheRenderer(t *testing.T) {
+	done := leak.Check(t)
+	hashing, text := startHashing(nil, textBuffers, 1<<10)
+	var err error
+	for range 100 {
+		if text, err = hashing.hand(append(text, "r\t4\t*\n"...)); err != nil {
+			break
+		}
+	}
+	if err == nil {
+		t.Fatal("hand-overs went on after hashing panicked")
+	}
+	var pe *panics.Error
+	if serr := hashing.stop(); !errors.As(serr, &pe) || len(pe.Stack) == 0 {
+		t.Fatalf("stop returned %v, want the panic as a *panics.Error", serr)
+	}
+	if serr := hashing.stop(); serr == nil {
+		t.Error("a second stop forgot the panic")
+	}
+	done()
+}
