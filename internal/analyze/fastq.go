@@ -48,6 +48,15 @@ type sourceOutcome struct {
 	errRecord int64
 }
 
+// rank orders failures: a panic, a fault of seqstore's and not of the
+// file, first, then defects by the record they are in.
+func (o *sourceOutcome) rank() int64 {
+	if isPanic(o.err) {
+		return -1
+	}
+	return o.errRecord
+}
+
 // errStopped ends source 2 when source 1 failed first: source 1's error is
 // the one to report.
 var errStopped = errors.New("stopped because source1 failed")
@@ -119,7 +128,7 @@ func FASTQ(ctx context.Context, sources []io.Reader, stored []io.Writer, familie
 		if o.err == nil || o.err == errStopped || errors.Is(o.err, context.Canceled) {
 			continue
 		}
-		if first == nil || o.errRecord < first.errRecord {
+		if first == nil || o.rank() < first.rank() {
 			first = o
 		}
 	}
@@ -199,9 +208,9 @@ func (s *fastqSource) run(ctx context.Context, src io.Reader, stored io.Writer, 
 			close(s.pairing.batches)
 		}()
 	}
-	// A panic on this goroutine fails the analysis, ahead of any defect
-	// (errRecord 0), not the process; deferred after the pairing's, so
-	// that source 2 hears that source 1 failed.
+	// A panic on this goroutine fails the analysis, not the process;
+	// deferred after the pairing's, so that source 2 hears that source 1
+	// failed.
 	defer panics.Recover(&o.err)
 	fail := func(record int64, err error) sourceOutcome {
 		return sourceOutcome{err: err, errRecord: record}
