@@ -15,7 +15,6 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -48,26 +47,7 @@ func freeAddr(t *testing.T) string {
 
 type running struct {
 	cmd    *exec.Cmd
-	stderr *lockedBuffer
-}
-
-// lockedBuffer is the server's stderr, read by the test while the server
-// writes it.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
+	stderr *testutil.SyncBuffer
 }
 
 // serve starts `seqstore serve` and waits until it accepts connections.
@@ -81,7 +61,7 @@ func serveWith(t *testing.T, bin, data, addr string, flags []string, env ...stri
 	t.Helper()
 	cmd := exec.Command(bin, append([]string{"serve", "-addr", addr, "-data", data}, flags...)...)
 	cmd.Env = append(os.Environ(), env...)
-	stderr := &lockedBuffer{}
+	stderr := &testutil.SyncBuffer{}
 	cmd.Stderr = stderr
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)

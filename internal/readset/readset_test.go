@@ -21,6 +21,7 @@ import (
 	"github.com/seqstore/seqstore/internal/blob/fileblob"
 	"github.com/seqstore/seqstore/internal/meta"
 	"github.com/seqstore/seqstore/internal/meta/sqlmeta"
+	"github.com/seqstore/seqstore/internal/testutil"
 )
 
 const testAccount = "111111111111"
@@ -36,7 +37,7 @@ type env struct {
 	meta  *hookedMeta
 	svc   *Service
 	store string
-	logs  *syncBuffer
+	logs  *testutil.SyncBuffer
 }
 
 func newEnv(t *testing.T) *env {
@@ -53,29 +54,11 @@ func newEnv(t *testing.T) *env {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { files.Close() })
-	e := &env{t: t, ctx: ctx, db: db, files: files, blobs: &hookedBlobs{Store: files}, meta: &hookedMeta{Store: db}, logs: &syncBuffer{}}
+	e := &env{t: t, ctx: ctx, db: db, files: files, blobs: &hookedBlobs{Store: files}, meta: &hookedMeta{Store: db}, logs: &testutil.SyncBuffer{}}
 	e.store = e.addStore(testAccount, "1000000001")
 	e.svc = &Service{Meta: e.meta, Blobs: e.blobs, ARN: arn.Builder{Partition: "aws", Region: "us-east-1"},
 		Log: slog.New(slog.NewTextHandler(e.logs, nil))}
 	return e
-}
-
-// syncBuffer lets goroutines log into one buffer while the test reads it.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 // hookedBlobs is the file store with hooks that tests set to make the

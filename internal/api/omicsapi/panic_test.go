@@ -8,7 +8,6 @@ import (
 	"log/slog"
 	"net/http/httptest"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -19,6 +18,7 @@ import (
 	"github.com/aws/smithy-go/middleware"
 
 	"github.com/seqstore/seqstore/internal/api/omicsapi"
+	"github.com/seqstore/seqstore/internal/testutil"
 )
 
 // buggyHandler panics in GetSequenceStore before answering, and in
@@ -55,30 +55,12 @@ func (p *panicAfter) Read(b []byte) (int, error) {
 	return k, nil
 }
 
-// syncBuffer is a log sink the server's goroutines share.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // A panic in a handler fails its request, over real HTTP, with a 500
 // InternalServerException whose request ID is in the log; a panic after the
 // payload has begun cuts the connection, so no client takes a short payload
 // for a whole one. The server serves on.
 func TestHandlerPanicFailsOnlyItsRequest(t *testing.T) {
-	logs := &syncBuffer{}
+	logs := &testutil.SyncBuffer{}
 	srv := httptest.NewServer(omicsapi.NewRouter(buggyHandler{}, omicsapi.RouterOptions{Logger: slog.New(slog.NewTextHandler(logs, nil))}))
 	t.Cleanup(srv.Close)
 	srv.Config.ErrorLog = nil
