@@ -403,12 +403,12 @@ func TestHandlerErrors(t *testing.T) {
 	logger := slog.New(slog.NewTextHandler(&logs, nil))
 	errDomain := errors.New("disk on fire")
 	for _, tc := range []struct {
-		name       string
-		err        error
-		mapError   func(error) *Error
-		status     int
-		code       string
-		message    string
+		name        string
+		err         error
+		mapError    func(error) *Error
+		status      int
+		code        string
+		message     string
 		serverFault bool
 	}{
 		{"modeled error passes through", NewResourceNotFoundException("The specified sequence store does not exist."), nil,
