@@ -196,7 +196,9 @@ func (s *Service) Ingest(ctx context.Context, rs *seqstore.ReadSet) {
 		log.Error("ingest: listing parts failed", "err", err)
 		return
 	}
-	files, result, err := s.analyzeAndStore(ctx, rs, parts, family)
+	counted, stopProgress := s.watchProgress(ctx, log, parts)
+	files, result, err := counted.analyzeAndStore(ctx, rs, parts, family)
+	stopProgress()
 	if ctx.Err() != nil {
 		// Shutting down or lost the lease: leave the read set as it is
 		// for whoever claims it next.

@@ -113,7 +113,7 @@ func Open(ctx context.Context, cfg *config.Config, log *slog.Logger) (*Server, e
 	}
 	arns := arn.Builder{Partition: "aws", Region: cfg.Region}
 	svc := &service.Service{Meta: m, ARN: arns, Log: log}
-	rs := &readset.Service{Meta: m, Blobs: blobs, ARN: arns, Log: log, Limits: cfg.ParseLimits}
+	rs := &readset.Service{Meta: m, Blobs: blobs, ARN: arns, Log: log, Limits: cfg.ParseLimits, ProgressInterval: progressInterval(cfg.IngestProgress)}
 	ing := &readset.Ingester{Service: rs, Workers: cfg.IngestWorkers, Lease: cfg.IngestLease, MaxAttempts: cfg.IngestAttempts}
 	rs.Wake = ing.Wake
 	keys := &auth.Keys{Meta: m}
@@ -140,6 +140,15 @@ func Open(ctx context.Context, cfg *config.Config, log *slog.Logger) (*Server, e
 		Handler:  h,
 		tls:      tc,
 	}, nil
+}
+
+// progressInterval turns the configuration's "0: never" into readset's
+// negative interval.
+func progressInterval(d time.Duration) time.Duration {
+	if d <= 0 {
+		return -1
+	}
+	return d
 }
 
 // Listener defaults, for a Config built without its flags.
