@@ -8,6 +8,9 @@ import (
 	"fmt"
 	"io"
 	"math/big"
+	"os"
+	"path/filepath"
+	"strings"
 	"text/tabwriter"
 	"time"
 
@@ -20,38 +23,122 @@ import (
 
 const adminUsage = `Usage: seqstore admin COMMAND [flags]
 
-Commands (each takes the serve flags that locate the metadata store, such as -data or -metadata):
+Commands:
   account create -name NAME [-id ID]   add an account and print its first access key
   account list                          list accounts
   key create -account ID                add an access key to an account and print it
   key list -account ID                  list an account's access key IDs
-  key delete KEYID                      revoke an access key (within 10 seconds on running servers)
+  key delete KEYID                      revoke an access key for good (within 10 seconds
+                                        on running servers; a deleted ID never comes back)
+
+Each command takes -data or -metadata to find the metadata store, as serve
+does. Its flags: seqstore admin COMMAND -h
 `
 
+// adminCommand is one `seqstore admin` command: its flags and what it does
+// with the metadata store.
+type adminCommand struct {
+	synopsis string                                                                                             // after "seqstore admin NAME "
+	setup    func(fs *flag.FlagSet) func(ctx context.Context, m meta.Store, args []string, out io.Writer) error // registers the flags, returns the action
+}
+
+var adminCommands = map[string]adminCommand{
+	"account create": {"-name NAME [-id ID]", adminAccountCreate},
+	"account list":   {"", adminAccountList},
+	"key create":     {"-account ID", adminKeyCreate},
+	"key list":       {"-account ID", adminKeyList},
+	"key delete":     {"KEYID", adminKeyDelete},
+}
+
 func runAdmin(ctx context.Context, args []string, out io.Writer) error {
-	if len(args) < 2 {
+	if len(args) > 0 && (args[0] == "-h" || args[0] == "-help" || args[0] == "--help" || args[0] == "help") {
 		fmt.Fprint(out, adminUsage)
+		return nil
+	}
+	if len(args) < 2 {
+		fmt.Fprint(os.Stderr, adminUsage)
 		return errors.New("admin needs a command")
 	}
-	cmd := args[0] + " " + args[1]
-	fs := flag.NewFlagSet("seqstore admin "+cmd, flag.ContinueOnError)
-	cfg := config.Register(fs)
-	name := fs.String("name", "", "account name")
-	id := fs.String("id", "", "12-digit account ID (default: random)")
-	account := fs.String("account", "", "account ID")
-	if err := fs.Parse(args[2:]); err != nil {
-		return err
+	name := args[0] + " " + args[1]
+	c, ok := adminCommands[name]
+	if !ok {
+		fmt.Fprint(os.Stderr, adminUsage)
+		return fmt.Errorf("unknown admin command %q", name)
 	}
-	if err := cfg.Finish(); err != nil {
-		return err
+	fs := flag.NewFlagSet("seqstore admin "+name, flag.ContinueOnError)
+	fs.Usage = func() {
+		fmt.Fprintf(fs.Output(), "Usage: seqstore admin %s %s [flags]\n\nFlags:\n", name, c.synopsis)
+		fs.PrintDefaults()
 	}
-	m, err := server.OpenMeta(ctx, cfg)
+	store := addStoreFlags(fs)
+	run := c.setup(fs)
+	positional, err := parseArgs(fs, args[2:])
+	if err != nil {
+		return helpRequested(err)
+	}
+	m, err := store.open(ctx)
 	if err != nil {
 		return err
 	}
 	defer m.Close()
-	switch cmd {
-	case "account create":
+	return run(ctx, m, positional, out)
+}
+
+// storeFlags locate the metadata store as serve's flags of the same names
+// and environment variables do.
+type storeFlags struct {
+	data, metadata string
+}
+
+func addStoreFlags(fs *flag.FlagSet) *storeFlags {
+	f := &storeFlags{}
+	fs.StringVar(&f.data, "data", envOr("SEQSTORE_DATA", "seqstore-data"), "the server's data `directory`, which holds the embedded database (SEQSTORE_DATA)")
+	fs.StringVar(&f.metadata, "metadata", envOr("SEQSTORE_METADATA", "sqlite"), "metadata store: sqlite, or a postgres:// `URL` (SEQSTORE_METADATA)")
+	return f
+}
+
+func envOr(name, def string) string {
+	if v := os.Getenv(name); v != "" {
+		return v
+	}
+	return def
+}
+
+// open opens the metadata store. It never makes a data directory: a
+// mistyped -data would otherwise give an empty store that silently
+// answers every question.
+func (f *storeFlags) open(ctx context.Context) (meta.Store, error) {
+	cfg := &config.Config{DataDir: f.data, Metadata: f.metadata}
+	if cfg.Metadata == "sqlite" {
+		abs, err := filepath.Abs(cfg.DataDir)
+		if err != nil {
+			return nil, err
+		}
+		cfg.DataDir = abs
+		if info, err := os.Stat(abs); err != nil || !info.IsDir() {
+			return nil, fmt.Errorf("no seqstore data directory at %s: point -data (or SEQSTORE_DATA) at the directory serve uses, or use -metadata for PostgreSQL", abs)
+		}
+	} else if !strings.HasPrefix(cfg.Metadata, "postgres://") && !strings.HasPrefix(cfg.Metadata, "postgresql://") {
+		return nil, fmt.Errorf("-metadata %q: use sqlite or a postgres:// URL", cfg.Metadata)
+	}
+	return server.OpenMeta(ctx, cfg)
+}
+
+// noArgs rejects positional arguments a command does not take.
+func noArgs(args []string) error {
+	if len(args) > 0 {
+		return fmt.Errorf("unexpected arguments %q (flags go with a '-')", args)
+	}
+	return nil
+}
+
+func adminAccountCreate(fs *flag.FlagSet) func(context.Context, meta.Store, []string, io.Writer) error {
+	name := fs.String("name", "", "the account's `name`, unique among accounts (required)")
+	id := fs.String("id", "", "12-digit account `ID` (default: random)")
+	return func(ctx context.Context, m meta.Store, args []string, out io.Writer) error {
+		if err := noArgs(args); err != nil {
+			return err
+		}
 		if *name == "" {
 			return errors.New("account create needs -name")
 		}
@@ -62,14 +149,30 @@ func runAdmin(ctx context.Context, args []string, out io.Writer) error {
 		if err := auth.CheckAccountID(acct); err != nil {
 			return err
 		}
-		if _, err := m.AccountGet(ctx, acct); err == nil {
-			return fmt.Errorf("account %s exists already", acct)
+		accounts, err := m.AccountList(ctx)
+		if err != nil {
+			return err
+		}
+		for _, a := range accounts {
+			switch {
+			case a.ID == acct:
+				return fmt.Errorf("account %s exists already (named %q)", acct, a.Name)
+			case a.Name == *name:
+				return fmt.Errorf("an account named %q exists already: %s; choose another -name", a.Name, a.ID)
+			}
 		}
 		if err := m.AccountPut(ctx, seqstore.Account{ID: acct, Name: *name, CreatedAt: time.Now().UTC()}); err != nil {
 			return err
 		}
 		return printNewKey(ctx, m, acct, out)
-	case "account list":
+	}
+}
+
+func adminAccountList(*flag.FlagSet) func(context.Context, meta.Store, []string, io.Writer) error {
+	return func(ctx context.Context, m meta.Store, args []string, out io.Writer) error {
+		if err := noArgs(args); err != nil {
+			return err
+		}
 		accounts, err := m.AccountList(ctx)
 		if err != nil {
 			return err
@@ -80,35 +183,70 @@ func runAdmin(ctx context.Context, args []string, out io.Writer) error {
 			fmt.Fprintf(tw, "%s\t%s\t%s\n", a.ID, a.Name, a.CreatedAt.Format(time.RFC3339))
 		}
 		return tw.Flush()
-	case "key create":
-		if _, err := m.AccountGet(ctx, *account); err != nil {
-			return fmt.Errorf("account %q: %w (see seqstore admin account list)", *account, err)
+	}
+}
+
+func adminKeyCreate(fs *flag.FlagSet) func(context.Context, meta.Store, []string, io.Writer) error {
+	account := fs.String("account", "", "the account `ID` the key acts for (required)")
+	return func(ctx context.Context, m meta.Store, args []string, out io.Writer) error {
+		if err := noArgs(args); err != nil {
+			return err
+		}
+		if err := accountExists(ctx, m, *account); err != nil {
+			return err
 		}
 		return printNewKey(ctx, m, *account, out)
-	case "key list":
+	}
+}
+
+func adminKeyList(fs *flag.FlagSet) func(context.Context, meta.Store, []string, io.Writer) error {
+	account := fs.String("account", "", "the account `ID` whose keys to list (required)")
+	return func(ctx context.Context, m meta.Store, args []string, out io.Writer) error {
+		if err := noArgs(args); err != nil {
+			return err
+		}
+		if err := accountExists(ctx, m, *account); err != nil {
+			return err
+		}
 		keys, err := m.AccessKeyList(ctx, *account)
 		if err != nil {
 			return err
 		}
+		tw := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, "ACCESS KEY ID\tCREATED")
 		for _, k := range keys {
-			fmt.Fprintf(out, "%s\t%s\n", k.ID, k.CreatedAt.Format(time.RFC3339))
+			fmt.Fprintf(tw, "%s\t%s\n", k.ID, k.CreatedAt.Format(time.RFC3339))
 		}
-		return nil
-	case "key delete":
-		if fs.NArg() != 1 {
-			return errors.New("key delete takes one access key ID")
+		return tw.Flush()
+	}
+}
+
+func adminKeyDelete(*flag.FlagSet) func(context.Context, meta.Store, []string, io.Writer) error {
+	return func(ctx context.Context, m meta.Store, args []string, out io.Writer) error {
+		if len(args) != 1 {
+			return fmt.Errorf("key delete takes one access key ID, got %d arguments", len(args))
 		}
-		if err := m.AccessKeyDelete(ctx, fs.Arg(0)); err != nil {
+		if err := m.AccessKeyDelete(ctx, args[0]); err != nil {
 			if errors.Is(err, meta.ErrNotFound) {
-				return fmt.Errorf("no access key %s", fs.Arg(0))
+				return fmt.Errorf("no access key %s (see seqstore admin key list -account ID)", args[0])
 			}
 			return err
 		}
-		fmt.Fprintf(out, "deleted %s\n", fs.Arg(0))
+		fmt.Fprintf(out, "deleted %s\n", args[0])
 		return nil
 	}
-	fmt.Fprint(out, adminUsage)
-	return fmt.Errorf("unknown admin command %q", cmd)
+}
+
+// accountExists says what to do when account is missing or unknown.
+func accountExists(ctx context.Context, m meta.Store, account string) error {
+	if account == "" {
+		return errors.New("-account is required (see seqstore admin account list)")
+	}
+	_, err := m.AccountGet(ctx, account)
+	if errors.Is(err, meta.ErrNotFound) {
+		return fmt.Errorf("no account %s (see seqstore admin account list)", account)
+	}
+	return err
 }
 
 func printNewKey(ctx context.Context, m meta.Store, account string, out io.Writer) error {

@@ -329,3 +329,24 @@ func TestInspectLimits(t *testing.T) {
 		t.Errorf("a bad size: %v", err)
 	}
 }
+
+// The lines a first start prints are all the JavaScript SDK needs: it takes
+// the endpoint, the credentials and, from AWS_REGION, the region from them.
+func TestExportLinesDriveTheJavaScriptSDK(t *testing.T) {
+	node := testutil.RequireTool(t, "node")
+	dir, err := filepath.Abs("../../test/js")
+	if err != nil {
+		t.Fatal(err)
+	}
+	testutil.RequireDir(t, filepath.Join(dir, "node_modules", "@aws-sdk", "client-omics"))
+	bin := buildBinary(t)
+	srv := serve(t, bin, t.TempDir(), freeAddr(t))
+	cmd := exec.Command(node, "exports.mjs")
+	cmd.Dir = dir
+	cmd.Env = append(testutil.EnvWithoutAWS(), exports(t, srv.stderr.String())...)
+	out, err := cmd.CombinedOutput()
+	if err != nil || !strings.Contains(string(out), `{"stores":0,"region":"us-east-1"}`) {
+		t.Fatalf("exports.mjs with the printed lines: %v\n%s", err, out)
+	}
+	srv.stop(t)
+}

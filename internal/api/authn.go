@@ -35,6 +35,7 @@ func newAuthenticator(keys *auth.Keys, region string) *authenticator {
 
 func (a *authenticator) authenticate(r *http.Request, op *omicsapi.Operation) (context.Context, error) {
 	id, err := a.verifier.Verify(r, sigv4.Options{AllowUnsignedPayload: op.UnsignedPayload})
+	omicsapi.SetCaller(r.Context(), id.AccessKeyID)
 	if err != nil {
 		var se *sigv4.Error
 		if errors.As(err, &se) {

@@ -120,6 +120,11 @@ type Root struct {
 // a start with another such key replaces it.
 const OriginEnvironment = "environment"
 
+// OriginFile marks the root key kept in the data directory's credentials
+// file, when a start had to replace a key of that ID stored with another
+// secret or account.
+const OriginFile = "file"
+
 // rootKeyFile is the file under the data directory that keeps a generated
 // root key.
 const rootKeyFile = "root-credentials"
@@ -127,7 +132,9 @@ const rootKeyFile = "root-credentials"
 // EnsureRoot makes sure the root account exists and owns a key: the one from
 // the environment when accessKeyID is set (replacing the one an earlier
 // start took from the environment), else one kept under dataDir (made on
-// first start, mode 0600).
+// first start, mode 0600). A root key deleted with `seqstore admin key
+// delete` stays deleted: EnsureRoot then fails, saying how to make a new one,
+// rather than bring it back.
 func EnsureRoot(ctx context.Context, m meta.Accounts, accountID, accessKeyID, secret, dataDir string) (*Root, error) {
 	if err := CheckAccountID(accountID); err != nil {
 		return nil, err
@@ -149,6 +156,10 @@ func EnsureRoot(ctx context.Context, m meta.Accounts, accountID, accessKeyID, se
 		// a leaked key would change nothing. Keys made with `admin` stay.
 		root.Key = seqstore.AccessKey{ID: accessKeyID, Secret: secret, AccountID: accountID, CreatedAt: time.Now().UTC()}
 		retired, err := m.AccessKeyRotate(ctx, root.Key, OriginEnvironment)
+		if errors.Is(err, meta.ErrKeyDeleted) {
+			return nil, fmt.Errorf("the root key %s in SEQSTORE_ACCESS_KEY_ID was deleted (seqstore admin key delete) and stays deleted: "+
+				"set SEQSTORE_ACCESS_KEY_ID and SEQSTORE_SECRET_ACCESS_KEY to a new key", accessKeyID)
+		}
 		if err != nil {
 			return nil, fmt.Errorf("store root key: %w", err)
 		}
@@ -173,20 +184,20 @@ func EnsureRoot(ctx context.Context, m meta.Accounts, accountID, accessKeyID, se
 	existing, err := m.AccessKeyGet(ctx, root.Key.ID)
 	switch {
 	case errors.Is(err, meta.ErrNotFound):
-		if err := m.AccessKeyPut(ctx, root.Key); err != nil {
-			return nil, fmt.Errorf("store root key: %w", err)
-		}
+		err = m.AccessKeyPut(ctx, root.Key)
 	case err != nil:
 		return nil, err
 	case existing.AccountID != accountID || existing.Secret != root.Key.Secret:
 		// The key exists with other settings: replace it so the operator's
 		// configuration wins.
-		if err := m.AccessKeyDelete(ctx, root.Key.ID); err != nil {
-			return nil, err
-		}
-		if err := m.AccessKeyPut(ctx, root.Key); err != nil {
-			return nil, err
-		}
+		_, err = m.AccessKeyRotate(ctx, root.Key, OriginFile)
+	}
+	if errors.Is(err, meta.ErrKeyDeleted) {
+		return nil, fmt.Errorf("the root key %s kept in %s was deleted (seqstore admin key delete) and stays deleted: "+
+			"remove that file to have a new root key made, or set SEQSTORE_ACCESS_KEY_ID and SEQSTORE_SECRET_ACCESS_KEY", root.Key.ID, root.File)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("store root key: %w", err)
 	}
 	return root, nil
 }

@@ -48,6 +48,9 @@ type Config struct {
 	// IngestAttempts is how many times a read set's ingestion may be
 	// abandoned (its node crashed or hung) before the read set fails.
 	IngestAttempts int
+	// IngestProgress is how often an ingestion logs how far it has come;
+	// zero turns the lines off.
+	IngestProgress time.Duration
 	// ParseLimits bound what ingestion decodes and buffers of one upload;
 	// zero fields keep the parsers' defaults.
 	ParseLimits   analyze.Limits
@@ -187,6 +190,7 @@ func Register(fs *flag.FlagSet) *Config {
 	fs.DurationVar(&c.IngestLease, "ingest-lease", time.Minute, "how long another node waits before taking over the ingestion of a node that stopped answering")
 	fs.IntVar(&c.IngestAttempts, "ingest-attempts", c.envInt("INGEST_ATTEMPTS", 3),
 		"times a read set's ingestion may be cut short by a crash or hang of its node before the read set fails instead of being tried again (SEQSTORE_INGEST_ATTEMPTS)")
+	fs.DurationVar(&c.IngestProgress, "ingest-progress-interval", 30*time.Second, "how often a read set's ingestion logs the bytes it has read, the share done and the rate (0: never)")
 	c.registerLimits(fs)
 	fs.DurationVar(&c.ShutdownGrace, "shutdown-grace", 30*time.Second, "how long a stop waits for requests in flight")
 	level := fs.String("log-level", env("LOG_LEVEL", "info"), "debug, info, warn or error (SEQSTORE_LOG_LEVEL)")

@@ -28,6 +28,9 @@ var (
 	// longer matches the parts stored: one was uploaded again meanwhile.
 	// It is also an ErrConflict.
 	ErrPartsChanged = fmt.Errorf("%w: the upload's parts changed", ErrConflict)
+	// ErrKeyDeleted reports a put of an access key ID that was deleted:
+	// a deleted ID stays deleted. It is also an ErrConflict.
+	ErrKeyDeleted = fmt.Errorf("%w: the access key ID was deleted", ErrConflict)
 	// ErrBadPageKey reports a Page.After that no list produced.
 	ErrBadPageKey = errors.New("meta: malformed page key")
 	// ErrTagLimit reports that TagsAdd would leave a resource with more
@@ -67,14 +70,22 @@ type Accounts interface {
 	AccountPut(ctx context.Context, a seqstore.Account) error // insert or update
 	AccountGet(ctx context.Context, id string) (*seqstore.Account, error)
 	AccountList(ctx context.Context) ([]seqstore.Account, error)
-	AccessKeyPut(ctx context.Context, k seqstore.AccessKey) error // ErrConflict if the ID exists, ErrNotFound if the account does not
+	// AccessKeyPut adds a key: ErrConflict if the ID exists, ErrKeyDeleted
+	// if it existed once and was deleted, ErrNotFound if the account does
+	// not exist.
+	AccessKeyPut(ctx context.Context, k seqstore.AccessKey) error
 	AccessKeyGet(ctx context.Context, id string) (*seqstore.AccessKey, error)
 	AccessKeyList(ctx context.Context, accountID string) ([]seqstore.AccessKey, error)
+	// AccessKeyDelete revokes a key for good: its ID is remembered, and
+	// no put or rotation stores it again (ErrNotFound if there is no such
+	// key).
 	AccessKeyDelete(ctx context.Context, id string) error
 	// AccessKeyRotate stores k as its account's one key from origin (such
 	// as "environment"): in one transaction it deletes the account's other
 	// keys from that origin and puts k, replacing a key with k's ID. Keys
-	// of other origins stay. It returns the IDs it deleted.
+	// of other origins stay. It returns the IDs it deleted, which, unlike
+	// those of AccessKeyDelete, may be stored again. ErrKeyDeleted if k's
+	// ID was deleted with AccessKeyDelete.
 	AccessKeyRotate(ctx context.Context, k seqstore.AccessKey, origin string) (retired []string, err error)
 }
 

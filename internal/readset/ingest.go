@@ -213,7 +213,9 @@ func (s *Service) ingest(ctx context.Context, log *slog.Logger, rs *seqstore.Rea
 		log.Error("ingest: listing parts failed", "err", err)
 		return nil
 	}
-	files, result, err := s.analyzeAndStore(ctx, rs, parts, family)
+	counted, stopProgress := s.watchProgress(ctx, log, parts)
+	files, result, err := counted.analyzeAndStore(ctx, rs, parts, family)
+	stopProgress()
 	if ctx.Err() != nil {
 		// Shutting down or lost the lease: leave the read set as it is
 		// for whoever claims it next.

@@ -46,6 +46,9 @@ type Service struct {
 	// Limits bound what analysing an upload may buffer and decompress;
 	// the zero value takes the defaults.
 	Limits analyze.Limits
+	// ProgressInterval is how often an ingestion logs how far it has come;
+	// zero means DefaultProgressInterval, a negative value never.
+	ProgressInterval time.Duration
 }
 
 func (s *Service) now() time.Time {

@@ -113,7 +113,7 @@ func Open(ctx context.Context, cfg *config.Config, log *slog.Logger) (*Server, e
 	}
 	arns := arn.Builder{Partition: "aws", Region: cfg.Region}
 	svc := &service.Service{Meta: m, ARN: arns, Log: log}
-	rs := &readset.Service{Meta: m, Blobs: blobs, ARN: arns, Log: log, Limits: cfg.ParseLimits}
+	rs := &readset.Service{Meta: m, Blobs: blobs, ARN: arns, Log: log, Limits: cfg.ParseLimits, ProgressInterval: progressInterval(cfg.IngestProgress)}
 	ing := &readset.Ingester{Service: rs, Workers: cfg.IngestWorkers, Lease: cfg.IngestLease, MaxAttempts: cfg.IngestAttempts}
 	rs.Wake = ing.Wake
 	keys := &auth.Keys{Meta: m}
@@ -140,6 +140,15 @@ func Open(ctx context.Context, cfg *config.Config, log *slog.Logger) (*Server, e
 		Handler:  h,
 		tls:      tc,
 	}, nil
+}
+
+// progressInterval turns the configuration's "0: never" into readset's
+// negative interval.
+func progressInterval(d time.Duration) time.Duration {
+	if d <= 0 {
+		return -1
+	}
+	return d
 }
 
 // Listener defaults, for a Config built without its flags.
@@ -234,12 +243,15 @@ func (s *Server) Close() error {
 	return errors.Join(s.Blobs.Close(), s.Meta.Close())
 }
 
-// ExportLines are the shell lines that point the AWS CLI and SDKs at this
-// server with the root credentials.
+// ExportLines are the shell lines that point the AWS CLI and SDKs (Go,
+// Python, JavaScript) at this server with the root credentials.
 func (s *Server) ExportLines(endpoint string) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "export AWS_ACCESS_KEY_ID=%s\n", s.Root.Key.ID)
 	fmt.Fprintf(&b, "export AWS_SECRET_ACCESS_KEY=%s\n", s.Root.Key.Secret)
+	// The AWS CLI and boto3 read AWS_DEFAULT_REGION, the JavaScript SDK
+	// only AWS_REGION (the Go SDK either).
+	fmt.Fprintf(&b, "export AWS_REGION=%s\n", s.Config.Region)
 	fmt.Fprintf(&b, "export AWS_DEFAULT_REGION=%s\n", s.Config.Region)
 	fmt.Fprintf(&b, "export AWS_ENDPOINT_URL_OMICS=%s\n", endpoint)
 	b.WriteString("export AWS_DISABLE_HOST_PREFIX_INJECTION=true\n")

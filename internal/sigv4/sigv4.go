@@ -108,6 +108,9 @@ const (
 // read the body through r.Body after Verify and treat a Read error as the
 // request's failure (errors.As it to *Error to answer 403); one that stores
 // a streamed body asks CheckBody(r.Body) before it commits.
+//
+// A failure returns the access key ID the request claims, when its
+// signature could be parsed that far: unproven, for logs only.
 func (v *Verifier) Verify(r *http.Request, o Options) (Identity, error) {
 	s := scratchPool.Get().(*scratch)
 	defer s.release()
@@ -122,18 +125,20 @@ func (v *Verifier) Verify(r *http.Request, o Options) (Identity, error) {
 	if err != nil {
 		return Identity{}, err
 	}
+	// From here on a failure still names the key the request claims, for logs.
+	claimedOnly := Identity{AccessKeyID: c.accessKey}
 	if err := v.checkScope(&c); err != nil {
-		return Identity{}, err
+		return claimedOnly, err
 	}
 	if err := v.checkTime(&c); err != nil {
-		return Identity{}, err
+		return claimedOnly, err
 	}
 	secret, account, err := v.Credentials.SecretFor(r.Context(), c.accessKey)
 	if errors.Is(err, ErrUnknownAccessKey) {
-		return Identity{}, fail(CodeUnrecognizedClient, msgUnknownKey)
+		return claimedOnly, fail(CodeUnrecognizedClient, msgUnknownKey)
 	}
 	if err != nil {
-		return Identity{}, fmt.Errorf("sigv4: looking up access key %s: %w", c.accessKey, err)
+		return claimedOnly, fmt.Errorf("sigv4: looking up access key %s: %w", c.accessKey, err)
 	}
 	id := Identity{AccessKeyID: c.accessKey, AccountID: account}
 	key := v.keys.get(c.accessKey, secret, c.date, c.region, c.service)
@@ -162,14 +167,14 @@ func (v *Verifier) Verify(r *http.Request, o Options) (Identity, error) {
 	switch {
 	case claimed != "":
 		if err := checkContentSHA256(claimed); err != nil {
-			return Identity{}, err
+			return claimedOnly, err
 		}
 		// A signature over UNSIGNED-PAYLOAD covers no body at all: anyone
 		// who sees the request could send it again with another body. Only
 		// streamed uploads are signed so; a presigned URL without a body
 		// has nothing to swap.
 		if claimed == unsignedPayload && !o.AllowUnsignedPayload && (body || !c.presigned) {
-			return Identity{}, errUnsignedPayloadRefused
+			return claimedOnly, errUnsignedPayloadRefused
 		}
 		add(claimed)
 	case !body:
@@ -186,7 +191,7 @@ func (v *Verifier) Verify(r *http.Request, o Options) (Identity, error) {
 		// to the budget of unauthenticated bodies.
 		sum, err := readSmallBody(r, v.maxBufferedBody(), v.unauthenticatedBudget())
 		if err != nil {
-			return Identity{}, err
+			return claimedOnly, err
 		}
 		add(hex.EncodeToString(sum[:]))
 	}
@@ -195,7 +200,7 @@ func (v *Verifier) Verify(r *http.Request, o Options) (Identity, error) {
 		if s.matches(key, &c, payload) {
 			if claimed != "" && claimed != unsignedPayload && body {
 				if err := v.checkClaimedBody(r, o, claimed); err != nil {
-					return Identity{}, err
+					return claimedOnly, err
 				}
 			}
 			return id, nil
@@ -206,7 +211,7 @@ func (v *Verifier) Verify(r *http.Request, o Options) (Identity, error) {
 		id.Deferred = true
 		return id, nil
 	}
-	return Identity{}, errSignatureMismatch
+	return claimedOnly, errSignatureMismatch
 }
 
 // checkClaimedBody holds the body to the hash the client signed: now for a

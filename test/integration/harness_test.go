@@ -8,6 +8,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"log/slog"
 	"net"
 	"os/exec"
 	"path/filepath"
@@ -52,11 +53,16 @@ type instance struct {
 // start runs a server with the backend over dataDir ("" for a fresh one).
 func start(t testing.TB, b backend, cfg *config.Config) *instance {
 	t.Helper()
+	return startLogged(t, b, cfg, testLogger(t))
+}
+
+// startLogged is start with the server logging to log.
+func startLogged(t testing.TB, b backend, cfg *config.Config, log *slog.Logger) *instance {
+	t.Helper()
 	if cfg == nil {
 		cfg = newConfig(t, b)
 	}
 	ctx := context.Background()
-	log := testLogger(t)
 	srv, err := server.Open(ctx, cfg, log)
 	if err != nil {
 		t.Fatalf("open server: %v", err)

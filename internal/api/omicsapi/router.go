@@ -34,8 +34,11 @@ type RouterOptions struct {
 	// message and is logged with the request id.
 	MapError func(error) *Error
 
-	// Logger gets one access line per request at Debug (method, op, status,
-	// duration, request id) and the 5xx errors at Error. Default: slog.Default().
+	// Logger gets one line per request: a failed one (4xx) at Info, with
+	// the operation, status, error code, caller's access key ID (see
+	// SetCaller), remote address, duration and request id; a 5xx the same
+	// at Error with the underlying error; a successful one at Debug.
+	// Default: slog.Default().
 	Logger *slog.Logger
 
 	// MaxBodyBytes caps JSON request bodies (the streamed UploadReadSetPart
@@ -86,6 +89,9 @@ type requestState struct {
 	segs   []string // escaped path segments
 	segBuf [maxPathSegments]string
 	check  validator
+	code   string // the error code sent, if any
+	err    error  // what a 5xx answer hides from the client
+	caller string // the access key ID the request claims
 }
 
 type requestStateKey struct{}
@@ -97,6 +103,14 @@ func RequestID(ctx context.Context) string {
 		return st.id
 	}
 	return ""
+}
+
+// SetCaller records, for the request's log line, the access key ID the
+// request ctx belongs to claims. Never pass a secret.
+func SetCaller(ctx context.Context, accessKeyID string) {
+	if st, ok := ctx.Value(requestStateKey{}).(*requestState); ok {
+		st.caller = accessKeyID
+	}
 }
 
 // OperationOf returns the operation of the request ctx belongs to, or nil.
@@ -171,14 +185,34 @@ func (rt *router) finish(w http.ResponseWriter, r *http.Request, st *requestStat
 	rt.logAccess(r, st)
 }
 
-// logAccess writes the access line of a request at Debug.
+// logAccess writes the line of a request: at Debug when it succeeded, at
+// Info when the client's request failed, at Error when the server failed.
+// An operator looking into a failure finds who sent it, from where, and
+// what it was told.
 func (rt *router) logAccess(r *http.Request, st *requestState) {
-	if rt.log.Enabled(st.ctx, slog.LevelDebug) {
-		rt.log.LogAttrs(st.ctx, slog.LevelDebug, "request",
-			slog.String("method", r.Method), slog.String("op", st.opName()),
-			slog.Int("status", st.status), slog.Duration("duration", time.Since(st.start)),
-			slog.String("request_id", st.id))
+	level, msg := slog.LevelDebug, "request"
+	switch {
+	case st.status >= 500:
+		level, msg = slog.LevelError, "request failed"
+	case st.status >= 400:
+		level, msg = slog.LevelInfo, "request refused"
 	}
+	if !rt.log.Enabled(st.ctx, level) {
+		return
+	}
+	attrs := []slog.Attr{
+		slog.String("method", r.Method), slog.String("op", st.opName()),
+		slog.Int("status", st.status), slog.Duration("duration", time.Since(st.start)),
+		slog.String("request_id", st.id),
+	}
+	if st.status >= 400 {
+		attrs = append(attrs, slog.String("code", st.code), slog.String("access_key_id", st.caller),
+			slog.String("remote_addr", r.RemoteAddr))
+	}
+	if st.err != nil {
+		attrs = append(attrs, slog.Any("error", st.err))
+	}
+	rt.log.LogAttrs(st.ctx, level, msg, attrs...)
 }
 
 func (st *requestState) opName() string {
@@ -300,6 +334,7 @@ func (rt *router) writeError(w http.ResponseWriter, st *requestState, e *Error) 
 	h.Set("Content-Length", strconv.Itoa(len(b)))
 	w.WriteHeader(status)
 	st.status = status
+	st.code = e.Code
 	w.Write(b)
 }
 
@@ -328,9 +363,7 @@ func (rt *router) apiError(st *requestState, err error) *Error {
 		e = NewInternalServerException("internal error (request id %s)", st.id)
 	}
 	if statusOf(e) >= 500 {
-		rt.log.LogAttrs(st.ctx, slog.LevelError, "omicsapi: request failed",
-			slog.String("request_id", st.id), slog.String("op", st.opName()),
-			slog.String("code", e.Code), slog.Any("error", err))
+		st.err = err // logged with the request's line
 	}
 	return e
 }

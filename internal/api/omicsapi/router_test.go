@@ -403,13 +403,13 @@ func TestHandlerErrors(t *testing.T) {
 	logger := slog.New(slog.NewTextHandler(&logs, nil))
 	errDomain := errors.New("disk on fire")
 	for _, tc := range []struct {
-		name       string
-		err        error
-		mapError   func(error) *Error
-		status     int
-		code       string
-		message    string
-		wantLogged bool
+		name        string
+		err         error
+		mapError    func(error) *Error
+		status      int
+		code        string
+		message     string
+		serverFault bool
 	}{
 		{"modeled error passes through", NewResourceNotFoundException("The specified sequence store does not exist."), nil,
 			404, CodeResourceNotFoundException, "The specified sequence store does not exist.", false},
@@ -439,9 +439,25 @@ func TestHandlerErrors(t *testing.T) {
 			if got.status != tc.status || got.header.Get("X-Amzn-Errortype") != tc.code || body.Type != tc.code || !strings.HasPrefix(body.Message, tc.message) {
 				t.Errorf("got %d %s %s %q, want %d %s %q", got.status, got.header.Get("X-Amzn-Errortype"), body.Type, body.Message, tc.status, tc.code, tc.message)
 			}
+			// Every failure is logged with its code; a server failure at
+			// Error with what it hid from the client, a client's at Info.
 			id := got.header.Get("X-Amzn-Requestid")
-			if logged := strings.Contains(logs.String(), "request_id="+id); logged != tc.wantLogged {
-				t.Errorf("logged with request id = %v, want %v; log: %s", logged, tc.wantLogged, logs.String())
+			line := logs.String()
+			want := []string{"level=INFO", "request_id=" + id, "code=" + tc.code, "status=" + strconv.Itoa(tc.status), "op=GetSequenceStore", "remote_addr=192.0.2.1:1234"}
+			if tc.serverFault {
+				want[0] = "level=ERROR"
+				want = append(want, `error="disk on fire"`)
+			}
+			for _, w := range want {
+				if !strings.Contains(line, w) {
+					t.Errorf("the log lacks %s: %s", w, line)
+				}
+			}
+			if strings.Count(line, "\n") != 1 {
+				t.Errorf("want one line, logged: %s", line)
+			}
+			if !tc.serverFault && strings.Contains(line, "disk on fire") {
+				t.Errorf("a client's failure logged the underlying error: %s", line)
 			}
 		})
 	}

@@ -76,6 +76,18 @@ var accountCases = []suiteCase{
 		must(t, "AccessKeyGet", err)
 		equal(t, "the key after the refused put", *got, k)
 	}},
+	{"a deleted access key ID stays deleted: neither a put nor a rotation brings it back", func(t *testing.T, f *fixture) {
+		k := seqstore.AccessKey{ID: "AKIADELETEDKEY000001", Secret: "s", AccountID: accountA, CreatedAt: at(1)}
+		must(t, "AccessKeyPut", f.s.AccessKeyPut(f.ctx, k))
+		must(t, "AccessKeyDelete", f.s.AccessKeyDelete(f.ctx, k.ID))
+		wantErr(t, "AccessKeyPut of the deleted ID", f.s.AccessKeyPut(f.ctx, k), meta.ErrKeyDeleted)
+		wantErr(t, "AccessKeyPut of the deleted ID in another account", f.s.AccessKeyPut(f.ctx, seqstore.AccessKey{ID: k.ID, Secret: "t", AccountID: accountB, CreatedAt: at(2)}), meta.ErrKeyDeleted)
+		_, err := f.s.AccessKeyRotate(f.ctx, k, "environment")
+		wantErr(t, "AccessKeyRotate to the deleted ID", err, meta.ErrKeyDeleted)
+		_, err = f.s.AccessKeyGet(f.ctx, k.ID)
+		wantErr(t, "AccessKeyGet of the deleted ID", err, meta.ErrNotFound)
+		wantErr(t, "AccessKeyDelete again", f.s.AccessKeyDelete(f.ctx, k.ID), meta.ErrNotFound)
+	}},
 	{"a missing access key is not found", func(t *testing.T, f *fixture) {
 		_, err := f.s.AccessKeyGet(f.ctx, "AKIANOTHERE")
 		wantErr(t, "AccessKeyGet", err, meta.ErrNotFound)

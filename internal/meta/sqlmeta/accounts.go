@@ -2,8 +2,10 @@ package sqlmeta
 
 import (
 	"context"
+	"time"
 
 	"github.com/seqstore/seqstore"
+	"github.com/seqstore/seqstore/internal/meta"
 )
 
 // AccountPut inserts an account or renames an existing one; its creation
@@ -39,12 +41,29 @@ func (s *Store) AccountList(ctx context.Context) ([]seqstore.Account, error) {
 	return collect(rows, err, scanAccount)
 }
 
-// AccessKeyPut adds a key: ErrConflict if its ID exists, ErrNotFound if its
-// account does not.
+// AccessKeyPut adds a key: ErrConflict if its ID exists, ErrKeyDeleted if
+// it was deleted, ErrNotFound if its account does not exist.
 func (s *Store) AccessKeyPut(ctx context.Context, k seqstore.AccessKey) error {
-	_, err := s.write.exec(ctx, `INSERT INTO access_keys (id, secret, account_id, created_at) VALUES ($1, $2, $3, $4)`,
-		k.ID, k.Secret, k.AccountID, millis(k.CreatedAt))
-	return err
+	return s.tx(ctx, func(t *txRunner) error {
+		if err := s.refuseDeletedKey(ctx, t, k.ID); err != nil {
+			return err
+		}
+		_, err := t.exec(ctx, `INSERT INTO access_keys (id, secret, account_id, created_at) VALUES ($1, $2, $3, $4)`,
+			k.ID, k.Secret, k.AccountID, millis(k.CreatedAt))
+		return err
+	})
+}
+
+// refuseDeletedKey returns ErrKeyDeleted if id was deleted.
+func (s *Store) refuseDeletedKey(ctx context.Context, t *txRunner, id string) error {
+	var n int
+	if err := t.queryRow(ctx, `SELECT COUNT(*) FROM deleted_access_keys WHERE id = $1`, id).Scan(&n); err != nil {
+		return err
+	}
+	if n > 0 {
+		return meta.ErrKeyDeleted
+	}
+	return nil
 }
 
 const accessKeyColumns = `id, secret, account_id, created_at`
@@ -75,9 +94,20 @@ func (s *Store) AccessKeyList(ctx context.Context, accountID string) ([]seqstore
 	return collect(rows, err, scanAccessKey)
 }
 
-// AccessKeyDelete revokes a key.
+// AccessKeyDelete revokes a key and remembers its ID, in one transaction.
 func (s *Store) AccessKeyDelete(ctx context.Context, id string) error {
-	return affected(s.write.exec(ctx, `DELETE FROM access_keys WHERE id = $1`, id))
+	return s.tx(ctx, func(t *txRunner) error {
+		var account string
+		if err := t.tx.QueryRowContext(ctx, s.d.rewrite(`SELECT account_id FROM access_keys WHERE id = $1`+s.d.forUpdate), id).Scan(&account); err != nil {
+			return translate(err)
+		}
+		if _, err := t.exec(ctx, `DELETE FROM access_keys WHERE id = $1`, id); err != nil {
+			return err
+		}
+		_, err := t.exec(ctx, `INSERT INTO deleted_access_keys (id, account_id, deleted_at) VALUES ($1, $2, $3)
+			ON CONFLICT (id) DO NOTHING`, id, account, millis(time.Now()))
+		return err
+	})
 }
 
 // AccessKeyRotate stores k as its account's one key from origin, deleting
@@ -86,6 +116,9 @@ func (s *Store) AccessKeyRotate(ctx context.Context, k seqstore.AccessKey, origi
 	var retired []string
 	err := s.tx(ctx, func(t *txRunner) error {
 		retired = retired[:0]
+		if err := s.refuseDeletedKey(ctx, t, k.ID); err != nil {
+			return err
+		}
 		rows, err := t.tx.QueryContext(ctx, s.d.rewrite(`SELECT id FROM access_keys WHERE account_id = $1 AND origin = $2 AND id <> $3`+s.d.forUpdate),
 			k.AccountID, origin, k.ID)
 		if err != nil {
