@@ -154,7 +154,8 @@ queue:
 					return err
 				}
 				d.arrived.add(n)
-				c.Emit(Event{Kind: EventPartDone, File: d.label, Part: n, Parts: d.parts, Bytes: min(d.partSize, d.size-int64(n-1)*d.partSize)})
+				_, length := d.part(n)
+				c.Emit(Event{Kind: EventPartDone, File: d.label, Part: n, Parts: d.parts, Bytes: length})
 				return nil
 			})
 		}
@@ -195,10 +196,8 @@ type fileDownload struct {
 	fileType types.FileType
 	target   string // the final path
 	tmp      *os.File
-	size     int64
-	partSize int64
-	parts    int
-	arrived  *arrivals
+	layout
+	arrived *arrivals
 	// algorithm and want are the ETag to verify against, if any; etag is
 	// what the content hashed to.
 	algorithm string
@@ -232,18 +231,17 @@ func (c *Client) prepareFile(md *omics.GetReadSetMetadataOutput, file types.Read
 	if info == nil {
 		return nil, fmt.Errorf("read set %s has no %s file", in.ReadSetID, file)
 	}
+	size, partSize, totalParts := aws.ToInt64(info.ContentLength), aws.ToInt64(info.PartSize), int(aws.ToInt32(info.TotalParts))
+	// The parts are counted before anything is sized by them: a file has at
+	// most 10,000 parts, as a source has in an upload.
+	if size <= 0 || partSize <= 0 || totalParts > maxParts || totalParts != newLayout(size, partSize).parts {
+		return nil, fmt.Errorf("read set %s: the metadata of %s does not add up (contentLength %d, partSize %d, totalParts %d)", in.ReadSetID, file, size, partSize, totalParts)
+	}
 	d := &fileDownload{
 		file:     file,
 		label:    strings.ToLower(string(file)),
 		fileType: md.FileType,
-		size:     aws.ToInt64(info.ContentLength),
-		partSize: aws.ToInt64(info.PartSize),
-		parts:    int(aws.ToInt32(info.TotalParts)),
-	}
-	// The parts are counted before anything is sized by them: a file has at
-	// most 10,000 parts, as a source has in an upload.
-	if d.size <= 0 || d.partSize <= 0 || d.parts > maxParts || d.parts != int((d.size+d.partSize-1)/d.partSize) {
-		return nil, fmt.Errorf("read set %s: the metadata of %s does not add up (contentLength %d, partSize %d, totalParts %d)", in.ReadSetID, file, d.size, d.partSize, d.parts)
+		layout:   newLayout(size, partSize),
 	}
 	if want != nil && *want != "" && etagVerifiable(md.FileType) && !in.SkipETag {
 		d.algorithm, d.want = string(md.Etag.Algorithm), *want
@@ -264,7 +262,7 @@ func (c *Client) prepareFile(md *omics.GetReadSetMetadataOutput, file types.Read
 		d.abandon()
 		return nil, err
 	}
-	d.arrived = newArrivals(d.size, d.partSize, d.parts)
+	d.arrived = newArrivals(d.layout)
 	return d, nil
 }
 
@@ -288,8 +286,7 @@ func fileName(md *omics.GetReadSetMetadataOutput, file types.ReadSetFile, info *
 
 // fetchPart writes part n of a file at its offset.
 func (c *Client) fetchPart(ctx context.Context, storeID, readSetID string, d *fileDownload, n int) error {
-	off := int64(n-1) * d.partSize
-	want := min(d.partSize, d.size-off)
+	off, want := d.part(n)
 	for attempt := 1; ; attempt++ {
 		out, err := c.API.GetReadSet(ctx, &omics.GetReadSetInput{
 			SequenceStoreId: aws.String(storeID),
@@ -394,25 +391,25 @@ func (d *fileDownload) abandon() {
 // Each part is written front to back, so what is on disk of a part is a
 // prefix of it.
 type arrivals struct {
-	mu       sync.Mutex
-	cond     *sync.Cond
-	written  []int64 // bytes on disk from the start of each part
-	next     int     // parts before next (0-based) are complete
-	prefix   int64   // bytes on disk from the start of the file
-	size     int64
-	partSize int64
-	err      error
+	layout
+	mu      sync.Mutex
+	cond    *sync.Cond
+	written []int64 // bytes on disk from the start of each part
+	next    int     // parts before next (0-based) are complete
+	prefix  int64   // bytes on disk from the start of the file
+	err     error
 }
 
-func newArrivals(size, partSize int64, parts int) *arrivals {
-	a := &arrivals{written: make([]int64, parts), size: size, partSize: partSize}
+func newArrivals(l layout) *arrivals {
+	a := &arrivals{layout: l, written: make([]int64, l.parts)}
 	a.cond = sync.NewCond(&a.mu)
 	return a
 }
 
 // partLength is the length of part i (0-based).
 func (a *arrivals) partLength(i int) int64 {
-	return min(a.partSize, a.size-int64(i)*a.partSize)
+	_, length := a.part(i + 1)
+	return length
 }
 
 // wrote records that the first n bytes of part i (0-based) are on disk. A

@@ -22,6 +22,26 @@ const MaxPartSize = 100 << 20
 // maxParts is how many parts one source may have.
 const maxParts = 10_000
 
+// layout is how a file is cut into parts: every part is partSize bytes
+// but the last, which holds what is left. Uploads and downloads both
+// number parts from 1.
+type layout struct {
+	size     int64
+	partSize int64
+	parts    int
+}
+
+// newLayout cuts size bytes into parts of partSize (more than 0).
+func newLayout(size, partSize int64) layout {
+	return layout{size: size, partSize: partSize, parts: int((size + partSize - 1) / partSize)}
+}
+
+// part returns the offset and length of part n (1-based).
+func (l layout) part(n int) (off, length int64) {
+	off = int64(n-1) * l.partSize
+	return off, min(l.partSize, l.size-off)
+}
+
 // DefaultConcurrency is how many parts travel at once unless told
 // otherwise: enough to fill a fast link without holding many 100 MiB
 // requests open.

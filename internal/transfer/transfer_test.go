@@ -50,7 +50,7 @@ func sha(b []byte) string {
 func TestPartBody(t *testing.T) {
 	data := randomBytes(10_000)
 	f := tempFile(t, data)
-	s := &source{label: "source1", f: f, size: int64(len(data)), partSize: 4000, parts: 3}
+	s := &source{label: "source1", f: f, layout: newLayout(int64(len(data)), 4000)}
 	for _, tc := range []struct {
 		name     string
 		do       func(b *partBody)
@@ -106,7 +106,8 @@ func TestPartBody(t *testing.T) {
 func TestPrefixReader(t *testing.T) {
 	data := randomBytes(1 << 20)
 	const partSize = 100_000
-	parts := (len(data) + partSize - 1) / partSize
+	l := newLayout(int64(len(data)), partSize)
+	parts := l.parts
 	path := filepath.Join(t.TempDir(), "f")
 	f, err := os.Create(path)
 	if err != nil {
@@ -114,7 +115,7 @@ func TestPrefixReader(t *testing.T) {
 	}
 	defer f.Close()
 	f.Truncate(int64(len(data)))
-	a := newArrivals(int64(len(data)), partSize, parts)
+	a := newArrivals(l)
 	got := make(chan []byte)
 	go func() {
 		b, _ := io.ReadAll(&prefixReader{f: f, a: a})
@@ -130,7 +131,7 @@ func TestPrefixReader(t *testing.T) {
 	}
 
 	// Parts written front to back in small writes, the last part first.
-	a = newArrivals(int64(len(data)), partSize, parts)
+	a = newArrivals(l)
 	go func() {
 		b, _ := io.ReadAll(&prefixReader{f: f, a: a})
 		got <- b
@@ -145,7 +146,7 @@ func TestPrefixReader(t *testing.T) {
 		t.Errorf("read %d bytes, not the file's %d", len(b), len(data))
 	}
 
-	a = newArrivals(int64(len(data)), partSize, parts)
+	a = newArrivals(l)
 	errc := make(chan error)
 	go func() {
 		_, err := io.ReadAll(&prefixReader{f: f, a: a})

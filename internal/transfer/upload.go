@@ -57,15 +57,7 @@ type source struct {
 	partSource types.ReadSetPartSource
 	path       string
 	f          *os.File
-	size       int64
-	partSize   int64
-	parts      int
-}
-
-// part returns the offset and length of part n (1-based).
-func (s *source) part(n int) (off, length int64) {
-	off = int64(n-1) * s.partSize
-	return off, min(s.partSize, s.size-off)
+	layout
 }
 
 // localSum is the SHA-256 of part n as read from the file now.
@@ -193,9 +185,7 @@ func openSource(i int, path string, partSize int64) (*source, error) {
 		partSource: types.ReadSetPartSourceSource1,
 		path:       path,
 		f:          f,
-		size:       st.Size(),
-		partSize:   partSize,
-		parts:      int((st.Size() + partSize - 1) / partSize),
+		layout:     newLayout(st.Size(), partSize),
 	}
 	if i == 1 {
 		s.partSource = types.ReadSetPartSourceSource2
