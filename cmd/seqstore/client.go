@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"flag"
+	"fmt"
 	"io"
 	"os"
 
@@ -34,15 +35,39 @@ func addClientFlags(fs *flag.FlagSet) *clientFlags {
 	return f
 }
 
+// newClientCommand starts the flag set of a client command: errors and
+// usage go to stderr, the usage text comes before the flags, and the flags
+// every client command takes are defined.
+func newClientCommand(name, usage string, stderr io.Writer) (*flag.FlagSet, *clientFlags) {
+	fs := flag.NewFlagSet("seqstore "+name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() { fmt.Fprint(fs.Output(), usage); fs.PrintDefaults() }
+	return fs, addClientFlags(fs)
+}
+
+// sequenceStoreFlag defines -store, the sequence store a command acts on.
+func sequenceStoreFlag(fs *flag.FlagSet) *string {
+	return fs.String("store", "", "sequence store `ID` (required)")
+}
+
+// quietClient makes a transfer client that reports no progress, for
+// commands whose result says all there is to say.
+func (f *clientFlags) quietClient(ctx context.Context, concurrency int) (*transfer.Client, error) {
+	api, err := transfer.NewAPI(ctx, transfer.APIConfig{Profile: f.profile, Region: f.region, Endpoint: f.endpoint, Connections: concurrency})
+	if err != nil {
+		return nil, err
+	}
+	return &transfer.Client{API: api, Concurrency: concurrency}, nil
+}
+
 // client makes a transfer client whose progress goes to stderr: bars on a
 // terminal, lines elsewhere, nothing with -quiet or -json. The returned
 // function ends the progress display.
 func (f *clientFlags) client(ctx context.Context, stderr io.Writer, concurrency int) (*transfer.Client, func(), error) {
-	api, err := transfer.NewAPI(ctx, transfer.APIConfig{Profile: f.profile, Region: f.region, Endpoint: f.endpoint, Connections: concurrency})
+	c, err := f.quietClient(ctx, concurrency)
 	if err != nil {
 		return nil, nil, err
 	}
-	c := &transfer.Client{API: api, Concurrency: concurrency}
 	if f.quiet || f.json {
 		return c, func() {}, nil
 	}

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"strings"
@@ -24,11 +23,8 @@ Flags:
 `
 
 func runDownload(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("seqstore download", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() { fmt.Fprint(fs.Output(), downloadUsage); fs.PrintDefaults() }
-	cf := addClientFlags(fs)
-	store := fs.String("store", "", "sequence store `ID` (required)")
+	fs, cf := newClientCommand("download", downloadUsage, stderr)
+	store := sequenceStoreFlag(fs)
 	which := fs.String("file", "all", "which `file`: SOURCE1, SOURCE2, INDEX or all")
 	dir := fs.String("o", ".", "`directory` to write the files to")
 	force := fs.Bool("force", false, "replace files that exist")

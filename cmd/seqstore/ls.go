@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"strings"
@@ -23,10 +22,7 @@ Flags:
 `
 
 func runLs(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("seqstore ls", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() { fmt.Fprint(fs.Output(), lsUsage); fs.PrintDefaults() }
-	cf := addClientFlags(fs)
+	fs, cf := newClientCommand("ls", lsUsage, stderr)
 	name := fs.String("name", "", "only stores or read sets whose name starts with `this`")
 	status := fs.String("status", "", "only read sets in this `status` (ACTIVE, PROCESSING_UPLOAD, UPLOAD_FAILED, ...)")
 	subject := fs.String("subject", "", "only read sets of this subject `ID`")
@@ -39,11 +35,10 @@ func runLs(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		fs.Usage()
 		return errors.New("ls takes at most one store ID")
 	}
-	c, closeProgress, err := cf.client(ctx, stderr, 1)
+	c, err := cf.quietClient(ctx, 1)
 	if err != nil {
 		return err
 	}
-	closeProgress()
 	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
 	if len(stores) == 0 {
 		if *status != "" || *subject != "" || *sample != "" {

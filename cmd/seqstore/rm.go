@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 )
@@ -17,11 +16,8 @@ Flags:
 `
 
 func runRm(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("seqstore rm", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() { fmt.Fprint(fs.Output(), rmUsage); fs.PrintDefaults() }
-	cf := addClientFlags(fs)
-	store := fs.String("store", "", "sequence store `ID` (required)")
+	fs, cf := newClientCommand("rm", rmUsage, stderr)
+	store := sequenceStoreFlag(fs)
 	ids, err := parseArgs(fs, args)
 	if err != nil {
 		return helpRequested(err)
@@ -30,12 +26,11 @@ func runRm(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		fs.Usage()
 		return errors.New("rm takes -store and at least one read set ID")
 	}
-	c, closeProgress, err := cf.client(ctx, stderr, 1)
+	// The result below says what was deleted.
+	c, err := cf.quietClient(ctx, 1)
 	if err != nil {
 		return err
 	}
-	c.Progress = nil // the result below says what was deleted
-	closeProgress()
 	failed, err := c.Delete(ctx, *store, ids)
 	if err != nil {
 		return err

@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -44,11 +43,8 @@ type uploadOutput struct {
 }
 
 func runUpload(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("seqstore upload", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() { fmt.Fprint(fs.Output(), uploadUsage); fs.PrintDefaults() }
-	cf := addClientFlags(fs)
-	store := fs.String("store", "", "sequence store `ID` (required)")
+	fs, cf := newClientCommand("upload", uploadUsage, stderr)
+	store := sequenceStoreFlag(fs)
 	fileType := fs.String("type", "", "file `type`: FASTQ, BAM, UBAM or CRAM (default: from the content)")
 	referenceArn := fs.String("reference-arn", "", "reference `ARN` (required for BAM and CRAM)")
 	name := fs.String("name", "", "read set `name` (default: the first file's name without its extensions)")

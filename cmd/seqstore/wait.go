@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 
@@ -19,11 +18,8 @@ Flags:
 `
 
 func runWait(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("seqstore wait", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() { fmt.Fprint(fs.Output(), waitUsage); fs.PrintDefaults() }
-	cf := addClientFlags(fs)
-	store := fs.String("store", "", "sequence store `ID` (required)")
+	fs, cf := newClientCommand("wait", waitUsage, stderr)
+	store := sequenceStoreFlag(fs)
 	timeout := fs.Duration("timeout", 0, "give up after this `duration`, such as 30m (default: never)")
 	ids, err := parseArgs(fs, args)
 	if err != nil {
