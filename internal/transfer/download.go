@@ -71,12 +71,11 @@ func (c *Client) Download(ctx context.Context, in DownloadInput) (*DownloadResul
 	if err != nil {
 		return nil, fmt.Errorf("reading read set %s: %w", in.ReadSetID, err)
 	}
-	switch md.Status {
-	case types.ReadSetStatusActive:
-	case types.ReadSetStatusProcessingUpload, types.ReadSetStatusActivating:
-		return nil, fmt.Errorf("read set %s is %s: wait for it to be ACTIVE (seqstore wait) and download it then", in.ReadSetID, md.Status)
-	default:
-		return nil, fmt.Errorf("read set %s is %s%s: only ACTIVE read sets can be downloaded", in.ReadSetID, md.Status, messageSuffix(md.StatusMessage))
+	switch st := readSetState(md.Status, md.StatusMessage); {
+	case !st.Settled:
+		return nil, fmt.Errorf("read set %s is %s: wait for it to be ACTIVE (seqstore wait) and download it then", in.ReadSetID, st.Status)
+	case st.Failed:
+		return nil, fmt.Errorf("read set %s is %s%s: only ACTIVE read sets can be downloaded", in.ReadSetID, st.Status, messageSuffix(st.Message))
 	}
 	files := in.Files
 	if len(files) == 0 {
@@ -182,11 +181,11 @@ queue:
 
 }
 
-func messageSuffix(msg *string) string {
-	if aws.ToString(msg) == "" {
+func messageSuffix(msg string) string {
+	if msg == "" {
 		return ""
 	}
-	return " (" + *msg + ")"
+	return " (" + msg + ")"
 }
 
 // fileDownload is one file on its way to disk.

@@ -98,8 +98,14 @@ func (r ReadSet) Poll(ctx context.Context) (State, error) {
 	if err != nil {
 		return State{}, fmt.Errorf("reading %s: %w", r, err)
 	}
-	st := State{Status: string(md.Status), Message: aws.ToString(md.StatusMessage)}
-	switch md.Status {
+	return readSetState(md.Status, md.StatusMessage), nil
+}
+
+// readSetState says whether a read set in this status has settled, and
+// whether short of ACTIVE.
+func readSetState(status types.ReadSetStatus, message *string) State {
+	st := State{Status: string(status), Message: aws.ToString(message)}
+	switch status {
 	case types.ReadSetStatusActive:
 		st.Settled = true
 	case types.ReadSetStatusProcessingUpload, types.ReadSetStatusActivating:
@@ -108,5 +114,5 @@ func (r ReadSet) Poll(ctx context.Context) (State, error) {
 		// ACTIVE without someone acting.
 		st.Settled, st.Failed = true, true
 	}
-	return st, nil
+	return st
 }
