@@ -70,6 +70,10 @@ func (s *source) localSum(n int) (string, error) {
 	return hex.EncodeToString(h.Sum(nil)), nil
 }
 
+// partSources names the sources of an upload in order: the first file is
+// SOURCE1, the second (the mates of paired FASTQ) SOURCE2.
+var partSources = []types.ReadSetPartSource{types.ReadSetPartSourceSource1, types.ReadSetPartSourceSource2}
+
 // partKey names a part of an upload.
 type partKey struct {
 	source int // index into the sources
@@ -182,13 +186,10 @@ func openSource(i int, path string, partSize int64) (*source, error) {
 	}
 	s := &source{
 		label:      fmt.Sprintf("source%d", i+1),
-		partSource: types.ReadSetPartSourceSource1,
+		partSource: partSources[i],
 		path:       path,
 		f:          f,
 		layout:     newLayout(st.Size(), partSize),
-	}
-	if i == 1 {
-		s.partSource = types.ReadSetPartSourceSource2
 	}
 	switch {
 	case !st.Mode().IsRegular():
@@ -271,7 +272,7 @@ func sameUpload(u types.MultipartReadSetUploadListItem, in UploadInput) bool {
 // cannot be compared are left out of kept, so they are sent again.
 func (c *Client) matchParts(ctx context.Context, storeID, uploadID string, sources []*source) (kept map[partKey]string, ok bool, err error) {
 	kept = map[partKey]string{}
-	for _, partSource := range []types.ReadSetPartSource{types.ReadSetPartSourceSource1, types.ReadSetPartSourceSource2} {
+	for i, partSource := range partSources {
 		pages := omics.NewListReadSetUploadPartsPaginator(c.API, &omics.ListReadSetUploadPartsInput{
 			SequenceStoreId: aws.String(storeID),
 			UploadId:        aws.String(uploadID),
@@ -283,10 +284,6 @@ func (c *Client) matchParts(ctx context.Context, storeID, uploadID string, sourc
 				return nil, false, fmt.Errorf("listing the parts of upload %s: %w", uploadID, err)
 			}
 			for _, p := range page.Parts {
-				i := 0
-				if partSource == types.ReadSetPartSourceSource2 {
-					i = 1
-				}
 				if i >= len(sources) {
 					return nil, false, nil
 				}
