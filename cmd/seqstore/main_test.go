@@ -15,6 +15,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -25,15 +26,41 @@ import (
 	"github.com/seqstore/seqstore/internal/testutil/heapcap"
 )
 
-// buildBinary builds the seqstore command once per test run.
+// binDir holds the command built for the tests; TestMain removes it.
+var (
+	binDir   string
+	binOnce  sync.Once
+	binBuilt string
+	binErr   error
+)
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if binDir != "" {
+		os.RemoveAll(binDir)
+	}
+	os.Exit(code)
+}
+
+// buildBinary builds the seqstore command once per test run: linking it
+// takes seconds, and most tests here run it.
 func buildBinary(t *testing.T) string {
 	t.Helper()
-	bin := filepath.Join(t.TempDir(), "seqstore")
-	out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput()
-	if err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
+	binOnce.Do(func() {
+		if binDir, binErr = os.MkdirTemp("", "seqstore-cmd-test-"); binErr != nil {
+			return
+		}
+		bin := filepath.Join(binDir, "seqstore")
+		if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+			binErr = fmt.Errorf("go build: %v\n%s", err, out)
+			return
+		}
+		binBuilt = bin
+	})
+	if binErr != nil {
+		t.Fatal(binErr)
 	}
-	return bin
+	return binBuilt
 }
 
 func freeAddr(t *testing.T) string {
