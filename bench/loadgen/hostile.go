@@ -100,7 +100,7 @@ func runHostile(ctx context.Context, o options, h hostileOptions, out io.Writer)
 
 	slow := &slowUploads{}
 	if h.slow > 0 {
-		uploadID, err := createUpload(ctx, api, storeID, "slow")
+		uploadID, err := api.createUpload(ctx, storeID, "slow")
 		if err != nil {
 			return false, err
 		}
@@ -196,20 +196,10 @@ func dialFrom(ctx context.Context, local, addr string) (net.Conn, error) {
 }
 
 // createUpload starts a FASTQ multipart upload and returns its ID.
-func createUpload(ctx context.Context, api *apiClient, storeID, name string) (string, error) {
-	b, err := api.call(ctx, http.MethodPost, "/sequencestore/"+storeID+"/upload", map[string]string{
+func (c *apiClient) createUpload(ctx context.Context, storeID, name string) (string, error) {
+	return c.create(ctx, "CreateMultipartReadSetUpload", "/sequencestore/"+storeID+"/upload", map[string]string{
 		"sourceFileType": "FASTQ", "subjectId": "s", "sampleId": "s", "name": name,
-	})
-	if err != nil {
-		return "", fmt.Errorf("CreateMultipartReadSetUpload: %w", err)
-	}
-	var up struct {
-		UploadID string `json:"uploadId"`
-	}
-	if err := json.Unmarshal(b, &up); err != nil || up.UploadID == "" {
-		return "", fmt.Errorf("CreateMultipartReadSetUpload answered without an uploadId: %s", b)
-	}
-	return up.UploadID, nil
+	}, "uploadId")
 }
 
 // slowUploads counts what the slow uploads came to.
@@ -324,7 +314,7 @@ func poisonFASTQ(gib int) ([]byte, error) {
 // poisonUpload uploads the poison file as a read set and says what became
 // of it by the time the run ends.
 func poisonUpload(ctx context.Context, api *apiClient, sig *signing, addr, storeID string, data []byte) string {
-	uploadID, err := createUpload(ctx, api, storeID, "poison")
+	uploadID, err := api.createUpload(ctx, storeID, "poison")
 	if err != nil {
 		return err.Error()
 	}

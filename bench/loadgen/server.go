@@ -273,17 +273,23 @@ func (c *apiClient) call(ctx context.Context, method, path string, body any) ([]
 
 // createSequenceStore makes a store named name and returns its ID.
 func (c *apiClient) createSequenceStore(ctx context.Context, name string) (string, error) {
-	out, err := c.call(ctx, http.MethodPost, "/sequencestore", map[string]string{"name": name})
+	return c.create(ctx, "CreateSequenceStore", "/sequencestore", map[string]string{"name": name}, "id")
+}
+
+// create sends the create operation op to path and returns the ID its
+// answer carries in the member idMember.
+func (c *apiClient) create(ctx context.Context, op, path string, body any, idMember string) (string, error) {
+	out, err := c.call(ctx, http.MethodPost, path, body)
 	if err != nil {
-		return "", fmt.Errorf("CreateSequenceStore: %w", err)
+		return "", fmt.Errorf("%s: %w", op, err)
 	}
-	var created struct {
-		ID string `json:"id"`
+	var answer map[string]any
+	json.Unmarshal(out, &answer)
+	id, _ := answer[idMember].(string)
+	if id == "" {
+		return "", fmt.Errorf("%s answered without an %s: %s", op, idMember, out)
 	}
-	if err := json.Unmarshal(out, &created); err != nil || created.ID == "" {
-		return "", fmt.Errorf("CreateSequenceStore answered without an id: %s", out)
-	}
-	return created.ID, nil
+	return id, nil
 }
 
 // getSequenceStore fetches one GetSequenceStore response body and checks it

@@ -37,6 +37,36 @@ func kept(t *testing.T, ln net.Listener, from []string) []bool {
 	return out
 }
 
+// listen returns a Listener with limits on a fresh loopback port, closed
+// when the test ends.
+func listen(t *testing.T, limits Limits) *Listener {
+	t.Helper()
+	raw, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln := NewListener(raw, limits, slog.New(slog.DiscardHandler))
+	t.Cleanup(func() { ln.Close() })
+	return ln
+}
+
+// connect dials ln and accepts the connection: the client's end and the
+// server's.
+func connect(t *testing.T, ln *Listener) (client, server net.Conn) {
+	t.Helper()
+	client, err := net.Dial("tcp", ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { client.Close() })
+	server, err = ln.Accept()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { server.Close() })
+	return client, server
+}
+
 func TestListenerCaps(t *testing.T) {
 	tests := []struct {
 		name   string
@@ -53,12 +83,7 @@ func TestListenerCaps(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			raw, err := net.Listen("tcp", "127.0.0.1:0")
-			if err != nil {
-				t.Fatal(err)
-			}
-			ln := NewListener(raw, tt.limits, slog.New(slog.DiscardHandler))
-			defer ln.Close()
+			ln := listen(t, tt.limits)
 			go func() {
 				for {
 					c, err := ln.Accept()
@@ -87,12 +112,7 @@ func TestListenerCaps(t *testing.T) {
 }
 
 func TestListenerGivesPlacesBack(t *testing.T) {
-	raw, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	ln := NewListener(raw, Limits{MaxConns: 1}, slog.New(slog.DiscardHandler))
-	defer ln.Close()
+	ln := listen(t, Limits{MaxConns: 1})
 	accepted := make(chan net.Conn, 4)
 	go func() {
 		for {
@@ -170,22 +190,7 @@ func TestBodyRate(t *testing.T) {
 // The connections it hands out keep the TCP connection's ReadFrom, which
 // net/http uses to send files with sendfile.
 func TestConnKeepsReadFrom(t *testing.T) {
-	raw, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	ln := NewListener(raw, Limits{MaxConns: 4}, slog.New(slog.DiscardHandler))
-	defer ln.Close()
-	client, err := net.Dial("tcp", ln.Addr().String())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer client.Close()
-	server, err := ln.Accept()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer server.Close()
+	client, server := connect(t, listen(t, Limits{MaxConns: 4}))
 	rf, ok := server.(io.ReaderFrom)
 	if !ok {
 		t.Fatal("the accepted connection has no ReadFrom")
@@ -230,27 +235,13 @@ func TestWriteRate(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			raw, err := net.Listen("tcp", "127.0.0.1:0")
-			if err != nil {
-				t.Fatal(err)
-			}
-			ln := NewListener(raw, Limits{WriteRate: BodyRate{Bytes: 256 << 10, Window: time.Second}}, slog.New(slog.DiscardHandler))
-			defer ln.Close()
-			client, err := net.Dial("tcp", ln.Addr().String())
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer client.Close()
-			server, err := ln.Accept()
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer server.Close()
+			client, server := connect(t, listen(t, Limits{WriteRate: BodyRate{Bytes: 256 << 10, Window: time.Second}}))
 			read := make(chan int64, 1)
 			if tt.reads {
 				go func() { n, _ := io.Copy(io.Discard, client); read <- n }()
 			}
 			var n int64
+			var err error
 			if tt.sendfile {
 				f.Seek(0, io.SeekStart)
 				n, err = server.(io.ReaderFrom).ReadFrom(&io.LimitedReader{R: f, N: size})

@@ -26,10 +26,10 @@ func hasBody(r *http.Request) bool {
 	return r.Body != nil && r.Body != http.NoBody && r.ContentLength != 0
 }
 
-// readSmallBody reads the whole body into memory, up to max bytes, hashing
-// it as it arrives, and puts an equivalent reader back in r.Body for the
-// handler. The buffer grows with the bytes that actually arrive, never with
-// the Content-Length the client declares: before the signature is proven a
+// readSmallBody reads the whole body into memory, up to max bytes, returns
+// its SHA-256 and puts an equivalent reader back in r.Body for the handler.
+// The buffer grows with the bytes that actually arrive, never with the
+// Content-Length the client declares: before the signature is proven a
 // declared length is only a claim, and a connection that declares megabytes
 // and sends nothing must cost nothing. Growth is charged to b (nil: no
 // budget) until readSmallBody returns; over the budget it fails with
@@ -41,7 +41,6 @@ func readSmallBody(r *http.Request, max int64, b *budget) ([sha256.Size]byte, er
 	}
 	var charged int64
 	defer func() { b.give(charged) }()
-	h := sha256.New()
 	buf := make([]byte, 0, 512)
 	for {
 		if len(buf) == cap(buf) {
@@ -56,7 +55,6 @@ func readSmallBody(r *http.Request, max int64, b *budget) ([sha256.Size]byte, er
 			buf = append(make([]byte, 0, grown), buf...)
 		}
 		n, err := r.Body.Read(buf[len(buf):cap(buf)])
-		h.Write(buf[len(buf) : len(buf)+n])
 		buf = buf[:len(buf)+n]
 		if err == io.EOF {
 			break
@@ -68,9 +66,8 @@ func readSmallBody(r *http.Request, max int64, b *budget) ([sha256.Size]byte, er
 	if int64(len(buf)) > max {
 		return sum, tooLarge(max)
 	}
-	h.Sum(sum[:0])
 	r.Body = &bufferedBody{Reader: bytes.NewReader(buf), orig: r.Body}
-	return sum, nil
+	return sha256.Sum256(buf), nil
 }
 
 // budget bounds the bytes that bodies of not yet authenticated requests

@@ -16,6 +16,27 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/omics"
 )
 
+// signNow signs r for the storage API in us-east-1, now, as keyID with
+// secret over payloadHash (a body's hex SHA-256, or UNSIGNED-PAYLOAD).
+func signNow(t testing.TB, r *http.Request, keyID, secret, payloadHash string) {
+	t.Helper()
+	if err := v4.NewSigner().SignHTTP(context.Background(), aws.Credentials{AccessKeyID: keyID, SecretAccessKey: secret}, r, payloadHash, "omics", "us-east-1", time.Now()); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// newFASTQUpload starts a FASTQ multipart upload in store and returns its ID.
+func newFASTQUpload(t testing.TB, c *omics.Client, store string) string {
+	t.Helper()
+	up, err := c.CreateMultipartReadSetUpload(context.Background(), &omics.CreateMultipartReadSetUploadInput{
+		SequenceStoreId: aws.String(store), SourceFileType: "FASTQ", SubjectId: aws.String("s"), SampleId: aws.String("s"), Name: aws.String("n"),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return *up.UploadId
+}
+
 // Requests that are not signed, or signed wrongly, get 403 with AWS's error
 // names, a message and a request ID, whatever the operation.
 func TestAuthenticationFailures(t *testing.T) {
@@ -66,18 +87,13 @@ func TestTamperedPartIsRefused(t *testing.T) {
 	c := in.goClient(key)
 	ctx := context.Background()
 	store := newStore(t, c, "")
-	up, err := c.CreateMultipartReadSetUpload(ctx, &omics.CreateMultipartReadSetUploadInput{
-		SequenceStoreId: aws.String(store), SourceFileType: "FASTQ", SubjectId: aws.String("s"), SampleId: aws.String("s"), Name: aws.String("n"),
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	upload := newFASTQUpload(t, c, store)
 	good, bad := "@r\nACGT\n+\n!!!!\n", "@r\nACGA\n+\n!!!!\n"
 	sum := sha256.Sum256([]byte(good))
 	hash := hex.EncodeToString(sum[:])
-	r, _ := http.NewRequest("PUT", in.endpoint+"/sequencestore/"+store+"/upload/"+*up.UploadId+"/part?partSource=SOURCE1&partNumber=1", strings.NewReader(good))
+	r, _ := http.NewRequest("PUT", in.endpoint+"/sequencestore/"+store+"/upload/"+upload+"/part?partSource=SOURCE1&partNumber=1", strings.NewReader(good))
 	r.Header.Set("X-Amz-Content-Sha256", hash)
-	v4.NewSigner().SignHTTP(ctx, aws.Credentials{AccessKeyID: key.ID, SecretAccessKey: key.Secret}, r, hash, "omics", "us-east-1", time.Now())
+	signNow(t, r, key.ID, key.Secret, hash)
 	r.Body = io.NopCloser(strings.NewReader(bad))
 	resp, err := http.DefaultClient.Do(r)
 	if err != nil {
@@ -87,7 +103,7 @@ func TestTamperedPartIsRefused(t *testing.T) {
 	if resp.StatusCode != 403 || resp.Header.Get("X-Amzn-ErrorType") != "InvalidSignatureException" {
 		t.Fatalf("tampered part: %d %s, want 403 InvalidSignatureException", resp.StatusCode, resp.Header.Get("X-Amzn-ErrorType"))
 	}
-	parts, err := c.ListReadSetUploadParts(ctx, &omics.ListReadSetUploadPartsInput{SequenceStoreId: aws.String(store), UploadId: up.UploadId, PartSource: "SOURCE1"})
+	parts, err := c.ListReadSetUploadParts(ctx, &omics.ListReadSetUploadPartsInput{SequenceStoreId: aws.String(store), UploadId: aws.String(upload), PartSource: "SOURCE1"})
 	if err != nil || len(parts.Parts) != 0 {
 		t.Fatalf("parts after a refused upload: %+v %v", parts, err)
 	}
@@ -100,7 +116,6 @@ func TestTamperedPartIsRefused(t *testing.T) {
 func TestUnprovenCallerLearnsNothingOfUploads(t *testing.T) {
 	in := start(t, backends[0], nil)
 	key := in.rootKey()
-	ctx := context.Background()
 	store := newStore(t, in.goClient(key), "")
 	body := "@r\nACGT\n+\n!!!!\n"
 	sum := sha256.Sum256([]byte(body))
@@ -113,7 +128,7 @@ func TestUnprovenCallerLearnsNothingOfUploads(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			r, _ := http.NewRequest("PUT", in.endpoint+"/sequencestore/"+store+"/upload/1234567890/part?partSource=SOURCE1&partNumber=1", strings.NewReader(body))
-			v4.NewSigner().SignHTTP(ctx, aws.Credentials{AccessKeyID: key.ID, SecretAccessKey: tc.secret}, r, hex.EncodeToString(sum[:]), "omics", "us-east-1", time.Now())
+			signNow(t, r, key.ID, tc.secret, hex.EncodeToString(sum[:]))
 			if r.Header.Get("X-Amz-Content-Sha256") != "" {
 				t.Fatal("the signer set X-Amz-Content-Sha256; this test needs a request without it")
 			}
@@ -139,9 +154,7 @@ func TestUnsignedPayloadOnlyForParts(t *testing.T) {
 	r, _ := http.NewRequest("POST", in.endpoint+"/sequencestore", strings.NewReader(`{"name":"signed"}`))
 	r.Header.Set("Content-Type", "application/json")
 	r.Header.Set("X-Amz-Content-Sha256", "UNSIGNED-PAYLOAD")
-	if err := v4.NewSigner().SignHTTP(ctx, aws.Credentials{AccessKeyID: key.ID, SecretAccessKey: key.Secret}, r, "UNSIGNED-PAYLOAD", "omics", "us-east-1", time.Now()); err != nil {
-		t.Fatal(err)
-	}
+	signNow(t, r, key.ID, key.Secret, "UNSIGNED-PAYLOAD")
 	r.Body = io.NopCloser(strings.NewReader(`{"name":"swapped"}`))
 	r.ContentLength = int64(len(`{"name":"swapped"}`))
 	resp, err := http.DefaultClient.Do(r)

@@ -137,8 +137,9 @@ func (in *instance) newAccount(t testing.TB, id string) seqstore.AccessKey {
 	return k
 }
 
-// goClient returns a Go SDK client signed with key.
-func (in *instance) goClient(key seqstore.AccessKey) *omics.Client {
+// goClient returns a Go SDK client signed with key; optFns adjust its
+// options (an HTTP client that trusts a test certificate, say).
+func (in *instance) goClient(key seqstore.AccessKey, optFns ...func(*omics.Options)) *omics.Client {
 	return omics.New(omics.Options{
 		Region:       "us-east-1",
 		BaseEndpoint: aws.String(in.endpoint),
@@ -149,7 +150,7 @@ func (in *instance) goClient(key seqstore.AccessKey) *omics.Client {
 					return next.HandleInitialize(smithyhttp.DisableEndpointHostPrefix(ctx, true), in)
 				}), middleware.Before)
 		}},
-	})
+	}, optFns...)
 }
 
 // cliResult is what one `aws omics` call did.

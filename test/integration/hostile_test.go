@@ -15,7 +15,6 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
 	"github.com/aws/aws-sdk-go-v2/service/omics"
 )
 
@@ -39,6 +38,16 @@ func closedByServer(c net.Conn, wait time.Duration) bool {
 	_, err := io.Copy(io.Discard, c)
 	var ne net.Error
 	return !(errors.As(err, &ne) && ne.Timeout())
+}
+
+// rawHead is r's request line and headers as they go on the wire, with its
+// Content-Length, for a test that then writes the body at its own pace.
+func rawHead(r *http.Request) []byte {
+	var head bytes.Buffer
+	fmt.Fprintf(&head, "%s %s HTTP/1.1\r\nHost: %s\r\n", r.Method, r.URL.RequestURI(), r.URL.Host)
+	r.Header.Write(&head)
+	fmt.Fprintf(&head, "Content-Length: %d\r\n\r\n", r.ContentLength)
+	return head.Bytes()
 }
 
 // Keep-alive connections that sent one request and then nothing are closed
@@ -131,19 +140,13 @@ func TestDeclaredLengthAllocatesNothing(t *testing.T) {
 	r, _ := http.NewRequest("POST", in.endpoint+"/sequencestore", nil)
 	r.Header.Set("Content-Type", "application/json")
 	r.ContentLength = declared
-	if err := v4.NewSigner().SignHTTP(context.Background(), aws.Credentials{AccessKeyID: key.ID, SecretAccessKey: "wrong"}, r,
-		strings.Repeat("0", 64), "omics", "us-east-1", time.Now()); err != nil {
-		t.Fatal(err)
-	}
-	var head bytes.Buffer
-	fmt.Fprintf(&head, "POST /sequencestore HTTP/1.1\r\nHost: %s\r\n", r.URL.Host)
-	r.Header.Write(&head)
-	fmt.Fprintf(&head, "Content-Length: %d\r\n\r\n{\"name\":", declared)
+	signNow(t, r, key.ID, "wrong", strings.Repeat("0", 64))
+	head := append(rawHead(r), `{"name":`...)
 
 	before := heapInUse()
 	for range conns {
 		c := in.dialFrom(t, "127.0.0.1")
-		if _, err := c.Write(head.Bytes()); err != nil {
+		if _, err := c.Write(head); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -175,12 +178,7 @@ func TestSlowBodiesAreCutOnlyWhenStalled(t *testing.T) {
 	c := in.goClient(key)
 	ctx := context.Background()
 	store := newStore(t, c, "")
-	up, err := c.CreateMultipartReadSetUpload(ctx, &omics.CreateMultipartReadSetUploadInput{
-		SequenceStoreId: aws.String(store), SourceFileType: "FASTQ", SubjectId: aws.String("s"), SampleId: aws.String("s"), Name: aws.String("n"),
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	upload := newFASTQUpload(t, c, store)
 	record := "@r\nACGTACGTACGTACGTACGTACGTACGTACGTACGTACGTACGTACGTACGTACGTACGTACG\n+\nIIIIIIIIIIIIIIIIIIIIIIIIIIIIIIIIIIIIIIIIIIIIIIIIIIIIIIIIIIIIIII\n"
 	part := []byte(strings.Repeat(record, (640<<10)/len(record)))
 
@@ -189,19 +187,13 @@ func TestSlowBodiesAreCutOnlyWhenStalled(t *testing.T) {
 	// returns the response.
 	send := func(number, chunk int, pause time.Duration, stopAfter int) *http.Response {
 		t.Helper()
-		url := fmt.Sprintf("%s/sequencestore/%s/upload/%s/part?partSource=SOURCE1&partNumber=%d", in.endpoint, store, *up.UploadId, number)
+		url := fmt.Sprintf("%s/sequencestore/%s/upload/%s/part?partSource=SOURCE1&partNumber=%d", in.endpoint, store, upload, number)
 		r, _ := http.NewRequest("PUT", url, nil)
 		r.ContentLength = int64(len(part))
 		r.Header.Set("X-Amz-Content-Sha256", "UNSIGNED-PAYLOAD")
-		if err := v4.NewSigner().SignHTTP(ctx, aws.Credentials{AccessKeyID: key.ID, SecretAccessKey: key.Secret}, r, "UNSIGNED-PAYLOAD", "omics", "us-east-1", time.Now()); err != nil {
-			t.Fatal(err)
-		}
+		signNow(t, r, key.ID, key.Secret, "UNSIGNED-PAYLOAD")
 		conn := in.dialFrom(t, "127.0.0.1")
-		var head bytes.Buffer
-		fmt.Fprintf(&head, "PUT %s HTTP/1.1\r\nHost: %s\r\n", r.URL.RequestURI(), r.URL.Host)
-		r.Header.Write(&head)
-		fmt.Fprintf(&head, "Content-Length: %d\r\n\r\n", len(part))
-		conn.Write(head.Bytes())
+		conn.Write(rawHead(r))
 		for sent := 0; sent < stopAfter; sent += chunk {
 			if _, err := conn.Write(part[sent:min(sent+chunk, stopAfter)]); err != nil {
 				break // the server gave up on the body
@@ -229,7 +221,7 @@ func TestSlowBodiesAreCutOnlyWhenStalled(t *testing.T) {
 		body, _ := io.ReadAll(resp.Body)
 		t.Fatalf("a stalled part: %d %s %s, want 408 %s", resp.StatusCode, got, body, want)
 	}
-	parts, err := c.ListReadSetUploadParts(ctx, &omics.ListReadSetUploadPartsInput{SequenceStoreId: aws.String(store), UploadId: up.UploadId, PartSource: "SOURCE1"})
+	parts, err := c.ListReadSetUploadParts(ctx, &omics.ListReadSetUploadPartsInput{SequenceStoreId: aws.String(store), UploadId: aws.String(upload), PartSource: "SOURCE1"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -264,7 +256,6 @@ func TestStalledDownloadIsCut(t *testing.T) {
 	in := start(t, backends[0], cfg)
 	key := in.rootKey()
 	c := in.goClient(key)
-	ctx := context.Background()
 	store := newStore(t, c, "")
 	fastq := t.TempDir() + "/r.fastq"
 	writeFASTQ(t, fastq, 40000, 0)
@@ -274,10 +265,7 @@ func TestStalledDownloadIsCut(t *testing.T) {
 	}
 
 	r, _ := http.NewRequest("GET", fmt.Sprintf("%s/sequencestore/%s/readset/%s?partNumber=1&file=SOURCE1", in.endpoint, store, id), nil)
-	if err := v4.NewSigner().SignHTTP(ctx, aws.Credentials{AccessKeyID: key.ID, SecretAccessKey: key.Secret}, r,
-		"e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855", "omics", "us-east-1", time.Now()); err != nil {
-		t.Fatal(err)
-	}
+	signNow(t, r, key.ID, key.Secret, "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855")
 	conn := in.dialFrom(t, "127.0.0.1")
 	conn.(*net.TCPConn).SetReadBuffer(16 << 10)
 	if err := r.Write(conn); err != nil {

@@ -1,13 +1,11 @@
 package integration
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"log/slog"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -15,29 +13,16 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/omics"
 
 	"github.com/seqstore/seqstore"
+	"github.com/seqstore/seqstore/internal/testutil"
 )
 
-// lockedLog collects the JSON lines a server logs while it runs.
-type lockedLog struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedLog) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-// lines returns the logged records whose msg is msg.
-func (l *lockedLog) lines(t *testing.T, msg string) []map[string]any {
+// logLines returns the JSON records in logs whose msg is msg.
+func logLines(t *testing.T, logs *testutil.SyncBuffer, msg string) []map[string]any {
 	t.Helper()
-	l.mu.Lock()
-	defer l.mu.Unlock()
 	var out []map[string]any
-	for _, line := range bytes.Split(bytes.TrimSpace(l.b.Bytes()), []byte("\n")) {
+	for line := range strings.Lines(strings.TrimSpace(logs.String())) {
 		var rec map[string]any
-		if err := json.Unmarshal(line, &rec); err != nil {
+		if err := json.Unmarshal([]byte(line), &rec); err != nil {
 			t.Fatalf("log line %q: %v", line, err)
 		}
 		if rec["msg"] == msg {
@@ -45,12 +30,6 @@ func (l *lockedLog) lines(t *testing.T, msg string) []map[string]any {
 		}
 	}
 	return out
-}
-
-func (l *lockedLog) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
 }
 
 // requestIDOf is the x-amzn-RequestId of the response err came with.
@@ -68,7 +47,7 @@ func requestIDOf(t *testing.T, err error) string {
 // and why it failed, and never a secret.
 func TestFailedRequestsAreLogged(t *testing.T) {
 	ctx := context.Background()
-	logs := &lockedLog{}
+	logs := &testutil.SyncBuffer{}
 	in := startLogged(t, backends[0], nil, slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelInfo})))
 	root := in.rootKey()
 	c := in.goClient(root)
@@ -86,8 +65,8 @@ func TestFailedRequestsAreLogged(t *testing.T) {
 	in.srv.Meta.Close()
 	_, faultErr := c.ListSequenceStores(ctx, &omics.ListSequenceStoresInput{})
 
-	refused := logs.lines(t, "request refused")
-	failed := logs.lines(t, "request failed")
+	refused := logLines(t, logs, "request refused")
+	failed := logLines(t, logs, "request failed")
 	// The SDK retries a 500: each attempt is a request of its own.
 	if len(refused) != 2 || len(failed) == 0 {
 		t.Fatalf("want 2 refused and some failed requests logged, got:\n%s", logs)

@@ -80,6 +80,8 @@ func TestHandlerPanicFailsOnlyItsRequest(t *testing.T) {
 	}
 	if id := re.ServiceRequestID(); id == "" || !strings.Contains(logs.String(), "request_id="+id) || !strings.Contains(logs.String(), "index out of range") {
 		t.Fatalf("request id %q and the panic are not both in the log:\n%s", id, logs.String())
+	} else if n := strings.Count(logs.String(), "request_id="+id); n != 1 {
+		t.Fatalf("the failed request %s is logged on %d lines, want one:\n%s", id, n, logs.String())
 	}
 
 	for _, file := range []omics.GetReadSetInput{{File: "SOURCE1"}, {File: "INDEX"}} {

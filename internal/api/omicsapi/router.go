@@ -81,17 +81,19 @@ type jsonAppender interface {
 
 // requestState is what the router knows about one request.
 type requestState struct {
-	id     string
-	op     *Operation
-	ctx    context.Context
-	start  time.Time
-	status int
-	segs   []string // escaped path segments
-	segBuf [maxPathSegments]string
-	check  validator
-	code   string // the error code sent, if any
-	err    error  // what a 5xx answer hides from the client
-	caller string // the access key ID the request claims
+	id       string
+	op       *Operation
+	ctx      context.Context
+	start    time.Time
+	status   int
+	segs     []string // escaped path segments
+	segBuf   [maxPathSegments]string
+	check    validator
+	code     string // the error code sent, if any
+	err      error  // what a 5xx answer hides from the client
+	panicked any    // what the handler panicked with, if it did
+	stack    []byte // where it panicked
+	caller   string // the access key ID the request claims
 }
 
 type requestStateKey struct{}
@@ -170,9 +172,8 @@ func (rt *router) finish(w http.ResponseWriter, r *http.Request, st *requestStat
 		if p == http.ErrAbortHandler {
 			panic(p)
 		}
-		rt.log.LogAttrs(st.ctx, slog.LevelError, "omicsapi: handler panicked",
-			slog.String("request_id", st.id), slog.String("op", st.opName()),
-			slog.Any("panic", p), slog.String("stack", string(debug.Stack())))
+		// Logged with the request's line, the one line of a failed request.
+		st.panicked, st.stack = p, debug.Stack()
 		if st.status != 0 {
 			// The answer has begun: cut the connection, so that the
 			// client sees a failed response rather than a short payload
@@ -186,13 +187,13 @@ func (rt *router) finish(w http.ResponseWriter, r *http.Request, st *requestStat
 }
 
 // logAccess writes the line of a request: at Debug when it succeeded, at
-// Info when the client's request failed, at Error when the server failed.
-// An operator looking into a failure finds who sent it, from where, and
-// what it was told.
+// Info when the client's request failed, at Error when the server failed
+// (a 5xx, or a panic after the answer began). An operator looking into a
+// failure finds who sent it, from where, and what it was told.
 func (rt *router) logAccess(r *http.Request, st *requestState) {
 	level, msg := slog.LevelDebug, "request"
 	switch {
-	case st.status >= 500:
+	case st.status >= 500 || st.panicked != nil:
 		level, msg = slog.LevelError, "request failed"
 	case st.status >= 400:
 		level, msg = slog.LevelInfo, "request refused"
@@ -205,12 +206,15 @@ func (rt *router) logAccess(r *http.Request, st *requestState) {
 		slog.Int("status", st.status), slog.Duration("duration", time.Since(st.start)),
 		slog.String("request_id", st.id),
 	}
-	if st.status >= 400 {
+	if level > slog.LevelDebug {
 		attrs = append(attrs, slog.String("code", st.code), slog.String("access_key_id", st.caller),
 			slog.String("remote_addr", r.RemoteAddr))
 	}
 	if st.err != nil {
 		attrs = append(attrs, slog.Any("error", st.err))
+	}
+	if st.panicked != nil {
+		attrs = append(attrs, slog.Any("panic", st.panicked), slog.String("stack", string(st.stack)))
 	}
 	rt.log.LogAttrs(st.ctx, level, msg, attrs...)
 }
