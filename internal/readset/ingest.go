@@ -9,6 +9,7 @@ import (
 	"os"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/seqstore/seqstore"
@@ -213,8 +214,13 @@ func (s *Service) ingest(ctx context.Context, log *slog.Logger, rs *seqstore.Rea
 		log.Error("ingest: listing parts failed", "err", err)
 		return nil
 	}
-	counted, stopProgress := s.watchProgress(ctx, log, parts)
-	files, result, err := counted.analyzeAndStore(ctx, rs, parts, family)
+	var uploaded int64
+	for _, p := range parts {
+		uploaded += p.Size
+	}
+	read := &atomic.Int64{}
+	stopProgress := s.watchProgress(ctx, log, read, uploaded)
+	files, result, err := s.analyzeAndStore(ctx, rs, parts, family, read)
 	stopProgress()
 	if ctx.Err() != nil {
 		// Shutting down or lost the lease: leave the read set as it is
@@ -271,12 +277,9 @@ func (s *Service) ingest(ctx context.Context, log *slog.Logger, rs *seqstore.Rea
 	// The read set no longer needs its parts, whether or not this node
 	// goes on: a shutdown now must not leave them behind for good.
 	s.deleteParts(context.WithoutCancel(ctx), rs.UploadID)
-	var size, uploaded int64
+	var size int64
 	for _, f := range files {
 		size += f.ContentLength
-	}
-	for _, p := range parts {
-		uploaded += p.Size
 	}
 	log.Info("read set active", "reads", result.ReadCount, "bases", result.BaseCount, "uploadedBytes", uploaded, "storedBytes", size, "elapsed", time.Since(start))
 	for i, b := range result.Sources {
@@ -349,6 +352,8 @@ func truncate(s string, n int) string {
 type partsReader struct {
 	ctx   context.Context
 	blobs blob.Store
+	// read, when set, counts the bytes returned, for progress lines.
+	read *atomic.Int64
 
 	mu     sync.Mutex
 	parts  []*seqstore.UploadPart
@@ -379,6 +384,9 @@ func (r *partsReader) Read(p []byte) (n int, err error) {
 			r.parts = r.parts[1:]
 		}
 		n, err := r.cur.Read(p)
+		if r.read != nil {
+			r.read.Add(int64(n))
+		}
 		if err == io.EOF {
 			r.cur.Close()
 			r.cur = nil
@@ -494,10 +502,10 @@ type output struct {
 }
 
 // analyzeAndStore runs the analysis of the read set's file type over its
-// parts, writing the files to keep. On any error, or a panic, every file it
-// began is discarded and no goroutine of the analysis can write to one
-// afterwards.
-func (s *Service) analyzeAndStore(ctx context.Context, rs *seqstore.ReadSet, parts []*seqstore.UploadPart, family etag.Family) (files []seqstore.StoredFile, result *analyze.Result, err error) {
+// parts, writing the files to keep, and adds the bytes it reads of the
+// parts to read. On any error, or a panic, every file it began is discarded
+// and no goroutine of the analysis can write to one afterwards.
+func (s *Service) analyzeAndStore(ctx context.Context, rs *seqstore.ReadSet, parts []*seqstore.UploadPart, family etag.Family, read *atomic.Int64) (files []seqstore.StoredFile, result *analyze.Result, err error) {
 	bySource := map[string][]*seqstore.UploadPart{}
 	for _, p := range parts {
 		bySource[p.Source] = append(bySource[p.Source], p)
@@ -533,7 +541,7 @@ func (s *Service) analyzeAndStore(ctx context.Context, rs *seqstore.ReadSet, par
 		return o, nil
 	}
 	source := func(name string) *partsReader {
-		pr := &partsReader{ctx: ctx, blobs: s.Blobs, parts: bySource[name]}
+		pr := &partsReader{ctx: ctx, blobs: s.Blobs, read: read, parts: bySource[name]}
 		readers = append(readers, pr)
 		return pr
 	}
