@@ -194,8 +194,9 @@ func (s *Service) Ingest(ctx context.Context, rs *seqstore.ReadSet) {
 	}
 }
 
-// ingest is Ingest; it returns only a panic of its own goroutine, any
-// other outcome being recorded with the read set.
+// ingest is Ingest; it returns only a panic, of its own goroutine or of
+// the analysis, for Ingest to fail the read set with; any other outcome is
+// recorded with the read set.
 func (s *Service) ingest(ctx context.Context, log *slog.Logger, rs *seqstore.ReadSet) (err error) {
 	defer panics.Recover(&err)
 	start := time.Now()
@@ -233,7 +234,7 @@ func (s *Service) ingest(ctx context.Context, log *slog.Logger, rs *seqstore.Rea
 		var pe *panics.Error
 		switch {
 		case errors.As(err, &pe):
-			s.failInternal(ctx, log, rs, err)
+			return err
 		case errors.As(err, &ae):
 			s.fail(ctx, log, rs, ae.Error())
 		default:
@@ -496,9 +497,6 @@ type output struct {
 	kind string
 	name string
 	w    *storedCopy
-	// closed reports that w was closed, so the object exists and must be
-	// deleted rather than aborted if a later file fails.
-	closed bool
 }
 
 // analyzeAndStore runs the analysis of the read set's file type over its
@@ -512,6 +510,9 @@ func (s *Service) analyzeAndStore(ctx context.Context, rs *seqstore.ReadSet, par
 	}
 	var outs []*output
 	var readers []*partsReader
+	// kept are the files closed so far: they exist, and an error after
+	// them must delete them, where the others are only aborted.
+	var kept []seqstore.StoredFile
 	defer func() {
 		for _, pr := range readers {
 			pr.Close()
@@ -521,12 +522,9 @@ func (s *Service) analyzeAndStore(ctx context.Context, rs *seqstore.ReadSet, par
 		}
 		files, result = nil, nil
 		for _, o := range outs {
-			if o.closed {
-				s.Blobs.Delete(context.WithoutCancel(ctx), fileKey(rs, o.name))
-			} else {
-				o.w.abort()
-			}
+			o.w.abort()
 		}
+		s.deleteFiles(context.WithoutCancel(ctx), kept)
 	}()
 	// Deferred after the clean-up, so that it runs first and a panic is
 	// cleaned up after like any error.
@@ -592,12 +590,10 @@ func (s *Service) analyzeAndStore(ctx context.Context, rs *seqstore.ReadSet, par
 		return nil, nil, err
 	}
 	for _, o := range outs {
-		err := o.w.close()
-		o.closed = err == nil
-		if err != nil {
+		if err := o.w.close(); err != nil {
 			return nil, nil, fmt.Errorf("store %s: %w", o.name, err)
 		}
-		files = append(files, seqstore.StoredFile{
+		kept = append(kept, seqstore.StoredFile{
 			Kind:          o.kind,
 			Key:           fileKey(rs, o.name),
 			Name:          o.name,
@@ -605,7 +601,7 @@ func (s *Service) analyzeAndStore(ctx context.Context, rs *seqstore.ReadSet, par
 			PartSize:      ServePartSize,
 		})
 	}
-	return files, result, nil
+	return kept, result, nil
 }
 
 func (s *Service) deleteFiles(ctx context.Context, files []seqstore.StoredFile) {
