@@ -164,11 +164,7 @@ func env(name, def string) string {
 // envInt returns SEQSTORE_<name> as an integer, or def when it is unset.
 // A value that is not an integer is remembered, and Finish reports it.
 func (c *Config) envInt(name string, def int) int {
-	return int(c.envInt64(name, int64(def)))
-}
-
-func (c *Config) envInt64(name string, def int64) int64 {
-	v, err := strconv.ParseInt(env(name, strconv.FormatInt(def, 10)), 10, 64)
+	v, err := strconv.Atoi(env(name, strconv.Itoa(def)))
 	if err != nil {
 		c.envErrs = append(c.envErrs, fmt.Errorf("SEQSTORE_%s %q is not a whole number", name, os.Getenv("SEQSTORE_"+name)))
 		return def

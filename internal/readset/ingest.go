@@ -9,6 +9,7 @@ import (
 	"os"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/seqstore/seqstore"
@@ -193,8 +194,9 @@ func (s *Service) Ingest(ctx context.Context, rs *seqstore.ReadSet) {
 	}
 }
 
-// ingest is Ingest; it returns only a panic of its own goroutine, any
-// other outcome being recorded with the read set.
+// ingest is Ingest; it returns only a panic, of its own goroutine or of
+// the analysis, for Ingest to fail the read set with; any other outcome is
+// recorded with the read set.
 func (s *Service) ingest(ctx context.Context, log *slog.Logger, rs *seqstore.ReadSet) (err error) {
 	defer panics.Recover(&err)
 	start := time.Now()
@@ -213,8 +215,13 @@ func (s *Service) ingest(ctx context.Context, log *slog.Logger, rs *seqstore.Rea
 		log.Error("ingest: listing parts failed", "err", err)
 		return nil
 	}
-	counted, stopProgress := s.watchProgress(ctx, log, parts)
-	files, result, err := counted.analyzeAndStore(ctx, rs, parts, family)
+	var uploaded int64
+	for _, p := range parts {
+		uploaded += p.Size
+	}
+	read := &atomic.Int64{}
+	stopProgress := s.watchProgress(ctx, log, read, uploaded)
+	files, result, err := s.analyzeAndStore(ctx, rs, parts, family, read)
 	stopProgress()
 	if ctx.Err() != nil {
 		// Shutting down or lost the lease: leave the read set as it is
@@ -227,7 +234,7 @@ func (s *Service) ingest(ctx context.Context, log *slog.Logger, rs *seqstore.Rea
 		var pe *panics.Error
 		switch {
 		case errors.As(err, &pe):
-			s.failInternal(ctx, log, rs, err)
+			return err
 		case errors.As(err, &ae):
 			s.fail(ctx, log, rs, ae.Error())
 		default:
@@ -271,12 +278,9 @@ func (s *Service) ingest(ctx context.Context, log *slog.Logger, rs *seqstore.Rea
 	// The read set no longer needs its parts, whether or not this node
 	// goes on: a shutdown now must not leave them behind for good.
 	s.deleteParts(context.WithoutCancel(ctx), rs.UploadID)
-	var size, uploaded int64
+	var size int64
 	for _, f := range files {
 		size += f.ContentLength
-	}
-	for _, p := range parts {
-		uploaded += p.Size
 	}
 	log.Info("read set active", "reads", result.ReadCount, "bases", result.BaseCount, "uploadedBytes", uploaded, "storedBytes", size, "elapsed", time.Since(start))
 	for i, b := range result.Sources {
@@ -349,6 +353,8 @@ func truncate(s string, n int) string {
 type partsReader struct {
 	ctx   context.Context
 	blobs blob.Store
+	// read, when set, counts the bytes returned, for progress lines.
+	read *atomic.Int64
 
 	mu     sync.Mutex
 	parts  []*seqstore.UploadPart
@@ -379,6 +385,9 @@ func (r *partsReader) Read(p []byte) (n int, err error) {
 			r.parts = r.parts[1:]
 		}
 		n, err := r.cur.Read(p)
+		if r.read != nil {
+			r.read.Add(int64(n))
+		}
 		if err == io.EOF {
 			r.cur.Close()
 			r.cur = nil
@@ -488,22 +497,22 @@ type output struct {
 	kind string
 	name string
 	w    *storedCopy
-	// closed reports that w was closed, so the object exists and must be
-	// deleted rather than aborted if a later file fails.
-	closed bool
 }
 
 // analyzeAndStore runs the analysis of the read set's file type over its
-// parts, writing the files to keep. On any error, or a panic, every file it
-// began is discarded and no goroutine of the analysis can write to one
-// afterwards.
-func (s *Service) analyzeAndStore(ctx context.Context, rs *seqstore.ReadSet, parts []*seqstore.UploadPart, family etag.Family) (files []seqstore.StoredFile, result *analyze.Result, err error) {
+// parts, writing the files to keep, and adds the bytes it reads of the
+// parts to read. On any error, or a panic, every file it began is discarded
+// and no goroutine of the analysis can write to one afterwards.
+func (s *Service) analyzeAndStore(ctx context.Context, rs *seqstore.ReadSet, parts []*seqstore.UploadPart, family etag.Family, read *atomic.Int64) (files []seqstore.StoredFile, result *analyze.Result, err error) {
 	bySource := map[string][]*seqstore.UploadPart{}
 	for _, p := range parts {
 		bySource[p.Source] = append(bySource[p.Source], p)
 	}
 	var outs []*output
 	var readers []*partsReader
+	// kept are the files closed so far: they exist, and an error after
+	// them must delete them, where the others are only aborted.
+	var kept []seqstore.StoredFile
 	defer func() {
 		for _, pr := range readers {
 			pr.Close()
@@ -513,12 +522,9 @@ func (s *Service) analyzeAndStore(ctx context.Context, rs *seqstore.ReadSet, par
 		}
 		files, result = nil, nil
 		for _, o := range outs {
-			if o.closed {
-				s.Blobs.Delete(context.WithoutCancel(ctx), fileKey(rs, o.name))
-			} else {
-				o.w.abort()
-			}
+			o.w.abort()
 		}
+		s.deleteFiles(context.WithoutCancel(ctx), kept)
 	}()
 	// Deferred after the clean-up, so that it runs first and a panic is
 	// cleaned up after like any error.
@@ -533,7 +539,7 @@ func (s *Service) analyzeAndStore(ctx context.Context, rs *seqstore.ReadSet, par
 		return o, nil
 	}
 	source := func(name string) *partsReader {
-		pr := &partsReader{ctx: ctx, blobs: s.Blobs, parts: bySource[name]}
+		pr := &partsReader{ctx: ctx, blobs: s.Blobs, read: read, parts: bySource[name]}
 		readers = append(readers, pr)
 		return pr
 	}
@@ -584,12 +590,10 @@ func (s *Service) analyzeAndStore(ctx context.Context, rs *seqstore.ReadSet, par
 		return nil, nil, err
 	}
 	for _, o := range outs {
-		err := o.w.close()
-		o.closed = err == nil
-		if err != nil {
+		if err := o.w.close(); err != nil {
 			return nil, nil, fmt.Errorf("store %s: %w", o.name, err)
 		}
-		files = append(files, seqstore.StoredFile{
+		kept = append(kept, seqstore.StoredFile{
 			Kind:          o.kind,
 			Key:           fileKey(rs, o.name),
 			Name:          o.name,
@@ -597,7 +601,7 @@ func (s *Service) analyzeAndStore(ctx context.Context, rs *seqstore.ReadSet, par
 			PartSize:      ServePartSize,
 		})
 	}
-	return files, result, nil
+	return kept, result, nil
 }
 
 func (s *Service) deleteFiles(ctx context.Context, files []seqstore.StoredFile) {

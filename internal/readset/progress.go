@@ -3,65 +3,27 @@ package readset
 import (
 	"context"
 	"fmt"
-	"io"
 	"log/slog"
 	"sync/atomic"
 	"time"
-
-	"github.com/seqstore/seqstore"
-	"github.com/seqstore/seqstore/internal/blob"
 )
 
 // DefaultProgressInterval is how often a long ingestion logs how far it has
 // come when Service.ProgressInterval is zero.
 const DefaultProgressInterval = 30 * time.Second
 
-// countingBlobs is an object store whose readers count the bytes they
-// return: the parts an ingestion reads, for its progress lines.
-type countingBlobs struct {
-	blob.Store
-	read *atomic.Int64
-}
-
-func (c countingBlobs) NewRangeReader(ctx context.Context, key string, off, n int64) (io.ReadCloser, error) {
-	rc, err := c.Store.NewRangeReader(ctx, key, off, n)
-	if err != nil {
-		return nil, err
-	}
-	return countingReader{ReadCloser: rc, read: c.read}, nil
-}
-
-type countingReader struct {
-	io.ReadCloser
-	read *atomic.Int64
-}
-
-func (r countingReader) Read(p []byte) (int, error) {
-	n, err := r.ReadCloser.Read(p)
-	r.read.Add(int64(n))
-	return n, err
-}
-
-// watchProgress returns a copy of s whose object store counts what the
-// ingestion of parts reads, and logs at Info, every ProgressInterval until
-// stop is called, the bytes read of the total, the share done and the rate
-// since the start: a large read set takes many minutes, and an operator
-// must tell a slow one from a stuck one.
-func (s *Service) watchProgress(ctx context.Context, log *slog.Logger, parts []*seqstore.UploadPart) (counted *Service, stop func()) {
+// watchProgress logs at Info, every ProgressInterval until stop is called,
+// the bytes read of the total, the share done and the rate since the start:
+// a large read set takes many minutes, and an operator must tell a slow one
+// from a stuck one. read is the ingestion's count of the bytes it has read.
+func (s *Service) watchProgress(ctx context.Context, log *slog.Logger, read *atomic.Int64, total int64) (stop func()) {
 	every := s.ProgressInterval
 	if every == 0 {
 		every = DefaultProgressInterval
 	}
 	if every < 0 {
-		return s, func() {}
+		return func() {}
 	}
-	var total int64
-	for _, p := range parts {
-		total += p.Size
-	}
-	read := &atomic.Int64{}
-	c := *s
-	c.Blobs = countingBlobs{Store: s.Blobs, read: read}
 	done := make(chan struct{})
 	finished := make(chan struct{})
 	start := time.Now()
@@ -86,7 +48,7 @@ func (s *Service) watchProgress(ctx context.Context, log *slog.Logger, parts []*
 			}
 		}
 	}()
-	return &c, func() {
+	return func() {
 		close(done)
 		<-finished
 	}

@@ -383,6 +383,18 @@ func newIngester(e *env) *Ingester {
 	return &Ingester{Service: e.svc, Owner: "test-node", Lease: 300 * time.Millisecond, Poll: 10 * time.Millisecond, Workers: 1}
 }
 
+// runIngester runs in on a goroutine of its own until cancel is called;
+// stopped is closed when Run has returned.
+func runIngester(parent context.Context, in *Ingester) (cancel context.CancelFunc, stopped <-chan struct{}) {
+	ctx, cancel := context.WithCancel(parent)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		in.Run(ctx)
+	}()
+	return cancel, done
+}
+
 // waitStatus polls the read set until it leaves PROCESSING_UPLOAD.
 func (e *env) waitStatus(id string) *seqstore.ReadSet {
 	e.t.Helper()
@@ -423,12 +435,7 @@ func TestLostLeaseStopsTheIngestAndLeavesTheReadSetForTheNextClaim(t *testing.T)
 	// Look for work once only, so the read set is not claimed again when
 	// its lease runs out.
 	in.Poll = time.Hour
-	ctx, cancel := context.WithCancel(e.ctx)
-	stopped := make(chan struct{})
-	go func() {
-		defer close(stopped)
-		in.Run(ctx)
-	}()
+	cancel, stopped := runIngester(e.ctx, in)
 	<-reading
 	<-lost
 	close(release)
@@ -471,12 +478,7 @@ func TestAbandonedIngestionsAreCountedAndEndInFailure(t *testing.T) {
 
 	// A graceful stop mid-way gives the attempt back.
 	reading, release := e.block()
-	ctx, cancel := context.WithCancel(e.ctx)
-	stopped := make(chan struct{})
-	go func() {
-		defer close(stopped)
-		in.Run(ctx)
-	}()
+	cancel, stopped := runIngester(e.ctx, in)
 	<-reading
 	cancel()
 	close(release)
@@ -495,12 +497,7 @@ func TestAbandonedIngestionsAreCountedAndEndInFailure(t *testing.T) {
 		}
 		time.Sleep(2 * time.Millisecond)
 	}
-	ctx, cancel = context.WithCancel(e.ctx)
-	stopped = make(chan struct{})
-	go func() {
-		defer close(stopped)
-		in.Run(ctx)
-	}()
+	cancel, stopped = runIngester(e.ctx, in)
 	got := e.waitStatus(rs.ID)
 	// The parts go just after the status changes: let the ingester finish.
 	cancel()
@@ -532,12 +529,7 @@ func TestIngestionTakesTurnsAcrossAccounts(t *testing.T) {
 	}
 	in := newIngester(e)
 	in.Workers = 2
-	ctx, cancel := context.WithCancel(e.ctx)
-	stopped := make(chan struct{})
-	go func() {
-		defer close(stopped)
-		in.Run(ctx)
-	}()
+	cancel, stopped := runIngester(e.ctx, in)
 	var releaseOnce sync.Once
 	unblock := func() { releaseOnce.Do(func() { close(release) }) }
 	defer func() {

@@ -3,7 +3,6 @@ package metatest
 import (
 	"errors"
 	"fmt"
-	"sync"
 	"testing"
 
 	"github.com/seqstore/seqstore"
@@ -197,23 +196,17 @@ var tagLimitCases = []suiteCase{
 		const rounds, callers, each, limit = 8, 4, 25, 50
 		for round := range rounds {
 			arn := fmt.Sprintf("%s/readSet/%010d", storeArn, round)
-			var wg sync.WaitGroup
-			start := make(chan struct{})
-			errs := make([]error, callers)
+			tags := make([]map[string]string, callers)
 			for i := range callers {
-				tags := map[string]string{}
+				tags[i] = map[string]string{}
 				for k := range each {
-					tags[fmt.Sprintf("caller%d-key%d", i, k)] = "v"
+					tags[i][fmt.Sprintf("caller%d-key%d", i, k)] = "v"
 				}
-				wg.Add(1)
-				go func() {
-					defer wg.Done()
-					<-start
-					_, errs[i] = f.s.TagsAdd(f.ctx, accountA, arn, tags, limit)
-				}()
 			}
-			close(start)
-			wg.Wait()
+			errs := make([]error, callers)
+			race(callers, func(i int) {
+				_, errs[i] = f.s.TagsAdd(f.ctx, accountA, arn, tags[i], limit)
+			})
 			ok := 0
 			for i, err := range errs {
 				switch {

@@ -98,7 +98,7 @@ func (s *Store) AccessKeyList(ctx context.Context, accountID string) ([]seqstore
 func (s *Store) AccessKeyDelete(ctx context.Context, id string) error {
 	return s.tx(ctx, func(t *txRunner) error {
 		var account string
-		if err := t.tx.QueryRowContext(ctx, s.d.rewrite(`SELECT account_id FROM access_keys WHERE id = $1`+s.d.forUpdate), id).Scan(&account); err != nil {
+		if err := t.queryRow(ctx, `SELECT account_id FROM access_keys WHERE id = $1`+s.d.forUpdate, id).Scan(&account); err != nil {
 			return translate(err)
 		}
 		if _, err := t.exec(ctx, `DELETE FROM access_keys WHERE id = $1`, id); err != nil {
@@ -115,24 +115,12 @@ func (s *Store) AccessKeyDelete(ctx context.Context, id string) error {
 func (s *Store) AccessKeyRotate(ctx context.Context, k seqstore.AccessKey, origin string) ([]string, error) {
 	var retired []string
 	err := s.tx(ctx, func(t *txRunner) error {
-		retired = retired[:0]
 		if err := s.refuseDeletedKey(ctx, t, k.ID); err != nil {
 			return err
 		}
-		rows, err := t.tx.QueryContext(ctx, s.d.rewrite(`SELECT id FROM access_keys WHERE account_id = $1 AND origin = $2 AND id <> $3`+s.d.forUpdate),
+		rows, err := t.query(ctx, `SELECT id FROM access_keys WHERE account_id = $1 AND origin = $2 AND id <> $3`+s.d.forUpdate,
 			k.AccountID, origin, k.ID)
-		if err != nil {
-			return err
-		}
-		defer rows.Close()
-		for rows.Next() {
-			var id string
-			if err := rows.Scan(&id); err != nil {
-				return err
-			}
-			retired = append(retired, id)
-		}
-		if err := rows.Err(); err != nil {
+		if retired, err = collect(rows, err, scanString); err != nil {
 			return err
 		}
 		for _, id := range retired {
@@ -145,5 +133,8 @@ func (s *Store) AccessKeyRotate(ctx context.Context, k seqstore.AccessKey, origi
 			k.ID, k.Secret, k.AccountID, millis(k.CreatedAt), origin)
 		return err
 	})
-	return retired, err
+	if err != nil {
+		return nil, err
+	}
+	return retired, nil
 }

@@ -37,23 +37,16 @@ func (s *Store) TagsAdd(ctx context.Context, accountID, arn string, tags map[str
 				return err
 			}
 		}
-		total = len(tags)
-		rows, err := t.tx.QueryContext(ctx, s.d.rewrite(`SELECT tag_key FROM tags WHERE account_id = $1 AND arn = $2`), accountID, arn)
+		rows, err := t.query(ctx, `SELECT tag_key FROM tags WHERE account_id = $1 AND arn = $2`, accountID, arn)
+		have, err := collect(rows, err, scanString)
 		if err != nil {
 			return err
 		}
-		defer rows.Close()
-		for rows.Next() {
-			var k string
-			if err := rows.Scan(&k); err != nil {
-				return err
-			}
+		total = len(tags)
+		for _, k := range have {
 			if _, ok := tags[k]; !ok {
 				total++
 			}
-		}
-		if err := rows.Err(); err != nil {
-			return err
 		}
 		if total > limit {
 			return fmt.Errorf("%w: %s would have %d tags, over %d", meta.ErrTagLimit, arn, total, limit)

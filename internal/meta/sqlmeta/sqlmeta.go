@@ -459,6 +459,13 @@ func collect[T any](rows *sql.Rows, err error, scan func(scanner) (T, error)) ([
 	return out, translate(rows.Err())
 }
 
+// scanString scans a row of one text column.
+func scanString(row scanner) (string, error) {
+	var v string
+	err := row.Scan(&v)
+	return v, err
+}
+
 // conflictf returns an error that wraps meta.ErrConflict.
 func conflictf(format string, args ...any) error {
 	return fmt.Errorf("%w: "+format, append([]any{meta.ErrConflict}, args...)...)
