@@ -14,14 +14,6 @@ import (
 	"github.com/seqstore/seqstore/internal/format/sam"
 )
 
-// textChunk is how much SAM text is rendered before it goes to the hashing
-// goroutine: large enough that handing chunks over costs nothing, small
-// enough that the few in flight stay in cache-friendly memory.
-const textChunk = 256 << 10
-
-// textBuffers is how many chunks circulate between rendering and hashing.
-const textBuffers = 4
-
 // BAM analyses a BAM (fileType BAM) or unaligned BAM (UBAM) source in one
 // streaming pass: it validates every record, renders each as `samtools
 // view` prints it and hashes that text (the BAM_*up ETag, over every record,

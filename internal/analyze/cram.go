@@ -50,7 +50,7 @@ func CRAM(ctx context.Context, src io.Reader, ref cram.ReferenceSource, index io
 	defer rd.Close()
 	hdr := rd.Header()
 
-	hashing, text := startHashing(etag.NewHasher(families...), textBuffers, cramTextChunk)
+	hashing, text := startHashing(etag.NewHasher(families...), textBuffers, textChunk)
 	// Also on a panic of this goroutine, so that hashing ends then too.
 	defer hashing.stop()
 	res := &Result{FileType: FileTypeCRAM, Alignment: Unaligned}
@@ -80,7 +80,7 @@ func CRAM(ctx context.Context, src io.Reader, ref cram.ReferenceSource, index io
 		if err != nil {
 			return nil, hashing.fail(Errorf("source1", fmt.Sprintf("record %d", rd.Records()), "%v", err))
 		}
-		if len(text) >= cramTextChunk {
+		if len(text) >= textChunk {
 			if text, err = hashing.hand(text); err != nil {
 				return nil, hashing.fail(err)
 			}
@@ -104,10 +104,6 @@ func CRAM(ctx context.Context, src io.Reader, ref cram.ReferenceSource, index io
 	}
 	return res, nil
 }
-
-// cramTextChunk is how much SAM text is rendered before it is handed to
-// the hashing goroutine.
-const cramTextChunk = 256 << 10
 
 // cramCoordinateSorted reports whether the @HD line says SO:coordinate.
 func cramCoordinateSorted(text string) bool {

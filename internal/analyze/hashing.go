@@ -8,6 +8,14 @@ import (
 	"github.com/seqstore/seqstore/internal/format/panics"
 )
 
+// textChunk is how much SAM text is rendered before it goes to the hashing
+// goroutine: large enough that handing chunks over costs nothing, small
+// enough that the few in flight stay in cache-friendly memory.
+const textChunk = 256 << 10
+
+// textBuffers is how many chunks circulate between rendering and hashing.
+const textBuffers = 4
+
 // textHashing hashes rendered SAM text on a goroutine of its own, so that
 // rendering and hashing overlap: the BAM and CRAM analyses fill a buffer,
 // hand it over, and go on with an empty one.
