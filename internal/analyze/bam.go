@@ -14,14 +14,6 @@ import (
 	"github.com/seqstore/seqstore/internal/format/sam"
 )
 
-// textChunk is how much SAM text is rendered before it goes to the hashing
-// goroutine: large enough that handing chunks over costs nothing, small
-// enough that the few in flight stay in cache-friendly memory.
-const textChunk = 256 << 10
-
-// textBuffers is how many chunks circulate between rendering and hashing.
-const textBuffers = 4
-
 // BAM analyses a BAM (fileType BAM) or unaligned BAM (UBAM) source in one
 // streaming pass: it validates every record, renders each as `samtools
 // view` prints it and hashes that text (the BAM_*up ETag, over every record,
@@ -54,16 +46,7 @@ func BAM(ctx context.Context, src io.Reader, fileType string, index io.Writer, f
 		idx = bai.NewBuilder(hdr.References)
 	}
 
-	hasher := etag.NewHasher(families...)
-	hashing, text := startHashing(hasher, textBuffers, textChunk)
-	// fail stops hashing and returns err, or the panic that ended hashing:
-	// a fault of seqstore comes before whatever it caused.
-	fail := func(err error) (*Result, error) {
-		if herr := hashing.stop(); herr != nil {
-			return nil, herr
-		}
-		return nil, err
-	}
+	hashing, text := startHashing(etag.NewHasher(families...), textBuffers, textChunk)
 	// Also on a panic of this goroutine, so that hashing ends then too.
 	defer hashing.stop()
 
@@ -71,23 +54,21 @@ func BAM(ctx context.Context, src io.Reader, fileType string, index io.Writer, f
 	var rec sam.Record
 	for n := 1; ; n++ {
 		if n&4095 == 0 && ctx.Err() != nil {
-			return fail(ctx.Err())
+			return nil, hashing.fail(ctx.Err())
 		}
 		err := rd.Read(&rec)
 		if err == io.EOF {
 			break
 		}
 		if err != nil {
-			return fail(bamError(err))
+			return nil, hashing.fail(bamError(err))
 		}
 		if err := lim.checkDecompressed(rd.Inflated()); err != nil {
-			start, _ := rd.Offsets()
-			return fail(Errorf("source1", fmt.Sprintf("record %d (BGZF block at byte %d)", rd.Records(), start.BlockOffset()), "%v", err))
+			return nil, hashing.fail(Errorf("source1", recordWhere(rd), "%v", err))
 		}
 		if rec.Flag&sam.FlagUnmapped == 0 {
 			if fileType == FileTypeUBAM {
-				start, _ := rd.Offsets()
-				return fail(Errorf("source1", fmt.Sprintf("record %d (BGZF block at byte %d)", rd.Records(), start.BlockOffset()),
+				return nil, hashing.fail(Errorf("source1", recordWhere(rd),
 					"read %q is mapped (flag %d lacks 0x4), but an unaligned BAM holds only unmapped reads; upload it as BAM", rec.Name, rec.Flag))
 			}
 			res.Alignment = Aligned
@@ -102,28 +83,20 @@ func BAM(ctx context.Context, src io.Reader, fileType string, index io.Writer, f
 		}
 		if text, err = sam.AppendText(text, &rec, hdr.References); err != nil {
 			// The reader checked the tags; this is a defect in seqstore.
-			return fail(Errorf("source1", fmt.Sprintf("record %d", rd.Records()), "%v", err))
+			return nil, hashing.fail(Errorf("source1", fmt.Sprintf("record %d", rd.Records()), "%v", err))
 		}
 		if len(text) >= textChunk {
 			if text, err = hashing.hand(text); err != nil {
-				return fail(err)
+				return nil, hashing.fail(err)
 			}
 		}
 	}
-	if err := hashing.finish(text); err != nil {
+	if res.ETags, err = hashing.finish(text, families); err != nil {
 		return nil, err
 	}
-	// Closed before the count is read: the goroutines reading the source
-	// have ended then.
-	rd.Close()
-	res.Sources = []SourceBytes{{Compressed: counted.n, Decompressed: rd.Inflated()}}
+	res.Sources = closeSource(rd, counted)
 	if rd.Records() == 0 {
 		return nil, Errorf("source1", "", "the BAM holds a header but no alignment records")
-	}
-	sums := hasher.Sums()
-	res.ETags = map[etag.Family][]string{}
-	for _, f := range families {
-		res.ETags[f] = []string{sums[f]}
 	}
 	if idx != nil {
 		switch err := idx.Err(); {
@@ -141,6 +114,13 @@ func BAM(ctx context.Context, src io.Reader, fileType string, index io.Writer, f
 		}
 	}
 	return res, nil
+}
+
+// recordWhere says where the record just read is: its number and the
+// offset of its BGZF block.
+func recordWhere(rd *bam.Reader) string {
+	start, _ := rd.Offsets()
+	return fmt.Sprintf("record %d (BGZF block at byte %d)", rd.Records(), start.BlockOffset())
 }
 
 // bamError turns a defect found while reading into an analysis error that

@@ -50,33 +50,24 @@ func CRAM(ctx context.Context, src io.Reader, ref cram.ReferenceSource, index io
 	defer rd.Close()
 	hdr := rd.Header()
 
-	hasher := etag.NewHasher(families...)
-	hashing, text := startHashing(hasher, textBuffers, cramTextChunk)
-	// fail stops hashing and returns err, or the panic that ended hashing:
-	// a fault of seqstore comes before whatever it caused.
-	fail := func(err error) (*Result, error) {
-		if herr := hashing.stop(); herr != nil {
-			return nil, herr
-		}
-		return nil, err
-	}
+	hashing, text := startHashing(etag.NewHasher(families...), textBuffers, textChunk)
 	// Also on a panic of this goroutine, so that hashing ends then too.
 	defer hashing.stop()
 	res := &Result{FileType: FileTypeCRAM, Alignment: Unaligned}
 	var rec sam.Record
 	for n := 0; ; n++ {
 		if n&1023 == 0 && ctx.Err() != nil {
-			return fail(ctx.Err())
+			return nil, hashing.fail(ctx.Err())
 		}
 		err := rd.Read(&rec)
 		if err == io.EOF {
 			break
 		}
 		if err != nil {
-			return fail(cramError(err))
+			return nil, hashing.fail(cramError(err))
 		}
 		if err := lim.checkDecompressed(rd.Inflated()); err != nil {
-			return fail(Errorf("source1", fmt.Sprintf("record %d", rd.Records()), "%v", err))
+			return nil, hashing.fail(Errorf("source1", fmt.Sprintf("record %d", rd.Records()), "%v", err))
 		}
 		if rec.Flag&sam.FlagUnmapped == 0 {
 			res.Alignment = Aligned
@@ -87,26 +78,18 @@ func CRAM(ctx context.Context, src io.Reader, ref cram.ReferenceSource, index io
 		}
 		text, err = sam.AppendText(text, &rec, hdr.References)
 		if err != nil {
-			return fail(Errorf("source1", fmt.Sprintf("record %d", rd.Records()), "%v", err))
+			return nil, hashing.fail(Errorf("source1", fmt.Sprintf("record %d", rd.Records()), "%v", err))
 		}
-		if len(text) >= cramTextChunk {
+		if len(text) >= textChunk {
 			if text, err = hashing.hand(text); err != nil {
-				return fail(err)
+				return nil, hashing.fail(err)
 			}
 		}
 	}
-	if err := hashing.finish(text); err != nil {
+	if res.ETags, err = hashing.finish(text, families); err != nil {
 		return nil, err
 	}
-	// Closed before the count is read: the goroutines reading the source
-	// have ended then.
-	rd.Close()
-	res.Sources = []SourceBytes{{Compressed: counted.n, Decompressed: rd.Inflated()}}
-	sums := hasher.Sums()
-	res.ETags = map[etag.Family][]string{}
-	for _, f := range families {
-		res.ETags[f] = []string{sums[f]}
-	}
+	res.Sources = closeSource(rd, counted)
 	if index != nil && cramCoordinateSorted(hdr.Text) && craiSorted(entries) {
 		w := crai.NewWriter(index)
 		for _, e := range entries {
@@ -121,10 +104,6 @@ func CRAM(ctx context.Context, src io.Reader, ref cram.ReferenceSource, index io
 	}
 	return res, nil
 }
-
-// cramTextChunk is how much SAM text is rendered before it is handed to
-// the hashing goroutine.
-const cramTextChunk = 256 << 10
 
 // cramCoordinateSorted reports whether the @HD line says SO:coordinate.
 func cramCoordinateSorted(text string) bool {

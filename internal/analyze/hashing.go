@@ -8,10 +8,19 @@ import (
 	"github.com/seqstore/seqstore/internal/format/panics"
 )
 
+// textChunk is how much SAM text is rendered before it goes to the hashing
+// goroutine: large enough that handing chunks over costs nothing, small
+// enough that the few in flight stay in cache-friendly memory.
+const textChunk = 256 << 10
+
+// textBuffers is how many chunks circulate between rendering and hashing.
+const textBuffers = 4
+
 // textHashing hashes rendered SAM text on a goroutine of its own, so that
 // rendering and hashing overlap: the BAM and CRAM analyses fill a buffer,
 // hand it over, and go on with an empty one.
 type textHashing struct {
+	h     *etag.Hasher
 	full  chan []byte
 	empty chan []byte
 	done  chan struct{}
@@ -25,19 +34,19 @@ type textHashing struct {
 // startHashing starts hashing into h with buffers buffers of size bytes
 // (plus room for one record past it), and returns the first to fill.
 func startHashing(h *etag.Hasher, buffers, size int) (*textHashing, []byte) {
-	t := &textHashing{full: make(chan []byte, buffers), empty: make(chan []byte, buffers), done: make(chan struct{})}
+	t := &textHashing{h: h, full: make(chan []byte, buffers), empty: make(chan []byte, buffers), done: make(chan struct{})}
 	for range buffers - 1 {
 		t.empty <- make([]byte, 0, size+64<<10)
 	}
-	go t.run(h)
+	go t.run()
 	return t, make([]byte, 0, size+64<<10)
 }
 
 // run hashes until the text ends. After a panic it still hands the buffers
 // back, so that the renderer never waits for one, and hashes no more.
-func (t *textHashing) run(h *etag.Hasher) {
+func (t *textHashing) run() {
 	defer close(t.done)
-	if t.err = t.hash(h); t.err != nil {
+	if t.err = t.hash(); t.err != nil {
 		t.failed.Store(true)
 		for text := range t.full {
 			t.empty <- text[:0]
@@ -45,10 +54,10 @@ func (t *textHashing) run(h *etag.Hasher) {
 	}
 }
 
-func (t *textHashing) hash(h *etag.Hasher) (err error) {
+func (t *textHashing) hash() (err error) {
 	defer panics.Recover(&err)
 	for text := range t.full {
-		h.Write(text)
+		t.h.Write(text)
 		t.empty <- text[:0]
 	}
 	return nil
@@ -82,8 +91,26 @@ func (t *textHashing) stop() error {
 	return t.err
 }
 
-// finish hands over the last text and stops.
-func (t *textHashing) finish(text []byte) error {
+// fail stops hashing and returns err, or the panic that ended hashing: a
+// fault of seqstore comes before whatever it caused.
+func (t *textHashing) fail(err error) error {
+	if herr := t.stop(); herr != nil {
+		return herr
+	}
+	return err
+}
+
+// finish hands over the last text, stops, and returns the digest of each
+// family as a Result of one source holds them.
+func (t *textHashing) finish(text []byte, families []etag.Family) (map[etag.Family][]string, error) {
 	t.full <- text
-	return t.stop()
+	if err := t.stop(); err != nil {
+		return nil, err
+	}
+	sums := t.h.Sums()
+	etags := make(map[etag.Family][]string, len(families))
+	for _, f := range families {
+		etags[f] = []string{sums[f]}
+	}
+	return etags, nil
 }

@@ -24,22 +24,46 @@ import (
 // copy, and a late write into it was the reported race.
 func failsEarly(t *testing.T, data [][]byte, run func(src []io.Reader, stored []io.Writer) error) {
 	t.Helper()
-	done := leak.Check(t)
-	var g leak.Guard
 	var src []io.Reader
 	var stored []io.Writer
 	for _, d := range data {
-		src = append(src, g.Reader(leak.Slow(bytes.NewReader(d))))
-		stored = append(stored, g.Writer(io.Discard))
+		src = append(src, leak.Slow(bytes.NewReader(d)))
+		stored = append(stored, io.Discard)
+	}
+	var ae *Error
+	if err := guardedRun(t, src, stored, run); !errors.As(err, &ae) {
+		t.Errorf("got %v, want an analysis error", err)
+	}
+}
+
+// guardedRun runs an analysis of src into stored and returns its error,
+// checking that once it returned no goroutine it started still runs and
+// none reads a source or writes a copy.
+func guardedRun(t *testing.T, src []io.Reader, stored []io.Writer, run func(src []io.Reader, stored []io.Writer) error) error {
+	t.Helper()
+	done := leak.Check(t)
+	var g leak.Guard
+	for i := range src {
+		src[i], stored[i] = g.Reader(src[i]), g.Writer(stored[i])
 	}
 	err := run(src, stored)
 	g.Seal()
-	var ae *Error
-	if !errors.As(err, &ae) {
-		t.Errorf("got %v, want an analysis error", err)
-	}
 	done()
 	g.Verify(t)
+	return err
+}
+
+// smallContainerCRAM writes the lambda alignments as CRAM in containers of
+// 500 records, so that many follow any point of the file, and returns its
+// bytes and reference.
+func smallContainerCRAM(t *testing.T) (data []byte, ref string) {
+	bamFile, ref := lambdaSources(t)
+	testutil.RequireTool(t, "samtools")
+	out := filepath.Join(t.TempDir(), "small.cram")
+	if b, err := exec.Command("samtools", "view", "-C", "--output-fmt-option", "seqs_per_slice=500", "-T", ref, "-o", out, bamFile).CombinedOutput(); err != nil {
+		t.Fatalf("%v: %s", err, b)
+	}
+	return mustRead(t, out), ref
 }
 
 // TestBAMStopsReadingOnError fails a BAM at a defect early in a long file.
@@ -102,14 +126,7 @@ func TestFASTQStopsReadingOnError(t *testing.T) {
 // TestCRAMStopsReadingOnError fails a CRAM at a corrupt container while
 // later containers are still to be read.
 func TestCRAMStopsReadingOnError(t *testing.T) {
-	bamFile, ref := lambdaSources(t)
-	testutil.RequireTool(t, "samtools")
-	out := filepath.Join(t.TempDir(), "small.cram")
-	// Small containers, so that many follow the corrupt one.
-	if b, err := exec.Command("samtools", "view", "-C", "--output-fmt-option", "seqs_per_slice=500", "-T", ref, "-o", out, bamFile).CombinedOutput(); err != nil {
-		t.Fatalf("%v: %s", err, b)
-	}
-	data := mustRead(t, out)
+	data, ref := smallContainerCRAM(t)
 	bad := append([]byte{}, data...)
 	bad[len(bad)/5] ^= 0xff
 	failsEarly(t, [][]byte{bad}, func(src []io.Reader, stored []io.Writer) error {

@@ -99,6 +99,17 @@ func (c *byteCounter) Read(p []byte) (int, error) {
 	return n, err
 }
 
+// closeSource closes rd, the reader of a source read through counted, and
+// returns what that source held. Closing first lets rd's goroutines, which
+// read counted, end before its count is taken.
+func closeSource(rd interface {
+	Close() error
+	Inflated() int64
+}, counted *byteCounter) []SourceBytes {
+	rd.Close()
+	return []SourceBytes{{Compressed: counted.n, Decompressed: rd.Inflated()}}
+}
+
 // limitError is an analysis error for a limit a source passed, or nil when
 // err is not about one.
 func limitError(source, where string, err error) *Error {

@@ -5,16 +5,12 @@ import (
 	"context"
 	"errors"
 	"io"
-	"math/rand/v2"
-	"os/exec"
-	"path/filepath"
 	"testing"
 
 	"github.com/seqstore/seqstore/internal/etag"
 	"github.com/seqstore/seqstore/internal/format/bgzf"
 	"github.com/seqstore/seqstore/internal/format/cram"
 	"github.com/seqstore/seqstore/internal/format/panics"
-	"github.com/seqstore/seqstore/internal/testutil"
 	"github.com/seqstore/seqstore/internal/testutil/leak"
 	"github.com/seqstore/seqstore/internal/testutil/panicky"
 )
@@ -37,8 +33,6 @@ type panicCase struct {
 // of its goroutines runs and none reads a source or writes a copy.
 func failsOnPanic(t *testing.T, c panicCase) {
 	t.Helper()
-	done := leak.Check(t)
-	var g leak.Guard
 	var src []io.Reader
 	var stored []io.Writer
 	for i, d := range c.data {
@@ -46,21 +40,16 @@ func failsOnPanic(t *testing.T, c panicCase) {
 		if i == c.panicSource {
 			r = panicky.Reader(r, c.after)
 		}
-		src = append(src, g.Reader(r))
+		src = append(src, r)
 		var w io.Writer = io.Discard
 		if i == c.panicStored {
 			w = panicky.Writer(w, c.after)
 		}
-		stored = append(stored, g.Writer(w))
+		stored = append(stored, w)
 	}
-	err := c.run(src, stored)
-	g.Seal()
-	var pe *panics.Error
-	if !errors.As(err, &pe) || pe.Value != panicky.Value || len(pe.Stack) == 0 {
+	if err := guardedRun(t, src, stored, c.run); !panicky.Caught(err) {
 		t.Errorf("got %v, want the panic as a *panics.Error with its stack", err)
 	}
-	done()
-	g.Verify(t)
 }
 
 func fastqPanicRun(src []io.Reader, stored []io.Writer) error {
@@ -72,16 +61,8 @@ func fastqPanicRun(src []io.Reader, stored []io.Writer) error {
 // analysis, whichever goroutine meets it: the gzip or BGZF reader's, the
 // source's own (plain input), or the stored copy's BGZF writer's.
 func TestFASTQPanicFailsTheAnalysis(t *testing.T) {
-	rng := rand.New(rand.NewPCG(3, 4))
 	var plain [2][]byte
-	for i := range 20000 {
-		seq, qual := make([]byte, 100), make([]byte, 100)
-		for j := range seq {
-			seq[j], qual[j] = "ACGT"[rng.IntN(4)], byte('!'+rng.IntN(40))
-		}
-		plain[0] = append(plain[0], fq("r"+string(rune('a'+i%26))+"/1", string(seq), string(qual))...)
-		plain[1] = append(plain[1], fq("r"+string(rune('a'+i%26))+"/2", string(seq), string(qual))...)
-	}
+	plain[0], plain[1] = syntheticPair(4 << 20)
 	var bg bytes.Buffer
 	w := bgzf.NewWriter(&bg)
 	w.Write(plain[1])
@@ -135,13 +116,7 @@ func (panickyReference) Sequence(string) ([]byte, error) { panic(panicky.Value) 
 // copy teed from it there, or of the reference on a decoding worker, fails
 // the CRAM analysis.
 func TestCRAMPanicFailsTheAnalysis(t *testing.T) {
-	bamFile, ref := lambdaSources(t)
-	testutil.RequireTool(t, "samtools")
-	out := filepath.Join(t.TempDir(), "small.cram")
-	if b, err := exec.Command("samtools", "view", "-C", "--output-fmt-option", "seqs_per_slice=500", "-T", ref, "-o", out, bamFile).CombinedOutput(); err != nil {
-		t.Fatalf("%v: %s", err, b)
-	}
-	data := mustRead(t, out)
+	data, ref := smallContainerCRAM(t)
 	for _, c := range []panicCase{
 		{name: "source", panicSource: 0, panicStored: -1, after: int64(len(data) / 2)},
 		{name: "stored copy", panicSource: -1, panicStored: 0, after: int64(len(data) / 2)},

@@ -2,11 +2,9 @@ package bgzf
 
 import (
 	"bytes"
-	"errors"
 	"io"
 	"testing"
 
-	"github.com/seqstore/seqstore/internal/format/panics"
 	"github.com/seqstore/seqstore/internal/testutil/leak"
 	"github.com/seqstore/seqstore/internal/testutil/panicky"
 )
@@ -15,8 +13,7 @@ import (
 // writer, carrying its stack.
 func wantPanicError(t *testing.T, err error) {
 	t.Helper()
-	var pe *panics.Error
-	if !errors.As(err, &pe) || pe.Value != panicky.Value || len(pe.Stack) == 0 {
+	if !panicky.Caught(err) {
 		t.Fatalf("got error %v, want the panic as a *panics.Error with its stack", err)
 	}
 }

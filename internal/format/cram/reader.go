@@ -119,6 +119,21 @@ const (
 	DefaultMaxBlock     = 128 << 20
 )
 
+// withDefaults fills in the limits left zero.
+func (o Options) withDefaults() Options {
+	def := func(v *int, d int) {
+		if *v <= 0 {
+			*v = d
+		}
+	}
+	def(&o.MaxContainer, DefaultMaxContainer)
+	def(&o.MaxBlock, DefaultMaxBlock)
+	def(&o.MaxHeader, sam.DefaultMaxHeader)
+	def(&o.MaxReferences, sam.DefaultMaxReferences)
+	def(&o.MaxReferenceName, sam.DefaultMaxReferenceName)
+	return o
+}
+
 // defaultInFlight bounds the estimated bytes of the containers between the
 // file and Read: two archive-profile containers (100,000 reads each), one
 // decoding while the other is read, which keeps two cores busy; normal
@@ -345,14 +360,9 @@ func NewReaderOptions(r io.Reader, ref ReferenceSource, opt Options) (*Reader, e
 	if major != 3 || minor > 1 {
 		return nil, &Error{Msg: fmt.Sprintf("CRAM version %d.%d is not supported (only 3.0 and 3.1)", major, minor)}
 	}
+	opt = opt.withDefaults()
 	e := &env{major: major, src: ref, prefix: opt.NamePrefix, unknownRG: -1, checkCRC: !opt.skipCRC,
 		maxContainer: opt.MaxContainer, maxBlock: opt.MaxBlock, batches: make(freeList[*batch], 1), raws: make(freeList[[][]byte], 2)}
-	if e.maxContainer <= 0 {
-		e.maxContainer = DefaultMaxContainer
-	}
-	if e.maxBlock <= 0 {
-		e.maxBlock = DefaultMaxBlock
-	}
 	e.maxWork = int64(e.maxContainer)
 	if opt.maxWork > 0 {
 		e.maxWork = opt.maxWork
@@ -363,7 +373,7 @@ func NewReaderOptions(r io.Reader, ref ReferenceSource, opt Options) (*Reader, e
 	}
 	// The order queue bounds small containers, the budget big ones: a
 	// few containers past the workers' keep them busy.
-	rd := &Reader{env: e, minor: minor, index: opt.Index, order: make(chan *job, 4), budget: newBudget(inFlight), quit: make(chan struct{})}
+	rd := &Reader{limits: opt, env: e, minor: minor, index: opt.Index, order: make(chan *job, 4), budget: newBudget(inFlight), quit: make(chan struct{})}
 
 	// The SAM header container.
 	offset := int64(len(def))
@@ -393,16 +403,6 @@ func NewReaderOptions(r io.Reader, ref ReferenceSource, opt Options) (*Reader, e
 		return nil, &Error{Offset: offset, Container: true, Msg: "SAM header: " + err.Error(), Err: err}
 	}
 	textLen := int64(binary.LittleEndian.Uint32(blk.raw))
-	rd.limits = opt
-	if rd.limits.MaxHeader <= 0 {
-		rd.limits.MaxHeader = sam.DefaultMaxHeader
-	}
-	if rd.limits.MaxReferences <= 0 {
-		rd.limits.MaxReferences = sam.DefaultMaxReferences
-	}
-	if rd.limits.MaxReferenceName <= 0 {
-		rd.limits.MaxReferenceName = sam.DefaultMaxReferenceName
-	}
 	if textLen > int64(rd.limits.MaxHeader) {
 		le := &limit.Error{Name: "max-header", What: fmt.Sprintf("the SAM header text length %d", textLen), Limit: int64(rd.limits.MaxHeader), Bytes: true}
 		return nil, &Error{Offset: offset, Container: true, Msg: "SAM header: " + le.Error(), Err: le}

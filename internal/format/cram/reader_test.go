@@ -152,17 +152,7 @@ func TestInFlightBound(t *testing.T) {
 // many containers: once Close returns, no goroutine of it runs and none
 // reads the source.
 func TestCloseStopsReading(t *testing.T) {
-	lf := lambdaData(t)
-	c := makeCRAM(t, t.TempDir(), lf.sorted, lf.ref, "many.cram", "version=3.0,seqs_per_slice=500")
-	data, err := os.ReadFile(c)
-	if err != nil {
-		t.Fatal(err)
-	}
-	fa, err := fasta.Open(lf.ref)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer fa.Close()
+	data, fa := manyContainers(t)
 	done := leak.Check(t)
 	var g leak.Guard
 	rd, err := NewReader(g.Reader(leak.Slow(bytes.NewReader(data))), fa)
@@ -177,6 +167,25 @@ func TestCloseStopsReading(t *testing.T) {
 	g.Seal()
 	done()
 	g.Verify(t)
+}
+
+// manyContainers writes the lambda alignments as CRAM 3.0 in slices of 500
+// records, so that many containers follow any point of the file, and
+// returns its bytes and reference.
+func manyContainers(t *testing.T) ([]byte, *fasta.File) {
+	t.Helper()
+	lf := lambdaData(t)
+	c := makeCRAM(t, t.TempDir(), lf.sorted, lf.ref, "many.cram", "version=3.0,seqs_per_slice=500")
+	data, err := os.ReadFile(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fa, err := fasta.Open(lf.ref)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { fa.Close() })
+	return data, fa
 }
 
 // TestHeaderLimits reads a CRAM whose header lists 20 references with

@@ -61,9 +61,15 @@ func Peak(ceiling uint64, f func()) uint64 {
 			}
 		}
 	}()
-	f()
-	close(stop)
-	<-sampled
+	func() {
+		// Deferred, so that sampling stops also when f ends its goroutine
+		// (a t.Fatal inside it).
+		defer func() {
+			close(stop)
+			<-sampled
+		}()
+		f()
+	}()
 	peak = max(peak, read())
 	if peak < base {
 		return 0

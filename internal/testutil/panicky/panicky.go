@@ -4,11 +4,24 @@
 // error instead of ending the process.
 package panicky
 
-import "io"
+import (
+	"errors"
+	"io"
+
+	"github.com/seqstore/seqstore/internal/format/panics"
+)
 
 // Value is what the reader and writer panic with, for tests to look for in
 // the error.
 const Value = "panicky: deliberate panic"
+
+// Caught reports whether err is a panic with Value caught as a
+// *panics.Error carrying its stack: what a panic of the reader or writer
+// must come back as.
+func Caught(err error) bool {
+	var pe *panics.Error
+	return errors.As(err, &pe) && pe.Value == Value && len(pe.Stack) > 0
+}
 
 // Reader returns r, panicking with Value on the first Read once after bytes
 // have been read from it (at the first Read if after is 0).
