@@ -117,14 +117,8 @@ func inspectFile(ctx context.Context, path, reference string, families []etag.Fa
 func limitFlags(fs *flag.FlagSet) *analyze.Limits {
 	l := analyze.DefaultLimits()
 	for _, set := range l.Settings() {
-		usage := set.Usage + " (`size`: bytes, or with KiB, MiB, GiB)"
-		if set.Count {
-			usage = set.Usage + " (a `number`)"
-		}
-		if set.Zero {
-			usage = set.Usage + " (`size`; 0: no cap)"
-		}
-		fs.Var(analyze.LimitFlag{Setting: set}, set.Name, usage)
+		value := analyze.LimitFlag{Setting: set}
+		fs.Var(value, set.Name, value.Usage())
 	}
 	return &l
 }

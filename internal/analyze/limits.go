@@ -165,6 +165,18 @@ func (l *Limits) Settings() []LimitSetting {
 // KiB, MiB, GiB) or, for a count, a number.
 type LimitFlag struct{ Setting LimitSetting }
 
+// Usage is the flag's help text: what the limit bounds and the form of its
+// value.
+func (f LimitFlag) Usage() string {
+	switch {
+	case f.Setting.Count:
+		return f.Setting.Usage + " (a `number`)"
+	case f.Setting.Zero:
+		return f.Setting.Usage + " (`size`; 0: no cap)"
+	}
+	return f.Setting.Usage + " (`size`: bytes, or with KiB, MiB, GiB)"
+}
+
 func (f LimitFlag) String() string {
 	if f.Setting.Value == nil {
 		return ""

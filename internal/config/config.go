@@ -142,14 +142,7 @@ func (c *Config) registerLimits(fs *flag.FlagSet) {
 				c.envErrs = append(c.envErrs, fmt.Errorf("SEQSTORE_%s: %v", name, err))
 			}
 		}
-		usage := set.Usage + " (`size`: bytes, or with KiB, MiB, GiB)"
-		switch {
-		case set.Count:
-			usage = set.Usage + " (a `number`)"
-		case set.Zero:
-			usage = set.Usage + " (`size`; 0: no cap)"
-		}
-		fs.Var(value, set.Name, usage+"; SEQSTORE_"+name)
+		fs.Var(value, set.Name, value.Usage()+"; SEQSTORE_"+name)
 	}
 }
 
