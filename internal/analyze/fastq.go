@@ -464,3 +464,19 @@ func binary(b []byte) bool {
 	}
 	return control > 0 && control*20 > len(b)
 }
+
+// FASTQETag is the ETag of one FASTQ source, compressed or not: the hash of
+// its uncompressed bytes. It only inflates and hashes, without checking the
+// records, for a copy that ingestion checked already (a download).
+func FASTQETag(r io.Reader, family etag.Family) (string, error) {
+	rc, _, err := compress.Open(r)
+	if err != nil {
+		return "", err
+	}
+	defer rc.Close()
+	h := etag.NewHasher(family)
+	if _, err := io.Copy(h, rc); err != nil {
+		return "", err
+	}
+	return h.Sums()[family], nil
+}

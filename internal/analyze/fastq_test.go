@@ -438,3 +438,32 @@ func BenchmarkFASTQPairedGzip(b *testing.B) {
 		})
 	}
 }
+
+// FASTQETag, which only inflates and hashes, agrees with the full analysis
+// on plain, gzip and BGZF copies of the same reads.
+func TestFASTQETagAgreesWithAnalysis(t *testing.T) {
+	r1, _ := syntheticPair(200 << 10)
+	var gz bytes.Buffer
+	zw := gzip.NewWriter(&gz)
+	zw.Write(r1)
+	zw.Close()
+	var bg bytes.Buffer
+	bw := bgzf.NewWriter(&bg)
+	bw.Write(r1)
+	bw.Close()
+	res, err := FASTQ(context.Background(), []io.Reader{bytes.NewReader(r1)}, nil, etag.Families, Limits{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, data := range map[string][]byte{"plain": r1, "gzip": gz.Bytes(), "bgzf": bg.Bytes()} {
+		for _, f := range etag.Families {
+			got, err := FASTQETag(bytes.NewReader(data), f)
+			if err != nil {
+				t.Fatalf("%s %s: %v", name, f, err)
+			}
+			if want := res.ETags[f][0]; got != want {
+				t.Errorf("%s %s: FASTQETag %s, analysis %s", name, f, got, want)
+			}
+		}
+	}
+}

@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"hash"
 	"io"
+	"strings"
 )
 
 // Family is a sequence store's eTagAlgorithmFamily, as the API spells it.
@@ -60,6 +61,16 @@ func (f Family) Algorithm(fileType string) string {
 	// The enum spells the families in upper case after the file type:
 	// FASTQ_MD5up, BAM_SHA256up, CRAM_SHA512up.
 	return kind + "_" + family
+}
+
+// ParseAlgorithm is the inverse of Family.Algorithm: the family of an
+// algorithm such as FASTQ_MD5up or BAM_SHA256up.
+func ParseAlgorithm(algorithm string) (Family, error) {
+	_, family, ok := strings.Cut(algorithm, "_")
+	if !ok {
+		return "", fmt.Errorf("unknown ETag algorithm %q: expected a file type and a family, such as FASTQ_MD5up", algorithm)
+	}
+	return ParseFamily(family)
 }
 
 // Hasher feeds the same bytes to one hash per requested family, so that one

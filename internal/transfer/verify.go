@@ -4,13 +4,11 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/service/omics/types"
 
 	"github.com/seqstore/seqstore/internal/analyze"
 	"github.com/seqstore/seqstore/internal/etag"
-	"github.com/seqstore/seqstore/internal/format/compress"
 )
 
 // etagVerifiable reports whether a downloaded source of this type can be
@@ -25,11 +23,7 @@ func etagVerifiable(t types.FileType) bool {
 // or BAM_SHA256up. A FASTQ file is only inflated and hashed, not parsed:
 // the ETag covers every byte, and ingestion checked the records already.
 func contentETag(ctx context.Context, fileType types.FileType, algorithm string, r io.Reader) (string, error) {
-	_, name, ok := strings.Cut(algorithm, "_")
-	if !ok {
-		return "", fmt.Errorf("unknown ETag algorithm %q", algorithm)
-	}
-	family, err := etag.ParseFamily(name)
+	family, err := etag.ParseAlgorithm(algorithm)
 	if err != nil {
 		return "", err
 	}
@@ -37,7 +31,7 @@ func contentETag(ctx context.Context, fileType types.FileType, algorithm string,
 	var res *analyze.Result
 	switch fileType {
 	case types.FileTypeFastq:
-		return fastqETag(family, r)
+		return analyze.FASTQETag(r, family)
 	case types.FileTypeBam, types.FileTypeUbam:
 		res, err = analyze.BAM(ctx, r, string(fileType), nil, families, analyze.Limits{})
 	default:
@@ -52,18 +46,4 @@ func contentETag(ctx context.Context, fileType types.FileType, algorithm string,
 		return "", err
 	}
 	return res.ETags[family][0], nil
-}
-
-// fastqETag hashes the uncompressed bytes of a FASTQ file.
-func fastqETag(family etag.Family, r io.Reader) (string, error) {
-	rc, _, err := compress.Open(r)
-	if err != nil {
-		return "", err
-	}
-	defer rc.Close()
-	h := etag.NewHasher(family)
-	if _, err := io.Copy(h, rc); err != nil {
-		return "", err
-	}
-	return h.Sums()[family], nil
 }
