@@ -9,8 +9,6 @@ import (
 	"io"
 	"math/big"
 	"os"
-	"path/filepath"
-	"strings"
 	"text/tabwriter"
 	"time"
 
@@ -84,42 +82,28 @@ func runAdmin(ctx context.Context, args []string, out io.Writer) error {
 	return run(ctx, m, positional, out)
 }
 
-// storeFlags locate the metadata store as serve's flags of the same names
-// and environment variables do.
-type storeFlags struct {
-	data, metadata string
-}
+// storeFlags locate the metadata store with serve's flags of the same names
+// and environment variables.
+type storeFlags struct{ cfg config.Config }
 
 func addStoreFlags(fs *flag.FlagSet) *storeFlags {
 	f := &storeFlags{}
-	fs.StringVar(&f.data, "data", envOr("SEQSTORE_DATA", "seqstore-data"), "the server's data `directory`, which holds the embedded database (SEQSTORE_DATA)")
-	fs.StringVar(&f.metadata, "metadata", envOr("SEQSTORE_METADATA", "sqlite"), "metadata store: sqlite, or a postgres:// `URL` (SEQSTORE_METADATA)")
+	f.cfg.RegisterMetadata(fs)
 	return f
-}
-
-func envOr(name, def string) string {
-	if v := os.Getenv(name); v != "" {
-		return v
-	}
-	return def
 }
 
 // open opens the metadata store. It never makes a data directory: a
 // mistyped -data would otherwise give an empty store that silently
 // answers every question.
 func (f *storeFlags) open(ctx context.Context) (meta.Store, error) {
-	cfg := &config.Config{DataDir: f.data, Metadata: f.metadata}
+	cfg := &f.cfg
+	if err := cfg.FinishMetadata(); err != nil {
+		return nil, err
+	}
 	if cfg.Metadata == "sqlite" {
-		abs, err := filepath.Abs(cfg.DataDir)
-		if err != nil {
-			return nil, err
+		if info, err := os.Stat(cfg.DataDir); err != nil || !info.IsDir() {
+			return nil, fmt.Errorf("no seqstore data directory at %s: point -data (or SEQSTORE_DATA) at the directory serve uses, or use -metadata for PostgreSQL", cfg.DataDir)
 		}
-		cfg.DataDir = abs
-		if info, err := os.Stat(abs); err != nil || !info.IsDir() {
-			return nil, fmt.Errorf("no seqstore data directory at %s: point -data (or SEQSTORE_DATA) at the directory serve uses, or use -metadata for PostgreSQL", abs)
-		}
-	} else if !strings.HasPrefix(cfg.Metadata, "postgres://") && !strings.HasPrefix(cfg.Metadata, "postgresql://") {
-		return nil, fmt.Errorf("-metadata %q: use sqlite or a postgres:// URL", cfg.Metadata)
 	}
 	return server.OpenMeta(ctx, cfg)
 }

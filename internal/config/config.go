@@ -168,11 +168,10 @@ func (c *Config) envInt(name string, def int) int {
 // Register defines the server flags on fs and returns the Config they fill.
 func Register(fs *flag.FlagSet) *Config {
 	c := &Config{}
+	c.RegisterMetadata(fs)
 	fs.StringVar(&c.Addr, "addr", env("ADDR", DefaultAddr), "`host:port` to listen on (SEQSTORE_ADDR)")
-	fs.StringVar(&c.DataDir, "data", env("DATA", "seqstore-data"), "`directory` for the embedded database, stored objects and generated credentials (SEQSTORE_DATA)")
 	fs.StringVar(&c.Region, "region", env("REGION", "us-east-1"), "AWS `region` the server answers as; clients must sign for it (SEQSTORE_REGION)")
 	fs.StringVar(&c.AccountID, "account-id", env("ACCOUNT_ID", "123456789012"), "12-digit `id` of the root account, used in ARNs (SEQSTORE_ACCOUNT_ID)")
-	fs.StringVar(&c.Metadata, "metadata", env("METADATA", "sqlite"), "metadata store: sqlite, or a postgres:// `URL` (SEQSTORE_METADATA)")
 	fs.StringVar(&c.Objects, "objects", env("OBJECTS", "file"), "object store: file, or s3://bucket/prefix?endpoint=URL&region=R (SEQSTORE_OBJECTS)")
 	fs.IntVar(&c.IngestWorkers, "ingest-workers", c.envInt("INGEST_WORKERS", DefaultIngestWorkers),
 		"read sets this node ingests at once, taken fairly across accounts; each spreads over every core, and two let a small read set pass a large one (SEQSTORE_INGEST_WORKERS)")
@@ -209,8 +208,8 @@ func (c *Config) Finish() error {
 	if len(c.AccountID) != 12 || strings.Trim(c.AccountID, "0123456789") != "" {
 		return fmt.Errorf("-account-id %q must be 12 decimal digits", c.AccountID)
 	}
-	if c.Metadata != "sqlite" && !strings.HasPrefix(c.Metadata, "postgres://") && !strings.HasPrefix(c.Metadata, "postgresql://") {
-		return fmt.Errorf("-metadata %q: use sqlite or a postgres:// URL", c.Metadata)
+	if err := c.FinishMetadata(); err != nil {
+		return err
 	}
 	if c.Objects != "file" {
 		if _, err := c.S3(); err != nil {
@@ -228,6 +227,23 @@ func (c *Config) Finish() error {
 	}
 	if c.IngestAttempts < 1 {
 		return errors.New("-ingest-attempts must be at least 1")
+	}
+	return nil
+}
+
+// RegisterMetadata defines only the flags that locate the data directory
+// and the metadata store, for commands (admin) that open the store without
+// serving.
+func (c *Config) RegisterMetadata(fs *flag.FlagSet) {
+	fs.StringVar(&c.DataDir, "data", env("DATA", "seqstore-data"), "`directory` for the embedded database, stored objects and generated credentials (SEQSTORE_DATA)")
+	fs.StringVar(&c.Metadata, "metadata", env("METADATA", "sqlite"), "metadata store: sqlite, or a postgres:// `URL` (SEQSTORE_METADATA)")
+}
+
+// FinishMetadata checks the flags RegisterMetadata defines and makes the
+// data directory's path absolute.
+func (c *Config) FinishMetadata() error {
+	if c.Metadata != "sqlite" && !strings.HasPrefix(c.Metadata, "postgres://") && !strings.HasPrefix(c.Metadata, "postgresql://") {
+		return fmt.Errorf("-metadata %q: use sqlite or a postgres:// URL", c.Metadata)
 	}
 	abs, err := filepath.Abs(c.DataDir)
 	if err != nil {
