@@ -91,12 +91,19 @@ type APIListener struct {
 	MemoryLimit int64
 }
 
+// The listener's timeouts unless set; also what the server falls back to
+// for a Config built without its flags.
+const (
+	DefaultReadHeaderTimeout = 10 * time.Second
+	DefaultIdleTimeout       = 60 * time.Second
+)
+
 // registerHTTP defines the flags of the API listener's limits.
 func registerHTTP(fs *flag.FlagSet, h *APIListener) {
 	fs.StringVar(&h.TLSCert, "tls-cert", env("TLS_CERT", ""), "PEM `file` of the TLS certificate (chain); with -tls-key, serve HTTPS only (SEQSTORE_TLS_CERT)")
 	fs.StringVar(&h.TLSKey, "tls-key", env("TLS_KEY", ""), "PEM `file` of the TLS private key (SEQSTORE_TLS_KEY)")
-	fs.DurationVar(&h.ReadHeaderTimeout, "read-header-timeout", 10*time.Second, "how long a client may take to send a request's headers")
-	fs.DurationVar(&h.IdleTimeout, "idle-timeout", 60*time.Second, "how long a keep-alive connection may wait for its next request")
+	fs.DurationVar(&h.ReadHeaderTimeout, "read-header-timeout", DefaultReadHeaderTimeout, "how long a client may take to send a request's headers")
+	fs.DurationVar(&h.IdleTimeout, "idle-timeout", DefaultIdleTimeout, "how long a keep-alive connection may wait for its next request")
 	fs.Int64Var(&h.MinBodyRate, "min-body-rate", 16<<10, "`bytes` a second a request body must keep arriving at, and a client must keep taking a response at, judged over each -body-rate-window; 0 turns the check off")
 	fs.DurationVar(&h.BodyRateWindow, "body-rate-window", 30*time.Second, "the window over which -min-body-rate is judged")
 	fs.IntVar(&h.MaxConns, "max-conns", 4096, "most connections open at once; more are closed on arrival (0: no cap)")

@@ -8,20 +8,13 @@ import (
 	"time"
 )
 
-// DefaultProgressInterval is how often a long ingestion logs how far it has
-// come when Service.ProgressInterval is zero.
-const DefaultProgressInterval = 30 * time.Second
-
 // watchProgress logs at Info, every ProgressInterval until stop is called,
 // the bytes read of the total, the share done and the rate since the start:
 // a large read set takes many minutes, and an operator must tell a slow one
 // from a stuck one. read is the ingestion's count of the bytes it has read.
 func (s *Service) watchProgress(ctx context.Context, log *slog.Logger, read *atomic.Int64, total int64) (stop func()) {
 	every := s.ProgressInterval
-	if every == 0 {
-		every = DefaultProgressInterval
-	}
-	if every < 0 {
+	if every <= 0 {
 		return func() {}
 	}
 	done := make(chan struct{})

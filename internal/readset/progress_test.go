@@ -63,10 +63,10 @@ func TestIngestLogsProgressWhileItReads(t *testing.T) {
 	}
 }
 
-// A negative interval logs no progress.
+// No interval, no progress lines.
 func TestIngestProgressOff(t *testing.T) {
 	e := newEnv(t)
-	e.svc.ProgressInterval = -1
+	e.svc.ProgressInterval = 0
 	reading, release := e.block()
 	rs := e.complete(fastqGz(100))
 	done := make(chan struct{})

@@ -47,7 +47,7 @@ type Service struct {
 	// the zero value takes the defaults.
 	Limits analyze.Limits
 	// ProgressInterval is how often an ingestion logs how far it has come;
-	// zero means DefaultProgressInterval, a negative value never.
+	// zero never.
 	ProgressInterval time.Duration
 }
 

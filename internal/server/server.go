@@ -113,7 +113,7 @@ func Open(ctx context.Context, cfg *config.Config, log *slog.Logger) (*Server, e
 	}
 	arns := arn.Builder{Partition: "aws", Region: cfg.Region}
 	svc := &service.Service{Meta: m, ARN: arns, Log: log}
-	rs := &readset.Service{Meta: m, Blobs: blobs, ARN: arns, Log: log, Limits: cfg.ParseLimits, ProgressInterval: progressInterval(cfg.IngestProgress)}
+	rs := &readset.Service{Meta: m, Blobs: blobs, ARN: arns, Log: log, Limits: cfg.ParseLimits, ProgressInterval: cfg.IngestProgress}
 	ing := &readset.Ingester{Service: rs, Workers: cfg.IngestWorkers, Lease: cfg.IngestLease, MaxAttempts: cfg.IngestAttempts}
 	rs.Wake = ing.Wake
 	keys := &auth.Keys{Meta: m}
@@ -142,23 +142,9 @@ func Open(ctx context.Context, cfg *config.Config, log *slog.Logger) (*Server, e
 	}, nil
 }
 
-// progressInterval turns the configuration's "0: never" into readset's
-// negative interval.
-func progressInterval(d time.Duration) time.Duration {
-	if d <= 0 {
-		return -1
-	}
-	return d
-}
-
-// Listener defaults, for a Config built without its flags.
-const (
-	defaultReadHeaderTimeout = 10 * time.Second
-	defaultIdleTimeout       = 60 * time.Second
-	// maxHeaderBytes bounds a request's headers. A signed request's
-	// headers take a few KiB, a pagination token up to 6 KiB more.
-	maxHeaderBytes = 64 << 10
-)
+// maxHeaderBytes bounds a request's headers. A signed request's headers
+// take a few KiB, a pagination token up to 6 KiB more.
+const maxHeaderBytes = 64 << 10
 
 // Serve serves the API on ln and ingests read sets until ctx ends, then
 // stops accepting requests, waits up to the configured grace for those in
@@ -177,8 +163,8 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	hs := &http.Server{
 		Handler:           netguard.Handler(s.Handler, rate),
 		ConnState:         guard.ConnState,
-		ReadHeaderTimeout: orDefault(lim.ReadHeaderTimeout, defaultReadHeaderTimeout),
-		IdleTimeout:       orDefault(lim.IdleTimeout, defaultIdleTimeout),
+		ReadHeaderTimeout: orDefault(lim.ReadHeaderTimeout, config.DefaultReadHeaderTimeout),
+		IdleTimeout:       orDefault(lim.IdleTimeout, config.DefaultIdleTimeout),
 		MaxHeaderBytes:    maxHeaderBytes,
 		ErrorLog:          slog.NewLogLogger(s.Log.Handler(), slog.LevelWarn),
 	}
