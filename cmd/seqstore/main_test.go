@@ -15,7 +15,6 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -26,42 +25,16 @@ import (
 	"github.com/seqstore/seqstore/internal/testutil/heapcap"
 )
 
-// binDir holds the command built for the tests; TestMain removes it.
-var (
-	binDir   string
-	binOnce  sync.Once
-	binBuilt string
-	binErr   error
-)
+// seqstoreCmd is this command, built once for the tests that run it.
+var seqstoreCmd = testutil.Binary{Package: "."}
 
 func TestMain(m *testing.M) {
 	code := m.Run()
-	if binDir != "" {
-		os.RemoveAll(binDir)
-	}
+	seqstoreCmd.Cleanup()
 	os.Exit(code)
 }
 
-// buildBinary builds the seqstore command once per test run: linking it
-// takes seconds, and most tests here run it.
-func buildBinary(t *testing.T) string {
-	t.Helper()
-	binOnce.Do(func() {
-		if binDir, binErr = os.MkdirTemp("", "seqstore-cmd-test-"); binErr != nil {
-			return
-		}
-		bin := filepath.Join(binDir, "seqstore")
-		if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-			binErr = fmt.Errorf("go build: %v\n%s", err, out)
-			return
-		}
-		binBuilt = bin
-	})
-	if binErr != nil {
-		t.Fatal(binErr)
-	}
-	return binBuilt
-}
+func buildBinary(t *testing.T) string { return seqstoreCmd.Path(t) }
 
 func freeAddr(t *testing.T) string {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")

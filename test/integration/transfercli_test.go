@@ -14,7 +14,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -24,31 +23,17 @@ import (
 	"github.com/seqstore/seqstore/internal/testutil"
 )
 
-var (
-	binOnce sync.Once
-	binPath string
-	binErr  error
-)
+// seqstoreCmd is the seqstore command, built once for the tests that run it.
+var seqstoreCmd = testutil.Binary{Package: "../../cmd/seqstore"}
 
-// seqstoreBinary builds the seqstore command once per test binary.
-func seqstoreBinary(t *testing.T) string {
-	t.Helper()
-	binOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "seqstore-bin-")
-		if err != nil {
-			binErr = err
-			return
-		}
-		binPath = filepath.Join(dir, "seqstore")
-		if out, err := exec.Command("go", "build", "-o", binPath, "../../cmd/seqstore").CombinedOutput(); err != nil {
-			binErr = fmt.Errorf("go build: %v\n%s", err, out)
-		}
-	})
-	if binErr != nil {
-		t.Fatal(binErr)
-	}
-	return binPath
+func TestMain(m *testing.M) {
+	code := m.Run()
+	seqstoreCmd.Cleanup()
+	os.Exit(code)
 }
+
+// seqstoreBinary is the built seqstore command.
+func seqstoreBinary(t *testing.T) string { return seqstoreCmd.Path(t) }
 
 // cliEnv is the environment of a seqstore client command: the server's
 // endpoint and the root key through the standard AWS variables, and no
