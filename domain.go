@@ -230,3 +230,76 @@ const (
 	FileTypeUBAM  = "UBAM"
 	FileTypeCRAM  = "CRAM"
 )
+
+// Job kinds: what a job does with its items.
+const (
+	JobKindReadSetImport = "READ_SET_IMPORT"
+	JobKindReadSetExport = "READ_SET_EXPORT"
+)
+
+// Job statuses, as the API spells them for every kind of job.
+const (
+	JobStatusSubmitted             = "SUBMITTED"
+	JobStatusInProgress            = "IN_PROGRESS"
+	JobStatusCancelling            = "CANCELLING"
+	JobStatusCancelled             = "CANCELLED"
+	JobStatusFailed                = "FAILED"
+	JobStatusCompleted             = "COMPLETED"
+	JobStatusCompletedWithFailures = "COMPLETED_WITH_FAILURES"
+)
+
+// Job item statuses.
+const (
+	JobItemStatusNotStarted = "NOT_STARTED"
+	JobItemStatusInProgress = "IN_PROGRESS"
+	JobItemStatusFinished   = "FINISHED"
+	JobItemStatusFailed     = "FAILED"
+)
+
+// Job is durable background work of one account: an import, an export, and
+// later reference imports, activations and archival. Its items are done one
+// at a time each, under a lease, by any node; the job ends when every item
+// has.
+type Job struct {
+	AccountID string
+	// StoreID is the sequence or reference store the job works in.
+	StoreID       string
+	ID            string
+	Kind          string
+	Status        string
+	StatusMessage string
+	RoleArn       string
+	// Destination is where an export writes (an s3:// or file:// prefix).
+	Destination string
+	CreatedAt   time.Time
+	// CompletedAt is set when the job reaches a terminal status.
+	CompletedAt time.Time
+	// Items are the job's items in order; lists leave them out.
+	Items []JobItem
+}
+
+// Terminal reports whether the status is one a job ends in.
+func JobStatusTerminal(status string) bool {
+	switch status {
+	case JobStatusCompleted, JobStatusCompletedWithFailures, JobStatusFailed, JobStatusCancelled:
+		return true
+	}
+	return false
+}
+
+// JobItem is one unit of a job: one import source, one exported read set.
+type JobItem struct {
+	JobID string
+	// Index is the item's place in the request, from 0.
+	Index         int
+	Status        string
+	StatusMessage string
+	// Spec is the item's request as its kind encodes it (JSON); the job
+	// engine and the metadata store keep it without reading it.
+	Spec []byte
+	// ReadSetID is the read set the item works on: the one an import
+	// creates (chosen when the job starts, so a restarted item finds it
+	// again) or the one an export reads.
+	ReadSetID string
+	UpdatedAt time.Time
+}

@@ -250,6 +250,61 @@ type S3AccessPolicies interface {
 	S3AccessPolicyDelete(ctx context.Context, accountID, accessPointArn string) error
 }
 
+// JobFilter narrows JobList; empty fields match everything.
+type JobFilter struct {
+	Status  string
+	Created TimeRange
+}
+
+// JobClaim is one job item handed to a worker, with the job it belongs to
+// (without its items).
+type JobClaim struct {
+	Job  *seqstore.Job
+	Item *seqstore.JobItem
+	// Attempt is how often the item has been claimed, this claim
+	// included, less the claims given back with JobItemRelease.
+	Attempt int
+}
+
+// Jobs keeps durable jobs and their items, and the leases under which
+// workers on any node do the items. A job's status follows its items: it is
+// SUBMITTED until an item is first claimed, IN_PROGRESS until every item has
+// ended, and then COMPLETED (every item FINISHED), FAILED (every item
+// FAILED) or COMPLETED_WITH_FAILURES, with CompletedAt set, in the same
+// transaction as the last item's end.
+type Jobs interface {
+	// JobCreate stores a job (status SUBMITTED) and its items (status
+	// NOT_STARTED, indexes 0..n-1) in one transaction: ErrConflict if the ID
+	// exists, ErrNotFound if the job's store does not exist (a sequence
+	// store for read-set jobs).
+	JobCreate(ctx context.Context, j *seqstore.Job) error
+	// JobGet returns a job of the kind with its items in index order.
+	JobGet(ctx context.Context, accountID, storeID, kind, id string) (*seqstore.Job, error)
+	// JobList lists a store's jobs of one kind, without their items.
+	JobList(ctx context.Context, accountID, storeID, kind string, f JobFilter, p Page) (items []*seqstore.Job, nextKey string, err error)
+	// JobItemClaim hands owner, until leaseUntil, one item of a job of one
+	// of kinds whose item is NOT_STARTED, or IN_PROGRESS with a lease that
+	// ran out before now; ErrNotFound when there is none. The item becomes
+	// IN_PROGRESS and its job IN_PROGRESS, and the claim counts as an
+	// attempt, in the same transaction. Two callers never get the same item
+	// while a lease holds. The choice is fair: items of accounts and jobs
+	// with fewer items running go first, the oldest job's lowest index
+	// among equals, so one large job does not hold up the others.
+	JobItemClaim(ctx context.Context, kinds []string, owner string, now, leaseUntil time.Time) (*JobClaim, error)
+	// JobItemRenew extends owner's lease; ErrConflict if owner lost it or
+	// the item ended.
+	JobItemRenew(ctx context.Context, jobID string, index int, owner string, leaseUntil time.Time) error
+	// JobItemRelease frees owner's lease at once and takes back the
+	// attempt its claim counted, for work stopped by a shutdown; the item
+	// stays IN_PROGRESS for the next claim. ErrConflict if owner lost it.
+	JobItemRelease(ctx context.Context, jobID string, index int, owner string) error
+	// JobItemEnd records an item's end (status FINISHED or FAILED, with its
+	// StatusMessage and ReadSetID) while owner holds its lease, and ends the
+	// job when this was its last open item, with CompletedAt = now.
+	// ErrConflict if owner lost the lease or the item already ended.
+	JobItemEnd(ctx context.Context, item *seqstore.JobItem, owner string, now time.Time) error
+}
+
 // IdempotencyRecord remembers a request made with a client token.
 type IdempotencyRecord struct {
 	AccountID   string
