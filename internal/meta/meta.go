@@ -1,5 +1,5 @@
 // Package meta defines the metadata store: the durable record of accounts,
-// stores, read sets, uploads, references, tags and idempotency tokens. The
+// stores, read sets, uploads, references, tags, idempotency tokens and jobs. The
 // interface is implemented once over SQL (package sqlmeta) for two drivers: an
 // embedded SQLite file, the default, and PostgreSQL for several nodes sharing
 // one database. Package metatest holds the suite every driver must pass.
@@ -62,6 +62,7 @@ type Store interface {
 	Tags
 	S3AccessPolicies
 	Idempotency
+	Jobs
 	Close() error
 }
 
@@ -140,7 +141,9 @@ type ReadSets interface {
 	ReadSetCountByReference(ctx context.Context, accountID, referenceArn string) (int, error)
 	// IngestClaim hands one read set in PROCESSING_UPLOAD whose ingest lease
 	// is free or expired (at now) to owner until leaseUntil, across all
-	// accounts; it returns ErrNotFound when there is none. Two callers never
+	// accounts; it returns ErrNotFound when there is none. Read sets made
+	// by an import (creation type IMPORT) are never handed out: the
+	// import's job item ingests them itself. Two callers never
 	// get the same read set while a lease holds.
 	//
 	// The choice is fair across accounts: a read set of an account with
@@ -288,8 +291,10 @@ type Jobs interface {
 	// IN_PROGRESS and its job IN_PROGRESS, and the claim counts as an
 	// attempt, in the same transaction. Two callers never get the same item
 	// while a lease holds. The choice is fair: items of accounts and jobs
-	// with fewer items running go first, the oldest job's lowest index
-	// among equals, so one large job does not hold up the others.
+	// with fewer items running go first; among equals the account, then
+	// the job, served least recently (so they take turns even when nothing
+	// else is running), then the oldest job's lowest index. So one large
+	// job does not hold up the others.
 	JobItemClaim(ctx context.Context, kinds []string, owner string, now, leaseUntil time.Time) (*JobClaim, error)
 	// JobItemRenew extends owner's lease; ErrConflict if owner lost it or
 	// the item ended.

@@ -3,6 +3,9 @@
 // (GetSequenceStore, and every read-set operation checks its store first),
 // and that lookup was most of the database work of the API's busiest calls.
 //
+// Everything else, jobs among it, passes straight through to the store
+// underneath.
+//
 // Writes through the cache invalidate it at once, so one node always sees
 // its own changes. Changes made by another node sharing the database are
 // seen within the TTL; store settings change rarely, and a store deleted on

@@ -21,6 +21,19 @@ var ingestCases = []suiteCase{
 		_, err := f.claim("node-1", at(1000), at(61000))
 		wantErr(t, "IngestClaim", err, meta.ErrNotFound)
 	}},
+	{"a read set an import made is never claimed for ingestion", func(t *testing.T, f *fixture) {
+		st := f.createSequenceStore(accountA, at(0))
+		f.createReadSet(accountA, st.ID, at(1), func(r *seqstore.ReadSet) {
+			processing(r)
+			r.CreationType = seqstore.CreationTypeImport
+		})
+		upload := f.createReadSet(accountA, st.ID, at(2), processing)
+		got, err := f.claim("node-1", at(1000), at(61000))
+		must(t, "IngestClaim", err)
+		equal(t, "claimed read set", got.ID, upload.ID)
+		_, err = f.claim("node-1", at(2000), at(62000))
+		wantErr(t, "IngestClaim with only the import's read set left", err, meta.ErrNotFound)
+	}},
 	{"a claim hands out a read set awaiting ingestion as it is stored", func(t *testing.T, f *fixture) {
 		st := f.createSequenceStore(accountA, at(0))
 		want := f.createReadSet(accountA, st.ID, at(1), processing)

@@ -47,7 +47,7 @@ func Run(t *testing.T, open func(t *testing.T) meta.Store) {
 	var cases []suiteCase
 	for _, group := range [][]suiteCase{
 		accountCases, keyRotationCases, sequenceStoreCases, readSetCases, uploadCases, referenceCases,
-		tagCases, tagLimitCases, policyCases, idempotencyCases, idempotencyTakeoverCases, ingestCases, pagingCases, isolationCases, parentCases, timeCases,
+		tagCases, tagLimitCases, policyCases, idempotencyCases, idempotencyTakeoverCases, ingestCases, jobCases, pagingCases, isolationCases, parentCases, timeCases,
 	} {
 		cases = append(cases, group...)
 	}

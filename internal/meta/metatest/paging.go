@@ -131,6 +131,27 @@ var pagingLists = []pagingCase{
 			return f.s.ReferenceList(f.ctx, accountA, st.ID, meta.ReferenceFilter{}, pg)
 		}, referenceID), p.order()
 	}, createdKeyBadKeys},
+	{"jobs", func(f *fixture) (lister, []string) {
+		st := f.createSequenceStore(accountA, at(0))
+		other := f.createSequenceStore(accountA, at(0))
+		p := makePaged(func(c time.Time) string { return f.createJob(accountA, st.ID, seqstore.JobKindReadSetImport, c, 1).ID })
+		f.createJob(accountA, st.ID, seqstore.JobKindReadSetExport, at(20), 1)
+		f.createJob(accountA, other.ID, seqstore.JobKindReadSetImport, at(20), 1)
+		return listOf(func(pg meta.Page) ([]*seqstore.Job, string, error) {
+			return f.s.JobList(f.ctx, accountA, st.ID, seqstore.JobKindReadSetImport, meta.JobFilter{}, pg)
+		}, jobID), p.order()
+	}, createdKeyBadKeys},
+	{"filtered jobs", func(f *fixture) (lister, []string) {
+		st := f.createSequenceStore(accountA, at(0))
+		p := makePaged(func(c time.Time) string { return f.createJob(accountA, st.ID, seqstore.JobKindReadSetExport, c, 2).ID })
+		f.createJob(accountA, st.ID, seqstore.JobKindReadSetExport, at(5), 1)
+		f.createJob(accountA, st.ID, seqstore.JobKindReadSetExport, at(35), 1)
+		return listOf(func(pg meta.Page) ([]*seqstore.Job, string, error) {
+			return f.s.JobList(f.ctx, accountA, st.ID, seqstore.JobKindReadSetExport, meta.JobFilter{
+				Status: seqstore.JobStatusSubmitted, Created: meta.TimeRange{After: at(10), Before: at(30)},
+			}, pg)
+		}, jobID), p.order()
+	}, nil},
 	{"upload parts", func(f *fixture) (lister, []string) {
 		st := f.createSequenceStore(accountA, at(0))
 		u := f.createUpload(accountA, st.ID, at(0))

@@ -11,7 +11,7 @@ import (
 
 // dialect is everything that differs between SQLite and PostgreSQL, apart
 // from the schema, which has a migration directory per dialect, and the
-// ingest claim (see IngestClaim), whose two queries sit side by side.
+// claims (IngestClaim, JobItemClaim), whose dialects' ways sit side by side.
 type dialect struct {
 	name string
 	// rewrite turns a query written with $n placeholders into the

@@ -140,7 +140,9 @@ func (s *Store) ReadSetCountByReference(ctx context.Context, accountID, referenc
 }
 
 // nextToIngest picks the read set an ingest claim takes ($1: the status
-// PROCESSING_UPLOAD, $2: now in unix milliseconds), fairly across accounts:
+// PROCESSING_UPLOAD, $2: now in unix milliseconds), among those a direct
+// upload made (an import's job item ingests its read sets itself), fairly
+// across accounts:
 // each waiting read set scores its place in its account's queue (1 for the
 // account's oldest) plus the ingestions of its account running now, and the
 // lowest score goes first, the oldest among equals. So an account with
@@ -149,7 +151,7 @@ func (s *Store) ReadSetCountByReference(ctx context.Context, accountID, referenc
 // everyone's.
 const nextToIngest = `SELECT c.id FROM read_sets c
 	JOIN (SELECT id, ROW_NUMBER() OVER (PARTITION BY account_id ORDER BY created_at, id) AS place
-		FROM read_sets WHERE status = $1 AND lease_until < $2) w ON w.id = c.id
+		FROM read_sets WHERE status = $1 AND lease_until < $2 AND creation_type <> '` + seqstore.CreationTypeImport + `') w ON w.id = c.id
 	LEFT JOIN (SELECT account_id, COUNT(*) AS running
 		FROM read_sets WHERE status = $1 AND lease_until >= $2 GROUP BY account_id) r ON r.account_id = c.account_id
 	WHERE c.status = $1 AND c.lease_until < $2

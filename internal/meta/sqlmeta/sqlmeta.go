@@ -26,7 +26,8 @@
 // lock instead of failing; reads use a separate pool of read-only
 // connections, which WAL mode lets run beside the writer. On PostgreSQL,
 // guards that must see the rows they protect lock them (FOR UPDATE), and the
-// ingest claim skips rows other nodes hold (FOR UPDATE SKIP LOCKED).
+// ingest and job-item claims skip rows other nodes hold (FOR UPDATE SKIP
+// LOCKED).
 //
 // The schema is versioned: numbered files under migrations/<dialect>/ are
 // applied in order, in one transaction, when the store opens; applied

@@ -53,7 +53,7 @@ func (s *Store) SequenceStoreUpdate(ctx context.Context, st *seqstore.SequenceSt
 }
 
 // SequenceStoreDelete deletes a store, and with it (by foreign key) its
-// DELETED read sets and finished uploads. The guard runs in the deleting
+// DELETED read sets and finished uploads, and its jobs. The guard runs in the deleting
 // transaction with the store row locked, so a read set or upload created
 // meanwhile either is counted or fails for want of its store.
 func (s *Store) SequenceStoreDelete(ctx context.Context, accountID, id string) error {
@@ -71,6 +71,9 @@ func (s *Store) SequenceStoreDelete(ctx context.Context, accountID, id string) e
 		}
 		if readSets > 0 || uploads > 0 {
 			return fmt.Errorf("%w: sequence store %s holds %d read set(s) and %d upload(s) in progress", meta.ErrConflict, id, readSets, uploads)
+		}
+		if _, err := t.exec(ctx, `DELETE FROM jobs WHERE account_id = $1 AND store_id = $2`, accountID, id); err != nil {
+			return err
 		}
 		return affected(t.exec(ctx, `DELETE FROM sequence_stores WHERE account_id = $1 AND id = $2`, accountID, id))
 	})
