@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"os"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -17,6 +16,7 @@ import (
 	"github.com/seqstore/seqstore/internal/blob"
 	"github.com/seqstore/seqstore/internal/etag"
 	"github.com/seqstore/seqstore/internal/format/panics"
+	"github.com/seqstore/seqstore/internal/jobs"
 	"github.com/seqstore/seqstore/internal/meta"
 )
 
@@ -24,7 +24,9 @@ import (
 // ones. Any number of ingesters, on any number of nodes, may share one
 // metadata store: each read set is leased to one of them at a time, and a
 // lease that is not renewed (its node died) lets another pick the read set
-// up and start again from the parts, which stay until ingestion ends.
+// up and start again from the parts, which stay until ingestion ends. The
+// claiming, leasing and giving up are package jobs' Runner, over a queue of
+// the read sets awaiting ingestion.
 type Ingester struct {
 	*Service
 	// Owner names this ingester in leases (host and process).
@@ -41,145 +43,89 @@ type Ingester struct {
 	// its node would otherwise bring it down at every restart.
 	MaxAttempts int
 
-	wake chan struct{}
-	once sync.Once
+	runner *jobs.Runner
+	once   sync.Once
 }
 
 func (in *Ingester) init() {
 	in.once.Do(func() {
-		in.wake = make(chan struct{}, 1)
-		if in.Lease == 0 {
-			in.Lease = time.Minute
-		}
-		if in.Poll == 0 {
-			in.Poll = 2 * time.Second
-		}
-		if in.Workers == 0 {
-			in.Workers = 1
-		}
 		if in.MaxAttempts == 0 {
 			in.MaxAttempts = DefaultIngestAttempts
 		}
-		if in.Owner == "" {
-			host, _ := os.Hostname()
-			in.Owner = fmt.Sprintf("%s/%d", host, os.Getpid())
+		in.runner = &jobs.Runner{
+			Name:        "read set ingestion",
+			Queue:       ingestQueue{in},
+			Owner:       in.Owner,
+			Lease:       in.Lease,
+			Poll:        in.Poll,
+			Workers:     in.Workers,
+			MaxAttempts: in.MaxAttempts,
+			Log:         in.Log,
+			Now:         in.now,
 		}
 	})
 }
 
 // DefaultIngestAttempts is Ingester.MaxAttempts unless set.
-const DefaultIngestAttempts = 3
+const DefaultIngestAttempts = jobs.DefaultMaxAttempts
 
 // Wake tells the ingester that work may be waiting.
 func (in *Ingester) Wake() {
 	in.init()
-	select {
-	case in.wake <- struct{}{}:
-	default:
-	}
+	in.runner.Wake()
 }
 
 // Run ingests until ctx ends. A read set being ingested when ctx ends is left
-// in PROCESSING_UPLOAD for the next start (or another node) to redo.
+// in PROCESSING_UPLOAD, its lease given back, for the next start (or another
+// node) to redo.
 func (in *Ingester) Run(ctx context.Context) {
 	in.init()
-	var wg sync.WaitGroup
-	for range in.Workers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			in.loop(ctx)
-		}()
-	}
-	wg.Wait()
+	in.runner.Run(ctx)
 }
 
-func (in *Ingester) loop(ctx context.Context) {
-	timer := time.NewTimer(0)
-	defer timer.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-in.wake:
-		case <-timer.C:
-		}
-		for ctx.Err() == nil {
-			now := in.now()
-			rs, attempt, err := in.Meta.IngestClaim(ctx, in.Owner, now, now.Add(in.Lease))
-			if errors.Is(err, meta.ErrNotFound) {
-				break
-			}
-			if err != nil {
-				if ctx.Err() == nil {
-					in.Log.Error("could not claim a read set to ingest", "err", err)
-				}
-				break
-			}
-			if attempt > in.MaxAttempts {
-				in.giveUp(ctx, rs, attempt-1)
-				continue
-			}
-			in.ingestLeased(ctx, rs, attempt)
-		}
-		timer.Reset(in.Poll)
+// ingestQueue is the queue of read sets awaiting ingestion.
+type ingestQueue struct{ in *Ingester }
+
+func (q ingestQueue) Claim(ctx context.Context, owner string, now, leaseUntil time.Time) (jobs.Task, error) {
+	rs, attempt, err := q.in.Meta.IngestClaim(ctx, owner, now, leaseUntil)
+	if errors.Is(err, meta.ErrNotFound) {
+		return nil, jobs.ErrNoWork
 	}
+	if err != nil {
+		return nil, err
+	}
+	return &ingestTask{in: q.in, rs: rs, attempt: attempt, owner: owner}, nil
 }
 
-// giveUp fails a read set whose ingestion was started and abandoned more
+// ingestTask is the ingestion of one claimed read set.
+type ingestTask struct {
+	in      *Ingester
+	rs      *seqstore.ReadSet
+	attempt int
+	owner   string
+}
+
+func (t *ingestTask) Attempt() int { return t.attempt }
+
+func (t *ingestTask) Renew(ctx context.Context, leaseUntil time.Time) error {
+	return t.in.Meta.IngestRenew(ctx, t.rs.AccountID, t.rs.StoreID, t.rs.ID, t.owner, leaseUntil)
+}
+
+func (t *ingestTask) Release(ctx context.Context) error {
+	return t.in.Meta.IngestRelease(ctx, t.rs.AccountID, t.rs.StoreID, t.rs.ID, t.owner)
+}
+
+func (t *ingestTask) Run(ctx context.Context) { t.in.Ingest(ctx, t.rs) }
+
+func (t *ingestTask) LogAttrs() []any {
+	return []any{"account", t.rs.AccountID, "store", t.rs.StoreID, "readSet", t.rs.ID, "fileType", t.rs.FileType}
+}
+
+// GiveUp fails a read set whose ingestion was started and abandoned more
 // often than MaxAttempts allows.
-func (in *Ingester) giveUp(ctx context.Context, rs *seqstore.ReadSet, abandoned int) {
-	log := in.Log.With("account", rs.AccountID, "store", rs.StoreID, "readSet", rs.ID, "fileType", rs.FileType)
-	log.Error("ingestion was abandoned too often; failing the read set", "attempts", abandoned, "maxAttempts", in.MaxAttempts)
-	in.fail(ctx, log, rs, fmt.Sprintf("ingestion was started %d times and never finished: the server stopped or crashed while reading this upload each time; "+
+func (t *ingestTask) GiveUp(ctx context.Context, abandoned int) {
+	t.in.fail(ctx, t.in.Log.With(t.LogAttrs()...), t.rs, fmt.Sprintf("ingestion was started %d times and never finished: the server stopped or crashed while reading this upload each time; "+
 		"check the file, upload it again, and report it if it fails again", abandoned))
-}
-
-// ingestLeased ingests a claimed read set while renewing its lease. A
-// shutdown midway gives the lease, and the attempt, back at once, so the
-// next start (or another node) need not wait for it to run out.
-func (in *Ingester) ingestLeased(parent context.Context, rs *seqstore.ReadSet, attempt int) {
-	ctx, cancel := context.WithCancel(parent)
-	defer cancel()
-	defer func() {
-		if parent.Err() != nil {
-			in.Meta.IngestRelease(context.WithoutCancel(parent), rs.AccountID, rs.StoreID, rs.ID, in.Owner)
-		}
-	}()
-	go func() {
-		if err := in.renewLease(ctx, cancel, rs); err != nil {
-			// A panic renewing, in the metadata store: stop as if the
-			// lease were lost rather than end the process.
-			var pe *panics.Error
-			errors.As(err, &pe)
-			in.Log.Error("renewing the ingest lease panicked; stopping", "readSet", rs.ID, "panic", pe.Value, "stack", string(pe.Stack))
-			cancel()
-		}
-	}()
-	in.Log.Debug("claimed a read set to ingest", "readSet", rs.ID, "attempt", attempt)
-	in.Ingest(ctx, rs)
-}
-
-// renewLease renews rs's lease until ctx ends, and cancels ctx when the
-// lease is lost. It returns only a panic.
-func (in *Ingester) renewLease(ctx context.Context, cancel context.CancelFunc, rs *seqstore.ReadSet) (err error) {
-	defer panics.Recover(&err)
-	t := time.NewTicker(in.Lease / 3)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return nil
-		case <-t.C:
-			if err := in.Meta.IngestRenew(ctx, rs.AccountID, rs.StoreID, rs.ID, in.Owner, in.now().Add(in.Lease)); err != nil {
-				if ctx.Err() == nil {
-					in.Log.Warn("lost the ingest lease; stopping", "readSet", rs.ID, "err", err)
-				}
-				cancel()
-				return nil
-			}
-		}
-	}
 }
 
 // Ingest reads a read set's uploaded parts once, stores its files, and
