@@ -158,6 +158,19 @@ var ingestCases = []suiteCase{
 		_, err = f.claim("node-2", at(100000000), at(100060000))
 		wantErr(t, "IngestClaim", err, meta.ErrNotFound)
 	}},
+	{"a free lease belongs to no one: an empty owner can neither renew nor release it", func(t *testing.T, f *fixture) {
+		st := f.createSequenceStore(accountA, at(0))
+		r := f.createReadSet(accountA, st.ID, at(1), processing)
+		wantErr(t, "IngestRenew of an unclaimed read set", f.s.IngestRenew(f.ctx, accountA, st.ID, r.ID, "", at(90000)), meta.ErrConflict)
+		wantErr(t, "IngestRelease of an unclaimed read set", f.s.IngestRelease(f.ctx, accountA, st.ID, r.ID, ""), meta.ErrConflict)
+		_, err := f.claim("node-1", at(1000), at(61000))
+		must(t, "IngestClaim", err)
+		must(t, "IngestRelease", f.s.IngestRelease(f.ctx, accountA, st.ID, r.ID, "node-1"))
+		wantErr(t, "IngestRenew after the release", f.s.IngestRenew(f.ctx, accountA, st.ID, r.ID, "", at(90000)), meta.ErrConflict)
+		got, err := f.claim("node-2", at(2000), at(62000))
+		must(t, "IngestClaim after the release", err)
+		equal(t, "claimed read set", got.ID, r.ID)
+	}},
 	{"renewing a lease on a missing read set is a conflict", func(t *testing.T, f *fixture) {
 		st := f.createSequenceStore(accountA, at(0))
 		wantErr(t, "IngestRenew", f.s.IngestRenew(f.ctx, accountA, st.ID, "0000000000", "node-1", at(1)), meta.ErrConflict)

@@ -20,6 +20,7 @@ type world struct {
 	tags       map[string]string
 	policy     *seqstore.S3AccessPolicy
 	idempotent *meta.IdempotencyRecord
+	job        *seqstore.Job
 }
 
 const (
@@ -53,6 +54,7 @@ func (f *fixture) makeWorld(account string) *world {
 	if existing != nil {
 		f.t.Fatalf("IdempotencyClaim found %+v", existing)
 	}
+	w.job = f.createJob(account, w.store.ID, seqstore.JobKindReadSetImport, at(10), 2)
 	return w
 }
 
@@ -93,6 +95,9 @@ func (f *fixture) checkWorld(t *testing.T, w *world) {
 	} else {
 		equal(t, "idempotency record hash", existing.RequestHash, w.idempotent.RequestHash)
 	}
+	job, err := f.s.JobGet(f.ctx, account, w.store.ID, w.job.Kind, w.job.ID)
+	must(t, "JobGet", err)
+	equal(t, "job", job, w.job)
 }
 
 // asB returns a copy of a value of A's with B as its account.
@@ -154,6 +159,13 @@ var isolationCases = []suiteCase{
 				return err
 			}, meta.ErrNotFound},
 			{"delete A's S3 access policy", func() error { return f.s.S3AccessPolicyDelete(f.ctx, accountB, a.policy.AccessPointArn) }, meta.ErrNotFound},
+			{"get A's job", func() error {
+				_, err := f.s.JobGet(f.ctx, accountB, a.store.ID, a.job.Kind, a.job.ID)
+				return err
+			}, meta.ErrNotFound},
+			{"create a job in A's store", func() error {
+				return f.s.JobCreate(f.ctx, f.newJob(accountB, a.store.ID, seqstore.JobKindReadSetExport, at(50), 1))
+			}, meta.ErrNotFound},
 			{"finish A's idempotency token", func() error {
 				return f.s.IdempotencyFinish(f.ctx, accountB, isolationOp, isolationToken, []byte("{}"))
 			}, meta.ErrNotFound},
@@ -200,6 +212,10 @@ var isolationCases = []suiteCase{
 			{"uploads in A's store", func() ([]string, error) {
 				items, _, err := f.s.UploadList(f.ctx, accountB, a.store.ID, meta.UploadFilter{}, meta.Page{})
 				return ids(items, uploadID), err
+			}, []string{}},
+			{"jobs in A's store", func() ([]string, error) {
+				items, _, err := f.s.JobList(f.ctx, accountB, a.store.ID, a.job.Kind, meta.JobFilter{}, meta.Page{})
+				return ids(items, jobID), err
 			}, []string{}},
 			{"reference stores", func() ([]string, error) {
 				items, _, err := f.s.ReferenceStoreList(f.ctx, accountB, "", meta.TimeRange{}, meta.Page{})

@@ -260,6 +260,14 @@ var jobCases = []suiteCase{
 		must(t, "JobItemRelease", f.s.JobItemRelease(f.ctx, j.ID, 0, "node-1"))
 		got := f.jobGet(j)
 		equal(t, "item status after the release", got.Items[0].Status, seqstore.JobItemStatusInProgress)
+		// The freed lease belongs to no one, not even to an empty owner.
+		for _, owner := range []string{"node-1", ""} {
+			wantErr(t, fmt.Sprintf("JobItemRenew by %q after the release", owner), f.s.JobItemRenew(f.ctx, j.ID, 0, owner, t0.Add(time.Hour)), meta.ErrConflict)
+			wantErr(t, fmt.Sprintf("JobItemRelease by %q after the release", owner), f.s.JobItemRelease(f.ctx, j.ID, 0, owner), meta.ErrConflict)
+			it := got.Items[0]
+			it.Status = seqstore.JobItemStatusFinished
+			wantErr(t, fmt.Sprintf("JobItemEnd by %q after the release", owner), f.s.JobItemEnd(f.ctx, &it, owner, t0), meta.ErrConflict)
+		}
 		c, err = f.claimItem("node-2", t0.Add(time.Second), t0.Add(time.Hour))
 		must(t, "JobItemClaim at once after the release", err)
 		equal(t, "attempt after the release", c.Attempt, 1)

@@ -233,10 +233,11 @@ func (s *Store) JobItemClaim(ctx context.Context, kinds []string, owner string, 
 var errTaken = errors.New("sqlmeta: the job item was claimed meanwhile")
 
 // JobItemRenew moves owner's lease to leaseUntil; ErrConflict if owner no
-// longer holds it or the item ended.
+// longer holds it or the item ended. A free lease (after JobItemRelease)
+// has the owner "", which names no one: no call with owner "" matches it.
 func (s *Store) JobItemRenew(ctx context.Context, jobID string, index int, owner string, leaseUntil time.Time) error {
 	err := affected(s.write.exec(ctx, `UPDATE job_items SET lease_until = $4
-		WHERE job_id = $1 AND item_index = $2 AND lease_owner = $3 AND status = $5`,
+		WHERE job_id = $1 AND item_index = $2 AND lease_owner = $3 AND lease_owner <> '' AND status = $5`,
 		jobID, index, owner, leaseUntil.UnixMilli(), seqstore.JobItemStatusInProgress))
 	if errors.Is(err, meta.ErrNotFound) {
 		return conflictf("%s does not hold the lease of item %d of job %s", owner, index, jobID)
@@ -250,7 +251,7 @@ func (s *Store) JobItemRenew(ctx context.Context, jobID string, index int, owner
 func (s *Store) JobItemRelease(ctx context.Context, jobID string, index int, owner string) error {
 	err := affected(s.write.exec(ctx, `UPDATE job_items SET lease_owner = '', lease_until = 0,
 		attempts = CASE WHEN attempts > 0 THEN attempts - 1 ELSE 0 END
-		WHERE job_id = $1 AND item_index = $2 AND lease_owner = $3 AND status = $4`,
+		WHERE job_id = $1 AND item_index = $2 AND lease_owner = $3 AND lease_owner <> '' AND status = $4`,
 		jobID, index, owner, seqstore.JobItemStatusInProgress))
 	if errors.Is(err, meta.ErrNotFound) {
 		return conflictf("%s does not hold the lease of item %d of job %s", owner, index, jobID)
@@ -270,7 +271,7 @@ func (s *Store) JobItemEnd(ctx context.Context, item *seqstore.JobItem, owner st
 	return s.tx(ctx, func(t *txRunner) error {
 		err := affected(t.exec(ctx, `UPDATE job_items SET status = $4, status_message = $5, read_set_id = $6, updated_at = $7,
 			lease_owner = '', lease_until = 0
-			WHERE job_id = $1 AND item_index = $2 AND lease_owner = $3 AND status = $8`,
+			WHERE job_id = $1 AND item_index = $2 AND lease_owner = $3 AND lease_owner <> '' AND status = $8`,
 			item.JobID, item.Index, owner, item.Status, item.StatusMessage, item.ReadSetID, now.UnixMilli(), seqstore.JobItemStatusInProgress))
 		if errors.Is(err, meta.ErrNotFound) {
 			return conflictf("%s does not hold the lease of item %d of job %s, or it ended", owner, item.Index, item.JobID)

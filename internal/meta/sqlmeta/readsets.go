@@ -200,7 +200,7 @@ func (s *Store) IngestClaim(ctx context.Context, owner string, now, leaseUntil t
 // longer holds it or the read set left PROCESSING_UPLOAD.
 func (s *Store) IngestRenew(ctx context.Context, accountID, storeID, id, owner string, leaseUntil time.Time) error {
 	err := affected(s.write.exec(ctx, `UPDATE read_sets SET lease_until = $5
-		WHERE account_id = $1 AND store_id = $2 AND id = $3 AND lease_owner = $4 AND status = $6`,
+		WHERE account_id = $1 AND store_id = $2 AND id = $3 AND lease_owner = $4 AND lease_owner <> '' AND status = $6`,
 		accountID, storeID, id, owner, leaseUntil.UnixMilli(), seqstore.ReadSetStatusProcessingUpload))
 	if errors.Is(err, meta.ErrNotFound) {
 		return conflictf("%s does not hold the ingest lease of read set %s", owner, id)
@@ -214,7 +214,7 @@ func (s *Store) IngestRenew(ctx context.Context, accountID, storeID, id, owner s
 func (s *Store) IngestRelease(ctx context.Context, accountID, storeID, id, owner string) error {
 	err := affected(s.write.exec(ctx, `UPDATE read_sets SET lease_owner = '', lease_until = 0,
 		ingest_attempts = CASE WHEN ingest_attempts > 0 THEN ingest_attempts - 1 ELSE 0 END
-		WHERE account_id = $1 AND store_id = $2 AND id = $3 AND lease_owner = $4 AND status = $5`,
+		WHERE account_id = $1 AND store_id = $2 AND id = $3 AND lease_owner = $4 AND lease_owner <> '' AND status = $5`,
 		accountID, storeID, id, owner, seqstore.ReadSetStatusProcessingUpload))
 	if errors.Is(err, meta.ErrNotFound) {
 		return conflictf("%s does not hold the ingest lease of read set %s", owner, id)
