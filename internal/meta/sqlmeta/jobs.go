@@ -139,13 +139,12 @@ func (s *Store) JobList(ctx context.Context, accountID, storeID, kind string, f 
 // nextJobItem picks the item a claim takes ($1: the item status
 // IN_PROGRESS, $2: now in unix milliseconds, $3: NOT_STARTED, $4 and $5:
 // the job statuses SUBMITTED and IN_PROGRESS, %s: the kinds' placeholders
-// from $6), fairly: the items
-// of accounts and jobs with the fewest items running (under a lease that
-// holds at now) go first; among equals the account, and then the job, whose
-// item was claimed least recently (last_served, a counter every claim
-// raises), so that accounts and then each account's jobs take turns even on
-// a node with one worker, where nothing else is running at any claim; then
-// the oldest job's lowest index.
+// from $6), fairly. The items of accounts and jobs with the fewest items
+// running (under a lease that holds at now) go first. Among equals, the
+// account and then the job whose item was claimed least recently go first
+// (last_served, a counter every claim raises), so that accounts, and each
+// account's jobs, take turns even on a node with one worker, where nothing
+// else is running at any claim. Then the oldest job's lowest index.
 //
 // An item is open while NOT_STARTED, or IN_PROGRESS under a lease that ran
 // out before now (its node died, or gave the lease back).
