@@ -156,18 +156,13 @@ func TestNewRefusesBadFileRoots(t *testing.T) {
 func TestFileOpen(t *testing.T) {
 	ft := newFileTree(t)
 	ctx := context.Background()
-	r, err := ft.locations.Open(ctx, accountA, fileURI(ft.rootLink+"/sub/in-link"))
-	must(t, err)
-	got, err := io.ReadAll(r)
-	must(t, err)
-	r.Close()
-	if string(got) != "inside" {
+	if got := readBack(t, ft.locations, fileURI(ft.rootLink+"/sub/in-link")); string(got) != "inside" {
 		t.Errorf("read %q, want %q", got, "inside")
 	}
 
 	missing := fileURI(ft.root + "/sub/missing.fq")
 	must(t, ft.locations.CheckRead(ctx, accountA, missing)) // found missing only when read
-	_, err = ft.locations.Open(ctx, accountA, missing)
+	_, err := ft.locations.Open(ctx, accountA, missing)
 	wantCode(t, "Open of a missing file", err, seqstore.CodeNotFound, missing)
 
 	dir := fileURI(ft.root + "/sub")

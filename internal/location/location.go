@@ -203,16 +203,58 @@ func (l *Locations) Open(ctx context.Context, accountID, uri string) (io.ReadClo
 }
 
 // Create starts writing the object or file at uri. Nothing appears under
-// uri until Commit returns nil.
+// uri until Commit returns nil. An S3 object of unknown size is uploaded
+// in at most 10,000 parts of max(PartSize, 5 MiB): with the default part
+// size, up to 78 GiB. Use CreateSized when the size is known.
 func (l *Locations) Create(ctx context.Context, accountID, uri string) (Writer, error) {
+	return l.CreateSized(ctx, accountID, uri, -1)
+}
+
+// CreateSized is Create for an object of size bytes (negative: unknown).
+// The S3 parts grow as needed to fit any size in 10,000 of them (each
+// transfer then holds Concurrency+1 of them). Writing more than size bytes
+// fails, and so does a Commit after fewer, leaving nothing behind.
+func (l *Locations) CreateSized(ctx context.Context, accountID, uri string, size int64) (Writer, error) {
 	p, err := l.resolve(ctx, accountID, uri, false)
 	if err != nil {
 		return nil, err
 	}
+	var w Writer
 	if p.client != nil {
-		return l.createS3(ctx, p), nil
+		w = l.createS3(ctx, p, size)
+	} else if w, err = p.file.create(ctx, p.uri); err != nil {
+		return nil, err
 	}
-	return p.file.create(ctx, p.uri)
+	if size < 0 {
+		return w, nil
+	}
+	return &sizedWriter{Writer: w, uri: uri, size: size}, nil
+}
+
+// sizedWriter holds a writer to the size its caller declared, so that a
+// short or long source never becomes an object of another size.
+type sizedWriter struct {
+	Writer
+	uri     string
+	size    int64
+	written int64
+}
+
+func (w *sizedWriter) Write(p []byte) (int, error) {
+	if int64(len(p)) > w.size-w.written {
+		return 0, seqstore.Errorf(seqstore.CodeValidation, "%s: writing past the %d bytes declared", quoteURI(w.uri), w.size)
+	}
+	n, err := w.Writer.Write(p)
+	w.written += int64(n)
+	return n, err
+}
+
+func (w *sizedWriter) Commit() error {
+	if w.written != w.size {
+		w.Abort()
+		return seqstore.Errorf(seqstore.CodeValidation, "%s: %d bytes written of the %d declared; nothing was stored", quoteURI(w.uri), w.written, w.size)
+	}
+	return w.Writer.Commit()
 }
 
 // Join names the object or file called name under prefix.

@@ -339,7 +339,7 @@ func (l *Locations) putBuffer(b []byte) {
 // for a small object, a multipart upload for a large one. The manager
 // completes the upload when its body ends, which only Commit allows; Abort
 // ends the body with an error, and the manager aborts the upload.
-func (l *Locations) createS3(ctx context.Context, p place) Writer {
+func (l *Locations) createS3(ctx context.Context, p place, size int64) Writer {
 	pr, pw := io.Pipe()
 	w := &s3Writer{uri: p.uri, pw: pw, done: make(chan struct{})}
 	go func() {
@@ -347,6 +347,9 @@ func (l *Locations) createS3(ctx context.Context, p place) Writer {
 			Bucket: &p.bucket,
 			Key:    &p.key,
 			Body:   pr,
+			// A known size lets the manager choose parts large enough
+			// that the object fits in S3's 10,000.
+			ContentLength: sizeHint(size),
 		})
 		if err == nil {
 			err = errUploadEnded
@@ -358,6 +361,13 @@ func (l *Locations) createS3(ctx context.Context, p place) Writer {
 		close(w.done)
 	}()
 	return w
+}
+
+func sizeHint(size int64) *int64 {
+	if size < 0 {
+		return nil
+	}
+	return &size
 }
 
 var (

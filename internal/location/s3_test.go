@@ -11,6 +11,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -68,6 +69,17 @@ func createBucket(t *testing.T, srv *s3server.Server, bucket string) {
 	if err := srv.CreateBucket(context.Background(), bucket); err != nil {
 		t.Fatalf("%v\n%s", err, srv.Output())
 	}
+}
+
+// readBack reads the whole object or file at uri as account A.
+func readBack(t *testing.T, l *Locations, uri string) []byte {
+	t.Helper()
+	r, err := l.Open(context.Background(), accountA, uri)
+	must(t, err)
+	defer r.Close()
+	got, err := io.ReadAll(r)
+	must(t, err)
+	return got
 }
 
 // readAll reads r through a small buffer, so that reads straddle the
@@ -224,12 +236,7 @@ func TestS3PerBucketSettingsOverrideTheEnvironment(t *testing.T) {
 		"s3://by-keys/k":    "keys",
 		"s3://by-profile/k": "profile",
 	} {
-		r, err := l.Open(ctx, accountA, uri)
-		must(t, err)
-		got, err := io.ReadAll(r)
-		r.Close()
-		must(t, err)
-		if string(got) != want {
+		if got := readBack(t, l, uri); string(got) != want {
 			t.Errorf("%s read %q, want %q", uri, got, want)
 		}
 	}
@@ -335,12 +342,7 @@ func TestS3WritesAppearOnlyOnCommit(t *testing.T) {
 			if !exists || pending != 0 {
 				t.Fatalf("after Commit: exists %v, %d uploads pending", exists, pending)
 			}
-			r, err := l.Open(ctx, accountA, uri)
-			must(t, err)
-			got, err := io.ReadAll(r)
-			r.Close()
-			must(t, err)
-			if !bytes.Equal(got, data) {
+			if got := readBack(t, l, uri); !bytes.Equal(got, data) {
 				t.Fatalf("read back %d bytes that differ from the %d written", len(got), len(data))
 			}
 		})
@@ -528,4 +530,44 @@ func TestS3ObjectChangedWhileReadFailsTheRead(t *testing.T) {
 		t.Errorf("read %d bytes of the new version after the old first part", len(rest))
 	}
 	wantCode(t, "reading on", err, seqstore.CodeConflict, uri)
+}
+
+func TestSizedWritesHoldToTheirSize(t *testing.T) {
+	srv := s3server.StartServer(t)
+	createBucket(t, srv, "sized")
+	useEnvironment(t, srv)
+	root := t.TempDir()
+	l := newLocations(t, Config{PartSize: minUploadPartSize, Concurrency: 2, FileRoots: []FileRoot{{Dir: root}}})
+	ctx := context.Background()
+	size := 2*minUploadPartSize + 1
+	data := randomBytes(size)
+	for _, uri := range []string{"s3://sized/whole.bam", fileURI(root + "/whole.bam")} {
+		w, err := l.CreateSized(ctx, accountA, uri, int64(size))
+		must(t, err)
+		_, err = w.Write(data)
+		must(t, err)
+		must(t, w.Commit())
+		if got := readBack(t, l, uri); !bytes.Equal(got, data) {
+			t.Errorf("%s: read back %d bytes that differ from the %d written", uri, len(got), len(data))
+		}
+	}
+	for _, uri := range []string{"s3://sized/short.bam", fileURI(root + "/short.bam")} {
+		w, err := l.CreateSized(ctx, accountA, uri, int64(size))
+		must(t, err)
+		_, err = w.Write(data[:size-1])
+		must(t, err)
+		if _, err := w.Write(data[:2]); err == nil {
+			t.Errorf("%s: writing past the declared size succeeded", uri)
+		}
+		wantCode(t, "Commit of a short write", w.Commit(), seqstore.CodeValidation, uri)
+		if _, err := l.Open(ctx, accountA, uri); seqstore.CodeOf(err) != seqstore.CodeNotFound {
+			t.Errorf("%s: after a short write Open gives %v, want NotFound", uri, err)
+		}
+	}
+	if exists, pending := s3Visible(t, srv, "sized", "short.bam"); exists || pending != 0 {
+		t.Errorf("after a short write: exists %v, %d uploads pending", exists, pending)
+	}
+	if got := names(t, root); !slices.Equal(got, []string{"whole.bam"}) {
+		t.Errorf("the file root holds %q", got)
+	}
 }
