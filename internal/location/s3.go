@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"strconv"
 	"sync"
@@ -28,6 +29,9 @@ type s3Settings struct {
 	PathStyle                                               bool
 }
 
+// maxIdleConns is how many idle connections a client keeps per host.
+const maxIdleConns = 64
+
 // abortTimeout bounds the request that aborts a failed upload.
 const abortTimeout = 30 * time.Second
 
@@ -45,7 +49,18 @@ func (l *Locations) client(ctx context.Context, s s3Settings) (*s3Client, error)
 	if c := l.clients[s]; c != nil {
 		return c, nil
 	}
-	var opts []func(*awsconfig.LoadOptions) error
+	opts := []func(*awsconfig.LoadOptions) error{
+		awsconfig.WithHTTPClient(awshttp.NewBuildableClient().WithTransportOptions(func(t *http.Transport) {
+			// Every transfer keeps Concurrency requests going; the default
+			// idle connections per host would reconnect constantly.
+			t.MaxIdleConnsPerHost = maxIdleConns
+		})),
+		// Checksums only where S3 requires them, as the object store
+		// does: the newer default adds CRC trailers that many
+		// S3-compatible servers reject. SigV4 still signs each part.
+		awsconfig.WithRequestChecksumCalculation(aws.RequestChecksumCalculationWhenRequired),
+		awsconfig.WithResponseChecksumValidation(aws.ResponseChecksumValidationWhenRequired),
+	}
 	if s.Profile != "" {
 		opts = append(opts, awsconfig.WithSharedConfigProfile(s.Profile))
 	}
@@ -77,6 +92,7 @@ func (l *Locations) client(ctx context.Context, s s3Settings) (*s3Client, error)
 		o.PartSizeBytes = partSize
 		o.MultipartUploadThreshold = partSize
 		o.Concurrency = l.concurrency
+		o.RequestChecksumCalculation = aws.RequestChecksumCalculationWhenRequired
 		// Abort a failed upload even when the caller's context is gone, so
 		// that no multipart upload is left behind.
 		o.FailTimeout = abortTimeout
@@ -212,6 +228,7 @@ func (r *rangeReader) fetch(ctx context.Context, off, n int64) ([]byte, error) {
 			r.l.putBuffer(buf)
 			return nil, err
 		}
+		slog.Warn("location: a ranged GET broke off; asking again", "uri", r.p.uri, "offset", off, "attempt", attempt, "err", err)
 	}
 }
 

@@ -229,6 +229,7 @@ func TestS3PerBucketSettingsOverrideTheEnvironment(t *testing.T) {
 	l := newLocations(t, Config{Buckets: []Bucket{
 		{Name: "by-keys", Endpoint: other.Endpoint, Region: other.Region, PathStyle: true, AccessKeyID: other.AccessKey, SecretAccessKey: other.SecretKey},
 		{Name: "by-profile", Endpoint: other.Endpoint, PathStyle: true, Profile: "other"},
+		{Name: "virtual", Endpoint: "https://s3.example.com"},
 	}})
 	ctx := context.Background()
 	for uri, want := range map[string]string{
@@ -240,8 +241,20 @@ func TestS3PerBucketSettingsOverrideTheEnvironment(t *testing.T) {
 			t.Errorf("%s read %q, want %q", uri, got, want)
 		}
 	}
-	if len(l.clients) != 3 {
-		t.Errorf("%d clients for three distinct settings", len(l.clients))
+	if len(l.clients) != 4 {
+		t.Errorf("%d clients for four distinct settings", len(l.clients))
+	}
+	// An endpoint from the environment is an S3-compatible server, reached
+	// in path style; a listed endpoint is reached as its settings say.
+	for _, c := range []struct {
+		bucket    string
+		pathStyle bool
+	}{{"from-env", true}, {"by-keys", true}, {"virtual", false}} {
+		client, err := l.bucketClient(ctx, accountA, target{uri: "s3://" + c.bucket + "/k", bucket: c.bucket})
+		must(t, err)
+		if got := client.api.Options().UsePathStyle; got != c.pathStyle {
+			t.Errorf("bucket %s: path style %v, want %v", c.bucket, got, c.pathStyle)
+		}
 	}
 
 	if _, err := New(ctx, Config{Buckets: []Bucket{{Name: "by-profile", Profile: "no-such-profile"}}}); err == nil {
