@@ -162,6 +162,7 @@ func (l *Locations) openS3(ctx context.Context, p place) (io.ReadCloser, error) 
 		queue:  make(chan *rangePart, l.concurrency),
 		slots:  make(chan struct{}, l.concurrency),
 	}
+	r.ctx = ctx
 	go r.produce(ctx)
 	return r, nil
 }
@@ -179,10 +180,12 @@ type rangeReader struct {
 	queue  chan *rangePart // parts in object order
 	slots  chan struct{}
 
-	cur    *rangePart
-	off    int
-	err    error
-	closed bool
+	ctx       context.Context
+	cur       *rangePart
+	off       int
+	delivered int64 // bytes handed on
+	err       error
+	closed    bool
 }
 
 // rangePart is one ranged GET; ready is closed once buf or err is set.
@@ -281,7 +284,11 @@ func (r *rangeReader) Read(p []byte) (int, error) {
 		part, ok := <-r.queue
 		if !ok {
 			r.err = io.EOF
-			return 0, io.EOF
+			if r.delivered != r.size {
+				// The parts stopped early: the context ended.
+				r.err = fmt.Errorf("%s: reading stopped after %d of %d bytes: %w", quoteURI(r.p.uri), r.delivered, r.size, context.Cause(r.ctx))
+			}
+			return 0, r.err
 		}
 		<-part.ready
 		r.cur, r.off = part, 0
@@ -292,6 +299,7 @@ func (r *rangeReader) Read(p []byte) (int, error) {
 	}
 	n := copy(p, r.cur.buf[r.off:])
 	r.off += n
+	r.delivered += int64(n)
 	return n, nil
 }
 

@@ -172,6 +172,32 @@ func TestS3CloseMidwayStopsTheReads(t *testing.T) {
 	}
 }
 
+func TestS3CancelledReadIsNoEndOfFile(t *testing.T) {
+	srv := s3server.StartServer(t)
+	createBucket(t, srv, "cancel")
+	useEnvironment(t, srv)
+	l := newLocations(t, Config{PartSize: 4096, Concurrency: 2})
+	putObject(t, srv, "cancel", "k", randomBytes(100*4096))
+	ctx, cancel := context.WithCancel(context.Background())
+	r, err := l.Open(ctx, accountA, "s3://cancel/k")
+	must(t, err)
+	defer r.Close()
+	if _, err := io.ReadFull(r, make([]byte, 5000)); err != nil {
+		t.Fatal(err)
+	}
+	// Let the parts in flight arrive, so that what follows the cancel is
+	// the reader's own stopping, not a GET failing.
+	time.Sleep(200 * time.Millisecond)
+	cancel()
+	rest, err := io.ReadAll(r)
+	if err == nil {
+		t.Fatalf("after cancel the read ended cleanly, %d bytes short", 100*4096-5000-len(rest))
+	}
+	if !errors.Is(err, context.Canceled) {
+		t.Errorf("after cancel: %v, want an error wrapping context.Canceled", err)
+	}
+}
+
 func TestS3MissingObjectsAreNotFoundWhenOpened(t *testing.T) {
 	srv := s3server.StartServer(t)
 	createBucket(t, srv, "present")
