@@ -230,6 +230,9 @@ func (w *fileWriter) commit() error {
 	if err := w.file.Close(); err != nil {
 		return fileError(w.uri, "write", err)
 	}
+	if st, err := w.root.Lstat(w.final); err == nil && st.IsDir() {
+		return seqstore.Errorf(seqstore.CodeConflict, "%s is a directory; choose another name", quoteURI(w.uri))
+	}
 	if err := w.root.Rename(w.tmp, w.final); err != nil {
 		return fileError(w.uri, "rename into place", err)
 	}

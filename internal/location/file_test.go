@@ -212,6 +212,24 @@ func TestFileWriteAppearsWholeOnCommit(t *testing.T) {
 	}
 }
 
+func TestFileWritesRefuseDirectories(t *testing.T) {
+	ft := newFileTree(t)
+	ctx := context.Background()
+	root := fileURI(ft.root)
+	_, err := ft.locations.Create(ctx, accountA, root)
+	wantCode(t, "Create of the root itself", err, seqstore.CodeValidation, root)
+
+	dir := fileURI(ft.root + "/sub")
+	w, err := ft.locations.Create(ctx, accountA, dir)
+	must(t, err)
+	_, err = io.WriteString(w, "data")
+	must(t, err)
+	wantCode(t, "Commit over a directory", w.Commit(), seqstore.CodeConflict, dir)
+	if got := names(t, ft.root); !slices.Equal(got, []string{"in.txt", "out", "secret-link", "sub"}) {
+		t.Errorf("after the refused Commit the root holds %q", got)
+	}
+}
+
 func TestFileAbortLeavesNothing(t *testing.T) {
 	ft := newFileTree(t)
 	ctx := context.Background()

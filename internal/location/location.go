@@ -23,7 +23,11 @@
 //   - Create never lets a partial object appear under its name: a file is
 //     written under a temporary name beside it and renamed on Commit; an S3
 //     object is uploaded (multipart when large) and completed only on Commit.
-//     Abort, or a failed Commit, leaves nothing behind.
+//     Abort, or a failed Commit, leaves nothing behind. A file's temporary
+//     name is hidden (.seqstore-*.partial); only a crash of the process can
+//     leave one.
+//   - A Locations is safe for concurrent use; a reader or Writer belongs to
+//     one goroutine, and every reader must be closed.
 //
 // URIs are taken literally: no percent-decoding, so a key or path may hold
 // spaces, "%", "?" or any Unicode as written.
