@@ -125,7 +125,7 @@ func s3Error(uri, doing string, err error) error {
 	if code != "" {
 		said += " " + code
 	}
-	if message != "" {
+	if message != "" && message != code {
 		said += ": " + message
 	}
 	if status == 0 && code == "" {
