@@ -62,6 +62,9 @@ type Config struct {
 	envErrs   []error // malformed SEQSTORE_* numbers, reported by Finish
 
 	API APIListener
+
+	// Transfers are the places import and export jobs may reach.
+	Transfers Transfers
 }
 
 // APIListener are the connection and request limits of the API listener,
@@ -196,6 +199,7 @@ func Register(fs *flag.FlagSet) *Config {
 	c.S3SecretAccessKey = os.Getenv("SEQSTORE_S3_SECRET_ACCESS_KEY")
 	c.levelFlag = level
 	registerHTTP(fs, &c.API)
+	c.registerTransfers(fs)
 	return c
 }
 
@@ -230,6 +234,9 @@ func (c *Config) Finish() error {
 		return errors.New("-ingest-workers must be at least 1")
 	}
 	if err := c.API.finish(); err != nil {
+		return err
+	}
+	if err := c.Transfers.finish(); err != nil {
 		return err
 	}
 	if c.IngestAttempts < 1 {
