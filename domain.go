@@ -278,13 +278,18 @@ type Job struct {
 	Items []JobItem
 }
 
-// Terminal reports whether the status is one a job ends in.
+// JobStatusTerminal reports whether the status is one a job ends in.
 func JobStatusTerminal(status string) bool {
 	switch status {
 	case JobStatusCompleted, JobStatusCompletedWithFailures, JobStatusFailed, JobStatusCancelled:
 		return true
 	}
 	return false
+}
+
+// JobItemEnded reports whether an item's status is one it ends in.
+func JobItemEnded(status string) bool {
+	return status == JobItemStatusFinished || status == JobItemStatusFailed
 }
 
 // JobItem is one unit of a job: one import source, one exported read set.

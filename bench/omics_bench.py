@@ -8,6 +8,12 @@ Subcommands:
                                CreateMultipartReadSetUpload to ACTIVE
   download ...                 GetReadSet of every part of one file, in
                                parallel like AWS's transfer manager
+  import-job ...               StartReadSetImportJob of one source, timed
+                               until the job ends, while a second thread
+                               times GetSequenceStore calls (API latency
+                               under import)
+  export-job ...               StartReadSetExportJob of read sets, timed
+                               until the job ends
 
 The endpoint comes from --endpoint, the root key from SEQSTORE_ACCESS_KEY_ID
 and SEQSTORE_SECRET_ACCESS_KEY. Host-prefix injection is turned off, so the
@@ -196,6 +202,90 @@ def download(args):
     print(json.dumps({"seconds": seconds, "bytes": got, "parts": total_parts, "partSize": part_size}))
 
 
+ROLE_ARN = "arn:aws:iam::123456789012:role/seqstore-bench"
+
+
+def probe_latency(omics, store, stop, samples):
+    """GetSequenceStore every 20 ms until stop is set, recording each call's
+    latency in seconds."""
+    while not stop.is_set():
+        t0 = time.perf_counter()
+        omics.get_sequence_store(id=store)
+        samples.append(time.perf_counter() - t0)
+        stop.wait(0.02)
+
+
+def percentile(values, q):
+    if not values:
+        return None
+    v = sorted(values)
+    return v[min(len(v) - 1, int(q * len(v)))]
+
+
+def wait_job(get, timeout, poll):
+    deadline = time.monotonic() + timeout
+    while True:
+        job = get()
+        if job["status"] not in ("SUBMITTED", "IN_PROGRESS"):
+            return job
+        if time.monotonic() > deadline:
+            sys.exit(f"omics_bench: job still {job['status']} after {timeout} s")
+        time.sleep(poll)
+
+
+def import_job(args):
+    omics = client(args)
+    probe = client(args)
+    source = {
+        "sourceFiles": {"source1": args.source1},
+        "sourceFileType": args.type,
+        "subjectId": "bench-subject",
+        "sampleId": "bench-sample",
+        "name": args.name,
+    }
+    if args.source2:
+        source["sourceFiles"]["source2"] = args.source2
+    if args.reference_arn:
+        source["referenceArn"] = args.reference_arn
+    stop, samples = threading.Event(), []
+    prober = threading.Thread(target=probe_latency, args=(probe, args.store, stop, samples))
+    prober.start()
+    t0 = time.perf_counter()
+    started = omics.start_read_set_import_job(sequenceStoreId=args.store, roleArn=ROLE_ARN, sources=[source])
+    job = wait_job(lambda: omics.get_read_set_import_job(sequenceStoreId=args.store, id=started["id"]), args.timeout, args.poll)
+    seconds = time.perf_counter() - t0
+    stop.set()
+    prober.join()
+    src = job["sources"][0]
+    if job["status"] != "COMPLETED":
+        sys.exit(f"omics_bench: import {job['status']}: {src.get('statusMessage')}")
+    md = omics.get_read_set_metadata(sequenceStoreId=args.store, id=src["readSetId"])
+    print(json.dumps({
+        "seconds": seconds,
+        "jobId": started["id"],
+        "readSetId": src["readSetId"],
+        "readCount": md["sequenceInformation"]["totalReadCount"],
+        "baseCount": md["sequenceInformation"]["totalBaseCount"],
+        "etag": md["etag"],
+        "apiCalls": len(samples),
+        "apiP50Ms": (percentile(samples, 0.50) or 0) * 1000,
+        "apiP99Ms": (percentile(samples, 0.99) or 0) * 1000,
+        "apiMaxMs": (max(samples) if samples else 0) * 1000,
+    }))
+
+
+def export_job(args):
+    omics = client(args)
+    t0 = time.perf_counter()
+    started = omics.start_read_set_export_job(sequenceStoreId=args.store, roleArn=ROLE_ARN, destination=args.destination,
+                                             sources=[{"readSetId": r} for r in args.readset])
+    job = wait_job(lambda: omics.get_read_set_export_job(sequenceStoreId=args.store, id=started["id"]), args.timeout, args.poll)
+    seconds = time.perf_counter() - t0
+    if job["status"] != "COMPLETED":
+        sys.exit(f"omics_bench: export {job['status']}: {job.get('readSets')}")
+    print(json.dumps({"seconds": seconds, "jobId": started["id"]}))
+
+
 def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--endpoint", required=True, help="seqstore URL, e.g. http://127.0.0.1:9393")
@@ -225,6 +315,25 @@ def main():
     d.add_argument("--file", default="SOURCE1", choices=["SOURCE1", "SOURCE2", "INDEX"])
     d.add_argument("--out", default=os.devnull, help="file to write, or /dev/null to discard")
     d.set_defaults(run=download)
+
+    j = sub.add_parser("import-job")
+    j.add_argument("--store", required=True)
+    j.add_argument("--type", required=True, choices=["FASTQ", "BAM", "CRAM", "UBAM"])
+    j.add_argument("--source1", required=True)
+    j.add_argument("--source2")
+    j.add_argument("--reference-arn")
+    j.add_argument("--name", default="bench-import")
+    j.add_argument("--poll", type=float, default=0.05)
+    j.add_argument("--timeout", type=float, default=3600)
+    j.set_defaults(run=import_job)
+
+    e = sub.add_parser("export-job")
+    e.add_argument("--store", required=True)
+    e.add_argument("--destination", required=True)
+    e.add_argument("--readset", required=True, action="append")
+    e.add_argument("--poll", type=float, default=0.05)
+    e.add_argument("--timeout", type=float, default=3600)
+    e.set_defaults(run=export_job)
 
     args = p.parse_args()
     args.run(args)

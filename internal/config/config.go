@@ -51,6 +51,16 @@ type Config struct {
 	// IngestProgress is how often an ingestion logs how far it has come;
 	// zero turns the lines off.
 	IngestProgress time.Duration
+	// JobWorkers is how many job items (import sources, exported read
+	// sets) one node works on at once.
+	JobWorkers int
+	// JobLease is how long a node's claim on a job item holds without
+	// renewal; JobPoll how often an idle node looks for items.
+	JobLease time.Duration
+	JobPoll  time.Duration
+	// JobAttempts is how many times a job item may be abandoned (its node
+	// crashed or hung) before it fails.
+	JobAttempts int
 	// ParseLimits bound what ingestion decodes and buffers of one upload;
 	// zero fields keep the parsers' defaults.
 	ParseLimits   analyze.Limits
@@ -139,6 +149,10 @@ func (h *APIListener) finish() error {
 // large one to finish.
 const DefaultIngestWorkers = 2
 
+// DefaultJobWorkers is -job-workers unless set. An import item ingests
+// like an upload and keeps cores busy; an export item mostly waits on I/O.
+const DefaultJobWorkers = 2
+
 // registerLimits defines a flag for each parser limit, named as the error of
 // a file that passes it names it, with SEQSTORE_<NAME> as its default
 // (max-fastq-line: SEQSTORE_MAX_FASTQ_LINE). Limits left unset keep the
@@ -189,6 +203,12 @@ func Register(fs *flag.FlagSet) *Config {
 	fs.IntVar(&c.IngestAttempts, "ingest-attempts", c.envInt("INGEST_ATTEMPTS", 3),
 		"times a read set's ingestion may be cut short by a crash or hang of its node before the read set fails instead of being tried again (SEQSTORE_INGEST_ATTEMPTS)")
 	fs.DurationVar(&c.IngestProgress, "ingest-progress-interval", 30*time.Second, "how often a read set's ingestion logs the bytes it has read, the share done and the rate (0: never)")
+	fs.IntVar(&c.JobWorkers, "job-workers", c.envInt("JOB_WORKERS", DefaultJobWorkers),
+		"job items (import sources, exported read sets) this node works on at once, taken fairly across accounts and jobs; each holds -transfer-part-size × -transfer-concurrency bytes in flight (SEQSTORE_JOB_WORKERS)")
+	fs.DurationVar(&c.JobLease, "job-lease", time.Minute, "how long another node waits before taking over a job item of a node that stopped answering")
+	fs.DurationVar(&c.JobPoll, "job-poll", 2*time.Second, "how often an idle node looks for job items that other nodes started")
+	fs.IntVar(&c.JobAttempts, "job-attempts", c.envInt("JOB_ATTEMPTS", 3),
+		"times a job item may be cut short by a crash or hang of its node before it fails instead of being tried again (SEQSTORE_JOB_ATTEMPTS)")
 	c.registerLimits(fs)
 	fs.DurationVar(&c.ShutdownGrace, "shutdown-grace", 30*time.Second, "how long a stop waits for requests in flight")
 	level := fs.String("log-level", env("LOG_LEVEL", "info"), "debug, info, warn or error (SEQSTORE_LOG_LEVEL)")
@@ -241,6 +261,12 @@ func (c *Config) Finish() error {
 	}
 	if c.IngestAttempts < 1 {
 		return errors.New("-ingest-attempts must be at least 1")
+	}
+	if c.JobWorkers < 1 {
+		return errors.New("-job-workers must be at least 1")
+	}
+	if c.JobAttempts < 1 {
+		return errors.New("-job-attempts must be at least 1")
 	}
 	return nil
 }

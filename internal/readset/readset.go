@@ -40,6 +40,12 @@ type Service struct {
 	ARN   arn.Builder
 	Log   *slog.Logger
 	Now   func() time.Time
+	// Locations are where import and export jobs read and write; nil
+	// refuses such jobs.
+	Locations Locations
+	// WakeJobs, when set, is poked after a job starts so the local job
+	// runner takes its items at once instead of at its next poll.
+	WakeJobs func()
 	// Wake, when set, is poked after an upload completes so the local
 	// ingester starts at once instead of at its next poll.
 	Wake func()

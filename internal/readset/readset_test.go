@@ -596,7 +596,7 @@ func TestStoredCopyRefusesWritesOnceEnded(t *testing.T) {
 	}
 }
 
-func TestPartsReaderRefusesReadsOnceClosed(t *testing.T) {
+func TestGuardedPartsReaderRefusesReadsOnceClosed(t *testing.T) {
 	e := newEnv(t)
 	w, err := e.files.NewWriter(e.ctx, "uploads/x/1")
 	if err != nil {
@@ -606,7 +606,7 @@ func TestPartsReaderRefusesReadsOnceClosed(t *testing.T) {
 	if err := w.Close(); err != nil {
 		t.Fatal(err)
 	}
-	pr := &partsReader{ctx: e.ctx, blobs: e.files, parts: []*seqstore.UploadPart{{Number: 1, Key: "uploads/x/1"}}}
+	pr := &guardedReader{r: &partsReader{ctx: e.ctx, blobs: e.files, parts: []*seqstore.UploadPart{{Number: 1, Key: "uploads/x/1"}}}}
 	var wg sync.WaitGroup
 	wg.Go(func() {
 		buf := make([]byte, 1024)

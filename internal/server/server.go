@@ -18,6 +18,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/seqstore/seqstore"
 	"github.com/seqstore/seqstore/internal/api"
 	"github.com/seqstore/seqstore/internal/arn"
 	"github.com/seqstore/seqstore/internal/auth"
@@ -25,6 +26,8 @@ import (
 	"github.com/seqstore/seqstore/internal/blob/fileblob"
 	"github.com/seqstore/seqstore/internal/blob/s3blob"
 	"github.com/seqstore/seqstore/internal/config"
+	"github.com/seqstore/seqstore/internal/jobs"
+	"github.com/seqstore/seqstore/internal/location"
 	"github.com/seqstore/seqstore/internal/meta"
 	"github.com/seqstore/seqstore/internal/meta/metacache"
 	"github.com/seqstore/seqstore/internal/meta/sqlmeta"
@@ -43,7 +46,9 @@ type Server struct {
 	Service  *service.Service
 	ReadSets *readset.Service
 	Ingester *readset.Ingester
-	Handler  http.Handler
+	// Jobs runs the items of import and export jobs.
+	Jobs    *jobs.Runner
+	Handler http.Handler
 
 	tls *tls.Config // nil: plain HTTP
 }
@@ -116,6 +121,32 @@ func Open(ctx context.Context, cfg *config.Config, log *slog.Logger) (*Server, e
 	rs := &readset.Service{Meta: m, Blobs: blobs, ARN: arns, Log: log, Limits: cfg.ParseLimits, ProgressInterval: cfg.IngestProgress}
 	ing := &readset.Ingester{Service: rs, Workers: cfg.IngestWorkers, Lease: cfg.IngestLease, MaxAttempts: cfg.IngestAttempts}
 	rs.Wake = ing.Wake
+	lc, err := cfg.Locations()
+	if err != nil {
+		m.Close()
+		blobs.Close()
+		return nil, err
+	}
+	locs, err := location.New(ctx, lc)
+	if err != nil {
+		m.Close()
+		blobs.Close()
+		return nil, fmt.Errorf("import and export locations: %w", err)
+	}
+	rs.Locations = locs
+	jobRunner := &jobs.Runner{
+		Name: "job item",
+		Queue: &jobs.Items{Meta: m, Log: log, Handlers: map[string]jobs.Handler{
+			seqstore.JobKindReadSetImport: readset.ImportHandler{Service: rs},
+			seqstore.JobKindReadSetExport: readset.ExportHandler{Service: rs},
+		}},
+		Lease:       cfg.JobLease,
+		Poll:        cfg.JobPoll,
+		Workers:     cfg.JobWorkers,
+		MaxAttempts: cfg.JobAttempts,
+		Log:         log,
+	}
+	rs.WakeJobs = jobRunner.Wake
 	keys := &auth.Keys{Meta: m}
 	h := api.New(api.Options{
 		Service:  svc,
@@ -137,6 +168,7 @@ func Open(ctx context.Context, cfg *config.Config, log *slog.Logger) (*Server, e
 		Service:  svc,
 		ReadSets: rs,
 		Ingester: ing,
+		Jobs:     jobRunner,
 		Handler:  h,
 		tls:      tc,
 	}, nil
@@ -174,6 +206,11 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	go func() {
 		defer wg.Done()
 		s.Ingester.Run(ingestCtx)
+	}()
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		s.Jobs.Run(ingestCtx)
 	}()
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(ln) }()

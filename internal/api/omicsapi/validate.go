@@ -300,12 +300,24 @@ func newPattern(src string) *pattern { return newPatternRE2(src, src) }
 // newPatternRE2 is newPattern for a model pattern src that RE2 needs written
 // as re2 (apigen rewrites .{1,1024} as .{1,1000}.{0,24}); messages show src.
 func newPatternRE2(src, re2 string) *pattern {
+	if ext, ok := localExtensions[src]; ok {
+		re2 += `|` + ext
+	}
 	p := &pattern{src: src, re: regexp.MustCompile(`^(?:` + re2 + `)$`)}
 	p.match = p.re.MatchString
 	if fast := fastMatchers[src]; fast != nil {
 		p.match = fast
 	}
 	return p
+}
+
+// localExtensions widen a model pattern where seqstore takes more than
+// AWS does: import sources and export destinations may also be file://
+// URIs of absolute paths, which only an operator's -file-root lets a job
+// reach (package location judges them).
+var localExtensions = map[string]string{
+	`s3://([a-z0-9][a-z0-9-.]{1,61}[a-z0-9])/(.{1,1024})`:      `file:///.{1,1000}.{0,24}`,
+	`s3://([a-z0-9][a-z0-9-.]{1,61}[a-z0-9])/?((.{1,1024})/)?`: `file:///.{0,1000}.{0,24}`,
 }
 
 // fastMatchers are hand-written equivalents of the patterns every request
