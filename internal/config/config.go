@@ -24,7 +24,10 @@ const DefaultAddr = "127.0.0.1:9393"
 
 // Config is the whole configuration of a server.
 type Config struct {
-	Addr      string
+	Addr string
+	// AdminAddr is where /metrics, /healthz and /readyz are served apart
+	// from the API ("": nowhere; the API listener answers the latter two).
+	AdminAddr string
 	DataDir   string
 	Region    string
 	AccountID string
@@ -177,6 +180,7 @@ func Register(fs *flag.FlagSet) *Config {
 	c := &Config{}
 	c.RegisterMetadata(fs)
 	fs.StringVar(&c.Addr, "addr", env("ADDR", DefaultAddr), "`host:port` to listen on (SEQSTORE_ADDR)")
+	fs.StringVar(&c.AdminAddr, "admin-addr", env("ADMIN_ADDR", ""), "`host:port` of the admin listener: Prometheus /metrics, /healthz and /readyz, unauthenticated, so keep it off public networks (SEQSTORE_ADMIN_ADDR; empty: none)")
 	fs.StringVar(&c.Region, "region", env("REGION", "us-east-1"), "AWS `region` the server answers as; clients must sign for it (SEQSTORE_REGION)")
 	fs.StringVar(&c.AccountID, "account-id", env("ACCOUNT_ID", "123456789012"), "12-digit `id` of the root account, used in ARNs (SEQSTORE_ACCOUNT_ID)")
 	fs.StringVar(&c.Objects, "objects", env("OBJECTS", "file"), "object store: file, or s3://bucket/prefix?endpoint=URL&region=R (SEQSTORE_OBJECTS)")

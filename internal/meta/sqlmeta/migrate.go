@@ -173,3 +173,22 @@ func (s *Store) SchemaVersion(ctx context.Context) (int, error) {
 	}
 	return int(*v), nil
 }
+
+// CheckSchema returns nil when the database's schema is at the newest
+// version this binary knows, and otherwise says which it is: a node whose
+// database a newer seqstore has moved on, or that cannot read the version
+// at all, is not ready to serve.
+func (s *Store) CheckSchema(ctx context.Context) error {
+	all, err := migrations(s.d)
+	if err != nil {
+		return err
+	}
+	v, err := s.SchemaVersion(ctx)
+	if err != nil {
+		return err
+	}
+	if known := all[len(all)-1].version; v != known {
+		return fmt.Errorf("the database's schema is at version %d, this seqstore's is %d: run the seqstore that matches it", v, known)
+	}
+	return nil
+}
