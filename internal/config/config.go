@@ -54,6 +54,10 @@ type Config struct {
 	// IngestProgress is how often an ingestion logs how far it has come;
 	// zero turns the lines off.
 	IngestProgress time.Duration
+	// Throttle is "off" or "aws": each account held to AWS's API quotas
+	// times ThrottleScale, per node.
+	Throttle      string
+	ThrottleScale float64
 	// ParseLimits bound what ingestion decodes and buffers of one upload;
 	// zero fields keep the parsers' defaults.
 	ParseLimits   analyze.Limits
@@ -191,6 +195,8 @@ func Register(fs *flag.FlagSet) *Config {
 		"times a read set's ingestion may be cut short by a crash or hang of its node before the read set fails instead of being tried again (SEQSTORE_INGEST_ATTEMPTS)")
 	fs.DurationVar(&c.IngestProgress, "ingest-progress-interval", 30*time.Second, "how often a read set's ingestion logs the bytes it has read, the share done and the rate (0: never)")
 	c.registerLimits(fs)
+	fs.StringVar(&c.Throttle, "throttle", env("THROTTLE", "off"), "per-account request rates: off, or aws (AWS's API quotas per operation, times -throttle-scale, on each node); past them a request is answered ThrottlingException (SEQSTORE_THROTTLE)")
+	fs.Float64Var(&c.ThrottleScale, "throttle-scale", 1, "with -throttle aws, the multiple of AWS's rates allowed (10: ten times as many requests a second)")
 	fs.DurationVar(&c.ShutdownGrace, "shutdown-grace", 30*time.Second, "how long a stop waits for requests in flight")
 	level := fs.String("log-level", env("LOG_LEVEL", "info"), "debug, info, warn or error (SEQSTORE_LOG_LEVEL)")
 	fs.StringVar(&c.LogFormat, "log-format", env("LOG_FORMAT", "text"), "text or json (SEQSTORE_LOG_FORMAT)")
@@ -238,6 +244,12 @@ func (c *Config) Finish() error {
 	}
 	if c.IngestAttempts < 1 {
 		return errors.New("-ingest-attempts must be at least 1")
+	}
+	if c.Throttle != "off" && c.Throttle != "aws" {
+		return fmt.Errorf("-throttle %q: use off or aws", c.Throttle)
+	}
+	if !(c.ThrottleScale > 0) {
+		return fmt.Errorf("-throttle-scale %v must be a positive number", c.ThrottleScale)
 	}
 	return nil
 }

@@ -70,8 +70,8 @@ func New() *Metrics {
 		}),
 		throttled: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "seqstore_throttled_requests_total",
-			Help: "API requests answered ThrottlingException by the per-account rate limits, by operation class.",
-		}, []string{"class"}),
+			Help: "API requests answered ThrottlingException by the per-account rate limits, by operation.",
+		}, []string{"operation"}),
 		ingests: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "seqstore_ingests_total",
 			Help: "Read-set ingestions ended, by file type and the status they left the read set in (ACTIVE, UPLOAD_FAILED).",
@@ -121,6 +121,6 @@ func (m *Metrics) Handler() http.Handler {
 }
 
 // Throttled counts a request refused by a per-account rate limit.
-func (m *Metrics) Throttled(class string) {
-	m.throttled.WithLabelValues(class).Inc()
+func (m *Metrics) Throttled(operation string) {
+	m.throttled.WithLabelValues(operation).Inc()
 }

@@ -34,6 +34,7 @@ import (
 	"github.com/seqstore/seqstore/internal/netguard"
 	"github.com/seqstore/seqstore/internal/readset"
 	"github.com/seqstore/seqstore/internal/service"
+	"github.com/seqstore/seqstore/internal/throttle"
 )
 
 // Server is an assembled seqstore.
@@ -133,6 +134,15 @@ func Open(ctx context.Context, cfg *config.Config, log *slog.Logger) (*Server, e
 	ing := &readset.Ingester{Service: rs, Workers: cfg.IngestWorkers, Lease: cfg.IngestLease, MaxAttempts: cfg.IngestAttempts}
 	rs.Wake = ing.Wake
 	keys := &auth.Keys{Meta: m}
+	var limits *throttle.Limiter
+	if cfg.Throttle == "aws" {
+		if limits, err = throttle.NewAWS(cfg.ThrottleScale); err != nil {
+			m.Close()
+			blobs.Close()
+			return nil, err
+		}
+		limits.Throttled = mx.Throttled
+	}
 	h := api.New(api.Options{
 		Service:  svc,
 		ReadSets: rs,
@@ -143,6 +153,7 @@ func Open(ctx context.Context, cfg *config.Config, log *slog.Logger) (*Server, e
 		TokenKey:     []byte("seqstore pagination v1:" + root.Key.Secret),
 		Log:          log,
 		ClaimTimeout: cfg.API.IdempotencyClaimTimeout,
+		Throttle:     limits,
 	})
 	return &Server{
 		Config:   cfg,
