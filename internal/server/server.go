@@ -107,6 +107,11 @@ func Open(ctx context.Context, cfg *config.Config, log *slog.Logger) (*Server, e
 		return nil, fmt.Errorf("metadata store: %w", err)
 	}
 	checks := readiness(db)
+	if c, ok := db.(interface {
+		ReadSetCountsByStatus(context.Context) (map[string]int64, error)
+	}); ok {
+		mx.CountReadSets(c.ReadSetCountsByStatus)
+	}
 	// Timed beneath the cache: what the database costs, not a cache hit.
 	m := metacache.New(mx.Meta(db), storeCacheTTL)
 	blobs, err := OpenBlobs(ctx, cfg)

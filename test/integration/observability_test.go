@@ -166,6 +166,8 @@ func TestMetricsHealthAndRequestIDs(t *testing.T) {
 				{"seqstore_object_store_operation_duration_seconds", []string{"operation", "Commit", "outcome", "ok"}, 2, false},
 				{"seqstore_object_store_operation_duration_seconds", []string{"operation", "NewRangeReader", "outcome", "ok"}, 1, false},
 				{"seqstore_http_requests_in_flight", nil, 0, true},
+				{"seqstore_read_sets", []string{"status", "ACTIVE"}, 1, true},
+				{"seqstore_read_sets_count_errors_total", nil, 0, true},
 				{"go_goroutines", nil, 1, false},
 				{"process_resident_memory_bytes", nil, 1 << 20, false},
 			} {
