@@ -26,11 +26,23 @@ type Checker struct {
 	Checks []Check
 	// Timeout bounds each readiness check; zero means DefaultTimeout.
 	Timeout time.Duration
+	// Reuse is how long an answer serves later probes; zero means
+	// DefaultReuse. /readyz needs no signature, so without it anyone who
+	// reaches the port could turn requests into store queries at will.
+	Reuse time.Duration
+
+	mu      sync.Mutex // held while the checks run: probes wait for one answer
+	reasons []string
+	at      time.Time
 }
 
 // DefaultTimeout is how long a readiness check may take: a store that
 // needs longer is as good as unreachable to a client waiting on it.
 const DefaultTimeout = 2 * time.Second
+
+// DefaultReuse is how long one readiness answer serves: well under any
+// balancer's probe interval.
+const DefaultReuse = time.Second
 
 // Paths of the two answers.
 const (
@@ -38,9 +50,24 @@ const (
 	ReadyPath  = "/readyz"
 )
 
-// Ready runs every check at once and returns the reasons of those that
-// failed, or nil.
+// Ready returns the reasons the node is not ready, or nil: the answer of
+// the last run of the checks if it is recent enough, else a new one.
 func (c *Checker) Ready(ctx context.Context) []string {
+	reuse := c.Reuse
+	if reuse <= 0 {
+		reuse = DefaultReuse
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.at.IsZero() || time.Since(c.at) >= reuse {
+		c.reasons, c.at = c.run(ctx), time.Now()
+	}
+	return c.reasons
+}
+
+// run runs every check at once and returns the reasons of those that
+// failed, or nil.
+func (c *Checker) run(ctx context.Context) []string {
 	timeout := c.Timeout
 	if timeout <= 0 {
 		timeout = DefaultTimeout

@@ -33,7 +33,7 @@ func TestHandler(t *testing.T) {
 		{"other paths without next: 404", nil, nil, "/metrics", 404, nil},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			h := &Checker{Checks: c.checks, Timeout: 50 * time.Millisecond}
+			h := &Checker{Checks: c.checks, Timeout: 50 * time.Millisecond, Reuse: time.Nanosecond}
 			srv := httptest.NewServer(h.Handler(c.next))
 			defer srv.Close()
 			resp, err := http.Get(srv.URL + c.path)
@@ -51,5 +51,25 @@ func TestHandler(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// Probes in quick succession share one run of the checks.
+func TestReadyReusesAnAnswer(t *testing.T) {
+	runs := 0
+	h := &Checker{Checks: []Check{{Name: "store", Run: func(context.Context) error { runs++; return nil }}}, Reuse: time.Hour}
+	for range 3 {
+		if reasons := h.Ready(context.Background()); reasons != nil {
+			t.Fatal(reasons)
+		}
+	}
+	if runs != 1 {
+		t.Errorf("three probes ran the checks %d times, want 1", runs)
+	}
+	h.Reuse = time.Nanosecond
+	time.Sleep(time.Microsecond)
+	h.Ready(context.Background())
+	if runs != 2 {
+		t.Errorf("a probe after the answer expired ran the checks %d times in all, want 2", runs)
 	}
 }

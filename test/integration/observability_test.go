@@ -9,6 +9,7 @@ import (
 	"os"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	awsmiddleware "github.com/aws/aws-sdk-go-v2/aws/middleware"
@@ -18,6 +19,7 @@ import (
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
 
+	"github.com/seqstore/seqstore/internal/health"
 	"github.com/seqstore/seqstore/internal/testutil"
 )
 
@@ -190,6 +192,7 @@ func TestMetricsHealthAndRequestIDs(t *testing.T) {
 			// Without its metadata store the node is alive but not ready,
 			// and says why.
 			in.srv.Meta.Close()
+			time.Sleep(health.DefaultReuse) // the last answer, ready, expires
 			for _, base := range []string{in.endpoint, admin} {
 				if status, body := get(t, base+"/healthz"); status != http.StatusOK {
 					t.Errorf("GET %s/healthz without a metadata store: %d %s", base, status, body)
