@@ -85,6 +85,9 @@ func (d *metaStore) ReadSetUpdate(ctx context.Context, r *seqstore.ReadSet, from
 	c, ok := d.claims[r.ID]
 	delete(d.claims, r.ID)
 	d.mu.Unlock()
+	if r.Status != seqstore.ReadSetStatusActive && r.Status != seqstore.ReadSetStatusUploadFailed {
+		return nil // deleted while waiting or being ingested: no outcome
+	}
 	d.m.ingests.WithLabelValues(r.FileType, r.Status).Inc()
 	if !ok {
 		return nil // failed before it was ever claimed here (a bad upload)
