@@ -95,6 +95,14 @@ func OpenBlobs(ctx context.Context, cfg *config.Config) (blob.Store, error) {
 func Open(ctx context.Context, cfg *config.Config, log *slog.Logger) (*Server, error) {
 	log = slog.New(omicsapi.LogRequestIDs(log.Handler()))
 	mx := metrics.New()
+	var limits *throttle.Limiter
+	if cfg.Throttle == "aws" {
+		var err error
+		if limits, err = throttle.NewAWS(cfg.ThrottleScale); err != nil {
+			return nil, err
+		}
+		limits.Throttled = mx.Throttled
+	}
 	var tc *tls.Config
 	if cfg.API.TLSCert != "" {
 		var err error
@@ -139,15 +147,6 @@ func Open(ctx context.Context, cfg *config.Config, log *slog.Logger) (*Server, e
 	ing := &readset.Ingester{Service: rs, Workers: cfg.IngestWorkers, Lease: cfg.IngestLease, MaxAttempts: cfg.IngestAttempts}
 	rs.Wake = ing.Wake
 	keys := &auth.Keys{Meta: m}
-	var limits *throttle.Limiter
-	if cfg.Throttle == "aws" {
-		if limits, err = throttle.NewAWS(cfg.ThrottleScale); err != nil {
-			m.Close()
-			blobs.Close()
-			return nil, err
-		}
-		limits.Throttled = mx.Throttled
-	}
 	h := api.New(api.Options{
 		Service:  svc,
 		ReadSets: rs,
