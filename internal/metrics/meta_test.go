@@ -54,7 +54,7 @@ func TestMetaCountsIngestion(t *testing.T) {
 		r := &seqstore.ReadSet{AccountID: account, StoreID: store.ID, ID: id, Name: id, SubjectID: "s", SampleID: "s",
 			Status: seqstore.ReadSetStatusProcessingUpload, FileType: fileType, CreationType: "UPLOAD",
 			SourceParts: []seqstore.UploadPart{{UploadID: "u" + id, Source: "SOURCE1", Number: 1, Size: 1000, Key: "parts/" + id}},
-			CreatedAt: time.Now(), UpdatedAt: time.Now()}
+			CreatedAt:   time.Now(), UpdatedAt: time.Now()}
 		must(d.ReadSetCreate(ctx, r))
 		return r
 	}
