@@ -28,6 +28,10 @@ Commands:
   key list -account ID                  list an account's access key IDs
   key delete KEYID                      revoke an access key for good (within 10 seconds
                                         on running servers; a deleted ID never comes back)
+  backup -to FILE                       copy the embedded SQLite database, consistently,
+                                        while servers run
+  restore -from FILE                    put a backup in place of the embedded database
+                                        (stop every server first; the old one is kept)
 
 Each command takes -data or -metadata to find the metadata store, as serve
 does. Its flags: seqstore admin COMMAND -h
@@ -52,6 +56,9 @@ func runAdmin(ctx context.Context, args []string, out io.Writer) error {
 	if len(args) > 0 && (args[0] == "-h" || args[0] == "-help" || args[0] == "--help" || args[0] == "help") {
 		fmt.Fprint(out, adminUsage)
 		return nil
+	}
+	if len(args) > 0 && (args[0] == "backup" || args[0] == "restore") {
+		return runAdminFile(ctx, args[0], args[1:], out)
 	}
 	if len(args) < 2 {
 		fmt.Fprint(os.Stderr, adminUsage)

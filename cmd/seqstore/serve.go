@@ -51,6 +51,19 @@ func runServe(ctx context.Context, args []string) error {
 			"They are shown this once. To drive seqstore with the AWS CLI or an SDK, paste:\n\n%s\n",
 			srv.Root.AccountID, srv.Root.File, srv.ExportLines(endpoint))
 	}
+	if cfg.AdminAddr != "" {
+		aln, err := net.Listen("tcp", cfg.AdminAddr)
+		if err != nil {
+			ln.Close()
+			return fmt.Errorf("listen on %s: %w (choose another with -admin-addr)", cfg.AdminAddr, err)
+		}
+		log.Info("seqstore admin listener serving /metrics, /healthz and /readyz", "endpoint", "http://"+aln.Addr().String())
+		go func() {
+			if err := srv.ServeAdmin(ctx, aln); err != nil {
+				log.Error("admin listener stopped", "err", err)
+			}
+		}()
+	}
 	log.Info("seqstore serving", "endpoint", endpoint, "region", cfg.Region, "account", cfg.AccountID,
 		"metadata", describeMetadata(cfg), "objects", describeObjects(cfg), "version", version)
 	return srv.Serve(ctx, ln)

@@ -21,6 +21,7 @@ import (
 	"github.com/seqstore/seqstore/internal/readset"
 	"github.com/seqstore/seqstore/internal/service"
 	"github.com/seqstore/seqstore/internal/sigv4"
+	"github.com/seqstore/seqstore/internal/throttle"
 )
 
 // Options assemble the API.
@@ -35,6 +36,8 @@ type Options struct {
 	// ClaimTimeout is how long an unfinished clientToken claim holds;
 	// zero means DefaultClaimTimeout.
 	ClaimTimeout time.Duration
+	// Throttle, when set, holds each account to its request rates.
+	Throttle *throttle.Limiter
 }
 
 // DefaultClaimTimeout is where Options.ClaimTimeout's zero leads: far longer
@@ -68,6 +71,7 @@ func New(o Options) http.Handler {
 		s.claimTimeout = DefaultClaimTimeout
 	}
 	a := newAuthenticator(o.Keys, o.Region)
+	a.throttle = o.Throttle
 	return omicsapi.NewRouter(s, omicsapi.RouterOptions{
 		Authenticate: a.authenticate,
 		MapError:     mapError,

@@ -6,16 +6,19 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"time"
 
 	"github.com/seqstore/seqstore/internal/api/omicsapi"
 	"github.com/seqstore/seqstore/internal/auth"
 	"github.com/seqstore/seqstore/internal/sigv4"
+	"github.com/seqstore/seqstore/internal/throttle"
 )
 
 // authenticator checks each request's SigV4 signature and puts the caller's
 // account in the context.
 type authenticator struct {
 	verifier *sigv4.Verifier
+	throttle *throttle.Limiter // nil: no rate limits
 }
 
 // keyStore adapts auth.Keys to the verifier's credential lookup.
@@ -42,6 +45,10 @@ func (a *authenticator) authenticate(r *http.Request, op *omicsapi.Operation) (c
 			return nil, omicsapi.NewError(se.Status(), se.Code(), "%s", se.Message())
 		}
 		return nil, err
+	}
+	if a.throttle != nil && !a.throttle.Allow(id.AccountID, op.Name, time.Now()) {
+		return nil, omicsapi.NewThrottlingException("Rate exceeded: this server allows each account %g %s requests a second; retry with backoff (the AWS clients do)",
+			a.throttle.Rate(op.Name), op.Name)
 	}
 	ctx := withAccount(r.Context(), id.AccountID)
 	if id.Deferred {

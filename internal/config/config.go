@@ -24,7 +24,10 @@ const DefaultAddr = "127.0.0.1:9393"
 
 // Config is the whole configuration of a server.
 type Config struct {
-	Addr      string
+	Addr string
+	// AdminAddr is where /metrics, /healthz and /readyz are served apart
+	// from the API ("": nowhere; the API listener answers the latter two).
+	AdminAddr string
 	DataDir   string
 	Region    string
 	AccountID string
@@ -61,6 +64,10 @@ type Config struct {
 	// JobAttempts is how many times a job item may be abandoned (its node
 	// crashed or hung) before it fails.
 	JobAttempts int
+	// Throttle is "off" or "aws": each account held to AWS's API quotas
+	// times ThrottleScale, per node.
+	Throttle      string
+	ThrottleScale float64
 	// ParseLimits bound what ingestion decodes and buffers of one upload;
 	// zero fields keep the parsers' defaults.
 	ParseLimits   analyze.Limits
@@ -194,6 +201,7 @@ func Register(fs *flag.FlagSet) *Config {
 	c := &Config{}
 	c.RegisterMetadata(fs)
 	fs.StringVar(&c.Addr, "addr", env("ADDR", DefaultAddr), "`host:port` to listen on (SEQSTORE_ADDR)")
+	fs.StringVar(&c.AdminAddr, "admin-addr", env("ADMIN_ADDR", ""), "`host:port` of the admin listener: Prometheus /metrics, /healthz and /readyz, unauthenticated, so keep it off public networks (SEQSTORE_ADMIN_ADDR; empty: none)")
 	fs.StringVar(&c.Region, "region", env("REGION", "us-east-1"), "AWS `region` the server answers as; clients must sign for it (SEQSTORE_REGION)")
 	fs.StringVar(&c.AccountID, "account-id", env("ACCOUNT_ID", "123456789012"), "12-digit `id` of the root account, used in ARNs (SEQSTORE_ACCOUNT_ID)")
 	fs.StringVar(&c.Objects, "objects", env("OBJECTS", "file"), "object store: file, or s3://bucket/prefix?endpoint=URL&region=R (SEQSTORE_OBJECTS)")
@@ -210,6 +218,8 @@ func Register(fs *flag.FlagSet) *Config {
 	fs.IntVar(&c.JobAttempts, "job-attempts", c.envInt("JOB_ATTEMPTS", 3),
 		"times a job item may be cut short by a crash or hang of its node before it fails instead of being tried again (SEQSTORE_JOB_ATTEMPTS)")
 	c.registerLimits(fs)
+	fs.StringVar(&c.Throttle, "throttle", env("THROTTLE", "off"), "per-account request rates: off, or aws (AWS's API quotas per operation, times -throttle-scale, on each node); past them a request is answered ThrottlingException (SEQSTORE_THROTTLE)")
+	fs.Float64Var(&c.ThrottleScale, "throttle-scale", 1, "with -throttle aws, the multiple of AWS's rates allowed (10: ten times as many requests a second)")
 	fs.DurationVar(&c.ShutdownGrace, "shutdown-grace", 30*time.Second, "how long a stop waits for requests in flight")
 	level := fs.String("log-level", env("LOG_LEVEL", "info"), "debug, info, warn or error (SEQSTORE_LOG_LEVEL)")
 	fs.StringVar(&c.LogFormat, "log-format", env("LOG_FORMAT", "text"), "text or json (SEQSTORE_LOG_FORMAT)")
@@ -267,6 +277,12 @@ func (c *Config) Finish() error {
 	}
 	if c.JobAttempts < 1 {
 		return errors.New("-job-attempts must be at least 1")
+	}
+	if c.Throttle != "off" && c.Throttle != "aws" {
+		return fmt.Errorf("-throttle %q: use off or aws", c.Throttle)
+	}
+	if !(c.ThrottleScale > 0) {
+		return fmt.Errorf("-throttle-scale %v must be a positive number", c.ThrottleScale)
 	}
 	return nil
 }

@@ -63,15 +63,40 @@ func parse(t *testing.T, args ...string) (*Config, error) {
 	return c, c.Finish()
 }
 
+// parseWith sets the variables env, parses args and checks the error
+// against wantErr ("": none). It returns the configuration, or nil when an
+// error was wanted (and got).
+func parseWith(t *testing.T, env map[string]string, args []string, wantErr string) *Config {
+	t.Helper()
+	for k, v := range env {
+		t.Setenv(k, v)
+	}
+	cfg, err := parse(t, args...)
+	if wantErr != "" {
+		if err == nil || !strings.Contains(err.Error(), wantErr) {
+			t.Fatalf("got error %v, want one containing %q", err, wantErr)
+		}
+		return nil
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cfg
+}
+
+// settingsCase is a configuration from variables and flags, and what it
+// must come to: a Config that want accepts, or an error containing wantErr.
+type settingsCase struct {
+	name     string
+	env      map[string]string
+	args     []string
+	want     func(c *Config) bool
+	wantErr  string
+	describe string // what want accepts
+}
+
 func TestIngestSettings(t *testing.T) {
-	for _, c := range []struct {
-		name     string
-		env      map[string]string
-		args     []string
-		want     func(c *Config) bool
-		wantErr  string
-		describe string
-	}{
+	for _, c := range []settingsCase{
 		{name: "defaults", describe: "2 workers, 3 attempts, the parsers' own limits",
 			env: map[string]string{"SEQSTORE_INGEST_WORKERS": "", "SEQSTORE_INGEST_ATTEMPTS": "", "SEQSTORE_MAX_DECOMPRESSED": "", "SEQSTORE_MAX_FASTQ_LINE": "",
 				"SEQSTORE_MAX_HEADER": "", "SEQSTORE_MAX_REFERENCES": "", "SEQSTORE_MAX_BAM_RECORD": "", "SEQSTORE_MAX_CRAM_BLOCK": ""},
@@ -99,21 +124,29 @@ func TestIngestSettings(t *testing.T) {
 		{name: "a variable limit that is not a size", env: map[string]string{"SEQSTORE_MAX_BAM_RECORD": "big"}, wantErr: "SEQSTORE_MAX_BAM_RECORD"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			for k, v := range c.env {
-				t.Setenv(k, v)
-			}
-			cfg, err := parse(t, c.args...)
-			if c.wantErr != "" {
-				if err == nil || !strings.Contains(err.Error(), c.wantErr) {
-					t.Fatalf("got error %v, want one naming %s", err, c.wantErr)
-				}
-				return
-			}
-			if err != nil {
-				t.Fatal(err)
-			}
-			if !c.want(cfg) {
+			cfg := parseWith(t, c.env, c.args, c.wantErr)
+			if cfg != nil && !c.want(cfg) {
 				t.Fatalf("got workers %d, attempts %d, limits %+v; want %s", cfg.IngestWorkers, cfg.IngestAttempts, cfg.ParseLimits, c.describe)
+			}
+		})
+	}
+}
+
+func TestOperationsSettings(t *testing.T) {
+	for _, c := range []settingsCase{
+		{name: "defaults: no admin listener, no throttling", env: map[string]string{"SEQSTORE_ADMIN_ADDR": "", "SEQSTORE_THROTTLE": ""},
+			want: func(c *Config) bool { return c.AdminAddr == "" && c.Throttle == "off" && c.ThrottleScale == 1 }},
+		{name: "variables", env: map[string]string{"SEQSTORE_ADMIN_ADDR": "127.0.0.1:9394", "SEQSTORE_THROTTLE": "aws"},
+			want: func(c *Config) bool { return c.AdminAddr == "127.0.0.1:9394" && c.Throttle == "aws" }},
+		{name: "flags", args: []string{"-admin-addr", ":9999", "-throttle", "aws", "-throttle-scale", "2.5"},
+			want: func(c *Config) bool { return c.AdminAddr == ":9999" && c.Throttle == "aws" && c.ThrottleScale == 2.5 }},
+		{name: "an unknown throttle", args: []string{"-throttle", "fast"}, wantErr: "use off or aws"},
+		{name: "a scale of nothing", args: []string{"-throttle", "aws", "-throttle-scale", "0"}, wantErr: "-throttle-scale"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			cfg := parseWith(t, c.env, c.args, c.wantErr)
+			if cfg != nil && !c.want(cfg) {
+				t.Fatalf("got admin %q, throttle %q × %v", cfg.AdminAddr, cfg.Throttle, cfg.ThrottleScale)
 			}
 		})
 	}

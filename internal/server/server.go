@@ -20,20 +20,24 @@ import (
 
 	"github.com/seqstore/seqstore"
 	"github.com/seqstore/seqstore/internal/api"
+	"github.com/seqstore/seqstore/internal/api/omicsapi"
 	"github.com/seqstore/seqstore/internal/arn"
 	"github.com/seqstore/seqstore/internal/auth"
 	"github.com/seqstore/seqstore/internal/blob"
 	"github.com/seqstore/seqstore/internal/blob/fileblob"
 	"github.com/seqstore/seqstore/internal/blob/s3blob"
 	"github.com/seqstore/seqstore/internal/config"
+	"github.com/seqstore/seqstore/internal/health"
 	"github.com/seqstore/seqstore/internal/jobs"
 	"github.com/seqstore/seqstore/internal/location"
 	"github.com/seqstore/seqstore/internal/meta"
 	"github.com/seqstore/seqstore/internal/meta/metacache"
 	"github.com/seqstore/seqstore/internal/meta/sqlmeta"
+	"github.com/seqstore/seqstore/internal/metrics"
 	"github.com/seqstore/seqstore/internal/netguard"
 	"github.com/seqstore/seqstore/internal/readset"
 	"github.com/seqstore/seqstore/internal/service"
+	"github.com/seqstore/seqstore/internal/throttle"
 )
 
 // Server is an assembled seqstore.
@@ -49,6 +53,10 @@ type Server struct {
 	// Jobs runs the items of import and export jobs.
 	Jobs    *jobs.Runner
 	Handler http.Handler
+	// Metrics is the registry the server records into; Health answers
+	// /healthz and /readyz (Handler does too, ahead of the API).
+	Metrics *metrics.Metrics
+	Health  *health.Checker
 
 	tls *tls.Config // nil: plain HTTP
 }
@@ -90,6 +98,16 @@ func OpenBlobs(ctx context.Context, cfg *config.Config) (blob.Store, error) {
 
 // Open assembles a server from its configuration.
 func Open(ctx context.Context, cfg *config.Config, log *slog.Logger) (*Server, error) {
+	log = slog.New(omicsapi.LogRequestIDs(log.Handler()))
+	mx := metrics.New()
+	var limits *throttle.Limiter
+	if cfg.Throttle == "aws" {
+		var err error
+		if limits, err = throttle.NewAWS(cfg.ThrottleScale); err != nil {
+			return nil, err
+		}
+		limits.Throttled = mx.Throttled
+	}
 	var tc *tls.Config
 	if cfg.API.TLSCert != "" {
 		var err error
@@ -101,12 +119,24 @@ func Open(ctx context.Context, cfg *config.Config, log *slog.Logger) (*Server, e
 	if err != nil {
 		return nil, fmt.Errorf("metadata store: %w", err)
 	}
-	m := metacache.New(db, storeCacheTTL)
+	checks := readiness(db)
+	if c, ok := db.(interface {
+		ReadSetCountsByStatus(context.Context) (map[string]int64, error)
+	}); ok {
+		mx.CountReadSets(c.ReadSetCountsByStatus)
+	}
+	// Timed beneath the cache: what the database costs, not a cache hit.
+	m := metacache.New(mx.Meta(db), storeCacheTTL)
 	blobs, err := OpenBlobs(ctx, cfg)
 	if err != nil {
 		m.Close()
 		return nil, fmt.Errorf("object store: %w", err)
 	}
+	checks = append(checks, health.Check{Name: "object store", Run: func(ctx context.Context) error {
+		return blobReachable(ctx, blobs)
+	}})
+	blobs = mx.Blobs(blobs)
+	hc := &health.Checker{Checks: checks}
 	root, err := auth.EnsureRoot(ctx, m, cfg.AccountID, cfg.AccessKeyID, cfg.SecretAccessKey, cfg.DataDir)
 	if err != nil {
 		m.Close()
@@ -158,6 +188,7 @@ func Open(ctx context.Context, cfg *config.Config, log *slog.Logger) (*Server, e
 		TokenKey:     []byte("seqstore pagination v1:" + root.Key.Secret),
 		Log:          log,
 		ClaimTimeout: cfg.API.IdempotencyClaimTimeout,
+		Throttle:     limits,
 	})
 	return &Server{
 		Config:   cfg,
@@ -169,9 +200,61 @@ func Open(ctx context.Context, cfg *config.Config, log *slog.Logger) (*Server, e
 		ReadSets: rs,
 		Ingester: ing,
 		Jobs:     jobRunner,
-		Handler:  h,
+		Handler:  hc.Handler(mx.HTTP(h, omicsapi.OperationName)),
+		Metrics:  mx,
+		Health:   hc,
 		tls:      tc,
 	}, nil
+}
+
+// readiness is what the metadata store db must answer for the node to be
+// ready: a query, and the schema this binary knows.
+func readiness(db meta.Store) []health.Check {
+	if sc, ok := db.(interface{ CheckSchema(context.Context) error }); ok {
+		return []health.Check{{Name: "metadata store", Run: sc.CheckSchema}}
+	}
+	return []health.Check{{Name: "metadata store", Run: func(ctx context.Context) error {
+		_, err := db.AccountList(ctx)
+		return err
+	}}}
+}
+
+// readyProbeKey is an object no one writes: asking for it proves the store
+// answers (a missing object is an answer).
+const readyProbeKey = "readyz-probe"
+
+func blobReachable(ctx context.Context, blobs blob.Store) error {
+	if _, err := blobs.Stat(ctx, readyProbeKey); err != nil && !errors.Is(err, blob.ErrNotFound) {
+		return err
+	}
+	return nil
+}
+
+// AdminHandler serves the admin listener: Prometheus /metrics, /healthz
+// and /readyz.
+func (s *Server) AdminHandler() http.Handler {
+	mux := http.NewServeMux()
+	mux.Handle("/metrics", s.Metrics.Handler())
+	return s.Health.Handler(mux)
+}
+
+// ServeAdmin serves AdminHandler on ln until ctx ends.
+func (s *Server) ServeAdmin(ctx context.Context, ln net.Listener) error {
+	hs := &http.Server{
+		Handler:           s.AdminHandler(),
+		ReadHeaderTimeout: config.DefaultReadHeaderTimeout,
+		IdleTimeout:       config.DefaultIdleTimeout,
+		MaxHeaderBytes:    maxHeaderBytes,
+		ErrorLog:          slog.NewLogLogger(s.Log.Handler(), slog.LevelWarn),
+	}
+	go func() {
+		<-ctx.Done()
+		hs.Close()
+	}()
+	if err := hs.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
 }
 
 // maxHeaderBytes bounds a request's headers. A signed request's headers

@@ -140,9 +140,14 @@ func (in *instance) newAccount(t testing.TB, id string) seqstore.AccessKey {
 // goClient returns a Go SDK client signed with key; optFns adjust its
 // options (an HTTP client that trusts a test certificate, say).
 func (in *instance) goClient(key seqstore.AccessKey, optFns ...func(*omics.Options)) *omics.Client {
+	return goClientOf(in.endpoint, key, optFns...)
+}
+
+// goClientOf is goClient for the server at endpoint.
+func goClientOf(endpoint string, key seqstore.AccessKey, optFns ...func(*omics.Options)) *omics.Client {
 	return omics.New(omics.Options{
 		Region:       "us-east-1",
-		BaseEndpoint: aws.String(in.endpoint),
+		BaseEndpoint: aws.String(endpoint),
 		Credentials:  credentials.NewStaticCredentialsProvider(key.ID, key.Secret, ""),
 		APIOptions: []func(*middleware.Stack) error{func(s *middleware.Stack) error {
 			return s.Initialize.Add(middleware.InitializeMiddlewareFunc("DisableHostPrefix",

@@ -162,6 +162,16 @@ func createSchema(ctx context.Context, t *txRunner, schema string) error {
 	return nil
 }
 
+// newestMigration is the version of the newest migration of a dialect
+// this binary has.
+func newestMigration(d *dialect) (int, error) {
+	all, err := migrations(d)
+	if err != nil {
+		return 0, err
+	}
+	return all[len(all)-1].version, nil
+}
+
 // SchemaVersion returns the newest migration applied to the database.
 func (s *Store) SchemaVersion(ctx context.Context) (int, error) {
 	var v *int64
@@ -172,4 +182,23 @@ func (s *Store) SchemaVersion(ctx context.Context) (int, error) {
 		return 0, nil
 	}
 	return int(*v), nil
+}
+
+// CheckSchema returns nil when the database's schema is at the newest
+// version this binary knows, and otherwise says which it is: a node whose
+// database a newer seqstore has moved on, or that cannot read the version
+// at all, is not ready to serve.
+func (s *Store) CheckSchema(ctx context.Context) error {
+	known, err := newestMigration(s.d)
+	if err != nil {
+		return err
+	}
+	v, err := s.SchemaVersion(ctx)
+	if err != nil {
+		return err
+	}
+	if v != known {
+		return fmt.Errorf("the database's schema is at version %d, this seqstore's is %d: run the seqstore that matches it", v, known)
+	}
+	return nil
 }

@@ -206,7 +206,15 @@ func TestReopenIsANoOp(t *testing.T) {
 func TestNewerSchemaIsRefused(t *testing.T) {
 	forEachDatabase(t, func(t *testing.T, db database) {
 		s := mustOpen(t, db, latest)
+		if err := s.CheckSchema(context.Background()); err != nil {
+			t.Fatalf("CheckSchema right after migrating: %v", err)
+		}
+		// A newer seqstore migrates the database under a running node:
+		// that node is no longer ready, and says why.
 		db.raw(t, s, `INSERT INTO schema_migrations (version, applied_at) VALUES (999, 0)`)
+		if err := s.CheckSchema(context.Background()); err == nil || !strings.Contains(err.Error(), "version 999") {
+			t.Fatalf("CheckSchema of a database at version 999: got %v, want an error naming the version", err)
+		}
 		s.Close()
 		_, err := db.open(context.Background(), latest)
 		if err == nil || !strings.Contains(err.Error(), "newer") {
