@@ -37,6 +37,10 @@ type Config struct {
 	// S3 credentials for Objects, when it is an S3 URL.
 	S3AccessKeyID     string
 	S3SecretAccessKey string
+	// Keyring is the file or directory of key-encryption keys for stores
+	// encrypted at rest (package keyring); empty: none, and no store may
+	// ask for encryption.
+	Keyring string
 	// Root credentials; generated and kept under DataDir when empty.
 	AccessKeyID     string
 	SecretAccessKey string
@@ -180,6 +184,7 @@ func Register(fs *flag.FlagSet) *Config {
 	fs.StringVar(&c.Region, "region", env("REGION", "us-east-1"), "AWS `region` the server answers as; clients must sign for it (SEQSTORE_REGION)")
 	fs.StringVar(&c.AccountID, "account-id", env("ACCOUNT_ID", "123456789012"), "12-digit `id` of the root account, used in ARNs (SEQSTORE_ACCOUNT_ID)")
 	fs.StringVar(&c.Objects, "objects", env("OBJECTS", "file"), "object store: file, or s3://bucket/prefix?endpoint=URL&region=R (SEQSTORE_OBJECTS)")
+	fs.StringVar(&c.Keyring, "keyring", env("KEYRING", ""), "`file` or directory of named 256-bit keys (mode 0600) that encrypt the stores whose sseConfig names them (SEQSTORE_KEYRING)")
 	fs.IntVar(&c.IngestWorkers, "ingest-workers", c.envInt("INGEST_WORKERS", DefaultIngestWorkers),
 		"read sets this node ingests at once, taken fairly across accounts; each spreads over every core, and two let a small read set pass a large one (SEQSTORE_INGEST_WORKERS)")
 	fs.DurationVar(&c.IngestLease, "ingest-lease", time.Minute, "how long another node waits before taking over the ingestion of a node that stopped answering")

@@ -306,3 +306,12 @@ func NewKeyLine(name string, version int) (string, error) {
 	}
 	return fmt.Sprintf("%s %d %s\n", name, version, base64.StdEncoding.EncodeToString(raw)), nil
 }
+
+// NameFor is the name of the key a store uses whose sseConfig gives keyArn:
+// the keyArn itself, or DefaultName when it gives none.
+func NameFor(keyArn string) string {
+	if keyArn == "" {
+		return DefaultName
+	}
+	return keyArn
+}

@@ -92,6 +92,10 @@ func Open(ctx context.Context, cfg *config.Config, log *slog.Logger) (*Server, e
 			return nil, err
 		}
 	}
+	ring, err := OpenKeyring(cfg)
+	if err != nil {
+		return nil, err
+	}
 	db, err := OpenMeta(ctx, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("metadata store: %w", err)
@@ -101,6 +105,12 @@ func Open(ctx context.Context, cfg *config.Config, log *slog.Logger) (*Server, e
 	if err != nil {
 		m.Close()
 		return nil, fmt.Errorf("object store: %w", err)
+	}
+	plainBlobs := blobs
+	if blobs, err = Encrypt(ctx, m, plainBlobs, ring); err != nil {
+		m.Close()
+		plainBlobs.Close()
+		return nil, err
 	}
 	root, err := auth.EnsureRoot(ctx, m, cfg.AccountID, cfg.AccessKeyID, cfg.SecretAccessKey, cfg.DataDir)
 	if err != nil {
@@ -112,7 +122,7 @@ func Open(ctx context.Context, cfg *config.Config, log *slog.Logger) (*Server, e
 		log.Info("the root key from SEQSTORE_ACCESS_KEY_ID replaced an earlier one, which no longer works", "retired", id, "current", root.Key.ID)
 	}
 	arns := arn.Builder{Partition: "aws", Region: cfg.Region}
-	svc := &service.Service{Meta: m, ARN: arns, Log: log}
+	svc := &service.Service{Meta: m, ARN: arns, Log: log, Keyring: ring}
 	rs := &readset.Service{Meta: m, Blobs: blobs, ARN: arns, Log: log, Limits: cfg.ParseLimits, ProgressInterval: cfg.IngestProgress}
 	ing := &readset.Ingester{Service: rs, Workers: cfg.IngestWorkers, Lease: cfg.IngestLease, MaxAttempts: cfg.IngestAttempts}
 	rs.Wake = ing.Wake

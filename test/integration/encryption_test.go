@@ -1,0 +1,336 @@
+package integration
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/omics"
+	"github.com/aws/aws-sdk-go-v2/service/omics/types"
+
+	"github.com/seqstore/seqstore/internal/blob"
+	"github.com/seqstore/seqstore/internal/config"
+	"github.com/seqstore/seqstore/internal/keyring"
+	"github.com/seqstore/seqstore/internal/server"
+)
+
+const labKeyArn = "arn:aws:kms:us-east-1:123456789012:key/lab"
+
+// addKeys appends fresh keys ("name version") to the keyring file at path.
+func addKeys(t *testing.T, path string, keys ...string) {
+	t.Helper()
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o600)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	for _, k := range keys {
+		name, v, _ := strings.Cut(k, " ")
+		version, err := strconv.Atoi(v)
+		if err != nil {
+			t.Fatal(err)
+		}
+		line, err := keyring.NewKeyLine(name, version)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := f.WriteString(line); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// rawObjects opens the server's object store without decryption and
+// returns every object under prefix.
+func rawObjects(t *testing.T, cfg *config.Config, prefix string) map[string][]byte {
+	t.Helper()
+	raw, err := server.OpenBlobs(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer raw.Close()
+	objects := map[string][]byte{}
+	err = raw.List(context.Background(), prefix, func(key string, _ blob.Attributes) error {
+		r, err := raw.NewRangeReader(context.Background(), key, 0, -1)
+		if err != nil {
+			return err
+		}
+		defer r.Close()
+		objects[key], err = io.ReadAll(r)
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return objects
+}
+
+// putRaw replaces an object at rest, as someone with disk access could.
+func putRaw(t *testing.T, cfg *config.Config, key string, data []byte) {
+	t.Helper()
+	raw, err := server.OpenBlobs(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer raw.Close()
+	w, err := raw.NewWriter(context.Background(), key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.Write(data); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// readSetFiles is what a client can learn of a read set: its metadata
+// (without IDs, names and times) and every file's bytes.
+type readSetFiles struct {
+	etag     *types.ETag
+	info     *types.SequenceInformation
+	files    map[types.ReadSetFile]types.FileInformation
+	contents map[types.ReadSetFile][]byte
+}
+
+func fetchReadSet(t *testing.T, c *omics.Client, store, id string) readSetFiles {
+	t.Helper()
+	md := waitIngested(t, c, store, id)
+	if md.Status != types.ReadSetStatusActive {
+		t.Fatalf("read set %s is %s: %s", id, md.Status, aws.ToString(md.StatusMessage))
+	}
+	r := readSetFiles{etag: md.Etag, info: md.SequenceInformation, files: map[types.ReadSetFile]types.FileInformation{}, contents: map[types.ReadSetFile][]byte{}}
+	for file, fi := range map[types.ReadSetFile]*types.FileInformation{
+		types.ReadSetFileSource1: md.Files.Source1, types.ReadSetFileSource2: md.Files.Source2, types.ReadSetFileIndex: md.Files.Index,
+	} {
+		if fi != nil {
+			r.files[file] = *fi
+			r.contents[file] = download(t, c, store, id, file, fi)
+		}
+	}
+	return r
+}
+
+func TestEncryptionAtRest(t *testing.T) {
+	d := lambdaData(t)
+	firstRead, err := os.ReadFile(d.r1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.SplitN(string(firstRead), "\n", 3)
+	readName, readSeq := []byte(strings.Fields(lines[0])[0]+"\n"), []byte(lines[1])
+	for _, b := range backends {
+		t.Run(b.name, func(t *testing.T) {
+			ctx := context.Background()
+			cfg := newConfig(t, b)
+			cfg.Keyring = filepath.Join(t.TempDir(), "keyring")
+			addKeys(t, cfg.Keyring, labKeyArn+" 1")
+			in := start(t, b, cfg)
+			c := in.goClient(in.rootKey())
+			created, err := c.CreateSequenceStore(ctx, &omics.CreateSequenceStoreInput{
+				Name: aws.String("encrypted"), SseConfig: &types.SseConfig{Type: types.EncryptionTypeKms, KeyArn: aws.String(labKeyArn)},
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			enc, plain := *created.Id, newStore(t, c, "")
+			got, err := c.GetSequenceStore(ctx, &omics.GetSequenceStoreInput{Id: created.Id})
+			if err != nil || got.SseConfig == nil || aws.ToString(got.SseConfig.KeyArn) != labKeyArn {
+				t.Fatalf("GetSequenceStore of the encrypted store: %+v, %v", got, err)
+			}
+
+			// The same files into both stores: a client sees no difference.
+			uploads := []struct {
+				fileType types.FileType
+				ref      string
+				files    []string
+			}{
+				{types.FileTypeFastq, "", []string{d.r1gz, d.r2gz}},
+				{types.FileTypeBam, testReferenceArn, []string{d.bam}},
+			}
+			encIDs := map[types.FileType]string{}
+			want := map[types.FileType]readSetFiles{}
+			for _, u := range uploads {
+				encIDs[u.fileType] = uploadFiles(t, c, enc, u.fileType, u.ref, 300_000, u.files...)
+				gotRS := fetchReadSet(t, c, enc, encIDs[u.fileType])
+				want[u.fileType] = fetchReadSet(t, c, plain, uploadFiles(t, c, plain, u.fileType, u.ref, 300_000, u.files...))
+				if !reflect.DeepEqual(gotRS.etag, want[u.fileType].etag) || !reflect.DeepEqual(gotRS.info, want[u.fileType].info) {
+					t.Errorf("%s: the encrypted store reports %+v %+v, the plain one %+v %+v", u.fileType, gotRS.etag, gotRS.info, want[u.fileType].etag, want[u.fileType].info)
+				}
+				for file, fi := range want[u.fileType].files {
+					gfi := gotRS.files[file]
+					if *gfi.ContentLength != *fi.ContentLength || *gfi.TotalParts != *fi.TotalParts || *gfi.PartSize != *fi.PartSize {
+						t.Errorf("%s %s: file information differs: %+v vs %+v", u.fileType, file, gfi, fi)
+					}
+					if !bytes.Equal(gotRS.contents[file], want[u.fileType].contents[file]) {
+						t.Errorf("%s %s: the encrypted store serves other bytes", u.fileType, file)
+					}
+				}
+			}
+			if len(want[types.FileTypeBam].files) != 2 {
+				t.Fatalf("the BAM read set has files %v, want source1 and its index", want[types.FileTypeBam].files)
+			}
+			if got, _ := os.ReadFile(d.bam); !bytes.Equal(want[types.FileTypeBam].contents[types.ReadSetFileSource1], got) {
+				t.Fatal("the plain store serves other bytes than uploaded")
+			}
+
+			// An upload left open keeps its plain FASTQ part at rest.
+			for _, store := range []string{enc, plain} {
+				up := createFASTQUpload(t, c, store)
+				putPart(t, c, store, up, d.r1)
+			}
+
+			// Bytes at rest: the plain store's show what the encrypted
+			// store's must not.
+			gzipMagic := []byte{0x1f, 0x8b, 0x08, 0x04}
+			for store, encrypted := range map[string]bool{enc: true, plain: false} {
+				objects := map[string][]byte{}
+				for _, kind := range []string{"readsets/", "uploads/"} {
+					for k, v := range rawObjects(t, cfg, kind+cfg.AccountID+"/"+store+"/") {
+						objects[k] = v
+					}
+				}
+				if len(objects) != 5 { // FASTQ pair, BAM and BAI, one part
+					t.Errorf("store %s holds %d objects, want 5", store, len(objects))
+				}
+				var sawGzip, sawRead bool
+				for key, data := range objects {
+					if bytes.HasPrefix(data, []byte("SQCRYPT")) != encrypted {
+						t.Errorf("%s: encrypted header %v, want %v", key, !encrypted, encrypted)
+					}
+					gz := bytes.Contains(data, gzipMagic)
+					read := bytes.Contains(data, readName) || bytes.Contains(data, readSeq)
+					if encrypted && (gz || read) {
+						t.Errorf("%s holds plaintext at rest (gzip magic %v, a read %v)", key, gz, read)
+					}
+					sawGzip, sawRead = sawGzip || gz, sawRead || read
+				}
+				if !encrypted && (!sawGzip || !sawRead) {
+					t.Fatalf("the plain store's objects show gzip %v and a read %v; the checks of the encrypted one prove nothing", sawGzip, sawRead)
+				}
+			}
+
+			// A restart with the same keyring reads everything.
+			in = in.restart(b)
+			c = in.goClient(in.rootKey())
+			for ft, id := range encIDs {
+				if got := fetchReadSet(t, c, enc, id); !reflect.DeepEqual(got.contents, want[ft].contents) {
+					t.Errorf("%s after restart: other bytes", ft)
+				}
+			}
+
+			// A flipped byte at rest fails the download; it never
+			// returns other bytes.
+			fastq := waitIngested(t, c, enc, encIDs[types.FileTypeFastq])
+			source2 := want[types.FileTypeFastq].contents[types.ReadSetFileSource2]
+			tampered := 0
+			for key, data := range rawObjects(t, cfg, "readsets/"+cfg.AccountID+"/"+enc+"/"+encIDs[types.FileTypeFastq]+"/") {
+				if !strings.HasSuffix(key, "_source2.fastq.gz") {
+					continue
+				}
+				data[len(data)/2] ^= 1
+				putRaw(t, cfg, key, data)
+				tampered++
+			}
+			if tampered != 1 {
+				t.Fatalf("found %d second-mate files to tamper with, want 1", tampered)
+			}
+			out, err := c.GetReadSet(ctx, &omics.GetReadSetInput{SequenceStoreId: aws.String(enc), Id: aws.String(encIDs[types.FileTypeFastq]), File: types.ReadSetFileSource2, PartNumber: aws.Int32(1)})
+			if err == nil {
+				got, rerr := io.ReadAll(out.Payload)
+				out.Payload.Close()
+				if rerr == nil {
+					t.Errorf("a tampered file downloaded without error (%d bytes of %d)", len(got), *fastq.Files.Source2.ContentLength)
+				}
+				if !bytes.HasPrefix(source2, got) {
+					t.Errorf("a tampered file returned %d bytes that are not the file's", len(got))
+				}
+			}
+
+			// Without its key the server does not start, and says which.
+			in.stop()
+			for _, ring := range []string{"", filepath.Join(t.TempDir(), "other")} {
+				cfg2 := *cfg
+				cfg2.Keyring = ring
+				if ring != "" {
+					addKeys(t, ring, "arn:aws:kms:us-east-1:123456789012:key/other 1")
+				}
+				srv, err := server.Open(ctx, &cfg2, testLogger(t))
+				if err == nil {
+					srv.Close()
+					t.Fatalf("the server started with keyring %q, which lacks the store's key", ring)
+				}
+				if !strings.Contains(err.Error(), labKeyArn) || !strings.Contains(err.Error(), enc) {
+					t.Errorf("the refusal does not name the key and the store: %v", err)
+				}
+			}
+		})
+	}
+}
+
+func TestSSEConfigIsValidated(t *testing.T) {
+	ctx := context.Background()
+	b := backends[0]
+	sse := func(arn string) *types.SseConfig {
+		s := &types.SseConfig{Type: types.EncryptionTypeKms}
+		if arn != "" {
+			s.KeyArn = aws.String(arn)
+		}
+		return s
+	}
+	t.Run("without a keyring", func(t *testing.T) {
+		in := start(t, b, nil)
+		c := in.goClient(in.rootKey())
+		_, err := c.CreateSequenceStore(ctx, &omics.CreateSequenceStoreInput{Name: aws.String("s"), SseConfig: sse(labKeyArn)})
+		if code := apiErrorCode(t, err); code != "ValidationException" || !strings.Contains(err.Error(), "-keyring") {
+			t.Errorf("CreateSequenceStore with sseConfig: %v, want a ValidationException saying how to configure a keyring", err)
+		}
+		_, err = c.CreateReferenceStore(ctx, &omics.CreateReferenceStoreInput{Name: aws.String("r"), SseConfig: sse("")})
+		if code := apiErrorCode(t, err); code != "ValidationException" {
+			t.Errorf("CreateReferenceStore with sseConfig: %v, want ValidationException", err)
+		}
+		ref, err := c.CreateReferenceStore(ctx, &omics.CreateReferenceStoreInput{Name: aws.String("r")})
+		if err != nil || ref.SseConfig != nil {
+			t.Errorf("a reference store without sseConfig: %+v, %v; it must report none", ref, err)
+		}
+	})
+	t.Run("with a keyring", func(t *testing.T) {
+		cfg := newConfig(t, b)
+		cfg.Keyring = filepath.Join(t.TempDir(), "keyring")
+		addKeys(t, cfg.Keyring, labKeyArn+" 1")
+		in := start(t, b, cfg)
+		c := in.goClient(in.rootKey())
+		for _, arn := range []string{"arn:aws:kms:us-east-1:123456789012:key/absent", ""} {
+			_, err := c.CreateSequenceStore(ctx, &omics.CreateSequenceStoreInput{Name: aws.String("s"), SseConfig: sse(arn)})
+			if code := apiErrorCode(t, err); code != "ValidationException" || !strings.Contains(err.Error(), "keyring") {
+				t.Errorf("keyArn %q not in the keyring: %v, want ValidationException", arn, err)
+			}
+		}
+		// A "default" key serves stores that name none.
+		in.stop()
+		addKeys(t, cfg.Keyring, keyring.DefaultName+" 1")
+		in = start(t, b, cfg)
+		c = in.goClient(in.rootKey())
+		st, err := c.CreateSequenceStore(ctx, &omics.CreateSequenceStoreInput{Name: aws.String("s"), SseConfig: sse("")})
+		if err != nil || st.SseConfig == nil || st.SseConfig.KeyArn != nil {
+			t.Fatalf("sseConfig without keyArn and a default key: %+v, %v", st, err)
+		}
+		fq := filepath.Join(t.TempDir(), "r.fq")
+		writeFASTQ(t, fq, 100, 1)
+		id := uploadFiles(t, c, *st.Id, types.FileTypeFastq, "", 1<<20, fq)
+		fetchReadSet(t, c, *st.Id, id)
+		for key, data := range rawObjects(t, cfg, "readsets/"+cfg.AccountID+"/"+*st.Id+"/") {
+			if !bytes.HasPrefix(data, []byte("SQCRYPT")) {
+				t.Errorf("%s is not encrypted", key)
+			}
+		}
+	})
+}
