@@ -28,6 +28,9 @@ Commands:
   key list -account ID                  list an account's access key IDs
   key delete KEYID                      revoke an access key for good (within 10 seconds
                                         on running servers; a deleted ID never comes back)
+  keyring add -keyring FILE NAME        add a key, or a new version of one, to a keyring file
+  rewrap -keyring FILE                  wrap every encrypted object's data key with the
+                                        newest version of its key
 
 Each command takes -data or -metadata to find the metadata store, as serve
 does. Its flags: seqstore admin COMMAND -h
@@ -52,6 +55,12 @@ func runAdmin(ctx context.Context, args []string, out io.Writer) error {
 	if len(args) > 0 && (args[0] == "-h" || args[0] == "-help" || args[0] == "--help" || args[0] == "help") {
 		fmt.Fprint(out, adminUsage)
 		return nil
+	}
+	switch {
+	case len(args) > 0 && args[0] == "rewrap":
+		return runRewrap(ctx, args[1:], out)
+	case len(args) > 1 && args[0] == "keyring" && args[1] == "add":
+		return runKeyringAdd(ctx, args[2:], out)
 	}
 	if len(args) < 2 {
 		fmt.Fprint(os.Stderr, adminUsage)

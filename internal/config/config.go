@@ -183,8 +183,7 @@ func Register(fs *flag.FlagSet) *Config {
 	fs.StringVar(&c.Addr, "addr", env("ADDR", DefaultAddr), "`host:port` to listen on (SEQSTORE_ADDR)")
 	fs.StringVar(&c.Region, "region", env("REGION", "us-east-1"), "AWS `region` the server answers as; clients must sign for it (SEQSTORE_REGION)")
 	fs.StringVar(&c.AccountID, "account-id", env("ACCOUNT_ID", "123456789012"), "12-digit `id` of the root account, used in ARNs (SEQSTORE_ACCOUNT_ID)")
-	fs.StringVar(&c.Objects, "objects", env("OBJECTS", "file"), "object store: file, or s3://bucket/prefix?endpoint=URL&region=R (SEQSTORE_OBJECTS)")
-	fs.StringVar(&c.Keyring, "keyring", env("KEYRING", ""), "`file` or directory of named 256-bit keys (mode 0600) that encrypt the stores whose sseConfig names them (SEQSTORE_KEYRING)")
+	c.RegisterObjects(fs)
 	fs.IntVar(&c.IngestWorkers, "ingest-workers", c.envInt("INGEST_WORKERS", DefaultIngestWorkers),
 		"read sets this node ingests at once, taken fairly across accounts; each spreads over every core, and two let a small read set pass a large one (SEQSTORE_INGEST_WORKERS)")
 	fs.DurationVar(&c.IngestLease, "ingest-lease", time.Minute, "how long another node waits before taking over the ingestion of a node that stopped answering")
@@ -197,8 +196,6 @@ func Register(fs *flag.FlagSet) *Config {
 	fs.StringVar(&c.LogFormat, "log-format", env("LOG_FORMAT", "text"), "text or json (SEQSTORE_LOG_FORMAT)")
 	c.AccessKeyID = os.Getenv("SEQSTORE_ACCESS_KEY_ID")
 	c.SecretAccessKey = os.Getenv("SEQSTORE_SECRET_ACCESS_KEY")
-	c.S3AccessKeyID = os.Getenv("SEQSTORE_S3_ACCESS_KEY_ID")
-	c.S3SecretAccessKey = os.Getenv("SEQSTORE_S3_SECRET_ACCESS_KEY")
 	c.levelFlag = level
 	registerHTTP(fs, &c.API)
 	return c
@@ -223,10 +220,8 @@ func (c *Config) Finish() error {
 	if err := c.FinishMetadata(); err != nil {
 		return err
 	}
-	if c.Objects != "file" {
-		if _, err := c.S3(); err != nil {
-			return err
-		}
+	if err := c.FinishObjects(); err != nil {
+		return err
 	}
 	if err := errors.Join(c.envErrs...); err != nil {
 		return err
@@ -239,6 +234,26 @@ func (c *Config) Finish() error {
 	}
 	if c.IngestAttempts < 1 {
 		return errors.New("-ingest-attempts must be at least 1")
+	}
+	return nil
+}
+
+// RegisterObjects defines the flags (and reads the variables) that locate
+// the object store and the keyring that encrypts it, for serve and for
+// commands (admin rewrap) that open it without serving.
+func (c *Config) RegisterObjects(fs *flag.FlagSet) {
+	fs.StringVar(&c.Objects, "objects", env("OBJECTS", "file"), "object store: file, or s3://bucket/prefix?endpoint=URL&region=R (SEQSTORE_OBJECTS)")
+	fs.StringVar(&c.Keyring, "keyring", env("KEYRING", ""), "`file` or directory of named 256-bit keys (mode 0600) that encrypt the stores whose sseConfig names them (SEQSTORE_KEYRING)")
+	c.S3AccessKeyID = os.Getenv("SEQSTORE_S3_ACCESS_KEY_ID")
+	c.S3SecretAccessKey = os.Getenv("SEQSTORE_S3_SECRET_ACCESS_KEY")
+}
+
+// FinishObjects checks the flags RegisterObjects defines.
+func (c *Config) FinishObjects() error {
+	if c.Objects != "file" {
+		if _, err := c.S3(); err != nil {
+			return err
+		}
 	}
 	return nil
 }

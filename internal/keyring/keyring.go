@@ -315,3 +315,41 @@ func NameFor(keyArn string) string {
 	}
 	return keyArn
 }
+
+// AddVersion appends to the keyring file at path a new random key for name,
+// one version past the newest it holds (version 1 for a new name), making
+// the file with mode 0600 if it does not exist. It returns the version.
+func AddVersion(path, name string) (int, error) {
+	version := 1
+	if info, err := os.Stat(path); err == nil {
+		if info.IsDir() {
+			return 0, fmt.Errorf("keyring %s is a directory; name the file of it to add the key to", path)
+		}
+		r := &Ring{source: path, versions: map[string][]*Key{}, byID: map[ID]*Key{}}
+		if err := r.loadFile(path); err != nil {
+			return 0, err
+		}
+		for _, k := range r.versions[name] {
+			version = max(version, k.Version+1)
+		}
+	} else if !errors.Is(err, fs.ErrNotExist) {
+		return 0, fmt.Errorf("keyring: %w", err)
+	}
+	line, err := NewKeyLine(name, version)
+	if err != nil {
+		return 0, err
+	}
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o600)
+	if err != nil {
+		return 0, fmt.Errorf("keyring: %w", err)
+	}
+	if _, err := f.WriteString(line); err != nil {
+		f.Close()
+		return 0, fmt.Errorf("keyring: write %s: %w", path, err)
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return 0, fmt.Errorf("keyring: write %s: %w", path, err)
+	}
+	return version, f.Close()
+}

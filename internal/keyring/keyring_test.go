@@ -125,3 +125,30 @@ func TestWrapUnwrap(t *testing.T) {
 		}
 	}
 }
+
+func TestAddVersion(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "keys")
+	for _, want := range []struct {
+		name    string
+		version int
+	}{{"a", 1}, {"a", 2}, {"b", 1}, {"a", 3}} {
+		v, err := AddVersion(path, want.name)
+		if err != nil || v != want.version {
+			t.Fatalf("AddVersion(%s) = %d, %v; want %d", want.name, v, err, want.version)
+		}
+	}
+	info, err := os.Stat(path)
+	if err != nil || info.Mode().Perm() != 0o600 {
+		t.Fatalf("the keyring file: %v, %v", info, err)
+	}
+	r, err := Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cur, _ := r.Current("a"); cur.Version != 3 {
+		t.Errorf("current version of a: %d, want 3", cur.Version)
+	}
+	if _, err := AddVersion(t.TempDir(), "a"); err == nil {
+		t.Error("AddVersion wrote into a directory")
+	}
+}

@@ -72,7 +72,13 @@ func Encrypt(ctx context.Context, m meta.Store, blobs blob.Store, ring *keyring.
 	if ring == nil {
 		return blobs, nil
 	}
-	return cryptblob.New(blobs, ring, storePolicy{m}), nil
+	return EncryptedBlobs(m, blobs, ring), nil
+}
+
+// EncryptedBlobs wraps blobs so that each store's objects are encrypted as
+// its sseConfig says.
+func EncryptedBlobs(m meta.Store, blobs blob.Store, ring *keyring.Ring) *cryptblob.Store {
+	return cryptblob.New(blobs, ring, storePolicy{m})
 }
 
 // checkStoreKeys fails, naming the store and the key, when a store's key is

@@ -5,6 +5,7 @@ import (
 	"context"
 	"io"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"reflect"
 	"strconv"
@@ -19,6 +20,7 @@ import (
 	"github.com/seqstore/seqstore/internal/config"
 	"github.com/seqstore/seqstore/internal/keyring"
 	"github.com/seqstore/seqstore/internal/server"
+	"github.com/seqstore/seqstore/internal/testutil"
 )
 
 const labKeyArn = "arn:aws:kms:us-east-1:123456789012:key/lab"
@@ -333,4 +335,115 @@ func TestSSEConfigIsValidated(t *testing.T) {
 			}
 		}
 	})
+}
+
+// admin runs `seqstore admin ARGS...` as an operator on the server's
+// machine would, with the S3 credentials in the environment.
+func admin(t *testing.T, cfg *config.Config, args ...string) string {
+	t.Helper()
+	cmd := exec.Command(seqstoreBinary(t), append([]string{"admin"}, args...)...)
+	cmd.Env = append(testutil.EnvWithoutAWS(), "SEQSTORE_S3_ACCESS_KEY_ID="+cfg.S3AccessKeyID, "SEQSTORE_S3_SECRET_ACCESS_KEY="+cfg.S3SecretAccessKey)
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Run(); err != nil {
+		t.Fatalf("seqstore admin %s: %v\nstdout: %s\nstderr: %s", strings.Join(args, " "), err, stdout.String(), stderr.String())
+	}
+	return stdout.String()
+}
+
+// rewrap runs `seqstore admin rewrap` on the server's stores.
+func rewrap(t *testing.T, cfg *config.Config) string {
+	t.Helper()
+	return admin(t, cfg, "rewrap", "-data", cfg.DataDir, "-metadata", cfg.Metadata, "-objects", cfg.Objects, "-keyring", cfg.Keyring)
+}
+
+// wrappingKeys maps each encrypted object under prefix to the version of
+// labKeyArn whose ID its header carries.
+func wrappingKeys(t *testing.T, cfg *config.Config, prefix string) map[string]int {
+	t.Helper()
+	ring, err := keyring.Load(cfg.Keyring)
+	if err != nil {
+		t.Fatal(err)
+	}
+	versions := map[string]int{}
+	for key, data := range rawObjects(t, cfg, prefix) {
+		var id keyring.ID
+		copy(id[:], data[len("SQCRYPT\x01"):])
+		k, err := ring.ByID(id)
+		if err != nil {
+			t.Fatalf("%s: %v", key, err)
+		}
+		versions[key] = k.Version
+	}
+	return versions
+}
+
+func TestKeyRotationAndRewrap(t *testing.T) {
+	for _, b := range backends {
+		t.Run(b.name, func(t *testing.T) {
+			ctx := context.Background()
+			cfg := newConfig(t, b)
+			cfg.Keyring = filepath.Join(t.TempDir(), "keyring")
+			// keyring add makes the file, mode 0600, and the first version.
+			if out := admin(t, cfg, "keyring", "add", "-keyring", cfg.Keyring, labKeyArn); !strings.Contains(out, "version 1") {
+				t.Fatalf("keyring add: %s", out)
+			}
+			in := start(t, b, cfg)
+			c := in.goClient(in.rootKey())
+			st, err := c.CreateSequenceStore(ctx, &omics.CreateSequenceStoreInput{Name: aws.String("rotated"), SseConfig: &types.SseConfig{Type: types.EncryptionTypeKms, KeyArn: aws.String(labKeyArn)}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			prefix := "readsets/" + cfg.AccountID + "/" + *st.Id + "/"
+			fq := filepath.Join(t.TempDir(), "r.fq")
+			writeFASTQ(t, fq, 2000, 1)
+			first := uploadFiles(t, c, *st.Id, types.FileTypeFastq, "", 1<<20, fq)
+			want := fetchReadSet(t, c, *st.Id, first).contents
+
+			// A new version wraps new objects; the old one still unwraps.
+			in.stop()
+			admin(t, cfg, "keyring", "add", "-keyring", cfg.Keyring, labKeyArn)
+			in = start(t, b, cfg)
+			c = in.goClient(in.rootKey())
+			second := uploadFiles(t, c, *st.Id, types.FileTypeFastq, "", 1<<20, fq)
+			if got := fetchReadSet(t, c, *st.Id, second).contents; !reflect.DeepEqual(got, want) {
+				t.Error("the read set written under version 2 reads back differently")
+			}
+			if got := fetchReadSet(t, c, *st.Id, first).contents; !reflect.DeepEqual(got, want) {
+				t.Error("the read set written under version 1 no longer reads after rotation")
+			}
+			for key, v := range wrappingKeys(t, cfg, prefix) {
+				if wantV := map[bool]int{true: 1, false: 2}[strings.Contains(key, "/"+first+"/")]; v != wantV {
+					t.Errorf("%s is wrapped by version %d, want %d", key, v, wantV)
+				}
+			}
+
+			// rewrap, with the server running, moves everything to
+			// version 2 ...
+			if out := rewrap(t, cfg); !strings.Contains(out, "rewrapped 1 objects") {
+				t.Errorf("rewrap said %q, want one object rewrapped", out)
+			}
+			for key, v := range wrappingKeys(t, cfg, prefix) {
+				if v != 2 {
+					t.Errorf("after rewrap %s is wrapped by version %d", key, v)
+				}
+			}
+			// ... so that version 1 can leave the keyring.
+			in.stop()
+			lines, err := os.ReadFile(cfg.Keyring)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(cfg.Keyring, []byte(strings.SplitAfterN(string(lines), "\n", 2)[1]), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			in = start(t, b, cfg)
+			c = in.goClient(in.rootKey())
+			for _, id := range []string{first, second} {
+				if got := fetchReadSet(t, c, *st.Id, id).contents; !reflect.DeepEqual(got, want) {
+					t.Errorf("read set %s reads differently with version 2 alone", id)
+				}
+			}
+		})
+	}
 }
