@@ -286,6 +286,10 @@ type S3Location struct {
 	Prefix   string
 	Endpoint string
 	Region   string
+	// SSE is the server-side encryption S3 is asked for on every write:
+	// "", "AES256" (SSE-S3) or "aws:kms" (SSE-KMS, with SSEKMSKeyID or
+	// the bucket's default key).
+	SSE, SSEKMSKeyID string
 }
 
 // S3 parses Objects as an S3 URL.
@@ -294,11 +298,20 @@ func (c *Config) S3() (S3Location, error) {
 	if err != nil || u.Scheme != "s3" || u.Host == "" {
 		return S3Location{}, fmt.Errorf("-objects %q: use file, or s3://bucket/prefix?endpoint=http://host:port&region=us-east-1", c.Objects)
 	}
+	q := u.Query()
 	loc := S3Location{
-		Bucket:   u.Host,
-		Prefix:   strings.Trim(u.Path, "/"),
-		Endpoint: u.Query().Get("endpoint"),
-		Region:   u.Query().Get("region"),
+		Bucket:      u.Host,
+		Prefix:      strings.Trim(u.Path, "/"),
+		Endpoint:    q.Get("endpoint"),
+		Region:      q.Get("region"),
+		SSE:         q.Get("sse"),
+		SSEKMSKeyID: q.Get("sse-kms-key-id"),
+	}
+	switch {
+	case loc.SSE != "" && loc.SSE != "AES256" && loc.SSE != "aws:kms":
+		return S3Location{}, fmt.Errorf("-objects %q: sse=%s: use sse=AES256 (SSE-S3) or sse=aws:kms (SSE-KMS, with sse-kms-key-id=KEY or the bucket's default key)", c.Objects, loc.SSE)
+	case loc.SSEKMSKeyID != "" && loc.SSE != "aws:kms":
+		return S3Location{}, fmt.Errorf("-objects %q: sse-kms-key-id goes with sse=aws:kms", c.Objects)
 	}
 	if loc.Region == "" {
 		loc.Region = "us-east-1"

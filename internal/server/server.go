@@ -80,6 +80,9 @@ func OpenBlobs(ctx context.Context, cfg *config.Config) (blob.Store, error) {
 		Prefix:          loc.Prefix,
 		AccessKeyID:     cfg.S3AccessKeyID,
 		SecretAccessKey: cfg.S3SecretAccessKey,
+		// S3's own encryption at rest, when the -objects URL asks for it.
+		ServerSideEncryption: loc.SSE,
+		SSEKMSKeyID:          loc.SSEKMSKeyID,
 	})
 }
 
