@@ -115,6 +115,9 @@ func Open(ctx context.Context, cfg *config.Config, log *slog.Logger) (*Server, e
 		plainBlobs.Close()
 		return nil, err
 	}
+	if ring != nil {
+		log.Info("stores with an sseConfig are encrypted at rest", "keyring", ring.Source(), "keys", strings.Join(ring.Names(), " "))
+	}
 	root, err := auth.EnsureRoot(ctx, m, cfg.AccountID, cfg.AccessKeyID, cfg.SecretAccessKey, cfg.DataDir)
 	if err != nil {
 		m.Close()
