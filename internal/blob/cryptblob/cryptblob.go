@@ -49,6 +49,7 @@
 package cryptblob
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"crypto/aes"
@@ -392,10 +393,15 @@ func (s *Store) openRange(ctx context.Context, key string, offset, length int64)
 		return nil, err
 	}
 	r := &reader{
-		key: key, body: body, aead: aead,
+		key: key, body: body, in: body, aead: aead,
 		index: first, final: final, finalLen: int(size - final*ChunkSize),
 		skip: int(offset - first*ChunkSize), left: length,
 		sealed: make([]byte, sealedSize),
+	}
+	if n := end - chunkStart(first); n > 2*sealedSize {
+		// Fewer, larger reads from the store: a read per chunk costs a
+		// system call or more for each 64 KiB.
+		r.in = bufio.NewReaderSize(body, int(min(n, readBuffer)))
 	}
 	// Opening the first chunk now turns a header and chunks of different
 	// versions into an error here, where it can be retried.
@@ -405,6 +411,9 @@ func (s *Store) openRange(ctx context.Context, key string, offset, length int64)
 	}
 	return r, nil
 }
+
+// readBuffer is the most a reader buffers of the stored object.
+const readBuffer = 256 << 10
 
 func chunkStart(i int64) int64 { return int64(HeaderSize) + i*sealedSize }
 
@@ -431,6 +440,7 @@ func truncated(key string, err error) error {
 type reader struct {
 	key      string
 	body     io.ReadCloser
+	in       io.Reader // body, or a buffer over it
 	aead     cipher.AEAD
 	index    int64 // next chunk to open
 	final    int64 // index of the final chunk
@@ -448,7 +458,7 @@ func (r *reader) fill() error {
 	if r.index == r.final {
 		n, aad = r.finalLen+tagSize, aadFinal
 	}
-	if _, err := io.ReadFull(r.body, r.sealed[:n]); err != nil {
+	if _, err := io.ReadFull(r.in, r.sealed[:n]); err != nil {
 		return truncated(r.key, err)
 	}
 	p, err := r.aead.Open(r.sealed[:0], chunkNonce(&r.nonce, r.index), r.sealed[:n], aad)

@@ -339,3 +339,22 @@ func TestWriterReadFromMatchesWrite(t *testing.T) {
 		t.Error("ReadFrom wrote different bytes")
 	}
 }
+
+// BenchmarkFiles measures encryption's cost next to the same directory
+// without it: go test -bench . -benchtime 20x ./internal/blob/cryptblob
+func BenchmarkFiles(b *testing.B) {
+	ring := writeRing(b, filepath.Join(b.TempDir(), "keys"), "lab 1")
+	b.Run("plain", func(b *testing.B) {
+		s, err := fileblob.Open(b.TempDir())
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer s.Close()
+		blobtest.Bench(b, s)
+	})
+	b.Run("encrypted", func(b *testing.B) {
+		s, _ := fileStores(b, ring)
+		defer s.Close()
+		blobtest.Bench(b, s)
+	})
+}
