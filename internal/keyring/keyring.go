@@ -111,7 +111,8 @@ func (k *Key) Unwrap(wrapped, aad []byte) ([]byte, error) {
 	return dk, nil
 }
 
-// Ring is a loaded keyring. It is immutable and safe for concurrent use.
+// Ring is a loaded keyring. It is immutable and safe for concurrent use. A
+// nil *Ring is a server without a keyring: it holds no keys.
 type Ring struct {
 	source   string
 	versions map[string][]*Key // by name, oldest first
@@ -119,13 +120,21 @@ type Ring struct {
 }
 
 // Source is the file or directory the ring was loaded from.
-func (r *Ring) Source() string { return r.source }
+func (r *Ring) Source() string {
+	if r == nil {
+		return ""
+	}
+	return r.source
+}
 
 // Has reports whether the ring holds a key of this name.
-func (r *Ring) Has(name string) bool { return len(r.versions[name]) > 0 }
+func (r *Ring) Has(name string) bool { return r != nil && len(r.versions[name]) > 0 }
 
 // Names lists the key names, sorted.
 func (r *Ring) Names() []string {
+	if r == nil {
+		return nil
+	}
 	names := make([]string, 0, len(r.versions))
 	for n := range r.versions {
 		names = append(names, n)
@@ -137,6 +146,9 @@ func (r *Ring) Names() []string {
 // Current returns the newest version of name, the one that wraps new data
 // keys.
 func (r *Ring) Current(name string) (*Key, error) {
+	if r == nil {
+		return nil, fmt.Errorf("%w: key %q is needed, but this server has no keyring: start it with -keyring", ErrUnknownKey, name)
+	}
 	v := r.versions[name]
 	if len(v) == 0 {
 		return nil, fmt.Errorf("%w: the keyring %s has no key named %q", ErrUnknownKey, r.source, name)
@@ -146,6 +158,9 @@ func (r *Ring) Current(name string) (*Key, error) {
 
 // ByID returns the key version with this ID.
 func (r *Ring) ByID(id ID) (*Key, error) {
+	if r == nil {
+		return nil, fmt.Errorf("%w: the object is encrypted, but this server has no keyring: start it with -keyring", ErrUnknownKey)
+	}
 	k, ok := r.byID[id]
 	if !ok {
 		return nil, fmt.Errorf("%w: the keyring %s has no key with ID %s; restore the key version that wrote this object", ErrUnknownKey, r.source, id)

@@ -152,3 +152,16 @@ func TestAddVersion(t *testing.T) {
 		t.Error("AddVersion wrote into a directory")
 	}
 }
+
+func TestNilRingHoldsNoKeys(t *testing.T) {
+	var r *Ring
+	if r.Has("a") || r.Names() != nil || r.Source() != "" {
+		t.Error("a nil ring claims keys")
+	}
+	if _, err := r.Current("a"); !errors.Is(err, ErrUnknownKey) || !strings.Contains(err.Error(), "-keyring") {
+		t.Errorf("Current: %v", err)
+	}
+	if _, err := r.ByID(ID{}); !errors.Is(err, ErrUnknownKey) {
+		t.Errorf("ByID: %v", err)
+	}
+}

@@ -63,14 +63,13 @@ func OpenKeyring(cfg *config.Config) (*keyring.Ring, error) {
 }
 
 // Encrypt checks that ring holds every key a store uses, and wraps blobs so
-// that the objects of stores with an sseConfig are encrypted. Without a
-// keyring blobs is returned as it is, once no store asks for encryption.
+// that the objects of stores with an sseConfig are encrypted. It wraps them
+// without a keyring (nil) too: a node started without one, next to nodes
+// with one, then fails on an encrypted store's objects instead of writing
+// them in plaintext.
 func Encrypt(ctx context.Context, m meta.Store, blobs blob.Store, ring *keyring.Ring) (blob.Store, error) {
 	if err := checkStoreKeys(ctx, m, ring); err != nil {
 		return nil, err
-	}
-	if ring == nil {
-		return blobs, nil
 	}
 	return EncryptedBlobs(m, blobs, ring), nil
 }

@@ -11,11 +11,13 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/omics"
 	"github.com/aws/aws-sdk-go-v2/service/omics/types"
 
+	"github.com/seqstore/seqstore"
 	"github.com/seqstore/seqstore/internal/blob"
 	"github.com/seqstore/seqstore/internal/config"
 	"github.com/seqstore/seqstore/internal/keyring"
@@ -302,6 +304,24 @@ func TestSSEConfigIsValidated(t *testing.T) {
 		ref, err := c.CreateReferenceStore(ctx, &omics.CreateReferenceStoreInput{Name: aws.String("r")})
 		if err != nil || ref.SseConfig != nil {
 			t.Errorf("a reference store without sseConfig: %+v, %v; it must report none", ref, err)
+		}
+
+		// Another node, one with a keyring, made an encrypted store: this
+		// node refuses its objects rather than write them in plaintext.
+		now := time.Now()
+		other := &seqstore.SequenceStore{AccountID: in.cfg.AccountID, ID: "1234512345", Name: "theirs", SSEType: "KMS", SSEKeyArn: labKeyArn,
+			ETagAlgorithmFamily: "MD5up", Status: seqstore.StoreStatusActive, CreatedAt: now, UpdatedAt: now}
+		if err := in.srv.Meta.SequenceStoreCreate(ctx, other); err != nil {
+			t.Fatal(err)
+		}
+		up := createFASTQUpload(t, c, other.ID)
+		_, err = c.UploadReadSetPart(ctx, &omics.UploadReadSetPartInput{SequenceStoreId: aws.String(other.ID), UploadId: aws.String(up),
+			PartSource: types.ReadSetPartSourceSource1, PartNumber: aws.Int32(1), Payload: strings.NewReader("@r\nACGT\n+\nIIII\n")})
+		if err == nil {
+			t.Error("a node without a keyring stored a part of an encrypted store")
+		}
+		if objects := rawObjects(t, in.cfg, "uploads/"+in.cfg.AccountID+"/"+other.ID+"/"); len(objects) > 0 {
+			t.Errorf("a node without a keyring left %d objects of an encrypted store", len(objects))
 		}
 	})
 	t.Run("with a keyring", func(t *testing.T) {

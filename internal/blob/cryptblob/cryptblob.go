@@ -494,6 +494,32 @@ func (r *reader) Read(p []byte) (int, error) {
 	return n, nil
 }
 
+// WriteTo hands each opened chunk to w as it is, saving io.Copy a copy
+// through its own buffer.
+func (r *reader) WriteTo(w io.Writer) (int64, error) {
+	var total int64
+	for {
+		if len(r.plain) > 0 {
+			n, err := w.Write(r.plain)
+			total += int64(n)
+			r.plain = r.plain[n:]
+			if err != nil {
+				return total, err
+			}
+		}
+		if r.err != nil {
+			return total, r.err
+		}
+		if r.left == 0 {
+			return total, nil
+		}
+		if err := r.fill(); err != nil {
+			r.err = err
+			return total, err
+		}
+	}
+}
+
 func (r *reader) Close() error { return r.body.Close() }
 
 // Stat implements blob.Store, reporting the plaintext size.

@@ -358,3 +358,32 @@ func BenchmarkFiles(b *testing.B) {
 		blobtest.Bench(b, s)
 	})
 }
+
+func TestWriteToMatchesRead(t *testing.T) {
+	ring := writeRing(t, filepath.Join(t.TempDir(), "keys"), "lab 1")
+	enc, raw := fileStores(t, ring)
+	data := blobtest.Content(5, 3*cryptblob.ChunkSize+5)
+	blobtest.Put(t, enc, "obj/w", data)
+	r, err := enc.NewRangeReader(context.Background(), "obj/w", 7, 2*cryptblob.ChunkSize)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got bytes.Buffer
+	if _, err := r.(io.WriterTo).WriteTo(&got); err != nil || !bytes.Equal(got.Bytes(), data[7:7+2*cryptblob.ChunkSize]) {
+		t.Errorf("WriteTo: %d bytes, %v", got.Len(), err)
+	}
+	r.Close()
+	// A changed chunk stops WriteTo with ErrIntegrity after the good ones.
+	b := blobtest.Get(t, raw, "obj/w")
+	b[len(b)-20] ^= 1
+	blobtest.Put(t, raw, "obj/w", b)
+	r, err = enc.NewRangeReader(context.Background(), "obj/w", 0, -1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	got.Reset()
+	if _, err := r.(io.WriterTo).WriteTo(&got); !errors.Is(err, cryptblob.ErrIntegrity) || !bytes.Equal(got.Bytes(), data[:3*cryptblob.ChunkSize]) {
+		t.Errorf("WriteTo of a changed object: %d bytes, %v", got.Len(), err)
+	}
+}
