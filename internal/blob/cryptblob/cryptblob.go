@@ -392,23 +392,25 @@ func (s *Store) openRange(ctx context.Context, key string, offset, length int64)
 		body.Close()
 		return nil, err
 	}
-	r := &reader{
-		key: key, body: body, in: body, aead: aead,
+	src := &chunkSource{
+		key: key, in: body, aead: aead,
 		index: first, final: final, finalLen: int(size - final*ChunkSize),
 		skip: int(offset - first*ChunkSize), left: length,
-		sealed: make([]byte, sealedSize),
 	}
 	if n := end - chunkStart(first); n > 2*sealedSize {
 		// Fewer, larger reads from the store: a read per chunk costs a
 		// system call or more for each 64 KiB.
-		r.in = bufio.NewReaderSize(body, int(min(n, readBuffer)))
+		src.in = bufio.NewReaderSize(body, int(min(n, readBuffer)))
 	}
 	// Opening the first chunk now turns a header and chunks of different
 	// versions into an error here, where it can be retried.
-	if err := r.fill(); err != nil {
+	buf := make([]byte, sealedSize)
+	plain, err := src.open(buf)
+	if err != nil {
 		body.Close()
 		return nil, err
 	}
+	r := newReader(body, src, buf, plain)
 	return r, nil
 }
 
@@ -435,92 +437,6 @@ func truncated(key string, err error) error {
 	}
 	return err
 }
-
-// reader opens one chunk at a time and hands out its plaintext.
-type reader struct {
-	key      string
-	body     io.ReadCloser
-	in       io.Reader // body, or a buffer over it
-	aead     cipher.AEAD
-	index    int64 // next chunk to open
-	final    int64 // index of the final chunk
-	finalLen int
-	skip     int   // bytes of the next chunk before the range
-	left     int64 // bytes of the range not yet opened
-	sealed   []byte
-	plain    []byte // opened bytes not yet read
-	nonce    [12]byte
-	err      error
-}
-
-func (r *reader) fill() error {
-	n, aad := sealedSize, aadMiddle
-	if r.index == r.final {
-		n, aad = r.finalLen+tagSize, aadFinal
-	}
-	if _, err := io.ReadFull(r.in, r.sealed[:n]); err != nil {
-		return truncated(r.key, err)
-	}
-	p, err := r.aead.Open(r.sealed[:0], chunkNonce(&r.nonce, r.index), r.sealed[:n], aad)
-	if err != nil {
-		return fmt.Errorf("%w: object %s, chunk %d (bytes %d to %d) was changed at rest", ErrIntegrity, r.key, r.index, r.index*ChunkSize, r.index*ChunkSize+int64(len(p)))
-	}
-	p = p[r.skip:]
-	r.skip = 0
-	if int64(len(p)) > r.left {
-		p = p[:r.left]
-	}
-	r.left -= int64(len(p))
-	r.plain = p
-	r.index++
-	return nil
-}
-
-func (r *reader) Read(p []byte) (int, error) {
-	for len(r.plain) == 0 {
-		if r.err != nil {
-			return 0, r.err
-		}
-		if r.left == 0 {
-			return 0, io.EOF
-		}
-		if err := r.fill(); err != nil {
-			r.err = err
-			return 0, err
-		}
-	}
-	n := copy(p, r.plain)
-	r.plain = r.plain[n:]
-	return n, nil
-}
-
-// WriteTo hands each opened chunk to w as it is, saving io.Copy a copy
-// through its own buffer.
-func (r *reader) WriteTo(w io.Writer) (int64, error) {
-	var total int64
-	for {
-		if len(r.plain) > 0 {
-			n, err := w.Write(r.plain)
-			total += int64(n)
-			r.plain = r.plain[n:]
-			if err != nil {
-				return total, err
-			}
-		}
-		if r.err != nil {
-			return total, r.err
-		}
-		if r.left == 0 {
-			return total, nil
-		}
-		if err := r.fill(); err != nil {
-			r.err = err
-			return total, err
-		}
-	}
-}
-
-func (r *reader) Close() error { return r.body.Close() }
 
 // Stat implements blob.Store, reporting the plaintext size.
 func (s *Store) Stat(ctx context.Context, key string) (blob.Attributes, error) {

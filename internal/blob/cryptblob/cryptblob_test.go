@@ -18,6 +18,7 @@ import (
 	"github.com/seqstore/seqstore/internal/blob/fileblob"
 	"github.com/seqstore/seqstore/internal/blob/s3blob"
 	"github.com/seqstore/seqstore/internal/keyring"
+	"github.com/seqstore/seqstore/internal/testutil/leak"
 	"github.com/seqstore/seqstore/internal/testutil/s3server"
 )
 
@@ -386,4 +387,29 @@ func TestWriteToMatchesRead(t *testing.T) {
 	if _, err := r.(io.WriterTo).WriteTo(&got); !errors.Is(err, cryptblob.ErrIntegrity) || !bytes.Equal(got.Bytes(), data[:3*cryptblob.ChunkSize]) {
 		t.Errorf("WriteTo of a changed object: %d bytes, %v", got.Len(), err)
 	}
+}
+
+func TestReadersOpeningAheadStopWhenClosed(t *testing.T) {
+	ring := writeRing(t, filepath.Join(t.TempDir(), "keys"), "lab 1")
+	enc, _ := fileStores(t, ring)
+	data := blobtest.Content(6, 20*cryptblob.ChunkSize+3)
+	blobtest.Put(t, enc, "obj/long", data)
+	check := leak.Check(t)
+	for _, readFirst := range []int{0, 10, cryptblob.ChunkSize + 5, len(data)} {
+		r, err := enc.NewRangeReader(context.Background(), "obj/long", 1, -1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := make([]byte, readFirst)
+		if _, err := io.ReadFull(r, got[:min(readFirst, len(data)-1)]); err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(got[:min(readFirst, len(data)-1)], data[1:1+min(readFirst, len(data)-1)]) {
+			t.Errorf("after %d bytes: other bytes", readFirst)
+		}
+		if err := r.Close(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	check()
 }
