@@ -222,6 +222,38 @@ func TestEncryptionAtRest(t *testing.T) {
 				}
 			}
 
+			// Range reads of the stored BAM through the server's object
+			// store open only the chunks they touch, on either backend.
+			bamBytes := want[types.FileTypeBam].contents[types.ReadSetFileSource1]
+			bamKeys := rawObjects(t, cfg, "readsets/"+cfg.AccountID+"/"+enc+"/"+encIDs[types.FileTypeBam]+"/")
+			ranged := 0
+			for key := range bamKeys {
+				if !strings.HasSuffix(key, ".bam") {
+					continue
+				}
+				ranged++
+				size := int64(len(bamBytes))
+				for _, r := range [][2]int64{{0, 1}, {1000, 70000}, {3*65536 + 5, 200000}, {size - 10, -1}, {size, -1}} {
+					rd, err := in.srv.Blobs.NewRangeReader(ctx, key, r[0], r[1])
+					if err != nil {
+						t.Fatalf("range %v: %v", r, err)
+					}
+					got, err := io.ReadAll(rd)
+					rd.Close()
+					end := size
+					if r[1] >= 0 {
+						end = min(size, r[0]+r[1])
+					}
+					if err != nil || !bytes.Equal(got, bamBytes[r[0]:end]) {
+						t.Errorf("range %v of the stored BAM: %d bytes, %v", r, len(got), err)
+					}
+				}
+			}
+
+			if ranged != 1 {
+				t.Fatalf("found %d stored BAM files to read ranges of, want 1", ranged)
+			}
+
 			// A restart with the same keyring reads everything.
 			in = in.restart(b)
 			c = in.goClient(in.rootKey())
