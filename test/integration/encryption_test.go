@@ -263,31 +263,44 @@ func TestEncryptionAtRest(t *testing.T) {
 				}
 			}
 
-			// A flipped byte at rest fails the download; it never
-			// returns other bytes.
-			fastq := waitIngested(t, c, enc, encIDs[types.FileTypeFastq])
-			source2 := want[types.FileTypeFastq].contents[types.ReadSetFileSource2]
-			tampered := 0
-			for key, data := range rawObjects(t, cfg, "readsets/"+cfg.AccountID+"/"+enc+"/"+encIDs[types.FileTypeFastq]+"/") {
-				if !strings.HasSuffix(key, "_source2.fastq.gz") {
-					continue
+			// A flipped byte (in the FASTQ's second mate) or a cut (the
+			// BAM's index) at rest fails the download; it never returns
+			// other bytes.
+			damage := []struct {
+				readSet, suffix string
+				file            types.ReadSetFile
+				change          func([]byte) []byte
+			}{
+				{encIDs[types.FileTypeFastq], "_source2.fastq.gz", types.ReadSetFileSource2, func(b []byte) []byte { b[len(b)/2] ^= 1; return b }},
+				{encIDs[types.FileTypeBam], ".bam.bai", types.ReadSetFileIndex, func(b []byte) []byte { return b[:len(b)-100] }},
+			}
+			for _, d := range damage {
+				changed := 0
+				for key, data := range rawObjects(t, cfg, "readsets/"+cfg.AccountID+"/"+enc+"/"+d.readSet+"/") {
+					if strings.HasSuffix(key, d.suffix) {
+						putRaw(t, cfg, key, d.change(data))
+						changed++
+					}
 				}
-				data[len(data)/2] ^= 1
-				putRaw(t, cfg, key, data)
-				tampered++
-			}
-			if tampered != 1 {
-				t.Fatalf("found %d second-mate files to tamper with, want 1", tampered)
-			}
-			out, err := c.GetReadSet(ctx, &omics.GetReadSetInput{SequenceStoreId: aws.String(enc), Id: aws.String(encIDs[types.FileTypeFastq]), File: types.ReadSetFileSource2, PartNumber: aws.Int32(1)})
-			if err == nil {
+				if changed != 1 {
+					t.Fatalf("found %d %s files to damage, want 1", changed, d.suffix)
+				}
+				var fileType types.FileType = types.FileTypeFastq
+				if d.readSet == encIDs[types.FileTypeBam] {
+					fileType = types.FileTypeBam
+				}
+				whole := want[fileType].contents[d.file]
+				out, err := c.GetReadSet(ctx, &omics.GetReadSetInput{SequenceStoreId: aws.String(enc), Id: aws.String(d.readSet), File: d.file, PartNumber: aws.Int32(1)})
+				if err != nil {
+					continue // refused before the first byte
+				}
 				got, rerr := io.ReadAll(out.Payload)
 				out.Payload.Close()
 				if rerr == nil {
-					t.Errorf("a tampered file downloaded without error (%d bytes of %d)", len(got), *fastq.Files.Source2.ContentLength)
+					t.Errorf("a damaged %s downloaded without error (%d bytes of %d)", d.suffix, len(got), len(whole))
 				}
-				if !bytes.HasPrefix(source2, got) {
-					t.Errorf("a tampered file returned %d bytes that are not the file's", len(got))
+				if !bytes.HasPrefix(whole, got) {
+					t.Errorf("a damaged %s returned %d bytes that are not the file's", d.suffix, len(got))
 				}
 			}
 
