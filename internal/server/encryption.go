@@ -23,6 +23,9 @@ import (
 type storePolicy struct{ meta meta.Store }
 
 func (p storePolicy) KeyName(ctx context.Context, key string) (string, error) {
+	if legacyUploadPart(key) {
+		return "", nil
+	}
 	parts := strings.SplitN(key, "/", 4)
 	if len(parts) < 4 {
 		return "", fmt.Errorf("the key does not name its store (KIND/ACCOUNT/STORE/...), so whether to encrypt it is unknown")
@@ -43,6 +46,15 @@ func (p storePolicy) KeyName(ctx context.Context, key string) (string, error) {
 		return "", fmt.Errorf("store %s of account %s does not exist, so whether to encrypt its objects is unknown", store, account)
 	}
 	return "", err
+}
+
+// legacyUploadPart reports an upload part stored before part keys named
+// their store (uploads/ACCOUNT/UPLOAD/SOURCE/PART, one segment short of
+// today's uploads/ACCOUNT/STORE/UPLOAD/SOURCE/PART). No store was encrypted
+// then, and such keys are made no more, so an upload in progress across the
+// upgrade still completes.
+func legacyUploadPart(key string) bool {
+	return strings.HasPrefix(key, "uploads/") && strings.Count(key, "/") == 4
 }
 
 // keyName is the keyring key a store's sseConfig names, or "" for none.
