@@ -112,6 +112,8 @@ type Store struct {
 	policy Policy
 }
 
+var _ blob.Store = (*Store)(nil)
+
 // New wraps base.
 func New(base blob.Store, ring *keyring.Ring, policy Policy) *Store {
 	return &Store{base: base, ring: ring, policy: policy}
