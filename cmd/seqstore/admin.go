@@ -32,8 +32,9 @@ Commands:
   rewrap -keyring FILE                  wrap every encrypted object's data key with the
                                         newest version of its key
 
-Each command takes -data or -metadata to find the metadata store, as serve
-does. Its flags: seqstore admin COMMAND -h
+Each command but keyring add takes -data or -metadata to find the metadata
+store, as serve does; rewrap also -objects and -keyring. Its flags:
+seqstore admin COMMAND -h
 `
 
 // adminCommand is one `seqstore admin` command: its flags and what it does
