@@ -412,8 +412,7 @@ func (s *Store) openRange(ctx context.Context, key string, offset, length int64)
 		body.Close()
 		return nil, err
 	}
-	r := newReader(body, src, buf, plain)
-	return r, nil
+	return newReader(body, src, buf, plain), nil
 }
 
 // readBuffer is the most a reader buffers of the stored object.
