@@ -19,15 +19,19 @@
 #   peak RSS       the server's VmHWM in each phase
 #
 # and checks that the read set metadata agrees with the tools (read and base
-# counts, ETags) and that downloads are byte-identical. See bench/README.md.
+# counts, ETags) and that downloads are byte-identical. With --encrypt the
+# store is created with sseConfig, so everything is encrypted at rest; run it
+# with and without to see what encryption costs. See bench/README.md.
 set -euo pipefail
 
 usage() {
 	cat <<'EOF'
-Usage: bench/ingest.sh [--small] [--out DIR] [--coverage X] [--seqstore BINARY] [--keep]
+Usage: bench/ingest.sh [--small] [--encrypt] [--out DIR] [--coverage X] [--seqstore BINARY] [--keep]
 
   --small         tens of MB of reads on a 10 Mbp slice of chrX: about a
                   minute, to check the script itself
+  --encrypt       keep the read sets in a store encrypted at rest (sseConfig,
+                  with a throw-away keyring); results go to results-MODE-encrypted.txt
   --out DIR       cache and work directory (default: bench/out)
   --coverage X    art_illumina fold coverage (default 8 on the whole chrX,
                   about 1.2 GB of FASTQ; 2 with --small)
@@ -44,9 +48,11 @@ COVERAGE=""
 SEQSTORE_BIN=""
 KEEP=0
 DATA_ONLY=0
+ENCRYPT=0
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--small) MODE=small ;;
+	--encrypt) ENCRYPT=1 ;;
 	--out) OUT=$2; shift ;;
 	--coverage) COVERAGE=$2; shift ;;
 	--seqstore) SEQSTORE_BIN=$2; shift ;;
@@ -168,7 +174,10 @@ make_data() {
 
 # ---------------------------------------------------------------- server
 
-WORK="$OUT/run-$MODE"
+RUN=$MODE
+if [ "$ENCRYPT" = 1 ]; then RUN=$MODE-encrypted; fi
+WORK="$OUT/run-$RUN"
+KEYRING_ARGS=()
 SERVER_DATA="$WORK/seqstore-data"
 SERVER_LOG="$WORK/seqstore.log"
 SERVER_PID=""
@@ -178,7 +187,7 @@ start_server() {
 	local port
 	port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 	ENDPOINT="http://127.0.0.1:$port"
-	"$SEQSTORE_BIN" serve -addr "127.0.0.1:$port" -data "$SERVER_DATA" >>"$SERVER_LOG" 2>&1 &
+	"$SEQSTORE_BIN" serve -addr "127.0.0.1:$port" -data "$SERVER_DATA" "${KEYRING_ARGS[@]}" >>"$SERVER_LOG" 2>&1 &
 	SERVER_PID=$!
 	for _ in $(seq 1 300); do
 		if ! kill -0 "$SERVER_PID" 2>/dev/null; then
@@ -246,6 +255,12 @@ if [ -z "$SEQSTORE_BIN" ]; then
 	SEQSTORE_BIN="$WORK/seqstore"
 	(cd "$ROOT" && go build -o "$SEQSTORE_BIN" ./cmd/seqstore)
 fi
+SSE_ARGS=()
+if [ "$ENCRYPT" = 1 ]; then
+	"$SEQSTORE_BIN" admin keyring add -keyring "$WORK/keyring" default >/dev/null
+	KEYRING_ARGS=(-keyring "$WORK/keyring")
+	SSE_ARGS=(--sse)
+fi
 GETREADSET="$WORK/getreadset"
 (cd "$ROOT" && go build -o "$GETREADSET" ./bench/getreadset)
 export SEQSTORE_ACCESS_KEY_ID="AKIASEQSTOREBENCH001"
@@ -277,7 +292,7 @@ echo "   seqkit stats $fq_seqkit s, md5 R1 $fq_md5_1 s, md5 R2 $fq_md5_2 s: sequ
 log "FASTQ: seqstore ingest"
 warm "$R1" "$R2"
 start_server
-store_id=$("${HELPER[@]}" --endpoint "$ENDPOINT" create-store bench | jq -r .id)
+store_id=$("${HELPER[@]}" --endpoint "$ENDPOINT" create-store bench "${SSE_ARGS[@]}" | jq -r .id)
 "${HELPER[@]}" --endpoint "$ENDPOINT" ingest --store "$store_id" --type FASTQ \
 	--source1 "$R1" --source2 "$R2" --name bench-fastq >"$WORK/fastq.json"
 rss_fastq=$(peak_rss_bytes)
@@ -358,7 +373,11 @@ for kind in fastq bam; do
 		check "$kind source1 found under the data directory" missing present
 		disk_path[$kind]=$original
 	else
-		check "$kind stored file = GetReadSet bytes" "$(cmp -s "$WORK/dl-$kind" "${disk_path[$kind]}" && echo identical || echo different)" identical
+		if [ "$ENCRYPT" = 1 ]; then
+			check "$kind stored file is encrypted" "$(head -c 7 "${disk_path[$kind]}")" SQCRYPT
+		else
+			check "$kind stored file = GetReadSet bytes" "$(cmp -s "$WORK/dl-$kind" "${disk_path[$kind]}" && echo identical || echo different)" identical
+		fi
 	fi
 	if cmp -s "$WORK/dl-$kind" "$original"; then
 		same="identical bytes"
@@ -405,6 +424,11 @@ rss_download=$(peak_rss_bytes)
 stop_server
 
 # ---- correctness
+# at_rest N: the size a file of N bytes takes at rest: N, or encrypted an
+# 84-byte header and a 16-byte tag per 64 KiB chunk (and one on the last).
+at_rest() {
+	if [ "$ENCRYPT" = 1 ]; then echo $(($1 + 84 + ($1 / 65536 + 1) * 16)); else echo "$1"; fi
+}
 log "checks: read set metadata against the tools"
 # seqkit stats -T columns: file format type num_seqs sum_len ...
 read -r n1 s1 < <(awk -F'\t' -v f="$R1" '$1 == f { print $4, $5 }' "$WORK/seqkit.tsv")
@@ -415,7 +439,7 @@ check "FASTQ totalReadCount = seqkit num_seqs R1+R2" "$(jget "$fq" .metadata.seq
 check "FASTQ totalBaseCount = seqkit sum_len R1+R2" "$(jget "$fq" .metadata.sequenceInformation.totalBaseCount)" "$((s1 + s2))"
 check "FASTQ etag.source1 = gzip -dc R1 | md5sum" "$(jget "$fq" .metadata.etag.source1)" "$md5_r1"
 check "FASTQ etag.source2 = gzip -dc R2 | md5sum" "$(jget "$fq" .metadata.etag.source2)" "$md5_r2"
-check "FASTQ source1 contentLength = stored size" "$(jget "$fq" .metadata.files.source1.contentLength)" "$(stat -c %s "${disk_path[fastq]}")"
+check "FASTQ source1 contentLength = stored size" "$(at_rest "$(jget "$fq" .metadata.files.source1.contentLength)")" "$(stat -c %s "${disk_path[fastq]}")"
 check "FASTQ has source2" "$(jget "$fq" '.metadata.files.source2.contentLength > 0')" true
 
 primary=$(samtools view -@"$THREADS" -c -F 0x900 "$BAM")
@@ -425,7 +449,7 @@ check "BAM status" "$(jget "$bm" .metadata.status)" ACTIVE
 check "BAM totalReadCount = samtools view -c -F 0x900" "$(jget "$bm" .metadata.sequenceInformation.totalReadCount)" "$primary"
 check "BAM totalBaseCount = primary SEQ lengths" "$(jget "$bm" .metadata.sequenceInformation.totalBaseCount)" "$primary_bases"
 check "BAM etag.source1 = samtools view | md5sum" "$(jget "$bm" .metadata.etag.source1)" "$md5_bam"
-check "BAM source1 contentLength = stored size" "$(jget "$bm" .metadata.files.source1.contentLength)" "$(stat -c %s "${disk_path[bam]}")"
+check "BAM source1 contentLength = stored size" "$(at_rest "$(jget "$bm" .metadata.files.source1.contentLength)")" "$(stat -c %s "${disk_path[bam]}")"
 check "BAM has an index file" "$(jget "$bm" '.metadata.files.index != null')" true
 check "BAM referenceArn echoed" "$(jget "$bm" .metadata.referenceArn)" "$REFERENCE_ARN"
 
@@ -440,7 +464,7 @@ rss_verdict=$(awk -v b="$rss_max" 'BEGIN { print (b < 300 * 1048576) ? "PASS" : 
 
 {
 	echo
-	echo "seqstore ingest/download benchmark ($MODE mode), $(date -u +%Y-%m-%dT%H:%MZ), $(nproc) cores, page cache warm for every reader unless said otherwise"
+	echo "seqstore ingest/download benchmark ($RUN mode), $(date -u +%Y-%m-%dT%H:%MZ), $(nproc) cores, page cache warm for every reader unless said otherwise"
 	echo "load average at start: $load_at_start, at end: $(cut -d' ' -f1-3 /proc/loadavg) (other processes skew timings)"
 	echo "data: $(mib "$fastq_bytes") MiB FASTQ ($(mib "$(stat -c %s "$R1")") + $(mib "$(stat -c %s "$R2")") MiB gzipped, $((n1 + n2)) reads), BAM $(mib "$(stat -c %s "$BAM")") MiB ($primary primary records); art_illumina coverage $COVERAGE"
 	echo "speed-up = tools time / seqstore time (higher is better for seqstore); tools run one after another (seq) or all at once (par)"
@@ -479,6 +503,6 @@ rss_verdict=$(awk -v b="$rss_max" 'BEGIN { print (b < 300 * 1048576) ? "PASS" : 
 	echo "peak server RSS (VmHWM, restarted per phase): FASTQ $(mib "$rss_fastq") MiB, BAM $(mib "$rss_bam") MiB, download $(mib "$rss_download") MiB; target < 300 MiB: $rss_verdict"
 	echo "stored files read by cat: ${disk_path[fastq]#"$OUT"/}, ${disk_path[bam]#"$OUT"/}"
 	echo "checks failed: $FAILED_CHECKS"
-} | tee "$OUT/results-$MODE.txt"
+} | tee "$OUT/results-$RUN.txt"
 
 [ "$FAILED_CHECKS" = 0 ]

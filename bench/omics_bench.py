@@ -61,7 +61,8 @@ def client(args):
 
 def create_store(args):
     omics = client(args)
-    out = omics.create_sequence_store(name=args.name)
+    extra = {"sseConfig": {"type": "KMS"}} if args.sse else {}
+    out = omics.create_sequence_store(name=args.name, **extra)
     print(json.dumps({"id": out["id"]}))
 
 
@@ -294,6 +295,7 @@ def main():
 
     c = sub.add_parser("create-store")
     c.add_argument("name")
+    c.add_argument("--sse", action="store_true", help="encrypted at rest with the server's default key")
     c.set_defaults(run=create_store)
 
     i = sub.add_parser("ingest")

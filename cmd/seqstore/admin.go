@@ -32,9 +32,13 @@ Commands:
                                         while servers run
   restore -from FILE                    put a backup in place of the embedded database
                                         (stop every server first; the old one is kept)
+  keyring add -keyring FILE NAME        add a key, or a new version of one, to a keyring file
+  rewrap -keyring FILE                  wrap every encrypted object's data key with the
+                                        newest version of its key
 
-Each command takes -data or -metadata to find the metadata store, as serve
-does. Its flags: seqstore admin COMMAND -h
+Each command but keyring add takes -data or -metadata to find the metadata
+store, as serve does; rewrap also -objects and -keyring. Its flags:
+seqstore admin COMMAND -h
 `
 
 // adminCommand is one `seqstore admin` command: its flags and what it does
@@ -57,8 +61,13 @@ func runAdmin(ctx context.Context, args []string, out io.Writer) error {
 		fmt.Fprint(out, adminUsage)
 		return nil
 	}
-	if len(args) > 0 && (args[0] == "backup" || args[0] == "restore") {
+	switch {
+	case len(args) > 0 && (args[0] == "backup" || args[0] == "restore"):
 		return runAdminFile(ctx, args[0], args[1:], out)
+	case len(args) > 0 && args[0] == "rewrap":
+		return runRewrap(ctx, args[1:], out)
+	case len(args) > 1 && args[0] == "keyring" && args[1] == "add":
+		return runKeyringAdd(ctx, args[2:], out)
 	}
 	if len(args) < 2 {
 		fmt.Fprint(os.Stderr, adminUsage)

@@ -53,6 +53,8 @@ func TestAdmin(t *testing.T) {
 			{[]string{"key", "create"}, []string{"-account", "-data"}, []string{"-name", "-id", "-addr"}},
 			{[]string{"key", "list"}, []string{"-account", "-data"}, []string{"-name", "-addr"}},
 			{[]string{"key", "delete"}, []string{"KEYID", "-data"}, []string{"-account", "-name", "-addr"}},
+			{[]string{"keyring", "add"}, []string{"NAME", "-keyring"}, []string{"-data", "-objects", "-addr"}},
+			{[]string{"rewrap"}, []string{"-keyring", "-objects", "-data", "-metadata"}, []string{"-account", "-addr", "-ingest-workers"}},
 		} {
 			out, errOut, ok := run(t, bin, nil, append(append([]string{"admin"}, c.args...), "-h")...)
 			if !ok {

@@ -3,7 +3,7 @@
 //
 //	seqstore serve      run the server
 //	seqstore inspect    report what ingestion would say of local files
-//	seqstore admin      manage accounts and access keys
+//	seqstore admin      manage accounts, access keys and the keyring
 //	seqstore upload     upload files as a read set, resuming where it stopped
 //	seqstore download   download a read set's files, verified
 //	seqstore ls         list sequence stores or read sets
@@ -28,7 +28,7 @@ const usage = `seqstore: a self-hosted AWS HealthOmics sequence store
 Usage:
   seqstore serve   [flags]            run the server (seqstore serve -h for flags)
   seqstore inspect [flags] FILE...    print, per file, what ingestion would report
-  seqstore admin   COMMAND [flags]    manage accounts and access keys
+  seqstore admin   COMMAND [flags]    manage accounts, access keys and the keyring
 
 Client commands (any HealthOmics-compatible store; AWS credentials, region
 and endpoint from the usual AWS chain, -profile, -region, -endpoint-url):

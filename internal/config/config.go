@@ -40,6 +40,10 @@ type Config struct {
 	// S3 credentials for Objects, when it is an S3 URL.
 	S3AccessKeyID     string
 	S3SecretAccessKey string
+	// Keyring is the file or directory of key-encryption keys for stores
+	// encrypted at rest (package keyring); empty: none, and no store may
+	// ask for encryption.
+	Keyring string
 	// Root credentials; generated and kept under DataDir when empty.
 	AccessKeyID     string
 	SecretAccessKey string
@@ -204,7 +208,7 @@ func Register(fs *flag.FlagSet) *Config {
 	fs.StringVar(&c.AdminAddr, "admin-addr", env("ADMIN_ADDR", ""), "`host:port` of the admin listener: Prometheus /metrics, /healthz and /readyz, unauthenticated, so keep it off public networks (SEQSTORE_ADMIN_ADDR; empty: none)")
 	fs.StringVar(&c.Region, "region", env("REGION", "us-east-1"), "AWS `region` the server answers as; clients must sign for it (SEQSTORE_REGION)")
 	fs.StringVar(&c.AccountID, "account-id", env("ACCOUNT_ID", "123456789012"), "12-digit `id` of the root account, used in ARNs (SEQSTORE_ACCOUNT_ID)")
-	fs.StringVar(&c.Objects, "objects", env("OBJECTS", "file"), "object store: file, or s3://bucket/prefix?endpoint=URL&region=R (SEQSTORE_OBJECTS)")
+	c.RegisterObjects(fs)
 	fs.IntVar(&c.IngestWorkers, "ingest-workers", c.envInt("INGEST_WORKERS", DefaultIngestWorkers),
 		"read sets this node ingests at once, taken fairly across accounts; each spreads over every core, and two let a small read set pass a large one (SEQSTORE_INGEST_WORKERS)")
 	fs.DurationVar(&c.IngestLease, "ingest-lease", time.Minute, "how long another node waits before taking over the ingestion of a node that stopped answering")
@@ -225,8 +229,6 @@ func Register(fs *flag.FlagSet) *Config {
 	fs.StringVar(&c.LogFormat, "log-format", env("LOG_FORMAT", "text"), "text or json (SEQSTORE_LOG_FORMAT)")
 	c.AccessKeyID = os.Getenv("SEQSTORE_ACCESS_KEY_ID")
 	c.SecretAccessKey = os.Getenv("SEQSTORE_SECRET_ACCESS_KEY")
-	c.S3AccessKeyID = os.Getenv("SEQSTORE_S3_ACCESS_KEY_ID")
-	c.S3SecretAccessKey = os.Getenv("SEQSTORE_S3_SECRET_ACCESS_KEY")
 	c.levelFlag = level
 	registerHTTP(fs, &c.API)
 	c.registerTransfers(fs)
@@ -252,10 +254,8 @@ func (c *Config) Finish() error {
 	if err := c.FinishMetadata(); err != nil {
 		return err
 	}
-	if c.Objects != "file" {
-		if _, err := c.S3(); err != nil {
-			return err
-		}
+	if err := c.FinishObjects(); err != nil {
+		return err
 	}
 	if err := errors.Join(c.envErrs...); err != nil {
 		return err
@@ -283,6 +283,26 @@ func (c *Config) Finish() error {
 	}
 	if !(c.ThrottleScale > 0) {
 		return fmt.Errorf("-throttle-scale %v must be a positive number", c.ThrottleScale)
+	}
+	return nil
+}
+
+// RegisterObjects defines the flags (and reads the variables) that locate
+// the object store and the keyring that encrypts it, for serve and for
+// commands (admin rewrap) that open it without serving.
+func (c *Config) RegisterObjects(fs *flag.FlagSet) {
+	fs.StringVar(&c.Objects, "objects", env("OBJECTS", "file"), "object store: file, or s3://bucket/prefix?endpoint=URL&region=R (SEQSTORE_OBJECTS)")
+	fs.StringVar(&c.Keyring, "keyring", env("KEYRING", ""), "`file` or directory of named 256-bit keys (mode 0600) that encrypt the stores whose sseConfig names them (SEQSTORE_KEYRING)")
+	c.S3AccessKeyID = os.Getenv("SEQSTORE_S3_ACCESS_KEY_ID")
+	c.S3SecretAccessKey = os.Getenv("SEQSTORE_S3_SECRET_ACCESS_KEY")
+}
+
+// FinishObjects checks the flags RegisterObjects defines.
+func (c *Config) FinishObjects() error {
+	if c.Objects != "file" {
+		if _, err := c.S3(); err != nil {
+			return err
+		}
 	}
 	return nil
 }
@@ -315,6 +335,10 @@ type S3Location struct {
 	Prefix   string
 	Endpoint string
 	Region   string
+	// SSE is the server-side encryption S3 is asked for on every write:
+	// "", "AES256" (SSE-S3) or "aws:kms" (SSE-KMS, with SSEKMSKeyID or
+	// the bucket's default key).
+	SSE, SSEKMSKeyID string
 }
 
 // S3 parses Objects as an S3 URL.
@@ -323,11 +347,20 @@ func (c *Config) S3() (S3Location, error) {
 	if err != nil || u.Scheme != "s3" || u.Host == "" {
 		return S3Location{}, fmt.Errorf("-objects %q: use file, or s3://bucket/prefix?endpoint=http://host:port&region=us-east-1", c.Objects)
 	}
+	q := u.Query()
 	loc := S3Location{
-		Bucket:   u.Host,
-		Prefix:   strings.Trim(u.Path, "/"),
-		Endpoint: u.Query().Get("endpoint"),
-		Region:   u.Query().Get("region"),
+		Bucket:      u.Host,
+		Prefix:      strings.Trim(u.Path, "/"),
+		Endpoint:    q.Get("endpoint"),
+		Region:      q.Get("region"),
+		SSE:         q.Get("sse"),
+		SSEKMSKeyID: q.Get("sse-kms-key-id"),
+	}
+	switch {
+	case loc.SSE != "" && loc.SSE != "AES256" && loc.SSE != "aws:kms":
+		return S3Location{}, fmt.Errorf("-objects %q: sse=%s: use sse=AES256 (SSE-S3) or sse=aws:kms (SSE-KMS, with sse-kms-key-id=KEY or the bucket's default key)", c.Objects, loc.SSE)
+	case loc.SSEKMSKeyID != "" && loc.SSE != "aws:kms":
+		return S3Location{}, fmt.Errorf("-objects %q: sse-kms-key-id goes with sse=aws:kms", c.Objects)
 	}
 	if loc.Region == "" {
 		loc.Region = "us-east-1"

@@ -151,3 +151,32 @@ func TestOperationsSettings(t *testing.T) {
 		})
 	}
 }
+
+func TestS3ServerSideEncryption(t *testing.T) {
+	for _, tc := range []struct {
+		objects  string
+		sse, key string
+		err      string // "" = accepted
+	}{
+		{"s3://b/p", "", "", ""},
+		{"s3://b/p?sse=AES256", "AES256", "", ""},
+		{"s3://b/p?sse=aws:kms", "aws:kms", "", ""},
+		{"s3://b/p?sse=aws:kms&sse-kms-key-id=arn:aws:kms:us-east-1:123456789012:key/k", "aws:kms", "arn:aws:kms:us-east-1:123456789012:key/k", ""},
+		{"s3://b/p?sse=aes", "", "", "use sse=AES256"},
+		{"s3://b/p?sse-kms-key-id=k", "", "", "goes with sse=aws:kms"},
+	} {
+		c, err := parse(t, "-objects", tc.objects)
+		if tc.err != "" {
+			if err == nil || !strings.Contains(err.Error(), tc.err) {
+				t.Errorf("%s: got %v, want an error containing %q", tc.objects, err, tc.err)
+			}
+			continue
+		}
+		if err != nil {
+			t.Fatalf("%s: %v", tc.objects, err)
+		}
+		if loc, _ := c.S3(); loc.SSE != tc.sse || loc.SSEKMSKeyID != tc.key {
+			t.Errorf("%s: SSE %q key %q, want %q %q", tc.objects, loc.SSE, loc.SSEKMSKeyID, tc.sse, tc.key)
+		}
+	}
+}

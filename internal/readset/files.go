@@ -153,7 +153,9 @@ func (c *storedCopy) close() error {
 	return c.w.Close()
 }
 
-// fileKey is where a read set's file lives in the object store.
+// fileKey is where a read set's file lives in the object store. Like every
+// object key it starts KIND/ACCOUNT/STORE/, which the encryption policy
+// relies on.
 func fileKey(rs *seqstore.ReadSet, name string) string {
 	return fmt.Sprintf("readsets/%s/%s/%s/%s", rs.AccountID, rs.StoreID, rs.ID, name)
 }

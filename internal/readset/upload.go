@@ -168,7 +168,9 @@ func (s *Service) UploadPart(ctx context.Context, account, storeID, uploadID, so
 	if size == 0 {
 		return "", seqstore.Errorf(seqstore.CodeValidation, "part %d is empty; every part must hold at least one byte", number)
 	}
-	key := fmt.Sprintf("uploads/%s/%s/%s/%05d-%s", account, uploadID, strings.ToLower(source), number, service.NewID())
+	// Every object key starts KIND/ACCOUNT/STORE/: the object store's
+	// encryption policy finds the store, and so the key, there.
+	key := fmt.Sprintf("uploads/%s/%s/%s/%s/%05d-%s", account, storeID, uploadID, strings.ToLower(source), number, service.NewID())
 	w, err := s.Blobs.NewWriter(ctx, key)
 	if err != nil {
 		return "", err

@@ -93,6 +93,9 @@ func OpenBlobs(ctx context.Context, cfg *config.Config) (blob.Store, error) {
 		Prefix:          loc.Prefix,
 		AccessKeyID:     cfg.S3AccessKeyID,
 		SecretAccessKey: cfg.S3SecretAccessKey,
+		// S3's own encryption at rest, when the -objects URL asks for it.
+		ServerSideEncryption: loc.SSE,
+		SSEKMSKeyID:          loc.SSEKMSKeyID,
 	})
 }
 
@@ -115,6 +118,10 @@ func Open(ctx context.Context, cfg *config.Config, log *slog.Logger) (*Server, e
 			return nil, err
 		}
 	}
+	ring, err := OpenKeyring(cfg)
+	if err != nil {
+		return nil, err
+	}
 	db, err := OpenMeta(ctx, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("metadata store: %w", err)
@@ -132,8 +139,17 @@ func Open(ctx context.Context, cfg *config.Config, log *slog.Logger) (*Server, e
 		m.Close()
 		return nil, fmt.Errorf("object store: %w", err)
 	}
+	plainBlobs := blobs
+	if blobs, err = Encrypt(ctx, m, plainBlobs, ring); err != nil {
+		m.Close()
+		plainBlobs.Close()
+		return nil, err
+	}
+	if ring != nil {
+		log.Info("stores with an sseConfig are encrypted at rest", "keyring", ring.Source(), "keys", strings.Join(ring.Names(), " "))
+	}
 	checks = append(checks, health.Check{Name: "object store", Run: func(ctx context.Context) error {
-		return blobReachable(ctx, blobs)
+		return blobReachable(ctx, plainBlobs)
 	}})
 	blobs = mx.Blobs(blobs)
 	hc := &health.Checker{Checks: checks}
@@ -147,7 +163,7 @@ func Open(ctx context.Context, cfg *config.Config, log *slog.Logger) (*Server, e
 		log.Info("the root key from SEQSTORE_ACCESS_KEY_ID replaced an earlier one, which no longer works", "retired", id, "current", root.Key.ID)
 	}
 	arns := arn.Builder{Partition: "aws", Region: cfg.Region}
-	svc := &service.Service{Meta: m, ARN: arns, Log: log}
+	svc := &service.Service{Meta: m, ARN: arns, Log: log, Keyring: ring}
 	rs := &readset.Service{Meta: m, Blobs: blobs, ARN: arns, Log: log, Limits: cfg.ParseLimits, ProgressInterval: cfg.IngestProgress}
 	ing := &readset.Ingester{Service: rs, Workers: cfg.IngestWorkers, Lease: cfg.IngestLease, MaxAttempts: cfg.IngestAttempts}
 	rs.Wake = ing.Wake

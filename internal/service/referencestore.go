@@ -23,6 +23,9 @@ func (s *Service) CreateReferenceStore(ctx context.Context, account string, p Cr
 	if err := checkTags(p.Tags); err != nil {
 		return nil, err
 	}
+	if err := s.checkSSE(p.SSEType, p.SSEKeyArn); err != nil {
+		return nil, err
+	}
 	existing, _, err := s.Meta.ReferenceStoreList(ctx, account, "", meta.TimeRange{}, meta.Page{Limit: 1})
 	if err != nil {
 		return nil, err
@@ -37,9 +40,6 @@ func (s *Service) CreateReferenceStore(ctx context.Context, account string, p Cr
 		SSEType:     p.SSEType,
 		SSEKeyArn:   p.SSEKeyArn,
 		CreatedAt:   s.now(),
-	}
-	if st.SSEType == "" {
-		st.SSEType = "KMS"
 	}
 	if _, err := createWithNewID(func(id string) error {
 		st.ID = id

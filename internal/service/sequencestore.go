@@ -35,6 +35,9 @@ func (s *Service) CreateSequenceStore(ctx context.Context, account string, p Cre
 	if _, err := etag.ParseFamily(family); err != nil {
 		return nil, seqstore.Errorf(seqstore.CodeValidation, "%v", err)
 	}
+	if err := s.checkSSE(p.SSEType, p.SSEKeyArn); err != nil {
+		return nil, err
+	}
 	if err := checkPropagatedTags(p.PropagatedSetLevelTags); err != nil {
 		return nil, err
 	}
@@ -55,9 +58,6 @@ func (s *Service) CreateSequenceStore(ctx context.Context, account string, p Cre
 		Status:                 seqstore.StoreStatusActive,
 		CreatedAt:              now,
 		UpdatedAt:              now,
-	}
-	if st.SSEType == "" {
-		st.SSEType = "KMS"
 	}
 	_, err := createWithNewID(func(id string) error {
 		st.ID = id

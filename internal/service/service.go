@@ -14,6 +14,7 @@ import (
 
 	"github.com/seqstore/seqstore"
 	"github.com/seqstore/seqstore/internal/arn"
+	"github.com/seqstore/seqstore/internal/keyring"
 	"github.com/seqstore/seqstore/internal/meta"
 )
 
@@ -23,6 +24,9 @@ type Service struct {
 	ARN  arn.Builder
 	Now  func() time.Time
 	Log  *slog.Logger
+	// Keyring holds the keys stores may be encrypted with; nil: no store
+	// may ask for encryption.
+	Keyring *keyring.Ring
 }
 
 func (s *Service) now() time.Time {

@@ -55,7 +55,7 @@ func TestPartLandingAfterCompleteOrAbortIsRefused(t *testing.T) {
 					t.Fatalf("read set %s %q with %d reads, ETag %s; want ACTIVE with the 2000 reads of the part Complete validated, ETag %s",
 						md.Status, aws.ToString(md.StatusMessage), aws.ToInt64(md.SequenceInformation.TotalReadCount), aws.ToString(md.Etag.Source1), bigMD5)
 				}
-				wantNoObjects(t, in, upload)
+				wantNoObjects(t, in, store, upload)
 			})
 
 			t.Run("after Abort", func(t *testing.T) {
@@ -70,7 +70,7 @@ func TestPartLandingAfterCompleteOrAbortIsRefused(t *testing.T) {
 				if status, errType := late.finish(t); status != http.StatusNotFound || errType != "ResourceNotFoundException" {
 					t.Errorf("the part that landed after Abort was answered %d %s, want 404 ResourceNotFoundException", status, errType)
 				}
-				wantNoObjects(t, in, upload)
+				wantNoObjects(t, in, store, upload)
 			})
 		})
 	}
@@ -197,9 +197,9 @@ func (h *heldPart) finish(t *testing.T) (int, string) {
 // wantNoObjects fails the test if objects of the upload's parts are still
 // in the object store a few seconds on: ingestion deletes the parts just
 // after the read set leaves PROCESSING_UPLOAD.
-func wantNoObjects(t *testing.T, in *instance, upload string) {
+func wantNoObjects(t *testing.T, in *instance, store, upload string) {
 	t.Helper()
-	prefix := "uploads/" + in.cfg.AccountID + "/" + upload + "/"
+	prefix := "uploads/" + in.cfg.AccountID + "/" + store + "/" + upload + "/"
 	deadline := time.Now().Add(10 * time.Second)
 	for {
 		var left []string

@@ -52,6 +52,9 @@ func TestSequenceStoreLifecycle(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		if created.SseConfig != nil {
+			t.Errorf("a store created without sseConfig reports %+v; it is not encrypted", created.SseConfig)
+		}
 		if len(*created.Id) != 10 {
 			t.Errorf("id %q is not 10 digits", *created.Id)
 		}
@@ -77,7 +80,7 @@ func TestSequenceStoreLifecycle(t *testing.T) {
 			t.Fatal(err)
 		}
 		if *got.Name != "lifecycle" || *got.Description != "a store for the lifecycle test" || *got.FallbackLocation != "s3://fallback-bucket/prefix/" ||
-			len(got.PropagatedSetLevelTags) != 1 || got.SseConfig == nil || got.SseConfig.Type != types.EncryptionTypeKms {
+			len(got.PropagatedSetLevelTags) != 1 || got.SseConfig != nil {
 			t.Errorf("get returned %+v", got)
 		}
 

@@ -104,6 +104,12 @@ type Config struct {
 	// Concurrency is the number of parts a writer uploads at once,
 	// DefaultConcurrency when zero.
 	Concurrency int
+	// ServerSideEncryption asks S3 to encrypt every object it stores:
+	// "AES256" (SSE-S3, keys S3 manages) or "aws:kms" (SSE-KMS, with
+	// SSEKMSKeyID or the bucket's default KMS key); empty sends no header
+	// and leaves it to the bucket's default encryption.
+	ServerSideEncryption string
+	SSEKMSKeyID          string
 }
 
 // Store is a blob.Store over an S3 bucket.
@@ -116,6 +122,8 @@ type Store struct {
 	concurrency int
 	parts       sync.Pool // of *[]byte with cap partSize
 	where       string    // for messages: s3://bucket/prefix at endpoint
+	sse         types.ServerSideEncryption
+	kmsKeyID    *string
 }
 
 var _ blob.Store = (*Store)(nil)
@@ -161,6 +169,14 @@ func newStore(ctx context.Context, cfg Config) (*Store, error) {
 	if cfg.Concurrency < 1 {
 		return nil, fmt.Errorf("s3blob: concurrency %d must be at least 1", cfg.Concurrency)
 	}
+	switch types.ServerSideEncryption(cfg.ServerSideEncryption) {
+	case "", types.ServerSideEncryptionAes256, types.ServerSideEncryptionAwsKms:
+	default:
+		return nil, fmt.Errorf("s3blob: server-side encryption %q: use AES256 (SSE-S3) or aws:kms (SSE-KMS)", cfg.ServerSideEncryption)
+	}
+	if cfg.SSEKMSKeyID != "" && cfg.ServerSideEncryption != string(types.ServerSideEncryptionAwsKms) {
+		return nil, errors.New("s3blob: a KMS key ID goes with server-side encryption aws:kms")
+	}
 	if (cfg.AccessKeyID == "") != (cfg.SecretAccessKey == "") {
 		return nil, errors.New("s3blob: give both an access key ID and a secret access key, or neither to use the default credential chain")
 	}
@@ -200,6 +216,10 @@ func newStore(ctx context.Context, cfg Config) (*Store, error) {
 		partSize:    int(cfg.PartSize),
 		concurrency: cfg.Concurrency,
 		where:       "s3://" + cfg.Bucket + "/" + prefix,
+		sse:         types.ServerSideEncryption(cfg.ServerSideEncryption),
+	}
+	if cfg.SSEKMSKeyID != "" {
+		s.kmsKeyID = aws.String(cfg.SSEKMSKeyID)
 	}
 	if cfg.Endpoint != "" {
 		s.where += " at " + cfg.Endpoint
@@ -563,7 +583,8 @@ func (w *writer) sendPart() error {
 		return err
 	}
 	if w.uploadID == nil {
-		out, err := w.s.client.CreateMultipartUpload(w.ctx, &s3.CreateMultipartUploadInput{Bucket: &w.s.bucket, Key: &w.full})
+		out, err := w.s.client.CreateMultipartUpload(w.ctx, &s3.CreateMultipartUploadInput{Bucket: &w.s.bucket, Key: &w.full,
+			ServerSideEncryption: w.s.sse, SSEKMSKeyId: w.s.kmsKeyID})
 		if err != nil {
 			err = wrap("write", w.key, err)
 			w.fail(err)
@@ -627,6 +648,10 @@ func (w *writer) Close() error {
 			Key:           &w.full,
 			Body:          bytes.NewReader(w.buf),
 			ContentLength: aws.Int64(int64(len(w.buf))),
+			// Parts of a multipart upload take the encryption its
+			// creation named; a single PUT names its own.
+			ServerSideEncryption: w.s.sse,
+			SSEKMSKeyId:          w.s.kmsKeyID,
 		})
 		if err != nil {
 			err = wrap("write", w.key, err)

@@ -8,8 +8,14 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
+	"reflect"
 	"runtime"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -280,4 +286,58 @@ func BenchmarkS3blob(b *testing.B) {
 	s := ts.open(b, cfg)
 	defer s.Close()
 	blobtest.Bench(b, s)
+}
+
+// TestServerSideEncryptionIsAskedOfS3 checks the headers on their way to a
+// real S3 server, through a proxy that notes them: the test server stores
+// objects as they come and does not report server-side encryption.
+func TestServerSideEncryptionIsAskedOfS3(t *testing.T) {
+	ts := startServer(t)
+	target, err := url.Parse(ts.Endpoint)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var mu sync.Mutex
+	asked := map[string]string{} // "PUT" or "POST" of each write request: its SSE headers
+	proxy := httputil.NewSingleHostReverseProxy(target)
+	front := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodPost && r.URL.Query().Has("uploads") || r.Method == http.MethodPut && !r.URL.Query().Has("partNumber") {
+			mu.Lock()
+			asked[r.Method+" "+r.URL.Path] = r.Header.Get("X-Amz-Server-Side-Encryption") + " " + r.Header.Get("X-Amz-Server-Side-Encryption-Aws-Kms-Key-Id")
+			mu.Unlock()
+		}
+		proxy.ServeHTTP(w, r)
+	}))
+	defer front.Close()
+	for _, tc := range []struct{ sse, kms, want string }{
+		{"AES256", "", "AES256 "},
+		{"aws:kms", "arn:aws:kms:us-east-1:123456789012:key/k", "aws:kms arn:aws:kms:us-east-1:123456789012:key/k"},
+		{"", "", " "},
+	} {
+		cfg := ts.config(randomPrefix())
+		cfg.Endpoint = front.URL
+		cfg.ServerSideEncryption, cfg.SSEKMSKeyID = tc.sse, tc.kms
+		s := ts.open(t, cfg)
+		mu.Lock()
+		clear(asked)
+		mu.Unlock()
+		blobtest.Put(t, s, "sse/small", blobtest.Content(1, 10))
+		blobtest.Put(t, s, "sse/multipart", blobtest.Content(2, blobtest.LargeSize))
+		s.Close()
+		want := map[string]string{
+			"PUT /" + ts.bucket + "/" + cfg.Prefix + "/sse/small":      tc.want,
+			"POST /" + ts.bucket + "/" + cfg.Prefix + "/sse/multipart": tc.want,
+		}
+		mu.Lock()
+		if !reflect.DeepEqual(asked, want) {
+			t.Errorf("encryption %q: the writes asked %q, want %q", tc.sse, asked, want)
+		}
+		mu.Unlock()
+	}
+	for _, bad := range []Config{{ServerSideEncryption: "aes"}, {SSEKMSKeyID: "k"}} {
+		bad.Bucket = ts.bucket
+		if _, err := Open(context.Background(), bad); err == nil || !strings.Contains(err.Error(), "encryption") {
+			t.Errorf("Open(%+v): %v, want a refusal", bad, err)
+		}
+	}
 }
