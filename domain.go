@@ -164,6 +164,14 @@ type ReadSet struct {
 	Tags                map[string]string
 	CreatedAt           time.Time
 	UpdatedAt           time.Time
+	// LastReadAt is when the read set's data was last read (GetReadSet,
+	// an export), to within about an hour; its creation until then. Read
+	// sets unread for the archive period are archived. ReadSetUpdate
+	// leaves it as stored; ReadSetTouch moves it.
+	LastReadAt time.Time
+	// ActivationJobID names the activation job moving an ACTIVATING read
+	// set back to ACTIVE; empty in every other status.
+	ActivationJobID string
 }
 
 // File returns the stored file of a kind, if the read set has one.
@@ -235,6 +243,11 @@ const (
 const (
 	JobKindReadSetImport = "READ_SET_IMPORT"
 	JobKindReadSetExport = "READ_SET_EXPORT"
+	// JobKindReadSetActivation jobs bring archived read sets back.
+	JobKindReadSetActivation = "READ_SET_ACTIVATION"
+	// JobKindReadSetArchive jobs move idle read sets to the archive tier;
+	// the archive sweep starts them, and the API shows none.
+	JobKindReadSetArchive = "READ_SET_ARCHIVE"
 )
 
 // Job statuses, as the API spells them for every kind of job.

@@ -195,3 +195,73 @@ func (s *Server) ListReadSetExportJobs(ctx context.Context, in *omicsapi.ListRea
 	}
 	return out, nil
 }
+
+// StartReadSetActivationJob implements POST /sequencestore/{sequenceStoreId}/activationjob.
+func (s *Server) StartReadSetActivationJob(ctx context.Context, in *omicsapi.StartReadSetActivationJobInput) (*omicsapi.StartReadSetActivationJobOutput, error) {
+	req := *in
+	req.ClientToken = ""
+	return idempotent(ctx, s, "StartReadSetActivationJob", in.ClientToken, req, func() (*omicsapi.StartReadSetActivationJobOutput, error) {
+		ids := make([]string, len(in.Sources))
+		for i, src := range in.Sources {
+			ids[i] = src.ReadSetId
+		}
+		j, err := s.rs.StartActivation(ctx, account(ctx), in.SequenceStoreId, ids)
+		if err != nil {
+			return nil, err
+		}
+		return &omicsapi.StartReadSetActivationJobOutput{
+			Id:              j.ID,
+			SequenceStoreId: j.StoreID,
+			Status:          omicsapi.ReadSetActivationJobStatus(j.Status),
+			CreationTime:    omicsapi.NewTime(j.CreatedAt),
+		}, nil
+	})
+}
+
+// GetReadSetActivationJob implements GET /sequencestore/{sequenceStoreId}/activationjob/{id}.
+func (s *Server) GetReadSetActivationJob(ctx context.Context, in *omicsapi.GetReadSetActivationJobInput) (*omicsapi.GetReadSetActivationJobOutput, error) {
+	j, err := s.rs.GetActivation(ctx, account(ctx), in.SequenceStoreId, in.Id)
+	if err != nil {
+		return nil, err
+	}
+	out := &omicsapi.GetReadSetActivationJobOutput{
+		Id:              j.ID,
+		SequenceStoreId: j.StoreID,
+		Status:          omicsapi.ReadSetActivationJobStatus(j.Status),
+		StatusMessage:   j.StatusMessage,
+		CreationTime:    omicsapi.NewTime(j.CreatedAt),
+		CompletionTime:  completionTime(j),
+		Sources:         make([]omicsapi.ActivateReadSetSourceItem, 0, len(j.Items)),
+	}
+	for _, it := range j.Items {
+		out.Sources = append(out.Sources, omicsapi.ActivateReadSetSourceItem{
+			ReadSetId:     it.ReadSetID,
+			Status:        omicsapi.ReadSetActivationJobItemStatus(it.Status),
+			StatusMessage: it.StatusMessage,
+		})
+	}
+	return out, nil
+}
+
+// ListReadSetActivationJobs implements POST /sequencestore/{sequenceStoreId}/activationjobs.
+func (s *Server) ListReadSetActivationJobs(ctx context.Context, in *omicsapi.ListReadSetActivationJobsInput) (*omicsapi.ListReadSetActivationJobsOutput, error) {
+	var f meta.JobFilter
+	if in.Filter != nil {
+		f = meta.JobFilter{Status: string(in.Filter.Status), Created: timeRange(in.Filter.CreatedAfter, in.Filter.CreatedBefore)}
+	}
+	jobs, next, err := s.listJobs(ctx, "ListReadSetActivationJobs", in.SequenceStoreId, f, in.NextToken, in.MaxResults, s.rs.ListActivations)
+	if err != nil {
+		return nil, err
+	}
+	out := &omicsapi.ListReadSetActivationJobsOutput{NextToken: next, ActivationJobs: make([]omicsapi.ActivateReadSetJobItem, 0, len(jobs))}
+	for _, j := range jobs {
+		out.ActivationJobs = append(out.ActivationJobs, omicsapi.ActivateReadSetJobItem{
+			Id:              j.ID,
+			SequenceStoreId: j.StoreID,
+			Status:          omicsapi.ReadSetActivationJobStatus(j.Status),
+			CreationTime:    omicsapi.NewTime(j.CreatedAt),
+			CompletionTime:  completionTime(j),
+		})
+	}
+	return out, nil
+}

@@ -76,8 +76,13 @@ type Config struct {
 	// zero fields keep the parsers' defaults.
 	ParseLimits   analyze.Limits
 	ShutdownGrace time.Duration
-	LogLevel      slog.Level
-	LogFormat     string // text or json
+	// Lifecycle is when read sets move to the archive tier, and where it is.
+	Lifecycle Lifecycle
+	// Now is the clock everything time-dependent reads (archiving, leases,
+	// timestamps); nil is the wall clock. Tests move a fake one forward.
+	Now       func() time.Time
+	LogLevel  slog.Level
+	LogFormat string // text or json
 
 	levelFlag *string // the raw -log-level, parsed by Finish
 	envErrs   []error // malformed SEQSTORE_* numbers, reported by Finish
@@ -209,6 +214,7 @@ func Register(fs *flag.FlagSet) *Config {
 	fs.StringVar(&c.Region, "region", env("REGION", "us-east-1"), "AWS `region` the server answers as; clients must sign for it (SEQSTORE_REGION)")
 	fs.StringVar(&c.AccountID, "account-id", env("ACCOUNT_ID", "123456789012"), "12-digit `id` of the root account, used in ARNs (SEQSTORE_ACCOUNT_ID)")
 	c.RegisterObjects(fs)
+	c.registerLifecycle(fs)
 	fs.IntVar(&c.IngestWorkers, "ingest-workers", c.envInt("INGEST_WORKERS", DefaultIngestWorkers),
 		"read sets this node ingests at once, taken fairly across accounts; each spreads over every core, and two let a small read set pass a large one (SEQSTORE_INGEST_WORKERS)")
 	fs.DurationVar(&c.IngestLease, "ingest-lease", time.Minute, "how long another node waits before taking over the ingestion of a node that stopped answering")
@@ -258,6 +264,9 @@ func (c *Config) Finish() error {
 		return err
 	}
 	if err := errors.Join(c.envErrs...); err != nil {
+		return err
+	}
+	if _, err := c.ArchiveLocation(); err != nil {
 		return err
 	}
 	if c.IngestWorkers < 1 {
@@ -343,9 +352,14 @@ type S3Location struct {
 
 // S3 parses Objects as an S3 URL.
 func (c *Config) S3() (S3Location, error) {
-	u, err := url.Parse(c.Objects)
+	return parseS3("objects", c.Objects)
+}
+
+// parseS3 parses the S3 URL of a flag.
+func parseS3(flag, s string) (S3Location, error) {
+	u, err := url.Parse(s)
 	if err != nil || u.Scheme != "s3" || u.Host == "" {
-		return S3Location{}, fmt.Errorf("-objects %q: use file, or s3://bucket/prefix?endpoint=http://host:port&region=us-east-1", c.Objects)
+		return S3Location{}, fmt.Errorf("-%s %q: use file, or s3://bucket/prefix?endpoint=http://host:port&region=us-east-1", flag, s)
 	}
 	q := u.Query()
 	loc := S3Location{
@@ -358,9 +372,9 @@ func (c *Config) S3() (S3Location, error) {
 	}
 	switch {
 	case loc.SSE != "" && loc.SSE != "AES256" && loc.SSE != "aws:kms":
-		return S3Location{}, fmt.Errorf("-objects %q: sse=%s: use sse=AES256 (SSE-S3) or sse=aws:kms (SSE-KMS, with sse-kms-key-id=KEY or the bucket's default key)", c.Objects, loc.SSE)
+		return S3Location{}, fmt.Errorf("-%s %q: sse=%s: use sse=AES256 (SSE-S3) or sse=aws:kms (SSE-KMS, with sse-kms-key-id=KEY or the bucket's default key)", flag, s, loc.SSE)
 	case loc.SSEKMSKeyID != "" && loc.SSE != "aws:kms":
-		return S3Location{}, fmt.Errorf("-objects %q: sse-kms-key-id goes with sse=aws:kms", c.Objects)
+		return S3Location{}, fmt.Errorf("-%s %q: sse-kms-key-id goes with sse=aws:kms", flag, s)
 	}
 	if loc.Region == "" {
 		loc.Region = "us-east-1"

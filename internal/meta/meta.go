@@ -139,6 +139,13 @@ type ReadSets interface {
 	// ReadSetCountByReference counts read sets, in any account-visible
 	// status but DELETED, that name the reference ARN.
 	ReadSetCountByReference(ctx context.Context, accountID, referenceArn string) (int, error)
+	// ReadSetTouch records that the read set's data was read at: its
+	// LastReadAt becomes at unless it is later already. ErrNotFound if
+	// there is no such read set.
+	ReadSetTouch(ctx context.Context, accountID, storeID, id string, at time.Time) error
+	// ReadSetsIdle returns up to limit ACTIVE read sets, across accounts,
+	// whose LastReadAt is before before, the longest unread first.
+	ReadSetsIdle(ctx context.Context, before time.Time, limit int) ([]*seqstore.ReadSet, error)
 	// IngestClaim hands one read set in PROCESSING_UPLOAD whose ingest lease
 	// is free or expired (at now) to owner until leaseUntil, across all
 	// accounts; it returns ErrNotFound when there is none. Read sets made

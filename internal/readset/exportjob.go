@@ -114,6 +114,7 @@ func (h ExportHandler) Do(ctx context.Context, job *seqstore.Job, item *seqstore
 		}
 		total += f.ContentLength
 	}
+	h.touch(ctx, rs)
 	log.Info("read set exported", "files", len(rs.Files), "bytes", total, "destination", job.Destination)
 	return nil
 }

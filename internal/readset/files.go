@@ -292,9 +292,5 @@ func (s *Service) analyzeAndStore(ctx context.Context, rs *seqstore.ReadSet, sou
 }
 
 func (s *Service) deleteFiles(ctx context.Context, files []seqstore.StoredFile) {
-	for _, f := range files {
-		if err := s.Blobs.Delete(ctx, f.Key); err != nil {
-			s.Log.WarnContext(ctx, "could not delete a stored file", "key", f.Key, "err", err)
-		}
-	}
+	s.deleteFilesIn(ctx, s.Blobs, files)
 }

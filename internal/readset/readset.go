@@ -40,6 +40,10 @@ type Service struct {
 	ARN   arn.Builder
 	Log   *slog.Logger
 	Now   func() time.Time
+	// Archive is the archive tier: where read sets unread for
+	// ArchiveAfter move (nil or ArchiveAfter 0: none are archived).
+	Archive      blob.Store
+	ArchiveAfter time.Duration
 	// Locations are where import and export jobs read and write; nil
 	// refuses such jobs.
 	Locations Locations

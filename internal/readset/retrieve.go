@@ -42,6 +42,9 @@ func (s *Service) GetPart(ctx context.Context, account, storeID, id, file string
 	if err != nil {
 		return nil, err
 	}
+	if rs.Status == seqstore.ReadSetStatusArchived {
+		return nil, archivedError(id)
+	}
 	if rs.Status != seqstore.ReadSetStatusActive {
 		msg := "read set %s is %s; only ACTIVE read sets can be read"
 		if rs.Status == seqstore.ReadSetStatusProcessingUpload {
@@ -66,6 +69,7 @@ func (s *Service) GetPart(ctx context.Context, account, storeID, id, file string
 	if err != nil {
 		return nil, err
 	}
+	s.touch(ctx, rs)
 	return &Part{Body: body, Length: n}, nil
 }
 
@@ -116,8 +120,8 @@ func (s *Service) deleteOne(ctx context.Context, account, storeID, id string) er
 			return err
 		}
 	}
-	s.deleteFiles(ctx, rs.Files)
-	if from == seqstore.ReadSetStatusProcessingUpload || from == seqstore.ReadSetStatusDeleting {
+	s.deleteCopies(ctx, rs)
+	if rs.UploadID != "" {
 		s.deleteParts(ctx, rs.UploadID)
 	}
 	if err := s.Meta.TagsDeleteAll(ctx, account, s.ARN.ReadSet(account, storeID, id)); err != nil {

@@ -29,6 +29,7 @@ import (
 	"github.com/seqstore/seqstore/internal/config"
 	"github.com/seqstore/seqstore/internal/health"
 	"github.com/seqstore/seqstore/internal/jobs"
+	"github.com/seqstore/seqstore/internal/keyring"
 	"github.com/seqstore/seqstore/internal/location"
 	"github.com/seqstore/seqstore/internal/meta"
 	"github.com/seqstore/seqstore/internal/meta/metacache"
@@ -42,10 +43,12 @@ import (
 
 // Server is an assembled seqstore.
 type Server struct {
-	Config   *config.Config
-	Log      *slog.Logger
-	Meta     meta.Store
-	Blobs    blob.Store
+	Config *config.Config
+	Log    *slog.Logger
+	Meta   meta.Store
+	Blobs  blob.Store
+	// Archive is the archive tier read sets unread for a while move to.
+	Archive  blob.Store
 	Root     *auth.Root
 	Service  *service.Service
 	ReadSets *readset.Service
@@ -86,6 +89,23 @@ func OpenBlobs(ctx context.Context, cfg *config.Config) (blob.Store, error) {
 	if err != nil {
 		return nil, err
 	}
+	return openS3(ctx, cfg, loc)
+}
+
+// OpenArchive opens the archive tier the configuration names.
+func OpenArchive(ctx context.Context, cfg *config.Config) (blob.Store, error) {
+	tier, err := cfg.ArchiveLocation()
+	if err != nil {
+		return nil, err
+	}
+	if tier.Dir != "" {
+		return fileblob.Open(tier.Dir)
+	}
+	return openS3(ctx, cfg, tier.S3)
+}
+
+// openS3 opens an S3 location with the configured credentials.
+func openS3(ctx context.Context, cfg *config.Config, loc config.S3Location) (blob.Store, error) {
 	return s3blob.Open(ctx, s3blob.Config{
 		Endpoint:        loc.Endpoint,
 		Region:          loc.Region,
@@ -152,11 +172,18 @@ func Open(ctx context.Context, cfg *config.Config, log *slog.Logger) (*Server, e
 		return blobReachable(ctx, plainBlobs)
 	}})
 	blobs = mx.Blobs(blobs)
+	archive, err := openArchive(ctx, cfg, m, ring)
+	if err != nil {
+		m.Close()
+		blobs.Close()
+		return nil, err
+	}
+	closeBlobs := func() { blobs.Close(); archive.Close() }
 	hc := &health.Checker{Checks: checks}
 	root, err := auth.EnsureRoot(ctx, m, cfg.AccountID, cfg.AccessKeyID, cfg.SecretAccessKey, cfg.DataDir)
 	if err != nil {
 		m.Close()
-		blobs.Close()
+		closeBlobs()
 		return nil, err
 	}
 	for _, id := range root.Retired {
@@ -164,28 +191,32 @@ func Open(ctx context.Context, cfg *config.Config, log *slog.Logger) (*Server, e
 	}
 	arns := arn.Builder{Partition: "aws", Region: cfg.Region}
 	svc := &service.Service{Meta: m, ARN: arns, Log: log, Keyring: ring}
-	rs := &readset.Service{Meta: m, Blobs: blobs, ARN: arns, Log: log, Limits: cfg.ParseLimits, ProgressInterval: cfg.IngestProgress}
+	rs := &readset.Service{Meta: m, Blobs: blobs, ARN: arns, Log: log, Now: cfg.Now, Limits: cfg.ParseLimits, ProgressInterval: cfg.IngestProgress,
+		Archive: archive, ArchiveAfter: cfg.Lifecycle.ArchiveAfter}
 	ing := &readset.Ingester{Service: rs, Workers: cfg.IngestWorkers, Lease: cfg.IngestLease, MaxAttempts: cfg.IngestAttempts}
 	rs.Wake = ing.Wake
 	lc, err := cfg.Locations()
 	if err != nil {
 		m.Close()
-		blobs.Close()
+		closeBlobs()
 		return nil, err
 	}
 	locs, err := location.New(ctx, lc)
 	if err != nil {
 		m.Close()
-		blobs.Close()
+		closeBlobs()
 		return nil, fmt.Errorf("import and export locations: %w", err)
 	}
 	rs.Locations = locs
 	jobRunner := &jobs.Runner{
 		Name: "job item",
-		Queue: &jobs.Items{Meta: m, Log: log, Handlers: map[string]jobs.Handler{
-			seqstore.JobKindReadSetImport: readset.ImportHandler{Service: rs},
-			seqstore.JobKindReadSetExport: readset.ExportHandler{Service: rs},
+		Queue: &jobs.Items{Meta: m, Log: log, Now: cfg.Now, Handlers: map[string]jobs.Handler{
+			seqstore.JobKindReadSetImport:     readset.ImportHandler{Service: rs},
+			seqstore.JobKindReadSetExport:     readset.ExportHandler{Service: rs},
+			seqstore.JobKindReadSetActivation: readset.ActivationHandler{Service: rs},
+			seqstore.JobKindReadSetArchive:    readset.ArchiveHandler{Service: rs},
 		}},
+		Now:         cfg.Now,
 		Lease:       cfg.JobLease,
 		Poll:        cfg.JobPoll,
 		Workers:     cfg.JobWorkers,
@@ -211,6 +242,7 @@ func Open(ctx context.Context, cfg *config.Config, log *slog.Logger) (*Server, e
 		Log:      log,
 		Meta:     m,
 		Blobs:    blobs,
+		Archive:  archive,
 		Root:     root,
 		Service:  svc,
 		ReadSets: rs,
@@ -221,6 +253,16 @@ func Open(ctx context.Context, cfg *config.Config, log *slog.Logger) (*Server, e
 		Health:   hc,
 		tls:      tc,
 	}, nil
+}
+
+// openArchive opens the archive tier, encrypted as the active objects are
+// and timed like them.
+func openArchive(ctx context.Context, cfg *config.Config, m meta.Store, ring *keyring.Ring) (blob.Store, error) {
+	archive, err := OpenArchive(ctx, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("archive tier: %w", err)
+	}
+	return EncryptedBlobs(m, archive, ring), nil
 }
 
 // readiness is what the metadata store db must answer for the node to be
@@ -311,6 +353,9 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 		defer wg.Done()
 		s.Jobs.Run(ingestCtx)
 	}()
+	if s.Config.Lifecycle.ArchiveAfter > 0 {
+		wg.Go(func() { s.ReadSets.RunArchiveSweeps(ingestCtx, s.Config.Lifecycle.SweepInterval()) })
+	}
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(ln) }()
 	var err error
@@ -362,7 +407,7 @@ func (s *Server) Scheme() string {
 
 // Close releases the stores.
 func (s *Server) Close() error {
-	return errors.Join(s.Blobs.Close(), s.Meta.Close())
+	return errors.Join(s.Blobs.Close(), s.Archive.Close(), s.Meta.Close())
 }
 
 // ExportLines are the shell lines that point the AWS CLI and SDKs (Go,

@@ -46,7 +46,7 @@ type suiteCase struct {
 func Run(t *testing.T, open func(t *testing.T) meta.Store) {
 	var cases []suiteCase
 	for _, group := range [][]suiteCase{
-		accountCases, keyRotationCases, sequenceStoreCases, readSetCases, uploadCases, referenceCases,
+		accountCases, keyRotationCases, sequenceStoreCases, readSetCases, lifecycleCases, uploadCases, referenceCases,
 		tagCases, tagLimitCases, policyCases, idempotencyCases, idempotencyTakeoverCases, ingestCases, jobCases, pagingCases, isolationCases, parentCases, timeCases,
 	} {
 		cases = append(cases, group...)
@@ -144,9 +144,10 @@ func (f *fixture) newReadSet(account, storeID string, created time.Time) *seqsto
 			{UploadID: "upload-" + id, Source: seqstore.FileSource1, Number: 1, Size: 100, Checksum: "c1", Key: "parts/" + id + "/1", CreatedAt: created, UpdatedAt: created},
 			{UploadID: "upload-" + id, Source: seqstore.FileSource2, Number: 1, Size: 101, Checksum: "c2", Key: "parts/" + id + "/2", CreatedAt: created, UpdatedAt: created},
 		},
-		Tags:      map[string]string{"project": "p1", "owner": "o1"},
-		CreatedAt: created,
-		UpdatedAt: created.Add(time.Millisecond),
+		Tags:       map[string]string{"project": "p1", "owner": "o1"},
+		CreatedAt:  created,
+		UpdatedAt:  created.Add(time.Millisecond),
+		LastReadAt: created,
 	}
 }
 

@@ -11,7 +11,7 @@ import (
 
 const readSetColumns = `id, account_id, store_id, name, description, subject_id, sample_id, status, status_message, file_type,
 	reference_arn, generated_from, creation_type, creation_job_id, upload_id, sequence_info, etag, files, tags, created_at, updated_at,
-	source_parts`
+	source_parts, last_read_at, activation_job_id`
 
 func scanReadSet(row scanner) (*seqstore.ReadSet, error) {
 	return scanReadSetAnd(row)
@@ -21,14 +21,14 @@ func scanReadSet(row scanner) (*seqstore.ReadSet, error) {
 func scanReadSetAnd(row scanner, extra ...any) (*seqstore.ReadSet, error) {
 	var r seqstore.ReadSet
 	var info, etag, files, tags, parts string
-	var created, updated int64
+	var created, updated, lastRead int64
 	dest := []any{&r.ID, &r.AccountID, &r.StoreID, &r.Name, &r.Description, &r.SubjectID, &r.SampleID, &r.Status, &r.StatusMessage,
 		&r.FileType, &r.ReferenceArn, &r.GeneratedFrom, &r.CreationType, &r.CreationJobID, &r.UploadID, &info, &etag, &files, &tags, &created, &updated,
-		&parts}
+		&parts, &lastRead, &r.ActivationJobID}
 	if err := row.Scan(append(dest, extra...)...); err != nil {
 		return nil, translate(err)
 	}
-	r.CreatedAt, r.UpdatedAt = fromMillis(created), fromMillis(updated)
+	r.CreatedAt, r.UpdatedAt, r.LastReadAt = fromMillis(created), fromMillis(updated), fromMillis(lastRead)
 	for _, c := range []struct {
 		column, text string
 		into         any
@@ -47,12 +47,22 @@ func scanReadSetAnd(row scanner, extra ...any) (*seqstore.ReadSet, error) {
 }
 
 const insertReadSet = `INSERT INTO read_sets (` + readSetColumns + `)
-	VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22)`
+	VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24)`
 
 func insertReadSetArgs(r *seqstore.ReadSet) []any {
 	return []any{r.ID, r.AccountID, r.StoreID, r.Name, r.Description, r.SubjectID, r.SampleID, r.Status, r.StatusMessage, r.FileType,
 		r.ReferenceArn, r.GeneratedFrom, r.CreationType, r.CreationJobID, r.UploadID, toJSON(r.SequenceInformation), toJSON(r.ETag),
-		toJSON(r.Files), toJSON(r.Tags), millis(r.CreatedAt), millis(r.UpdatedAt), toJSON(r.SourceParts)}
+		toJSON(r.Files), toJSON(r.Tags), millis(r.CreatedAt), millis(r.UpdatedAt), toJSON(r.SourceParts),
+		millis(lastReadAt(r)), r.ActivationJobID}
+}
+
+// lastReadAt is when a new read set counts as last read: when it was
+// created, unless said otherwise.
+func lastReadAt(r *seqstore.ReadSet) time.Time {
+	if r.LastReadAt.IsZero() {
+		return r.CreatedAt
+	}
+	return r.LastReadAt
 }
 
 // ReadSetCreate inserts a read set: ErrConflict if its ID exists,
@@ -80,11 +90,11 @@ func (s *Store) ReadSetUpdate(ctx context.Context, r *seqstore.ReadSet, fromStat
 		creation_job_id = $14, upload_id = $15, sequence_info = $16, etag = $17, files = $18, tags = $19, updated_at = $20,
 		lease_owner = CASE WHEN $21 = 1 THEN lease_owner ELSE '' END,
 		lease_until = CASE WHEN $21 = 1 THEN lease_until ELSE 0 END,
-		source_parts = $23
+		source_parts = $23, activation_job_id = $24
 		WHERE account_id = $1 AND store_id = $2 AND id = $3 AND status = $22`,
 		r.AccountID, r.StoreID, r.ID, r.Name, r.Description, r.SubjectID, r.SampleID, r.Status, r.StatusMessage, r.FileType,
 		r.ReferenceArn, r.GeneratedFrom, r.CreationType, r.CreationJobID, r.UploadID, toJSON(r.SequenceInformation), toJSON(r.ETag),
-		toJSON(r.Files), toJSON(r.Tags), millis(r.UpdatedAt), keepLease, fromStatus, toJSON(r.SourceParts)))
+		toJSON(r.Files), toJSON(r.Tags), millis(r.UpdatedAt), keepLease, fromStatus, toJSON(r.SourceParts), r.ActivationJobID))
 	if !errors.Is(err, meta.ErrNotFound) {
 		return err
 	}
@@ -128,6 +138,26 @@ func (s *Store) ReadSetList(ctx context.Context, accountID, storeID string, f me
 // ReadSetDelete removes a read set's row for good.
 func (s *Store) ReadSetDelete(ctx context.Context, accountID, storeID, id string) error {
 	return affected(s.write.exec(ctx, `DELETE FROM read_sets WHERE account_id = $1 AND store_id = $2 AND id = $3`, accountID, storeID, id))
+}
+
+// ReadSetTouch moves a read set's last_read_at forward to at.
+func (s *Store) ReadSetTouch(ctx context.Context, accountID, storeID, id string, at time.Time) error {
+	err := affected(s.write.exec(ctx, `UPDATE read_sets SET last_read_at = $4
+		WHERE account_id = $1 AND store_id = $2 AND id = $3 AND last_read_at < $4`, accountID, storeID, id, millis(at)))
+	if !errors.Is(err, meta.ErrNotFound) {
+		return err
+	}
+	// Nothing matched: missing, or read later already.
+	_, err = s.ReadSetGet(ctx, accountID, storeID, id)
+	return err
+}
+
+// ReadSetsIdle lists ACTIVE read sets unread since before, longest unread
+// first (index read_sets_idle).
+func (s *Store) ReadSetsIdle(ctx context.Context, before time.Time, limit int) ([]*seqstore.ReadSet, error) {
+	rows, err := s.read.query(ctx, `SELECT `+readSetColumns+` FROM read_sets WHERE status = $1 AND last_read_at < $2
+		ORDER BY last_read_at, id LIMIT $3`, seqstore.ReadSetStatusActive, millis(before), limit)
+	return collect(rows, err, scanReadSet)
 }
 
 // ReadSetCountByReference counts the account's read sets, in any status but
