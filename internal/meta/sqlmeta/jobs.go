@@ -51,7 +51,8 @@ func scanJobItemAnd(row scanner, extra ...any) (*seqstore.JobItem, error) {
 // jobs with it.
 func jobStoreTable(kind string) (string, error) {
 	switch kind {
-	case seqstore.JobKindReadSetImport, seqstore.JobKindReadSetExport:
+	case seqstore.JobKindReadSetImport, seqstore.JobKindReadSetExport,
+		seqstore.JobKindReadSetActivation, seqstore.JobKindReadSetArchive:
 		return "sequence_stores", nil
 	}
 	return "", fmt.Errorf("sqlmeta: jobs of kind %q belong to no kind of store this version knows", kind)

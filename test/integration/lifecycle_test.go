@@ -1,0 +1,277 @@
+package integration
+
+import (
+	"context"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/omics"
+	"github.com/aws/aws-sdk-go-v2/service/omics/types"
+
+	"github.com/seqstore/seqstore/internal/blob"
+	"github.com/seqstore/seqstore/internal/readset"
+)
+
+// fakeClock is a clock tests move forward instead of sleeping.
+type fakeClock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func (c *fakeClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+func (c *fakeClock) advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.now = c.now.Add(d)
+}
+
+const archiveAfter = 30 * 24 * time.Hour
+
+// lifecycleServer starts a server on b that archives after archiveAfter by
+// a fake clock, and a store with one paired FASTQ read set in it.
+func lifecycleServer(t *testing.T, b backend) (in *instance, clock *fakeClock, c *omics.Client, store, id string) {
+	t.Helper()
+	clock = &fakeClock{now: time.Now().UTC()}
+	cfg := newConfig(t, b)
+	cfg.Now = clock.Now
+	cfg.Lifecycle.ArchiveAfter = archiveAfter
+	cfg.Lifecycle.ArchiveSweep = time.Hour // the test sweeps itself
+	cfg.JobPoll = 20 * time.Millisecond
+	in = start(t, b, cfg)
+	c = in.goClient(in.rootKey())
+	st, err := c.CreateSequenceStore(context.Background(), &omics.CreateSequenceStoreInput{Name: aws.String("lifecycle")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	r1, _ := gzipFASTQ(t, dir, "r1", 3000)
+	r2, _ := gzipFASTQ(t, dir, "r2", 3000)
+	id = uploadFiles(t, c, *st.Id, types.FileTypeFastq, "", 64<<10, r1, r2)
+	return in, clock, c, *st.Id, id
+}
+
+// keysUnder lists the keys of a tier under a prefix.
+func keysUnder(t *testing.T, s blob.Store, prefix string) []string {
+	t.Helper()
+	var keys []string
+	if err := s.List(context.Background(), prefix, func(key string, _ blob.Attributes) error {
+		keys = append(keys, key)
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	return keys
+}
+
+// waitStatus polls a read set until it has status.
+func waitStatus(t *testing.T, c *omics.Client, store, id string, status types.ReadSetStatus) *omics.GetReadSetMetadataOutput {
+	t.Helper()
+	deadline := time.Now().Add(time.Minute)
+	for {
+		md, err := c.GetReadSetMetadata(context.Background(), &omics.GetReadSetMetadataInput{SequenceStoreId: aws.String(store), Id: aws.String(id)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if md.Status == status {
+			return md
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("read set %s is still %s, want %s", id, md.Status, status)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// sweep runs the archive sweep now and returns how many read sets it queued.
+func sweep(t *testing.T, in *instance) int {
+	t.Helper()
+	n, err := in.srv.ReadSets.SweepArchive(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+func TestArchiveAndActivation(t *testing.T) {
+	for _, b := range backends {
+		t.Run(b.name, func(t *testing.T) {
+			ctx := context.Background()
+			in, clock, c, store, id := lifecycleServer(t, b)
+			key := in.rootKey()
+			before := fetchReadSet(t, c, store, id)
+			prefix := "readsets/" + in.cfg.AccountID + "/" + store + "/" + id + "/"
+
+			// Read a day short of the period: nothing moves.
+			clock.advance(archiveAfter - 24*time.Hour)
+			if n := sweep(t, in); n != 0 {
+				t.Fatalf("a sweep before the archive period queued %d read sets", n)
+			}
+			clock.advance(48 * time.Hour)
+			if n := sweep(t, in); n != 1 {
+				t.Fatalf("a sweep after the archive period queued %d read sets, want 1", n)
+			}
+			md := waitStatus(t, c, store, id, types.ReadSetStatusArchived)
+			if *md.Etag.Source1 != *before.etag.Source1 || *md.Etag.Source2 != *before.etag.Source2 ||
+				*md.SequenceInformation.TotalReadCount != *before.info.TotalReadCount {
+				t.Errorf("archived metadata: etag %+v, counts %+v; want %+v, %+v", md.Etag, md.SequenceInformation, before.etag, before.info)
+			}
+			if keys := keysUnder(t, in.srv.Blobs, prefix); len(keys) != 0 {
+				t.Errorf("active copies left after archiving: %v", keys)
+			}
+			if keys := keysUnder(t, in.srv.Archive, prefix); len(keys) != len(before.files) {
+				t.Errorf("archive tier holds %v, want %d files", keys, len(before.files))
+			}
+			listed, err := c.ListReadSets(ctx, &omics.ListReadSetsInput{SequenceStoreId: aws.String(store),
+				Filter: &types.ReadSetFilter{Status: types.ReadSetStatusArchived}})
+			if err != nil || len(listed.ReadSets) != 1 || *listed.ReadSets[0].Id != id {
+				t.Fatalf("ListReadSets filtered on ARCHIVED: %+v, %v", listed, err)
+			}
+
+			// Downloads are refused with a message that says what to do.
+			_, err = c.GetReadSet(ctx, &omics.GetReadSetInput{SequenceStoreId: aws.String(store), Id: aws.String(id), PartNumber: aws.Int32(1)})
+			if code := apiErrorCode(t, err); code != "ConflictException" || !strings.Contains(err.Error(), "StartReadSetActivationJob") {
+				t.Fatalf("GetReadSet of an archived read set: %v", err)
+			}
+
+			// Activation with the AWS CLI and its waiter.
+			var started struct{ ID string }
+			in.mustCLI(t, key, "start-read-set-activation-job", "--sequence-store-id", store,
+				"--sources", `[{"readSetId":"`+id+`"}]`).json(t, &started)
+			in.mustCLI(t, key, "wait", "read-set-activation-job-completed", "--sequence-store-id", store, "--id", started.ID)
+			job, err := c.GetReadSetActivationJob(ctx, &omics.GetReadSetActivationJobInput{SequenceStoreId: aws.String(store), Id: aws.String(started.ID)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if job.Status != types.ReadSetActivationJobStatusCompleted || job.Sources[0].Status != types.ReadSetActivationJobItemStatusFinished {
+				t.Fatalf("activation job: %s, sources %+v", job.Status, job.Sources)
+			}
+			after := fetchReadSet(t, c, store, id)
+			if *after.etag.Source1 != *before.etag.Source1 || *after.etag.Source2 != *before.etag.Source2 {
+				t.Errorf("ETags after activation %+v, before %+v", after.etag, before.etag)
+			}
+			for file, want := range before.contents {
+				if !bytesEqual(after.contents[file], want) {
+					t.Errorf("%s after activation differs from before (%d bytes, want %d)", file, len(after.contents[file]), len(want))
+				}
+				if *after.files[file].TotalParts != *before.files[file].TotalParts || *after.files[file].PartSize != *before.files[file].PartSize {
+					t.Errorf("%s parts after activation %+v, before %+v", file, after.files[file], before.files[file])
+				}
+			}
+			if keys := keysUnder(t, in.srv.Archive, prefix); len(keys) != 0 {
+				t.Errorf("archive copies left after activation: %v", keys)
+			}
+
+			// An activation of an ACTIVE read set has nothing to do.
+			again, err := c.StartReadSetActivationJob(ctx, &omics.StartReadSetActivationJobInput{SequenceStoreId: aws.String(store),
+				Sources: []types.StartReadSetActivationJobSourceItem{{ReadSetId: aws.String(id)}}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			done := waitActivation(t, c, store, *again.Id)
+			if done.Status != types.ReadSetActivationJobStatusCompleted || aws.ToString(done.Sources[0].StatusMessage) != readset.NoActivationNeeded {
+				t.Errorf("activation of an ACTIVE read set: %s, %+v", done.Status, done.Sources)
+			}
+			jobs, err := c.ListReadSetActivationJobs(ctx, &omics.ListReadSetActivationJobsInput{SequenceStoreId: aws.String(store), MaxResults: aws.Int32(1),
+				Filter: &types.ActivateReadSetFilter{Status: types.ReadSetActivationJobStatusCompleted}})
+			if err != nil || len(jobs.ActivationJobs) != 1 || jobs.NextToken == nil {
+				t.Fatalf("first page of activation jobs: %+v, %v", jobs, err)
+			}
+			next, err := c.ListReadSetActivationJobs(ctx, &omics.ListReadSetActivationJobsInput{SequenceStoreId: aws.String(store), MaxResults: aws.Int32(1),
+				NextToken: jobs.NextToken, Filter: &types.ActivateReadSetFilter{Status: types.ReadSetActivationJobStatusCompleted}})
+			if err != nil || len(next.ActivationJobs) != 1 || *next.ActivationJobs[0].Id == *jobs.ActivationJobs[0].Id {
+				t.Fatalf("second page of activation jobs: %+v, %v", next, err)
+			}
+
+			// Being read restarts the period; then the sweep takes it again.
+			clock.advance(archiveAfter - time.Hour)
+			if n := sweep(t, in); n != 0 {
+				t.Fatalf("a sweep within the period after activation queued %d", n)
+			}
+			clock.advance(2 * time.Hour)
+			if n := sweep(t, in); n != 1 {
+				t.Fatalf("a sweep after the period since activation queued %d, want 1", n)
+			}
+			waitStatus(t, c, store, id, types.ReadSetStatusArchived)
+		})
+	}
+}
+
+// waitActivation polls an activation job until it ends.
+func waitActivation(t *testing.T, c *omics.Client, store, id string) *omics.GetReadSetActivationJobOutput {
+	t.Helper()
+	deadline := time.Now().Add(time.Minute)
+	for {
+		j, err := c.GetReadSetActivationJob(context.Background(), &omics.GetReadSetActivationJobInput{SequenceStoreId: aws.String(store), Id: aws.String(id)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		switch j.Status {
+		case types.ReadSetActivationJobStatusSubmitted, types.ReadSetActivationJobStatusInProgress:
+		default:
+			return j
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("activation job %s still %s", id, j.Status)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+func TestDeletionReclaimsEveryTier(t *testing.T) {
+	for _, b := range backends {
+		t.Run(b.name, func(t *testing.T) {
+			ctx := context.Background()
+			in, clock, c, store, archivedID := lifecycleServer(t, b)
+			waitStatus(t, c, store, archivedID, types.ReadSetStatusActive)
+			clock.advance(archiveAfter + time.Hour)
+			if n := sweep(t, in); n != 1 {
+				t.Fatalf("sweep queued %d, want 1", n)
+			}
+			waitStatus(t, c, store, archivedID, types.ReadSetStatusArchived)
+			// A second read set stays active, and an upload in progress
+			// holds a part.
+			dir := t.TempDir()
+			r1, _ := gzipFASTQ(t, dir, "a", 500)
+			activeID := uploadFiles(t, c, store, types.FileTypeFastq, "", 64<<10, r1)
+			waitStatus(t, c, store, activeID, types.ReadSetStatusActive)
+			account := in.cfg.AccountID
+			tiers := map[string]blob.Store{"active": in.srv.Blobs, "archive": in.srv.Archive}
+			for _, id := range []string{archivedID, activeID} {
+				held := 0
+				for _, s := range tiers {
+					held += len(keysUnder(t, s, "readsets/"+account+"/"+store+"/"+id+"/"))
+				}
+				if held == 0 {
+					t.Fatalf("read set %s has no stored files before deletion", id)
+				}
+			}
+			out, err := c.BatchDeleteReadSet(ctx, &omics.BatchDeleteReadSetInput{SequenceStoreId: aws.String(store),
+				Ids: []string{archivedID, activeID, "0000000000"}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(out.Errors) != 1 || *out.Errors[0].Id != "0000000000" {
+				t.Errorf("per-item errors: %+v, want one for the missing read set", out.Errors)
+			}
+			for name, s := range tiers {
+				if keys := keysUnder(t, s, "readsets/"+account+"/"+store+"/"); len(keys) != 0 {
+					t.Errorf("%s tier still holds %v after deletion", name, keys)
+				}
+				if keys := keysUnder(t, s, "uploads/"+account+"/"+store+"/"); len(keys) != 0 {
+					t.Errorf("%s tier still holds upload parts %v after deletion", name, keys)
+				}
+			}
+			if _, err := c.DeleteSequenceStore(ctx, &omics.DeleteSequenceStoreInput{Id: aws.String(store)}); err != nil {
+				t.Errorf("deleting the emptied store: %v", err)
+			}
+		})
+	}
+}
