@@ -35,9 +35,12 @@ Commands:
   keyring add -keyring FILE NAME        add a key, or a new version of one, to a keyring file
   rewrap -keyring FILE                  wrap every encrypted object's data key with the
                                         newest version of its key
+  usage                                 bytes each account and store keeps in each tier
+                                        (active, archive, upload parts)
 
 Each command but keyring add takes -data or -metadata to find the metadata
-store, as serve does; rewrap also -objects and -keyring. Its flags:
+store, as serve does; rewrap also -objects and -keyring; usage -objects
+and -archive-objects. Its flags:
 seqstore admin COMMAND -h
 `
 
@@ -66,6 +69,8 @@ func runAdmin(ctx context.Context, args []string, out io.Writer) error {
 		return runAdminFile(ctx, args[0], args[1:], out)
 	case len(args) > 0 && args[0] == "rewrap":
 		return runRewrap(ctx, args[1:], out)
+	case len(args) > 0 && args[0] == "usage":
+		return runUsage(ctx, args[1:], out)
 	case len(args) > 1 && args[0] == "keyring" && args[1] == "add":
 		return runKeyringAdd(ctx, args[2:], out)
 	}

@@ -45,8 +45,14 @@ func (c *Config) registerLifecycle(fs *flag.FlagSet) {
 			l.ArchiveAfter, err = ParseAge(s)
 			return err
 		})
-	fs.StringVar(&l.ArchiveObjects, "archive-objects", env("ARCHIVE_OBJECTS", ""), "archive tier: a `directory`, or s3://bucket/prefix?endpoint=URL&region=R like -objects; default: a folder beside the active objects (SEQSTORE_ARCHIVE_OBJECTS)")
+	c.RegisterArchiveObjects(fs)
 	fs.DurationVar(&l.ArchiveSweep, "archive-sweep", 0, "how often a node looks for read sets to archive (default: a quarter of -archive-after, at most 1h)")
+}
+
+// RegisterArchiveObjects defines the flag that locates the archive tier,
+// for serve and for commands (admin usage) that open it without serving.
+func (c *Config) RegisterArchiveObjects(fs *flag.FlagSet) {
+	fs.StringVar(&c.Lifecycle.ArchiveObjects, "archive-objects", env("ARCHIVE_OBJECTS", ""), "archive tier: an absolute `directory`, or s3://bucket/prefix?endpoint=URL&region=R like -objects; default: a folder beside the active objects (SEQSTORE_ARCHIVE_OBJECTS)")
 }
 
 // ParseAge reads a duration as Go writes them (720h, 90m, 5s) or in whole

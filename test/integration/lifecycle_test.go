@@ -2,6 +2,7 @@ package integration
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"sync"
 	"testing"
@@ -12,6 +13,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/omics/types"
 
 	"github.com/seqstore/seqstore/internal/blob"
+	"github.com/seqstore/seqstore/internal/config"
 	"github.com/seqstore/seqstore/internal/readset"
 )
 
@@ -253,6 +255,12 @@ func TestDeletionReclaimsEveryTier(t *testing.T) {
 					t.Fatalf("read set %s has no stored files before deletion", id)
 				}
 			}
+			used := storeUsage(t, in.cfg, store)
+			for tier, files := range map[string]int{"active": 1, "archive": 2} {
+				if used[tier].objects != files || used[tier].bytes == 0 {
+					t.Errorf("admin usage before deletion, %s tier: %+v, want %d files", tier, used[tier], files)
+				}
+			}
 			out, err := c.BatchDeleteReadSet(ctx, &omics.BatchDeleteReadSetInput{SequenceStoreId: aws.String(store),
 				Ids: []string{archivedID, activeID, "0000000000"}})
 			if err != nil {
@@ -269,9 +277,38 @@ func TestDeletionReclaimsEveryTier(t *testing.T) {
 					t.Errorf("%s tier still holds upload parts %v after deletion", name, keys)
 				}
 			}
+			if used := storeUsage(t, in.cfg, store); len(used) != 0 {
+				t.Errorf("admin usage after deletion: %+v, want nothing for the store", used)
+			}
 			if _, err := c.DeleteSequenceStore(ctx, &omics.DeleteSequenceStoreInput{Id: aws.String(store)}); err != nil {
 				t.Errorf("deleting the emptied store: %v", err)
 			}
 		})
 	}
+}
+
+// tierUse is one row of `seqstore admin usage`.
+type tierUse struct {
+	objects int
+	bytes   int64
+}
+
+// storeUsage runs `seqstore admin usage` on the server's stores and returns
+// its rows for one sequence store by tier.
+func storeUsage(t *testing.T, cfg *config.Config, store string) map[string]tierUse {
+	t.Helper()
+	out := admin(t, cfg, "usage", "-data", cfg.DataDir, "-metadata", cfg.Metadata, "-objects", cfg.Objects)
+	rows := map[string]tierUse{}
+	for _, line := range strings.Split(out, "\n") {
+		f := strings.Fields(line)
+		if len(f) != 5 || f[1] != store {
+			continue
+		}
+		var u tierUse
+		if _, err := fmt.Sscan(f[3]+" "+f[4], &u.objects, &u.bytes); err != nil {
+			t.Fatalf("admin usage line %q: %v", line, err)
+		}
+		rows[f[2]] = u
+	}
+	return rows
 }
