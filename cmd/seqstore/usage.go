@@ -8,8 +8,8 @@ import (
 	"text/tabwriter"
 
 	"github.com/seqstore/seqstore/internal/blob"
-	"github.com/seqstore/seqstore/internal/server"
 	"github.com/seqstore/seqstore/internal/diskusage"
+	"github.com/seqstore/seqstore/internal/server"
 )
 
 // runUsage is `seqstore admin usage`: the bytes each account and store keeps
