@@ -15,6 +15,7 @@ import (
 	"github.com/seqstore/seqstore/internal/blob"
 	"github.com/seqstore/seqstore/internal/config"
 	"github.com/seqstore/seqstore/internal/readset"
+	"github.com/seqstore/seqstore/internal/server"
 )
 
 // fakeClock is a clock tests move forward instead of sleeping.
@@ -41,6 +42,12 @@ const archiveAfter = 30 * 24 * time.Hour
 // a fake clock, and a store with one paired FASTQ read set in it.
 func lifecycleServer(t *testing.T, b backend) (in *instance, clock *fakeClock, c *omics.Client, store, id string) {
 	t.Helper()
+	return lifecycleServerOf(t, b, 3000)
+}
+
+// lifecycleServerOf is lifecycleServer with reads reads in each mate.
+func lifecycleServerOf(t *testing.T, b backend, reads int) (in *instance, clock *fakeClock, c *omics.Client, store, id string) {
+	t.Helper()
 	clock = &fakeClock{now: time.Now().UTC()}
 	cfg := newConfig(t, b)
 	cfg.Now = clock.Now
@@ -54,9 +61,9 @@ func lifecycleServer(t *testing.T, b backend) (in *instance, clock *fakeClock, c
 		t.Fatal(err)
 	}
 	dir := t.TempDir()
-	r1, _ := gzipFASTQ(t, dir, "r1", 3000)
-	r2, _ := gzipFASTQ(t, dir, "r2", 3000)
-	id = uploadFiles(t, c, *st.Id, types.FileTypeFastq, "", 64<<10, r1, r2)
+	r1, _ := gzipFASTQ(t, dir, "r1", reads)
+	r2, _ := gzipFASTQ(t, dir, "r2", reads)
+	id = uploadFiles(t, c, *st.Id, types.FileTypeFastq, "", 16<<20, r1, r2)
 	return in, clock, c, *st.Id, id
 }
 
@@ -311,4 +318,92 @@ func storeUsage(t *testing.T, cfg *config.Config, store string) map[string]tierU
 		rows[f[2]] = u
 	}
 	return rows
+}
+
+// stopWhenWritten stops the server as soon as a tier holds an object under
+// prefix: in the middle of a move of a read set's two files, unless the
+// move was faster than the polling.
+func stopWhenWritten(t *testing.T, in *instance, tier blob.Store, prefix string) {
+	t.Helper()
+	deadline := time.Now().Add(time.Minute)
+	for len(keysUnder(t, tier, prefix)) == 0 {
+		if time.Now().After(deadline) {
+			t.Fatalf("nothing written under %s", prefix)
+		}
+		time.Sleep(time.Millisecond)
+	}
+	in.stop()
+}
+
+// stoppedIn checks the status a stopped server left a read set in: want,
+// when the stop came in the middle of a move, or the status after it when
+// the move finished first (logged: the test then checks less).
+func stoppedIn(t *testing.T, cfg *config.Config, store, id, want string) {
+	t.Helper()
+	m, err := server.OpenMeta(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	rs, err := m.ReadSetGet(context.Background(), cfg.AccountID, store, id)
+	switch {
+	case err != nil:
+		t.Fatal(err)
+	case rs.Status == want:
+	case rs.Status == "ARCHIVED" && want == "ACTIVE", rs.Status == "ACTIVE" && want == "ACTIVATING":
+		t.Logf("the move to %s finished before the stop; the restart below still checks the result", rs.Status)
+	default:
+		t.Fatalf("after the stop the read set is %s, want %s", rs.Status, want)
+	}
+}
+
+// A server stopped in the middle of an archive move or of an activation
+// loses nothing: the read set stays readable in the tier its status names,
+// and the next server finishes the move.
+func TestArchiveAndActivationSurviveAStopMidway(t *testing.T) {
+	for _, b := range backends {
+		t.Run(b.name, func(t *testing.T) {
+			ctx := context.Background()
+			first, clock, c, store, id := lifecycleServerOf(t, b, 60_000)
+			before := fetchReadSet(t, c, store, id)
+			prefix := "readsets/" + first.cfg.AccountID + "/" + store + "/" + id + "/"
+			clock.advance(archiveAfter + time.Hour)
+			if n := sweep(t, first); n != 1 {
+				t.Fatalf("sweep queued %d, want 1", n)
+			}
+			stopWhenWritten(t, first, first.srv.Archive, prefix)
+			stoppedIn(t, first.cfg, store, id, "ACTIVE")
+			second := start(t, b, first.cfg)
+			c = second.goClient(second.rootKey())
+			waitStatus(t, c, store, id, types.ReadSetStatusArchived)
+			if keys := keysUnder(t, second.srv.Blobs, prefix); len(keys) != 0 {
+				t.Errorf("active copies left after the archive was finished: %v", keys)
+			}
+
+			job, err := c.StartReadSetActivationJob(ctx, &omics.StartReadSetActivationJobInput{SequenceStoreId: aws.String(store),
+				Sources: []types.StartReadSetActivationJobSourceItem{{ReadSetId: aws.String(id)}}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			stopWhenWritten(t, second, second.srv.Blobs, prefix)
+			stoppedIn(t, first.cfg, store, id, "ACTIVATING")
+			third := start(t, b, first.cfg)
+			c = third.goClient(third.rootKey())
+			if done := waitActivation(t, c, store, *job.Id); done.Status != types.ReadSetActivationJobStatusCompleted {
+				t.Fatalf("activation after a stop midway: %s %+v", done.Status, done.Sources)
+			}
+			after := fetchReadSet(t, c, store, id)
+			if *after.etag.Source1 != *before.etag.Source1 || *after.etag.Source2 != *before.etag.Source2 {
+				t.Errorf("ETags after activation %+v, before %+v", after.etag, before.etag)
+			}
+			for file, want := range before.contents {
+				if !bytesEqual(after.contents[file], want) {
+					t.Errorf("%s differs after an activation stopped midway", file)
+				}
+			}
+			if keys := keysUnder(t, third.srv.Archive, prefix); len(keys) != 0 {
+				t.Errorf("archive copies left after activation: %v", keys)
+			}
+		})
+	}
 }
