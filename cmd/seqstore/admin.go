@@ -39,8 +39,8 @@ Commands:
                                         (active, archive, upload parts)
 
 Each command but keyring add takes -data or -metadata to find the metadata
-store, as serve does; rewrap also -objects and -keyring; usage -objects
-and -archive-objects. Its flags:
+store, as serve does; rewrap also -objects, -archive-objects and -keyring;
+usage -objects and -archive-objects. Its flags:
 seqstore admin COMMAND -h
 `
 

@@ -29,6 +29,7 @@ func runRewrap(ctx context.Context, args []string, out io.Writer) error {
 	store := addStoreFlags(fs)
 	cfg := &store.cfg
 	cfg.RegisterObjects(fs)
+	cfg.RegisterArchiveObjects(fs)
 	positional, err := parseArgs(fs, args)
 	if err != nil {
 		return helpRequested(err)
@@ -56,23 +57,35 @@ func runRewrap(ctx context.Context, args []string, out io.Writer) error {
 		return fmt.Errorf("object store: %w", err)
 	}
 	defer base.Close()
-	enc := server.EncryptedBlobs(m, base, ring)
+	archive, err := server.OpenArchive(ctx, cfg)
+	if err != nil {
+		return fmt.Errorf("archive tier: %w", err)
+	}
+	defer archive.Close()
 	var rewrapped, unchanged, failed int
-	err = base.List(ctx, "", func(key string, _ blob.Attributes) error {
-		changed, err := enc.Rewrap(ctx, key)
-		switch {
-		case errors.Is(err, blob.ErrNotFound):
-			// Deleted since it was listed.
-		case err != nil:
-			failed++
-			fmt.Fprintf(os.Stderr, "%s: %v\n", key, err)
-		case changed:
-			rewrapped++
-		default:
-			unchanged++
+	// Both tiers: an archived read set's objects are encrypted with its
+	// store's key as its active ones were.
+	for _, tier := range []blob.Store{base, archive} {
+		enc := server.EncryptedBlobs(m, tier, ring)
+		err = tier.List(ctx, "", func(key string, _ blob.Attributes) error {
+			changed, err := enc.Rewrap(ctx, key)
+			switch {
+			case errors.Is(err, blob.ErrNotFound):
+				// Deleted since it was listed.
+			case err != nil:
+				failed++
+				fmt.Fprintf(os.Stderr, "%s: %v\n", key, err)
+			case changed:
+				rewrapped++
+			default:
+				unchanged++
+			}
+			return ctx.Err()
+		})
+		if err != nil {
+			break
 		}
-		return ctx.Err()
-	})
+	}
 	fmt.Fprintf(out, "rewrapped %d objects; %d were plaintext or already wrapped by their key's newest version\n", rewrapped, unchanged)
 	if err != nil {
 		return err
