@@ -3,6 +3,8 @@ package integration
 import (
 	"context"
 	"fmt"
+	"io"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -42,21 +44,28 @@ const archiveAfter = 30 * 24 * time.Hour
 // a fake clock, and a store with one paired FASTQ read set in it.
 func lifecycleServer(t *testing.T, b backend) (in *instance, clock *fakeClock, c *omics.Client, store, id string) {
 	t.Helper()
-	return lifecycleServerOf(t, b, 3000)
+	return lifecycleServerOf(t, b, 3000, false)
 }
 
-// lifecycleServerOf is lifecycleServer with reads reads in each mate.
-func lifecycleServerOf(t *testing.T, b backend, reads int) (in *instance, clock *fakeClock, c *omics.Client, store, id string) {
+// lifecycleServerOf is lifecycleServer with reads reads in each mate, in a
+// store encrypted at rest if encrypted.
+func lifecycleServerOf(t *testing.T, b backend, reads int, encrypted bool) (in *instance, clock *fakeClock, c *omics.Client, store, id string) {
 	t.Helper()
 	clock = &fakeClock{now: time.Now().UTC()}
 	cfg := newConfig(t, b)
+	create := &omics.CreateSequenceStoreInput{Name: aws.String("lifecycle")}
+	if encrypted {
+		cfg.Keyring = filepath.Join(t.TempDir(), "keyring")
+		addKeys(t, cfg.Keyring, labKeyArn+" 1")
+		create.SseConfig = &types.SseConfig{Type: types.EncryptionTypeKms, KeyArn: aws.String(labKeyArn)}
+	}
 	cfg.Now = clock.Now
 	cfg.Lifecycle.ArchiveAfter = archiveAfter
 	cfg.Lifecycle.ArchiveSweep = time.Hour // the test sweeps itself
 	cfg.JobPoll = 20 * time.Millisecond
 	in = start(t, b, cfg)
 	c = in.goClient(in.rootKey())
-	st, err := c.CreateSequenceStore(context.Background(), &omics.CreateSequenceStoreInput{Name: aws.String("lifecycle")})
+	st, err := c.CreateSequenceStore(context.Background(), create)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -364,7 +373,7 @@ func TestArchiveAndActivationSurviveAStopMidway(t *testing.T) {
 	for _, b := range backends {
 		t.Run(b.name, func(t *testing.T) {
 			ctx := context.Background()
-			first, clock, c, store, id := lifecycleServerOf(t, b, 60_000)
+			first, clock, c, store, id := lifecycleServerOf(t, b, 60_000, false)
 			before := fetchReadSet(t, c, store, id)
 			prefix := "readsets/" + first.cfg.AccountID + "/" + store + "/" + id + "/"
 			clock.advance(archiveAfter + time.Hour)
@@ -403,6 +412,63 @@ func TestArchiveAndActivationSurviveAStopMidway(t *testing.T) {
 			}
 			if keys := keysUnder(t, third.srv.Archive, prefix); len(keys) != 0 {
 				t.Errorf("archive copies left after activation: %v", keys)
+			}
+		})
+	}
+}
+
+// An archived read set of a store encrypted at rest stays encrypted in the
+// archive tier, and comes back readable.
+func TestArchivedReadSetsStayEncrypted(t *testing.T) {
+	for _, b := range backends {
+		t.Run(b.name, func(t *testing.T) {
+			ctx := context.Background()
+			in, clock, c, store, id := lifecycleServerOf(t, b, 3000, true)
+			before := fetchReadSet(t, c, store, id)
+			clock.advance(archiveAfter + time.Hour)
+			if n := sweep(t, in); n != 1 {
+				t.Fatalf("sweep queued %d, want 1", n)
+			}
+			waitStatus(t, c, store, id, types.ReadSetStatusArchived)
+			raw, err := server.OpenArchive(ctx, in.cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer raw.Close()
+			prefix := "readsets/" + in.cfg.AccountID + "/" + store + "/" + id + "/"
+			keys := keysUnder(t, raw, prefix)
+			if len(keys) != len(before.contents) {
+				t.Fatalf("archive tier holds %v", keys)
+			}
+			for _, key := range keys {
+				r, err := raw.NewRangeReader(ctx, key, 0, -1)
+				if err != nil {
+					t.Fatal(err)
+				}
+				stored, err := io.ReadAll(r)
+				r.Close()
+				if err != nil {
+					t.Fatal(err)
+				}
+				for file, plain := range before.contents {
+					if bytesEqual(stored, plain) {
+						t.Errorf("archived %s is stored as served, unencrypted (%s)", key, file)
+					}
+				}
+			}
+			j, err := c.StartReadSetActivationJob(ctx, &omics.StartReadSetActivationJobInput{SequenceStoreId: aws.String(store),
+				Sources: []types.StartReadSetActivationJobSourceItem{{ReadSetId: aws.String(id)}}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if done := waitActivation(t, c, store, *j.Id); done.Status != types.ReadSetActivationJobStatusCompleted {
+				t.Fatalf("activation: %s %+v", done.Status, done.Sources)
+			}
+			after := fetchReadSet(t, c, store, id)
+			for file, want := range before.contents {
+				if !bytesEqual(after.contents[file], want) {
+					t.Errorf("%s differs after activation", file)
+				}
 			}
 		})
 	}
