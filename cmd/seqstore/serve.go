@@ -65,7 +65,7 @@ func runServe(ctx context.Context, args []string) error {
 		}()
 	}
 	log.Info("seqstore serving", "endpoint", endpoint, "region", cfg.Region, "account", cfg.AccountID,
-		"metadata", describeMetadata(cfg), "objects", describeObjects(cfg), "version", version)
+		"metadata", describeMetadata(cfg), "objects", describeObjects(cfg), "archive", describeArchive(cfg), "version", version)
 	return srv.Serve(ctx, ln)
 }
 
@@ -82,4 +82,19 @@ func describeObjects(cfg *config.Config) string {
 	}
 	loc, _ := cfg.S3()
 	return "s3://" + loc.Bucket + "/" + loc.Prefix
+}
+
+// describeArchive says where read sets unread for the archive period go.
+func describeArchive(cfg *config.Config) string {
+	if cfg.Lifecycle.ArchiveAfter == 0 {
+		return "off"
+	}
+	tier, err := cfg.ArchiveLocation()
+	switch {
+	case err != nil:
+		return err.Error()
+	case tier.Dir != "":
+		return fmt.Sprintf("file:%s after %s unread", tier.Dir, cfg.Lifecycle.ArchiveAfter)
+	}
+	return fmt.Sprintf("s3://%s/%s after %s unread", tier.S3.Bucket, tier.S3.Prefix, cfg.Lifecycle.ArchiveAfter)
 }
