@@ -132,6 +132,11 @@ func Open(ctx context.Context, cfg *config.Config, log *slog.Logger) (*Server, e
 	}); ok {
 		mx.CountReadSets(c.ReadSetCountsByStatus)
 	}
+	if c, ok := db.(interface {
+		JobItemCountsByKind(context.Context) (map[[2]string]int64, error)
+	}); ok {
+		mx.CountJobItems(c.JobItemCountsByKind)
+	}
 	// Timed beneath the cache: what the database costs, not a cache hit.
 	m := metacache.New(mx.Meta(db), storeCacheTTL)
 	blobs, err := OpenBlobs(ctx, cfg)

@@ -530,6 +530,22 @@ func TestJobWaitersOfTheAWSCLI(t *testing.T) {
 	if len(got) == 0 {
 		t.Fatal("the export wrote nothing")
 	}
+	// The jobs show in the metrics: started, their items ended, none open.
+	fams := scrape(t, in.startAdmin(t))
+	for _, kind := range []string{"READ_SET_IMPORT", "READ_SET_EXPORT"} {
+		if n, _ := sample(fams, "seqstore_jobs_started_total", "kind", kind); n != 1 {
+			t.Errorf("seqstore_jobs_started_total{kind=%s} = %v, want 1", kind, n)
+		}
+		if n, _ := sample(fams, "seqstore_job_items_total", "kind", kind, "status", "FINISHED"); n != 1 {
+			t.Errorf("seqstore_job_items_total{kind=%s,status=FINISHED} = %v, want 1", kind, n)
+		}
+	}
+	if _, ok := fams["seqstore_job_items_count_errors_total"]; !ok {
+		t.Error("no seqstore_job_items_open collector")
+	}
+	if n, ok := sample(fams, "seqstore_job_items_open"); ok && n != 0 {
+		t.Errorf("job items still open after both jobs ended: %v", n)
+	}
 }
 
 // TestTwoNodesShareOneImport: two nodes over one PostgreSQL database and

@@ -514,10 +514,6 @@ func TestUnimplementedOperationsSaySo(t *testing.T) {
 	c := in.goClient(in.rootKey())
 	id := aws.String("1234567890")
 	calls := map[string]func() error{
-		"GetReadSetImportJob": func() error {
-			_, err := c.GetReadSetImportJob(ctx, &omics.GetReadSetImportJobInput{Id: id, SequenceStoreId: id})
-			return err
-		},
 		"GetReferenceMetadata": func() error {
 			_, err := c.GetReferenceMetadata(ctx, &omics.GetReferenceMetadataInput{Id: id, ReferenceStoreId: id})
 			return err
