@@ -126,7 +126,7 @@ func (h ExportHandler) exportFile(ctx context.Context, account string, f seqstor
 		return fmt.Errorf("reading stored file %s failed (%v); export the read set again", f.Name, err)
 	}
 	defer r.Close()
-	w, err := h.Locations.Create(ctx, account, dst)
+	w, err := h.Locations.CreateSized(ctx, account, dst, f.ContentLength)
 	if err != nil {
 		return err
 	}

@@ -21,7 +21,9 @@ type Locations interface {
 	CheckRead(ctx context.Context, accountID, uri string) error
 	CheckWrite(ctx context.Context, accountID, prefix string) error
 	Open(ctx context.Context, accountID, uri string) (io.ReadCloser, error)
-	Create(ctx context.Context, accountID, uri string) (location.Writer, error)
+	// CreateSized writes a file of a known size, which lets an S3
+	// multipart upload choose parts large enough for it.
+	CreateSized(ctx context.Context, accountID, uri string, size int64) (location.Writer, error)
 }
 
 // Job limits of the model.

@@ -617,3 +617,62 @@ func TestTwoNodesShareOneImport(t *testing.T) {
 		t.Errorf("the store holds %d read sets, want %d: %v", len(list.ReadSets), len(sources), err)
 	}
 }
+
+// TestJobsOnAnEncryptedStore: a read set imported into a store with an
+// sseConfig is encrypted at rest like an upload, and an export of it writes
+// the plaintext files, byte for byte those of the source.
+func TestJobsOnAnEncryptedStore(t *testing.T) {
+	d := lambdaData(t)
+	places := jobPlaces(t)[:1]
+	b := backends[0]
+	cfg := newConfig(t, b)
+	allowJobs(t, cfg, places)
+	cfg.Keyring = filepath.Join(t.TempDir(), "keyring")
+	addKeys(t, cfg.Keyring, labKeyArn+" 1")
+	in := start(t, b, cfg)
+	ctx := context.Background()
+	c := in.goClient(in.rootKey())
+	created, err := c.CreateSequenceStore(ctx, &omics.CreateSequenceStoreInput{
+		Name: aws.String("encrypted"), SseConfig: &types.SseConfig{Type: types.EncryptionTypeKms, KeyArn: aws.String(labKeyArn)},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	store := *created.Id
+	src := places[0].put(t, "enc/aligned.bam", d.bam)
+	started, err := c.StartReadSetImportJob(ctx, &omics.StartReadSetImportJobInput{SequenceStoreId: aws.String(store), RoleArn: aws.String(testRoleArn),
+		Sources: []types.StartReadSetImportJobSourceItem{importSource(types.FileTypeBam, "enc", src)}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	job := waitImport(t, c, store, *started.Id)
+	if job.Status != types.ReadSetImportJobStatusCompleted {
+		t.Fatalf("import %s: %+v", job.Status, job.Sources)
+	}
+	id := *job.Sources[0].ReadSetId
+	original, _ := os.ReadFile(d.bam)
+	atRest := 0
+	for key, b := range rawObjects(t, cfg, "readsets/") {
+		if !strings.Contains(key, id) {
+			continue
+		}
+		atRest++
+		if bytes.HasPrefix(b, []byte{0x1f, 0x8b, 0x08, 0x04}) || bytes.Contains(b, original[:1024]) {
+			t.Errorf("%s is readable at rest", key)
+		}
+	}
+	if atRest != 2 {
+		t.Errorf("%d objects of the imported read set at rest, want its BAM and index", atRest)
+	}
+	ex, err := c.StartReadSetExportJob(ctx, &omics.StartReadSetExportJobInput{SequenceStoreId: aws.String(store), RoleArn: aws.String(testRoleArn),
+		Destination: aws.String(places[0].uri("enc-out") + "/"), Sources: []types.ExportReadSet{{ReadSetId: aws.String(id)}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if j := waitExport(t, c, store, *ex.Id); j.Status != types.ReadSetExportJobStatusCompleted {
+		t.Fatalf("export %s: %+v", j.Status, j.ReadSets)
+	}
+	if got := places[0].get(t, "enc-out/"+id+"/aligned.bam"); !bytes.Equal(got, original) {
+		t.Fatalf("the export of the encrypted read set has %d bytes, not the %d imported", len(got), len(original))
+	}
+}
