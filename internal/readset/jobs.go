@@ -21,9 +21,10 @@ type Locations interface {
 	CheckRead(ctx context.Context, accountID, uri string) error
 	CheckWrite(ctx context.Context, accountID, prefix string) error
 	Open(ctx context.Context, accountID, uri string) (io.ReadCloser, error)
-	// CreateSized writes a file of a known size, which lets an S3
-	// multipart upload choose parts large enough for it.
-	CreateSized(ctx context.Context, accountID, uri string, size int64) (location.Writer, error)
+	// CreateTagged writes a file of a known size, which lets an S3
+	// multipart upload choose parts large enough for it, with tags that
+	// an S3 object carries as its object tags.
+	CreateTagged(ctx context.Context, accountID, uri string, size int64, tags map[string]string) (location.Writer, error)
 }
 
 // Job limits of the model.

@@ -236,7 +236,12 @@ func TestImportExportRoundTrip(t *testing.T) {
 			in := start(t, b, cfg)
 			c := in.goClient(in.rootKey())
 			ctx := context.Background()
-			store := newStore(t, c, "")
+			// Exports carry the tags the store propagates, and no others.
+			created, err := c.CreateSequenceStore(ctx, &omics.CreateSequenceStoreInput{Name: aws.String("jobs"), PropagatedSetLevelTags: []string{"origin"}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			store := *created.Id
 			// What an upload of the same files gives, to compare with.
 			uploaded := map[types.FileType]*omics.GetReadSetMetadataOutput{
 				types.FileTypeFastq: waitIngested(t, c, store, uploadFiles(t, c, store, types.FileTypeFastq, "", 1<<20, d.r1gz, d.r2gz)),
@@ -357,6 +362,19 @@ func TestImportExportRoundTrip(t *testing.T) {
 							}
 							if f.kind != types.ReadSetFileIndex {
 								uris = append(uris, p.uri(key))
+							}
+							if p.s3 != nil {
+								tagging, err := p.s3.Client().GetObjectTagging(ctx, &s3.GetObjectTaggingInput{Bucket: aws.String(p.bucket), Key: aws.String(key)})
+								if err != nil {
+									t.Fatal(err)
+								}
+								got := map[string]string{}
+								for _, tag := range tagging.TagSet {
+									got[aws.ToString(tag.Key)] = aws.ToString(tag.Value)
+								}
+								if len(got) != 1 || got["origin"] != "import" {
+									t.Errorf("%s: object tags %v, want only the propagated origin=import", key, got)
+								}
 							}
 						}
 						again = append(again, importSource(ft, "again-"+string(ft), uris...))
