@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -408,9 +409,52 @@ func TestImportExportRoundTrip(t *testing.T) {
 					if err != nil || !containsImport(list.ImportJobs, *started.Id) || containsImport(list.ImportJobs, *re.Id) {
 						t.Errorf("ListReadSetImportJobs COMPLETED_WITH_FAILURES: %+v %v", list, err)
 					}
-					exList, err := c.ListReadSetExportJobs(ctx, &omics.ListReadSetExportJobsInput{SequenceStoreId: aws.String(store)})
-					if err != nil || len(exList.ExportJobs) == 0 {
-						t.Errorf("ListReadSetExportJobs: %+v %v", exList, err)
+					// One page at a time, the same jobs.
+					var paged []string
+					for token := (*string)(nil); ; {
+						page, err := c.ListReadSetImportJobs(ctx, &omics.ListReadSetImportJobsInput{SequenceStoreId: aws.String(store), MaxResults: aws.Int32(1), NextToken: token})
+						if err != nil {
+							t.Fatal(err)
+						}
+						for _, j := range page.ImportJobs {
+							paged = append(paged, *j.Id)
+						}
+						if token = page.NextToken; token == nil {
+							break
+						}
+					}
+					if len(paged) < 2 || !slices.Contains(paged, *started.Id) || !slices.Contains(paged, *re.Id) {
+						t.Errorf("ListReadSetImportJobs a page at a time: %v", paged)
+					}
+
+					// A read set that is not ACTIVE fails its item only.
+					failed := job.Sources[4].ReadSetId
+					mixed, err := c.StartReadSetExportJob(ctx, &omics.StartReadSetExportJobInput{
+						SequenceStoreId: aws.String(store), RoleArn: aws.String(testRoleArn), Destination: aws.String(p.uri("mixed") + "/"),
+						Sources: []types.ExportReadSet{{ReadSetId: failed}, {ReadSetId: aws.String(imported[types.FileTypeUbam])}},
+					})
+					if err != nil {
+						t.Fatal(err)
+					}
+					mixedJob := waitExport(t, c, store, *mixed.Id)
+					if mixedJob.Status != types.ReadSetExportJobStatusCompletedWithFailures || mixedJob.ReadSets[0].Status != types.ReadSetExportJobItemStatusFailed ||
+						!strings.Contains(aws.ToString(mixedJob.ReadSets[0].StatusMessage), "UPLOAD_FAILED") || mixedJob.ReadSets[1].Status != types.ReadSetExportJobItemStatusFinished {
+						t.Errorf("export of a failed and an active read set: %s %+v", mixedJob.Status, mixedJob.ReadSets)
+					}
+					exList, err := c.ListReadSetExportJobs(ctx, &omics.ListReadSetExportJobsInput{SequenceStoreId: aws.String(store),
+						Filter: &types.ExportReadSetFilter{Status: types.ReadSetExportJobStatusCompletedWithFailures}})
+					if err != nil {
+						t.Fatal(err)
+					}
+					listed := false
+					for _, j := range exList.ExportJobs {
+						listed = listed || *j.Id == *mixed.Id
+						if j.Status != types.ReadSetExportJobStatusCompletedWithFailures {
+							t.Errorf("ListReadSetExportJobs COMPLETED_WITH_FAILURES lists job %s, %s", *j.Id, j.Status)
+						}
+					}
+					if !listed {
+						t.Errorf("ListReadSetExportJobs COMPLETED_WITH_FAILURES leaves out job %s", *mixed.Id)
 					}
 				})
 			}
