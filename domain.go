@@ -297,6 +297,16 @@ type Job struct {
 	Items []JobItem
 }
 
+// JobStatusValid reports whether status is one the API spells for jobs.
+func JobStatusValid(status string) bool {
+	switch status {
+	case JobStatusSubmitted, JobStatusInProgress, JobStatusCancelling, JobStatusCancelled,
+		JobStatusFailed, JobStatusCompleted, JobStatusCompletedWithFailures:
+		return true
+	}
+	return false
+}
+
 // JobStatusTerminal reports whether the status is one a job ends in.
 func JobStatusTerminal(status string) bool {
 	switch status {

@@ -239,7 +239,7 @@ func (s *scanner) readResidues(br *bufio.Reader) error {
 	e := &s.cur.Entry
 	switch {
 	case s.short != 0:
-		return s.defect("line lengths differ: line %d is shorter than the sequence's first line or blank, so it must be the sequence's last; every line but the last has the same length", s.short)
+		return s.defect("uneven lines: line %d is shorter than those before it but is not the last", s.short)
 	case e.LineBases == 0:
 		e.LineBases, e.LineWidth = bases, width
 		if !ended {
@@ -251,7 +251,7 @@ func (s *scanner) readResidues(br *bufio.Reader) error {
 			}
 		}
 	case bases > e.LineBases:
-		return s.defect("line lengths differ: %d residues after lines of %d; every line but the last of a sequence has the same length", bases, e.LineBases)
+		return s.defect("uneven lines: %d residues after lines of %d", bases, e.LineBases)
 	case bases < e.LineBases:
 		s.short = s.line
 	case ended && width != e.LineWidth:
