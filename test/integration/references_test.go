@@ -221,6 +221,17 @@ func TestReferenceImportServeDelete(t *testing.T) {
 			if err != nil || gone.Status != types.ReferenceStatusDeleted || gone.Files != nil {
 				t.Errorf("after delete: %+v, %v; want DELETED without files", gone, err)
 			}
+			// A deleted reference, or one its store does not hold, aligns
+			// no new read set.
+			var invalid *types.ValidationException
+			for _, arn := range []string{lambdaArn, strings.Replace(lambdaArn, "/reference/"+lambdaID, "/reference/1000000000", 1)} {
+				_, err = c.CreateMultipartReadSetUpload(ctx, &omics.CreateMultipartReadSetUploadInput{
+					SequenceStoreId: aws.String(seqStore), SourceFileType: types.FileTypeBam, SubjectId: aws.String("s"), SampleId: aws.String("s"),
+					Name: aws.String("late"), ReferenceArn: aws.String(arn)})
+				if !errors.As(err, &invalid) {
+					t.Errorf("upload aligned to %s: %v, want ValidationException", arn, err)
+				}
+			}
 			var notFound *types.ResourceNotFoundException
 			if _, err := c.DeleteReference(ctx, &omics.DeleteReferenceInput{ReferenceStoreId: aws.String(store), Id: aws.String(lambdaID)}); !errors.As(err, &notFound) {
 				t.Errorf("second delete: %v, want ResourceNotFoundException", err)
