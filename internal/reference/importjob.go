@@ -14,6 +14,7 @@ import (
 	"github.com/seqstore/seqstore"
 	"github.com/seqstore/seqstore/internal/format/compress"
 	"github.com/seqstore/seqstore/internal/format/fasta"
+	"github.com/seqstore/seqstore/internal/format/panics"
 	"github.com/seqstore/seqstore/internal/meta"
 	"github.com/seqstore/seqstore/internal/service"
 )
@@ -304,17 +305,25 @@ func (h ImportHandler) importFiles(ctx context.Context, ref *seqstore.Reference,
 }
 
 // write stores one object with what fill writes, and returns its size; the
-// object exists only if it returns no error.
-func (h ImportHandler) write(ctx context.Context, key string, fill func(io.Writer) error) (int64, error) {
+// object exists only if it returns no error. A panic in fill is returned as
+// an error, after the object is discarded.
+func (h ImportHandler) write(ctx context.Context, key string, fill func(io.Writer) error) (n int64, err error) {
 	w, err := h.Blobs.NewWriter(ctx, key)
 	if err != nil {
 		return 0, err
 	}
+	closed := false
+	defer func() {
+		if !closed {
+			w.Abort()
+		}
+	}()
+	defer panics.Recover(&err)
 	cw := &countingWriter{w: w}
 	if err := fill(cw); err != nil {
-		w.Abort()
 		return 0, err
 	}
+	closed = true
 	if err := w.Close(); err != nil {
 		return 0, fmt.Errorf("store %s: %w", key, err)
 	}

@@ -20,6 +20,7 @@ import (
 	"github.com/seqstore/seqstore/internal/location"
 	"github.com/seqstore/seqstore/internal/meta"
 	"github.com/seqstore/seqstore/internal/meta/sqlmeta"
+	"github.com/seqstore/seqstore/internal/testutil/panicky"
 )
 
 const testAccount = "123456789012"
@@ -231,4 +232,39 @@ func TestTurnsPerStore(t *testing.T) {
 		t.Fatal(err)
 	}
 	again()
+}
+
+// panickySources panics part-way through every source it opens.
+type panickySources struct{ Sources }
+
+func (p panickySources) Open(ctx context.Context, account, uri string) (io.ReadCloser, error) {
+	r, err := p.Sources.Open(ctx, account, uri)
+	if err != nil {
+		return nil, err
+	}
+	return struct {
+		io.Reader
+		io.Closer
+	}{panicky.Reader(r, 100), r}, nil
+}
+
+// A panic while reading a source fails the item as an error, and leaves
+// neither a reference nor an object behind.
+func TestPanicWhileImportingLeavesNothing(t *testing.T) {
+	e := newEnv(t)
+	e.svc.Sources = panickySources{e.svc.Sources}
+	text := ">a\n" + strings.Repeat("ACGTACGTAC\n", 100)
+	j, err := e.svc.StartImport(e.ctx, testAccount, e.store, "", []ImportSource{{SourceFile: e.source("p.fa", text), Name: "p"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if errs := e.runItems(j); !panicky.Caught(errs[0]) {
+		t.Fatalf("got %v, want the panic as an error", errs[0])
+	}
+	refs, _, _ := e.svc.List(e.ctx, testAccount, e.store, meta.ReferenceFilter{}, meta.Page{})
+	var left []string
+	e.svc.Blobs.List(e.ctx, "references/", func(key string, _ blob.Attributes) error { left = append(left, key); return nil })
+	if len(refs) != 0 || len(left) != 0 {
+		t.Errorf("left %d references and objects %v", len(refs), left)
+	}
 }
