@@ -191,6 +191,8 @@ func (s *scanner) endSequence() error {
 		s.line = s.header
 		return s.defect("empty sequence: the header is followed by no residues")
 	}
+	s.md5.Write(s.upper)
+	s.upper = s.upper[:0]
 	s.cur.MD5 = hex.EncodeToString(s.md5.Sum(nil))
 	s.cur = nil
 	return nil
@@ -262,28 +264,28 @@ func (s *scanner) readResidues(br *bufio.Reader) error {
 }
 
 // residues checks a piece of a line, whose first residue is the line's
-// col'th (from 0), and adds it to the digest.
+// col'th (from 0), and adds it, upper-cased, to the digest's buffer.
 func (s *scanner) residues(b []byte, col int64) error {
-	for i, c := range b {
-		if !iupac[c] {
-			if s.cur == nil {
-				return s.defect("residues before the first '>' header")
-			}
-			return s.defect("column %d: %s is not an IUPAC nucleotide code", col+int64(i)+1, quoteByte(c))
-		}
-	}
 	if s.cur == nil {
+		if len(b) > 0 {
+			return s.defect("residues before the first '>' header")
+		}
 		return nil
 	}
-	for len(b) > 0 {
-		n := min(len(b), cap(s.upper))
-		up := s.upper[:n]
-		for i, c := range b[:n] {
-			up[i] = c &^ 0x20 // residues are letters: clearing bit 5 upper-cases
+	buf, n := s.upper[:cap(s.upper)], len(s.upper)
+	for i, c := range b {
+		if !iupac[c] {
+			s.upper = buf[:n]
+			return s.defect("column %d: %s is not an IUPAC nucleotide code", col+int64(i)+1, quoteByte(c))
 		}
-		s.md5.Write(up)
-		b = b[n:]
+		buf[n] = c &^ 0x20 // residues are letters: clearing bit 5 upper-cases
+		n++
+		if n == len(buf) {
+			s.md5.Write(buf)
+			n = 0
+		}
 	}
+	s.upper = buf[:n]
 	return nil
 }
 

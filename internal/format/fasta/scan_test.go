@@ -172,3 +172,15 @@ func FuzzScan(f *testing.F) {
 		}
 	})
 }
+
+// BenchmarkScan reads 32 MiB of 60-column FASTA.
+func BenchmarkScan(b *testing.B) {
+	line := strings.Repeat("ACGTNacgtn", 6) + "\n"
+	text := []byte(">chr1\n" + strings.Repeat(line, (32<<20)/len(line)))
+	b.SetBytes(int64(len(text)))
+	for b.Loop() {
+		if _, err := Scan(bytes.NewReader(text), Limits{}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
