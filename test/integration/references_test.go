@@ -194,6 +194,31 @@ func TestReferenceImportServeDelete(t *testing.T) {
 				t.Errorf("references named s3-chrX.fasta.bgz: %v, %v", byName, err)
 			}
 
+			later := time.Now().Add(time.Hour)
+			if none, err := c.ListReferences(ctx, &omics.ListReferencesInput{ReferenceStoreId: aws.String(store), Filter: &types.ReferenceFilter{CreatedAfter: &later}}); err != nil || len(none.References) != 0 {
+				t.Errorf("references created after an hour from now: %v, %v", none, err)
+			}
+			// One import job per place, listed a page at a time.
+			var jobIDs []string
+			for token := (*string)(nil); ; {
+				page, err := c.ListReferenceImportJobs(ctx, &omics.ListReferenceImportJobsInput{ReferenceStoreId: aws.String(store), MaxResults: aws.Int32(1), NextToken: token})
+				if err != nil {
+					t.Fatal(err)
+				}
+				for _, j := range page.ImportJobs {
+					if j.Status != types.ReferenceImportJobStatusCompletedWithFailures || j.CompletionTime == nil {
+						t.Errorf("listed job %s: %s", *j.Id, j.Status)
+					}
+					jobIDs = append(jobIDs, *j.Id)
+				}
+				if token = page.NextToken; token == nil {
+					break
+				}
+			}
+			if len(jobIDs) != len(places) {
+				t.Errorf("listed reference import jobs %v, want %d", jobIDs, len(places))
+			}
+
 			// A read set aligned to lambda holds it until it is deleted.
 			seqStore := newStore(t, c, "")
 			rs := waitIngested(t, c, seqStore, uploadFiles(t, c, seqStore, types.FileTypeBam, lambdaArn, 1<<20, d.bam))
