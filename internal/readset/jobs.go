@@ -74,20 +74,10 @@ func (s *Service) listJobs(ctx context.Context, account, storeID, kind string, f
 	if _, err := s.store(ctx, account, storeID); err != nil {
 		return nil, "", err
 	}
-	if f.Status != "" && !validJobStatus(f.Status) {
+	if f.Status != "" && !seqstore.JobStatusValid(f.Status) {
 		return nil, "", seqstore.Errorf(seqstore.CodeValidation, "filter.status %q is not a job status", f.Status)
 	}
 	return s.Meta.JobList(ctx, account, storeID, kind, f, p)
-}
-
-func validJobStatus(status string) bool {
-	switch status {
-	case seqstore.JobStatusSubmitted, seqstore.JobStatusInProgress, seqstore.JobStatusCancelling,
-		seqstore.JobStatusCancelled, seqstore.JobStatusFailed, seqstore.JobStatusCompleted,
-		seqstore.JobStatusCompletedWithFailures:
-		return true
-	}
-	return false
 }
 
 // itemError is err as a job item's statusMessage shows it: a domain

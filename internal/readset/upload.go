@@ -86,9 +86,11 @@ func (s *Service) CreateUpload(ctx context.Context, account, storeID string, p C
 }
 
 // checkReference accepts a reference ARN of the right form that belongs to
-// the account's region. References cannot be imported yet, so an ARN whose
-// reference is not in the metadata store is accepted as long as its form is
-// right; one that is there must be ACTIVE.
+// the account's region. A reference of this seqstore must be ACTIVE, and
+// one that names a reference store of the account must name a reference in
+// it. An ARN naming a reference store this seqstore does not hold is still
+// accepted on its form alone, so read sets aligned to references kept
+// elsewhere can be stored.
 func (s *Service) checkReference(ctx context.Context, account, referenceArn string) error {
 	r, err := arn.Parse(referenceArn)
 	if err != nil || r.Kind != arn.KindReference {
@@ -100,6 +102,11 @@ func (s *Service) checkReference(ctx context.Context, account, referenceArn stri
 	ref, err := s.Meta.ReferenceGet(ctx, account, r.StoreID, r.ID)
 	switch {
 	case errors.Is(err, meta.ErrNotFound):
+		if _, err := s.Meta.ReferenceStoreGet(ctx, account, r.StoreID); err == nil {
+			return seqstore.Errorf(seqstore.CodeValidation, "referenceArn %q names no reference of reference store %s", referenceArn, r.StoreID)
+		} else if !errors.Is(err, meta.ErrNotFound) {
+			return err
+		}
 		return nil
 	case err != nil:
 		return err
