@@ -234,6 +234,36 @@ def wait_job(get, timeout, poll):
         time.sleep(poll)
 
 
+def server_histogram(admin, operation):
+    """The server's own latency histogram of an operation, from its
+    /metrics: {upper bound in seconds: cumulative count}."""
+    import urllib.request
+    buckets = {}
+    with urllib.request.urlopen(admin + "/metrics", timeout=10) as r:
+        for line in r.read().decode().splitlines():
+            if not line.startswith("seqstore_http_request_duration_seconds_bucket{"):
+                continue
+            if f'operation="{operation}"' not in line or 'code="200"' not in line:
+                continue
+            le = line.split('le="')[1].split('"')[0]
+            bound = float("inf") if le == "+Inf" else float(le)
+            buckets[bound] = buckets.get(bound, 0) + float(line.rsplit(" ", 1)[1])
+    return buckets
+
+
+def histogram_p99(before, after):
+    """The upper bound of the bucket holding the 99th percentile of the
+    calls made between two scrapes, in milliseconds."""
+    delta = {b: after.get(b, 0) - before.get(b, 0) for b in after}
+    total = delta.get(float("inf"), 0)
+    if total <= 0:
+        return None
+    for bound in sorted(delta):
+        if delta[bound] >= 0.99 * total:
+            return bound * 1000
+    return None
+
+
 def import_job(args):
     omics = client(args)
     probe = client(args)
@@ -248,6 +278,7 @@ def import_job(args):
         source["sourceFiles"]["source2"] = args.source2
     if args.reference_arn:
         source["referenceArn"] = args.reference_arn
+    before = server_histogram(args.admin, "GetSequenceStore") if args.admin else {}
     stop, samples = threading.Event(), []
     prober = threading.Thread(target=probe_latency, args=(probe, args.store, stop, samples))
     prober.start()
@@ -257,6 +288,7 @@ def import_job(args):
     seconds = time.perf_counter() - t0
     stop.set()
     prober.join()
+    server_p99 = histogram_p99(before, server_histogram(args.admin, "GetSequenceStore")) if args.admin else None
     src = job["sources"][0]
     if job["status"] != "COMPLETED":
         sys.exit(f"omics_bench: import {job['status']}: {src.get('statusMessage')}")
@@ -272,6 +304,7 @@ def import_job(args):
         "apiP50Ms": (percentile(samples, 0.50) or 0) * 1000,
         "apiP99Ms": (percentile(samples, 0.99) or 0) * 1000,
         "apiMaxMs": (max(samples) if samples else 0) * 1000,
+        "serverP99BoundMs": server_p99,
     }))
 
 
@@ -325,6 +358,7 @@ def main():
     j.add_argument("--source2")
     j.add_argument("--reference-arn")
     j.add_argument("--name", default="bench-import")
+    j.add_argument("--admin", help="URL of the server's admin listener, to read its own GetSequenceStore latency histogram")
     j.add_argument("--poll", type=float, default=0.05)
     j.add_argument("--timeout", type=float, default=3600)
     j.set_defaults(run=import_job)

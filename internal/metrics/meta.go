@@ -16,15 +16,16 @@ import (
 // PROCESSING_UPLOAD ends its ingestion. Methods added to meta.Store later
 // pass through, untimed, until they are added here.
 func (m *Metrics) Meta(next meta.Store) meta.Store {
-	return &metaStore{Store: next, m: m, claims: map[string]claim{}}
+	return &metaStore{Store: next, m: m, claims: map[string]claim{}, jobKinds: map[string]string{}}
 }
 
 type metaStore struct {
 	meta.Store
 	m *Metrics
 
-	mu     sync.Mutex
-	claims map[string]claim // read sets this node is ingesting, by ID
+	mu       sync.Mutex
+	claims   map[string]claim  // read sets this node is ingesting, by ID
+	jobKinds map[string]string // kinds of the jobs whose items this node claimed, by job ID
 }
 
 // claim is when this node claimed a read set, and its uploaded bytes.
@@ -99,6 +100,74 @@ func (d *metaStore) ReadSetUpdate(ctx context.Context, r *seqstore.ReadSet, from
 		d.m.ingestRate.WithLabelValues(r.FileType).Observe(float64(c.bytes) / took.Seconds())
 	}
 	return nil
+}
+
+func (d *metaStore) JobCreate(ctx context.Context, j *seqstore.Job) (err error) {
+	defer d.observe("JobCreate", time.Now(), &err)
+	if err = d.Store.JobCreate(ctx, j); err == nil {
+		d.m.jobsStarted.WithLabelValues(j.Kind).Inc()
+	}
+	return err
+}
+
+func (d *metaStore) JobGet(ctx context.Context, accountID, storeID, kind, id string) (r0 *seqstore.Job, err error) {
+	defer d.observe("JobGet", time.Now(), &err)
+	return d.Store.JobGet(ctx, accountID, storeID, kind, id)
+}
+
+func (d *metaStore) JobList(ctx context.Context, accountID, storeID, kind string, f meta.JobFilter, p meta.Page) (items []*seqstore.Job, nextKey string, err error) {
+	defer d.observe("JobList", time.Now(), &err)
+	return d.Store.JobList(ctx, accountID, storeID, kind, f, p)
+}
+
+// JobItemClaim counts a claim on a later attempt as a lease takeover, as
+// IngestClaim does for read sets.
+func (d *metaStore) JobItemClaim(ctx context.Context, kinds []string, owner string, now, leaseUntil time.Time) (c *meta.JobClaim, err error) {
+	defer d.observe("JobItemClaim", time.Now(), &err)
+	c, err = d.Store.JobItemClaim(ctx, kinds, owner, now, leaseUntil)
+	if err != nil {
+		return c, err
+	}
+	if c.Attempt > 1 {
+		d.m.itemTakeovers.WithLabelValues(c.Job.Kind).Inc()
+	}
+	d.mu.Lock()
+	if len(d.jobKinds) >= maxClaims {
+		clear(d.jobKinds)
+	}
+	d.jobKinds[c.Job.ID] = c.Job.Kind
+	d.mu.Unlock()
+	return c, err
+}
+
+// jobKind is the kind of a job one of whose items this node claimed.
+func (d *metaStore) jobKind(jobID string) string {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if kind, ok := d.jobKinds[jobID]; ok {
+		return kind
+	}
+	return "unknown"
+}
+
+func (d *metaStore) JobItemRenew(ctx context.Context, jobID string, index int, owner string, leaseUntil time.Time) (err error) {
+	defer d.observe("JobItemRenew", time.Now(), &err)
+	return d.Store.JobItemRenew(ctx, jobID, index, owner, leaseUntil)
+}
+
+func (d *metaStore) JobItemRelease(ctx context.Context, jobID string, index int, owner string) (err error) {
+	defer d.observe("JobItemRelease", time.Now(), &err)
+	return d.Store.JobItemRelease(ctx, jobID, index, owner)
+}
+
+// JobItemEnd counts the item's outcome by its job's kind, which the item
+// itself does not carry: the kind is looked up among this node's claims.
+func (d *metaStore) JobItemEnd(ctx context.Context, item *seqstore.JobItem, owner string, now time.Time) (err error) {
+	defer d.observe("JobItemEnd", time.Now(), &err)
+	if err = d.Store.JobItemEnd(ctx, item, owner, now); err == nil {
+		d.m.jobItems.WithLabelValues(d.jobKind(item.JobID), item.Status).Inc()
+	}
+	return err
 }
 
 func (d *metaStore) AccountPut(ctx context.Context, a seqstore.Account) (err error) {

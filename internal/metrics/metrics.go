@@ -28,6 +28,9 @@ type Metrics struct {
 	ingestBytes   *prometheus.CounterVec
 	ingestRate    *prometheus.HistogramVec
 	takeovers     prometheus.Counter
+	jobsStarted   *prometheus.CounterVec
+	jobItems      *prometheus.CounterVec
+	itemTakeovers *prometheus.CounterVec
 	metaLatency   *prometheus.HistogramVec
 	objectLatency *prometheus.HistogramVec
 }
@@ -94,6 +97,18 @@ func New() *Metrics {
 			Name: "seqstore_ingest_lease_takeovers_total",
 			Help: "Read sets this node claimed after an earlier claim (of a node that died, hung or restarted) ran out.",
 		}),
+		jobsStarted: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "seqstore_jobs_started_total",
+			Help: "Jobs started through this node, by kind (READ_SET_IMPORT, READ_SET_EXPORT, ...).",
+		}, []string{"kind"}),
+		jobItems: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "seqstore_job_items_total",
+			Help: "Job items this node ended, by job kind and the status they ended in (FINISHED, FAILED).",
+		}, []string{"kind", "status"}),
+		itemTakeovers: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "seqstore_job_item_lease_takeovers_total",
+			Help: "Job items this node claimed after an earlier claim (of a node that died, hung or restarted) ran out, by job kind.",
+		}, []string{"kind"}),
 		metaLatency: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name:    "seqstore_metadata_operation_duration_seconds",
 			Help:    "Time of metadata-store calls, by call and outcome (ok, not_found, conflict, error).",
@@ -110,6 +125,7 @@ func New() *Metrics {
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		m.requests, m.latency, m.bytesIn, m.bytesOut, m.inFlight, m.throttled,
 		m.ingests, m.ingestTime, m.ingestBytes, m.ingestRate, m.takeovers,
+		m.jobsStarted, m.jobItems, m.itemTakeovers,
 		m.metaLatency, m.objectLatency,
 	)
 	return m

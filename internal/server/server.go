@@ -37,6 +37,7 @@ import (
 	"github.com/seqstore/seqstore/internal/metrics"
 	"github.com/seqstore/seqstore/internal/netguard"
 	"github.com/seqstore/seqstore/internal/readset"
+	"github.com/seqstore/seqstore/internal/reference"
 	"github.com/seqstore/seqstore/internal/service"
 	"github.com/seqstore/seqstore/internal/throttle"
 )
@@ -152,6 +153,11 @@ func Open(ctx context.Context, cfg *config.Config, log *slog.Logger) (*Server, e
 	}); ok {
 		mx.CountReadSets(c.ReadSetCountsByStatus)
 	}
+	if c, ok := db.(interface {
+		JobItemCountsByKind(context.Context) (map[[2]string]int64, error)
+	}); ok {
+		mx.CountJobItems(c.JobItemCountsByKind)
+	}
 	// Timed beneath the cache: what the database costs, not a cache hit.
 	m := metacache.New(mx.Meta(db), storeCacheTTL)
 	blobs, err := OpenBlobs(ctx, cfg)
@@ -208,6 +214,7 @@ func Open(ctx context.Context, cfg *config.Config, log *slog.Logger) (*Server, e
 		return nil, fmt.Errorf("import and export locations: %w", err)
 	}
 	rs.Locations = locs
+	refs := &reference.Service{Meta: m, Blobs: blobs, ARN: arns, Log: log, Sources: locs}
 	jobRunner := &jobs.Runner{
 		Name: "job item",
 		Queue: &jobs.Items{Meta: m, Log: log, Now: cfg.Now, Handlers: map[string]jobs.Handler{
@@ -215,6 +222,7 @@ func Open(ctx context.Context, cfg *config.Config, log *slog.Logger) (*Server, e
 			seqstore.JobKindReadSetExport:     readset.ExportHandler{Service: rs},
 			seqstore.JobKindReadSetActivation: readset.ActivationHandler{Service: rs},
 			seqstore.JobKindReadSetArchive:    readset.ArchiveHandler{Service: rs},
+			seqstore.JobKindReferenceImport:   reference.ImportHandler{Service: refs},
 		}},
 		Now:         cfg.Now,
 		Lease:       cfg.JobLease,
@@ -224,12 +232,14 @@ func Open(ctx context.Context, cfg *config.Config, log *slog.Logger) (*Server, e
 		Log:         log,
 	}
 	rs.WakeJobs = jobRunner.Wake
+	refs.WakeJobs = jobRunner.Wake
 	keys := &auth.Keys{Meta: m}
 	h := api.New(api.Options{
-		Service:  svc,
-		ReadSets: rs,
-		Keys:     keys,
-		Region:   cfg.Region,
+		Service:    svc,
+		ReadSets:   rs,
+		References: refs,
+		Keys:       keys,
+		Region:     cfg.Region,
 		// Pagination tokens are signed with a key derived from the root
 		// secret, which every node of a deployment shares.
 		TokenKey:     []byte("seqstore pagination v1:" + root.Key.Secret),

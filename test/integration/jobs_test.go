@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -236,7 +237,12 @@ func TestImportExportRoundTrip(t *testing.T) {
 			in := start(t, b, cfg)
 			c := in.goClient(in.rootKey())
 			ctx := context.Background()
-			store := newStore(t, c, "")
+			// Exports carry the tags the store propagates, and no others.
+			created, err := c.CreateSequenceStore(ctx, &omics.CreateSequenceStoreInput{Name: aws.String("jobs"), PropagatedSetLevelTags: []string{"origin"}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			store := *created.Id
 			// What an upload of the same files gives, to compare with.
 			uploaded := map[types.FileType]*omics.GetReadSetMetadataOutput{
 				types.FileTypeFastq: waitIngested(t, c, store, uploadFiles(t, c, store, types.FileTypeFastq, "", 1<<20, d.r1gz, d.r2gz)),
@@ -358,6 +364,19 @@ func TestImportExportRoundTrip(t *testing.T) {
 							if f.kind != types.ReadSetFileIndex {
 								uris = append(uris, p.uri(key))
 							}
+							if p.s3 != nil {
+								tagging, err := p.s3.Client().GetObjectTagging(ctx, &s3.GetObjectTaggingInput{Bucket: aws.String(p.bucket), Key: aws.String(key)})
+								if err != nil {
+									t.Fatal(err)
+								}
+								got := map[string]string{}
+								for _, tag := range tagging.TagSet {
+									got[aws.ToString(tag.Key)] = aws.ToString(tag.Value)
+								}
+								if len(got) != 1 || got["origin"] != "import" {
+									t.Errorf("%s: object tags %v, want only the propagated origin=import", key, got)
+								}
+							}
 						}
 						again = append(again, importSource(ft, "again-"+string(ft), uris...))
 						order = append(order, ft)
@@ -390,9 +409,52 @@ func TestImportExportRoundTrip(t *testing.T) {
 					if err != nil || !containsImport(list.ImportJobs, *started.Id) || containsImport(list.ImportJobs, *re.Id) {
 						t.Errorf("ListReadSetImportJobs COMPLETED_WITH_FAILURES: %+v %v", list, err)
 					}
-					exList, err := c.ListReadSetExportJobs(ctx, &omics.ListReadSetExportJobsInput{SequenceStoreId: aws.String(store)})
-					if err != nil || len(exList.ExportJobs) == 0 {
-						t.Errorf("ListReadSetExportJobs: %+v %v", exList, err)
+					// One page at a time, the same jobs.
+					var paged []string
+					for token := (*string)(nil); ; {
+						page, err := c.ListReadSetImportJobs(ctx, &omics.ListReadSetImportJobsInput{SequenceStoreId: aws.String(store), MaxResults: aws.Int32(1), NextToken: token})
+						if err != nil {
+							t.Fatal(err)
+						}
+						for _, j := range page.ImportJobs {
+							paged = append(paged, *j.Id)
+						}
+						if token = page.NextToken; token == nil {
+							break
+						}
+					}
+					if len(paged) < 2 || !slices.Contains(paged, *started.Id) || !slices.Contains(paged, *re.Id) {
+						t.Errorf("ListReadSetImportJobs a page at a time: %v", paged)
+					}
+
+					// A read set that is not ACTIVE fails its item only.
+					failed := job.Sources[4].ReadSetId
+					mixed, err := c.StartReadSetExportJob(ctx, &omics.StartReadSetExportJobInput{
+						SequenceStoreId: aws.String(store), RoleArn: aws.String(testRoleArn), Destination: aws.String(p.uri("mixed") + "/"),
+						Sources: []types.ExportReadSet{{ReadSetId: failed}, {ReadSetId: aws.String(imported[types.FileTypeUbam])}},
+					})
+					if err != nil {
+						t.Fatal(err)
+					}
+					mixedJob := waitExport(t, c, store, *mixed.Id)
+					if mixedJob.Status != types.ReadSetExportJobStatusCompletedWithFailures || mixedJob.ReadSets[0].Status != types.ReadSetExportJobItemStatusFailed ||
+						!strings.Contains(aws.ToString(mixedJob.ReadSets[0].StatusMessage), "UPLOAD_FAILED") || mixedJob.ReadSets[1].Status != types.ReadSetExportJobItemStatusFinished {
+						t.Errorf("export of a failed and an active read set: %s %+v", mixedJob.Status, mixedJob.ReadSets)
+					}
+					exList, err := c.ListReadSetExportJobs(ctx, &omics.ListReadSetExportJobsInput{SequenceStoreId: aws.String(store),
+						Filter: &types.ExportReadSetFilter{Status: types.ReadSetExportJobStatusCompletedWithFailures}})
+					if err != nil {
+						t.Fatal(err)
+					}
+					listed := false
+					for _, j := range exList.ExportJobs {
+						listed = listed || *j.Id == *mixed.Id
+						if j.Status != types.ReadSetExportJobStatusCompletedWithFailures {
+							t.Errorf("ListReadSetExportJobs COMPLETED_WITH_FAILURES lists job %s, %s", *j.Id, j.Status)
+						}
+					}
+					if !listed {
+						t.Errorf("ListReadSetExportJobs COMPLETED_WITH_FAILURES leaves out job %s", *mixed.Id)
 					}
 				})
 			}
@@ -530,6 +592,22 @@ func TestJobWaitersOfTheAWSCLI(t *testing.T) {
 	if len(got) == 0 {
 		t.Fatal("the export wrote nothing")
 	}
+	// The jobs show in the metrics: started, their items ended, none open.
+	fams := scrape(t, in.startAdmin(t))
+	for _, kind := range []string{"READ_SET_IMPORT", "READ_SET_EXPORT"} {
+		if n, _ := sample(fams, "seqstore_jobs_started_total", "kind", kind); n != 1 {
+			t.Errorf("seqstore_jobs_started_total{kind=%s} = %v, want 1", kind, n)
+		}
+		if n, _ := sample(fams, "seqstore_job_items_total", "kind", kind, "status", "FINISHED"); n != 1 {
+			t.Errorf("seqstore_job_items_total{kind=%s,status=FINISHED} = %v, want 1", kind, n)
+		}
+	}
+	if _, ok := fams["seqstore_job_items_count_errors_total"]; !ok {
+		t.Error("no seqstore_job_items_open collector")
+	}
+	if n, ok := sample(fams, "seqstore_job_items_open"); ok && n != 0 {
+		t.Errorf("job items still open after both jobs ended: %v", n)
+	}
 }
 
 // TestTwoNodesShareOneImport: two nodes over one PostgreSQL database and
@@ -599,5 +677,64 @@ func TestTwoNodesShareOneImport(t *testing.T) {
 	list, err := c0.ListReadSets(context.Background(), &omics.ListReadSetsInput{SequenceStoreId: aws.String(store)})
 	if err != nil || len(list.ReadSets) != len(sources) {
 		t.Errorf("the store holds %d read sets, want %d: %v", len(list.ReadSets), len(sources), err)
+	}
+}
+
+// TestJobsOnAnEncryptedStore: a read set imported into a store with an
+// sseConfig is encrypted at rest like an upload, and an export of it writes
+// the plaintext files, byte for byte those of the source.
+func TestJobsOnAnEncryptedStore(t *testing.T) {
+	d := lambdaData(t)
+	places := jobPlaces(t)[:1]
+	b := backends[0]
+	cfg := newConfig(t, b)
+	allowJobs(t, cfg, places)
+	cfg.Keyring = filepath.Join(t.TempDir(), "keyring")
+	addKeys(t, cfg.Keyring, labKeyArn+" 1")
+	in := start(t, b, cfg)
+	ctx := context.Background()
+	c := in.goClient(in.rootKey())
+	created, err := c.CreateSequenceStore(ctx, &omics.CreateSequenceStoreInput{
+		Name: aws.String("encrypted"), SseConfig: &types.SseConfig{Type: types.EncryptionTypeKms, KeyArn: aws.String(labKeyArn)},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	store := *created.Id
+	src := places[0].put(t, "enc/aligned.bam", d.bam)
+	started, err := c.StartReadSetImportJob(ctx, &omics.StartReadSetImportJobInput{SequenceStoreId: aws.String(store), RoleArn: aws.String(testRoleArn),
+		Sources: []types.StartReadSetImportJobSourceItem{importSource(types.FileTypeBam, "enc", src)}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	job := waitImport(t, c, store, *started.Id)
+	if job.Status != types.ReadSetImportJobStatusCompleted {
+		t.Fatalf("import %s: %+v", job.Status, job.Sources)
+	}
+	id := *job.Sources[0].ReadSetId
+	original, _ := os.ReadFile(d.bam)
+	atRest := 0
+	for key, b := range rawObjects(t, cfg, "readsets/") {
+		if !strings.Contains(key, id) {
+			continue
+		}
+		atRest++
+		if bytes.HasPrefix(b, []byte{0x1f, 0x8b, 0x08, 0x04}) || bytes.Contains(b, original[:1024]) {
+			t.Errorf("%s is readable at rest", key)
+		}
+	}
+	if atRest != 2 {
+		t.Errorf("%d objects of the imported read set at rest, want its BAM and index", atRest)
+	}
+	ex, err := c.StartReadSetExportJob(ctx, &omics.StartReadSetExportJobInput{SequenceStoreId: aws.String(store), RoleArn: aws.String(testRoleArn),
+		Destination: aws.String(places[0].uri("enc-out") + "/"), Sources: []types.ExportReadSet{{ReadSetId: aws.String(id)}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if j := waitExport(t, c, store, *ex.Id); j.Status != types.ReadSetExportJobStatusCompleted {
+		t.Fatalf("export %s: %+v", j.Status, j.ReadSets)
+	}
+	if got := places[0].get(t, "enc-out/"+id+"/aligned.bam"); !bytes.Equal(got, original) {
+		t.Fatalf("the export of the encrypted read set has %d bytes, not the %d imported", len(got), len(original))
 	}
 }

@@ -506,34 +506,6 @@ func TestRootKeyRotation(t *testing.T) {
 	})
 }
 
-// Operations no issue has implemented yet answer with an error that says
-// so: never a 404, never a dropped connection.
-func TestUnimplementedOperationsSaySo(t *testing.T) {
-	in := start(t, backends[0], nil)
-	ctx := context.Background()
-	c := in.goClient(in.rootKey())
-	id := aws.String("1234567890")
-	calls := map[string]func() error{
-		"GetReferenceMetadata": func() error {
-			_, err := c.GetReferenceMetadata(ctx, &omics.GetReferenceMetadataInput{Id: id, ReferenceStoreId: id})
-			return err
-		},
-		"ListReferences": func() error {
-			_, err := c.ListReferences(ctx, &omics.ListReferencesInput{ReferenceStoreId: id})
-			return err
-		},
-	}
-	for name, call := range calls {
-		t.Run(name, func(t *testing.T) {
-			err := call()
-			var ae smithy.APIError
-			if !errors.As(err, &ae) || ae.ErrorCode() != "NotSupportedOperationException" || !strings.Contains(ae.ErrorMessage(), "does not implement "+name) {
-				t.Fatalf("got %v, want NotSupportedOperationException naming %s", err, name)
-			}
-		})
-	}
-}
-
 // Four concurrent TagResource calls of 25 new keys each: the limit of 50
 // tags holds, two calls succeed and two get ServiceQuotaExceededException.
 func TestConcurrentTaggingKeepsTheLimit(t *testing.T) {

@@ -54,6 +54,8 @@ func jobStoreTable(kind string) (string, error) {
 	case seqstore.JobKindReadSetImport, seqstore.JobKindReadSetExport,
 		seqstore.JobKindReadSetActivation, seqstore.JobKindReadSetArchive:
 		return "sequence_stores", nil
+	case seqstore.JobKindReferenceImport:
+		return "reference_stores", nil
 	}
 	return "", fmt.Errorf("sqlmeta: jobs of kind %q belong to no kind of store this version knows", kind)
 }
