@@ -229,7 +229,12 @@ func (h ArchiveHandler) Do(ctx context.Context, job *seqstore.Job, item *seqstor
 	next.UpdatedAt = h.now()
 	if err := h.Meta.ReadSetUpdate(ctx, &next, seqstore.ReadSetStatusActive); err != nil {
 		if errors.Is(err, meta.ErrConflict) || errors.Is(err, meta.ErrNotFound) {
-			// Deleted meanwhile: deletion removes copies in both tiers.
+			// Archived by another run of the item (its copies are these
+			// very objects: leave them), or deleted meanwhile, perhaps
+			// before these copies were made: remove them.
+			if h.readSetGone(ctx, rs) {
+				h.deleteFilesIn(ctx, h.Archive, rs.Files)
+			}
 			item.StatusMessage = "left as it is: the read set changed while being archived"
 			return nil
 		}
@@ -287,24 +292,41 @@ func (h ActivationHandler) Do(ctx context.Context, job *seqstore.Job, item *seqs
 			return fmt.Errorf("copying %s back from the archive tier failed: %w", f.Name, err)
 		}
 	}
+	// Activation counts as a read, recorded before the read set is ACTIVE
+	// so that no archive item finds it ACTIVE and unread: it stays active
+	// a whole archive period before the next sweep takes it.
 	now := h.now()
+	if err := h.Meta.ReadSetTouch(ctx, rs.AccountID, rs.StoreID, rs.ID, now); err != nil && !errors.Is(err, meta.ErrNotFound) {
+		return err
+	}
 	next := *rs
 	next.Status, next.ActivationJobID, next.Files, next.UpdatedAt = seqstore.ReadSetStatusActive, "", files, now
 	if err := h.Meta.ReadSetUpdate(ctx, &next, seqstore.ReadSetStatusActivating); err != nil {
-		h.deleteFilesIn(ctx, h.Blobs, files)
 		if errors.Is(err, meta.ErrConflict) || errors.Is(err, meta.ErrNotFound) {
-			return fmt.Errorf("read set %s was deleted while being activated", rs.ID)
+			// Another run of this item may have finished it with these
+			// very copies: remove them only if the read set is gone.
+			if h.readSetGone(ctx, rs) {
+				h.deleteFilesIn(ctx, h.Blobs, files)
+				return fmt.Errorf("read set %s was deleted while being activated", rs.ID)
+			}
+			return fmt.Errorf("read set %s changed status while being activated; see its status", rs.ID)
 		}
 		return err
-	}
-	// Activation counts as a read: the read set stays active a whole
-	// archive period before the next sweep takes it.
-	if err := h.Meta.ReadSetTouch(ctx, rs.AccountID, rs.StoreID, rs.ID, now); err != nil && !errors.Is(err, meta.ErrNotFound) {
-		h.Log.WarnContext(ctx, "could not record an activation as a read", "readSet", rs.ID, "err", err)
 	}
 	h.deleteFilesIn(ctx, h.Archive, rs.Files)
 	h.Log.InfoContext(ctx, "read set activated", "account", rs.AccountID, "store", rs.StoreID, "readSet", rs.ID, "job", job.ID)
 	return nil
+}
+
+// readSetGone reports whether rs was deleted or is being deleted, so that
+// copies a move made of it are nobody's. On an error reading it, it says
+// no: a copy left behind costs bytes, one removed wrongly costs data.
+func (s *Service) readSetGone(ctx context.Context, rs *seqstore.ReadSet) bool {
+	now, err := s.Meta.ReadSetGet(ctx, rs.AccountID, rs.StoreID, rs.ID)
+	if errors.Is(err, meta.ErrNotFound) {
+		return true
+	}
+	return err == nil && (now.Status == seqstore.ReadSetStatusDeleting || now.Status == seqstore.ReadSetStatusDeleted)
 }
 
 // claimActivation marks rs ACTIVATING by job, provided it is still in from.

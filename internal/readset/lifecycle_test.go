@@ -304,3 +304,62 @@ func TestStartActivationJudgesItsRequest(t *testing.T) {
 		})
 	}
 }
+
+func TestADeletionDuringAnArchiveLeavesNothingInEitherTier(t *testing.T) {
+	le := newLifecycleEnv(t)
+	le.clock.advance(le.svc.ArchiveAfter + time.Hour)
+	deleted := false
+	le.archive.onNewWriter = func(string) {
+		if !deleted {
+			deleted = true
+			if errs, err := le.svc.BatchDelete(le.ctx, testAccount, le.store, []string{le.rs.ID}); err != nil || len(errs) != 0 {
+				t.Errorf("BatchDelete: %v %v", errs, err)
+			}
+		}
+	}
+	if err := (ArchiveHandler{le.svc}).Do(le.ctx, le.job, le.item(le.rs.ID)); err == nil && !deleted {
+		t.Fatal("the deletion did not run")
+	}
+	le.wantNothingLeft("active tier")
+	var left []string
+	if err := le.archive.List(le.ctx, "", func(key string, _ blob.Attributes) error { left = append(left, key); return nil }); err != nil {
+		t.Fatal(err)
+	}
+	if len(left) != 0 {
+		t.Errorf("archive copies of a deleted read set left: %v", left)
+	}
+}
+
+func TestAnArchiveRunTwiceAtOnceKeepsTheArchivedCopies(t *testing.T) {
+	le := newLifecycleEnv(t)
+	want, err := le.content()
+	if err != nil {
+		t.Fatal(err)
+	}
+	le.clock.advance(le.svc.ArchiveAfter + time.Hour)
+	// While this run copies, another run of the item (its node thought
+	// lost) archives the read set first.
+	other := false
+	le.archive.onNewWriter = func(string) {
+		if !other {
+			other = true
+			if err := (ArchiveHandler{le.svc}).Do(le.ctx, le.job, le.item(le.rs.ID)); err != nil {
+				t.Errorf("the other run: %v", err)
+			}
+		}
+	}
+	// This run may fail reading the active copy the other removed; either
+	// way the archived copies must stay.
+	(ArchiveHandler{le.svc}).Do(le.ctx, le.job, le.item(le.rs.ID))
+	le.archive.onNewWriter = nil
+	if got := le.get(le.rs.ID).Status; got != seqstore.ReadSetStatusArchived {
+		t.Fatalf("read set is %s", got)
+	}
+	j := le.startActivation()
+	if err := (ActivationHandler{le.svc}).Do(le.ctx, j, &seqstore.JobItem{JobID: j.ID, ReadSetID: le.rs.ID}); err != nil {
+		t.Fatalf("activation after two archive runs: %v", err)
+	}
+	if got, err := le.content(); err != nil || got != want {
+		t.Fatalf("content after two archive runs and an activation differs (%v)", err)
+	}
+}

@@ -149,9 +149,7 @@ func TestArchiveAndActivation(t *testing.T) {
 				*md.SequenceInformation.TotalReadCount != *before.info.TotalReadCount {
 				t.Errorf("archived metadata: etag %+v, counts %+v; want %+v, %+v", md.Etag, md.SequenceInformation, before.etag, before.info)
 			}
-			if keys := keysUnder(t, in.srv.Blobs, prefix); len(keys) != 0 {
-				t.Errorf("active copies left after archiving: %v", keys)
-			}
+			waitNoKeys(t, in.srv.Blobs, prefix) // the active copy goes just after the status changes
 			if keys := keysUnder(t, in.srv.Archive, prefix); len(keys) != len(before.files) {
 				t.Errorf("archive tier holds %v, want %d files", keys, len(before.files))
 			}
@@ -260,6 +258,7 @@ func TestDeletionReclaimsEveryTier(t *testing.T) {
 			waitStatus(t, c, store, archivedID, types.ReadSetStatusActive)
 			clock.advance(archiveAfter + time.Hour)
 			waitStatus(t, c, store, archivedID, types.ReadSetStatusArchived)
+			waitNoKeys(t, in.srv.Blobs, "readsets/"+in.cfg.AccountID+"/"+store+"/"+archivedID+"/")
 			// A second read set stays active, and an upload in progress
 			// holds a part.
 			dir := t.TempDir()
@@ -350,6 +349,22 @@ func stopWhenWritten(t *testing.T, in *instance, tier blob.Store, prefix string)
 	in.stop()
 }
 
+// waitNoKeys waits until a tier holds nothing under prefix.
+func waitNoKeys(t *testing.T, tier blob.Store, prefix string) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		keys := keysUnder(t, tier, prefix)
+		if len(keys) == 0 {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("objects left under %s: %v", prefix, keys)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
 // stoppedIn checks the status a stopped server left a read set in: want,
 // when the stop came in the middle of a move, or the status after it when
 // the move finished first (logged: the test then checks less).
@@ -391,16 +406,15 @@ func TestArchiveAndActivationSurviveAStopMidway(t *testing.T) {
 			second := start(t, b, first.cfg)
 			c = second.goClient(second.rootKey())
 			waitStatus(t, c, store, id, types.ReadSetStatusArchived)
-			if keys := keysUnder(t, second.srv.Blobs, prefix); len(keys) != 0 {
-				t.Errorf("active copies left after the archive was finished: %v", keys)
-			}
+			// The active copy goes just after the status changes.
+			waitNoKeys(t, second.srv.Blobs, prefix)
 
 			job, err := c.StartReadSetActivationJob(ctx, &omics.StartReadSetActivationJobInput{SequenceStoreId: aws.String(store),
 				Sources: []types.StartReadSetActivationJobSourceItem{{ReadSetId: aws.String(id)}}})
 			if err != nil {
 				t.Fatal(err)
 			}
-			stopWhenWritten(t, second, second.srv.Blobs, prefix)
+			stopWhenWritten(t, second, second.srv.Blobs, prefix+*job.Id+"/")
 			stoppedIn(t, first.cfg, store, id, "ACTIVATING")
 			third := start(t, b, first.cfg)
 			c = third.goClient(third.rootKey())
