@@ -5,11 +5,14 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 
 	"github.com/seqstore/seqstore"
+	"github.com/seqstore/seqstore/internal/analyze"
 	"github.com/seqstore/seqstore/internal/arn"
 	"github.com/seqstore/seqstore/internal/blob"
 	"github.com/seqstore/seqstore/internal/format/fasta"
+	"github.com/seqstore/seqstore/internal/format/sam"
 	"github.com/seqstore/seqstore/internal/meta"
 )
 
@@ -89,4 +92,51 @@ func (b *blobReaderAt) ReadAt(p []byte, off int64) (int, error) {
 		err = io.EOF
 	}
 	return got, err
+}
+
+// checkAgainstReference demands that an aligned read set's header agree
+// with the reference it names: every @SQ sequence present in the reference
+// with the same length, and the same M5 digest where the header gives one.
+// Alignments to another assembly would otherwise be stored under a
+// reference that gives them no meaning.
+func checkAgainstReference(hdr *sam.Header, ref *seqstore.Reference, referenceArn string) error {
+	if hdr == nil {
+		return nil
+	}
+	byName := make(map[string]seqstore.ReferenceSequence, len(ref.Sequences))
+	for _, seq := range ref.Sequences {
+		byName[seq.Name] = seq
+	}
+	m5 := hdr.SequenceTag("M5")
+	for _, sq := range hdr.References {
+		seq, ok := byName[sq.Name]
+		switch {
+		case !ok:
+			return &analyze.Error{Source: "source1", Where: "header", Msg: fmt.Sprintf("@SQ %q is not a sequence of reference %s (%s); align to that reference or name the one these reads were aligned to", sq.Name, ref.Name, referenceArn)}
+		case int64(sq.Length) != seq.Length:
+			return &analyze.Error{Source: "source1", Where: "header", Msg: fmt.Sprintf("@SQ %q has length %d, but reference %s's sequence has %d", sq.Name, sq.Length, ref.Name, seq.Length)}
+		case m5[sq.Name] != "" && seq.MD5 != "" && !strings.EqualFold(m5[sq.Name], seq.MD5):
+			return &analyze.Error{Source: "source1", Where: "header", Msg: fmt.Sprintf("@SQ %q has M5 %s, but reference %s's sequence has %s: another assembly", sq.Name, m5[sq.Name], ref.Name, seq.MD5)}
+		}
+	}
+	return nil
+}
+
+// referenceToCheck is the stored reference an aligned read set is checked
+// against: for CRAM always (it was decoded against it), for BAM when its
+// ARN names a reference kept here (an ARN of a reference kept elsewhere is
+// taken on its form).
+func (s *Service) referenceToCheck(ctx context.Context, rs *seqstore.ReadSet) (*seqstore.Reference, error) {
+	if rs.ReferenceArn == "" || rs.FileType == seqstore.FileTypeUBAM || rs.FileType == seqstore.FileTypeFASTQ {
+		return nil, nil
+	}
+	r, err := arn.Parse(rs.ReferenceArn)
+	if err != nil {
+		return nil, nil
+	}
+	ref, err := s.Meta.ReferenceGet(ctx, rs.AccountID, r.StoreID, r.ID)
+	if errors.Is(err, meta.ErrNotFound) {
+		return nil, nil
+	}
+	return ref, err
 }

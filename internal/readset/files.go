@@ -303,6 +303,15 @@ func (s *Service) analyzeAndStore(ctx context.Context, rs *seqstore.ReadSet, sou
 	if err := ctx.Err(); err != nil {
 		return nil, nil, err
 	}
+	ref, err := s.referenceToCheck(ctx, rs)
+	if err != nil {
+		return nil, nil, err
+	}
+	if ref != nil {
+		if err := checkAgainstReference(result.Header, ref, rs.ReferenceArn); err != nil {
+			return nil, nil, err
+		}
+	}
 	for _, o := range outs {
 		if err := o.w.close(); err != nil {
 			return nil, nil, fmt.Errorf("store %s: %w", o.name, err)

@@ -126,6 +126,23 @@ func TestCRAMReadSets(t *testing.T) {
 					}
 				})
 			}
+			// BAMs are checked against a reference kept here: the same
+			// BAM passes, one whose @SQ line says another length fails,
+			// naming the sequence.
+			good := waitIngested(t, c, store, uploadFiles(t, c, store, types.FileTypeBam, refArn, 1<<20, d.bam))
+			if good.Status != types.ReadSetStatusActive {
+				t.Fatalf("a BAM that agrees with its reference: %s %q", good.Status, aws.ToString(good.StatusMessage))
+			}
+			header := string(testutil.Run(t, "samtools", "view", "-H", d.bam))
+			wrong := filepath.Join(dir, "header.sam")
+			os.WriteFile(wrong, []byte(strings.Replace(header, "LN:48502", "LN:48503", 1)), 0o644)
+			reheadered := filepath.Join(dir, "wrong-length.bam")
+			os.WriteFile(reheadered, testutil.Run(t, "samtools", "reheader", wrong, d.bam), 0o644)
+			bad := waitIngested(t, c, store, uploadFiles(t, c, store, types.FileTypeBam, refArn, 1<<20, reheadered))
+			if msg := aws.ToString(bad.StatusMessage); bad.Status != types.ReadSetStatusUploadFailed || !strings.Contains(msg, "gi|9626243|ref|NC_001416.1|") || !strings.Contains(msg, "48503") {
+				t.Errorf("a BAM whose @SQ disagrees with its reference: %s %q", bad.Status, msg)
+			}
+
 			// A CRAM needs its reference here: an ARN of the right form
 			// that names nothing stored is refused.
 			_, err := c.CreateMultipartReadSetUpload(ctx, &omics.CreateMultipartReadSetUploadInput{SequenceStoreId: aws.String(store), SourceFileType: types.FileTypeCram,
