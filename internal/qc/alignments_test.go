@@ -2,14 +2,13 @@ package qc
 
 import (
 	"bytes"
-	"io"
+	"context"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 
-	"github.com/seqstore/seqstore/internal/format/bam"
 	"github.com/seqstore/seqstore/internal/format/sam"
 	"github.com/seqstore/seqstore/internal/testutil"
 )
@@ -22,27 +21,11 @@ func readBAM(t testing.TB, path string) (*Alignments, *Reads) {
 		t.Fatal(err)
 	}
 	defer f.Close()
-	rd, err := bam.NewReader(f)
+	r, a, err := ScanBAM(context.Background(), f)
 	if err != nil {
 		t.Fatalf("%s: %v", path, err)
 	}
-	defer rd.Close()
-	var a Alignments
-	var r Reads
-	var rec sam.Record
-	for {
-		err := rd.Read(&rec)
-		if err == io.EOF {
-			return &a, &r
-		}
-		if err != nil {
-			t.Fatalf("%s: %v", path, err)
-		}
-		a.AddBAM(&rec)
-		if rec.IsPrimary() {
-			r.AddPhred(rec.Seq, rec.Qual)
-		}
-	}
+	return a, r
 }
 
 // flagstatBAMs returns BAM files with many flag combinations: those of
@@ -93,5 +76,80 @@ func TestMatchesFlagstat(t *testing.T) {
 		if got.String() != string(want) {
 			t.Errorf("%s:\nours:\n%s\nsamtools flagstat:\n%s", filepath.Base(path), got.String(), want)
 		}
+	}
+}
+
+func pairedRecord() *sam.Record {
+	return &sam.Record{Flag: sam.FlagPaired | flagProperPair | flagRead1, RefID: 0, MateRefID: 0, MapQ: 60, TLen: 300, Seq: []byte("ACGT"), Qual: []byte{30, 30, 30, 30}}
+}
+
+func TestAddBAM(t *testing.T) {
+	const (
+		paired = sam.FlagPaired
+		unmap  = sam.FlagUnmapped
+		second = sam.FlagSecondary
+		supp   = sam.FlagSupplementary
+	)
+	tests := []struct {
+		name string
+		recs []sam.Record
+		want AlignmentsReport
+	}{
+		{
+			name: "a proper pair",
+			recs: []sam.Record{
+				{Flag: paired | flagProperPair | flagRead1, MapQ: 60, TLen: 300},
+				{Flag: paired | flagProperPair | flagRead2, MapQ: 60, TLen: -300},
+			},
+			want: AlignmentsReport{
+				QCPassed: FlagCounts{Total: 2, Primary: 2, Mapped: 2, PrimaryMapped: 2, PairedInSequencing: 2, Read1: 1, Read2: 1,
+					ProperlyPaired: 2, WithItselfAndMateMapped: 2},
+				MapQ: []MapQCount{{60, 2}}, InsertSizes: []InsertSizeCount{{300, 1}},
+			},
+		},
+		{
+			name: "a singleton, its unmapped mate failing QC",
+			recs: []sam.Record{
+				{Flag: paired | flagMateUnmapped | flagRead1, MapQ: 3},
+				{Flag: paired | unmap | flagRead2 | flagQCFail},
+			},
+			want: AlignmentsReport{
+				QCPassed: FlagCounts{Total: 1, Primary: 1, Mapped: 1, PrimaryMapped: 1, PairedInSequencing: 1, Read1: 1, Singletons: 1},
+				QCFailed: FlagCounts{Total: 1, Primary: 1, PairedInSequencing: 1, Read2: 1},
+				MapQ:     []MapQCount{{3, 1}},
+			},
+		},
+		{
+			name: "mates on different references, one a duplicate, with secondary and supplementary records",
+			recs: []sam.Record{
+				{Flag: paired | flagRead1, RefID: 0, MateRefID: 1, MapQ: 4, TLen: 0},
+				{Flag: paired | flagRead2 | flagDuplicate, RefID: 1, MateRefID: 0, MapQ: 5},
+				{Flag: second | flagDuplicate, MapQ: 0},
+				{Flag: supp | unmap},
+			},
+			want: AlignmentsReport{
+				QCPassed: FlagCounts{Total: 4, Primary: 2, Secondary: 1, Supplementary: 1, Duplicates: 2, PrimaryDuplicates: 1,
+					Mapped: 3, PrimaryMapped: 2, PairedInSequencing: 2, Read1: 1, Read2: 1, WithItselfAndMateMapped: 2,
+					MateOnDifferentChr: 2, MateOnDifferentChrMapQ5: 1},
+				MapQ: []MapQCount{{4, 1}, {5, 1}},
+			},
+		},
+		{
+			name: "an insert too long to count exactly",
+			recs: []sam.Record{{Flag: paired, TLen: MaxInsertSize + 1}},
+			want: AlignmentsReport{
+				QCPassed: FlagCounts{Total: 1, Primary: 1, Mapped: 1, PrimaryMapped: 1, PairedInSequencing: 1, WithItselfAndMateMapped: 1},
+				MapQ:     []MapQCount{{0, 1}}, InsertSizesAbove: 1,
+			},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var a Alignments
+			for i := range tt.recs {
+				a.AddBAM(&tt.recs[i])
+			}
+			wantEqual(t, "report", a.Report(), &tt.want)
+		})
 	}
 }

@@ -3,7 +3,7 @@ package qc
 import (
 	"bufio"
 	"bytes"
-	"io"
+	"context"
 	"math"
 	"os"
 	"path/filepath"
@@ -11,8 +11,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/seqstore/seqstore/internal/format/compress"
-	"github.com/seqstore/seqstore/internal/format/fastq"
 	"github.com/seqstore/seqstore/internal/testutil"
 )
 
@@ -24,24 +22,11 @@ func readFASTQ(t testing.TB, path string) *Reads {
 		t.Fatal(err)
 	}
 	defer f.Close()
-	rc, _, err := compress.Open(f)
+	r, err := ScanFASTQ(context.Background(), f)
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("%s: %v", path, err)
 	}
-	defer rc.Close()
-	rd := fastq.NewReader(rc)
-	var r Reads
-	var rec fastq.Record
-	for {
-		err := rd.Read(&rec)
-		if err == io.EOF {
-			return &r
-		}
-		if err != nil {
-			t.Fatalf("%s: %v", path, err)
-		}
-		r.AddFASTQ(rec.Seq, rec.Qual)
-	}
+	return r
 }
 
 // fastqcModules splits a fastqc_data.txt into its modules' rows, by title;
