@@ -95,12 +95,14 @@ type Reads struct {
 	content []int64
 	// meanQuality[q] counts reads whose mean level, rounded down, is q.
 	meanQuality [qualLevels]int64
-	// lowest is the lowest level seen, -1 before any.
-	lowest   int
-	anyQual  bool
-	totals   [classes]int64
-	gc       [101]float64
-	gcModels gcModels
+	anyQual     bool
+	// beyond counts the bases past MaxPositions by class, and
+	// lowestBeyond is the lowest quality level there (qualLevels if
+	// none), which the tables do not hold.
+	beyond       [classes]int64
+	lowestBeyond int
+	gc           [101]float64
+	gcModels     gcModels
 }
 
 // AddFASTQ adds one read whose qualities are FASTQ characters ('!' to '~';
@@ -120,9 +122,11 @@ func (r *Reads) AddPhred(seq, qual []byte) {
 
 func (r *Reads) add(seq, qual []byte, levels *[256]uint8) {
 	n := len(seq)
-	if r.reads == 0 || n < r.minLength {
+	if r.reads == 0 {
 		r.minLength = n
+		r.lowestBeyond = qualLevels
 	}
+	r.minLength = min(r.minLength, n)
 	r.maxLength = max(r.maxLength, n)
 	r.reads++
 	r.bases += int64(n)
@@ -132,53 +136,71 @@ func (r *Reads) add(seq, qual []byte, levels *[256]uint8) {
 		r.grow(p)
 	}
 
-	var tally [classes]int64
+	// The per-base loops touch only the tables and registers: base and
+	// quality totals and the lowest quality are summed from the tables
+	// at the end, and only bases past MaxPositions are tallied here.
 	content := r.content[:p*classes]
+	gcCount := 0
 	for i, b := range seq[:p] {
-		c := baseClass[b]
-		content[i*classes+int(c)]++
-		tally[c]++
+		content[i*classes+int(baseClass[b])]++
+		gcCount += int(isGC[b])
 	}
 	for _, b := range seq[p:] {
-		tally[baseClass[b]]++
+		r.beyond[baseClass[b]]++
+		gcCount += int(isGC[b])
 	}
-	for c := range tally {
-		r.totals[c] += tally[c]
-	}
-	gcCount := tally[classG] + tally[classC]
 	if gcLen := gcLength(n); gcLen < n {
 		gcCount = 0
 		for _, b := range seq[:gcLen] {
-			gcCount += int64(isGC[b])
+			gcCount += int(isGC[b])
 		}
 		n = gcLen
 	}
 	if n > 0 {
-		r.gcModels.add(&r.gc, n, int(gcCount))
+		r.gcModels.add(&r.gc, n, gcCount)
 	}
 
 	qual = qual[:min(len(qual), len(seq))]
 	if len(qual) == 0 {
 		return
 	}
+	r.anyQual = true
 	quality := r.quality[:p*qualLevels]
-	sum, lowest := 0, qualLevels
+	sum := 0
 	for i, c := range qual[:min(len(qual), p)] {
 		q := int(levels[c])
 		quality[i*qualLevels+q]++
 		sum += q
-		lowest = min(lowest, q)
 	}
 	for _, c := range qual[min(len(qual), p):] {
 		q := int(levels[c])
 		sum += q
-		lowest = min(lowest, q)
+		r.lowestBeyond = min(r.lowestBeyond, q)
 	}
-	if !r.anyQual || lowest < r.lowest {
-		r.lowest = lowest
-	}
-	r.anyQual = true
 	r.meanQuality[sum/len(qual)]++
+}
+
+// lowest is the lowest quality level seen.
+func (r *Reads) lowest() int {
+	lowest := r.lowestBeyond
+	for p := 0; p < r.positions; p++ {
+		for q, c := range r.quality[p*qualLevels : p*qualLevels+lowest] {
+			if c > 0 {
+				lowest = q
+				break
+			}
+		}
+	}
+	return lowest
+}
+
+// totals counts the bases of each class.
+func (r *Reads) totals() [classes]int64 {
+	t := r.beyond
+	for i, c := range r.content {
+		t[i%classes] += c
+	}
+	return t
 }
 
 func (r *Reads) countLength(n int) {

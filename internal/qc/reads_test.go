@@ -77,6 +77,19 @@ func TestReads(t *testing.T) {
 			},
 		},
 		{
+			name: "bases past MaxPositions count everywhere but by position",
+			reads: []read{{strings.Repeat("A", MaxPositions) + "GGGGGGGGGG",
+				strings.Repeat("h", MaxPositions) + "hhhhhhhhh!"}},
+			check: func(t *testing.T, rep *ReadsReport) {
+				wantEqual(t, "positions", len(rep.Positions), MaxPositions)
+				wantEqual(t, "truncated", rep.PositionsTruncated, true)
+				// The '!' past the tables still makes it Phred+33.
+				wantEqual(t, "encoding", rep.Encoding, "Sanger / Illumina 1.9")
+				wantEqual(t, "GC percent", rep.GCPercent, 1000/float64(MaxPositions+10))
+				wantEqual(t, "mean qualities", rep.MeanQualities, []QualityCount{{(71*(MaxPositions+9))/(MaxPositions + 10), 1}})
+			},
+		},
+		{
 			name:  "BAM qualities, and none",
 			phred: true,
 			reads: []read{{"AC", "\x28\x00"}, {"GT", "\xff\xff"}},

@@ -64,7 +64,7 @@ type PositionStats struct {
 
 // encoding is how FastQC reads the quality characters, given the lowest.
 func (r *Reads) encoding() (name string, offset int) {
-	switch lowest := r.lowest + '!'; {
+	switch lowest := r.lowest() + '!'; {
 	case !r.anyQual || lowest < 64:
 		return "Sanger / Illumina 1.9", 33
 	case lowest == 65:
@@ -84,8 +84,9 @@ func (r *Reads) Report() *ReadsReport {
 		GCDistribution:     append([]float64(nil), r.gc[:]...),
 		PositionsTruncated: r.maxLength > MaxPositions,
 	}
-	if acgt := r.totals[classA] + r.totals[classC] + r.totals[classG] + r.totals[classT]; acgt > 0 {
-		rep.GCPercent = float64(r.totals[classG]+r.totals[classC]) * 100 / float64(acgt)
+	totals := r.totals()
+	if acgt := totals[classA] + totals[classC] + totals[classG] + totals[classT]; acgt > 0 {
+		rep.GCPercent = float64(totals[classG]+totals[classC]) * 100 / float64(acgt)
 	}
 	for n, c := range r.lengths {
 		if c > 0 {
