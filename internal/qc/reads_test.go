@@ -86,7 +86,7 @@ func TestReads(t *testing.T) {
 				// The '!' past the tables still makes it Phred+33.
 				wantEqual(t, "encoding", rep.Encoding, "Sanger / Illumina 1.9")
 				wantEqual(t, "GC percent", rep.GCPercent, 1000/float64(MaxPositions+10))
-				wantEqual(t, "mean qualities", rep.MeanQualities, []QualityCount{{(71*(MaxPositions+9))/(MaxPositions + 10), 1}})
+				wantEqual(t, "mean qualities", rep.MeanQualities, []QualityCount{{(71 * (MaxPositions + 9)) / (MaxPositions + 10), 1}})
 			},
 		},
 		{
