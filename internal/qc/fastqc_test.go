@@ -57,20 +57,26 @@ func fastqcModules(t testing.TB, text []byte) map[string][][]string {
 	return modules
 }
 
-// runFastQC runs the real FastQC on path and returns its fastqc_data.txt.
-func runFastQC(t testing.TB, path string) []byte {
+// runFastQC runs the real FastQC once over all paths (one Java start) and
+// returns each file's fastqc_data.txt, by path.
+func runFastQC(t testing.TB, paths ...string) map[string][]byte {
 	t.Helper()
 	dir := t.TempDir()
-	testutil.Run(t, testutil.RequireTool(t, "fastqc"), "--quiet", "--extract", "--outdir", dir, path)
-	name := filepath.Base(path)
-	for _, ext := range []string{".gz", ".bz2", ".fastq", ".fq"} {
-		name = strings.TrimSuffix(name, ext)
+	args := append([]string{"--quiet", "--extract", "--outdir", dir}, paths...)
+	testutil.Run(t, testutil.RequireTool(t, "fastqc"), args...)
+	texts := map[string][]byte{}
+	for _, path := range paths {
+		name := filepath.Base(path)
+		for _, ext := range []string{".gz", ".bz2", ".bam", ".fastq", ".fq"} {
+			name = strings.TrimSuffix(name, ext)
+		}
+		text, err := os.ReadFile(filepath.Join(dir, name+"_fastqc", "fastqc_data.txt"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		texts[path] = text
 	}
-	text, err := os.ReadFile(filepath.Join(dir, name+"_fastqc", "fastqc_data.txt"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return text
+	return texts
 }
 
 // fastqcFiles are FASTQ files from Debian's example packages that FastQC
@@ -78,7 +84,7 @@ func runFastQC(t testing.TB, path string) []byte {
 var fastqcFiles = []string{
 	"/usr/share/doc/bowtie2/examples/reads/reads_1.fq.gz",
 	"/usr/share/doc/bowtie2/examples/reads/longreads.fq.gz",
-	"/usr/share/doc/seqkit-examples/tests/reads_1.fq.gz",
+	"/usr/share/doc/seqkit-examples/tests/reads_2.fq.gz",
 	"/usr/share/doc/seqkit-examples/tests/Illimina1.5.fq",
 	"/usr/share/doc/seqkit-examples/tests/Illimina1.8.fq.gz",
 	"/usr/share/doc/seqkit-examples/tests/nanopore.fq.gz",
@@ -89,11 +95,22 @@ var fastqcFiles = []string{
 // every number of the modules both compute.
 func TestMatchesFastQC(t *testing.T) {
 	for _, path := range fastqcFiles {
+		testutil.RequireDir(t, filepath.Dir(path))
+	}
+	// An unaligned BAM of the lambda reads, as `samtools import` makes it.
+	samtools := testutil.RequireTool(t, "samtools")
+	ubam := filepath.Join(t.TempDir(), "unaligned.bam")
+	testutil.Run(t, samtools, "import", "-o", ubam, fastqcFiles[0])
+	texts := runFastQC(t, append(fastqcFiles, ubam)...)
+	for _, path := range append(fastqcFiles, ubam) {
 		t.Run(filepath.Base(path), func(t *testing.T) {
-			testutil.RequireDir(t, filepath.Dir(path))
-			want := fastqcModules(t, runFastQC(t, path))
+			want := fastqcModules(t, texts[path])
+			reads := readFASTQ
+			if path == ubam {
+				reads = func(t testing.TB, path string) *Reads { _, r := readBAM(t, path); return r }
+			}
 			var ours bytes.Buffer
-			if err := WriteFastQC(&ours, filepath.Base(path), readFASTQ(t, path)); err != nil {
+			if err := WriteFastQC(&ours, filepath.Base(path), reads(t, path)); err != nil {
 				t.Fatal(err)
 			}
 			got := fastqcModules(t, ours.Bytes())
