@@ -83,6 +83,18 @@ func TestInspectQC(t *testing.T) {
 		}
 	}
 
+	// An unaligned BAM gets both reports.
+	ubam := filepath.Join(dir, "sample4.bam")
+	testutil.Run(t, "samtools", "import", "-o", ubam, fq)
+	if err := exec.Command(bin, "inspect", "-qc-out", out, ubam).Run(); err != nil {
+		t.Fatalf("inspect -qc-out of an unaligned BAM: %v", err)
+	}
+	for _, name := range []string{"sample4.flagstat", "sample4_fastqc/fastqc_data.txt"} {
+		if _, err := os.Stat(filepath.Join(out, name)); err != nil {
+			t.Error(err)
+		}
+	}
+
 	// A CRAM has no QC yet: the command says so and fails.
 	cram := filepath.Join(dir, "sample3.cram")
 	ref := filepath.Join(dir, "ref.fa")
