@@ -31,6 +31,7 @@ type Alignments struct {
 	mapq        [256]int64
 	insertSizes [MaxInsertSize + 1]int64
 	insertAbove int64
+	summary     SummaryNumbers
 }
 
 // FlagCounts are the counts of `samtools flagstat` for either the
@@ -62,6 +63,7 @@ type FlagCounts struct {
 
 // AddBAM adds one record, secondary and supplementary ones included.
 func (a *Alignments) AddBAM(rec *sam.Record) {
+	a.summary.add(rec)
 	flag := rec.Flag
 	fc := &a.flags[0]
 	if flag&flagQCFail != 0 {
@@ -140,6 +142,8 @@ type AlignmentsReport struct {
 	// counts those larger than MaxInsertSize.
 	InsertSizes      []InsertSizeCount `json:"insertSizeDistribution"`
 	InsertSizesAbove int64             `json:"insertSizesAbove"`
+	// Summary holds the counts of the SN section of samtools stats.
+	Summary SummaryNumbers `json:"summaryNumbers"`
 }
 
 // MapQCount is how many records have a MAPQ.
@@ -156,7 +160,7 @@ type InsertSizeCount struct {
 
 // Report returns the statistics so far.
 func (a *Alignments) Report() *AlignmentsReport {
-	rep := &AlignmentsReport{QCPassed: a.flags[0], QCFailed: a.flags[1], InsertSizesAbove: a.insertAbove}
+	rep := &AlignmentsReport{QCPassed: a.flags[0], QCFailed: a.flags[1], InsertSizesAbove: a.insertAbove, Summary: a.summary}
 	for q, n := range a.mapq {
 		if n > 0 {
 			rep.MapQ = append(rep.MapQ, MapQCount{q, n})

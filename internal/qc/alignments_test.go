@@ -59,22 +59,40 @@ func flagstatBAMs(t *testing.T) []string {
 	return files
 }
 
-// TestMatchesFlagstat compares WriteFlagstat with `samtools flagstat` on
-// the same files, line for line.
-func TestMatchesFlagstat(t *testing.T) {
+// TestMatchesSamtools compares WriteFlagstat with `samtools flagstat`,
+// line for line, and WriteStatsSN with the same lines of `samtools
+// stats`, on the same files.
+func TestMatchesSamtools(t *testing.T) {
 	files := flagstatBAMs(t)
 	if len(files) < 20 {
 		t.Fatalf("only %d BAM files to compare on", len(files))
 	}
 	for _, path := range files {
-		want := testutil.Run(t, "samtools", "flagstat", path)
 		a, _ := readBAM(t, path)
+		want := testutil.Run(t, "samtools", "flagstat", path)
 		var got bytes.Buffer
 		if err := WriteFlagstat(&got, a); err != nil {
 			t.Fatal(err)
 		}
 		if got.String() != string(want) {
 			t.Errorf("%s:\nours:\n%s\nsamtools flagstat:\n%s", filepath.Base(path), got.String(), want)
+		}
+
+		wantSN := map[string]string{}
+		for _, line := range strings.Split(string(testutil.Run(t, "samtools", "stats", path)), "\n") {
+			if f := strings.Split(line, "\t"); len(f) >= 3 && f[0] == "SN" {
+				wantSN[f[1]] = f[2]
+			}
+		}
+		got.Reset()
+		if err := WriteStatsSN(&got, a); err != nil {
+			t.Fatal(err)
+		}
+		for _, line := range strings.Split(strings.TrimSpace(got.String()), "\n") {
+			f := strings.Split(line, "\t")
+			if wantSN[f[1]] != f[2] {
+				t.Errorf("%s: SN %s %s, samtools stats %s", filepath.Base(path), f[1], f[2], wantSN[f[1]])
+			}
 		}
 	}
 }
