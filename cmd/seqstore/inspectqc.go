@@ -22,8 +22,9 @@ type qcReport struct {
 
 // inspectQC reads path again for its quality-control statistics, returns
 // them and, when outDir is not empty, writes them there as FastQC's
-// NAME_fastqc/fastqc_data.txt (FASTQ, unaligned BAM) and samtools
-// flagstat's NAME.flagstat (BAM), the layouts MultiQC looks for.
+// NAME_fastqc/fastqc_data.txt (FASTQ, unaligned BAM), samtools
+// flagstat's NAME.flagstat and the SN lines of samtools stats' NAME.stats
+// (BAM), the layouts MultiQC looks for.
 func inspectQC(ctx context.Context, path, fileType, outDir string) (*qcReport, error) {
 	f, err := os.Open(path)
 	if err != nil {
@@ -57,6 +58,11 @@ func inspectQC(ctx context.Context, path, fileType, outDir string) (*qcReport, e
 			err := writeQCFile(filepath.Join(outDir, name+".flagstat"), func(w *bufio.Writer) error {
 				return qc.WriteFlagstat(w, alignments)
 			})
+			if err == nil {
+				err = writeQCFile(filepath.Join(outDir, name+".stats"), func(w *bufio.Writer) error {
+					return qc.WriteStatsSN(w, alignments)
+				})
+			}
 			// FastQC reads an unaligned BAM as it reads FASTQ (and
 			// reverse-complements the reverse-strand reads of an aligned
 			// one, which Reads does not).

@@ -73,6 +73,16 @@ func TestInspectQC(t *testing.T) {
 	if want := testutil.Run(t, "samtools", "flagstat", bam); string(flagstat) != string(want) {
 		t.Errorf("sample2.flagstat:\n%s\nsamtools flagstat:\n%s", flagstat, want)
 	}
+	stats, err := os.ReadFile(filepath.Join(out, "sample2.stats"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	samtoolsStats := string(testutil.Run(t, "samtools", "stats", bam))
+	for _, want := range []string{"SN\traw total sequences:\t4", "SN\treads QC failed:\t1"} {
+		if !strings.Contains(string(stats), want+"\n") || !strings.Contains(samtoolsStats, want) {
+			t.Errorf("sample2.stats or samtools stats lacks %q:\n%s", want, stats)
+		}
+	}
 	fastqc, err := os.ReadFile(filepath.Join(out, "sample1_fastqc", "fastqc_data.txt"))
 	if err != nil {
 		t.Fatal(err)

@@ -78,6 +78,10 @@ func TestMatchesSamtools(t *testing.T) {
 			t.Errorf("%s:\nours:\n%s\nsamtools flagstat:\n%s", filepath.Base(path), got.String(), want)
 		}
 
+		if strings.Contains(path, "large_seq") {
+			// samtools stats takes most of a minute over its one huge read.
+			continue
+		}
 		wantSN := map[string]string{}
 		for _, line := range strings.Split(string(testutil.Run(t, "samtools", "stats", path)), "\n") {
 			if f := strings.Split(line, "\t"); len(f) >= 3 && f[0] == "SN" {
