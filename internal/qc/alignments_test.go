@@ -3,6 +3,7 @@ package qc
 import (
 	"bytes"
 	"context"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -174,4 +175,38 @@ func TestAddBAM(t *testing.T) {
 			wantEqual(t, "report", a.Report(), &tt.want)
 		})
 	}
+}
+
+// FuzzAddBAM adds records of any flags and checks that the counts add up
+// as samtools flagstat's and stats' do.
+func FuzzAddBAM(f *testing.F) {
+	f.Add(uint16(99), uint8(60), int32(0), int32(0), int32(300), 4)
+	f.Add(uint16(0xfff), uint8(0), int32(1), int32(-1), int32(-1<<31), 0)
+	f.Fuzz(func(t *testing.T, flag uint16, mapq uint8, ref, mateRef, tlen int32, n int) {
+		rec := sam.Record{Flag: flag, MapQ: mapq, RefID: ref, MateRefID: mateRef, TLen: tlen,
+			Seq: bytes.Repeat([]byte("A"), min(max(n, 0), 1000)), Cigar: []uint32{5<<4 | 5}}
+		var a Alignments
+		a.AddBAM(&rec)
+		a.AddBAM(&rec)
+		rep := a.Report()
+		for _, fc := range []FlagCounts{rep.QCPassed, rep.QCFailed} {
+			if fc.Primary+fc.Secondary+fc.Supplementary != fc.Total || fc.Mapped > fc.Total ||
+				fc.WithItselfAndMateMapped+fc.Singletons > fc.PairedInSequencing || fc.MateOnDifferentChrMapQ5 > fc.MateOnDifferentChr {
+				t.Fatalf("flag %#x: counts do not add up: %+v", flag, fc)
+			}
+		}
+		if rep.QCPassed.Total+rep.QCFailed.Total != 2 {
+			t.Fatalf("flag %#x: %d records counted, want 2", flag, rep.QCPassed.Total+rep.QCFailed.Total)
+		}
+		s := rep.Summary
+		if s.ReadsMapped+s.ReadsUnmapped != s.RawTotalSequences || s.FirstFragments+s.LastFragments > s.RawTotalSequences {
+			t.Fatalf("flag %#x: summary numbers do not add up: %+v", flag, s)
+		}
+		if err := WriteFlagstat(io.Discard, &a); err != nil {
+			t.Fatal(err)
+		}
+		if err := WriteStatsSN(io.Discard, &a); err != nil {
+			t.Fatal(err)
+		}
+	})
 }
