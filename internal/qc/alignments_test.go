@@ -172,7 +172,11 @@ func TestAddBAM(t *testing.T) {
 			for i := range tt.recs {
 				a.AddBAM(&tt.recs[i])
 			}
-			wantEqual(t, "report", a.Report(), &tt.want)
+			got := a.Report()
+			// The summary numbers are checked against samtools stats
+			// (TestMatchesSamtools) and for consistency (FuzzAddBAM).
+			got.Summary = SummaryNumbers{}
+			wantEqual(t, "report", got, &tt.want)
 		})
 	}
 }
