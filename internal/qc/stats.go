@@ -107,11 +107,13 @@ func hardClipped(cigar []uint32) int64 {
 }
 
 // WriteStatsSN writes the summary numbers as lines of the SN section of
-// `samtools stats`, in its order; the lines it has and these lack are
-// left out.
+// `samtools stats`, in its order, after a comment that MultiQC reads as
+// samtools stats'; the lines it has and these lack are left out.
 func WriteStatsSN(w io.Writer, a *Alignments) error {
 	s := &a.summary
 	bw := bufio.NewWriter(w)
+	// MultiQC recognises samtools stats output by this sentence.
+	bw.WriteString("# This file was produced by samtools stats-compatible code in seqstore: the SN lines that need no reference.\n")
 	for _, l := range []struct {
 		name  string
 		value int64
