@@ -93,6 +93,38 @@ func TestInspectQC(t *testing.T) {
 		}
 	}
 
+	t.Run("MultiQC reads the reports", func(t *testing.T) {
+		multiqc := testutil.RequireTool(t, "multiqc")
+		report := t.TempDir()
+		testutil.Run(t, multiqc, "--quiet", "--data-format", "json", "--outdir", report, out)
+		text, err := os.ReadFile(filepath.Join(report, "multiqc_data", "multiqc_data.json"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var data struct {
+			Raw struct {
+				FastQC   map[string]map[string]any `json:"multiqc_fastqc"`
+				Flagstat map[string]map[string]any `json:"multiqc_samtools_flagstat"`
+				Stats    map[string]map[string]any `json:"multiqc_samtools_stats"`
+			} `json:"report_saved_raw_data"`
+		}
+		if err := json.Unmarshal(text, &data); err != nil {
+			t.Fatal(err)
+		}
+		for _, c := range []struct {
+			what      string
+			got, want any
+		}{
+			{"FastQC total sequences", data.Raw.FastQC["sample1"]["Total Sequences"], 2.0},
+			{"flagstat QC-passed total", data.Raw.Flagstat["sample2"]["total_passed"], 3.0},
+			{"stats raw total sequences", data.Raw.Stats["sample2"]["raw_total_sequences"], 4.0},
+		} {
+			if c.got != c.want {
+				t.Errorf("MultiQC's %s = %v, want %v", c.what, c.got, c.want)
+			}
+		}
+	})
+
 	// An unaligned BAM gets both reports.
 	ubam := filepath.Join(dir, "sample4.bam")
 	testutil.Run(t, "samtools", "import", "-o", ubam, fq)
