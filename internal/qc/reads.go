@@ -232,9 +232,14 @@ func (r *Reads) grow(p int) {
 // counts round to gets no more than one that few do (which keeps the
 // distribution of short reads free of spikes).
 type gcModels struct {
-	short []*[101]float64 // by length, up to 1000
-	long  map[int]*[101]float64
+	short []*[101]float64       // by length, up to 1000
+	long  map[int]*[101]float64 // at most maxLongGCModels
+	// scratch holds the model of a long read when long is full.
+	scratch [101]float64
 }
+
+// maxLongGCModels bounds the models kept for reads over 1000 bases.
+const maxLongGCModels = 64
 
 func (m *gcModels) add(dist *[101]float64, length, gc int) {
 	var model *[101]float64
@@ -251,8 +256,16 @@ func (m *gcModels) add(dist *[101]float64, length, gc int) {
 			m.long = map[int]*[101]float64{}
 		}
 		if model = m.long[length]; model == nil {
-			model = newGCModel(length)
-			m.long[length] = model
+			// Making a model takes as long as reading the read, so
+			// one not kept costs little; keeping all could take tens of
+			// megabytes for reads of every length.
+			if len(m.long) < maxLongGCModels {
+				model = newGCModel(length)
+				m.long[length] = model
+			} else {
+				fillGCModel(&m.scratch, length)
+				model = &m.scratch
+			}
 		}
 	}
 	lo, hi := gcRange(length, gc)
@@ -275,6 +288,12 @@ func javaRound(x float64) int { return int(math.Floor(x + 0.5)) }
 // newGCModel returns, for each percentage, the increment a read of length
 // adds to it: one over how many GC counts claim it.
 func newGCModel(length int) *[101]float64 {
+	var model [101]float64
+	fillGCModel(&model, length)
+	return &model
+}
+
+func fillGCModel(model *[101]float64, length int) {
 	var claims [101]int
 	for gc := 0; gc <= length; gc++ {
 		lo, hi := gcRange(length, gc)
@@ -282,11 +301,10 @@ func newGCModel(length int) *[101]float64 {
 			claims[p]++
 		}
 	}
-	var model [101]float64
 	for p, n := range claims {
+		model[p] = 0
 		if n > 0 {
 			model[p] = 1 / float64(n)
 		}
 	}
-	return &model
 }

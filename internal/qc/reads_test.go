@@ -256,3 +256,30 @@ func FuzzReads(f *testing.F) {
 }
 
 func sprint(v any) string { return fmt.Sprintf("%+v", v) }
+
+// TestLongReadModels: reads over 1000 bases of more lengths than models
+// are kept for get the same GC distribution, without allocating.
+func TestLongReadModels(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	var all Reads
+	var want [101]float64
+	for k := range maxLongGCModels + 8 {
+		seq, qual := randomRead(rng, 2000+1000*k+rng.IntN(1000))
+		all.AddFASTQ(seq, qual)
+		var alone Reads
+		alone.AddFASTQ(seq, qual)
+		for p, v := range alone.Report().GCDistribution {
+			want[p] += v
+		}
+	}
+	for p, v := range all.Report().GCDistribution {
+		if math.Abs(v-want[p]) > 1e-9 {
+			t.Errorf("GC %d%%: %v, want %v", p, v, want[p])
+		}
+	}
+	seq, qual := randomRead(rng, 2000+1000*(maxLongGCModels+20))
+	all.AddFASTQ(seq, qual)
+	if n := testing.AllocsPerRun(10, func() { all.AddFASTQ(seq, qual) }); n != 0 {
+		t.Errorf("%v allocations per long read past the kept models", n)
+	}
+}
