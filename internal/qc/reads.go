@@ -36,8 +36,12 @@ const (
 )
 
 // maxExactLength is the longest read length counted in an array; longer
-// ones (rare, and few distinct) go to a map.
-const maxExactLength = 1 << 16
+// ones (rare, and few distinct) go to a map of at most about
+// maxLongLengths entries.
+const (
+	maxExactLength = 1 << 16
+	maxLongLengths = 1 << 14
+)
 
 // FastQC's GC model looks only at the first multiple of 100 bases of a
 // read longer than 100, and at the first multiple of 1000 of one longer
@@ -213,6 +217,11 @@ func (r *Reads) countLength(n int) {
 	}
 	if r.longLengths == nil {
 		r.longLengths = map[int]int64{}
+	}
+	if len(r.longLengths) >= maxLongLengths {
+		// Past that many distinct lengths, new ones are counted to
+		// the KiB, which bounds the map by the longest record allowed.
+		n &^= 1<<10 - 1
 	}
 	r.longLengths[n]++
 }

@@ -14,7 +14,8 @@ type ReadsReport struct {
 	Encoding    string `json:"encoding"`
 	PhredOffset int    `json:"phredOffset"`
 	// Lengths counts reads by length, shortest first, lengths no read has
-	// left out.
+	// left out. Past 16384 distinct lengths over 65535, further ones are
+	// rounded down to a multiple of 1024.
 	Lengths []LengthCount `json:"lengthDistribution"`
 	// MeanQualities counts reads by their mean quality, rounded down.
 	MeanQualities []QualityCount `json:"meanQualityDistribution"`
