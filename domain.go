@@ -73,9 +73,23 @@ type Reference struct {
 	Status        string
 	CreationJobID string
 	Files         []StoredFile
-	CreatedAt     time.Time
-	UpdatedAt     time.Time
+	// Sequences are the reference's sequences in file order.
+	Sequences []ReferenceSequence
+	CreatedAt time.Time
+	UpdatedAt time.Time
 }
+
+// ReferenceSequence is one sequence of a reference: what a SAM @SQ line
+// says of it.
+type ReferenceSequence struct {
+	Name   string `json:"name"`
+	Length int64  `json:"length"`
+	// MD5 is the SAM M5 digest: the hex MD5 of the upper-cased residues.
+	MD5 string `json:"md5"`
+}
+
+// File returns the stored file of a kind, if the reference has one.
+func (r *Reference) File(kind string) (StoredFile, bool) { return fileOfKind(r.Files, kind) }
 
 // Read set statuses, as the API spells them.
 const (
@@ -167,8 +181,10 @@ type ReadSet struct {
 }
 
 // File returns the stored file of a kind, if the read set has one.
-func (r *ReadSet) File(kind string) (StoredFile, bool) {
-	for _, f := range r.Files {
+func (r *ReadSet) File(kind string) (StoredFile, bool) { return fileOfKind(r.Files, kind) }
+
+func fileOfKind(files []StoredFile, kind string) (StoredFile, bool) {
+	for _, f := range files {
 		if f.Kind == kind {
 			return f, true
 		}
@@ -235,6 +251,9 @@ const (
 const (
 	JobKindReadSetImport = "READ_SET_IMPORT"
 	JobKindReadSetExport = "READ_SET_EXPORT"
+	// JobKindReferenceImport jobs work in a reference store; each item
+	// imports one FASTA file as a reference.
+	JobKindReferenceImport = "REFERENCE_IMPORT"
 )
 
 // Job statuses, as the API spells them for every kind of job.
@@ -278,6 +297,16 @@ type Job struct {
 	Items []JobItem
 }
 
+// JobStatusValid reports whether status is one the API spells for jobs.
+func JobStatusValid(status string) bool {
+	switch status {
+	case JobStatusSubmitted, JobStatusInProgress, JobStatusCancelling, JobStatusCancelled,
+		JobStatusFailed, JobStatusCompleted, JobStatusCompletedWithFailures:
+		return true
+	}
+	return false
+}
+
 // JobStatusTerminal reports whether the status is one a job ends in.
 func JobStatusTerminal(status string) bool {
 	switch status {
@@ -304,7 +333,8 @@ type JobItem struct {
 	Spec []byte
 	// ReadSetID is the read set the item works on: the one an import
 	// creates (chosen when the job starts, so a restarted item finds it
-	// again) or the one an export reads.
+	// again) or the one an export reads. A reference import's item keeps
+	// the ID of the reference it creates here, chosen the same way.
 	ReadSetID string
 	UpdatedAt time.Time
 }

@@ -9,6 +9,7 @@ package analyze
 import (
 	"errors"
 	"fmt"
+	"github.com/seqstore/seqstore/internal/format/sam"
 
 	"github.com/seqstore/seqstore/internal/etag"
 	"github.com/seqstore/seqstore/internal/format/panics"
@@ -45,6 +46,9 @@ type Result struct {
 	// Sources holds, per source, the bytes read and what they decompress
 	// to.
 	Sources []SourceBytes
+	// Header is a BAM's or CRAM's header: the reference dictionary its
+	// alignments name.
+	Header *sam.Header
 }
 
 // Error is a defect found in a source. Its message names the source and the

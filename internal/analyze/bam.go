@@ -50,7 +50,7 @@ func BAM(ctx context.Context, src io.Reader, fileType string, index io.Writer, f
 	// Also on a panic of this goroutine, so that hashing ends then too.
 	defer hashing.stop()
 
-	res := &Result{FileType: fileType, Alignment: Unaligned}
+	res := &Result{FileType: fileType, Alignment: Unaligned, Header: hdr}
 	var rec sam.Record
 	for n := 1; ; n++ {
 		if n&4095 == 0 && ctx.Err() != nil {

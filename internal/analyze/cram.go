@@ -53,7 +53,7 @@ func CRAM(ctx context.Context, src io.Reader, ref cram.ReferenceSource, index io
 	hashing, text := startHashing(etag.NewHasher(families...), textBuffers, textChunk)
 	// Also on a panic of this goroutine, so that hashing ends then too.
 	defer hashing.stop()
-	res := &Result{FileType: FileTypeCRAM, Alignment: Unaligned}
+	res := &Result{FileType: FileTypeCRAM, Alignment: Unaligned, Header: hdr}
 	var rec sam.Record
 	for n := 0; ; n++ {
 		if n&1023 == 0 && ctx.Err() != nil {

@@ -19,6 +19,7 @@ import (
 	"github.com/seqstore/seqstore/internal/auth"
 	"github.com/seqstore/seqstore/internal/meta"
 	"github.com/seqstore/seqstore/internal/readset"
+	"github.com/seqstore/seqstore/internal/reference"
 	"github.com/seqstore/seqstore/internal/service"
 	"github.com/seqstore/seqstore/internal/sigv4"
 	"github.com/seqstore/seqstore/internal/throttle"
@@ -28,8 +29,10 @@ import (
 type Options struct {
 	Service  *service.Service
 	ReadSets *readset.Service
-	Keys     *auth.Keys
-	Region   string
+	// References runs reference imports, retrieval and deletes.
+	References *reference.Service
+	Keys       *auth.Keys
+	Region     string
 	// TokenKey signs pagination tokens.
 	TokenKey []byte
 	Log      *slog.Logger
@@ -49,6 +52,7 @@ type Server struct {
 	omicsapi.UnimplementedHandler
 	svc    *service.Service
 	rs     *readset.Service
+	refs   *reference.Service
 	meta   meta.Store
 	tokens *pageTokens
 	log    *slog.Logger
@@ -61,6 +65,7 @@ func New(o Options) http.Handler {
 	s := &Server{
 		svc:    o.Service,
 		rs:     o.ReadSets,
+		refs:   o.References,
 		meta:   o.Service.Meta,
 		tokens: &pageTokens{key: o.TokenKey},
 		log:    o.Log,

@@ -219,13 +219,19 @@ func (l *Locations) Create(ctx context.Context, accountID, uri string) (Writer, 
 // transfer then holds Concurrency+1 of them). Writing more than size bytes
 // fails, and so does a Commit after fewer, leaving nothing behind.
 func (l *Locations) CreateSized(ctx context.Context, accountID, uri string, size int64) (Writer, error) {
+	return l.CreateTagged(ctx, accountID, uri, size, nil)
+}
+
+// CreateTagged is CreateSized with tags that an S3 object carries as its
+// object tags (a file has nowhere to keep them and goes without).
+func (l *Locations) CreateTagged(ctx context.Context, accountID, uri string, size int64, tags map[string]string) (Writer, error) {
 	p, err := l.resolve(ctx, accountID, uri, false)
 	if err != nil {
 		return nil, err
 	}
 	var w Writer
 	if p.client != nil {
-		w = l.createS3(ctx, p, size)
+		w = l.createS3(ctx, p, size, tags)
 	} else if w, err = p.file.create(ctx, p.uri); err != nil {
 		return nil, err
 	}

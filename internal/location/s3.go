@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"strconv"
 	"sync"
 	"time"
@@ -364,18 +365,27 @@ func (l *Locations) putBuffer(b []byte) {
 // for a small object, a multipart upload for a large one. The manager
 // completes the upload when its body ends, which only Commit allows; Abort
 // ends the body with an error, and the manager aborts the upload.
-func (l *Locations) createS3(ctx context.Context, p place, size int64) Writer {
+func (l *Locations) createS3(ctx context.Context, p place, size int64, tags map[string]string) Writer {
 	pr, pw := io.Pipe()
 	w := &s3Writer{uri: p.uri, pw: pw, done: make(chan struct{})}
+	in := &transfermanager.UploadObjectInput{
+		Bucket: &p.bucket,
+		Key:    &p.key,
+		Body:   pr,
+		// A known size lets the manager choose parts large enough that
+		// the object fits in S3's 10,000.
+		ContentLength: sizeHint(size),
+	}
+	if len(tags) > 0 {
+		q := url.Values{}
+		for k, v := range tags {
+			q.Set(k, v)
+		}
+		tagging := q.Encode()
+		in.Tagging = &tagging
+	}
 	go func() {
-		_, err := p.client.uploads.UploadObject(ctx, &transfermanager.UploadObjectInput{
-			Bucket: &p.bucket,
-			Key:    &p.key,
-			Body:   pr,
-			// A known size lets the manager choose parts large enough
-			// that the object fits in S3's 10,000.
-			ContentLength: sizeHint(size),
-		})
+		_, err := p.client.uploads.UploadObject(ctx, in)
 		if err == nil {
 			err = errUploadEnded
 		} else {

@@ -106,10 +106,14 @@ func (h ExportHandler) Do(ctx context.Context, job *seqstore.Job, item *seqstore
 		return errors.New(msg)
 	}
 	log := h.Log.With("account", job.AccountID, "store", job.StoreID, "job", job.ID, "item", item.Index, "readSet", rs.ID)
+	tags, err := h.propagatedTags(ctx, rs)
+	if err != nil {
+		return err
+	}
 	var total int64
 	for _, f := range rs.Files {
 		dst := ExportPath(job.Destination, rs.ID, f.Name)
-		if err := h.exportFile(ctx, job.AccountID, f, dst); err != nil {
+		if err := h.exportFile(ctx, job.AccountID, f, dst, tags); err != nil {
 			return err
 		}
 		total += f.ContentLength
@@ -118,15 +122,36 @@ func (h ExportHandler) Do(ctx context.Context, job *seqstore.Job, item *seqstore
 	return nil
 }
 
+// propagatedTags are the read set's tags whose keys its store lists in
+// propagatedSetLevelTags: what HealthOmics copies onto the S3 objects of a
+// read set, and seqstore onto the objects an export writes.
+func (h ExportHandler) propagatedTags(ctx context.Context, rs *seqstore.ReadSet) (map[string]string, error) {
+	st, err := h.store(ctx, rs.AccountID, rs.StoreID)
+	if err != nil || len(st.PropagatedSetLevelTags) == 0 {
+		return nil, err
+	}
+	all, err := h.Meta.TagsGet(ctx, rs.AccountID, h.ARN.ReadSet(rs.AccountID, rs.StoreID, rs.ID))
+	if err != nil {
+		return nil, err
+	}
+	tags := map[string]string{}
+	for _, k := range st.PropagatedSetLevelTags {
+		if v, ok := all[k]; ok {
+			tags[k] = v
+		}
+	}
+	return tags, nil
+}
+
 // exportFile copies one stored file to dst, checking its length, and
 // commits it only when whole.
-func (h ExportHandler) exportFile(ctx context.Context, account string, f seqstore.StoredFile, dst string) error {
+func (h ExportHandler) exportFile(ctx context.Context, account string, f seqstore.StoredFile, dst string, tags map[string]string) error {
 	r, err := h.Blobs.NewRangeReader(ctx, f.Key, 0, -1)
 	if err != nil {
 		return fmt.Errorf("reading stored file %s failed (%v); export the read set again", f.Name, err)
 	}
 	defer r.Close()
-	w, err := h.Locations.CreateSized(ctx, account, dst, f.ContentLength)
+	w, err := h.Locations.CreateTagged(ctx, account, dst, f.ContentLength, tags)
 	if err != nil {
 		return err
 	}

@@ -267,6 +267,33 @@ func (s *Service) analyzeAndStore(ctx context.Context, rs *seqstore.ReadSet, sou
 			idx.w.abort()
 			outs = outs[:1]
 		}
+	case seqstore.FileTypeCRAM:
+		if len(sources) != 1 {
+			return nil, nil, fmt.Errorf("a CRAM read set has one source, not %d", len(sources))
+		}
+		ref, err := s.cramReference(ctx, rs)
+		if err != nil {
+			return nil, nil, &analyze.Error{Source: "source1", Msg: err.Error()}
+		}
+		defer ref.Close()
+		src, err := open(seqstore.FileSource1, sources[0].name)
+		if err != nil {
+			return nil, nil, err
+		}
+		idx, err := open(seqstore.FileIndex, sources[0].name+".crai")
+		if err != nil {
+			return nil, nil, err
+		}
+		// The stored CRAM is the source's bytes, teed as they are
+		// decoded.
+		result, err = analyze.CRAM(ctx, io.TeeReader(readers[0], src.w), ref, idx.w, families, s.Limits)
+		if err != nil {
+			return nil, nil, err
+		}
+		if !result.Indexed {
+			idx.w.abort()
+			outs = outs[:1]
+		}
 	default:
 		err = fmt.Errorf("file type %s cannot be ingested", rs.FileType)
 	}
@@ -275,6 +302,15 @@ func (s *Service) analyzeAndStore(ctx context.Context, rs *seqstore.ReadSet, sou
 	}
 	if err := ctx.Err(); err != nil {
 		return nil, nil, err
+	}
+	ref, err := s.referenceToCheck(ctx, rs)
+	if err != nil {
+		return nil, nil, err
+	}
+	if ref != nil {
+		if err := checkAgainstReference(result.Header, ref, rs.ReferenceArn); err != nil {
+			return nil, nil, err
+		}
 	}
 	for _, o := range outs {
 		if err := o.w.close(); err != nil {

@@ -101,26 +101,14 @@ func prefixError(where string, err error) error {
 }
 
 func (s *Service) checkImportSource(ctx context.Context, account string, src ImportSource) error {
-	switch src.FileType {
-	case seqstore.FileTypeFASTQ, seqstore.FileTypeBAM, seqstore.FileTypeUBAM:
-	case seqstore.FileTypeCRAM:
-		return seqstore.Errorf(seqstore.CodeNotSupported, "CRAM read sets need their reference's bases to be decoded, and this seqstore cannot import references yet; import the alignments as BAM")
-	default:
-		return seqstore.Errorf(seqstore.CodeValidation, "sourceFileType %q is not one of FASTQ, BAM, UBAM, CRAM", src.FileType)
-	}
 	if src.Source1 == "" {
 		return seqstore.Errorf(seqstore.CodeValidation, "sourceFiles.source1 is required")
 	}
 	if src.Source2 != "" && src.FileType != seqstore.FileTypeFASTQ {
 		return seqstore.Errorf(seqstore.CodeValidation, "sourceFiles.source2 is for the second file of a FASTQ pair; a %s read set has one file", src.FileType)
 	}
-	if needsReference(src.FileType) && src.ReferenceArn == "" {
-		return seqstore.Errorf(seqstore.CodeValidation, "referenceArn is required for %s read sets: aligned reads are only meaningful against the reference they were aligned to", src.FileType)
-	}
-	if src.ReferenceArn != "" {
-		if err := s.checkReference(ctx, account, src.ReferenceArn); err != nil {
-			return err
-		}
+	if err := s.checkFileTypeAndReference(ctx, account, src.FileType, src.ReferenceArn); err != nil {
+		return err
 	}
 	for _, uri := range []string{src.Source1, src.Source2} {
 		if uri == "" {

@@ -50,8 +50,11 @@ func (s *Service) Ingest(ctx context.Context, rs *seqstore.ReadSet) {
 			continue
 		}
 		name := base + ".bam"
-		if rs.FileType == seqstore.FileTypeFASTQ {
+		switch rs.FileType {
+		case seqstore.FileTypeFASTQ:
 			name = fmt.Sprintf("%s_source%d.fastq.gz", base, i+1)
+		case seqstore.FileTypeCRAM:
+			name = base + ".cram"
 		}
 		sources = append(sources, source{kind: kind, name: name, r: &partsReader{ctx: ctx, blobs: s.Blobs, parts: bySource[kind]}})
 	}

@@ -21,9 +21,10 @@ type Locations interface {
 	CheckRead(ctx context.Context, accountID, uri string) error
 	CheckWrite(ctx context.Context, accountID, prefix string) error
 	Open(ctx context.Context, accountID, uri string) (io.ReadCloser, error)
-	// CreateSized writes a file of a known size, which lets an S3
-	// multipart upload choose parts large enough for it.
-	CreateSized(ctx context.Context, accountID, uri string, size int64) (location.Writer, error)
+	// CreateTagged writes a file of a known size, which lets an S3
+	// multipart upload choose parts large enough for it, with tags that
+	// an S3 object carries as its object tags.
+	CreateTagged(ctx context.Context, accountID, uri string, size int64, tags map[string]string) (location.Writer, error)
 }
 
 // Job limits of the model.
@@ -73,20 +74,10 @@ func (s *Service) listJobs(ctx context.Context, account, storeID, kind string, f
 	if _, err := s.store(ctx, account, storeID); err != nil {
 		return nil, "", err
 	}
-	if f.Status != "" && !validJobStatus(f.Status) {
+	if f.Status != "" && !seqstore.JobStatusValid(f.Status) {
 		return nil, "", seqstore.Errorf(seqstore.CodeValidation, "filter.status %q is not a job status", f.Status)
 	}
 	return s.Meta.JobList(ctx, account, storeID, kind, f, p)
-}
-
-func validJobStatus(status string) bool {
-	switch status {
-	case seqstore.JobStatusSubmitted, seqstore.JobStatusInProgress, seqstore.JobStatusCancelling,
-		seqstore.JobStatusCancelled, seqstore.JobStatusFailed, seqstore.JobStatusCompleted,
-		seqstore.JobStatusCompletedWithFailures:
-		return true
-	}
-	return false
 }
 
 // itemError is err as a job item's statusMessage shows it: a domain

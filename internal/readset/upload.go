@@ -39,22 +39,8 @@ func (s *Service) CreateUpload(ctx context.Context, account, storeID string, p C
 	if _, err := s.store(ctx, account, storeID); err != nil {
 		return nil, err
 	}
-	switch p.SourceFileType {
-	case seqstore.FileTypeFASTQ, seqstore.FileTypeBAM, seqstore.FileTypeUBAM:
-	case seqstore.FileTypeCRAM:
-		return nil, seqstore.Errorf(seqstore.CodeNotSupported, "CRAM read sets need their reference's bases to be decoded, and this seqstore cannot import references yet; upload the alignments as BAM")
-	default:
-		return nil, seqstore.Errorf(seqstore.CodeValidation, "sourceFileType %q is not one of FASTQ, BAM, UBAM, CRAM", p.SourceFileType)
-	}
-	if needsReference(p.SourceFileType) {
-		if p.ReferenceArn == "" {
-			return nil, seqstore.Errorf(seqstore.CodeValidation, "referenceArn is required for %s read sets: aligned reads are only meaningful against the reference they were aligned to", p.SourceFileType)
-		}
-	}
-	if p.ReferenceArn != "" {
-		if err := s.checkReference(ctx, account, p.ReferenceArn); err != nil {
-			return nil, err
-		}
+	if err := s.checkFileTypeAndReference(ctx, account, p.SourceFileType, p.ReferenceArn); err != nil {
+		return nil, err
 	}
 	u := &seqstore.Upload{
 		AccountID:      account,
@@ -85,10 +71,34 @@ func (s *Service) CreateUpload(ctx context.Context, account, storeID string, p C
 	return nil, seqstore.Errorf(seqstore.CodeInternal, "could not allocate an upload ID; try again")
 }
 
+// checkFileTypeAndReference judges a read set's file type and reference
+// ARN, for an upload or an import alike: BAM and CRAM need a reference, a
+// CRAM one that is stored here, since it is decoded against its bases.
+func (s *Service) checkFileTypeAndReference(ctx context.Context, account, fileType, referenceArn string) error {
+	switch fileType {
+	case seqstore.FileTypeFASTQ, seqstore.FileTypeBAM, seqstore.FileTypeUBAM, seqstore.FileTypeCRAM:
+	default:
+		return seqstore.Errorf(seqstore.CodeValidation, "sourceFileType %q is not one of FASTQ, BAM, UBAM, CRAM", fileType)
+	}
+	if needsReference(fileType) && referenceArn == "" {
+		return seqstore.Errorf(seqstore.CodeValidation, "referenceArn is required for %s read sets: aligned reads are only meaningful against the reference they were aligned to", fileType)
+	}
+	if referenceArn == "" {
+		return nil
+	}
+	if fileType == seqstore.FileTypeCRAM {
+		_, err := s.storedReference(ctx, account, referenceArn)
+		return err
+	}
+	return s.checkReference(ctx, account, referenceArn)
+}
+
 // checkReference accepts a reference ARN of the right form that belongs to
-// the account's region. References cannot be imported yet, so an ARN whose
-// reference is not in the metadata store is accepted as long as its form is
-// right; one that is there must be ACTIVE.
+// the account's region. A reference of this seqstore must be ACTIVE, and
+// one that names a reference store of the account must name a reference in
+// it. An ARN naming a reference store this seqstore does not hold is still
+// accepted on its form alone, so read sets aligned to references kept
+// elsewhere can be stored.
 func (s *Service) checkReference(ctx context.Context, account, referenceArn string) error {
 	r, err := arn.Parse(referenceArn)
 	if err != nil || r.Kind != arn.KindReference {
@@ -100,6 +110,11 @@ func (s *Service) checkReference(ctx context.Context, account, referenceArn stri
 	ref, err := s.Meta.ReferenceGet(ctx, account, r.StoreID, r.ID)
 	switch {
 	case errors.Is(err, meta.ErrNotFound):
+		if _, err := s.Meta.ReferenceStoreGet(ctx, account, r.StoreID); err == nil {
+			return seqstore.Errorf(seqstore.CodeValidation, "referenceArn %q names no reference of reference store %s", referenceArn, r.StoreID)
+		} else if !errors.Is(err, meta.ErrNotFound) {
+			return err
+		}
 		return nil
 	case err != nil:
 		return err

@@ -36,6 +36,7 @@ import (
 	"github.com/seqstore/seqstore/internal/metrics"
 	"github.com/seqstore/seqstore/internal/netguard"
 	"github.com/seqstore/seqstore/internal/readset"
+	"github.com/seqstore/seqstore/internal/reference"
 	"github.com/seqstore/seqstore/internal/service"
 	"github.com/seqstore/seqstore/internal/throttle"
 )
@@ -185,11 +186,13 @@ func Open(ctx context.Context, cfg *config.Config, log *slog.Logger) (*Server, e
 		return nil, fmt.Errorf("import and export locations: %w", err)
 	}
 	rs.Locations = locs
+	refs := &reference.Service{Meta: m, Blobs: blobs, ARN: arns, Log: log, Sources: locs}
 	jobRunner := &jobs.Runner{
 		Name: "job item",
 		Queue: &jobs.Items{Meta: m, Log: log, Handlers: map[string]jobs.Handler{
-			seqstore.JobKindReadSetImport: readset.ImportHandler{Service: rs},
-			seqstore.JobKindReadSetExport: readset.ExportHandler{Service: rs},
+			seqstore.JobKindReadSetImport:   readset.ImportHandler{Service: rs},
+			seqstore.JobKindReadSetExport:   readset.ExportHandler{Service: rs},
+			seqstore.JobKindReferenceImport: reference.ImportHandler{Service: refs},
 		}},
 		Lease:       cfg.JobLease,
 		Poll:        cfg.JobPoll,
@@ -198,12 +201,14 @@ func Open(ctx context.Context, cfg *config.Config, log *slog.Logger) (*Server, e
 		Log:         log,
 	}
 	rs.WakeJobs = jobRunner.Wake
+	refs.WakeJobs = jobRunner.Wake
 	keys := &auth.Keys{Meta: m}
 	h := api.New(api.Options{
-		Service:  svc,
-		ReadSets: rs,
-		Keys:     keys,
-		Region:   cfg.Region,
+		Service:    svc,
+		ReadSets:   rs,
+		References: refs,
+		Keys:       keys,
+		Region:     cfg.Region,
 		// Pagination tokens are signed with a key derived from the root
 		// secret, which every node of a deployment shares.
 		TokenKey:     []byte("seqstore pagination v1:" + root.Key.Secret),

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -236,7 +237,12 @@ func TestImportExportRoundTrip(t *testing.T) {
 			in := start(t, b, cfg)
 			c := in.goClient(in.rootKey())
 			ctx := context.Background()
-			store := newStore(t, c, "")
+			// Exports carry the tags the store propagates, and no others.
+			created, err := c.CreateSequenceStore(ctx, &omics.CreateSequenceStoreInput{Name: aws.String("jobs"), PropagatedSetLevelTags: []string{"origin"}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			store := *created.Id
 			// What an upload of the same files gives, to compare with.
 			uploaded := map[types.FileType]*omics.GetReadSetMetadataOutput{
 				types.FileTypeFastq: waitIngested(t, c, store, uploadFiles(t, c, store, types.FileTypeFastq, "", 1<<20, d.r1gz, d.r2gz)),
@@ -358,6 +364,19 @@ func TestImportExportRoundTrip(t *testing.T) {
 							if f.kind != types.ReadSetFileIndex {
 								uris = append(uris, p.uri(key))
 							}
+							if p.s3 != nil {
+								tagging, err := p.s3.Client().GetObjectTagging(ctx, &s3.GetObjectTaggingInput{Bucket: aws.String(p.bucket), Key: aws.String(key)})
+								if err != nil {
+									t.Fatal(err)
+								}
+								got := map[string]string{}
+								for _, tag := range tagging.TagSet {
+									got[aws.ToString(tag.Key)] = aws.ToString(tag.Value)
+								}
+								if len(got) != 1 || got["origin"] != "import" {
+									t.Errorf("%s: object tags %v, want only the propagated origin=import", key, got)
+								}
+							}
 						}
 						again = append(again, importSource(ft, "again-"+string(ft), uris...))
 						order = append(order, ft)
@@ -390,9 +409,52 @@ func TestImportExportRoundTrip(t *testing.T) {
 					if err != nil || !containsImport(list.ImportJobs, *started.Id) || containsImport(list.ImportJobs, *re.Id) {
 						t.Errorf("ListReadSetImportJobs COMPLETED_WITH_FAILURES: %+v %v", list, err)
 					}
-					exList, err := c.ListReadSetExportJobs(ctx, &omics.ListReadSetExportJobsInput{SequenceStoreId: aws.String(store)})
-					if err != nil || len(exList.ExportJobs) == 0 {
-						t.Errorf("ListReadSetExportJobs: %+v %v", exList, err)
+					// One page at a time, the same jobs.
+					var paged []string
+					for token := (*string)(nil); ; {
+						page, err := c.ListReadSetImportJobs(ctx, &omics.ListReadSetImportJobsInput{SequenceStoreId: aws.String(store), MaxResults: aws.Int32(1), NextToken: token})
+						if err != nil {
+							t.Fatal(err)
+						}
+						for _, j := range page.ImportJobs {
+							paged = append(paged, *j.Id)
+						}
+						if token = page.NextToken; token == nil {
+							break
+						}
+					}
+					if len(paged) < 2 || !slices.Contains(paged, *started.Id) || !slices.Contains(paged, *re.Id) {
+						t.Errorf("ListReadSetImportJobs a page at a time: %v", paged)
+					}
+
+					// A read set that is not ACTIVE fails its item only.
+					failed := job.Sources[4].ReadSetId
+					mixed, err := c.StartReadSetExportJob(ctx, &omics.StartReadSetExportJobInput{
+						SequenceStoreId: aws.String(store), RoleArn: aws.String(testRoleArn), Destination: aws.String(p.uri("mixed") + "/"),
+						Sources: []types.ExportReadSet{{ReadSetId: failed}, {ReadSetId: aws.String(imported[types.FileTypeUbam])}},
+					})
+					if err != nil {
+						t.Fatal(err)
+					}
+					mixedJob := waitExport(t, c, store, *mixed.Id)
+					if mixedJob.Status != types.ReadSetExportJobStatusCompletedWithFailures || mixedJob.ReadSets[0].Status != types.ReadSetExportJobItemStatusFailed ||
+						!strings.Contains(aws.ToString(mixedJob.ReadSets[0].StatusMessage), "UPLOAD_FAILED") || mixedJob.ReadSets[1].Status != types.ReadSetExportJobItemStatusFinished {
+						t.Errorf("export of a failed and an active read set: %s %+v", mixedJob.Status, mixedJob.ReadSets)
+					}
+					exList, err := c.ListReadSetExportJobs(ctx, &omics.ListReadSetExportJobsInput{SequenceStoreId: aws.String(store),
+						Filter: &types.ExportReadSetFilter{Status: types.ReadSetExportJobStatusCompletedWithFailures}})
+					if err != nil {
+						t.Fatal(err)
+					}
+					listed := false
+					for _, j := range exList.ExportJobs {
+						listed = listed || *j.Id == *mixed.Id
+						if j.Status != types.ReadSetExportJobStatusCompletedWithFailures {
+							t.Errorf("ListReadSetExportJobs COMPLETED_WITH_FAILURES lists job %s, %s", *j.Id, j.Status)
+						}
+					}
+					if !listed {
+						t.Errorf("ListReadSetExportJobs COMPLETED_WITH_FAILURES leaves out job %s", *mixed.Id)
 					}
 				})
 			}

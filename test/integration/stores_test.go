@@ -514,12 +514,12 @@ func TestUnimplementedOperationsSaySo(t *testing.T) {
 	c := in.goClient(in.rootKey())
 	id := aws.String("1234567890")
 	calls := map[string]func() error{
-		"GetReferenceMetadata": func() error {
-			_, err := c.GetReferenceMetadata(ctx, &omics.GetReferenceMetadataInput{Id: id, ReferenceStoreId: id})
+		"GetReadSetActivationJob": func() error {
+			_, err := c.GetReadSetActivationJob(ctx, &omics.GetReadSetActivationJobInput{Id: id, SequenceStoreId: id})
 			return err
 		},
-		"ListReferences": func() error {
-			_, err := c.ListReferences(ctx, &omics.ListReferencesInput{ReferenceStoreId: id})
+		"ListReadSetActivationJobs": func() error {
+			_, err := c.ListReadSetActivationJobs(ctx, &omics.ListReadSetActivationJobsInput{SequenceStoreId: id})
 			return err
 		},
 		"StartReadSetActivationJob": func() error {

@@ -30,8 +30,9 @@ var ErrNotFound = errors.New("sequence not in the FASTA file")
 
 // File is an indexed FASTA file. It is safe for concurrent use.
 type File struct {
-	path    string
-	f       *os.File
+	path    string // what messages call the file
+	f       io.ReaderAt
+	closer  io.Closer // nil: nothing to close
 	entries []Entry
 	byName  map[string]int
 
@@ -78,17 +79,32 @@ func Open(path string) (*File, error) {
 			}
 		}
 	}
-	fa := &File{path: path, f: f, entries: entries, byName: make(map[string]int, len(entries))}
+	fa := NewFile(f, path, entries)
+	fa.closer = f
+	return fa, nil
+}
+
+// NewFile reads a FASTA file through r, which holds it whole, by its index
+// entries: a file that is not on the local disk, such as a reference kept
+// in an object store. name is what messages call the file.
+func NewFile(r io.ReaderAt, name string, entries []Entry) *File {
+	fa := &File{path: name, f: r, entries: entries, byName: make(map[string]int, len(entries))}
 	for i, e := range entries {
 		if _, dup := fa.byName[e.Name]; !dup {
 			fa.byName[e.Name] = i
 		}
 	}
-	return fa, nil
+	return fa
 }
 
-// Close closes the file.
-func (fa *File) Close() error { return fa.f.Close() }
+// Close closes the file Open opened; a File from NewFile leaves its reader
+// to its caller.
+func (fa *File) Close() error {
+	if fa.closer == nil {
+		return nil
+	}
+	return fa.closer.Close()
+}
 
 // Entries returns the index.
 func (fa *File) Entries() []Entry { return fa.entries }

@@ -102,6 +102,30 @@ func (h *Header) SortOrder() string {
 	return ""
 }
 
+// SequenceTag returns, for each @SQ line of the text that carries tag
+// (such as "M5"), its SN name and the tag's value.
+func (h *Header) SequenceTag(tag string) map[string]string {
+	out := map[string]string{}
+	prefix := tag + ":"
+	for line := range strings.SplitSeq(h.Text, "\n") {
+		if !strings.HasPrefix(line, "@SQ\t") {
+			continue
+		}
+		var name, value string
+		for _, field := range strings.Split(strings.TrimRight(line, "\r"), "\t")[1:] {
+			if v, ok := strings.CutPrefix(field, "SN:"); ok {
+				name = v
+			} else if v, ok := strings.CutPrefix(field, prefix); ok {
+				value = v
+			}
+		}
+		if name != "" && value != "" {
+			out[name] = value
+		}
+	}
+	return out
+}
+
 // Record is one alignment. A reader that fills it reuses its slices or
 // points them into its own buffers, so a caller keeping a field beyond the
 // next read must copy it.

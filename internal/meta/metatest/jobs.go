@@ -119,6 +119,17 @@ var jobCases = []suiteCase{
 			wantErr(t, "JobCreate in "+c.name, f.s.JobCreate(f.ctx, f.newJob(accountA, c.store, seqstore.JobKindReadSetImport, at(3), 1)), meta.ErrNotFound)
 		}
 	}},
+	{"reference import jobs live in reference stores and go with them", func(t *testing.T, f *fixture) {
+		refs := f.createReferenceStore(accountA, at(0))
+		seqs := f.createSequenceStore(accountA, at(0))
+		wantErr(t, "JobCreate of a reference import in a sequence store",
+			f.s.JobCreate(f.ctx, f.newJob(accountA, seqs.ID, seqstore.JobKindReferenceImport, at(1), 1)), meta.ErrNotFound)
+		j := f.createJob(accountA, refs.ID, seqstore.JobKindReferenceImport, at(1), 2)
+		equal(t, "the reference import job", f.jobGet(j), j)
+		must(t, "ReferenceStoreDelete", f.s.ReferenceStoreDelete(f.ctx, accountA, refs.ID))
+		_, err := f.s.JobGet(f.ctx, accountA, refs.ID, seqstore.JobKindReferenceImport, j.ID)
+		wantErr(t, "JobGet after the store's delete", err, meta.ErrNotFound)
+	}},
 	{"a job is reached only through its account, store and kind", func(t *testing.T, f *fixture) {
 		stA := f.createSequenceStore(accountA, at(0))
 		other := f.createSequenceStore(accountA, at(0))

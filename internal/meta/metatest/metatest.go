@@ -224,6 +224,10 @@ func (f *fixture) newReference(account, storeID string, created time.Time) *seqs
 			{Kind: seqstore.FileSource, Key: "ref/" + id + "/fa", Name: "ref.fa", ContentLength: 5000, PartSize: 100 << 20},
 			{Kind: seqstore.FileIndex, Key: "ref/" + id + "/fai", Name: "ref.fa.fai", ContentLength: 50, PartSize: 100 << 20},
 		},
+		Sequences: []seqstore.ReferenceSequence{
+			{Name: "chr1", Length: 4000, MD5: "0123456789abcdef0123456789abcdef"},
+			{Name: "chrM", Length: 16, MD5: "fedcba9876543210fedcba9876543210"},
+		},
 		CreatedAt: created,
 		UpdatedAt: created.Add(time.Millisecond),
 	}

@@ -53,6 +53,8 @@ func jobStoreTable(kind string) (string, error) {
 	switch kind {
 	case seqstore.JobKindReadSetImport, seqstore.JobKindReadSetExport:
 		return "sequence_stores", nil
+	case seqstore.JobKindReferenceImport:
+		return "reference_stores", nil
 	}
 	return "", fmt.Errorf("sqlmeta: jobs of kind %q belong to no kind of store this version knows", kind)
 }

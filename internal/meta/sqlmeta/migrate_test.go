@@ -302,8 +302,21 @@ func newWorld(t *testing.T, s *Store) *world {
 	_, err := s.UploadPartPut(ctx, w.part)
 	must(err)
 	must(s.ReferenceStoreCreate(ctx, w.refStore))
-	must(s.ReferenceCreate(ctx, w.ref))
+	if version(t, s) < 8 {
+		must(referenceCreateBefore8(ctx, s, w.ref))
+	} else {
+		must(s.ReferenceCreate(ctx, w.ref))
+	}
 	return w
+}
+
+// referenceCreateBefore8 inserts a reference as versions before 8 did,
+// without the sequences column.
+func referenceCreateBefore8(ctx context.Context, s *Store, r *seqstore.Reference) error {
+	cols := strings.Replace(referenceColumns, " sequences,", "", 1)
+	_, err := s.write.exec(ctx, `INSERT INTO genome_references (`+cols+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
+		r.ID, r.AccountID, r.StoreID, r.Name, r.Description, r.MD5, r.Status, r.CreationJobID, toJSON(r.Files), millis(r.CreatedAt), millis(r.UpdatedAt))
+	return err
 }
 
 func (w *world) check(t *testing.T, s *Store) {
@@ -332,6 +345,10 @@ func (w *world) check(t *testing.T, s *Store) {
 	refStore, err := s.ReferenceStoreGet(ctx, acct, w.refStore.ID)
 	same("reference store", refStore, err, w.refStore)
 	ref, err := s.ReferenceGet(ctx, acct, w.refStore.ID, w.ref.ID)
+	if version(t, s) < 8 {
+		cols := strings.Replace(referenceColumns, " sequences,", " '[]',", 1)
+		ref, err = scanReference(s.read.queryRow(ctx, `SELECT `+cols+` FROM genome_references WHERE id = $1`, w.ref.ID))
+	}
 	same("reference", ref, err, w.ref)
 }
 

@@ -125,8 +125,8 @@ func (s *Store) ReferenceStoreGet(ctx context.Context, accountID, id string) (*s
 }
 
 // ReferenceStoreDelete deletes a reference store, and with it its DELETED
-// references, unless it holds references in any other status; the guard
-// runs like SequenceStoreDelete's.
+// references and its jobs, unless it holds references in any other status;
+// the guard runs like SequenceStoreDelete's.
 func (s *Store) ReferenceStoreDelete(ctx context.Context, accountID, id string) error {
 	return s.tx(ctx, func(t *txRunner) error {
 		var one int
@@ -140,6 +140,9 @@ func (s *Store) ReferenceStoreDelete(ctx context.Context, accountID, id string) 
 		}
 		if refs > 0 {
 			return fmt.Errorf("%w: reference store %s holds %d reference(s)", meta.ErrConflict, id, refs)
+		}
+		if _, err := t.exec(ctx, `DELETE FROM jobs WHERE account_id = $1 AND store_id = $2`, accountID, id); err != nil {
+			return err
 		}
 		return affected(t.exec(ctx, `DELETE FROM reference_stores WHERE account_id = $1 AND id = $2`, accountID, id))
 	})
@@ -163,18 +166,24 @@ func (s *Store) ReferenceStoreList(ctx context.Context, accountID, name string, 
 	return items, next, nil
 }
 
-const referenceColumns = `id, account_id, store_id, name, description, md5, status, creation_job_id, files, created_at, updated_at`
+const referenceColumns = `id, account_id, store_id, name, description, md5, status, creation_job_id, files, sequences, created_at, updated_at`
 
 func scanReference(row scanner) (*seqstore.Reference, error) {
 	var r seqstore.Reference
-	var files string
+	var files, sequences string
 	var created, updated int64
-	if err := row.Scan(&r.ID, &r.AccountID, &r.StoreID, &r.Name, &r.Description, &r.MD5, &r.Status, &r.CreationJobID, &files, &created, &updated); err != nil {
+	if err := row.Scan(&r.ID, &r.AccountID, &r.StoreID, &r.Name, &r.Description, &r.MD5, &r.Status, &r.CreationJobID, &files, &sequences, &created, &updated); err != nil {
 		return nil, translate(err)
 	}
 	r.CreatedAt, r.UpdatedAt = fromMillis(created), fromMillis(updated)
 	if err := fromJSON("genome_references.files", files, &r.Files); err != nil {
 		return nil, err
+	}
+	if err := fromJSON("genome_references.sequences", sequences, &r.Sequences); err != nil {
+		return nil, err
+	}
+	if len(r.Sequences) == 0 {
+		r.Sequences = nil // the column's default, '[]', for references made before it
 	}
 	return &r, nil
 }
@@ -182,8 +191,8 @@ func scanReference(row scanner) (*seqstore.Reference, error) {
 // ReferenceCreate inserts a reference: ErrConflict if its ID exists,
 // ErrNotFound if its store does not.
 func (s *Store) ReferenceCreate(ctx context.Context, r *seqstore.Reference) error {
-	_, err := s.write.exec(ctx, `INSERT INTO genome_references (`+referenceColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
-		r.ID, r.AccountID, r.StoreID, r.Name, r.Description, r.MD5, r.Status, r.CreationJobID, toJSON(r.Files), millis(r.CreatedAt), millis(r.UpdatedAt))
+	_, err := s.write.exec(ctx, `INSERT INTO genome_references (`+referenceColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
+		r.ID, r.AccountID, r.StoreID, r.Name, r.Description, r.MD5, r.Status, r.CreationJobID, toJSON(r.Files), toJSON(r.Sequences), millis(r.CreatedAt), millis(r.UpdatedAt))
 	return err
 }
 
@@ -196,9 +205,9 @@ func (s *Store) ReferenceGet(ctx context.Context, accountID, storeID, id string)
 // IDs and the creation time.
 func (s *Store) ReferenceUpdate(ctx context.Context, r *seqstore.Reference) error {
 	return affected(s.write.exec(ctx, `UPDATE genome_references SET name = $4, description = $5, md5 = $6, status = $7,
-		creation_job_id = $8, files = $9, updated_at = $10
+		creation_job_id = $8, files = $9, sequences = $10, updated_at = $11
 		WHERE account_id = $1 AND store_id = $2 AND id = $3`,
-		r.AccountID, r.StoreID, r.ID, r.Name, r.Description, r.MD5, r.Status, r.CreationJobID, toJSON(r.Files), millis(r.UpdatedAt)))
+		r.AccountID, r.StoreID, r.ID, r.Name, r.Description, r.MD5, r.Status, r.CreationJobID, toJSON(r.Files), toJSON(r.Sequences), millis(r.UpdatedAt)))
 }
 
 // ReferenceDelete removes a reference's row for good. Whether read sets

@@ -1,0 +1,304 @@
+package fasta
+
+import (
+	"bufio"
+	"bytes"
+	"crypto/md5"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"hash"
+	"io"
+)
+
+// Sequence is one sequence of a FASTA file as Scan found it: its .fai entry
+// and its SAM M5 digest.
+type Sequence struct {
+	Entry
+	// MD5 is the SAM @SQ M5 digest: the lower-case hex MD5 of the
+	// sequence's residues, upper-cased, without line breaks.
+	MD5 string
+}
+
+// Limits bound what Scan keeps in memory: one entry per sequence and one
+// header line at a time. The zero value takes the defaults.
+type Limits struct {
+	// MaxSequences is the most sequences a file may hold.
+	MaxSequences int
+	// MaxHeader is the longest header line, in bytes.
+	MaxHeader int
+}
+
+// Default limits: far above any genome assembly's count of sequences (the
+// largest have a few hundred thousand scaffolds) and header length.
+const (
+	DefaultMaxSequences = 1_000_000
+	DefaultMaxHeader    = 64 << 10
+)
+
+// Defect is a FASTA file's first defect, at a line (counted from 1) and,
+// once the first header has been read, in a named sequence.
+type Defect struct {
+	Line     int64
+	Sequence string // "" before the first header
+	Reason   string
+}
+
+func (d *Defect) Error() string {
+	if d.Sequence == "" {
+		return fmt.Sprintf("line %d: %s", d.Line, d.Reason)
+	}
+	return fmt.Sprintf("sequence %q, line %d: %s", d.Sequence, d.Line, d.Reason)
+}
+
+// iupac holds the residues a reference may contain: the IUPAC nucleotide
+// codes, in either case.
+var iupac = func() (t [256]bool) {
+	for _, c := range []byte("ACGTURYSWKMBDHVN") {
+		t[c], t[c+'a'-'A'] = true, true
+	}
+	return t
+}()
+
+// scanner is Scan's state between lines.
+type scanner struct {
+	lim    Limits
+	seqs   []Sequence
+	names  map[string]struct{}
+	line   int64 // the current line's number
+	off    int64 // byte offset of the current line's start
+	cur    *Sequence
+	header int64 // line of the current sequence's header
+	// short is the line of a line of the current sequence shorter than
+	// its first, or of a blank line in it: only a header or the end of
+	// the file may follow.
+	short int64
+	md5   hash.Hash
+	upper []byte
+}
+
+// Scan reads a plain FASTA file once and returns its sequences, checking
+// what a reference must be: at least one sequence; every header naming a
+// sequence (the text up to the first space or tab), each name once; each
+// sequence holding at least one residue, every residue an IUPAC nucleotide
+// code (case is kept in the file, and ignored by the digest); and in each
+// sequence every line but the last of the same length and line ending, so
+// that the returned entries are a valid .fai index (WriteIndex). Blank
+// lines may follow a sequence's last line. The first defect is returned as
+// a *Defect; memory is bounded by lim whatever the input.
+func Scan(r io.Reader, lim Limits) ([]Sequence, error) {
+	if lim.MaxSequences <= 0 {
+		lim.MaxSequences = DefaultMaxSequences
+	}
+	if lim.MaxHeader <= 0 {
+		lim.MaxHeader = DefaultMaxHeader
+	}
+	s := &scanner{lim: lim, names: make(map[string]struct{}), md5: md5.New(), upper: make([]byte, 0, 64<<10)}
+	br := bufio.NewReaderSize(r, 256<<10)
+	for {
+		s.line++
+		eof, err := s.readLine(br)
+		if err != nil {
+			return nil, err
+		}
+		if eof {
+			break
+		}
+	}
+	if err := s.endSequence(); err != nil {
+		return nil, err
+	}
+	if len(s.seqs) == 0 {
+		return nil, &Defect{Line: s.line, Reason: "no sequences: a FASTA file has at least one '>' header followed by residues"}
+	}
+	return s.seqs, nil
+}
+
+func (s *scanner) defect(format string, args ...any) error {
+	d := &Defect{Line: s.line, Reason: fmt.Sprintf(format, args...)}
+	if s.cur != nil {
+		d.Sequence = s.cur.Name
+	}
+	return d
+}
+
+// readLine consumes one line, which may be longer than the reader's
+// buffer, and reports whether the input had ended before it.
+func (s *scanner) readLine(br *bufio.Reader) (eof bool, err error) {
+	first, err := br.Peek(1)
+	if len(first) == 0 {
+		if err == io.EOF {
+			return true, nil
+		}
+		return false, err
+	}
+	if first[0] == '>' {
+		return false, s.readHeader(br)
+	}
+	return false, s.readResidues(br)
+}
+
+func (s *scanner) readHeader(br *bufio.Reader) error {
+	if err := s.endSequence(); err != nil {
+		return err
+	}
+	var text []byte
+	for {
+		b, err := br.ReadSlice('\n')
+		if len(text)+len(b) > s.lim.MaxHeader {
+			return s.defect("header line longer than %d bytes", s.lim.MaxHeader)
+		}
+		text = append(text, b...)
+		if err == bufio.ErrBufferFull {
+			continue
+		}
+		if err != nil && err != io.EOF {
+			return err
+		}
+		break
+	}
+	width := int64(len(text))
+	text = bytes.TrimRight(text, "\r\n")
+	name := text[1:]
+	if i := bytes.IndexAny(name, " \t"); i >= 0 {
+		name = name[:i]
+	}
+	if len(name) == 0 {
+		return s.defect("header without a sequence name: '>' must be followed by the name")
+	}
+	if _, dup := s.names[string(name)]; dup {
+		s.cur = nil
+		return s.defect("sequence name %q is used by an earlier sequence; names must be unique", name)
+	}
+	if len(s.seqs) >= s.lim.MaxSequences {
+		return s.defect("more than %d sequences", s.lim.MaxSequences)
+	}
+	s.names[string(name)] = struct{}{}
+	s.off += width
+	s.seqs = append(s.seqs, Sequence{Entry: Entry{Name: string(name), Offset: s.off}})
+	s.cur = &s.seqs[len(s.seqs)-1]
+	s.header, s.short = s.line, 0
+	s.md5.Reset()
+	return nil
+}
+
+// endSequence checks and digests the sequence read so far.
+func (s *scanner) endSequence() error {
+	if s.cur == nil {
+		return nil
+	}
+	if s.cur.Length == 0 {
+		s.line = s.header
+		return s.defect("empty sequence: the header is followed by no residues")
+	}
+	s.md5.Write(s.upper)
+	s.upper = s.upper[:0]
+	s.cur.MD5 = hex.EncodeToString(s.md5.Sum(nil))
+	s.cur = nil
+	return nil
+}
+
+// readResidues consumes a line of residues (or a blank line) of the
+// current sequence.
+func (s *scanner) readResidues(br *bufio.Reader) error {
+	var bases, width int64
+	ended := false // the line ended with '\n' (rather than the input)
+	crlf := false
+	for {
+		b, err := br.ReadSlice('\n')
+		if err != nil && err != bufio.ErrBufferFull && err != io.EOF {
+			return err
+		}
+		width += int64(len(b))
+		if n := len(b); n > 0 && b[n-1] == '\n' {
+			ended = true
+			b = b[:n-1]
+			if n := len(b); n > 0 && b[n-1] == '\r' {
+				crlf = true
+				b = b[:n-1]
+			}
+		}
+		if err := s.residues(b, bases); err != nil {
+			return err
+		}
+		bases += int64(len(b))
+		if err != bufio.ErrBufferFull {
+			break
+		}
+	}
+	start := s.off
+	s.off += width
+	if bases == 0 {
+		if s.cur != nil && s.short == 0 {
+			s.short = s.line
+		}
+		return nil
+	}
+	if s.cur == nil {
+		s.off = start
+		return s.defect("residues before the first '>' header")
+	}
+	e := &s.cur.Entry
+	switch {
+	case s.short != 0:
+		return s.defect("uneven lines: line %d is shorter than those before it but is not the last", s.short)
+	case e.LineBases == 0:
+		e.LineBases, e.LineWidth = bases, width
+		if !ended {
+			// A one-line sequence at the end of a file without a final
+			// newline: samtools counts the line ending it would have.
+			e.LineWidth++
+			if crlf {
+				e.LineWidth++
+			}
+		}
+	case bases > e.LineBases:
+		return s.defect("uneven lines: %d residues after lines of %d", bases, e.LineBases)
+	case bases < e.LineBases:
+		s.short = s.line
+	case ended && width != e.LineWidth:
+		return s.defect("line endings differ from the sequence's first line (LF and CRLF mixed)")
+	}
+	e.Length += bases
+	return nil
+}
+
+// residues checks a piece of a line, whose first residue is the line's
+// col'th (from 0), and adds it, upper-cased, to the digest's buffer.
+func (s *scanner) residues(b []byte, col int64) error {
+	if s.cur == nil {
+		if len(b) > 0 {
+			return s.defect("residues before the first '>' header")
+		}
+		return nil
+	}
+	buf, n := s.upper[:cap(s.upper)], len(s.upper)
+	for i, c := range b {
+		if !iupac[c] {
+			s.upper = buf[:n]
+			return s.defect("column %d: %s is not an IUPAC nucleotide code", col+int64(i)+1, quoteByte(c))
+		}
+		buf[n] = c &^ 0x20 // residues are letters: clearing bit 5 upper-cases
+		n++
+		if n == len(buf) {
+			s.md5.Write(buf)
+			n = 0
+		}
+	}
+	s.upper = buf[:n]
+	return nil
+}
+
+func quoteByte(c byte) string {
+	if c >= 0x20 && c < 0x7f {
+		return fmt.Sprintf("%q", rune(c))
+	}
+	return fmt.Sprintf("byte 0x%02x", c)
+}
+
+// IsDefect reports whether err is a defect of the FASTA file (rather than
+// a failure to read it).
+func IsDefect(err error) bool {
+	var d *Defect
+	return errors.As(err, &d)
+}
