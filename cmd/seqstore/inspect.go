@@ -22,6 +22,7 @@ type inspection struct {
 	SequenceInformation *sequenceInformation   `json:"sequenceInformation,omitempty"`
 	ETags               map[etag.Family]string `json:"etags,omitempty"`
 	Index               string                 `json:"index,omitempty"`
+	QC                  *qcReport              `json:"qc,omitempty"`
 	Error               string                 `json:"error,omitempty"`
 }
 
@@ -37,17 +38,22 @@ const inspectMemoryLimit = 240 << 20
 func runInspect(ctx context.Context, args []string, out io.Writer) error {
 	fs := flag.NewFlagSet("seqstore inspect", flag.ContinueOnError)
 	fs.Usage = func() {
-		fmt.Fprintf(fs.Output(), "Usage: seqstore inspect [-reference REF.fa] [-max-... LIMIT] FILE...\n\n"+
+		fmt.Fprintf(fs.Output(), "Usage: seqstore inspect [-reference REF.fa] [-qc] [-qc-out DIR] [-max-... LIMIT] FILE...\n\n"+
 			"Reads each FASTQ (plain, gzip, BGZF), BAM or CRAM file the way ingestion does and prints one JSON\n"+
 			"object per file: fileType, sequenceInformation and the ETag in each family, so a file can be\n"+
 			"checked before upload and verified after download. A defective file gets the message\n"+
 			"ingestion would give, and the command exits 1. CRAM needs the FASTA reference it was\n"+
 			"written against (-reference; a .fai beside it is made if absent). The -max flags bound what\n"+
-			"reading a file may buffer, as the server's limits do; a file that passes one fails naming it.\n\n")
+			"reading a file may buffer, as the server's limits do; a file that passes one fails naming it.\n"+
+			"-qc adds quality-control statistics (member qc: reads, and for a BAM alignments), read in a\n"+
+			"second pass; -qc-out DIR writes them as FastQC's NAME_fastqc/fastqc_data.txt for a FASTQ and\n"+
+			"samtools flagstat's NAME.flagstat for a BAM, for MultiQC.\n\n")
 		fs.PrintDefaults()
 	}
 	reference := fs.String("reference", "", "FASTA `file` that CRAM inputs were compressed against")
 	familyList := fs.String("families", "MD5up,SHA256up,SHA512up", "comma-separated ETag `families` to compute")
+	withQC := fs.Bool("qc", false, "also print quality-control statistics (a second pass over each file)")
+	qcOut := fs.String("qc-out", "", "write quality-control reports into `dir` (FastQC and flagstat layouts)")
 	limits := limitFlags(fs)
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -76,6 +82,14 @@ func runInspect(ctx context.Context, args []string, out io.Writer) error {
 	failed := false
 	for _, path := range fs.Args() {
 		res := inspectFile(ctx, path, *reference, families, *limits)
+		if res.Error == "" && (*withQC || *qcOut != "") {
+			rep, err := inspectQC(ctx, path, res.FileType, *qcOut)
+			if err != nil {
+				res.Error = "quality control: " + err.Error()
+			} else if *withQC {
+				res.QC = rep
+			}
+		}
 		if res.Error != "" {
 			failed = true
 		}

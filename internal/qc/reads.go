@@ -1,0 +1,319 @@
+// Package qc computes the quality-control statistics labs get from FastQC
+// and `samtools flagstat`, record by record, so that the pass that already
+// reads every byte of a read set can produce them: Reads for sequences and
+// their qualities (FASTQ, uBAM), Alignments for what only aligned records
+// carry (flags, MAPQ, insert sizes). Memory is bounded whatever the input
+// and adding a record allocates nothing once the tables have grown to the
+// longest read; the numbers are written as JSON (Report) and in the text
+// layouts of the tools (WriteFastQC, WriteFlagstat), computed the way those
+// tools compute them so that they agree on the same file.
+package qc
+
+import "math"
+
+// MaxPositions bounds the per-position tables: bases past it still count
+// towards every per-read statistic (length, mean quality, GC) but not to
+// the per-position ones, whose memory would otherwise grow with the
+// longest read (about 800 bytes a position).
+const MaxPositions = 1 << 14
+
+// qualLevels is how many quality characters FASTQ allows, '!' to '~':
+// qualities are kept as the character minus '!', so a table serves both
+// Phred+33 and the old Phred+64 encoding, told apart at the end from the
+// lowest character seen, as FastQC does.
+const qualLevels = 94
+
+// Base classes, in the order FastQC reports them; classOther holds IUPAC
+// codes and anything else that is neither a base nor N.
+const (
+	classG = iota
+	classA
+	classT
+	classC
+	classN
+	classOther
+	classes
+)
+
+// maxExactLength is the longest read length counted in an array; longer
+// ones (rare, and few distinct) go to a map of at most about
+// maxLongLengths entries.
+const (
+	maxExactLength = 1 << 16
+	maxLongLengths = 1 << 14
+)
+
+// FastQC's GC model looks only at the first multiple of 100 bases of a
+// read longer than 100, and at the first multiple of 1000 of one longer
+// than 1000, which keeps the number of models (one per length) small.
+func gcLength(n int) int {
+	switch {
+	case n > 1000:
+		return n / 1000 * 1000
+	case n > 100:
+		return n / 100 * 100
+	}
+	return n
+}
+
+var (
+	baseClass [256]uint8
+	fastqQual [256]uint8 // FASTQ character to level, clamped to 0..93
+	phredQual [256]uint8 // Phred score to level, clamped to 0..93
+	isGC      [256]uint8
+)
+
+func init() {
+	for i := range baseClass {
+		baseClass[i] = classOther
+	}
+	for c, letters := range map[uint8]string{classG: "Gg", classA: "Aa", classT: "Tt", classC: "Cc", classN: "Nn"} {
+		for _, l := range []byte(letters) {
+			baseClass[l] = c
+		}
+	}
+	for _, l := range []byte("GgCc") {
+		isGC[l] = 1
+	}
+	for i := range fastqQual {
+		fastqQual[i] = uint8(min(max(i-'!', 0), qualLevels-1))
+		phredQual[i] = uint8(min(i, qualLevels-1))
+	}
+}
+
+// Reads accumulates the statistics of sequences and their qualities. The
+// zero value is ready to use; it is not safe for concurrent use.
+type Reads struct {
+	reads, bases int64
+	minLength    int
+	maxLength    int
+	// lengths[n] counts reads of length n up to maxExactLength;
+	// longLengths the rest.
+	lengths     []int64
+	longLengths map[int]int64
+	// positions is how many positions the tables below cover.
+	positions int
+	// quality[p*qualLevels+q] counts level q at 0-based position p.
+	quality []int64
+	// content[p*classes+c] counts base class c at position p.
+	content []int64
+	// meanQuality[q] counts reads whose mean level, rounded down, is q.
+	meanQuality [qualLevels]int64
+	anyQual     bool
+	// beyond counts the bases past MaxPositions by class, and
+	// lowestBeyond is the lowest quality level there (qualLevels if
+	// none), which the tables do not hold.
+	beyond       [classes]int64
+	lowestBeyond int
+	gc           [101]float64
+	gcModels     gcModels
+}
+
+// AddFASTQ adds one read whose qualities are FASTQ characters ('!' to '~';
+// others are clamped into that range). Qualities beyond the sequence are
+// ignored; a sequence longer than its qualities has its extra bases counted
+// without a quality.
+func (r *Reads) AddFASTQ(seq, qual []byte) { r.add(seq, qual, &fastqQual) }
+
+// AddPhred adds one read whose qualities are Phred scores, as a BAM record
+// holds them (sam.Record.Qual); a first score of 0xff means none.
+func (r *Reads) AddPhred(seq, qual []byte) {
+	if len(qual) > 0 && qual[0] == 0xff {
+		qual = nil
+	}
+	r.add(seq, qual, &phredQual)
+}
+
+func (r *Reads) add(seq, qual []byte, levels *[256]uint8) {
+	n := len(seq)
+	if r.reads == 0 {
+		r.minLength = n
+		r.lowestBeyond = qualLevels
+	}
+	r.minLength = min(r.minLength, n)
+	r.maxLength = max(r.maxLength, n)
+	r.reads++
+	r.bases += int64(n)
+	r.countLength(n)
+	p := min(n, MaxPositions)
+	if p > r.positions {
+		r.grow(p)
+	}
+
+	// The per-base loops touch only the tables and registers: base and
+	// quality totals and the lowest quality are summed from the tables
+	// at the end, and only bases past MaxPositions are tallied here.
+	content := r.content[:p*classes]
+	gcCount := 0
+	for i, b := range seq[:p] {
+		content[i*classes+int(baseClass[b])]++
+		gcCount += int(isGC[b])
+	}
+	for _, b := range seq[p:] {
+		r.beyond[baseClass[b]]++
+		gcCount += int(isGC[b])
+	}
+	if gcLen := gcLength(n); gcLen < n {
+		gcCount = 0
+		for _, b := range seq[:gcLen] {
+			gcCount += int(isGC[b])
+		}
+		n = gcLen
+	}
+	if n > 0 {
+		r.gcModels.add(&r.gc, n, gcCount)
+	}
+
+	qual = qual[:min(len(qual), len(seq))]
+	if len(qual) == 0 {
+		return
+	}
+	r.anyQual = true
+	quality := r.quality[:p*qualLevels]
+	sum := 0
+	for i, c := range qual[:min(len(qual), p)] {
+		q := int(levels[c])
+		quality[i*qualLevels+q]++
+		sum += q
+	}
+	for _, c := range qual[min(len(qual), p):] {
+		q := int(levels[c])
+		sum += q
+		r.lowestBeyond = min(r.lowestBeyond, q)
+	}
+	r.meanQuality[sum/len(qual)]++
+}
+
+// lowest is the lowest quality level seen.
+func (r *Reads) lowest() int {
+	lowest := r.lowestBeyond
+	for p := 0; p < r.positions; p++ {
+		for q, c := range r.quality[p*qualLevels : p*qualLevels+lowest] {
+			if c > 0 {
+				lowest = q
+				break
+			}
+		}
+	}
+	return lowest
+}
+
+// totals counts the bases of each class.
+func (r *Reads) totals() [classes]int64 {
+	t := r.beyond
+	for i, c := range r.content {
+		t[i%classes] += c
+	}
+	return t
+}
+
+func (r *Reads) countLength(n int) {
+	if n < maxExactLength {
+		if n >= len(r.lengths) {
+			r.lengths = append(r.lengths, make([]int64, n+1-len(r.lengths))...)
+		}
+		r.lengths[n]++
+		return
+	}
+	if r.longLengths == nil {
+		r.longLengths = map[int]int64{}
+	}
+	if len(r.longLengths) >= maxLongLengths {
+		// Past that many distinct lengths, new ones are counted to
+		// the KiB, which bounds the map by the longest record allowed.
+		n &^= 1<<10 - 1
+	}
+	r.longLengths[n]++
+}
+
+// grow extends the per-position tables to p positions, at least doubling
+// them so that reads of slowly rising length do not copy every time.
+func (r *Reads) grow(p int) {
+	p = min(max(p, 2*r.positions), MaxPositions)
+	r.quality = append(r.quality, make([]int64, (p-r.positions)*qualLevels)...)
+	r.content = append(r.content, make([]int64, (p-r.positions)*classes)...)
+	r.positions = p
+}
+
+// gcModels holds, per read length, what FastQC's GC model adds to each
+// percentage for one read: it spreads a read's GC count over the
+// percentages it rounds to, weighting each so that a percentage that many
+// counts round to gets no more than one that few do (which keeps the
+// distribution of short reads free of spikes).
+type gcModels struct {
+	short []*[101]float64       // by length, up to 1000
+	long  map[int]*[101]float64 // at most maxLongGCModels
+	// scratch holds the model of a long read when long is full.
+	scratch [101]float64
+}
+
+// maxLongGCModels bounds the models kept for reads over 1000 bases.
+const maxLongGCModels = 64
+
+func (m *gcModels) add(dist *[101]float64, length, gc int) {
+	var model *[101]float64
+	if length <= 1000 {
+		if m.short == nil {
+			m.short = make([]*[101]float64, 1001)
+		}
+		if model = m.short[length]; model == nil {
+			model = newGCModel(length)
+			m.short[length] = model
+		}
+	} else {
+		if m.long == nil {
+			m.long = map[int]*[101]float64{}
+		}
+		if model = m.long[length]; model == nil {
+			// Making a model takes as long as reading the read, so
+			// one not kept costs little; keeping all could take tens of
+			// megabytes for reads of every length.
+			if len(m.long) < maxLongGCModels {
+				model = newGCModel(length)
+				m.long[length] = model
+			} else {
+				fillGCModel(&m.scratch, length)
+				model = &m.scratch
+			}
+		}
+	}
+	lo, hi := gcRange(length, gc)
+	for p := lo; p <= hi; p++ {
+		dist[p] += model[p]
+	}
+}
+
+// gcRange is the range of percentages a GC count of a read of length
+// rounds to: those of count-0.5 to count+0.5, rounded half up.
+func gcRange(length, gc int) (lo, hi int) {
+	low := max(float64(gc)-0.5, 0)
+	high := min(float64(gc)+0.5, float64(length))
+	return javaRound(low * 100 / float64(length)), javaRound(high * 100 / float64(length))
+}
+
+// javaRound rounds half up, as Java's Math.round does.
+func javaRound(x float64) int { return int(math.Floor(x + 0.5)) }
+
+// newGCModel returns, for each percentage, the increment a read of length
+// adds to it: one over how many GC counts claim it.
+func newGCModel(length int) *[101]float64 {
+	var model [101]float64
+	fillGCModel(&model, length)
+	return &model
+}
+
+func fillGCModel(model *[101]float64, length int) {
+	var claims [101]int
+	for gc := 0; gc <= length; gc++ {
+		lo, hi := gcRange(length, gc)
+		for p := lo; p <= hi; p++ {
+			claims[p]++
+		}
+	}
+	for p, n := range claims {
+		model[p] = 0
+		if n > 0 {
+			model[p] = 1 / float64(n)
+		}
+	}
+}
