@@ -51,8 +51,12 @@ func BAM(ctx context.Context, src io.Reader, fileType string, index io.Writer, f
 	defer hashing.stop()
 
 	res := &Result{FileType: fileType, Alignment: Unaligned, Header: hdr}
+	records := recordCounter(ctx)
 	var rec sam.Record
 	for n := 1; ; n++ {
+		if n > 0 && n%progressStride == 0 {
+			records.Add(progressStride)
+		}
 		if n&4095 == 0 && ctx.Err() != nil {
 			return nil, hashing.fail(ctx.Err())
 		}

@@ -54,8 +54,12 @@ func CRAM(ctx context.Context, src io.Reader, ref cram.ReferenceSource, index io
 	// Also on a panic of this goroutine, so that hashing ends then too.
 	defer hashing.stop()
 	res := &Result{FileType: FileTypeCRAM, Alignment: Unaligned, Header: hdr}
+	records := recordCounter(ctx)
 	var rec sam.Record
 	for n := 0; ; n++ {
+		if n > 0 && n%progressStride == 0 {
+			records.Add(progressStride)
+		}
 		if n&1023 == 0 && ctx.Err() != nil {
 			return nil, hashing.fail(ctx.Err())
 		}

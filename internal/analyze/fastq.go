@@ -252,10 +252,14 @@ func (s *fastqSource) run(ctx context.Context, src io.Reader, stored io.Writer, 
 		tee.out = bw
 	}
 	rd := fastq.NewReaderOptions(tee, s.limits.fastq())
+	records := recordCounter(ctx)
 	var rec fastq.Record
 	var batch nameBatch
 	var mates []byte // source 2: what is left of the current batch of source 1's keys
 	for {
+		if o.reads > 0 && o.reads%progressStride == 0 {
+			records.Add(progressStride)
+		}
 		if o.reads&1023 == 0 && ctx.Err() != nil {
 			return fail(o.reads+1, ctx.Err())
 		}

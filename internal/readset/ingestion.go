@@ -104,8 +104,9 @@ func (s *Service) ingestSources(ctx context.Context, log *slog.Logger, rs *seqst
 	if err != nil {
 		family = etag.MD5up
 	}
-	stopProgress := s.watchProgress(ctx, log, read, expected)
-	files, result, err := s.analyzeAndStore(ctx, rs, sources, family)
+	records := &atomic.Int64{}
+	stopProgress := s.watchProgress(ctx, log, read, records, expected)
+	files, result, err := s.analyzeAndStore(analyze.WithRecordCounter(ctx, records), rs, sources, family)
 	stopProgress()
 	if ctx.Err() != nil {
 		// Shutting down or lost the lease: leave the read set as it is

@@ -11,8 +11,9 @@ import (
 // watchProgress logs at Info, every ProgressInterval until stop is called,
 // the bytes read of the total, the share done and the rate since the start:
 // a large read set takes many minutes, and an operator must tell a slow one
-// from a stuck one. read is the ingestion's count of the bytes it has read.
-func (s *Service) watchProgress(ctx context.Context, log *slog.Logger, read *atomic.Int64, total int64) (stop func()) {
+// from a stuck one. read is the ingestion's count of the bytes it has read,
+// records its count of the records (to the nearest thousand or so).
+func (s *Service) watchProgress(ctx context.Context, log *slog.Logger, read, records *atomic.Int64, total int64) (stop func()) {
 	every := s.ProgressInterval
 	if every <= 0 {
 		return func() {}
@@ -32,7 +33,7 @@ func (s *Service) watchProgress(ctx context.Context, log *slog.Logger, read *ato
 				return
 			case <-tick.C:
 				n, elapsed := read.Load(), time.Since(start)
-				attrs := []slog.Attr{slog.Int64("readBytes", n), slog.Int64("totalBytes", total)}
+				attrs := []slog.Attr{slog.Int64("readBytes", n), slog.Int64("totalBytes", total), slog.Int64("records", records.Load())}
 				if total > 0 {
 					attrs = append(attrs, slog.String("done", formatPercent(n, total)))
 				}

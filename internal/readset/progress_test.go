@@ -11,7 +11,7 @@ import (
 	"github.com/seqstore/seqstore"
 )
 
-var progressLine = regexp.MustCompile(`level=INFO msg="ingest progress" .*readBytes=(\d+) totalBytes=(\d+) done=(\S+)% bytesPerSecond=(\d+) elapsed=\S+`)
+var progressLine = regexp.MustCompile(`level=INFO msg="ingest progress" .*readBytes=(\d+) totalBytes=(\d+) records=\d+ done=(\S+)% bytesPerSecond=(\d+) elapsed=\S+`)
 
 // A long ingestion logs how far it has come at the interval set, while it
 // reads; the lines stop when it ends.
