@@ -51,3 +51,13 @@ func CodeOf(err error) ErrorCode {
 	}
 	return CodeInternal
 }
+
+// Prefix puts where in a request a domain error was found in front of its
+// message ("sources[3]: ..."); other errors pass unchanged.
+func Prefix(where string, err error) error {
+	var se *Error
+	if errors.As(err, &se) {
+		return Errorf(se.Code, "%s: %s", where, se.Message)
+	}
+	return err
+}

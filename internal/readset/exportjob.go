@@ -32,7 +32,7 @@ func (s *Service) StartExport(ctx context.Context, account, storeID, roleArn, de
 		return nil, seqstore.Errorf(seqstore.CodeNotSupported, "this server writes no exports; start it with -file-root or S3 settings")
 	}
 	if err := s.Locations.CheckWrite(ctx, account, destination); err != nil {
-		return nil, prefixError("destination", err)
+		return nil, seqstore.Prefix("destination", err)
 	}
 	now := s.now()
 	j := &seqstore.Job{
@@ -51,7 +51,7 @@ func (s *Service) StartExport(ctx context.Context, account, storeID, roleArn, de
 		}
 		seen[id] = true
 		if _, err := s.Get(ctx, account, storeID, id); err != nil {
-			return nil, prefixError(fmt.Sprintf("sources[%d]", i), err)
+			return nil, seqstore.Prefix(fmt.Sprintf("sources[%d]", i), err)
 		}
 		spec, _ := json.Marshal(exportSpec{ReadSetID: id})
 		j.Items = append(j.Items, seqstore.JobItem{

@@ -69,7 +69,7 @@ func (s *Service) StartImport(ctx context.Context, account, storeID, roleArn str
 	}
 	for i, src := range sources {
 		if err := s.checkImportSource(ctx, account, src); err != nil {
-			return nil, prefixError(fmt.Sprintf("sources[%d]", i), err)
+			return nil, seqstore.Prefix(fmt.Sprintf("sources[%d]", i), err)
 		}
 		spec, err := json.Marshal(src)
 		if err != nil {
@@ -88,16 +88,6 @@ func (s *Service) StartImport(ctx context.Context, account, storeID, roleArn str
 	}
 	s.Log.InfoContext(ctx, "import job started", "account", account, "store", storeID, "job", j.ID, "sources", len(sources))
 	return j, nil
-}
-
-// prefixError puts where in the request an error is in front of its
-// message.
-func prefixError(where string, err error) error {
-	var se *seqstore.Error
-	if errors.As(err, &se) {
-		return seqstore.Errorf(se.Code, "%s: %s", where, se.Message)
-	}
-	return err
 }
 
 func (s *Service) checkImportSource(ctx context.Context, account string, src ImportSource) error {

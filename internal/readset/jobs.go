@@ -6,6 +6,7 @@ import (
 	"io"
 
 	"github.com/seqstore/seqstore"
+	"github.com/seqstore/seqstore/internal/jobs"
 	"github.com/seqstore/seqstore/internal/location"
 	"github.com/seqstore/seqstore/internal/meta"
 	"github.com/seqstore/seqstore/internal/service"
@@ -37,14 +38,7 @@ const (
 
 // createJob stores a new job under a fresh ID and wakes the job runner.
 func (s *Service) createJob(ctx context.Context, j *seqstore.Job) error {
-	var err error
-	for range 8 {
-		j.ID = service.NewID()
-		err = s.Meta.JobCreate(ctx, j)
-		if !errors.Is(err, meta.ErrConflict) {
-			break
-		}
-	}
+	err := jobs.Create(ctx, s.Meta, j, service.NewID)
 	if errors.Is(err, meta.ErrNotFound) {
 		return seqstore.Errorf(seqstore.CodeNotFound, "sequence store %s does not exist in this account", j.StoreID)
 	}

@@ -83,7 +83,7 @@ func (s *Service) StartActivation(ctx context.Context, account, storeID string, 
 		}
 		seen[id] = true
 		if _, err := s.Get(ctx, account, storeID, id); err != nil {
-			return nil, prefixError(fmt.Sprintf("sources[%d]", i), err)
+			return nil, seqstore.Prefix(fmt.Sprintf("sources[%d]", i), err)
 		}
 		j.Items = append(j.Items, lifecycleItem(i, id, now))
 	}

@@ -15,6 +15,7 @@ import (
 	"github.com/seqstore/seqstore/internal/format/compress"
 	"github.com/seqstore/seqstore/internal/format/fasta"
 	"github.com/seqstore/seqstore/internal/format/panics"
+	"github.com/seqstore/seqstore/internal/jobs"
 	"github.com/seqstore/seqstore/internal/meta"
 	"github.com/seqstore/seqstore/internal/service"
 )
@@ -76,11 +77,7 @@ func (s *Service) StartImport(ctx context.Context, account, storeID, roleArn str
 	}
 	for i, src := range sources {
 		if err := s.checkSource(ctx, account, src); err != nil {
-			var se *seqstore.Error
-			if errors.As(err, &se) {
-				return nil, seqstore.Errorf(se.Code, "sources[%d]: %s", i, se.Message)
-			}
-			return nil, err
+			return nil, seqstore.Prefix(fmt.Sprintf("sources[%d]", i), err)
 		}
 		spec, err := json.Marshal(src)
 		if err != nil {
@@ -90,17 +87,10 @@ func (s *Service) StartImport(ctx context.Context, account, storeID, roleArn str
 		// after a crash finds the reference it made.
 		j.Items = append(j.Items, seqstore.JobItem{Spec: spec, ReadSetID: service.NewID(), UpdatedAt: now})
 	}
-	for range 8 {
-		j.ID = service.NewID()
-		if err := s.Meta.JobCreate(ctx, j); !errors.Is(err, meta.ErrConflict) {
-			if errors.Is(err, meta.ErrNotFound) {
-				return nil, seqstore.Errorf(seqstore.CodeNotFound, "reference store %s does not exist in this account", storeID)
-			}
-			if err != nil {
-				return nil, err
-			}
-			break
-		}
+	if err := jobs.Create(ctx, s.Meta, j, service.NewID); errors.Is(err, meta.ErrNotFound) {
+		return nil, seqstore.Errorf(seqstore.CodeNotFound, "reference store %s does not exist in this account", storeID)
+	} else if err != nil {
+		return nil, err
 	}
 	if s.WakeJobs != nil {
 		s.WakeJobs()
