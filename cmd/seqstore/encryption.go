@@ -52,15 +52,11 @@ func runRewrap(ctx context.Context, args []string, out io.Writer) error {
 	if err := cfg.FinishObjects(); err != nil {
 		return err
 	}
-	base, err := server.OpenBlobs(ctx, cfg)
+	base, archive, err := openTiers(ctx, cfg)
 	if err != nil {
-		return fmt.Errorf("object store: %w", err)
+		return err
 	}
 	defer base.Close()
-	archive, err := server.OpenArchive(ctx, cfg)
-	if err != nil {
-		return fmt.Errorf("archive tier: %w", err)
-	}
 	defer archive.Close()
 	var rewrapped, unchanged, failed int
 	// Both tiers: an archived read set's objects are encrypted with its

@@ -8,6 +8,7 @@ import (
 	"text/tabwriter"
 
 	"github.com/seqstore/seqstore/internal/blob"
+	"github.com/seqstore/seqstore/internal/config"
 	"github.com/seqstore/seqstore/internal/diskusage"
 	"github.com/seqstore/seqstore/internal/server"
 )
@@ -38,15 +39,11 @@ func runUsage(ctx context.Context, args []string, out io.Writer) error {
 	if err := cfg.FinishObjects(); err != nil {
 		return err
 	}
-	active, err := server.OpenBlobs(ctx, cfg)
+	active, archive, err := openTiers(ctx, cfg)
 	if err != nil {
-		return fmt.Errorf("object store: %w", err)
+		return err
 	}
 	defer active.Close()
-	archive, err := server.OpenArchive(ctx, cfg)
-	if err != nil {
-		return fmt.Errorf("archive tier: %w", err)
-	}
 	defer archive.Close()
 	var report diskusage.Report
 	for _, t := range []struct {
@@ -68,4 +65,19 @@ func runUsage(ctx context.Context, args []string, out io.Writer) error {
 		fmt.Fprintf(tw, "total\t\t%s\t\t%d\t\n", tier, totals[tier])
 	}
 	return tw.Flush()
+}
+
+// openTiers opens the object store of active files and the archive tier, as
+// serve's flags in cfg name them, for the admin commands that walk both.
+func openTiers(ctx context.Context, cfg *config.Config) (active, archive blob.Store, err error) {
+	active, err = server.OpenBlobs(ctx, cfg)
+	if err != nil {
+		return nil, nil, fmt.Errorf("object store: %w", err)
+	}
+	archive, err = server.OpenArchive(ctx, cfg)
+	if err != nil {
+		active.Close()
+		return nil, nil, fmt.Errorf("archive tier: %w", err)
+	}
+	return active, archive, nil
 }
