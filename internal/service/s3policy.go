@@ -2,12 +2,12 @@ package service
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 
 	"github.com/seqstore/seqstore"
 	"github.com/seqstore/seqstore/internal/arn"
 	"github.com/seqstore/seqstore/internal/meta"
+	"github.com/seqstore/seqstore/internal/s3policy"
 )
 
 // MaxS3AccessPolicyBytes is HealthOmics' fixed quota on a policy's size.
@@ -43,9 +43,10 @@ func (s *Service) PutS3AccessPolicy(ctx context.Context, account, accessPointArn
 	if len(policy) > MaxS3AccessPolicyBytes {
 		return nil, seqstore.Errorf(seqstore.CodeValidation, "s3AccessPolicy is %d bytes; the limit is %d", len(policy), MaxS3AccessPolicyBytes)
 	}
-	var doc map[string]any
-	if err := json.Unmarshal([]byte(policy), &doc); err != nil {
-		return nil, seqstore.Errorf(seqstore.CodeValidation, "s3AccessPolicy is not a JSON policy document: %v", err)
+	// A policy the S3 endpoint could not evaluate as written is refused
+	// now, rather than stored to grant less, or more, than was meant.
+	if _, err := s3policy.Parse(policy); err != nil {
+		return nil, seqstore.Errorf(seqstore.CodeValidation, "s3AccessPolicy: %v", err)
 	}
 	p := &seqstore.S3AccessPolicy{
 		AccountID:      account,
