@@ -28,6 +28,9 @@ type Config struct {
 	// AdminAddr is where /metrics, /healthz and /readyz are served apart
 	// from the API ("": nowhere; the API listener answers the latter two).
 	AdminAddr string
+	// S3Addr is where the S3 read endpoint listens ("": nowhere): the
+	// s3Uri of every read set and reference resolves there.
+	S3Addr    string
 	DataDir   string
 	Region    string
 	AccountID string
@@ -211,6 +214,7 @@ func Register(fs *flag.FlagSet) *Config {
 	c.RegisterMetadata(fs)
 	fs.StringVar(&c.Addr, "addr", env("ADDR", DefaultAddr), "`host:port` to listen on (SEQSTORE_ADDR)")
 	fs.StringVar(&c.AdminAddr, "admin-addr", env("ADMIN_ADDR", ""), "`host:port` of the admin listener: Prometheus /metrics, /healthz and /readyz, unauthenticated, so keep it off public networks (SEQSTORE_ADMIN_ADDR; empty: none)")
+	fs.StringVar(&c.S3Addr, "s3-addr", env("S3_ADDR", ""), "`host:port` of the S3 read endpoint, where S3 tools read files under the s3Uri the API reports (SEQSTORE_S3_ADDR; empty: none; 127.0.0.1:9395, say)")
 	fs.StringVar(&c.Region, "region", env("REGION", "us-east-1"), "AWS `region` the server answers as; clients must sign for it (SEQSTORE_REGION)")
 	fs.StringVar(&c.AccountID, "account-id", env("ACCOUNT_ID", "123456789012"), "12-digit `id` of the root account, used in ARNs (SEQSTORE_ACCOUNT_ID)")
 	c.RegisterObjects(fs)
