@@ -24,8 +24,6 @@ type Handler struct {
 	// Region is what GetBucketLocation answers.
 	Region string
 	Log    *slog.Logger
-	// Now is the clock for conditional requests; nil means time.Now.
-	Now func() time.Time
 }
 
 // AliasSuffix ends every bucket name the endpoint serves; a Host whose first
@@ -207,13 +205,6 @@ func (h *Handler) bucketLocation(w http.ResponseWriter) error {
 		XMLName xml.Name `xml:"http://s3.amazonaws.com/doc/2006-03-01/ LocationConstraint"`
 		Region  string   `xml:",chardata"`
 	}{Region: region})
-}
-
-func (h *Handler) now() time.Time {
-	if h.Now != nil {
-		return h.Now()
-	}
-	return time.Now()
 }
 
 // Error is an S3 error answer.

@@ -257,7 +257,6 @@ func Open(ctx context.Context, cfg *config.Config, log *slog.Logger) (*Server, e
 		Backend:  &s3stores.Backend{Meta: m, ARN: arns, ReadSets: rs, References: refs, Log: log},
 		Region:   cfg.Region,
 		Log:      log,
-		Now:      cfg.Now,
 	}
 	return &Server{
 		S3Handler: mx.HTTP(s3h, s3read.OperationName),

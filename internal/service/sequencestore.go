@@ -5,8 +5,8 @@ import (
 	"errors"
 
 	"github.com/seqstore/seqstore"
-	"github.com/seqstore/seqstore/internal/etag"
 	"github.com/seqstore/seqstore/internal/arn"
+	"github.com/seqstore/seqstore/internal/etag"
 	"github.com/seqstore/seqstore/internal/meta"
 )
 

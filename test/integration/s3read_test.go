@@ -1,0 +1,305 @@
+package integration
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"strings"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/omics"
+	"github.com/aws/aws-sdk-go-v2/service/omics/types"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/smithy-go"
+
+	"github.com/seqstore/seqstore"
+	"github.com/seqstore/seqstore/internal/testutil"
+)
+
+// serveS3 starts the instance's S3 read endpoint and returns its URL.
+func serveS3(t *testing.T, in *instance) string {
+	return serveOnLoopback(t, "S3 read endpoint", in.srv.ServeS3)
+}
+
+// splitS3URI splits s3://bucket/key.
+func splitS3URI(t *testing.T, uri string) (bucket, key string) {
+	t.Helper()
+	rest, ok := strings.CutPrefix(uri, "s3://")
+	bucket, key, ok2 := strings.Cut(rest, "/")
+	if !ok || !ok2 {
+		t.Fatalf("%q is not an s3:// URI", uri)
+	}
+	return bucket, key
+}
+
+// s3Env is the environment of an S3 client run with key against endpoint.
+func s3Env(endpoint string, key seqstore.AccessKey) []string {
+	return append(testutil.EnvWithoutAWS(),
+		"AWS_ACCESS_KEY_ID="+key.ID,
+		"AWS_SECRET_ACCESS_KEY="+key.Secret,
+		"AWS_DEFAULT_REGION=us-east-1",
+		"AWS_MAX_ATTEMPTS=1",
+		"AWS_CONFIG_FILE=/dev/null",
+		"AWS_SHARED_CREDENTIALS_FILE=/dev/null",
+		"SEQSTORE_ENDPOINT="+endpoint,
+	)
+}
+
+// awsS3 runs `aws s3 ARGS...` against endpoint with key.
+func awsS3(t *testing.T, endpoint string, key seqstore.AccessKey, args ...string) (stdout []byte, stderr string, exit int) {
+	t.Helper()
+	cmd := exec.Command(testutil.RequireTool(t, "aws"), append([]string{"s3", "--endpoint-url", endpoint}, args...)...)
+	cmd.Env = s3Env(endpoint, key)
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	err := cmd.Run()
+	var ee *exec.ExitError
+	if errors.As(err, &ee) {
+		exit = ee.ExitCode()
+	} else if err != nil {
+		t.Fatal(err)
+	}
+	return out.Bytes(), errb.String(), exit
+}
+
+// goS3 is a Go SDK S3 client of the endpoint; virtual-host-style requests
+// reach the endpoint whatever host they name.
+func goS3(endpoint string, key seqstore.AccessKey, pathStyle bool) *s3.Client {
+	addr := strings.TrimPrefix(endpoint, "http://")
+	dial := func(ctx context.Context, network, _ string) (net.Conn, error) {
+		return (&net.Dialer{}).DialContext(ctx, network, addr)
+	}
+	return s3.New(s3.Options{
+		Region:       "us-east-1",
+		BaseEndpoint: aws.String(strings.Replace(endpoint, "127.0.0.1", "localhost", 1)),
+		UsePathStyle: pathStyle,
+		Credentials:  credentials.NewStaticCredentialsProvider(key.ID, key.Secret, ""),
+		HTTPClient:   &http.Client{Transport: &http.Transport{DialContext: dial}},
+	})
+}
+
+func s3ErrorCode(err error) string {
+	var ae smithy.APIError
+	if errors.As(err, &ae) {
+		return ae.ErrorCode()
+	}
+	if err == nil {
+		return ""
+	}
+	return err.Error()
+}
+
+// TestS3ReadEndpoint reads a stored BAM in place, under the s3Uri the API
+// reports, with the AWS CLI, boto3, the Go SDK and samtools.
+func TestS3ReadEndpoint(t *testing.T) {
+	d := lambdaData(t)
+	forEachBackend(t, func(t *testing.T, b backend, in *instance) {
+		ctx := context.Background()
+		endpoint := serveS3(t, in)
+		key := in.rootKey()
+		c := in.goClient(key)
+		st, err := c.CreateSequenceStore(ctx, &omics.CreateSequenceStoreInput{Name: aws.String("s3read")})
+		if err != nil {
+			t.Fatal(err)
+		}
+		id := uploadFiles(t, c, *st.Id, types.FileTypeBam, testReferenceArn, 200_000, d.bam)
+		md := waitIngested(t, c, *st.Id, id)
+		if md.Status != types.ReadSetStatusActive {
+			t.Fatalf("status %s: %s", md.Status, aws.ToString(md.StatusMessage))
+		}
+		bucket, bamKey := splitS3URI(t, *md.Files.Source1.S3Access.S3Uri)
+		_, baiKey := splitS3URI(t, *md.Files.Index.S3Access.S3Uri)
+		storeBucket, storePrefix := splitS3URI(t, *st.S3Access.S3Uri)
+		if storeBucket != bucket || !strings.HasPrefix(bamKey, storePrefix) || baiKey != bamKey+".bai" {
+			t.Fatalf("store s3Uri %s, BAM %s, index %s do not line up", *st.S3Access.S3Uri, bamKey, baiKey)
+		}
+		original, err := os.ReadFile(d.bam)
+		if err != nil {
+			t.Fatal(err)
+		}
+
+		t.Run("aws s3 cp and ls", func(t *testing.T) {
+			out, stderr, exit := awsS3(t, endpoint, key, "cp", *md.Files.Source1.S3Access.S3Uri, "-")
+			if exit != 0 || !bytes.Equal(out, original) {
+				t.Fatalf("aws s3 cp: exit %d, %d bytes (want %d): %s", exit, len(out), len(original), stderr)
+			}
+			out, stderr, exit = awsS3(t, endpoint, key, "ls", "--recursive", *st.S3Access.S3Uri)
+			if exit != 0 || !strings.Contains(string(out), fmt.Sprintf("%d %s\n", len(original), bamKey)) || !strings.Contains(string(out), baiKey) {
+				t.Fatalf("aws s3 ls: exit %d: %s%s", exit, out, stderr)
+			}
+			_, stderr, exit = awsS3(t, endpoint, key, "cp", d.bam, "s3://"+bucket+"/"+storePrefix+"new.bam")
+			if exit == 0 || !strings.Contains(stderr, "AccessDenied") {
+				t.Fatalf("aws s3 cp upload: exit %d: %s", exit, stderr)
+			}
+		})
+
+		t.Run("boto3", func(t *testing.T) {
+			cmd := exec.Command(testutil.RequireTool(t, "python3"), "testdata/boto3_s3read.py", bucket, storePrefix, bamKey)
+			cmd.Env = s3Env(endpoint, key)
+			var stderr bytes.Buffer
+			cmd.Stderr = &stderr
+			out, err := cmd.Output()
+			if err != nil {
+				t.Fatalf("boto3_s3read.py: %v\n%s", err, stderr.String())
+			}
+			var got struct {
+				Size                       int64
+				RangeMD5, ContentRange     string
+				RangeStatus                int
+				WholeMD5, PresignedMD5     string
+				IfNoneMatch                int
+				IfMatch, PastEnd, Missing  string
+				ReadSetPrefixes, Keys      []string
+				Pages                      int
+				Location                   *string
+				Put, Delete, Expired, ETag string
+			}
+			if err := json.Unmarshal(out, &got); err != nil {
+				t.Fatalf("%s: %v", out, err)
+			}
+			want := md5Hex(original)
+			if got.Size != int64(len(original)) || got.WholeMD5 != want || got.PresignedMD5 != want {
+				t.Errorf("size %d, whole %s, presigned %s; want %d bytes of MD5 %s", got.Size, got.WholeMD5, got.PresignedMD5, len(original), want)
+			}
+			if got.RangeStatus != 206 || got.RangeMD5 != md5Hex(original[100:1100]) || got.ContentRange != fmt.Sprintf("bytes 100-1099/%d", len(original)) {
+				t.Errorf("range: status %d, %s, MD5 %s", got.RangeStatus, got.ContentRange, got.RangeMD5)
+			}
+			if got.IfNoneMatch != 304 || got.IfMatch != "PreconditionFailed" || got.PastEnd != "InvalidRange" || got.Missing != "NoSuchKey" {
+				t.Errorf("If-None-Match %d, If-Match %s, past the end %s, missing key %s", got.IfNoneMatch, got.IfMatch, got.PastEnd, got.Missing)
+			}
+			if want := []string{storePrefix + "readSet/" + id + "/"}; fmt.Sprint(got.ReadSetPrefixes) != fmt.Sprint(want) {
+				t.Errorf("common prefixes %v, want %v", got.ReadSetPrefixes, want)
+			}
+			if fmt.Sprint(got.Keys) != fmt.Sprint([]string{bamKey, baiKey}) || got.Pages != 2 {
+				t.Errorf("listed %v in %d pages; want the BAM and its index one a page", got.Keys, got.Pages)
+			}
+			if got.Location != nil && *got.Location != "" {
+				t.Errorf("location %q, want us-east-1's empty constraint", *got.Location)
+			}
+			if got.Put != "AccessDenied" || got.Delete != "AccessDenied" {
+				t.Errorf("put %s, delete %s; want AccessDenied", got.Put, got.Delete)
+			}
+			if !strings.HasPrefix(got.Expired, "403 ") || !strings.Contains(got.Expired, "<Code>AccessDenied</Code>") {
+				t.Errorf("expired presigned URL: %s", got.Expired)
+			}
+		})
+
+		t.Run("samtools view of a region through s3+http", func(t *testing.T) {
+			samtools := testutil.RequireTool(t, "samtools")
+			region := "gi|9626243|ref|NC_001416.1|:20000-20500"
+			cmd := exec.Command(samtools, "view", "s3+http://"+bucket+"/"+bamKey, region)
+			cmd.Env = append(s3Env(endpoint, key), "HTS_S3_HOST="+strings.TrimPrefix(endpoint, "http://"), "HTS_S3_ADDRESS_STYLE=path")
+			var stderr bytes.Buffer
+			cmd.Stderr = &stderr
+			got, err := cmd.Output()
+			if err != nil {
+				t.Fatalf("samtools view: %v\n%s", err, stderr.String())
+			}
+			local := t.TempDir() + "/local.bam"
+			if err := os.WriteFile(local, original, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			testutil.Run(t, "samtools", "index", local)
+			want := testutil.Run(t, "samtools", "view", local, region)
+			if len(want) == 0 || !bytes.Equal(got, want) {
+				t.Fatalf("samtools view through S3 gave %d bytes, of the file %d", len(got), len(want))
+			}
+		})
+
+		t.Run("Go SDK, virtual-host style", func(t *testing.T) {
+			for _, pathStyle := range []bool{false, true} {
+				cl := goS3(endpoint, key, pathStyle)
+				out, err := cl.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(bucket), Key: aws.String(bamKey), Range: aws.String("bytes=-500")})
+				if err != nil {
+					t.Fatalf("path style %v: %v", pathStyle, err)
+				}
+				body, _ := io.ReadAll(out.Body)
+				out.Body.Close()
+				if !bytes.Equal(body, original[len(original)-500:]) {
+					t.Errorf("path style %v: the last 500 bytes differ", pathStyle)
+				}
+				list, err := cl.ListObjectsV2(ctx, &s3.ListObjectsV2Input{Bucket: aws.String(bucket), Prefix: aws.String(storePrefix + "readSet/" + id + "/")})
+				if err != nil || len(list.Contents) != 2 {
+					t.Fatalf("path style %v: list %v, %v", pathStyle, list, err)
+				}
+			}
+			if _, err := goS3(endpoint, key, true).HeadObject(ctx, &s3.HeadObjectInput{Bucket: aws.String("123456789012-9999999999-seqstore-s3alias"), Key: aws.String("x")}); err == nil {
+				t.Error("HeadObject in a store that does not exist succeeded")
+			}
+			_, err := goS3(endpoint, key, true).GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String("123456789012-9999999999-seqstore-s3alias"), Key: aws.String("x")})
+			if code := s3ErrorCode(err); code != "NoSuchBucket" {
+				t.Errorf("a store that does not exist: %s, want NoSuchBucket", code)
+			}
+			bad := key
+			bad.Secret = "wrong" + key.Secret
+			_, err = goS3(endpoint, bad, true).GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(bucket), Key: aws.String(bamKey)})
+			if code := s3ErrorCode(err); code != "SignatureDoesNotMatch" {
+				t.Errorf("a wrong secret: %s, want SignatureDoesNotMatch", code)
+			}
+		})
+
+		t.Run("another account needs the store's policy", func(t *testing.T) {
+			other := in.newAccount(t, "210987654321")
+			cl := goS3(endpoint, other, true)
+			get := func() error {
+				out, err := cl.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(bucket), Key: aws.String(baiKey)})
+				if err == nil {
+					out.Body.Close()
+				}
+				return err
+			}
+			list := func() error {
+				_, err := cl.ListObjectsV2(ctx, &s3.ListObjectsV2Input{Bucket: aws.String(bucket)})
+				return err
+			}
+			if code := s3ErrorCode(get()); code != "AccessDenied" {
+				t.Fatalf("without a policy: %s, want AccessDenied", code)
+			}
+			ap := *st.S3Access.S3AccessPointArn
+			policy := `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::210987654321:root"},"Action":"s3:GetObject","Resource":"` + ap + `/object/*"}]}`
+			if _, err := c.PutS3AccessPolicy(ctx, &omics.PutS3AccessPolicyInput{S3AccessPointArn: aws.String(ap), S3AccessPolicy: aws.String(policy)}); err != nil {
+				t.Fatal(err)
+			}
+			if err := get(); err != nil {
+				t.Fatalf("with a policy that grants s3:GetObject: %v", err)
+			}
+			if code := s3ErrorCode(list()); code != "AccessDenied" {
+				t.Errorf("listing, which the policy does not grant: %s, want AccessDenied", code)
+			}
+			// A Deny for the index keeps it from the owner too.
+			policy = `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"210987654321"},"Action":["s3:GetObject","s3:ListBucket"],"Resource":["` + ap + `","` + ap + `/object/*"]},` +
+				`{"Effect":"Deny","Principal":"*","Action":"s3:GetObject","Resource":"` + ap + `/object/*.bai"}]}`
+			if _, err := c.PutS3AccessPolicy(ctx, &omics.PutS3AccessPolicyInput{S3AccessPointArn: aws.String(ap), S3AccessPolicy: aws.String(policy)}); err != nil {
+				t.Fatal(err)
+			}
+			if err := list(); err != nil {
+				t.Errorf("listing, granted now: %v", err)
+			}
+			if code := s3ErrorCode(get()); code != "AccessDenied" {
+				t.Errorf("the denied index: %s, want AccessDenied", code)
+			}
+			out, err := goS3(endpoint, key, true).GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(bucket), Key: aws.String(baiKey)})
+			if code := s3ErrorCode(err); code != "AccessDenied" {
+				if err == nil {
+					out.Body.Close()
+				}
+				t.Errorf("the owner reading the denied index: %s, want AccessDenied", code)
+			}
+			if _, err := c.DeleteS3AccessPolicy(ctx, &omics.DeleteS3AccessPolicyInput{S3AccessPointArn: aws.String(ap)}); err != nil {
+				t.Fatal(err)
+			}
+			if code := s3ErrorCode(get()); code != "AccessDenied" {
+				t.Errorf("after the policy is deleted: %s, want AccessDenied", code)
+			}
+		})
+	})
+}
