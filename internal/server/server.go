@@ -253,7 +253,8 @@ func Open(ctx context.Context, cfg *config.Config, log *slog.Logger) (*Server, e
 		Throttle:     limits,
 	})
 	s3h := &s3read.Handler{
-		Verifier: &sigv4.Verifier{Credentials: api.Credentials(keys), Service: "s3", Region: cfg.Region, Now: cfg.Now},
+		// Signatures are judged by the real clock, as the API's are.
+		Verifier: &sigv4.Verifier{Credentials: api.Credentials(keys), Service: "s3", Region: cfg.Region},
 		Backend:  &s3stores.Backend{Meta: m, ARN: arns, ReadSets: rs, References: refs, Log: log},
 		Region:   cfg.Region,
 		Log:      log,

@@ -13,6 +13,7 @@ import (
 	"os/exec"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
@@ -302,4 +303,60 @@ func TestS3ReadEndpoint(t *testing.T) {
 			}
 		})
 	})
+}
+
+// TestS3ReadEndpointLifecycle reads an encrypted store's read set through
+// the S3 endpoint: the bytes come decrypted, the read counts for the
+// archive clock as GetReadSet's do, and once archived the object is
+// listed and described as archived but not served.
+func TestS3ReadEndpointLifecycle(t *testing.T) {
+	ctx := context.Background()
+	in, clock, c, store, id := lifecycleServerOf(t, backends[0], lifecycleOptions{encrypted: true, reads: 500})
+	before := fetchReadSet(t, c, store, id) // a read by GetReadSet, now
+	endpoint := serveS3(t, in)
+	cl := goS3(endpoint, in.rootKey(), true)
+	md, err := c.GetReadSetMetadata(ctx, &omics.GetReadSetMetadataInput{SequenceStoreId: aws.String(store), Id: aws.String(id)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	bucket, key := splitS3URI(t, *md.Files.Source2.S3Access.S3Uri)
+	read := func() ([]byte, error) {
+		out, err := cl.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(bucket), Key: aws.String(key)})
+		if err != nil {
+			return nil, err
+		}
+		defer out.Body.Close()
+		return io.ReadAll(out.Body)
+	}
+
+	// Near the end of the period an S3 read restarts it.
+	clock.advance(archiveAfter - time.Hour)
+	got, err := read()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(got, before.contents[types.ReadSetFileSource2]) {
+		t.Fatalf("the S3 endpoint served %d bytes that differ from GetReadSet's %d", len(got), len(before.contents[types.ReadSetFileSource2]))
+	}
+	clock.advance(2 * time.Hour)
+	if n := sweep(t, in); n != 0 {
+		t.Fatalf("a sweep just after an S3 read queued %d read sets, want 0", n)
+	}
+	clock.advance(archiveAfter)
+	if n := sweep(t, in); n != 1 {
+		t.Fatalf("a sweep a period after the S3 read queued %d read sets, want 1", n)
+	}
+	waitStatus(t, c, store, id, types.ReadSetStatusArchived)
+
+	if _, err := read(); s3ErrorCode(err) != "InvalidObjectState" {
+		t.Errorf("GetObject of an archived read set: %v, want InvalidObjectState", err)
+	}
+	head, err := cl.HeadObject(ctx, &s3.HeadObjectInput{Bucket: aws.String(bucket), Key: aws.String(key)})
+	if err != nil || head.StorageClass != "GLACIER" || aws.ToInt64(head.ContentLength) != int64(len(before.contents[types.ReadSetFileSource2])) {
+		t.Errorf("HeadObject of an archived read set: %+v, %v; want its length and storage class GLACIER", head, err)
+	}
+	list, err := cl.ListObjectsV2(ctx, &s3.ListObjectsV2Input{Bucket: aws.String(bucket)})
+	if err != nil || len(list.Contents) != 2 || list.Contents[0].StorageClass != "GLACIER" {
+		t.Errorf("listing an archived read set: %+v, %v", list, err)
+	}
 }
