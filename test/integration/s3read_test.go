@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -358,5 +359,80 @@ func TestS3ReadEndpointLifecycle(t *testing.T) {
 	list, err := cl.ListObjectsV2(ctx, &s3.ListObjectsV2Input{Bucket: aws.String(bucket)})
 	if err != nil || len(list.Contents) != 2 || list.Contents[0].StorageClass != "GLACIER" {
 		t.Errorf("listing an archived read set: %+v, %v", list, err)
+	}
+}
+
+// TestS3ReadEndpointReferences reads an imported reference in place:
+// samtools faidx finds the FASTA index beside it under the s3Uri that
+// GetReferenceMetadata reports.
+func TestS3ReadEndpointReferences(t *testing.T) {
+	files := referenceFiles(t)
+	ctx := context.Background()
+	root, err := filepath.EvalSymlinks(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := newConfig(t, backends[0])
+	cfg.Transfers.FileRoots = []string{root}
+	in := start(t, backends[0], cfg)
+	endpoint := serveS3(t, in)
+	c := in.goClient(in.rootKey())
+	rst, err := c.CreateReferenceStore(ctx, &omics.CreateReferenceStoreInput{Name: aws.String("refs")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	lambda := files[0]
+	raw, err := os.ReadFile(lambda.file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	src := filepath.Join(root, "lambda.fa")
+	if err := os.WriteFile(src, raw, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	started, err := c.StartReferenceImportJob(ctx, &omics.StartReferenceImportJobInput{ReferenceStoreId: rst.Id, RoleArn: aws.String(testRoleArn),
+		Sources: []types.StartReferenceImportJobSourceItem{{SourceFile: aws.String("file://" + src), Name: aws.String("lambda")}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	job := waitReferenceImport(t, c, *rst.Id, *started.Id)
+	if job.Sources[0].Status != types.ReferenceImportJobItemStatusFinished {
+		t.Fatalf("import: %s %s", job.Sources[0].Status, aws.ToString(job.Sources[0].StatusMessage))
+	}
+	md, err := c.GetReferenceMetadata(ctx, &omics.GetReferenceMetadataInput{ReferenceStoreId: rst.Id, Id: job.Sources[0].ReferenceId})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if md.Files.Source.S3Access == nil || md.Files.Index.S3Access == nil {
+		t.Fatalf("the reference's files report no s3Uri: %+v", md.Files)
+	}
+	bucket, key := splitS3URI(t, *md.Files.Source.S3Access.S3Uri)
+	_, faiKey := splitS3URI(t, *md.Files.Index.S3Access.S3Uri)
+	if faiKey != key+".fai" {
+		t.Fatalf("index %s does not lie beside %s", faiKey, key)
+	}
+
+	region := lambda.seqs[0] + ":1000-1300"
+	cmd := exec.Command(testutil.RequireTool(t, "samtools"), "faidx", "s3+http://"+bucket+"/"+key, region)
+	cmd.Env = append(s3Env(endpoint, in.rootKey()), "HTS_S3_HOST="+strings.TrimPrefix(endpoint, "http://"), "HTS_S3_ADDRESS_STYLE=path")
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	got, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("samtools faidx through S3: %v\n%s", err, stderr.String())
+	}
+	local := filepath.Join(t.TempDir(), "lambda.fa")
+	if err := os.WriteFile(local, raw, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if want := testutil.Run(t, "samtools", "faidx", local, region); len(want) < 300 || !bytes.Equal(got, want) {
+		t.Fatalf("samtools faidx through S3 gave %q, of the file %q", got, want)
+	}
+
+	// Another account sees the store's bucket but may not read it.
+	other := in.newAccount(t, "210987654321")
+	_, err = goS3(endpoint, other, true).GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(bucket), Key: aws.String(key)})
+	if code := s3ErrorCode(err); code != "AccessDenied" {
+		t.Errorf("another account reading a reference: %s, want AccessDenied", code)
 	}
 }
