@@ -83,6 +83,11 @@ func (h *Handler) serve(w http.ResponseWriter, q *request) (err error) {
 		}
 		return &serverError{err: verr}
 	}
+	if id.Deferred {
+		// The signature covers a body hash that only reading the body
+		// would prove; reads have no body, so none is read.
+		return &Error{Code: "AccessDenied", Status: http.StatusForbidden, Message: "the request has a body signed without X-Amz-Content-Sha256; " + readOnlyMessage}
+	}
 	q.account = id.AccountID
 	return h.dispatch(w, q)
 }

@@ -1,10 +1,20 @@
 package s3read
 
 import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"io"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"testing"
 	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
+
+	"github.com/seqstore/seqstore/internal/sigv4"
 )
 
 func TestParseRange(t *testing.T) {
@@ -181,4 +191,50 @@ func FuzzParseRange(f *testing.F) {
 			t.Fatalf("parseRange(%q, %d) = %d, %d: outside the object", h, size, off, n)
 		}
 	})
+}
+
+type oneKey struct{}
+
+func (oneKey) SecretFor(_ context.Context, id string) (string, string, error) {
+	if id != "AKID" {
+		return "", "", sigv4.ErrUnknownAccessKey
+	}
+	return "secret", "123456789012", nil
+}
+
+// TestUnprovenBodyIsRefused: a request whose signature covers a body that
+// was not read is refused before anything is looked up (the handler has no
+// backend here; a lookup would fail the request with InternalError).
+func TestUnprovenBodyIsRefused(t *testing.T) {
+	h := &Handler{Verifier: &sigv4.Verifier{Credentials: oneKey{}, Service: "s3", Region: "us-east-1"}, Region: "us-east-1"}
+	srv := httptest.NewServer(h)
+	defer srv.Close()
+	for _, forge := range []bool{false, true} {
+		r, err := http.NewRequest("GET", srv.URL+"/1-2-seqstore-s3alias/k", strings.NewReader("a body"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		sum := sha256.Sum256([]byte("a body"))
+		if err := v4.NewSigner().SignHTTP(context.Background(), aws.Credentials{AccessKeyID: "AKID", SecretAccessKey: "secret"}, r, hex.EncodeToString(sum[:]), "s3", "us-east-1", time.Now()); err != nil {
+			t.Fatal(err)
+		}
+		if forge {
+			// Another signature: its last hex digit changed.
+			a := r.Header.Get("Authorization")
+			last := "0"
+			if strings.HasSuffix(a, "0") {
+				last = "1"
+			}
+			r.Header.Set("Authorization", a[:len(a)-1]+last)
+		}
+		resp, err := http.DefaultClient.Do(r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusForbidden || !strings.Contains(string(body), "<Code>AccessDenied</Code>") {
+			t.Errorf("forged %v: %d %s; want 403 AccessDenied", forge, resp.StatusCode, body)
+		}
+	}
 }
