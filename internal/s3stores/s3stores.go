@@ -29,6 +29,7 @@ import (
 	"github.com/seqstore/seqstore/internal/reference"
 	"github.com/seqstore/seqstore/internal/s3policy"
 	"github.com/seqstore/seqstore/internal/s3read"
+	"github.com/seqstore/seqstore/internal/service"
 )
 
 // Backend implements s3read.Backend over the stores.
@@ -81,14 +82,17 @@ func (b *Backend) Bucket(ctx context.Context, name string) (*s3read.Bucket, erro
 	ap := b.ARN.S3AccessPoint(account, id)
 	bk := &s3read.Bucket{Name: name, Owner: account, AccessPointArn: ap,
 		Ref: &store{account: account, id: id, reference: isRef, prefix: arn.S3KeyPrefix(account, id, isRef)}}
+	storeType := service.StoreTypeSequence
 	if isRef {
-		return bk, nil // access policies are set on sequence stores
+		storeType = service.StoreTypeReference
 	}
 	p, err := b.Meta.S3AccessPolicyGet(ctx, account, ap)
 	switch {
 	case errors.Is(err, meta.ErrNotFound):
 	case err != nil:
 		return nil, err
+	case p.StoreType != storeType:
+		// A policy of the other kind of store with the same ID.
 	default:
 		policy, perr := s3policy.Parse(p.Policy)
 		if perr != nil {

@@ -429,10 +429,29 @@ func TestS3ReadEndpointReferences(t *testing.T) {
 		t.Fatalf("samtools faidx through S3 gave %q, of the file %q", got, want)
 	}
 
-	// Another account sees the store's bucket but may not read it.
+	// Another account may read only once the reference store's access
+	// point (named as a sequence store's is) has a policy that grants it.
 	other := in.newAccount(t, "210987654321")
-	_, err = goS3(endpoint, other, true).GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(bucket), Key: aws.String(key)})
-	if code := s3ErrorCode(err); code != "AccessDenied" {
+	get := func() error {
+		out, err := goS3(endpoint, other, true).GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(bucket), Key: aws.String(key)})
+		if err == nil {
+			out.Body.Close()
+		}
+		return err
+	}
+	if code := s3ErrorCode(get()); code != "AccessDenied" {
 		t.Errorf("another account reading a reference: %s, want AccessDenied", code)
+	}
+	ap := "arn:aws:s3:us-east-1:" + in.cfg.AccountID + ":accesspoint/" + in.cfg.AccountID + "-" + *rst.Id
+	put, err := c.PutS3AccessPolicy(ctx, &omics.PutS3AccessPolicyInput{S3AccessPointArn: aws.String(ap), S3AccessPolicy: aws.String(
+		`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"210987654321"},"Action":"s3:GetObject","Resource":"` + ap + `/object/*"}]}`)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if put.StoreType != types.StoreTypeReferenceStore || *put.StoreId != *rst.Id {
+		t.Errorf("PutS3AccessPolicy on a reference store: %s %s", put.StoreType, aws.ToString(put.StoreId))
+	}
+	if err := get(); err != nil {
+		t.Errorf("another account reading a reference under a granting policy: %v", err)
 	}
 }
