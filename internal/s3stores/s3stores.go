@@ -11,6 +11,7 @@
 package s3stores
 
 import (
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -39,6 +40,8 @@ type Backend struct {
 	ReadSets   *readset.Service
 	References *reference.Service
 	Log        *slog.Logger
+
+	batch int // keys a listing pass keeps; 0: listBatch
 }
 
 var _ s3read.Backend = (*Backend)(nil)
@@ -210,9 +213,10 @@ func entityTag(f seqstore.StoredFile, created int64) string {
 }
 
 // List visits a store's files in key order. A prefix that names one read
-// set or reference reads that one alone; a wider one reads the store's
-// records page by page and sorts the keys that fall after after, so it
-// costs a pass over the store's records.
+// set or reference reads that one alone. A wider one reads the store's
+// records in passes, each keeping only the listBatch smallest keys after
+// where the last pass ended, so memory stays bounded whatever the store
+// holds; a pass costs a read of the store's records.
 func (b *Backend) List(ctx context.Context, bk *s3read.Bucket, prefix, after string, fn func(*s3read.Object) error) error {
 	st := bk.Ref.(*store)
 	if !strings.HasPrefix(prefix, st.prefix) && !strings.HasPrefix(st.prefix, prefix) {
@@ -222,34 +226,112 @@ func (b *Backend) List(ctx context.Context, bk *s3read.Bucket, prefix, after str
 	if st.reference {
 		kind = arn.KindReference + "/"
 	}
-	var objs []*s3read.Object
-	keep := func(os []*s3read.Object) {
-		for _, o := range os {
-			if strings.HasPrefix(o.Key, prefix) && o.Key > after {
-				objs = append(objs, o)
-			}
-		}
-	}
 	if rest, ok := strings.CutPrefix(prefix, st.prefix+kind); ok && strings.Contains(rest, "/") {
 		id, _, _ := strings.Cut(rest, "/")
-		os, err := b.filesOf(ctx, st, id)
+		objs, err := b.filesOf(ctx, st, id)
 		if err != nil {
 			return err
 		}
-		keep(os)
-	} else if err := b.each(ctx, st, keep); err != nil {
-		return err
-	}
-	slices.SortFunc(objs, func(a, b *s3read.Object) int { return strings.Compare(a.Key, b.Key) })
-	for _, o := range objs {
-		if err := fn(o); err != nil {
-			if err == s3read.ErrStop {
-				return nil
+		slices.SortFunc(objs, func(a, b *s3read.Object) int { return strings.Compare(a.Key, b.Key) })
+		for _, o := range objs {
+			if strings.HasPrefix(o.Key, prefix) && o.Key > after {
+				if err := fn(o); err != nil {
+					return stopped(err)
+				}
 			}
+		}
+		return nil
+	}
+	for {
+		batch := &smallest{max: cmp.Or(b.batch, listBatch)}
+		err := b.each(ctx, st, func(objs []*s3read.Object) {
+			for _, o := range objs {
+				if strings.HasPrefix(o.Key, prefix) && o.Key > after {
+					batch.offer(o)
+				}
+			}
+		})
+		if err != nil {
 			return err
 		}
+		for _, o := range batch.sorted() {
+			if err := fn(o); err != nil {
+				return stopped(err)
+			}
+			after = o.Key
+		}
+		if !batch.full {
+			return nil
+		}
 	}
-	return nil
+}
+
+func stopped(err error) error {
+	if err == s3read.ErrStop {
+		return nil
+	}
+	return err
+}
+
+// listBatch is how many keys one pass of a listing keeps: a page of
+// ListObjectsV2 and then some, so most pages take one pass.
+const listBatch = 2048
+
+// smallest keeps the max objects of smallest key it is offered, in a
+// max-heap on the key.
+type smallest struct {
+	max  int
+	heap []*s3read.Object
+	// full is true once an object was turned away or dropped: there are
+	// more after the kept ones.
+	full bool
+}
+
+func (s *smallest) offer(o *s3read.Object) {
+	if len(s.heap) < s.max {
+		s.heap = append(s.heap, o)
+		s.up(len(s.heap) - 1)
+		return
+	}
+	s.full = true
+	if o.Key >= s.heap[0].Key {
+		return
+	}
+	s.heap[0] = o
+	s.down(0)
+}
+
+func (s *smallest) up(i int) {
+	for i > 0 {
+		parent := (i - 1) / 2
+		if s.heap[parent].Key >= s.heap[i].Key {
+			return
+		}
+		s.heap[parent], s.heap[i] = s.heap[i], s.heap[parent]
+		i = parent
+	}
+}
+
+func (s *smallest) down(i int) {
+	for {
+		largest := i
+		for _, c := range []int{2*i + 1, 2*i + 2} {
+			if c < len(s.heap) && s.heap[c].Key > s.heap[largest].Key {
+				largest = c
+			}
+		}
+		if largest == i {
+			return
+		}
+		s.heap[i], s.heap[largest] = s.heap[largest], s.heap[i]
+		i = largest
+	}
+}
+
+// sorted returns the kept objects in key order.
+func (s *smallest) sorted() []*s3read.Object {
+	slices.SortFunc(s.heap, func(a, b *s3read.Object) int { return strings.Compare(a.Key, b.Key) })
+	return s.heap
 }
 
 // each hands the objects of every read set or reference of a store to
