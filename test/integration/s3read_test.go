@@ -455,3 +455,55 @@ func TestS3ReadEndpointReferences(t *testing.T) {
 		t.Errorf("another account reading a reference under a granting policy: %v", err)
 	}
 }
+
+// TestS3ReadEndpointCRAM: samtools views a region of a stored CRAM in
+// place, its CRAI and the reference it was written against (with its .fai)
+// read through the S3 endpoint too.
+func TestS3ReadEndpointCRAM(t *testing.T) {
+	d := lambdaData(t)
+	ctx := context.Background()
+	places := jobPlaces(t)[:1]
+	cfg := newConfig(t, backends[0])
+	allowJobs(t, cfg, places)
+	in := start(t, backends[0], cfg)
+	endpoint := serveS3(t, in)
+	c := in.goClient(in.rootKey())
+	refArn := importLambdaReference(t, c, places[0], d.ref)
+	store := newStore(t, c, "")
+	dir := t.TempDir()
+	file := filepath.Join(dir, "lambda.cram")
+	testutil.Run(t, "samtools", "view", "-C", "-T", d.ref, "-o", file, d.bam)
+	md := waitIngested(t, c, store, uploadFiles(t, c, store, types.FileTypeCram, refArn, 1<<20, file))
+	if md.Status != types.ReadSetStatusActive || md.Files.Index == nil {
+		t.Fatalf("CRAM read set: %s %q, index %v", md.Status, aws.ToString(md.StatusMessage), md.Files.Index)
+	}
+	parts := strings.Split(refArn, "/") // arn:…:referenceStore/STORE/reference/ID
+	ref, err := c.GetReferenceMetadata(ctx, &omics.GetReferenceMetadataInput{ReferenceStoreId: aws.String(parts[1]), Id: aws.String(parts[3])})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, cramKey := splitS3URI(t, *md.Files.Source1.S3Access.S3Uri)
+	_, craiKey := splitS3URI(t, *md.Files.Index.S3Access.S3Uri)
+	if craiKey != cramKey+".crai" {
+		t.Fatalf("index %s does not lie beside %s", craiKey, cramKey)
+	}
+	cramURL := "s3+http://" + strings.TrimPrefix(*md.Files.Source1.S3Access.S3Uri, "s3://")
+	refURL := "s3+http://" + strings.TrimPrefix(*ref.Files.Source.S3Access.S3Uri, "s3://")
+
+	region := "gi|9626243|ref|NC_001416.1|:30000-30400"
+	cmd := exec.Command(testutil.RequireTool(t, "samtools"), "view", "-T", refURL, cramURL, region)
+	cmd.Env = append(s3Env(endpoint, in.rootKey()), "HTS_S3_HOST="+strings.TrimPrefix(endpoint, "http://"), "HTS_S3_ADDRESS_STYLE=path",
+		"REF_PATH=:", "REF_CACHE="+filepath.Join(dir, "no-cache")) // the reference comes from -T alone
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	got, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("samtools view of a CRAM through S3: %v\n%s", err, stderr.String())
+	}
+	local := filepath.Join(dir, "local.cram")
+	testutil.Run(t, "cp", file, local)
+	testutil.Run(t, "samtools", "index", local)
+	if want := testutil.Run(t, "samtools", "view", "-T", d.ref, local, region); len(want) == 0 || !bytes.Equal(got, want) {
+		t.Fatalf("samtools view of a CRAM through S3 gave %d bytes, of the local file %d", len(got), len(want))
+	}
+}
