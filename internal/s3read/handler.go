@@ -262,6 +262,10 @@ func (h *Handler) writeError(w http.ResponseWriter, q *request, err error) {
 		}
 		e = &Error{Code: "InternalError", Status: http.StatusInternalServerError, Message: "We encountered an internal error. Please try again."}
 	}
+	// Headers set for the object before the failure must not describe
+	// the error's body.
+	w.Header().Del("Content-Length")
+	w.Header().Del("Content-Range")
 	for k, v := range e.header {
 		w.Header()[k] = v
 	}

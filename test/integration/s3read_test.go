@@ -454,6 +454,24 @@ func TestS3ReadEndpointReferences(t *testing.T) {
 	if err := get(); err != nil {
 		t.Errorf("another account reading a reference under a granting policy: %v", err)
 	}
+
+	// A file gone from the object store underneath is the server's fault,
+	// answered as S3 answers it, in a well-formed error.
+	for _, k := range keysUnder(t, in.srv.Blobs, "") {
+		if strings.HasSuffix(k, ".fai") {
+			if err := in.srv.Blobs.Delete(ctx, k); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	resp, err := goS3(endpoint, in.rootKey(), true).GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(bucket), Key: aws.String(faiKey)},
+		func(o *s3.Options) { o.RetryMaxAttempts = 1 })
+	if code := s3ErrorCode(err); code != "InternalError" {
+		if err == nil {
+			resp.Body.Close()
+		}
+		t.Errorf("a file missing underneath: %v, want InternalError", err)
+	}
 }
 
 // TestS3ReadEndpointCRAM: samtools views a region of a stored CRAM in
