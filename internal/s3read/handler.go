@@ -151,6 +151,11 @@ func (h *Handler) dispatch(w http.ResponseWriter, q *request) error {
 	if err != nil {
 		return backendError(err, q)
 	}
+	if owner := r.Header.Get("X-Amz-Expected-Bucket-Owner"); owner != "" && owner != b.Owner {
+		// The client's guard against reading someone else's bucket.
+		q.operation = "ExpectedBucketOwner"
+		return &Error{Code: "AccessDenied", Status: http.StatusForbidden, Message: "Access Denied: the bucket is not owned by the account x-amz-expected-bucket-owner names"}
+	}
 	if q.hasKey {
 		q.operation = "GetObject"
 		if r.Method == http.MethodHead {

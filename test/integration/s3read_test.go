@@ -241,6 +241,13 @@ func TestS3ReadEndpoint(t *testing.T) {
 			if code := s3ErrorCode(err); code != "NoSuchBucket" {
 				t.Errorf("a store that does not exist: %s, want NoSuchBucket", code)
 			}
+			_, err = goS3(endpoint, key, true).HeadObject(ctx, &s3.HeadObjectInput{Bucket: aws.String(bucket), Key: aws.String(bamKey), ExpectedBucketOwner: aws.String("210987654321")})
+			if err == nil {
+				t.Error("HeadObject expecting another owner succeeded")
+			}
+			if _, err := goS3(endpoint, key, true).HeadObject(ctx, &s3.HeadObjectInput{Bucket: aws.String(bucket), Key: aws.String(bamKey), ExpectedBucketOwner: aws.String(in.cfg.AccountID)}); err != nil {
+				t.Errorf("HeadObject expecting the right owner: %v", err)
+			}
 			bad := key
 			bad.Secret = "wrong" + key.Secret
 			_, err = goS3(endpoint, bad, true).GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(bucket), Key: aws.String(bamKey)})
