@@ -199,6 +199,7 @@ func TestS3ReadEndpoint(t *testing.T) {
 			samtools := testutil.RequireTool(t, "samtools")
 			region := "gi|9626243|ref|NC_001416.1|:20000-20500"
 			cmd := exec.Command(samtools, "view", "s3+http://"+bucket+"/"+bamKey, region)
+			cmd.Dir = t.TempDir() // htslib keeps a copy of a remote index in the working directory
 			cmd.Env = append(s3Env(endpoint, key), "HTS_S3_HOST="+strings.TrimPrefix(endpoint, "http://"), "HTS_S3_ADDRESS_STYLE=path")
 			var stderr bytes.Buffer
 			cmd.Stderr = &stderr
@@ -241,6 +242,31 @@ func TestS3ReadEndpoint(t *testing.T) {
 			if code := s3ErrorCode(err); code != "NoSuchBucket" {
 				t.Errorf("a store that does not exist: %s, want NoSuchBucket", code)
 			}
+			// ListObjects (version 1) pages with markers: the last key, or
+			// NextMarker, a common prefix, under a delimiter.
+			cl := goS3(endpoint, key, true)
+			var v1 []string
+			for marker := ""; ; {
+				page, err := cl.ListObjects(ctx, &s3.ListObjectsInput{Bucket: aws.String(bucket), Prefix: aws.String(storePrefix), MaxKeys: aws.Int32(1), Marker: aws.String(marker)})
+				if err != nil {
+					t.Fatal(err)
+				}
+				for _, o := range page.Contents {
+					v1 = append(v1, *o.Key)
+					marker = *o.Key
+				}
+				if !aws.ToBool(page.IsTruncated) {
+					break
+				}
+			}
+			if fmt.Sprint(v1) != fmt.Sprint([]string{bamKey, baiKey}) {
+				t.Errorf("ListObjects pages: %v", v1)
+			}
+			page, err := cl.ListObjects(ctx, &s3.ListObjectsInput{Bucket: aws.String(bucket), Delimiter: aws.String("/"), MaxKeys: aws.Int32(1)})
+			if err != nil || len(page.CommonPrefixes) != 1 || *page.CommonPrefixes[0].Prefix != in.cfg.AccountID+"/" || aws.ToBool(page.IsTruncated) {
+				t.Errorf("ListObjects of the bucket's top level: %+v, %v", page, err)
+			}
+
 			_, err = goS3(endpoint, key, true).HeadObject(ctx, &s3.HeadObjectInput{Bucket: aws.String(bucket), Key: aws.String(bamKey), ExpectedBucketOwner: aws.String("210987654321")})
 			if err == nil {
 				t.Error("HeadObject expecting another owner succeeded")
@@ -421,6 +447,7 @@ func TestS3ReadEndpointReferences(t *testing.T) {
 
 	region := lambda.seqs[0] + ":1000-1300"
 	cmd := exec.Command(testutil.RequireTool(t, "samtools"), "faidx", "s3+http://"+bucket+"/"+key, region)
+	cmd.Dir = t.TempDir() // htslib keeps a copy of a remote index in the working directory
 	cmd.Env = append(s3Env(endpoint, in.rootKey()), "HTS_S3_HOST="+strings.TrimPrefix(endpoint, "http://"), "HTS_S3_ADDRESS_STYLE=path")
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
@@ -517,6 +544,7 @@ func TestS3ReadEndpointCRAM(t *testing.T) {
 
 	region := "gi|9626243|ref|NC_001416.1|:30000-30400"
 	cmd := exec.Command(testutil.RequireTool(t, "samtools"), "view", "-T", refURL, cramURL, region)
+	cmd.Dir = t.TempDir() // htslib keeps a copy of a remote index in the working directory
 	cmd.Env = append(s3Env(endpoint, in.rootKey()), "HTS_S3_HOST="+strings.TrimPrefix(endpoint, "http://"), "HTS_S3_ADDRESS_STYLE=path",
 		"REF_PATH=:", "REF_CACHE="+filepath.Join(dir, "no-cache")) // the reference comes from -T alone
 	var stderr bytes.Buffer
