@@ -18,6 +18,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/omics/types"
 
 	"github.com/seqstore/seqstore/internal/blob/cryptblob"
+	"github.com/seqstore/seqstore/internal/keyring"
 )
 
 // atRest returns, by path under dir, every file under dir (the objects as
@@ -109,9 +110,10 @@ func objectKey(path, kind string) string {
 // both backends, and looks at the bytes where the backend keeps them on
 // disk (the data directory, or the S3 server's bucket directory): every
 // object of the encrypted stores, in either tier, is encrypted and shows
-// no plaintext; a byte flipped there fails the read with the integrity
-// error, never returning other bytes; and what clients see (ETags, counts,
-// parts, bytes, exports) is the plain store's.
+// no plaintext; rewrap moves every one of them, in both tiers, to a new key
+// version; a byte flipped there fails the read with the integrity error,
+// never returning other bytes; and what clients see (ETags, counts, parts,
+// bytes, exports) is the plain store's.
 func TestEncryptedStoreJobsAndArchive(t *testing.T) {
 	d := lambdaData(t)
 	firstRead, err := os.ReadFile(d.r1)
@@ -321,6 +323,41 @@ func TestEncryptedStoreJobsAndArchive(t *testing.T) {
 					t.Errorf("%s: in the %s tier", path, tier)
 				}
 			}
+			// Rotation: with a second version of the key, rewrap rewraps
+			// every object of the encrypted stores, in both tiers (the
+			// archived copies, the open upload's part, the reference and
+			// its index), after which the first version may go.
+			in.stop()
+			addKeys(t, cfg.Keyring, labKeyArn+" 2")
+			if out := rewrap(t, cfg); !strings.Contains(out, "rewrapped 7 objects") {
+				t.Errorf("rewrap said %q, want 7 objects rewrapped", out)
+			}
+			ring, err := keyring.Load(cfg.Keyring)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, store := range []string{enc, encRefs} {
+				for path, data := range atRest(t, restDir, store) {
+					var id keyring.ID
+					copy(id[:], data[len("SQCRYPT\x01"):])
+					if k, err := ring.ByID(id); err != nil || k.Version != 2 {
+						t.Errorf("after rewrap %s is wrapped by %+v (%v), want version 2", path, k, err)
+					}
+				}
+			}
+			lines, err := os.ReadFile(cfg.Keyring)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(cfg.Keyring, []byte(strings.SplitAfterN(string(lines), "\n", 2)[1]), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			in = start(t, b, cfg)
+			c = in.goClient(in.rootKey())
+			if got := downloadReference(t, c, encRefs, refIDs[encRefs], types.ReferenceFileSource, *md.Files.Source.TotalParts); !bytes.Equal(got, refText) {
+				t.Errorf("after rewrap and without version 1 the reference reads %d bytes, not the FASTA's %d", len(got), len(refText))
+			}
+
 			var sourcesToActivate []types.StartReadSetActivationJobSourceItem
 			for _, id := range imported[enc] {
 				sourcesToActivate = append(sourcesToActivate, types.StartReadSetActivationJobSourceItem{ReadSetId: aws.String(id)})
