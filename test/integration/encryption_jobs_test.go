@@ -345,13 +345,7 @@ func TestEncryptedStoreJobsAndArchive(t *testing.T) {
 					}
 				}
 			}
-			lines, err := os.ReadFile(cfg.Keyring)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if err := os.WriteFile(cfg.Keyring, []byte(strings.SplitAfterN(string(lines), "\n", 2)[1]), 0o600); err != nil {
-				t.Fatal(err)
-			}
+			dropFirstKey(t, cfg.Keyring)
 			in = start(t, b, cfg)
 			c = in.goClient(in.rootKey())
 			if got := downloadReference(t, c, encRefs, refIDs[encRefs], types.ReferenceFileSource, *md.Files.Source.TotalParts); !bytes.Equal(got, refText) {

@@ -421,6 +421,19 @@ func admin(t *testing.T, cfg *config.Config, args ...string) string {
 	return stdout.String()
 }
 
+// dropFirstKey removes the first key line (the oldest version) from the
+// keyring file at path, as an operator does once rewrap has run.
+func dropFirstKey(t *testing.T, path string) {
+	t.Helper()
+	lines, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, []byte(strings.SplitAfterN(string(lines), "\n", 2)[1]), 0o600); err != nil {
+		t.Fatal(err)
+	}
+}
+
 // rewrap runs `seqstore admin rewrap` on the server's stores.
 func rewrap(t *testing.T, cfg *config.Config) string {
 	t.Helper()
@@ -500,13 +513,7 @@ func TestKeyRotationAndRewrap(t *testing.T) {
 			}
 			// ... so that version 1 can leave the keyring.
 			in.stop()
-			lines, err := os.ReadFile(cfg.Keyring)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if err := os.WriteFile(cfg.Keyring, []byte(strings.SplitAfterN(string(lines), "\n", 2)[1]), 0o600); err != nil {
-				t.Fatal(err)
-			}
+			dropFirstKey(t, cfg.Keyring)
 			in = start(t, b, cfg)
 			c = in.goClient(in.rootKey())
 			for _, id := range []string{first, second} {
