@@ -51,6 +51,8 @@ func main() {
 	var o options
 	flag.DurationVar(&o.duration, "duration", 10*time.Minute, "how long to drive the nodes after the warm-up")
 	flag.DurationVar(&o.warmup, "warmup", time.Minute, "traffic before the start's memory is read and recording begins: long enough for the heap to reach its working size")
+	flag.DurationVar(&o.rssEvery, "rss-every", 5*time.Second, "how often each node's resident memory is read")
+	flag.DurationVar(&o.rssWindow, "rss-window", time.Minute, "memory at the start and at the end is the median of the readings in the first and the last window this long: one reading swings with each garbage collection and with the ingests a node happens to be running")
 	flag.IntVar(&o.nodes, "nodes", 3, "seqstore processes")
 	flag.IntVar(&o.conns, "conns", 64, "connections of mixed API traffic, spread over the nodes")
 	flag.IntVar(&o.uploaders, "uploaders", 4, "uploads running at once, each through several nodes")
@@ -70,6 +72,7 @@ func main() {
 
 type options struct {
 	duration, warmup        time.Duration
+	rssEvery, rssWindow     time.Duration
 	nodes, conns, uploaders int
 	reads                   int
 	postgres, bin           string
@@ -172,19 +175,11 @@ func run(o options) (bool, error) {
 	}
 	time.Sleep(o.warmup)
 	w.stats.reset()
-	rssStart := make([]int64, len(nodes))
-	for i, n := range nodes {
-		rssStart[i] = rss(n.cmd.Process.Pid)
-	}
 	began := time.Now()
-	time.Sleep(o.duration)
-	rssEnd := make([]int64, len(nodes))
-	for i, n := range nodes {
-		rssEnd[i] = rss(n.cmd.Process.Pid)
-	}
+	samples := sampleRSS(nodes, o.duration, o.rssEvery)
 	close(stop)
 	wg.Wait()
-	return report(os.Stdout, w.stats, time.Since(began), rssStart, rssEnd, nodes), nil
+	return report(os.Stdout, w.stats, time.Since(began), samples, o.rssWindow, nodes), nil
 }
 
 // freshSchema makes a schema of its own in the database at base and returns
@@ -455,15 +450,19 @@ type stats struct {
 	mu     sync.Mutex
 	took   map[string][]time.Duration
 	errors map[string]int
-	first  map[string]string
+	// messages counts each operation's distinct error messages, up to
+	// maxMessages of them, so a report shows every kind of failure.
+	messages map[string]map[string]int
 }
+
+const maxMessages = 8
 
 func newStats() *stats { s := &stats{}; s.reset(); return s }
 
 func (s *stats) reset() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.took, s.errors, s.first = map[string][]time.Duration{}, map[string]int{}, map[string]string{}
+	s.took, s.errors, s.messages = map[string][]time.Duration{}, map[string]int{}, map[string]map[string]int{}
 }
 
 func (s *stats) time(op string, f func() error) error {
@@ -475,8 +474,13 @@ func (s *stats) time(op string, f func() error) error {
 	s.took[op] = append(s.took[op], d)
 	if err != nil {
 		s.errors[op]++
-		if s.first[op] == "" {
-			s.first[op] = err.Error()
+		m := s.messages[op]
+		if m == nil {
+			m = map[string]int{}
+			s.messages[op] = m
+		}
+		if _, seen := m[err.Error()]; seen || len(m) < maxMessages {
+			m[err.Error()]++
 		}
 	}
 	return err
@@ -505,9 +509,46 @@ func rss(pid int) int64 {
 	return -1
 }
 
+// rssSamples are each node's VmRSS readings, taken every interval.
+type rssSamples struct {
+	every time.Duration
+	bytes [][]int64 // [node][reading]
+}
+
+// sampleRSS reads every node's resident memory every interval for d.
+func sampleRSS(nodes []*node, d, every time.Duration) rssSamples {
+	s := rssSamples{every: every, bytes: make([][]int64, len(nodes))}
+	tick := time.NewTicker(every)
+	defer tick.Stop()
+	for end := time.Now().Add(d); ; {
+		for i, n := range nodes {
+			s.bytes[i] = append(s.bytes[i], rss(n.cmd.Process.Pid))
+		}
+		if time.Now().After(end) {
+			return s
+		}
+		<-tick.C
+	}
+}
+
+// window is the median and the range of a node's readings in the first
+// (end false) or the last (end true) window.
+func (s rssSamples) window(node int, w time.Duration, end bool) (median, lo, hi int64) {
+	r := s.bytes[node]
+	n := min(len(r), max(1, int(w/s.every)+1))
+	if end {
+		r = r[len(r)-n:]
+	} else {
+		r = r[:n]
+	}
+	sorted := slices.Clone(r)
+	slices.Sort(sorted)
+	return sorted[len(sorted)/2], sorted[0], sorted[len(sorted)-1]
+}
+
 // report prints the table and the verdicts, and reports whether every
 // target was met.
-func report(out io.Writer, s *stats, elapsed time.Duration, rssStart, rssEnd []int64, nodes []*node) bool {
+func report(out io.Writer, s *stats, elapsed time.Duration, mem rssSamples, window time.Duration, nodes []*node) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	ops := make([]string, 0, len(s.took))
@@ -528,16 +569,18 @@ func report(out io.Writer, s *stats, elapsed time.Duration, rssStart, rssEnd []i
 	ok := errs == 0
 	fmt.Fprintf(out, "\nerrors: %d of %d (target 0) %s\n", errs, total, verdict(errs == 0))
 	for _, op := range ops {
-		if msg := s.first[op]; msg != "" {
-			fmt.Fprintf(out, "  first %s error: %s\n", op, msg)
+		for msg, n := range s.messages[op] {
+			fmt.Fprintf(out, "  %s, %d times: %s\n", op, n, msg)
 		}
 	}
-	for i := range rssStart {
-		change := float64(rssEnd[i]-rssStart[i]) / float64(rssStart[i])
-		flat := rssStart[i] > 0 && math.Abs(change) <= 0.10
+	for i := range nodes {
+		start, startLo, startHi := mem.window(i, window, false)
+		end, endLo, endHi := mem.window(i, window, true)
+		change := float64(end-start) / float64(start)
+		flat := start > 0 && math.Abs(change) <= 0.10
 		ok = ok && flat
-		fmt.Fprintf(out, "node %d RSS: %.1f MiB at start, %.1f MiB at end: %+.1f%% (target within ±10%%) %s\n",
-			i, mib(rssStart[i]), mib(rssEnd[i]), 100*change, verdict(flat))
+		fmt.Fprintf(out, "node %d RSS, median of the first and the last %v: %.1f MiB (%.1f–%.1f) at start, %.1f MiB (%.1f–%.1f) at end: %+.1f%% (target within ±10%%) %s\n",
+			i, window, mib(start), mib(startLo), mib(startHi), mib(end), mib(endLo), mib(endHi), 100*change, verdict(flat))
 	}
 	if !ok {
 		fmt.Fprintln(out, "\nthe end of each node's log:")
