@@ -18,6 +18,7 @@ import (
 	"crypto/rand"
 	"database/sql"
 	"encoding/hex"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -37,6 +38,8 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/retry"
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/omics"
 	"github.com/aws/aws-sdk-go-v2/service/omics/types"
@@ -135,9 +138,10 @@ func run(o options) (bool, error) {
 		nodes = append(nodes, n)
 	}
 
+	retried := &retryLog{}
 	clients := make([]*omics.Client, len(nodes))
 	for i, n := range nodes {
-		clients[i] = newClient(n.endpoint, root, &http.Transport{MaxConnsPerHost: o.uploaders + 2})
+		clients[i] = newClient(n.endpoint, root, &http.Transport{MaxConnsPerHost: o.uploaders + 2}, retried)
 	}
 	store, err := clients[0].CreateSequenceStore(ctx, &omics.CreateSequenceStoreInput{Name: aws.String("soak")})
 	if err != nil {
@@ -158,7 +162,7 @@ func run(o options) (bool, error) {
 	stop := make(chan struct{})
 	var wg sync.WaitGroup
 	for i := range o.conns {
-		c := newClient(nodes[i%len(nodes)].endpoint, root, &http.Transport{MaxConnsPerHost: 1, MaxIdleConnsPerHost: 1})
+		c := newClient(nodes[i%len(nodes)].endpoint, root, &http.Transport{MaxConnsPerHost: 1, MaxIdleConnsPerHost: 1}, retried)
 		wg.Go(func() { w.mixed(ctx, c, stop) })
 	}
 	for i := range o.uploaders {
@@ -175,11 +179,12 @@ func run(o options) (bool, error) {
 	}
 	time.Sleep(o.warmup)
 	w.stats.reset()
+	retried.reset()
 	began := time.Now()
 	samples := sampleRSS(nodes, o.duration, o.rssEvery)
 	close(stop)
 	wg.Wait()
-	return report(os.Stdout, w.stats, time.Since(began), samples, o.rssWindow, nodes), nil
+	return report(os.Stdout, w.stats, retried, time.Since(began), samples, o.rssWindow, nodes), nil
 }
 
 // freshSchema makes a schema of its own in the database at base and returns
@@ -253,14 +258,16 @@ func randomKey() key {
 	return key{id: "SQSOAK" + strings.ToUpper(hex.EncodeToString(b[:7])), secret: hex.EncodeToString(b[7:])}
 }
 
-func newClient(endpoint string, k key, tr *http.Transport) *omics.Client {
+func newClient(endpoint string, k key, tr *http.Transport, retried *retryLog) *omics.Client {
 	return omics.New(omics.Options{
 		Region:       "us-east-1",
 		BaseEndpoint: aws.String(endpoint),
 		Credentials:  credentials.NewStaticCredentialsProvider(k.id, k.secret, ""),
 		HTTPClient:   &http.Client{Transport: tr},
-		// Every failure counts: no retries hide one.
-		RetryMaxAttempts: 1,
+		// The SDK's standard retries, as every AWS client runs them, but
+		// each retried attempt is logged with its cause, and one caused
+		// by a server error (5xx) fails the run as an error would.
+		Retryer: &loggingRetryer{Retryer: retry.NewStandard(), log: retried},
 		APIOptions: []func(*middleware.Stack) error{func(s *middleware.Stack) error {
 			return s.Initialize.Add(middleware.InitializeMiddlewareFunc("DisableHostPrefix",
 				func(ctx context.Context, in middleware.InitializeInput, next middleware.InitializeHandler) (middleware.InitializeOutput, middleware.Metadata, error) {
@@ -268,6 +275,49 @@ func newClient(endpoint string, k key, tr *http.Transport) *omics.Client {
 				}), middleware.Before)
 		}},
 	})
+}
+
+// loggingRetryer is the SDK's retryer, logging every error it retries.
+type loggingRetryer struct {
+	aws.Retryer
+	log *retryLog
+}
+
+func (r *loggingRetryer) IsErrorRetryable(err error) bool {
+	ok := r.Retryer.IsErrorRetryable(err)
+	if ok {
+		r.log.add(err)
+	}
+	return ok
+}
+
+// retryLog counts retried attempts by cause.
+type retryLog struct {
+	mu          sync.Mutex
+	byMessage   map[string]int
+	serverFault int
+}
+
+func (l *retryLog) reset() {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.byMessage, l.serverFault = map[string]int{}, 0
+}
+
+func (l *retryLog) add(err error) {
+	var re *awshttp.ResponseError
+	fault := errors.As(err, &re) && re.HTTPStatusCode() >= 500
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.byMessage == nil {
+		l.byMessage = map[string]int{}
+	}
+	if fault {
+		l.serverFault++
+	}
+	if _, seen := l.byMessage[err.Error()]; seen || len(l.byMessage) < maxMessages {
+		l.byMessage[err.Error()]++
+	}
 }
 
 // makeFASTQ returns a gzip FASTQ of n random reads and the MD5 of its
@@ -548,7 +598,7 @@ func (s rssSamples) window(node int, w time.Duration, end bool) (median, lo, hi 
 
 // report prints the table and the verdicts, and reports whether every
 // target was met.
-func report(out io.Writer, s *stats, elapsed time.Duration, mem rssSamples, window time.Duration, nodes []*node) bool {
+func report(out io.Writer, s *stats, retried *retryLog, elapsed time.Duration, mem rssSamples, window time.Duration, nodes []*node) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	ops := make([]string, 0, len(s.took))
@@ -573,6 +623,17 @@ func report(out io.Writer, s *stats, elapsed time.Duration, mem rssSamples, wind
 			fmt.Fprintf(out, "  %s, %d times: %s\n", op, n, msg)
 		}
 	}
+	retried.mu.Lock()
+	total = 0
+	for _, n := range retried.byMessage {
+		total += n
+	}
+	fmt.Fprintf(out, "attempts the SDK retried: %d, %d of them after a server error (target 0) %s\n", total, retried.serverFault, verdict(retried.serverFault == 0))
+	ok = ok && retried.serverFault == 0
+	for msg, n := range retried.byMessage {
+		fmt.Fprintf(out, "  %d times: %s\n", n, msg)
+	}
+	retried.mu.Unlock()
 	for i := range nodes {
 		start, startLo, startHi := mem.window(i, window, false)
 		end, endLo, endHi := mem.window(i, window, true)
