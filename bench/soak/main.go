@@ -53,7 +53,7 @@ import (
 func main() {
 	var o options
 	flag.DurationVar(&o.duration, "duration", 10*time.Minute, "how long to drive the nodes after the warm-up")
-	flag.DurationVar(&o.warmup, "warmup", time.Minute, "traffic before the start's memory is read and recording begins: long enough for the heap to reach its working size")
+	flag.DurationVar(&o.warmup, "warmup", 3*time.Minute, "traffic before the start's memory is read and recording begins: long enough for the heap to reach its working size")
 	flag.DurationVar(&o.rssEvery, "rss-every", 5*time.Second, "how often each node's resident memory is read")
 	flag.DurationVar(&o.rssWindow, "rss-window", time.Minute, "memory at the start and at the end is the median of the readings in the first and the last window this long: one reading swings with each garbage collection and with the ingests a node happens to be running")
 	flag.IntVar(&o.nodes, "nodes", 3, "seqstore processes")
