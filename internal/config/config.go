@@ -64,6 +64,9 @@ type Config struct {
 	// JobWorkers is how many job items (import sources, exported read
 	// sets) one node works on at once.
 	JobWorkers int
+	// JobsAtOnce, when above zero, is how many jobs all nodes together
+	// work on at once; further jobs wait SUBMITTED.
+	JobsAtOnce int
 	// JobLease is how long a node's claim on a job item holds without
 	// renewal; JobPoll how often an idle node looks for items.
 	JobLease time.Duration
@@ -227,6 +230,8 @@ func Register(fs *flag.FlagSet) *Config {
 	fs.DurationVar(&c.IngestProgress, "ingest-progress-interval", 30*time.Second, "how often a read set's ingestion logs the bytes it has read, the share done and the rate (0: never)")
 	fs.IntVar(&c.JobWorkers, "job-workers", c.envInt("JOB_WORKERS", DefaultJobWorkers),
 		"job items (import sources, exported read sets) this node works on at once, taken fairly across accounts and jobs; each holds -transfer-part-size × -transfer-concurrency bytes in flight (SEQSTORE_JOB_WORKERS)")
+	fs.IntVar(&c.JobsAtOnce, "jobs-at-once", c.envInt("JOBS_AT_ONCE", 0),
+		"jobs (imports, exports, activations, archive sweeps) that all nodes together work on at once; a job started beyond it stays SUBMITTED until one ends (0: no limit, -job-workers alone bounds the work) (SEQSTORE_JOBS_AT_ONCE)")
 	fs.DurationVar(&c.JobLease, "job-lease", time.Minute, "how long another node waits before taking over a job item of a node that stopped answering")
 	fs.DurationVar(&c.JobPoll, "job-poll", 2*time.Second, "how often an idle node looks for job items that other nodes started")
 	fs.IntVar(&c.JobAttempts, "job-attempts", c.envInt("JOB_ATTEMPTS", 3),
@@ -287,6 +292,9 @@ func (c *Config) Finish() error {
 	}
 	if c.JobWorkers < 1 {
 		return errors.New("-job-workers must be at least 1")
+	}
+	if c.JobsAtOnce < 0 {
+		return errors.New("-jobs-at-once must be 0 (no limit) or more")
 	}
 	if c.JobAttempts < 1 {
 		return errors.New("-job-attempts must be at least 1")

@@ -222,7 +222,7 @@ func Open(ctx context.Context, cfg *config.Config, log *slog.Logger) (*Server, e
 	refs := &reference.Service{Meta: m, Blobs: blobs, ARN: arns, Log: log, Sources: locs}
 	jobRunner := &jobs.Runner{
 		Name: "job item",
-		Queue: &jobs.Items{Meta: m, Log: log, Now: cfg.Now, Handlers: map[string]jobs.Handler{
+		Queue: &jobs.Items{Meta: m, Log: log, Now: cfg.Now, MaxJobs: cfg.JobsAtOnce, Handlers: map[string]jobs.Handler{
 			seqstore.JobKindReadSetImport:     readset.ImportHandler{Service: rs},
 			seqstore.JobKindReadSetExport:     readset.ExportHandler{Service: rs},
 			seqstore.JobKindReadSetActivation: readset.ActivationHandler{Service: rs},

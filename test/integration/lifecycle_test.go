@@ -4,8 +4,6 @@ import (
 	"cmp"
 	"context"
 	"fmt"
-	"io"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -50,9 +48,8 @@ func lifecycleServer(t *testing.T, b backend) (in *instance, clock *fakeClock, c
 
 // lifecycleOptions vary lifecycleServer.
 type lifecycleOptions struct {
-	reads     int           // in each mate; 3000 if 0
-	encrypted bool          // the store is encrypted at rest
-	sweep     time.Duration // how often the server sweeps itself; the test sweeps if 0
+	reads int           // in each mate; 3000 if 0
+	sweep time.Duration // how often the server sweeps itself; the test sweeps if 0
 }
 
 // lifecycleServerOf is lifecycleServer as opts say.
@@ -62,11 +59,6 @@ func lifecycleServerOf(t *testing.T, b backend, opts lifecycleOptions) (in *inst
 	cfg := newConfig(t, b)
 	create := &omics.CreateSequenceStoreInput{Name: aws.String("lifecycle")}
 	reads := cmp.Or(opts.reads, 3000)
-	if opts.encrypted {
-		cfg.Keyring = filepath.Join(t.TempDir(), "keyring")
-		addKeys(t, cfg.Keyring, labKeyArn+" 1")
-		create.SseConfig = &types.SseConfig{Type: types.EncryptionTypeKms, KeyArn: aws.String(labKeyArn)}
-	}
 	cfg.Now = clock.Now
 	cfg.Lifecycle.ArchiveAfter = archiveAfter
 	cfg.Lifecycle.ArchiveSweep = cmp.Or(opts.sweep, time.Hour) // by default the test sweeps itself
@@ -432,63 +424,6 @@ func TestArchiveAndActivationSurviveAStopMidway(t *testing.T) {
 			}
 			if keys := keysUnder(t, third.srv.Archive, prefix); len(keys) != 0 {
 				t.Errorf("archive copies left after activation: %v", keys)
-			}
-		})
-	}
-}
-
-// An archived read set of a store encrypted at rest stays encrypted in the
-// archive tier, and comes back readable.
-func TestArchivedReadSetsStayEncrypted(t *testing.T) {
-	for _, b := range backends {
-		t.Run(b.name, func(t *testing.T) {
-			ctx := context.Background()
-			in, clock, c, store, id := lifecycleServerOf(t, b, lifecycleOptions{encrypted: true})
-			before := fetchReadSet(t, c, store, id)
-			clock.advance(archiveAfter + time.Hour)
-			if n := sweep(t, in); n != 1 {
-				t.Fatalf("sweep queued %d, want 1", n)
-			}
-			waitStatus(t, c, store, id, types.ReadSetStatusArchived)
-			raw, err := server.OpenArchive(ctx, in.cfg)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer raw.Close()
-			prefix := "readsets/" + in.cfg.AccountID + "/" + store + "/" + id + "/"
-			keys := keysUnder(t, raw, prefix)
-			if len(keys) != len(before.contents) {
-				t.Fatalf("archive tier holds %v", keys)
-			}
-			for _, key := range keys {
-				r, err := raw.NewRangeReader(ctx, key, 0, -1)
-				if err != nil {
-					t.Fatal(err)
-				}
-				stored, err := io.ReadAll(r)
-				r.Close()
-				if err != nil {
-					t.Fatal(err)
-				}
-				for file, plain := range before.contents {
-					if bytesEqual(stored, plain) {
-						t.Errorf("archived %s is stored as served, unencrypted (%s)", key, file)
-					}
-				}
-			}
-			j, err := c.StartReadSetActivationJob(ctx, &omics.StartReadSetActivationJobInput{SequenceStoreId: aws.String(store),
-				Sources: []types.StartReadSetActivationJobSourceItem{{ReadSetId: aws.String(id)}}})
-			if err != nil {
-				t.Fatal(err)
-			}
-			if done := waitActivation(t, c, store, *j.Id); done.Status != types.ReadSetActivationJobStatusCompleted {
-				t.Fatalf("activation: %s %+v", done.Status, done.Sources)
-			}
-			after := fetchReadSet(t, c, store, id)
-			for file, want := range before.contents {
-				if !bytesEqual(after.contents[file], want) {
-					t.Errorf("%s differs after activation", file)
-				}
 			}
 		})
 	}
