@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"fmt"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -48,8 +49,9 @@ func lifecycleServer(t *testing.T, b backend) (in *instance, clock *fakeClock, c
 
 // lifecycleOptions vary lifecycleServer.
 type lifecycleOptions struct {
-	reads int           // in each mate; 3000 if 0
-	sweep time.Duration // how often the server sweeps itself; the test sweeps if 0
+	reads     int           // in each mate; 3000 if 0
+	encrypted bool          // the store is encrypted at rest
+	sweep     time.Duration // how often the server sweeps itself; the test sweeps if 0
 }
 
 // lifecycleServerOf is lifecycleServer as opts say.
@@ -59,6 +61,11 @@ func lifecycleServerOf(t *testing.T, b backend, opts lifecycleOptions) (in *inst
 	cfg := newConfig(t, b)
 	create := &omics.CreateSequenceStoreInput{Name: aws.String("lifecycle")}
 	reads := cmp.Or(opts.reads, 3000)
+	if opts.encrypted {
+		cfg.Keyring = filepath.Join(t.TempDir(), "keyring")
+		addKeys(t, cfg.Keyring, labKeyArn+" 1")
+		create.SseConfig = &types.SseConfig{Type: types.EncryptionTypeKms, KeyArn: aws.String(labKeyArn)}
+	}
 	cfg.Now = clock.Now
 	cfg.Lifecycle.ArchiveAfter = archiveAfter
 	cfg.Lifecycle.ArchiveSweep = cmp.Or(opts.sweep, time.Hour) // by default the test sweeps itself
