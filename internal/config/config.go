@@ -227,7 +227,7 @@ func Register(fs *flag.FlagSet) *Config {
 	fs.DurationVar(&c.IngestLease, "ingest-lease", time.Minute, "how long another node waits before taking over the ingestion of a node that stopped answering")
 	fs.IntVar(&c.IngestAttempts, "ingest-attempts", c.envInt("INGEST_ATTEMPTS", 3),
 		"times a read set's ingestion may be cut short by a crash or hang of its node before the read set fails instead of being tried again (SEQSTORE_INGEST_ATTEMPTS)")
-	fs.DurationVar(&c.IngestProgress, "ingest-progress-interval", 30*time.Second, "how often a read set's ingestion logs the bytes it has read, the share done and the rate (0: never)")
+	fs.DurationVar(&c.IngestProgress, "ingest-progress-interval", 30*time.Second, "how often a read set's ingestion or export logs the bytes it has read, the share done and the rate (0: never)")
 	fs.IntVar(&c.JobWorkers, "job-workers", c.envInt("JOB_WORKERS", DefaultJobWorkers),
 		"job items (import sources, exported read sets) this node works on at once, taken fairly across accounts and jobs; each holds -transfer-part-size × -transfer-concurrency bytes in flight (SEQSTORE_JOB_WORKERS)")
 	fs.IntVar(&c.JobsAtOnce, "jobs-at-once", c.envInt("JOBS_AT_ONCE", 0),
