@@ -174,18 +174,10 @@ func (s *Service) archiveJobOpen(ctx context.Context, account, storeID string) (
 
 // RunArchiveSweeps sweeps every interval until ctx ends.
 func (s *Service) RunArchiveSweeps(ctx context.Context, interval time.Duration) {
-	t := time.NewTicker(interval)
-	defer t.Stop()
-	for {
-		if _, err := s.SweepArchive(ctx); err != nil && ctx.Err() == nil {
-			s.Log.WarnContext(ctx, "the archive sweep failed; it runs again later", "err", err)
-		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-	}
+	s.runEvery(ctx, interval, "the archive sweep", func(ctx context.Context) error {
+		_, err := s.SweepArchive(ctx)
+		return err
+	})
 }
 
 // ArchiveHandler does the items of archive jobs: each moves one read set's
