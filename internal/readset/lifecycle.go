@@ -211,6 +211,7 @@ func (h ArchiveHandler) Do(ctx context.Context, job *seqstore.Job, item *seqstor
 		item.StatusMessage = "left as it is: the read set was read since the sweep"
 		return nil
 	}
+	h.Log.InfoContext(ctx, "archiving read set", "account", rs.AccountID, "store", rs.StoreID, "readSet", rs.ID, "bytes", filesSize(rs.Files))
 	for _, f := range rs.Files {
 		if err := copyVerified(ctx, h.Blobs, f.Key, h.Archive, f.Key, f.ContentLength); err != nil {
 			return fmt.Errorf("copying %s to the archive tier failed: %w", f.Name, err)
@@ -279,6 +280,7 @@ func (h ActivationHandler) Do(ctx context.Context, job *seqstore.Job, item *seqs
 		return fmt.Errorf("read set %s is %s; only ARCHIVED read sets can be activated", rs.ID, rs.Status)
 	}
 	files := activatedFiles(rs, job.ID)
+	h.Log.InfoContext(ctx, "activating read set", "account", rs.AccountID, "store", rs.StoreID, "readSet", rs.ID, "job", job.ID, "bytes", filesSize(rs.Files))
 	for i, f := range rs.Files {
 		if err := copyVerified(ctx, h.Archive, f.Key, h.Blobs, files[i].Key, f.ContentLength); err != nil {
 			return fmt.Errorf("copying %s back from the archive tier failed: %w", f.Name, err)
@@ -308,6 +310,15 @@ func (h ActivationHandler) Do(ctx context.Context, job *seqstore.Job, item *seqs
 	h.deleteFilesIn(ctx, h.Archive, rs.Files)
 	h.Log.InfoContext(ctx, "read set activated", "account", rs.AccountID, "store", rs.StoreID, "readSet", rs.ID, "job", job.ID)
 	return nil
+}
+
+// filesSize is how many bytes files hold.
+func filesSize(files []seqstore.StoredFile) int64 {
+	var n int64
+	for _, f := range files {
+		n += f.ContentLength
+	}
+	return n
 }
 
 // readSetGone reports whether rs was deleted or is being deleted, so that
