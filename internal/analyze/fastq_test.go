@@ -17,6 +17,7 @@ import (
 
 	"github.com/seqstore/seqstore/internal/etag"
 	"github.com/seqstore/seqstore/internal/format/bgzf"
+	"github.com/seqstore/seqstore/internal/format/compress"
 	"github.com/seqstore/seqstore/internal/testutil"
 )
 
@@ -401,9 +402,14 @@ func FuzzFASTQ(f *testing.F) {
 		f.Add(b, gz(f, b))
 	}
 	f.Fuzz(func(t *testing.T, s1, s2 []byte) {
-		res, err := FASTQ(context.Background(), []io.Reader{bytes.NewReader(s1)}, []io.Writer{io.Discard}, []etag.Family{etag.MD5up}, Limits{})
+		var stored bytes.Buffer
+		res, err := FASTQ(context.Background(), []io.Reader{bytes.NewReader(s1)}, []io.Writer{&stored}, []etag.Family{etag.MD5up}, Limits{})
 		if err == nil && res.ReadCount == 0 {
 			t.Fatal("success with no records")
+		}
+		// A compressed source is stored as it is; a plain one as BGZF.
+		if kind := compress.Sniff(s1[:min(len(s1), compress.SniffSize)]); err == nil && (kind == compress.Gzip || kind == compress.BGZF) && !bytes.Equal(stored.Bytes(), s1) {
+			t.Fatalf("the stored copy of a %s source is %d bytes that differ from the %d given", kind, stored.Len(), len(s1))
 		}
 		if err != nil && len(err.Error()) > 255 {
 			t.Fatalf("message longer than 255 characters: %q", err)
