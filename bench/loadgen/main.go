@@ -68,6 +68,8 @@ func main() {
 	flag.IntVar(&h.slowSize, "hostile-slow-size", 512<<10, "with -hostile: `bytes` of each slow part")
 	flag.IntVar(&h.poisonGiB, "hostile-poison-gib", 1, "with -hostile: GiB of 'A' on the poison FASTQ's one line (0: no poison upload)")
 	flag.IntVar(&h.asLimitMiB, "hostile-as-limit", 4096, "with -hostile: address-space limit of the seqstore it starts, in `MiB`, so a runaway server fails alone (0: none)")
+	probe := flag.Bool("probe", false, "instead: with -endpoint and -id, send GetSequenceStore every -probe-interval until interrupted (SIGINT/SIGTERM), then print its latency as JSON (bench/jobs.sh runs it during imports)")
+	probeInterval := flag.Duration("probe-interval", 20*time.Millisecond, "with -probe: time between calls")
 	flag.Usage = func() {
 		fmt.Fprintf(flag.CommandLine.Output(), "Usage: go run ./bench/loadgen [flags]\n\n")
 		flag.PrintDefaults()
@@ -85,6 +87,19 @@ func main() {
 	defer stop()
 	var ok bool
 	var err error
+	if *probe {
+		if o.endpoint == "" || o.id == "" {
+			fmt.Fprintln(os.Stderr, "loadgen: -probe needs -endpoint and -id")
+			os.Exit(2)
+		}
+		sig := newSigning(os.Getenv("SEQSTORE_ACCESS_KEY_ID"), os.Getenv("SEQSTORE_SECRET_ACCESS_KEY"), o.region)
+		runtime.GOMAXPROCS(1)
+		if err := runProbe(ctx, o.endpoint, o.id, *probeInterval, sig, os.Stdout); err != nil {
+			fmt.Fprintln(os.Stderr, "loadgen:", err)
+			os.Exit(2)
+		}
+		return
+	}
 	if *hostile {
 		if o.clientProcs > 0 {
 			runtime.GOMAXPROCS(o.clientProcs)

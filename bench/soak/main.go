@@ -18,6 +18,7 @@ import (
 	"crypto/rand"
 	"database/sql"
 	"encoding/hex"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -37,6 +38,8 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/retry"
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/omics"
 	"github.com/aws/aws-sdk-go-v2/service/omics/types"
@@ -50,7 +53,9 @@ import (
 func main() {
 	var o options
 	flag.DurationVar(&o.duration, "duration", 10*time.Minute, "how long to drive the nodes after the warm-up")
-	flag.DurationVar(&o.warmup, "warmup", time.Minute, "traffic before the start's memory is read and recording begins: long enough for the heap to reach its working size")
+	flag.DurationVar(&o.warmup, "warmup", 3*time.Minute, "traffic before the start's memory is read and recording begins: long enough for the heap to reach its working size")
+	flag.DurationVar(&o.rssEvery, "rss-every", 5*time.Second, "how often each node's resident memory is read")
+	flag.DurationVar(&o.rssWindow, "rss-window", time.Minute, "memory at the start and at the end is the peak (and, printed beside it, the median) of the readings in the first and the last window this long: one reading swings with each garbage collection and with the ingests a node happens to be running")
 	flag.IntVar(&o.nodes, "nodes", 3, "seqstore processes")
 	flag.IntVar(&o.conns, "conns", 64, "connections of mixed API traffic, spread over the nodes")
 	flag.IntVar(&o.uploaders, "uploaders", 4, "uploads running at once, each through several nodes")
@@ -70,6 +75,7 @@ func main() {
 
 type options struct {
 	duration, warmup        time.Duration
+	rssEvery, rssWindow     time.Duration
 	nodes, conns, uploaders int
 	reads                   int
 	postgres, bin           string
@@ -132,9 +138,10 @@ func run(o options) (bool, error) {
 		nodes = append(nodes, n)
 	}
 
+	retried := &retryLog{}
 	clients := make([]*omics.Client, len(nodes))
 	for i, n := range nodes {
-		clients[i] = newClient(n.endpoint, root, &http.Transport{MaxConnsPerHost: o.uploaders + 2})
+		clients[i] = newClient(n.endpoint, root, &http.Transport{MaxConnsPerHost: o.uploaders + 2}, retried)
 	}
 	store, err := clients[0].CreateSequenceStore(ctx, &omics.CreateSequenceStoreInput{Name: aws.String("soak")})
 	if err != nil {
@@ -155,7 +162,7 @@ func run(o options) (bool, error) {
 	stop := make(chan struct{})
 	var wg sync.WaitGroup
 	for i := range o.conns {
-		c := newClient(nodes[i%len(nodes)].endpoint, root, &http.Transport{MaxConnsPerHost: 1, MaxIdleConnsPerHost: 1})
+		c := newClient(nodes[i%len(nodes)].endpoint, root, &http.Transport{MaxConnsPerHost: 1, MaxIdleConnsPerHost: 1}, retried)
 		wg.Go(func() { w.mixed(ctx, c, stop) })
 	}
 	for i := range o.uploaders {
@@ -172,19 +179,12 @@ func run(o options) (bool, error) {
 	}
 	time.Sleep(o.warmup)
 	w.stats.reset()
-	rssStart := make([]int64, len(nodes))
-	for i, n := range nodes {
-		rssStart[i] = rss(n.cmd.Process.Pid)
-	}
+	retried.reset()
 	began := time.Now()
-	time.Sleep(o.duration)
-	rssEnd := make([]int64, len(nodes))
-	for i, n := range nodes {
-		rssEnd[i] = rss(n.cmd.Process.Pid)
-	}
+	samples := sampleRSS(nodes, o.duration, o.rssEvery)
 	close(stop)
 	wg.Wait()
-	return report(os.Stdout, w.stats, time.Since(began), rssStart, rssEnd, nodes), nil
+	return report(os.Stdout, w.stats, retried, time.Since(began), samples, o.rssWindow, nodes), nil
 }
 
 // freshSchema makes a schema of its own in the database at base and returns
@@ -258,14 +258,16 @@ func randomKey() key {
 	return key{id: "SQSOAK" + strings.ToUpper(hex.EncodeToString(b[:7])), secret: hex.EncodeToString(b[7:])}
 }
 
-func newClient(endpoint string, k key, tr *http.Transport) *omics.Client {
+func newClient(endpoint string, k key, tr *http.Transport, retried *retryLog) *omics.Client {
 	return omics.New(omics.Options{
 		Region:       "us-east-1",
 		BaseEndpoint: aws.String(endpoint),
 		Credentials:  credentials.NewStaticCredentialsProvider(k.id, k.secret, ""),
 		HTTPClient:   &http.Client{Transport: tr},
-		// Every failure counts: no retries hide one.
-		RetryMaxAttempts: 1,
+		// The SDK's standard retries, as every AWS client runs them, but
+		// each retried attempt is logged with its cause, and one caused
+		// by a server error (5xx) fails the run as an error would.
+		Retryer: &loggingRetryer{Retryer: retry.NewStandard(), log: retried},
 		APIOptions: []func(*middleware.Stack) error{func(s *middleware.Stack) error {
 			return s.Initialize.Add(middleware.InitializeMiddlewareFunc("DisableHostPrefix",
 				func(ctx context.Context, in middleware.InitializeInput, next middleware.InitializeHandler) (middleware.InitializeOutput, middleware.Metadata, error) {
@@ -273,6 +275,49 @@ func newClient(endpoint string, k key, tr *http.Transport) *omics.Client {
 				}), middleware.Before)
 		}},
 	})
+}
+
+// loggingRetryer is the SDK's retryer, logging every error it retries.
+type loggingRetryer struct {
+	aws.Retryer
+	log *retryLog
+}
+
+func (r *loggingRetryer) IsErrorRetryable(err error) bool {
+	ok := r.Retryer.IsErrorRetryable(err)
+	if ok {
+		r.log.add(err)
+	}
+	return ok
+}
+
+// retryLog counts retried attempts by cause.
+type retryLog struct {
+	mu          sync.Mutex
+	byMessage   map[string]int
+	serverFault int
+}
+
+func (l *retryLog) reset() {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.byMessage, l.serverFault = map[string]int{}, 0
+}
+
+func (l *retryLog) add(err error) {
+	var re *awshttp.ResponseError
+	fault := errors.As(err, &re) && re.HTTPStatusCode() >= 500
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.byMessage == nil {
+		l.byMessage = map[string]int{}
+	}
+	if fault {
+		l.serverFault++
+	}
+	if _, seen := l.byMessage[err.Error()]; seen || len(l.byMessage) < maxMessages {
+		l.byMessage[err.Error()]++
+	}
 }
 
 // makeFASTQ returns a gzip FASTQ of n random reads and the MD5 of its
@@ -455,15 +500,19 @@ type stats struct {
 	mu     sync.Mutex
 	took   map[string][]time.Duration
 	errors map[string]int
-	first  map[string]string
+	// messages counts each operation's distinct error messages, up to
+	// maxMessages of them, so a report shows every kind of failure.
+	messages map[string]map[string]int
 }
+
+const maxMessages = 8
 
 func newStats() *stats { s := &stats{}; s.reset(); return s }
 
 func (s *stats) reset() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.took, s.errors, s.first = map[string][]time.Duration{}, map[string]int{}, map[string]string{}
+	s.took, s.errors, s.messages = map[string][]time.Duration{}, map[string]int{}, map[string]map[string]int{}
 }
 
 func (s *stats) time(op string, f func() error) error {
@@ -475,8 +524,13 @@ func (s *stats) time(op string, f func() error) error {
 	s.took[op] = append(s.took[op], d)
 	if err != nil {
 		s.errors[op]++
-		if s.first[op] == "" {
-			s.first[op] = err.Error()
+		m := s.messages[op]
+		if m == nil {
+			m = map[string]int{}
+			s.messages[op] = m
+		}
+		if _, seen := m[err.Error()]; seen || len(m) < maxMessages {
+			m[err.Error()]++
 		}
 	}
 	return err
@@ -505,9 +559,46 @@ func rss(pid int) int64 {
 	return -1
 }
 
+// rssSamples are each node's VmRSS readings, taken every interval.
+type rssSamples struct {
+	every time.Duration
+	bytes [][]int64 // [node][reading]
+}
+
+// sampleRSS reads every node's resident memory every interval for d.
+func sampleRSS(nodes []*node, d, every time.Duration) rssSamples {
+	s := rssSamples{every: every, bytes: make([][]int64, len(nodes))}
+	tick := time.NewTicker(every)
+	defer tick.Stop()
+	for end := time.Now().Add(d); ; {
+		for i, n := range nodes {
+			s.bytes[i] = append(s.bytes[i], rss(n.cmd.Process.Pid))
+		}
+		if time.Now().After(end) {
+			return s
+		}
+		<-tick.C
+	}
+}
+
+// window is the median and the range of a node's readings in the first
+// (end false) or the last (end true) window.
+func (s rssSamples) window(node int, w time.Duration, end bool) (median, lo, hi int64) {
+	r := s.bytes[node]
+	n := min(len(r), max(1, int(w/s.every)+1))
+	if end {
+		r = r[len(r)-n:]
+	} else {
+		r = r[:n]
+	}
+	sorted := slices.Clone(r)
+	slices.Sort(sorted)
+	return sorted[len(sorted)/2], sorted[0], sorted[len(sorted)-1]
+}
+
 // report prints the table and the verdicts, and reports whether every
 // target was met.
-func report(out io.Writer, s *stats, elapsed time.Duration, rssStart, rssEnd []int64, nodes []*node) bool {
+func report(out io.Writer, s *stats, retried *retryLog, elapsed time.Duration, mem rssSamples, window time.Duration, nodes []*node) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	ops := make([]string, 0, len(s.took))
@@ -528,16 +619,33 @@ func report(out io.Writer, s *stats, elapsed time.Duration, rssStart, rssEnd []i
 	ok := errs == 0
 	fmt.Fprintf(out, "\nerrors: %d of %d (target 0) %s\n", errs, total, verdict(errs == 0))
 	for _, op := range ops {
-		if msg := s.first[op]; msg != "" {
-			fmt.Fprintf(out, "  first %s error: %s\n", op, msg)
+		for msg, n := range s.messages[op] {
+			fmt.Fprintf(out, "  %s, %d times: %s\n", op, n, msg)
 		}
 	}
-	for i := range rssStart {
-		change := float64(rssEnd[i]-rssStart[i]) / float64(rssStart[i])
-		flat := rssStart[i] > 0 && math.Abs(change) <= 0.10
+	retried.mu.Lock()
+	total = 0
+	for _, n := range retried.byMessage {
+		total += n
+	}
+	fmt.Fprintf(out, "attempts the SDK retried: %d, %d of them after a server error (target 0) %s\n", total, retried.serverFault, verdict(retried.serverFault == 0))
+	ok = ok && retried.serverFault == 0
+	for msg, n := range retried.byMessage {
+		fmt.Fprintf(out, "  %d times: %s\n", n, msg)
+	}
+	retried.mu.Unlock()
+	// Memory is judged by each window's peak: a node under the soft memory
+	// limit lets its heap rise and fall with every collection, so the
+	// median of a minute moves with the collections' phase, while a leak
+	// raises the peak as surely as the median. Both are printed.
+	for i := range nodes {
+		start, startLo, startHi := mem.window(i, window, false)
+		end, endLo, endHi := mem.window(i, window, true)
+		change := float64(endHi-startHi) / float64(startHi)
+		flat := startHi > 0 && math.Abs(change) <= 0.10
 		ok = ok && flat
-		fmt.Fprintf(out, "node %d RSS: %.1f MiB at start, %.1f MiB at end: %+.1f%% (target within ±10%%) %s\n",
-			i, mib(rssStart[i]), mib(rssEnd[i]), 100*change, verdict(flat))
+		fmt.Fprintf(out, "node %d RSS in the first and the last %v: peak %.1f → %.1f MiB, %+.1f%% (target within ±10%%) %s; median %.1f → %.1f MiB, %+.1f%%; lowest %.1f → %.1f MiB\n",
+			i, window, mib(startHi), mib(endHi), 100*change, verdict(flat), mib(start), mib(end), 100*float64(end-start)/float64(start), mib(startLo), mib(endLo))
 	}
 	if !ok {
 		fmt.Fprintln(out, "\nthe end of each node's log:")

@@ -64,6 +64,19 @@ func runServe(ctx context.Context, args []string) error {
 			}
 		}()
 	}
+	if cfg.S3Addr != "" {
+		sln, err := net.Listen("tcp", cfg.S3Addr)
+		if err != nil {
+			ln.Close()
+			return fmt.Errorf("listen on %s: %w (choose another with -s3-addr)", cfg.S3Addr, err)
+		}
+		log.Info("seqstore S3 read endpoint serving the files under each s3Uri", "endpoint", srv.Scheme()+"://"+sln.Addr().String())
+		go func() {
+			if err := srv.ServeS3(ctx, sln); err != nil {
+				log.Error("S3 read endpoint stopped", "err", err)
+			}
+		}()
+	}
 	log.Info("seqstore serving", "endpoint", endpoint, "region", cfg.Region, "account", cfg.AccountID,
 		"metadata", describeMetadata(cfg), "objects", describeObjects(cfg), "archive", describeArchive(cfg), "version", version)
 	return srv.Serve(ctx, ln)

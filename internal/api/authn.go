@@ -33,8 +33,12 @@ func (k keyStore) SecretFor(ctx context.Context, id string) (string, string, err
 }
 
 func newAuthenticator(keys *auth.Keys, region string) *authenticator {
-	return &authenticator{verifier: &sigv4.Verifier{Credentials: keyStore{keys}, Service: "omics", Region: region}}
+	return &authenticator{verifier: &sigv4.Verifier{Credentials: Credentials(keys), Service: "omics", Region: region}}
 }
+
+// Credentials is the signature verifiers' view of the access keys, for
+// other listeners (the S3 endpoint) that take the same keys.
+func Credentials(keys *auth.Keys) sigv4.CredentialStore { return keyStore{keys} }
 
 func (a *authenticator) authenticate(r *http.Request, op *omicsapi.Operation) (context.Context, error) {
 	id, err := a.verifier.Verify(r, sigv4.Options{AllowUnsignedPayload: op.UnsignedPayload})

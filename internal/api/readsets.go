@@ -20,7 +20,7 @@ func (s *Server) fileInfo(rs *seqstore.ReadSet, kind string) *omicsapi.FileInfor
 		TotalParts:    ptr(int32(f.TotalParts())),
 		PartSize:      ptr(f.PartSize),
 		ContentLength: ptr(f.ContentLength),
-		S3Access:      &omicsapi.ReadSetS3Access{S3Uri: s.svc.StoreS3URI(rs.AccountID, rs.StoreID) + "readSet/" + rs.ID + "/" + f.Name},
+		S3Access:      &omicsapi.ReadSetS3Access{S3Uri: s.svc.ReadSetFileS3URI(rs.AccountID, rs.StoreID, rs.ID, f.Name)},
 	}
 }
 

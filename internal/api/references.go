@@ -88,12 +88,13 @@ func (s *Server) ListReferenceImportJobs(ctx context.Context, in *omicsapi.ListR
 	return out, nil
 }
 
-func referenceFileInfo(ref *seqstore.Reference, kind string) *omicsapi.FileInformation {
+func (s *Server) referenceFileInfo(ref *seqstore.Reference, kind string) *omicsapi.FileInformation {
 	f, ok := ref.File(kind)
 	if !ok {
 		return nil
 	}
-	return &omicsapi.FileInformation{TotalParts: ptr(int32(f.TotalParts())), PartSize: ptr(f.PartSize), ContentLength: ptr(f.ContentLength)}
+	return &omicsapi.FileInformation{TotalParts: ptr(int32(f.TotalParts())), PartSize: ptr(f.PartSize), ContentLength: ptr(f.ContentLength),
+		S3Access: &omicsapi.ReadSetS3Access{S3Uri: s.svc.ReferenceFileS3URI(ref.AccountID, ref.StoreID, ref.ID, f.Name)}}
 }
 
 // GetReferenceMetadata implements GET /referencestore/{referenceStoreId}/reference/{id}/metadata.
@@ -118,8 +119,8 @@ func (s *Server) GetReferenceMetadata(ctx context.Context, in *omicsapi.GetRefer
 	}
 	if len(ref.Files) > 0 {
 		out.Files = &omicsapi.ReferenceFiles{
-			Source: referenceFileInfo(ref, seqstore.FileSource),
-			Index:  referenceFileInfo(ref, seqstore.FileIndex),
+			Source: s.referenceFileInfo(ref, seqstore.FileSource),
+			Index:  s.referenceFileInfo(ref, seqstore.FileIndex),
 		}
 	}
 	return out, nil

@@ -114,3 +114,60 @@ func digits(s string) bool {
 	}
 	return true
 }
+
+// The middle of the access-point aliases seqstore hands out, where AWS puts
+// random letters: it names seqstore as the alias's owner, and tells a
+// sequence store's alias from a reference store's.
+const (
+	aliasSequenceStore  = "-seqstore-s3alias"
+	aliasReferenceStore = "-seqstoreref-s3alias"
+)
+
+// S3Alias returns the alias of a sequence store's access point, the bucket
+// of its s3Uri: {account}-{storeId}-seqstore-s3alias.
+func S3Alias(account, storeID string) string {
+	return account + "-" + storeID + aliasSequenceStore
+}
+
+// ReferenceS3Alias returns the alias of a reference store's access point:
+// {account}-{storeId}-seqstoreref-s3alias.
+func ReferenceS3Alias(account, storeID string) string {
+	return account + "-" + storeID + aliasReferenceStore
+}
+
+// ParseS3Alias returns the account and store an alias names, and whether
+// the store is a reference store; ok is false for any other name.
+func ParseS3Alias(alias string) (account, storeID string, reference, ok bool) {
+	rest, found := strings.CutSuffix(alias, aliasReferenceStore)
+	if found {
+		reference = true
+	} else if rest, found = strings.CutSuffix(alias, aliasSequenceStore); !found {
+		return "", "", false, false
+	}
+	account, storeID, found = strings.Cut(rest, "-")
+	if !found || !digits(account) || !digits(storeID) {
+		return "", "", false, false
+	}
+	return account, storeID, reference, true
+}
+
+// S3KeyPrefix returns where a store's files lie under its alias, as
+// HealthOmics lays them out: {account}/sequenceStore/{storeId}/ or
+// {account}/referenceStore/{storeId}/.
+func S3KeyPrefix(account, storeID string, reference bool) string {
+	if reference {
+		return account + "/" + KindReferenceStore + "/" + storeID + "/"
+	}
+	return account + "/" + KindSequenceStore + "/" + storeID + "/"
+}
+
+// ReadSetS3Key returns the key of a read set's file under its store's alias.
+func ReadSetS3Key(account, storeID, readSetID, name string) string {
+	return S3KeyPrefix(account, storeID, false) + KindReadSet + "/" + readSetID + "/" + name
+}
+
+// ReferenceS3Key returns the key of a reference's file under its store's
+// alias.
+func ReferenceS3Key(account, storeID, referenceID, name string) string {
+	return S3KeyPrefix(account, storeID, true) + KindReference + "/" + referenceID + "/" + name
+}

@@ -28,6 +28,9 @@ type Config struct {
 	// AdminAddr is where /metrics, /healthz and /readyz are served apart
 	// from the API ("": nowhere; the API listener answers the latter two).
 	AdminAddr string
+	// S3Addr is where the S3 read endpoint listens ("": nowhere): the
+	// s3Uri of every read set and reference resolves there.
+	S3Addr    string
 	DataDir   string
 	Region    string
 	AccountID string
@@ -61,6 +64,9 @@ type Config struct {
 	// JobWorkers is how many job items (import sources, exported read
 	// sets) one node works on at once.
 	JobWorkers int
+	// JobsAtOnce, when above zero, is how many jobs all nodes together
+	// work on at once; further jobs wait SUBMITTED.
+	JobsAtOnce int
 	// JobLease is how long a node's claim on a job item holds without
 	// renewal; JobPoll how often an idle node looks for items.
 	JobLease time.Duration
@@ -211,6 +217,7 @@ func Register(fs *flag.FlagSet) *Config {
 	c.RegisterMetadata(fs)
 	fs.StringVar(&c.Addr, "addr", env("ADDR", DefaultAddr), "`host:port` to listen on (SEQSTORE_ADDR)")
 	fs.StringVar(&c.AdminAddr, "admin-addr", env("ADMIN_ADDR", ""), "`host:port` of the admin listener: Prometheus /metrics, /healthz and /readyz, unauthenticated, so keep it off public networks (SEQSTORE_ADMIN_ADDR; empty: none)")
+	fs.StringVar(&c.S3Addr, "s3-addr", env("S3_ADDR", ""), "`host:port` of the S3 read endpoint, where S3 tools read files under the s3Uri the API reports (SEQSTORE_S3_ADDR; empty: none; 127.0.0.1:9395, say)")
 	fs.StringVar(&c.Region, "region", env("REGION", "us-east-1"), "AWS `region` the server answers as; clients must sign for it (SEQSTORE_REGION)")
 	fs.StringVar(&c.AccountID, "account-id", env("ACCOUNT_ID", "123456789012"), "12-digit `id` of the root account, used in ARNs (SEQSTORE_ACCOUNT_ID)")
 	c.RegisterObjects(fs)
@@ -220,9 +227,11 @@ func Register(fs *flag.FlagSet) *Config {
 	fs.DurationVar(&c.IngestLease, "ingest-lease", time.Minute, "how long another node waits before taking over the ingestion of a node that stopped answering")
 	fs.IntVar(&c.IngestAttempts, "ingest-attempts", c.envInt("INGEST_ATTEMPTS", 3),
 		"times a read set's ingestion may be cut short by a crash or hang of its node before the read set fails instead of being tried again (SEQSTORE_INGEST_ATTEMPTS)")
-	fs.DurationVar(&c.IngestProgress, "ingest-progress-interval", 30*time.Second, "how often a read set's ingestion logs the bytes it has read, the share done and the rate (0: never)")
+	fs.DurationVar(&c.IngestProgress, "ingest-progress-interval", 30*time.Second, "how often a read set's ingestion or export logs the bytes it has read, the share done and the rate (0: never)")
 	fs.IntVar(&c.JobWorkers, "job-workers", c.envInt("JOB_WORKERS", DefaultJobWorkers),
 		"job items (import sources, exported read sets) this node works on at once, taken fairly across accounts and jobs; each holds -transfer-part-size × -transfer-concurrency bytes in flight (SEQSTORE_JOB_WORKERS)")
+	fs.IntVar(&c.JobsAtOnce, "jobs-at-once", c.envInt("JOBS_AT_ONCE", 0),
+		"jobs (imports, exports, activations, archive sweeps) that all nodes together work on at once; a job started beyond it stays SUBMITTED until one ends (0: no limit, -job-workers alone bounds the work) (SEQSTORE_JOBS_AT_ONCE)")
 	fs.DurationVar(&c.JobLease, "job-lease", time.Minute, "how long another node waits before taking over a job item of a node that stopped answering")
 	fs.DurationVar(&c.JobPoll, "job-poll", 2*time.Second, "how often an idle node looks for job items that other nodes started")
 	fs.IntVar(&c.JobAttempts, "job-attempts", c.envInt("JOB_ATTEMPTS", 3),
@@ -283,6 +292,9 @@ func (c *Config) Finish() error {
 	}
 	if c.JobWorkers < 1 {
 		return errors.New("-job-workers must be at least 1")
+	}
+	if c.JobsAtOnce < 0 {
+		return errors.New("-jobs-at-once must be 0 (no limit) or more")
 	}
 	if c.JobAttempts < 1 {
 		return errors.New("-job-attempts must be at least 1")

@@ -140,6 +140,12 @@ func TestOperationsSettings(t *testing.T) {
 			want: func(c *Config) bool { return c.AdminAddr == "127.0.0.1:9394" && c.Throttle == "aws" }},
 		{name: "flags", args: []string{"-admin-addr", ":9999", "-throttle", "aws", "-throttle-scale", "2.5"},
 			want: func(c *Config) bool { return c.AdminAddr == ":9999" && c.Throttle == "aws" && c.ThrottleScale == 2.5 }},
+		{name: "no S3 read endpoint by default", env: map[string]string{"SEQSTORE_S3_ADDR": ""},
+			want: func(c *Config) bool { return c.S3Addr == "" }},
+		{name: "the S3 read endpoint from its variable", env: map[string]string{"SEQSTORE_S3_ADDR": "127.0.0.1:9395"},
+			want: func(c *Config) bool { return c.S3Addr == "127.0.0.1:9395" }},
+		{name: "the S3 read endpoint's flag wins", env: map[string]string{"SEQSTORE_S3_ADDR": "127.0.0.1:9395"}, args: []string{"-s3-addr", ":9000"},
+			want: func(c *Config) bool { return c.S3Addr == ":9000" }},
 		{name: "an unknown throttle", args: []string{"-throttle", "fast"}, wantErr: "use off or aws"},
 		{name: "a scale of nothing", args: []string{"-throttle", "aws", "-throttle-scale", "0"}, wantErr: "-throttle-scale"},
 	} {

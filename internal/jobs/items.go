@@ -56,8 +56,12 @@ type Items struct {
 	// Handlers do the items of each job kind; the runner claims only
 	// items of these kinds. Set it before the runner starts.
 	Handlers map[string]Handler
-	Log      *slog.Logger
-	Now      func() time.Time
+	// MaxJobs, when above zero, is how many jobs run at once on all nodes
+	// together: the items of a job started beyond it wait, and the job
+	// stays SUBMITTED, until one of the running jobs ends.
+	MaxJobs int
+	Log     *slog.Logger
+	Now     func() time.Time
 }
 
 var _ Queue = (*Items)(nil)
@@ -65,7 +69,7 @@ var _ Queue = (*Items)(nil)
 // Claim leases the next item of a kind with a handler.
 func (q *Items) Claim(ctx context.Context, owner string, now, leaseUntil time.Time) (Task, error) {
 	kinds := slices.Sorted(maps.Keys(q.Handlers))
-	c, err := q.Meta.JobItemClaim(ctx, kinds, owner, now, leaseUntil)
+	c, err := q.Meta.JobItemClaim(ctx, kinds, q.MaxJobs, owner, now, leaseUntil)
 	if errors.Is(err, meta.ErrNotFound) {
 		return nil, ErrNoWork
 	}

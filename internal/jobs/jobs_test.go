@@ -324,7 +324,7 @@ func TestShutdownReleasesTheItemForTheNextClaim(t *testing.T) {
 		stop()
 		// The lease is free at once, and the attempt was taken back.
 		now := time.Now()
-		c, err := e.db.JobItemClaim(e.ctx, []string{seqstore.JobKindReadSetImport}, "node-2", now, now.Add(time.Minute))
+		c, err := e.db.JobItemClaim(e.ctx, []string{seqstore.JobKindReadSetImport}, 0, "node-2", now, now.Add(time.Minute))
 		if err != nil {
 			t.Fatalf("claim right after the shutdown: %v", err)
 		}
@@ -374,7 +374,7 @@ func TestAnotherRunnerTakesOverAnAbandonedItemWhenItsLeaseRunsOut(t *testing.T) 
 		// A node claims the item and dies.
 		lease := 500 * time.Millisecond
 		claimed := time.Now()
-		if _, err := e.db.JobItemClaim(e.ctx, []string{seqstore.JobKindReadSetImport}, "dead-node", claimed, claimed.Add(lease)); err != nil {
+		if _, err := e.db.JobItemClaim(e.ctx, []string{seqstore.JobKindReadSetImport}, 0, "dead-node", claimed, claimed.Add(lease)); err != nil {
 			t.Fatal(err)
 		}
 		start(t, e.newRunner("node-2", newScripted()))
@@ -395,7 +395,7 @@ func TestAnItemAbandonedTooOftenIsGivenUp(t *testing.T) {
 		past := time.Now().Add(-time.Hour)
 		for i := range 2 {
 			at := past.Add(time.Duration(i) * time.Minute)
-			if _, err := e.db.JobItemClaim(e.ctx, []string{seqstore.JobKindReadSetImport}, "dead-node", at, at.Add(time.Second)); err != nil {
+			if _, err := e.db.JobItemClaim(e.ctx, []string{seqstore.JobKindReadSetImport}, 0, "dead-node", at, at.Add(time.Second)); err != nil {
 				t.Fatal(err)
 			}
 		}

@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	seqstore "github.com/seqstore/seqstore"
 )
@@ -170,13 +171,54 @@ func (f filePlace) create(ctx context.Context, uri string) (Writer, error) {
 		root.Close()
 		return nil, seqstore.Errorf(seqstore.CodeAccessDenied, "%s leads outside the directories this server may use through a symbolic link", quoteURI(uri))
 	}
-	tmp := filepath.Join(dir, ".seqstore-"+randomHex(8)+".partial")
+	sweepPartials(root, dir, time.Now().Add(-StalePartialAge))
+	tmp := filepath.Join(dir, partialPrefix+randomHex(8)+partialSuffix)
 	file, err := root.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
 	if err != nil {
 		root.Close()
 		return nil, fileError(uri, "create", err)
 	}
 	return &fileWriter{ctx: ctx, uri: uri, root: root, file: file, tmp: tmp, final: f.rel}, nil
+}
+
+// The temporary name of a file being written: hidden, and told apart from
+// anything a user would name a file.
+const (
+	partialPrefix = ".seqstore-"
+	partialSuffix = ".partial"
+)
+
+// StalePartialAge is how long a temporary file goes unmodified before a
+// write into its directory removes it as the leftover of a crashed process.
+// A live writer touches its file with every write, and a job item whose
+// node died is taken over within a minute or so (-job-lease), so an hour
+// without a write means nobody will finish it.
+const StalePartialAge = time.Hour
+
+// sweepPartials removes, from dir under root, the temporary files that
+// were last written before staleBefore. It is best effort: a directory it
+// cannot read, or a file already gone, is passed over.
+func sweepPartials(root *os.Root, dir string, staleBefore time.Time) {
+	d, err := root.Open(dir)
+	if err != nil {
+		return
+	}
+	defer d.Close()
+	for {
+		entries, err := d.ReadDir(256)
+		for _, e := range entries {
+			name := e.Name()
+			if !e.Type().IsRegular() || !strings.HasPrefix(name, partialPrefix) || !strings.HasSuffix(name, partialSuffix) {
+				continue
+			}
+			if info, err := e.Info(); err == nil && info.ModTime().Before(staleBefore) {
+				root.Remove(filepath.Join(dir, name))
+			}
+		}
+		if err != nil {
+			return
+		}
+	}
 }
 
 // fileWriter writes a file under a temporary name and renames it into

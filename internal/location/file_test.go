@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	seqstore "github.com/seqstore/seqstore"
 )
@@ -209,6 +210,34 @@ func TestFileWriteAppearsWholeOnCommit(t *testing.T) {
 	}
 	if _, err := w.Write([]byte("more")); err == nil {
 		t.Error("Write after Commit succeeded")
+	}
+}
+
+// A crashed writer's temporary file goes with the next write into its
+// directory once stale; a fresh one, maybe another writer's, stays.
+func TestFileWriteSweepsStalePartials(t *testing.T) {
+	ft := newFileTree(t)
+	ctx := context.Background()
+	dir := filepath.Join(ft.root, "exports")
+	must(t, os.MkdirAll(dir, 0o755))
+	stale := filepath.Join(dir, ".seqstore-0123456789abcdef.partial")
+	fresh := filepath.Join(dir, ".seqstore-fedcba9876543210.partial")
+	usersOwn := filepath.Join(dir, "old.partial")
+	for _, p := range []string{stale, fresh, usersOwn} {
+		must(t, os.WriteFile(p, []byte("leftover"), 0o644))
+	}
+	old := time.Now().Add(-StalePartialAge - time.Minute)
+	must(t, os.Chtimes(stale, old, old))
+	must(t, os.Chtimes(usersOwn, old, old))
+
+	w, err := ft.locations.Create(ctx, accountA, fileURI(filepath.Join(dir, "new.bam")))
+	must(t, err)
+	_, err = io.WriteString(w, "data")
+	must(t, err)
+	must(t, w.Commit())
+	want := []string{".seqstore-fedcba9876543210.partial", "new.bam", "old.partial"}
+	if got := names(t, dir); !slices.Equal(got, want) {
+		t.Errorf("after a write the directory holds %q, want %q", got, want)
 	}
 }
 

@@ -25,7 +25,8 @@
 //     object is uploaded (multipart when large) and completed only on Commit.
 //     Abort, or a failed Commit, leaves nothing behind. A file's temporary
 //     name is hidden (.seqstore-*.partial); only a crash of the process can
-//     leave one.
+//     leave one, and the next write into that directory removes it once it
+//     has gone StalePartialAge without a write.
 //   - A Locations is safe for concurrent use; a reader or Writer belongs to
 //     one goroutine, and every reader must be closed.
 //

@@ -304,8 +304,10 @@ type Jobs interface {
 	// with fewer items running go first; among equals the account, then
 	// the job, served least recently (so they take turns even when nothing
 	// else is running), then the oldest job's lowest index. So one large
-	// job does not hold up the others.
-	JobItemClaim(ctx context.Context, kinds []string, owner string, now, leaseUntil time.Time) (*JobClaim, error)
+	// job does not hold up the others. With maxJobs above zero, items of a
+	// job not yet started are handed out only while fewer than maxJobs jobs
+	// of kinds are IN_PROGRESS (on every node together).
+	JobItemClaim(ctx context.Context, kinds []string, maxJobs int, owner string, now, leaseUntil time.Time) (*JobClaim, error)
 	// JobItemRenew extends owner's lease; ErrConflict if owner lost it or
 	// the item ended.
 	JobItemRenew(ctx context.Context, jobID string, index int, owner string, leaseUntil time.Time) error

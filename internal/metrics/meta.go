@@ -122,9 +122,9 @@ func (d *metaStore) JobList(ctx context.Context, accountID, storeID, kind string
 
 // JobItemClaim counts a claim on a later attempt as a lease takeover, as
 // IngestClaim does for read sets.
-func (d *metaStore) JobItemClaim(ctx context.Context, kinds []string, owner string, now, leaseUntil time.Time) (c *meta.JobClaim, err error) {
+func (d *metaStore) JobItemClaim(ctx context.Context, kinds []string, maxJobs int, owner string, now, leaseUntil time.Time) (c *meta.JobClaim, err error) {
 	defer d.observe("JobItemClaim", time.Now(), &err)
-	c, err = d.Store.JobItemClaim(ctx, kinds, owner, now, leaseUntil)
+	c, err = d.Store.JobItemClaim(ctx, kinds, maxJobs, owner, now, leaseUntil)
 	if err != nil {
 		return c, err
 	}

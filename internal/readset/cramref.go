@@ -21,21 +21,11 @@ import (
 // which takes an ARN of a reference kept elsewhere on its form, a CRAM's
 // reference must be here, since its bases are needed.
 func (s *Service) storedReference(ctx context.Context, account, referenceArn string) (*seqstore.Reference, error) {
-	if err := s.checkReference(ctx, account, referenceArn); err != nil {
-		return nil, err
-	}
-	r, _ := arn.Parse(referenceArn)
-	ref, err := s.Meta.ReferenceGet(ctx, account, r.StoreID, r.ID)
-	if errors.Is(err, meta.ErrNotFound) {
+	ref, err := s.lookupReference(ctx, account, referenceArn)
+	if err == nil && ref == nil {
 		return nil, seqstore.Errorf(seqstore.CodeNotFound, "reference %s does not exist in this seqstore; CRAM read sets are decoded against their reference, so import it first (StartReferenceImportJob)", referenceArn)
 	}
-	if err != nil {
-		return nil, err
-	}
-	if ref.Status != seqstore.ReferenceStatusActive {
-		return nil, seqstore.Errorf(seqstore.CodeValidation, "reference %s is %s, not ACTIVE", referenceArn, ref.Status)
-	}
-	return ref, nil
+	return ref, err
 }
 
 // cramReference opens the stored FASTA of a CRAM read set's reference for

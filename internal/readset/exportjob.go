@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"sync/atomic"
 
 	"github.com/seqstore/seqstore"
 	"github.com/seqstore/seqstore/internal/location"
@@ -112,11 +113,16 @@ func (h ExportHandler) Do(ctx context.Context, job *seqstore.Job, item *seqstore
 	}
 	var total int64
 	for _, f := range rs.Files {
+		total += f.ContentLength
+	}
+	var copied atomic.Int64
+	stopProgress := h.watchProgress(ctx, log, "export progress", &copied, nil, total)
+	defer stopProgress()
+	for _, f := range rs.Files {
 		dst := ExportPath(job.Destination, rs.ID, f.Name)
-		if err := h.exportFile(ctx, job.AccountID, f, dst, tags); err != nil {
+		if err := h.exportFile(ctx, job.AccountID, f, dst, tags, &copied); err != nil {
 			return err
 		}
-		total += f.ContentLength
 	}
 	h.touch(ctx, rs)
 	log.Info("read set exported", "files", len(rs.Files), "bytes", total, "destination", job.Destination)
@@ -145,8 +151,8 @@ func (h ExportHandler) propagatedTags(ctx context.Context, rs *seqstore.ReadSet)
 }
 
 // exportFile copies one stored file to dst, checking its length, and
-// commits it only when whole.
-func (h ExportHandler) exportFile(ctx context.Context, account string, f seqstore.StoredFile, dst string, tags map[string]string) error {
+// commits it only when whole. It adds the bytes it reads to copied.
+func (h ExportHandler) exportFile(ctx context.Context, account string, f seqstore.StoredFile, dst string, tags map[string]string, copied *atomic.Int64) error {
 	r, err := h.Blobs.NewRangeReader(ctx, f.Key, 0, -1)
 	if err != nil {
 		return fmt.Errorf("reading stored file %s failed (%v); export the read set again", f.Name, err)
@@ -156,7 +162,7 @@ func (h ExportHandler) exportFile(ctx context.Context, account string, f seqstor
 	if err != nil {
 		return err
 	}
-	n, err := io.Copy(w, r)
+	n, err := io.Copy(w, &countingReader{r, copied})
 	if err == nil && n != f.ContentLength {
 		err = fmt.Errorf("stored file %s has %d bytes, not the %d recorded", f.Name, n, f.ContentLength)
 	}

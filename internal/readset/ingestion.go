@@ -105,7 +105,7 @@ func (s *Service) ingestSources(ctx context.Context, log *slog.Logger, rs *seqst
 		family = etag.MD5up
 	}
 	records := &atomic.Int64{}
-	stopProgress := s.watchProgress(ctx, log, read, records, expected)
+	stopProgress := s.watchProgress(ctx, log, "ingest progress", read, records, expected)
 	files, result, err := s.analyzeAndStore(analyze.WithRecordCounter(ctx, records), rs, sources, family)
 	stopProgress()
 	if ctx.Err() != nil {

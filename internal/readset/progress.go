@@ -8,12 +8,14 @@ import (
 	"time"
 )
 
-// watchProgress logs at Info, every ProgressInterval until stop is called,
-// the bytes read of the total, the share done and the rate since the start:
-// a large read set takes many minutes, and an operator must tell a slow one
-// from a stuck one. read is the ingestion's count of the bytes it has read,
-// records its count of the records (to the nearest thousand or so).
-func (s *Service) watchProgress(ctx context.Context, log *slog.Logger, read, records *atomic.Int64, total int64) (stop func()) {
+// watchProgress logs msg at Info, every ProgressInterval until stop is
+// called, with the bytes read of the total, the share done and the rate
+// since the start: a large read set takes many minutes to ingest or
+// export, and an operator must tell a slow one from a stuck one. read is
+// the work's count of the bytes it has read, records (nil when the work
+// does not parse records) its count of the records, to the nearest
+// thousand or so.
+func (s *Service) watchProgress(ctx context.Context, log *slog.Logger, msg string, read, records *atomic.Int64, total int64) (stop func()) {
 	every := s.ProgressInterval
 	if every <= 0 {
 		return func() {}
@@ -33,12 +35,15 @@ func (s *Service) watchProgress(ctx context.Context, log *slog.Logger, read, rec
 				return
 			case <-tick.C:
 				n, elapsed := read.Load(), time.Since(start)
-				attrs := []slog.Attr{slog.Int64("readBytes", n), slog.Int64("totalBytes", total), slog.Int64("records", records.Load())}
+				attrs := []slog.Attr{slog.Int64("readBytes", n), slog.Int64("totalBytes", total)}
+				if records != nil {
+					attrs = append(attrs, slog.Int64("records", records.Load()))
+				}
 				if total > 0 {
 					attrs = append(attrs, slog.String("done", formatPercent(n, total)))
 				}
 				attrs = append(attrs, slog.Int64("bytesPerSecond", int64(float64(n)/elapsed.Seconds())), slog.Duration("elapsed", elapsed.Round(time.Millisecond)))
-				log.LogAttrs(ctx, slog.LevelInfo, "ingest progress", attrs...)
+				log.LogAttrs(ctx, slog.LevelInfo, msg, attrs...)
 			}
 		}
 	}()

@@ -182,3 +182,20 @@ func (s *Service) runEvery(ctx context.Context, interval time.Duration, what str
 		}
 	}
 }
+
+// OpenFileRange reads length bytes from offset of one file of an ACTIVE
+// read set, through the same (decrypting, for stores with an sseConfig)
+// object store GetReadSet reads, and records the read for the archive
+// clock as GetReadSet does. The caller has checked rs's status and the
+// range.
+func (s *Service) OpenFileRange(ctx context.Context, rs *seqstore.ReadSet, f seqstore.StoredFile, offset, length int64) (io.ReadCloser, error) {
+	if rs.Status != seqstore.ReadSetStatusActive {
+		return nil, seqstore.Errorf(seqstore.CodeConflict, "read set %s is %s; only ACTIVE read sets can be read", rs.ID, rs.Status)
+	}
+	body, err := s.Blobs.NewRangeReader(ctx, f.Key, offset, length)
+	if err != nil {
+		return nil, err
+	}
+	s.touch(ctx, rs)
+	return body, nil
+}

@@ -100,28 +100,35 @@ func (s *Service) checkFileTypeAndReference(ctx context.Context, account, fileTy
 // accepted on its form alone, so read sets aligned to references kept
 // elsewhere can be stored.
 func (s *Service) checkReference(ctx context.Context, account, referenceArn string) error {
+	_, err := s.lookupReference(ctx, account, referenceArn)
+	return err
+}
+
+// lookupReference is checkReference that also returns the reference when
+// this seqstore holds it (nil when the ARN names a store kept elsewhere).
+func (s *Service) lookupReference(ctx context.Context, account, referenceArn string) (*seqstore.Reference, error) {
 	r, err := arn.Parse(referenceArn)
 	if err != nil || r.Kind != arn.KindReference {
-		return seqstore.Errorf(seqstore.CodeValidation, "referenceArn %q is not a reference ARN (arn:aws:omics:REGION:ACCOUNT:referenceStore/ID/reference/ID)", referenceArn)
+		return nil, seqstore.Errorf(seqstore.CodeValidation, "referenceArn %q is not a reference ARN (arn:aws:omics:REGION:ACCOUNT:referenceStore/ID/reference/ID)", referenceArn)
 	}
 	if r.AccountID != account || r.Region != s.ARN.Region {
-		return seqstore.Errorf(seqstore.CodeValidation, "referenceArn %q names a reference outside this account and region", referenceArn)
+		return nil, seqstore.Errorf(seqstore.CodeValidation, "referenceArn %q names a reference outside this account and region", referenceArn)
 	}
 	ref, err := s.Meta.ReferenceGet(ctx, account, r.StoreID, r.ID)
 	switch {
 	case errors.Is(err, meta.ErrNotFound):
 		if _, err := s.Meta.ReferenceStoreGet(ctx, account, r.StoreID); err == nil {
-			return seqstore.Errorf(seqstore.CodeValidation, "referenceArn %q names no reference of reference store %s", referenceArn, r.StoreID)
+			return nil, seqstore.Errorf(seqstore.CodeValidation, "referenceArn %q names no reference of reference store %s", referenceArn, r.StoreID)
 		} else if !errors.Is(err, meta.ErrNotFound) {
-			return err
+			return nil, err
 		}
-		return nil
+		return nil, nil
 	case err != nil:
-		return err
+		return nil, err
 	case ref.Status != seqstore.ReferenceStatusActive:
-		return seqstore.Errorf(seqstore.CodeValidation, "reference %s is %s, not ACTIVE", referenceArn, ref.Status)
+		return nil, seqstore.Errorf(seqstore.CodeValidation, "reference %s is %s, not ACTIVE", referenceArn, ref.Status)
 	}
-	return nil
+	return ref, nil
 }
 
 func (s *Service) store(ctx context.Context, account, storeID string) (*seqstore.SequenceStore, error) {

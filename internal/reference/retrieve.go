@@ -157,3 +157,13 @@ func (s *Service) Delete(ctx context.Context, account, storeID, id string) error
 	s.Log.InfoContext(ctx, "reference deleted", "account", account, "store", storeID, "reference", id)
 	return nil
 }
+
+// OpenFileRange reads length bytes from offset of one file of an ACTIVE
+// reference, through the object store GetReference reads. The caller has
+// checked the range.
+func (s *Service) OpenFileRange(ctx context.Context, ref *seqstore.Reference, f seqstore.StoredFile, offset, length int64) (io.ReadCloser, error) {
+	if ref.Status != seqstore.ReferenceStatusActive {
+		return nil, seqstore.Errorf(seqstore.CodeNotFound, "reference %s is %s: its files are deleted", ref.ID, ref.Status)
+	}
+	return s.Blobs.NewRangeReader(ctx, f.Key, offset, length)
+}

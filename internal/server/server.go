@@ -38,7 +38,10 @@ import (
 	"github.com/seqstore/seqstore/internal/netguard"
 	"github.com/seqstore/seqstore/internal/readset"
 	"github.com/seqstore/seqstore/internal/reference"
+	"github.com/seqstore/seqstore/internal/s3read"
+	"github.com/seqstore/seqstore/internal/s3stores"
 	"github.com/seqstore/seqstore/internal/service"
+	"github.com/seqstore/seqstore/internal/sigv4"
 	"github.com/seqstore/seqstore/internal/throttle"
 )
 
@@ -57,6 +60,8 @@ type Server struct {
 	// Jobs runs the items of import and export jobs.
 	Jobs    *jobs.Runner
 	Handler http.Handler
+	// S3Handler answers the S3 read endpoint (ServeS3).
+	S3Handler http.Handler
 	// Metrics is the registry the server records into; Health answers
 	// /healthz and /readyz (Handler does too, ahead of the API).
 	Metrics *metrics.Metrics
@@ -217,7 +222,7 @@ func Open(ctx context.Context, cfg *config.Config, log *slog.Logger) (*Server, e
 	refs := &reference.Service{Meta: m, Blobs: blobs, ARN: arns, Log: log, Sources: locs}
 	jobRunner := &jobs.Runner{
 		Name: "job item",
-		Queue: &jobs.Items{Meta: m, Log: log, Now: cfg.Now, Handlers: map[string]jobs.Handler{
+		Queue: &jobs.Items{Meta: m, Log: log, Now: cfg.Now, MaxJobs: cfg.JobsAtOnce, Handlers: map[string]jobs.Handler{
 			seqstore.JobKindReadSetImport:     readset.ImportHandler{Service: rs},
 			seqstore.JobKindReadSetExport:     readset.ExportHandler{Service: rs},
 			seqstore.JobKindReadSetActivation: readset.ActivationHandler{Service: rs},
@@ -247,21 +252,29 @@ func Open(ctx context.Context, cfg *config.Config, log *slog.Logger) (*Server, e
 		ClaimTimeout: cfg.API.IdempotencyClaimTimeout,
 		Throttle:     limits,
 	})
-	return &Server{
-		Config:   cfg,
+	s3h := &s3read.Handler{
+		// Signatures are judged by the real clock, as the API's are.
+		Verifier: &sigv4.Verifier{Credentials: api.Credentials(keys), Service: "s3", Region: cfg.Region},
+		Backend:  &s3stores.Backend{Meta: m, ARN: arns, ReadSets: rs, References: refs, Log: log},
+		Region:   cfg.Region,
 		Log:      log,
-		Meta:     m,
-		Blobs:    blobs,
-		Archive:  archive,
-		Root:     root,
-		Service:  svc,
-		ReadSets: rs,
-		Ingester: ing,
-		Jobs:     jobRunner,
-		Handler:  hc.Handler(mx.HTTP(h, omicsapi.OperationName)),
-		Metrics:  mx,
-		Health:   hc,
-		tls:      tc,
+	}
+	return &Server{
+		S3Handler: mx.HTTP(s3h, s3read.OperationName),
+		Config:    cfg,
+		Log:       log,
+		Meta:      m,
+		Blobs:     blobs,
+		Archive:   archive,
+		Root:      root,
+		Service:   svc,
+		ReadSets:  rs,
+		Ingester:  ing,
+		Jobs:      jobRunner,
+		Handler:   hc.Handler(mx.HTTP(h, omicsapi.OperationName)),
+		Metrics:   mx,
+		Health:    hc,
+		tls:       tc,
 	}, nil
 }
 
@@ -334,23 +347,7 @@ const maxHeaderBytes = 64 << 10
 // flight, and returns. It holds clients to the configured connection caps
 // and timeouts, and serves HTTPS when the configuration names a certificate.
 func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
-	lim := s.Config.API
-	// Bodies both ways are held to a minimum rate rather than a deadline:
-	// a part upload or a read-set download may rightly take an hour.
-	rate := netguard.BodyRate{Bytes: lim.MinBodyRate, Window: lim.BodyRateWindow}
-	guard := netguard.NewListener(ln, netguard.Limits{MaxConns: lim.MaxConns, MaxConnsPerClient: lim.MaxConnsPerClient, WriteRate: rate}, s.Log)
-	ln = guard
-	if s.tls != nil {
-		ln = tls.NewListener(ln, s.tls)
-	}
-	hs := &http.Server{
-		Handler:           netguard.Handler(s.Handler, rate),
-		ConnState:         guard.ConnState,
-		ReadHeaderTimeout: orDefault(lim.ReadHeaderTimeout, config.DefaultReadHeaderTimeout),
-		IdleTimeout:       orDefault(lim.IdleTimeout, config.DefaultIdleTimeout),
-		MaxHeaderBytes:    maxHeaderBytes,
-		ErrorLog:          slog.NewLogLogger(s.Log.Handler(), slog.LevelWarn),
-	}
+	hs, ln := s.guardedServer(ln, s.Handler)
 	ingestCtx, stopIngest := context.WithCancel(context.WithoutCancel(ctx))
 	var wg sync.WaitGroup
 	wg.Add(1)
@@ -382,6 +379,50 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	}
 	stopIngest()
 	wg.Wait()
+	if errors.Is(err, http.ErrServerClosed) {
+		err = nil
+	}
+	return err
+}
+
+// guardedServer makes the HTTP server of a client-facing listener: held to
+// the configured connection caps, timeouts and body rates, over TLS when
+// configured. It returns the listener to serve on.
+func (s *Server) guardedServer(ln net.Listener, h http.Handler) (*http.Server, net.Listener) {
+	lim := s.Config.API
+	// Bodies both ways are held to a minimum rate rather than a deadline:
+	// a part upload or a read-set download may rightly take an hour.
+	rate := netguard.BodyRate{Bytes: lim.MinBodyRate, Window: lim.BodyRateWindow}
+	guard := netguard.NewListener(ln, netguard.Limits{MaxConns: lim.MaxConns, MaxConnsPerClient: lim.MaxConnsPerClient, WriteRate: rate}, s.Log)
+	ln = guard
+	if s.tls != nil {
+		ln = tls.NewListener(ln, s.tls)
+	}
+	return &http.Server{
+		Handler:           netguard.Handler(h, rate),
+		ConnState:         guard.ConnState,
+		ReadHeaderTimeout: orDefault(lim.ReadHeaderTimeout, config.DefaultReadHeaderTimeout),
+		IdleTimeout:       orDefault(lim.IdleTimeout, config.DefaultIdleTimeout),
+		MaxHeaderBytes:    maxHeaderBytes,
+		ErrorLog:          slog.NewLogLogger(s.Log.Handler(), slog.LevelWarn),
+	}, ln
+}
+
+// ServeS3 serves the S3 read endpoint on ln until ctx ends, under the same
+// connection caps, timeouts and TLS as the API, then waits up to the
+// configured grace for reads in flight.
+func (s *Server) ServeS3(ctx context.Context, ln net.Listener) error {
+	hs, ln := s.guardedServer(ln, s.S3Handler)
+	errc := make(chan error, 1)
+	go func() { errc <- hs.Serve(ln) }()
+	var err error
+	select {
+	case err = <-errc:
+	case <-ctx.Done():
+		sctx, cancel := context.WithTimeout(context.Background(), s.Config.ShutdownGrace)
+		err = hs.Shutdown(sctx)
+		cancel()
+	}
 	if errors.Is(err, http.ErrServerClosed) {
 		err = nil
 	}

@@ -82,6 +82,9 @@ func (s *Service) DeleteReferenceStore(ctx context.Context, account, id string) 
 	if err := s.Meta.TagsDeleteAll(ctx, account, s.ARN.ReferenceStore(account, id)); err != nil {
 		return err
 	}
+	if err := s.Meta.S3AccessPolicyDelete(ctx, account, s.ARN.S3AccessPoint(account, id)); err != nil && !errors.Is(err, meta.ErrNotFound) {
+		return err
+	}
 	s.Log.InfoContext(ctx, "reference store deleted", "account", account, "store", id)
 	return nil
 }

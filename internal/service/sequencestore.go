@@ -5,6 +5,7 @@ import (
 	"errors"
 
 	"github.com/seqstore/seqstore"
+	"github.com/seqstore/seqstore/internal/arn"
 	"github.com/seqstore/seqstore/internal/etag"
 	"github.com/seqstore/seqstore/internal/meta"
 )
@@ -168,7 +169,17 @@ func (s *Service) SequenceStoreS3Access(st *seqstore.SequenceStore) S3Access {
 
 // StoreS3URI returns s3://ACCOUNT-STOREID-seqstore-s3alias/ACCOUNT/sequenceStore/STOREID/.
 func (s *Service) StoreS3URI(account, storeID string) string {
-	return "s3://" + account + "-" + storeID + "-seqstore-s3alias/" + account + "/sequenceStore/" + storeID + "/"
+	return "s3://" + arn.S3Alias(account, storeID) + "/" + arn.S3KeyPrefix(account, storeID, false)
+}
+
+// ReadSetFileS3URI returns the s3Uri of one file of a read set.
+func (s *Service) ReadSetFileS3URI(account, storeID, readSetID, name string) string {
+	return "s3://" + arn.S3Alias(account, storeID) + "/" + arn.ReadSetS3Key(account, storeID, readSetID, name)
+}
+
+// ReferenceFileS3URI returns the s3Uri of one file of a reference.
+func (s *Service) ReferenceFileS3URI(account, storeID, referenceID, name string) string {
+	return "s3://" + arn.ReferenceS3Alias(account, storeID) + "/" + arn.ReferenceS3Key(account, storeID, referenceID, name)
 }
 
 func checkPropagatedTags(keys []string) error {

@@ -85,6 +85,16 @@ func appendCanonicalURI(dst []byte, escapedPath string) []byte {
 	return appendEncoded(dst, escapedPath, true)
 }
 
+// appendS3CanonicalURI writes S3's canonical URI: the path exactly as sent,
+// which the S3 signers encode once and do not normalise, so a key such as
+// "a//b/../c" is signed as it is.
+func appendS3CanonicalURI(dst []byte, escapedPath string) []byte {
+	if escapedPath == "" {
+		return append(dst, '/')
+	}
+	return append(dst, escapedPath...)
+}
+
 // sortQuery orders params as the canonical query string lists them: by
 // encoded name, then by encoded value (so repeated names keep every value).
 func sortQuery(params []queryParam) {

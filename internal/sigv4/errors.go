@@ -44,6 +44,9 @@ type Error struct {
 	code   string
 	msg    string
 	status int
+	// s3Code is the name S3 gives this failure when it differs from what
+	// the code maps to (see S3Code).
+	s3Code string
 }
 
 // Error returns "Code: Message".
@@ -59,6 +62,48 @@ func (e *Error) Message() string { return e.msg }
 // a body too large to hash before answering, 429 when the server is too busy
 // reading other such bodies.
 func (e *Error) Status() int { return e.status }
+
+// The error codes S3 answers in its XML errors for the same failures.
+const (
+	S3CodeAccessDenied                 = "AccessDenied"
+	S3CodeInvalidAccessKeyID           = "InvalidAccessKeyId"
+	S3CodeSignatureDoesNotMatch        = "SignatureDoesNotMatch"
+	S3CodeAuthorizationHeaderMalformed = "AuthorizationHeaderMalformed"
+	S3CodeAuthorizationQueryError      = "AuthorizationQueryParametersError"
+	S3CodeRequestTimeTooSkewed         = "RequestTimeTooSkewed"
+	S3CodeInvalidArgument              = "InvalidArgument"
+	S3CodeEntityTooLarge               = "EntityTooLarge"
+	S3CodeSlowDown                     = "SlowDown"
+)
+
+// S3Code is the code S3 answers for this failure: S3 names them apart from
+// the JSON services (SignatureDoesNotMatch, not InvalidSignatureException),
+// and tells a stale clock (RequestTimeTooSkewed) and an expired presigned
+// URL (AccessDenied, "Request has expired") from a wrong signature.
+func (e *Error) S3Code() string {
+	if e.s3Code != "" {
+		return e.s3Code
+	}
+	switch e.code {
+	case CodeMissingAuthenticationToken:
+		return S3CodeAccessDenied
+	case CodeUnrecognizedClient:
+		return S3CodeInvalidAccessKeyID
+	case CodeIncompleteSignature:
+		return S3CodeAuthorizationHeaderMalformed
+	case CodeRequestEntityTooLarge:
+		return S3CodeEntityTooLarge
+	case CodeThrottling:
+		return S3CodeSlowDown
+	}
+	return S3CodeSignatureDoesNotMatch
+}
+
+// withS3Code sets the S3 name of e.
+func (e *Error) withS3Code(code string) *Error {
+	e.s3Code = code
+	return e
+}
 
 // fail makes a 403 Error.
 func fail(code, format string, args ...any) *Error {

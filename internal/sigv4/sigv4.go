@@ -2,7 +2,9 @@
 // way AWS front ends do for restJson1 services such as HealthOmics: header
 // authentication and presigned URLs, the double-encoded canonical path of
 // non-S3 services, UNSIGNED-PAYLOAD where the operation allows it, bodies
-// hashed while they stream, and a clock-skew window. It answers which access
+// hashed while they stream, and a clock-skew window. A Verifier for the
+// service "s3" signs the path once, as S3 does, and its errors carry S3's
+// names for the same failures (Error.S3Code). It answers which access
 // key (and so which account) signed a request, or why it will not say.
 //
 // The SDKs' signers only sign, and no published Go package verifies the
@@ -89,6 +91,30 @@ type Verifier struct {
 	budget     *budget
 }
 
+// uriRule is how the canonical request writes the path.
+type uriRule int
+
+const (
+	// uriNormalized: dot segments removed, then encoded again (non-S3).
+	uriNormalized uriRule = iota
+	// uriAsSent: encoded again as sent, dot segments kept (the Go SDK's
+	// non-S3 signer).
+	uriAsSent
+	// uriS3: as sent, encoded once (S3).
+	uriS3
+)
+
+// serviceS3 is S3's signing name. Its canonical path differs from every
+// other service's: encoded once, never normalised.
+const serviceS3 = "s3"
+
+func (v *Verifier) service() string {
+	if v.Service == "" {
+		return defaultService
+	}
+	return v.Service
+}
+
 const (
 	defaultService = "omics"
 	defaultMaxSkew = 15 * time.Minute
@@ -148,13 +174,18 @@ func (v *Verifier) Verify(r *http.Request, o Options) (Identity, error) {
 	if c.presigned {
 		skip = "X-Amz-Signature"
 	}
-	s.canon = appendCanonicalRequestPrefix(s.canon[:0], r, c.signedHeaders, path, params, skip, true)
-	// The Go SDK signs the path without removing dot segments; botocore
-	// and AWS remove them. Paths that have some are tried both ways.
-	if normalizePath(path) != path {
-		s.canonRaw = appendCanonicalRequestPrefix(s.canonRaw[:0], r, c.signedHeaders, path, params, skip, false)
-	} else {
-		s.canonRaw = s.canonRaw[:0]
+	s.canonRaw = s.canonRaw[:0]
+	switch {
+	case v.service() == serviceS3:
+		// S3 signs the path once, as sent: keys may hold "//" and "..".
+		s.canon = appendCanonicalRequestPrefix(s.canon[:0], r, c.signedHeaders, path, params, skip, uriS3)
+	default:
+		s.canon = appendCanonicalRequestPrefix(s.canon[:0], r, c.signedHeaders, path, params, skip, uriNormalized)
+		// The Go SDK signs the path without removing dot segments; botocore
+		// and AWS remove them. Paths that have some are tried both ways.
+		if normalizePath(path) != path {
+			s.canonRaw = appendCanonicalRequestPrefix(s.canonRaw[:0], r, c.signedHeaders, path, params, skip, uriAsSent)
+		}
 	}
 
 	// Which payload hashes the signature may cover.
@@ -260,7 +291,12 @@ func readClaim(r *http.Request, params []queryParam) (claim, error) {
 		}
 		return c, c.setDate(amzDate)
 	case presigned:
-		return parsePresigned(params)
+		c, err := parsePresigned(params)
+		var e *Error
+		if errors.As(err, &e) && e.code == CodeIncompleteSignature {
+			e.withS3Code(S3CodeAuthorizationQueryError)
+		}
+		return c, err
 	}
 	return claim{}, fail(CodeMissingAuthenticationToken, msgMissingToken)
 }
@@ -322,15 +358,12 @@ func parsePresigned(params []queryParam) (claim, error) {
 }
 
 func (v *Verifier) checkScope(c *claim) error {
-	service := v.Service
-	if service == "" {
-		service = defaultService
-	}
+	service := v.service()
 	if c.service != service {
-		return fail(CodeInvalidSignature, "Credential should be scoped to correct service: '%s'.", service)
+		return fail(CodeInvalidSignature, "Credential should be scoped to correct service: '%s'.", service).withS3Code(S3CodeAuthorizationHeaderMalformed)
 	}
 	if c.region != v.Region {
-		return fail(CodeInvalidSignature, "Credential should be scoped to a valid region, not '%s'. This server serves region '%s'.", truncate(c.region), v.Region)
+		return fail(CodeInvalidSignature, "Credential should be scoped to a valid region, not '%s'. This server serves region '%s'.", truncate(c.region), v.Region).withS3Code(S3CodeAuthorizationHeaderMalformed)
 	}
 	return nil
 }
@@ -349,16 +382,21 @@ func (v *Verifier) checkTime(c *claim) error {
 	}
 	if c.time.After(t.Add(skew)) {
 		return fail(CodeInvalidSignature, "Signature not yet current: %s is still later than %s (%s + %s.)",
-			c.amzDate, t.Add(skew).Format(amzDateLayout), t.Format(amzDateLayout), formatWindow(skew, false))
+			c.amzDate, t.Add(skew).Format(amzDateLayout), t.Format(amzDateLayout), formatWindow(skew, false)).withS3Code(S3CodeRequestTimeTooSkewed)
 	}
 	window := skew
 	if c.presigned {
 		window = c.expires
 	}
 	if c.time.Before(t.Add(-window)) {
-		// X-Amz-Expires counts seconds, so the message does too.
+		// X-Amz-Expires counts seconds, so the message does too. S3 says
+		// AccessDenied of an expired presigned URL.
+		s3Code := S3CodeRequestTimeTooSkewed
+		if c.presigned {
+			s3Code = S3CodeAccessDenied
+		}
 		return fail(CodeInvalidSignature, "Signature expired: %s is now earlier than %s (%s - %s.)",
-			c.amzDate, t.Add(-window).Format(amzDateLayout), t.Format(amzDateLayout), formatWindow(window, c.presigned))
+			c.amzDate, t.Add(-window).Format(amzDateLayout), t.Format(amzDateLayout), formatWindow(window, c.presigned)).withS3Code(s3Code)
 	}
 	return nil
 }
@@ -403,13 +441,17 @@ func headerValue(r *http.Request, key string) string {
 
 // appendCanonicalRequestPrefix writes the canonical request up to and
 // including the newline before the payload hash.
-func appendCanonicalRequestPrefix(dst []byte, r *http.Request, signedHeaders, path string, sortedParams []queryParam, skip string, normalize bool) []byte {
+func appendCanonicalRequestPrefix(dst []byte, r *http.Request, signedHeaders, path string, sortedParams []queryParam, skip string, rule uriRule) []byte {
 	dst = append(dst, r.Method...)
 	dst = append(dst, '\n')
-	if normalize {
-		path = normalizePath(path)
+	switch rule {
+	case uriNormalized:
+		dst = appendCanonicalURI(dst, normalizePath(path))
+	case uriAsSent:
+		dst = appendCanonicalURI(dst, path)
+	case uriS3:
+		dst = appendS3CanonicalURI(dst, path)
 	}
-	dst = appendCanonicalURI(dst, path)
 	dst = append(dst, '\n')
 	dst = appendCanonicalQuery(dst, sortedParams, skip)
 	dst = append(dst, '\n')

@@ -72,10 +72,10 @@ func TestAWSCLI(t *testing.T) {
 	}
 	in.mustCLI(t, key, "get-sequence-store", "--id", created.ID).json(t, &store)
 	ap := store.S3Access.S3AccessPointArn
-	in.mustCLI(t, key, "put-s3-access-policy", "--s3-access-point-arn", ap, "--s3-access-policy", `{"Version":"2012-10-17","Statement":[]}`)
+	in.mustCLI(t, key, "put-s3-access-policy", "--s3-access-point-arn", ap, "--s3-access-policy", `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"210987654321"},"Action":"s3:GetObject","Resource":"*"}]}`)
 	var policy struct{ S3AccessPolicy string }
 	in.mustCLI(t, key, "get-s3-access-policy", "--s3-access-point-arn", ap).json(t, &policy)
-	if policy.S3AccessPolicy != `{"Version":"2012-10-17","Statement":[]}` {
+	if policy.S3AccessPolicy != `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"210987654321"},"Action":"s3:GetObject","Resource":"*"}]}` {
 		t.Errorf("policy %q", policy.S3AccessPolicy)
 	}
 	in.mustCLI(t, key, "delete-s3-access-policy", "--s3-access-point-arn", ap)

@@ -6,6 +6,7 @@ package integration
 import (
 	"bytes"
 	"context"
+	"crypto/rand"
 	"encoding/json"
 	"fmt"
 	"log/slog"
@@ -81,6 +82,15 @@ func startLogged(t testing.TB, b backend, cfg *config.Config, log *slog.Logger) 
 // newConfig makes the configuration of a fresh server on backend b.
 func newConfig(t testing.TB, b backend) *config.Config {
 	t.Helper()
+	cfg, _ := newConfigAtRest(t, b)
+	return cfg
+}
+
+// newConfigAtRest is newConfig, and the directory on disk that holds the
+// server's objects in both tiers, as they are at rest: the data directory
+// on the file backend, the bucket's directory in the S3 server on S3.
+func newConfigAtRest(t testing.TB, b backend) (*config.Config, string) {
+	t.Helper()
 	cfg := &config.Config{
 		Addr:          "127.0.0.1:0",
 		DataDir:       t.TempDir(),
@@ -92,13 +102,18 @@ func newConfig(t testing.TB, b backend) *config.Config {
 		ShutdownGrace: 5 * time.Second,
 		LogFormat:     "text",
 	}
-	if b.scaleOut {
-		cfg.Metadata = pgtest.NewSchemaDSN(t)
-		endpoint, ak, sk, bucket := s3server.Start(t)
-		cfg.Objects = fmt.Sprintf("s3://%s/seqstore?endpoint=%s&region=us-east-1", bucket, endpoint)
-		cfg.S3AccessKeyID, cfg.S3SecretAccessKey = ak, sk
+	if !b.scaleOut {
+		return cfg, cfg.DataDir
 	}
-	return cfg
+	cfg.Metadata = pgtest.NewSchemaDSN(t)
+	s3 := s3server.StartServer(t)
+	bucket := "test-" + strings.ToLower(rand.Text()[:12])
+	if err := s3.CreateBucket(context.Background(), bucket); err != nil {
+		t.Fatalf("%v\n%s", err, s3.Output())
+	}
+	cfg.Objects = fmt.Sprintf("s3://%s/seqstore?endpoint=%s&region=us-east-1", bucket, s3.Endpoint)
+	cfg.S3AccessKeyID, cfg.S3SecretAccessKey = s3.AccessKey, s3.SecretKey
+	return cfg, filepath.Join(s3.Dir, bucket)
 }
 
 func (in *instance) stop() {

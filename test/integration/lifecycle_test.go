@@ -5,7 +5,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -436,63 +435,6 @@ func TestArchiveAndActivationSurviveAStopMidway(t *testing.T) {
 			}
 			if keys := keysUnder(t, third.srv.Archive, prefix); len(keys) != 0 {
 				t.Errorf("archive copies left after activation: %v", keys)
-			}
-		})
-	}
-}
-
-// An archived read set of a store encrypted at rest stays encrypted in the
-// archive tier, and comes back readable.
-func TestArchivedReadSetsStayEncrypted(t *testing.T) {
-	for _, b := range backends {
-		t.Run(b.name, func(t *testing.T) {
-			ctx := context.Background()
-			in, clock, c, store, id := lifecycleServerOf(t, b, lifecycleOptions{encrypted: true})
-			before := fetchReadSet(t, c, store, id)
-			clock.advance(archiveAfter + time.Hour)
-			if n := sweep(t, in); n != 1 {
-				t.Fatalf("sweep queued %d, want 1", n)
-			}
-			waitStatus(t, c, store, id, types.ReadSetStatusArchived)
-			raw, err := server.OpenArchive(ctx, in.cfg)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer raw.Close()
-			prefix := "readsets/" + in.cfg.AccountID + "/" + store + "/" + id + "/"
-			keys := keysUnder(t, raw, prefix)
-			if len(keys) != len(before.contents) {
-				t.Fatalf("archive tier holds %v", keys)
-			}
-			for _, key := range keys {
-				r, err := raw.NewRangeReader(ctx, key, 0, -1)
-				if err != nil {
-					t.Fatal(err)
-				}
-				stored, err := io.ReadAll(r)
-				r.Close()
-				if err != nil {
-					t.Fatal(err)
-				}
-				for file, plain := range before.contents {
-					if bytesEqual(stored, plain) {
-						t.Errorf("archived %s is stored as served, unencrypted (%s)", key, file)
-					}
-				}
-			}
-			j, err := c.StartReadSetActivationJob(ctx, &omics.StartReadSetActivationJobInput{SequenceStoreId: aws.String(store),
-				Sources: []types.StartReadSetActivationJobSourceItem{{ReadSetId: aws.String(id)}}})
-			if err != nil {
-				t.Fatal(err)
-			}
-			if done := waitActivation(t, c, store, *j.Id); done.Status != types.ReadSetActivationJobStatusCompleted {
-				t.Fatalf("activation: %s %+v", done.Status, done.Sources)
-			}
-			after := fetchReadSet(t, c, store, id)
-			for file, want := range before.contents {
-				if !bytesEqual(after.contents[file], want) {
-					t.Errorf("%s differs after activation", file)
-				}
 			}
 		})
 	}

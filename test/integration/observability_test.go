@@ -26,6 +26,12 @@ import (
 // startAdmin serves in's admin listener on a free loopback port and
 // returns its base URL.
 func (in *instance) startAdmin(t *testing.T) string {
+	return serveOnLoopback(t, "admin listener", in.srv.ServeAdmin)
+}
+
+// serveOnLoopback runs serve on a free loopback port until the test ends
+// and returns the listener's base URL.
+func serveOnLoopback(t *testing.T, what string, serve func(context.Context, net.Listener) error) string {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -33,11 +39,11 @@ func (in *instance) startAdmin(t *testing.T) string {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	go func() { done <- in.srv.ServeAdmin(ctx, ln) }()
+	go func() { done <- serve(ctx, ln) }()
 	t.Cleanup(func() {
 		cancel()
 		if err := <-done; err != nil {
-			t.Errorf("admin listener: %v", err)
+			t.Errorf("%s: %v", what, err)
 		}
 	})
 	return "http://" + ln.Addr().String()

@@ -330,6 +330,18 @@ func TestS3AccessPolicy(t *testing.T) {
 	if code := apiErrorCode(t, err); code != "ValidationException" {
 		t.Errorf("a policy that is not JSON: %s", code)
 	}
+	// A policy the S3 endpoint could not evaluate as written is refused,
+	// saying why.
+	for _, bad := range []struct{ policy, says string }{
+		{`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":"*","Action":"s3:GetObject","Resource":"*","Condition":{"Bool":{"aws:SecureTransport":"true"}}}]}`, "Condition is not supported"},
+		{`{"Version":"2012-10-17","Statement":[{"Effect":"Permit","Principal":"*","Action":"s3:GetObject","Resource":"*"}]}`, "Effect"},
+		{`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"12345"},"Action":"s3:GetObject","Resource":"*"}]}`, "12345"},
+	} {
+		_, err = c.PutS3AccessPolicy(ctx, &omics.PutS3AccessPolicyInput{S3AccessPointArn: ap, S3AccessPolicy: aws.String(bad.policy)})
+		if code := apiErrorCode(t, err); code != "ValidationException" || !strings.Contains(err.Error(), bad.says) {
+			t.Errorf("policy %s: %v; want a ValidationException that says %q", bad.policy, err, bad.says)
+		}
+	}
 	other := strings.Replace(*ap, *st.Id, "9999999999", 1)
 	if _, err := c.GetS3AccessPolicy(ctx, &omics.GetS3AccessPolicyInput{S3AccessPointArn: aws.String(other)}); !errors.As(err, &nf) {
 		t.Errorf("another store's access point: %v", err)

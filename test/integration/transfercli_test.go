@@ -252,6 +252,57 @@ func TestTransferCLIBAMAndUBAM(t *testing.T) {
 	}
 }
 
+// A CRAM goes up with one command once its reference is in seqstore: the
+// local check decodes it against the FASTA given with -reference, the
+// server against the imported reference, and the download is the CRAM sent.
+func TestTransferCLICRAM(t *testing.T) {
+	d := lambdaData(t)
+	places := jobPlaces(t)[:1]
+	cfg := newConfig(t, backends[0])
+	allowJobs(t, cfg, places)
+	in := start(t, backends[0], cfg)
+	c := in.goClient(in.rootKey())
+	refArn := importLambdaReference(t, c, places[0], d.ref)
+	store := newStore(t, c, "")
+	cram := filepath.Join(t.TempDir(), "lambda.cram")
+	testutil.Run(t, "samtools", "view", "-C", "-T", d.ref, "-o", cram, d.bam)
+
+	up := decodeJSON[uploadJSON](t, in.mustSeqstore(t, "upload", "-store", store, "-subject", "s", "-sample", "s", "-name", "lambda",
+		"-reference-arn", refArn, "-reference", d.ref, "-wait", "-json", "-part-size", "8192", cram).stdout)
+	if up.FileType != "CRAM" || up.Status != "ACTIVE" || up.PartsSent < 2 || up.PartsVerified != up.PartsSent {
+		t.Fatalf("CRAM upload: %+v", up)
+	}
+	md, err := c.GetReadSetMetadata(context.Background(), &omics.GetReadSetMetadataInput{SequenceStoreId: aws.String(store), Id: aws.String(up.ReadSetID)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := md5Hex(testutil.Run(t, "samtools", "view", "-T", d.ref, cram)); aws.ToString(md.Etag.Source1) != want || aws.ToString(md.ReferenceArn) != refArn {
+		t.Errorf("CRAM read set: etag %s (want %s), reference %s", aws.ToString(md.Etag.Source1), want, aws.ToString(md.ReferenceArn))
+	}
+	dir := t.TempDir()
+	paths := strings.Fields(in.mustSeqstore(t, "download", "-store", store, up.ReadSetID, "-o", dir).stdout)
+	if len(paths) != 2 || !strings.HasSuffix(paths[0], ".cram") || !strings.HasSuffix(paths[1], ".crai") {
+		t.Fatalf("download wrote %q", paths)
+	}
+	if !bytes.Equal(readFile(t, paths[0]), readFile(t, cram)) {
+		t.Errorf("downloaded CRAM differs from the upload")
+	}
+	theirs := filepath.Join(t.TempDir(), "theirs.cram")
+	os.WriteFile(theirs, readFile(t, cram), 0o644)
+	testutil.Run(t, "samtools", "index", theirs)
+	region := "gi|9626243|ref|NC_001416.1|:20000-20500"
+	if got, want := testutil.Run(t, "samtools", "view", "-T", d.ref, "-X", paths[0], paths[1], region), testutil.Run(t, "samtools", "view", "-T", d.ref, theirs, region); len(want) == 0 || !bytes.Equal(got, want) {
+		t.Errorf("region query through the downloaded CRAI: %d bytes, want %d", len(got), len(want))
+	}
+
+	// Without the FASTA the local check cannot decode it, and says so
+	// before sending anything.
+	r := in.seqstore(t, "upload", "-store", store, "-subject", "s", "-sample", "s", "-reference-arn", refArn, cram)
+	if r.exitCode != 1 || !strings.Contains(r.stderr, "-reference") {
+		t.Errorf("CRAM without -reference: exit %d: %s", r.exitCode, r.stderr)
+	}
+}
+
 // A defect is found before anything is sent: the server sees no upload and
 // no read set.
 func TestTransferCLIRefusesDefectBeforeUpload(t *testing.T) {

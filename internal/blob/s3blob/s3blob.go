@@ -31,6 +31,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	awsconfig "github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/credentials"
@@ -143,6 +144,10 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 	return s, nil
 }
 
+// errExistingObjectIsDirectory is the error code of a PUT over a key that a
+// file-backed S3 server holds as a directory.
+const errExistingObjectIsDirectory = "ExistingObjectIsDirectory"
+
 func newStore(ctx context.Context, cfg Config) (*Store, error) {
 	if cfg.Bucket == "" {
 		return nil, errors.New("s3blob: no bucket configured")
@@ -195,6 +200,13 @@ func newStore(ctx context.Context, cfg Config) (*Store, error) {
 		RequestChecksumCalculation: aws.RequestChecksumCalculationWhenRequired,
 		ResponseChecksumValidation: aws.ResponseChecksumValidationWhenRequired,
 		UsePathStyle:               cfg.Addressing == AddressingPath || (cfg.Addressing == AddressingAuto && cfg.Endpoint != ""),
+		// S3 servers that keep keys as files (versitygw's posix backend
+		// among them) make a PUT's directories and then link the object
+		// in; a DELETE of another key that empties a shared parent in
+		// between fails the PUT with 409 ExistingObjectIsDirectory. Our
+		// keys never name a directory, so that answer is always the race,
+		// and the same request, whose body is a buffer, succeeds again.
+		Retryer: retry.AddWithErrorCodes(retry.NewStandard(), errExistingObjectIsDirectory),
 	}
 	if cfg.Endpoint != "" {
 		opts.BaseEndpoint = aws.String(cfg.Endpoint)

@@ -341,3 +341,57 @@ func TestServerSideEncryptionIsAskedOfS3(t *testing.T) {
 		}
 	}
 }
+
+// A file-backed S3 server keeps keys as paths: a PUT makes the directories
+// of its key, then links the object in, and a DELETE removes the
+// directories it empties. A DELETE that empties a shared parent between
+// another PUT's two steps made that PUT fail with 409
+// ExistingObjectIsDirectory, although nothing was ever a directory.
+// Read-set parts are put and deleted this way all the time, under keys
+// that share the store's upload prefix; the write must ride it out.
+func TestWritesRideOutAConcurrentDeleteOfTheirParent(t *testing.T) {
+	ts := startServer(t)
+	s := ts.open(t, ts.config(randomPrefix()))
+	ctx := context.Background()
+	const workers, rounds = 4, 150
+	var wg sync.WaitGroup
+	errs := make(chan error, workers*rounds)
+	for w := range workers {
+		wg.Go(func() {
+			for i := range rounds {
+				key := fmt.Sprintf("uploads/store/%d-%d/source1/part", w, i)
+				if err := put(ctx, s, key, "part"); err != nil {
+					errs <- err
+					continue
+				}
+				if err := s.Delete(ctx, key); err != nil {
+					errs <- err
+				}
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	n := 0
+	for err := range errs {
+		if n++; n <= 3 {
+			t.Error(err)
+		}
+	}
+	if n > 0 {
+		t.Errorf("%d of %d writes and deletes failed", n, 2*workers*rounds)
+	}
+}
+
+// put writes one small object.
+func put(ctx context.Context, s *Store, key, data string) error {
+	w, err := s.NewWriter(ctx, key)
+	if err != nil {
+		return err
+	}
+	if _, err := io.WriteString(w, data); err != nil {
+		w.Abort()
+		return err
+	}
+	return w.Close()
+}

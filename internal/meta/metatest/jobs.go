@@ -53,7 +53,7 @@ var jobKinds = []string{seqstore.JobKindReadSetImport, seqstore.JobKindReadSetEx
 
 // claimItem claims one item of any kind and returns its job ID and index.
 func (f *fixture) claimItem(owner string, now, leaseUntil time.Time) (*meta.JobClaim, error) {
-	return f.s.JobItemClaim(f.ctx, jobKinds, owner, now, leaseUntil)
+	return f.s.JobItemClaim(f.ctx, jobKinds, 0, owner, now, leaseUntil)
 }
 
 // endItem ends a claimed item with status and fails the test on an error.
@@ -185,15 +185,15 @@ var jobCases = []suiteCase{
 		_, err := f.claimItem("node-1", at(1000), at(61000))
 		wantErr(t, "JobItemClaim with no job", err, meta.ErrNotFound)
 		f.createJob(accountA, st.ID, seqstore.JobKindReadSetExport, at(1), 1)
-		_, err = f.s.JobItemClaim(f.ctx, []string{seqstore.JobKindReadSetImport}, "node-1", at(1000), at(61000))
+		_, err = f.s.JobItemClaim(f.ctx, []string{seqstore.JobKindReadSetImport}, 0, "node-1", at(1000), at(61000))
 		wantErr(t, "JobItemClaim of another kind", err, meta.ErrNotFound)
-		_, err = f.s.JobItemClaim(f.ctx, nil, "node-1", at(1000), at(61000))
+		_, err = f.s.JobItemClaim(f.ctx, nil, 0, "node-1", at(1000), at(61000))
 		wantErr(t, "JobItemClaim of no kind", err, meta.ErrNotFound)
 	}},
 	{"a claim hands out an item with its job, both IN_PROGRESS, and counts the attempt", func(t *testing.T, f *fixture) {
 		st := f.createSequenceStore(accountA, at(0))
 		j := f.createJob(accountA, st.ID, seqstore.JobKindReadSetImport, at(1), 2)
-		c, err := f.s.JobItemClaim(f.ctx, []string{seqstore.JobKindReadSetImport}, "node-1", at(1000), at(61000))
+		c, err := f.s.JobItemClaim(f.ctx, []string{seqstore.JobKindReadSetImport}, 0, "node-1", at(1000), at(61000))
 		must(t, "JobItemClaim", err)
 		wantJob := *j
 		wantJob.Status, wantJob.Items = seqstore.JobStatusInProgress, nil
@@ -205,6 +205,36 @@ var jobCases = []suiteCase{
 		got := f.jobGet(j)
 		equal(t, "stored job status", got.Status, seqstore.JobStatusInProgress)
 		equal(t, "stored items", got.Items, []seqstore.JobItem{wantItem, j.Items[1]})
+	}},
+	{"with a limit on jobs at once, a job beyond it waits SUBMITTED until a running one ends", func(t *testing.T, f *fixture) {
+		st := f.createSequenceStore(accountA, at(0))
+		first := f.createJob(accountA, st.ID, seqstore.JobKindReadSetImport, at(1), 2)
+		second := f.createJob(accountB, f.createSequenceStore(accountB, at(0)).ID, seqstore.JobKindReadSetExport, at(2), 1)
+		kinds := []string{seqstore.JobKindReadSetExport, seqstore.JobKindReadSetImport}
+		claim := func(now int) (*meta.JobClaim, error) {
+			return f.s.JobItemClaim(f.ctx, kinds, 1, "node-1", at(now), at(now+60000))
+		}
+		c1, err := claim(1000)
+		must(t, "first claim", err)
+		equal(t, "first claim's job", c1.Job.ID, first.ID)
+		// The fair order would pick the other account's job next; the limit
+		// holds it back, so the running job's second item comes instead.
+		c2, err := claim(1001)
+		must(t, "second claim", err)
+		equal(t, "second claim's job", c2.Job.ID, first.ID)
+		_, err = claim(1002)
+		wantErr(t, "claim with the limit reached", err, meta.ErrNotFound)
+		equal(t, "waiting job's status", f.jobGet(second).Status, seqstore.JobStatusSubmitted)
+		c, err := f.s.JobItemClaim(f.ctx, kinds, 0, "node-1", at(1003), at(61003))
+		must(t, "claim without a limit", err)
+		equal(t, "claim without a limit takes the waiting job", c.Job.ID, second.ID)
+		f.endItem(c, "node-1", seqstore.JobItemStatusFinished, at(1004))
+		f.endItem(c1, "node-1", seqstore.JobItemStatusFinished, at(1005))
+		f.endItem(c2, "node-1", seqstore.JobItemStatusFinished, at(1006))
+		third := f.createJob(accountB, second.StoreID, seqstore.JobKindReadSetExport, at(3), 1)
+		c3, err := claim(2000)
+		must(t, "claim once the running jobs ended", err)
+		equal(t, "claim once the running jobs ended", c3.Job.ID, third.ID)
 	}},
 	{"an item's lease holds until it expires, and then another owner takes it over", func(t *testing.T, f *fixture) {
 		st := f.createSequenceStore(accountA, at(0))

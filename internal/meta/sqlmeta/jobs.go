@@ -141,8 +141,9 @@ func (s *Store) JobList(ctx context.Context, accountID, storeID, kind string, f 
 
 // nextJobItem picks the item a claim takes ($1: the item status
 // IN_PROGRESS, $2: now in unix milliseconds, $3: NOT_STARTED, $4 and $5:
-// the job statuses SUBMITTED and IN_PROGRESS, %s: the kinds' placeholders
-// from $6), fairly. The items of accounts and jobs with the fewest items
+// the job statuses SUBMITTED and IN_PROGRESS, the first %s: the kinds'
+// placeholders from $6, the second: the limit on jobs at once, if any),
+// fairly. The items of accounts and jobs with the fewest items
 // running (under a lease that holds at now) go first. Among equals, the
 // account and then the job whose item was claimed least recently go first
 // (last_served, a counter every claim raises), so that accounts, and each
@@ -159,7 +160,7 @@ const nextJobItem = `SELECT i.job_id, i.item_index FROM job_items i
 		WHERE status = $1 AND lease_until >= $2 GROUP BY job_id) rj ON rj.job_id = i.job_id
 	LEFT JOIN (SELECT account_id, COUNT(*) AS running FROM job_items
 		WHERE status = $1 AND lease_until >= $2 GROUP BY account_id) ra ON ra.account_id = i.account_id
-	WHERE (i.status = $3 OR (i.status = $1 AND i.lease_until < $2)) AND j.kind IN (%s)
+	WHERE (i.status = $3 OR (i.status = $1 AND i.lease_until < $2)) AND j.kind IN (%s)%s
 	ORDER BY COALESCE(ra.running, 0) + COALESCE(rj.running, 0), sa.served, j.last_served, j.created_at, j.id, i.item_index
 	LIMIT 1`
 
@@ -175,7 +176,13 @@ const maxClaimRetries = 3
 // nodes are claiming this instant (FOR UPDATE SKIP LOCKED), and the update
 // checks again that it is open; an item taken between the statement's
 // snapshot and the lock is passed over and the pick runs again.
-func (s *Store) JobItemClaim(ctx context.Context, kinds []string, owner string, now, leaseUntil time.Time) (*meta.JobClaim, error) {
+//
+// With maxJobs above zero, an item of a job still SUBMITTED is taken only
+// while fewer than maxJobs jobs of kinds are IN_PROGRESS, so the jobs
+// started beyond the limit wait their turn instead of all moving at once.
+// On PostgreSQL such claims take one advisory lock first, so two nodes do
+// not both start the last job the limit allows.
+func (s *Store) JobItemClaim(ctx context.Context, kinds []string, maxJobs int, owner string, now, leaseUntil time.Time) (*meta.JobClaim, error) {
 	if len(kinds) == 0 {
 		return nil, meta.ErrNotFound
 	}
@@ -186,7 +193,13 @@ func (s *Store) JobItemClaim(ctx context.Context, kinds []string, owner string, 
 		args = append(args, k)
 		marks[i] = fmt.Sprintf("$%d", len(args))
 	}
-	pick := fmt.Sprintf(nextJobItem, strings.Join(marks, ", "))
+	kindList := strings.Join(marks, ", ")
+	limit := ""
+	if maxJobs > 0 {
+		args = append(args, maxJobs)
+		limit = fmt.Sprintf(` AND (j.status = $5 OR (SELECT COUNT(*) FROM jobs WHERE status = $5 AND kind IN (%s)) < $%d)`, kindList, len(args))
+	}
+	pick := fmt.Sprintf(nextJobItem, kindList, limit)
 	if s.d == &postgresDialect {
 		pick += ` FOR UPDATE OF i SKIP LOCKED`
 	}
@@ -194,6 +207,11 @@ func (s *Store) JobItemClaim(ctx context.Context, kinds []string, owner string, 
 	for range maxClaimRetries {
 		err := s.tx(ctx, func(t *txRunner) error {
 			claim = nil
+			if maxJobs > 0 && s.d == &postgresDialect {
+				if _, err := t.exec(ctx, `SELECT pg_advisory_xact_lock(hashtextextended('seqstore job starts', 0))`); err != nil {
+					return err
+				}
+			}
 			var jobID string
 			var index int
 			if err := t.queryRow(ctx, pick, args...).Scan(&jobID, &index); err != nil {

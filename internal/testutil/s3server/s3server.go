@@ -57,6 +57,7 @@ func Binary() (string, error) {
 // Server is a running versitygw process.
 type Server struct {
 	Endpoint  string // http://127.0.0.1:PORT
+	Dir       string // the directory it serves, a subdirectory per bucket
 	AccessKey string
 	SecretKey string
 	Region    string
@@ -94,6 +95,7 @@ func start(bin, dir string) (*Server, error) {
 	}
 	s := &Server{
 		Endpoint:  "http://" + net.JoinHostPort("127.0.0.1", port),
+		Dir:       dir,
 		AccessKey: "SEQ" + randomHex(8),
 		SecretKey: randomHex(20),
 		Region:    Region,
