@@ -146,6 +146,9 @@ type ReadSets interface {
 	// ReadSetsIdle returns up to limit ACTIVE read sets, across accounts,
 	// whose LastReadAt is before before, the longest unread first.
 	ReadSetsIdle(ctx context.Context, before time.Time, limit int) ([]*seqstore.ReadSet, error)
+	// ReadSetsPurgeDeleted removes, across accounts, the rows of DELETED
+	// read sets last updated (deleted) before before, and says how many.
+	ReadSetsPurgeDeleted(ctx context.Context, before time.Time) (int64, error)
 	// IngestClaim hands one read set in PROCESSING_UPLOAD whose ingest lease
 	// is free or expired (at now) to owner until leaseUntil, across all
 	// accounts; it returns ErrNotFound when there is none. Read sets made

@@ -153,11 +153,7 @@ func (s *Service) ingestSources(ctx context.Context, log *slog.Logger, rs *seqst
 		}
 		return "", err
 	}
-	var size int64
-	for _, f := range files {
-		size += f.ContentLength
-	}
-	log.Info("read set active", "reads", result.ReadCount, "bases", result.BaseCount, "readBytes", read.Load(), "storedBytes", size, "elapsed", time.Since(start))
+	log.Info("read set active", "reads", result.ReadCount, "bases", result.BaseCount, "readBytes", read.Load(), "storedBytes", filesSize(files), "elapsed", time.Since(start))
 	for i, b := range result.Sources {
 		log.Info("read set source", "source", i+1, "compressedBytes", b.Compressed, "decompressedBytes", b.Decompressed, "ratio", fmt.Sprintf("%.2f", b.Ratio()))
 	}

@@ -152,6 +152,11 @@ func (s *Store) ReadSetTouch(ctx context.Context, accountID, storeID, id string,
 	return err
 }
 
+// ReadSetsPurgeDeleted removes the rows of read sets DELETED before before.
+func (s *Store) ReadSetsPurgeDeleted(ctx context.Context, before time.Time) (int64, error) {
+	return affectedRows(s.write.exec(ctx, `DELETE FROM read_sets WHERE status = $1 AND updated_at < $2`, seqstore.ReadSetStatusDeleted, millis(before)))
+}
+
 // ReadSetsIdle lists ACTIVE read sets unread since before, longest unread
 // first (index read_sets_idle).
 func (s *Store) ReadSetsIdle(ctx context.Context, before time.Time, limit int) ([]*seqstore.ReadSet, error) {
