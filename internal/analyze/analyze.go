@@ -1,6 +1,7 @@
 // Package analyze reads a read set's source files once, streaming, and says
 // what they hold: the file type, read and base counts, the HealthOmics ETag of
-// each source and, for coordinate-sorted alignments, an index. Ingestion and
+// each source, the quality-control statistics of package qc and, for
+// coordinate-sorted alignments, an index. Ingestion and
 // `seqstore inspect` both call it, so what inspect prints is what ingestion
 // reports. It knows file formats but nothing of HTTP or storage: sources come
 // in as io.Readers and stored files go out to io.Writers.
@@ -13,6 +14,7 @@ import (
 
 	"github.com/seqstore/seqstore/internal/etag"
 	"github.com/seqstore/seqstore/internal/format/panics"
+	"github.com/seqstore/seqstore/internal/qc"
 )
 
 // File types, spelled as the API's FileType enum.
@@ -49,7 +51,14 @@ type Result struct {
 	// Header is a BAM's or CRAM's header: the reference dictionary its
 	// alignments name.
 	Header *sam.Header
+	// QC is the quality-control report, computed in the same pass;
+	// its sources carry no file names, which the caller knows.
+	QC *qc.Report
 }
+
+// computeQC is whether the analyses compute the quality-control report.
+// It is always on outside the benchmarks that measure what it costs.
+var computeQC = true
 
 // Error is a defect found in a source. Its message names the source and the
 // place, short enough to serve as a read set's statusMessage (at most 255
@@ -85,4 +94,34 @@ func Errorf(source, where, format string, args ...any) *Error {
 func isPanic(err error) bool {
 	var pe *panics.Error
 	return errors.As(err, &pe)
+}
+
+// recordStats gathers the quality-control statistics of BAM and CRAM
+// records: those of the sequences of primary records, and those of every
+// record's alignment.
+type recordStats struct {
+	reads      qc.Reads
+	alignments qc.Alignments
+}
+
+func newRecordStats(hdr *sam.Header) *recordStats {
+	s := new(recordStats)
+	s.alignments.SetReferences(hdr.References)
+	return s
+}
+
+func (s *recordStats) add(rec *sam.Record) {
+	s.alignments.AddBAM(rec)
+	if rec.IsPrimary() {
+		s.reads.AddPhred(rec.Seq, rec.Qual)
+	}
+}
+
+// report is the report of a nil recordStats too: none.
+func (s *recordStats) report(fileType string) *qc.Report {
+	if s == nil {
+		return nil
+	}
+	return &qc.Report{FileType: fileType, Sources: []qc.SourceReport{{Source: "source1", Reads: s.reads.Report()}},
+		Alignments: s.alignments.Report()}
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/seqstore/seqstore/internal/format/compress"
 	"github.com/seqstore/seqstore/internal/format/fastq"
 	"github.com/seqstore/seqstore/internal/format/panics"
+	"github.com/seqstore/seqstore/internal/qc"
 )
 
 // storeLevel is the deflate level of the stored BGZF copy. Ingestion is
@@ -42,6 +43,7 @@ type sourceOutcome struct {
 	reads, bases int64
 	bytes        SourceBytes
 	sums         map[etag.Family]string
+	qc           *qc.Reads
 	err          error
 	// errRecord orders defects: the record the defect is in, or
 	// math.MaxInt64 for a defect of the file as a whole.
@@ -139,7 +141,13 @@ func FASTQ(ctx context.Context, sources []io.Reader, stored []io.Writer, familie
 		return nil, err
 	}
 	res := &Result{FileType: FileTypeFASTQ, Alignment: Unaligned, ETags: map[etag.Family][]string{}}
-	for _, o := range outs {
+	if computeQC {
+		res.QC = &qc.Report{FileType: FileTypeFASTQ}
+	}
+	for i, o := range outs {
+		if res.QC != nil {
+			res.QC.Sources = append(res.QC.Sources, qc.SourceReport{Source: fmt.Sprintf("source%d", i+1), Reads: o.qc.Report()})
+		}
 		res.Sources = append(res.Sources, o.bytes)
 		res.ReadCount += o.reads
 		res.BaseCount += o.bases
@@ -252,6 +260,10 @@ func (s *fastqSource) run(ctx context.Context, src io.Reader, stored io.Writer, 
 		tee.out = bw
 	}
 	rd := fastq.NewReaderOptions(tee, s.limits.fastq())
+	var stats *qc.Reads
+	if computeQC {
+		stats = new(qc.Reads)
+	}
 	records := recordCounter(ctx)
 	var rec fastq.Record
 	var batch nameBatch
@@ -276,6 +288,9 @@ func (s *fastqSource) run(ctx context.Context, src io.Reader, stored io.Writer, 
 		}
 		o.reads++
 		o.bases += int64(len(rec.Seq))
+		if stats != nil {
+			stats.AddFASTQ(rec.Seq, rec.Qual)
+		}
 		if s.pairing == nil {
 			continue
 		}
@@ -351,6 +366,7 @@ func (s *fastqSource) run(ctx context.Context, src io.Reader, stored io.Writer, 
 		}
 	}
 	o.sums = tee.h.Sums()
+	o.qc = stats
 	// Closed here, not only deferred, so that the compressed count is
 	// read after the goroutines that read the source have ended.
 	raw.Close()

@@ -130,7 +130,11 @@ func javaDouble(v float64) string {
 // content and k-mers) for a file named name, with each module's
 // pass/warn/fail as FastQC's default limits decide it.
 func WriteFastQC(w io.Writer, name string, r *Reads) error {
-	rep := r.Report()
+	return WriteFastQCReport(w, name, r.Report())
+}
+
+// WriteFastQCReport is WriteFastQC from a report, as stored.
+func WriteFastQCReport(w io.Writer, name string, rep *ReadsReport) error {
 	bw := bufio.NewWriter(w)
 	fmt.Fprintf(bw, "##FastQC\t%s\n", FastQCVersion)
 	module := func(title, status, columns string) {
