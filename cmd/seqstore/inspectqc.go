@@ -85,7 +85,7 @@ func inspectQC(ctx context.Context, path, fileType, outDir string) (*qcReport, e
 // that MultiQC names the sample alike whichever tool wrote the report.
 func sampleName(path string) string {
 	name := filepath.Base(path)
-	for _, ext := range []string{".gz", ".bz2", ".txt", ".fastq", ".fq", ".sam", ".bam"} {
+	for _, ext := range qcSampleExtensions {
 		name = strings.TrimSuffix(name, ext)
 	}
 	return name
