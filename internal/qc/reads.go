@@ -107,6 +107,7 @@ type Reads struct {
 	lowestBeyond int
 	gc           [101]float64
 	gcModels     gcModels
+	dups         duplicates
 }
 
 // AddFASTQ adds one read whose qualities are FASTQ characters ('!' to '~';
@@ -135,6 +136,7 @@ func (r *Reads) add(seq, qual []byte, levels *[256]uint8) {
 	r.reads++
 	r.bases += int64(n)
 	r.countLength(n)
+	r.dups.add(seq)
 	p := min(n, MaxPositions)
 	if p > r.positions {
 		r.grow(p)

@@ -27,6 +27,10 @@ type ReadsReport struct {
 	// MaxPositions, then PositionsTruncated is true).
 	Positions          []PositionStats `json:"positions"`
 	PositionsTruncated bool            `json:"positionsTruncated,omitempty"`
+	// Duplication and Overrepresented are FastQC's estimates from the
+	// first 100000 distinct sequences (see duplicates).
+	Duplication     *DuplicationReport        `json:"duplication,omitempty"`
+	Overrepresented []OverrepresentedSequence `json:"overrepresentedSequences"`
 }
 
 // LengthCount is how many reads have a length.
@@ -102,6 +106,7 @@ func (r *Reads) Report() *ReadsReport {
 			rep.MeanQualities = append(rep.MeanQualities, QualityCount{q - shift, c})
 		}
 	}
+	rep.Duplication, rep.Overrepresented = r.dups.report()
 	last := min(r.maxLength, MaxPositions)
 	for p := 0; p < last; p++ {
 		counts := r.quality[p*qualLevels : (p+1)*qualLevels]
