@@ -4,7 +4,8 @@
 // their qualities (FASTQ, uBAM), Alignments for what only aligned records
 // carry (flags, MAPQ, insert sizes). Memory is bounded whatever the input
 // and adding a record allocates nothing once the tables have grown to the
-// longest read; the numbers are written as JSON (Report) and in the text
+// longest read, but for the first 100000 distinct sequences, which the
+// duplication estimate keeps; the numbers are written as JSON (Report) and in the text
 // layouts of the tools (WriteFastQC, WriteFlagstat), computed the way those
 // tools compute them so that they agree on the same file.
 package qc
