@@ -3,6 +3,7 @@ package qc
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"io"
 	"os"
 	"os/exec"
@@ -223,4 +224,36 @@ func FuzzAddBAM(f *testing.F) {
 			t.Fatal(err)
 		}
 	})
+}
+
+// TestReferencesReportedAreBounded: past MaxReferencesReported references
+// with reads, those with the fewest are left out and counted, and the rest
+// keep the header's order.
+func TestReferencesReportedAreBounded(t *testing.T) {
+	const extra = 3
+	n := MaxReferencesReported + extra
+	refs := make([]sam.Reference, n)
+	for i := range refs {
+		refs[i] = sam.Reference{Name: fmt.Sprintf("contig%d", i), Length: 1000}
+	}
+	var a Alignments
+	a.SetReferences(refs)
+	for id := range n {
+		// Contigs 1 to extra get one read, every other two.
+		reads := 2
+		if id >= 1 && id <= extra {
+			reads = 1
+		}
+		for range reads {
+			a.AddBAM(&sam.Record{RefID: int32(id), Cigar: []uint32{100 << 4}})
+		}
+	}
+	rep := a.Report()
+	if rep.ReferencesOmitted != extra || len(rep.References) != MaxReferencesReported {
+		t.Fatalf("%d references reported, %d omitted; want %d and %d", len(rep.References), rep.ReferencesOmitted, MaxReferencesReported, extra)
+	}
+	if first, second := rep.References[0], rep.References[1]; first.Name != "contig0" || second.Name != fmt.Sprintf("contig%d", extra+1) ||
+		first.Reads != 2 || first.AlignedBases != 200 || first.MeanDepth != 0.2 {
+		t.Errorf("first references %+v, %+v", first, second)
+	}
 }

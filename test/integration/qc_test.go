@@ -78,7 +78,8 @@ func column(rows [][]string, i int) []string {
 
 // A FASTQ pair, a BAM and a CRAM uploaded through a real server get QC
 // reports computed as they are ingested: each FASTQ source's per-base mean
-// quality and GC distribution are FastQC's on the same file, the BAM's and
+// quality, GC distribution and duplication levels are FastQC's on the same
+// file, the BAM's and
 // the CRAM's flagstat is samtools', and the BAM's SN lines are samtools
 // stats'. The reports are served signed and to their account only, and
 // `seqstore qc -o` writes them so that MultiQC reports every read set.
@@ -122,7 +123,7 @@ func TestReadSetQC(t *testing.T) {
 		reports[kind] = &rep
 	}
 
-	t.Run("FASTQ per-base mean quality and GC distribution are FastQC's", func(t *testing.T) {
+	t.Run("FASTQ per-base mean quality, GC distribution and duplication are FastQC's", func(t *testing.T) {
 		rep := reports["FASTQ"]
 		if len(rep.Sources) != 2 {
 			t.Fatalf("%d sources, want 2", len(rep.Sources))
@@ -141,7 +142,7 @@ func TestReadSetQC(t *testing.T) {
 			for _, m := range []struct {
 				module string
 				col    int
-			}{{"Per base sequence quality", 1}, {"Per sequence GC content", 1}} {
+			}{{"Per base sequence quality", 1}, {"Per sequence GC content", 1}, {"Sequence Duplication Levels", 2}} {
 				got, want := column(tableOf(t, ours.Bytes(), m.module), m.col), column(tableOf(t, theirs, m.module), m.col)
 				if strings.Join(got, " ") != strings.Join(want, " ") {
 					t.Errorf("source%d %s:\nseqstore %v\nFastQC   %v", i+1, m.module, got, want)
