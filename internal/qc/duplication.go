@@ -2,6 +2,7 @@ package qc
 
 import (
 	"cmp"
+	"hash/maphash"
 	"slices"
 	"strings"
 )
@@ -33,10 +34,15 @@ var duplicationLabels = []string{"1", "2", "3", "4", "5", "6", "7", "8", "9", ">
 
 // duplicates counts sequences for the duplication estimate.
 type duplicates struct {
-	// index finds a tracked sequence's place in counts: a map of
-	// counts would allocate its key on every update, a lookup does not.
-	index  map[string]int32
-	counts []int64
+	// index finds a tracked sequence's place in counts and sequences by
+	// a 64-bit hash of it: every read is looked up, and a map keyed by
+	// the hash is several times smaller than one keyed by the sequence
+	// and needs no second memory access to compare keys. Two of 100000
+	// sequences share a hash with a chance of about 1 in 10^9.
+	seed      maphash.Seed
+	index     map[uint64]int32
+	counts    []int64
+	sequences []string
 	// reads is every read seen; readsAtLimit the reads seen when the
 	// last new sequence was tracked or a tracked one seen again before
 	// tracking stopped; frozen that no new sequence is tracked.
@@ -49,9 +55,12 @@ func (d *duplicates) add(seq []byte) {
 	if len(seq) > longSequence {
 		seq = seq[:trackedPrefix]
 	}
-	// Looking up with string(seq) does not allocate; only tracking a new
-	// sequence does.
-	if i, ok := d.index[string(seq)]; ok {
+	if d.index == nil {
+		d.seed = maphash.MakeSeed()
+		d.index = map[uint64]int32{}
+	}
+	h := maphash.Bytes(d.seed, seq)
+	if i, ok := d.index[h]; ok {
 		d.counts[i]++
 		if !d.frozen {
 			d.readsAtLimit = d.reads
@@ -61,11 +70,9 @@ func (d *duplicates) add(seq []byte) {
 	if d.frozen {
 		return
 	}
-	if d.index == nil {
-		d.index = map[string]int32{}
-	}
-	d.index[string(seq)] = int32(len(d.counts))
+	d.index[h] = int32(len(d.counts))
 	d.counts = append(d.counts, 1)
+	d.sequences = append(d.sequences, string(seq))
 	d.readsAtLimit = d.reads
 	if len(d.counts) == maxTrackedSequences {
 		d.frozen = true
@@ -122,7 +129,7 @@ func (d *duplicates) report() (*DuplicationReport, []OverrepresentedSequence) {
 		rep.Levels = append(rep.Levels, DuplicationLevel{label, dedup[i] / dedupSum * 100, total[i] / rawSum * 100})
 	}
 	var over []OverrepresentedSequence
-	for seq, i := range d.index {
+	for i, seq := range d.sequences {
 		n := d.counts[i]
 		if pct := float64(n) / float64(d.reads) * 100; pct > overrepresentedPercent {
 			over = append(over, OverrepresentedSequence{seq, n, pct})
