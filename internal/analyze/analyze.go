@@ -8,6 +8,7 @@
 package analyze
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"github.com/seqstore/seqstore/internal/format/sam"
@@ -56,9 +57,18 @@ type Result struct {
 	QC *qc.Report
 }
 
-// computeQC is whether the analyses compute the quality-control report.
-// It is always on outside the benchmarks that measure what it costs.
-var computeQC = true
+// noQCKey marks a context whose analyses skip the quality-control report.
+type noQCKey struct{}
+
+// WithoutQC returns a context whose analyses compute no quality-control
+// report (Result.QC stays nil), for callers that only check a file, such
+// as a client before an upload or after a download, and which would pay
+// for statistics nobody reads.
+func WithoutQC(ctx context.Context) context.Context {
+	return context.WithValue(ctx, noQCKey{}, true)
+}
+
+func wantQC(ctx context.Context) bool { return ctx.Value(noQCKey{}) == nil }
 
 // Error is a defect found in a source. Its message names the source and the
 // place, short enough to serve as a read set's statusMessage (at most 255

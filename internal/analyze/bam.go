@@ -52,7 +52,7 @@ func BAM(ctx context.Context, src io.Reader, fileType string, index io.Writer, f
 
 	res := &Result{FileType: fileType, Alignment: Unaligned, Header: hdr}
 	var stats *recordStats
-	if computeQC {
+	if wantQC(ctx) {
 		stats = newRecordStats(hdr)
 	}
 	records := recordCounter(ctx)

@@ -55,7 +55,7 @@ func CRAM(ctx context.Context, src io.Reader, ref cram.ReferenceSource, index io
 	defer hashing.stop()
 	res := &Result{FileType: FileTypeCRAM, Alignment: Unaligned, Header: hdr}
 	var stats *recordStats
-	if computeQC {
+	if wantQC(ctx) {
 		stats = newRecordStats(hdr)
 	}
 	records := recordCounter(ctx)

@@ -141,7 +141,7 @@ func FASTQ(ctx context.Context, sources []io.Reader, stored []io.Writer, familie
 		return nil, err
 	}
 	res := &Result{FileType: FileTypeFASTQ, Alignment: Unaligned, ETags: map[etag.Family][]string{}}
-	if computeQC {
+	if wantQC(ctx) {
 		res.QC = &qc.Report{FileType: FileTypeFASTQ}
 	}
 	for i, o := range outs {
@@ -261,7 +261,7 @@ func (s *fastqSource) run(ctx context.Context, src io.Reader, stored io.Writer, 
 	}
 	rd := fastq.NewReaderOptions(tee, s.limits.fastq())
 	var stats *qc.Reads
-	if computeQC {
+	if wantQC(ctx) {
 		stats = new(qc.Reads)
 	}
 	records := recordCounter(ctx)

@@ -50,6 +50,10 @@ func TestQCOfFASTQInTheIngestPass(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
+			skipped, err := FASTQ(WithoutQC(context.Background()), []io.Reader{bytes.NewReader(pair[0]), bytes.NewReader(pair[1])}, nil, []etag.Family{etag.MD5up}, Limits{})
+			if err != nil || skipped.QC != nil || skipped.ReadCount != res.ReadCount {
+				t.Errorf("without QC: %v, report %v, %d reads", err, skipped.QC, skipped.ReadCount)
+			}
 			if res.QC == nil || res.QC.FileType != FileTypeFASTQ || len(res.QC.Sources) != 2 || res.QC.Alignments != nil {
 				t.Fatalf("QC report %+v: want FASTQ with two sources and no alignments", res.QC)
 			}
@@ -134,20 +138,13 @@ func TestQCOfBAMAndCRAMInTheIngestPass(t *testing.T) {
 	}
 }
 
-// withoutQC runs f with the QC pass off, for measuring what it costs.
-func withoutQC(f func()) {
-	computeQC = false
-	defer func() { computeQC = true }()
-	f()
-}
-
 // BenchmarkQCCost analyses the same paired gzip FASTQ (stored copies
 // included, as ingestion does) and the same BAM with and without the QC
 // statistics, alternating, and reports the throughput with QC over that
 // without (1 means QC is free), by wall-clock time and by CPU time, which
 // other processes on a shared machine disturb less.
 func BenchmarkQCCost(b *testing.B) {
-	fastqRun := func(b *testing.B) func() {
+	fastqRun := func(b *testing.B) func(context.Context) {
 		size := 16 << 20
 		if s := os.Getenv("FASTQ_BENCH_MB"); s != "" {
 			mb, _ := strconv.Atoi(s)
@@ -155,37 +152,37 @@ func BenchmarkQCCost(b *testing.B) {
 		}
 		r1, r2 := syntheticPair(size)
 		g1, g2 := gz(b, r1), gz(b, r2)
-		return func() {
+		return func(ctx context.Context) {
 			stored := []io.Writer{io.Discard, io.Discard}
-			if _, err := FASTQ(context.Background(), []io.Reader{bytes.NewReader(g1), bytes.NewReader(g2)}, stored, []etag.Family{etag.MD5up}, Limits{}); err != nil {
+			if _, err := FASTQ(ctx, []io.Reader{bytes.NewReader(g1), bytes.NewReader(g2)}, stored, []etag.Family{etag.MD5up}, Limits{}); err != nil {
 				b.Fatal(err)
 			}
 		}
 	}
-	bamRun := func(b *testing.B) func() {
+	bamRun := func(b *testing.B) func(context.Context) {
 		data := mustRead(b, bigBAM(b))
-		return func() {
-			if _, err := BAM(context.Background(), bytes.NewReader(data), FileTypeBAM, io.Discard, []etag.Family{etag.MD5up}, Limits{}); err != nil {
+		return func(ctx context.Context) {
+			if _, err := BAM(ctx, bytes.NewReader(data), FileTypeBAM, io.Discard, []etag.Family{etag.MD5up}, Limits{}); err != nil {
 				b.Fatal(err)
 			}
 		}
 	}
 	for _, c := range []struct {
 		name  string
-		setUp func(*testing.B) func()
+		setUp func(*testing.B) func(context.Context)
 	}{{"FASTQ", fastqRun}, {"BAM", bamRun}} {
 		b.Run(c.name, func(b *testing.B) {
 			run := c.setUp(b)
 			var with, without, withCPU, withoutCPU time.Duration
-			timed := func(wall, cpu *time.Duration, f func()) {
+			timed := func(wall, cpu *time.Duration, ctx context.Context) {
 				start, startCPU := time.Now(), cpuTime(syscall.RUSAGE_SELF)
-				f()
+				run(ctx)
 				*wall += time.Since(start)
 				*cpu += cpuTime(syscall.RUSAGE_SELF) - startCPU
 			}
 			for b.Loop() {
-				timed(&with, &withCPU, run)
-				timed(&without, &withoutCPU, func() { withoutQC(run) })
+				timed(&with, &withCPU, context.Background())
+				timed(&without, &withoutCPU, WithoutQC(context.Background()))
 			}
 			b.ReportMetric(float64(without)/float64(with), "wall_with_qc/without")
 			b.ReportMetric(float64(withoutCPU)/float64(withCPU), "cpu_with_qc/without")
