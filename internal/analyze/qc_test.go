@@ -139,7 +139,7 @@ func TestQCOfBAMAndCRAMInTheIngestPass(t *testing.T) {
 }
 
 // BenchmarkQCCost analyses the same paired gzip FASTQ (stored copies
-// included, as ingestion does) and the same BAM with and without the QC
+// included, as ingestion does; synthetic, or QC_BENCH_R1 and QC_BENCH_R2) and the same BAM with and without the QC
 // statistics, alternating, and reports the throughput with QC over that
 // without (1 means QC is free), by wall-clock time and by CPU time, which
 // other processes on a shared machine disturb less.
@@ -150,8 +150,14 @@ func BenchmarkQCCost(b *testing.B) {
 			mb, _ := strconv.Atoi(s)
 			size = mb << 20
 		}
-		r1, r2 := syntheticPair(size)
-		g1, g2 := gz(b, r1), gz(b, r2)
+		var g1, g2 []byte
+		if r1, r2 := os.Getenv("QC_BENCH_R1"), os.Getenv("QC_BENCH_R2"); r1 != "" && r2 != "" {
+			// A pair of gzip files, such as bench/ingest.sh makes.
+			g1, g2 = mustRead(b, r1), mustRead(b, r2)
+		} else {
+			r1, r2 := syntheticPair(size)
+			g1, g2 = gz(b, r1), gz(b, r2)
+		}
 		return func(ctx context.Context) {
 			stored := []io.Writer{io.Discard, io.Discard}
 			if _, err := FASTQ(ctx, []io.Reader{bytes.NewReader(g1), bytes.NewReader(g2)}, stored, []etag.Family{etag.MD5up}, Limits{}); err != nil {

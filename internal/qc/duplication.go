@@ -39,10 +39,14 @@ type duplicates struct {
 	// the hash is several times smaller than one keyed by the sequence
 	// and needs no second memory access to compare keys. Two of 100000
 	// sequences share a hash with a chance of about 1 in 10^9.
-	seed      maphash.Seed
-	index     map[uint64]int32
-	counts    []int64
-	sequences []string
+	seed   maphash.Seed
+	index  map[uint64]int32
+	counts []int64
+	// The tracked sequences, back to back in one buffer (ends[i] is
+	// where sequence i ends), which costs the collector nothing to scan
+	// and tracking a sequence no allocation of its own.
+	sequences []byte
+	ends      []int32
 	// reads is every read seen; readsAtLimit the reads seen when the
 	// last new sequence was tracked or a tracked one seen again before
 	// tracking stopped; frozen that no new sequence is tracked.
@@ -57,7 +61,9 @@ func (d *duplicates) add(seq []byte) {
 	}
 	if d.index == nil {
 		d.seed = maphash.MakeSeed()
-		d.index = map[uint64]int32{}
+		// Sized for the whole sample at once: growing it step by step
+		// would rehash every entry several times.
+		d.index = make(map[uint64]int32, maxTrackedSequences)
 	}
 	h := maphash.Bytes(d.seed, seq)
 	if i, ok := d.index[h]; ok {
@@ -72,7 +78,8 @@ func (d *duplicates) add(seq []byte) {
 	}
 	d.index[h] = int32(len(d.counts))
 	d.counts = append(d.counts, 1)
-	d.sequences = append(d.sequences, string(seq))
+	d.sequences = append(d.sequences, seq...)
+	d.ends = append(d.ends, int32(len(d.sequences)))
 	d.readsAtLimit = d.reads
 	if len(d.counts) == maxTrackedSequences {
 		d.frozen = true
@@ -129,11 +136,13 @@ func (d *duplicates) report() (*DuplicationReport, []OverrepresentedSequence) {
 		rep.Levels = append(rep.Levels, DuplicationLevel{label, dedup[i] / dedupSum * 100, total[i] / rawSum * 100})
 	}
 	var over []OverrepresentedSequence
-	for i, seq := range d.sequences {
+	start := int32(0)
+	for i, end := range d.ends {
 		n := d.counts[i]
 		if pct := float64(n) / float64(d.reads) * 100; pct > overrepresentedPercent {
-			over = append(over, OverrepresentedSequence{seq, n, pct})
+			over = append(over, OverrepresentedSequence{string(d.sequences[start:end]), n, pct})
 		}
+		start = end
 	}
 	slices.SortFunc(over, func(a, b OverrepresentedSequence) int {
 		return cmp.Or(cmp.Compare(b.Count, a.Count), strings.Compare(a.Sequence, b.Sequence))
