@@ -107,31 +107,46 @@ func isPanic(err error) bool {
 }
 
 // recordStats gathers the quality-control statistics of BAM and CRAM
-// records: those of the sequences of primary records, and those of every
-// record's alignment.
+// records: those of every record's alignment, and those of the sequences
+// of primary records, on a goroutine of their own. A nil *recordStats
+// gathers nothing.
 type recordStats struct {
-	reads      qc.Reads
+	reads      *readStats
 	alignments qc.Alignments
 }
 
 func newRecordStats(hdr *sam.Header) *recordStats {
-	s := new(recordStats)
+	s := &recordStats{reads: startReadStats(true)}
 	s.alignments.SetReferences(hdr.References)
 	return s
 }
 
 func (s *recordStats) add(rec *sam.Record) {
+	if s == nil {
+		return
+	}
 	s.alignments.AddBAM(rec)
 	if rec.IsPrimary() {
-		s.reads.AddPhred(rec.Seq, rec.Qual)
+		s.reads.add(rec.Seq, rec.Qual)
+	}
+}
+
+// stop ends the goroutine; it may be deferred.
+func (s *recordStats) stop() {
+	if s != nil {
+		s.reads.stop()
 	}
 }
 
 // report is the report of a nil recordStats too: none.
-func (s *recordStats) report(fileType string) *qc.Report {
+func (s *recordStats) report(fileType string) (*qc.Report, error) {
 	if s == nil {
-		return nil
+		return nil, nil
 	}
-	return &qc.Report{FileType: fileType, Sources: []qc.SourceReport{{Source: "source1", Reads: s.reads.Report()}},
-		Alignments: s.alignments.Report()}
+	reads, err := s.reads.finish()
+	if err != nil {
+		return nil, err
+	}
+	return &qc.Report{FileType: fileType, Sources: []qc.SourceReport{{Source: "source1", Reads: reads}},
+		Alignments: s.alignments.Report()}, nil
 }

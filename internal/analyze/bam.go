@@ -54,6 +54,8 @@ func BAM(ctx context.Context, src io.Reader, fileType string, index io.Writer, f
 	var stats *recordStats
 	if wantQC(ctx) {
 		stats = newRecordStats(hdr)
+		// Also on failure or a panic, so that its goroutine ends.
+		defer stats.stop()
 	}
 	records := recordCounter(ctx)
 	var rec sam.Record
@@ -85,9 +87,7 @@ func BAM(ctx context.Context, src io.Reader, fileType string, index io.Writer, f
 			res.ReadCount++
 			res.BaseCount += int64(len(rec.Seq))
 		}
-		if stats != nil {
-			stats.add(&rec)
-		}
+		stats.add(&rec)
 		if idx != nil {
 			start, end := rd.Offsets()
 			idx.Add(rec.RefID, int64(rec.Pos), rec.End(), rec.Flag&sam.FlagUnmapped != 0, start, end)
@@ -106,7 +106,9 @@ func BAM(ctx context.Context, src io.Reader, fileType string, index io.Writer, f
 		return nil, err
 	}
 	res.Sources = closeSource(rd, counted)
-	res.QC = stats.report(fileType)
+	if res.QC, err = stats.report(fileType); err != nil {
+		return nil, err
+	}
 	if rd.Records() == 0 {
 		return nil, Errorf("source1", "", "the BAM holds a header but no alignment records")
 	}

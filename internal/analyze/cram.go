@@ -57,6 +57,8 @@ func CRAM(ctx context.Context, src io.Reader, ref cram.ReferenceSource, index io
 	var stats *recordStats
 	if wantQC(ctx) {
 		stats = newRecordStats(hdr)
+		// Also on failure or a panic, so that its goroutine ends.
+		defer stats.stop()
 	}
 	records := recordCounter(ctx)
 	var rec sam.Record
@@ -84,9 +86,7 @@ func CRAM(ctx context.Context, src io.Reader, ref cram.ReferenceSource, index io
 			res.ReadCount++
 			res.BaseCount += int64(len(rec.Seq))
 		}
-		if stats != nil {
-			stats.add(&rec)
-		}
+		stats.add(&rec)
 		text, err = sam.AppendText(text, &rec, hdr.References)
 		if err != nil {
 			return nil, hashing.fail(Errorf("source1", fmt.Sprintf("record %d", rd.Records()), "%v", err))
@@ -101,7 +101,9 @@ func CRAM(ctx context.Context, src io.Reader, ref cram.ReferenceSource, index io
 		return nil, err
 	}
 	res.Sources = closeSource(rd, counted)
-	res.QC = stats.report(FileTypeCRAM)
+	if res.QC, err = stats.report(FileTypeCRAM); err != nil {
+		return nil, err
+	}
 	if index != nil && cramCoordinateSorted(hdr.Text) && craiSorted(entries) {
 		w := crai.NewWriter(index)
 		for _, e := range entries {

@@ -43,7 +43,7 @@ type sourceOutcome struct {
 	reads, bases int64
 	bytes        SourceBytes
 	sums         map[etag.Family]string
-	qc           *qc.Reads
+	qc           *qc.ReadsReport
 	err          error
 	// errRecord orders defects: the record the defect is in, or
 	// math.MaxInt64 for a defect of the file as a whole.
@@ -146,7 +146,7 @@ func FASTQ(ctx context.Context, sources []io.Reader, stored []io.Writer, familie
 	}
 	for i, o := range outs {
 		if res.QC != nil {
-			res.QC.Sources = append(res.QC.Sources, qc.SourceReport{Source: fmt.Sprintf("source%d", i+1), Reads: o.qc.Report()})
+			res.QC.Sources = append(res.QC.Sources, qc.SourceReport{Source: fmt.Sprintf("source%d", i+1), Reads: o.qc})
 		}
 		res.Sources = append(res.Sources, o.bytes)
 		res.ReadCount += o.reads
@@ -260,9 +260,11 @@ func (s *fastqSource) run(ctx context.Context, src io.Reader, stored io.Writer, 
 		tee.out = bw
 	}
 	rd := fastq.NewReaderOptions(tee, s.limits.fastq())
-	var stats *qc.Reads
+	var stats *readStats
 	if wantQC(ctx) {
-		stats = new(qc.Reads)
+		stats = startReadStats(false)
+		// Also on failure or a panic, so that its goroutine ends.
+		defer stats.stop()
 	}
 	records := recordCounter(ctx)
 	var rec fastq.Record
@@ -288,9 +290,7 @@ func (s *fastqSource) run(ctx context.Context, src io.Reader, stored io.Writer, 
 		}
 		o.reads++
 		o.bases += int64(len(rec.Seq))
-		if stats != nil {
-			stats.AddFASTQ(rec.Seq, rec.Qual)
-		}
+		stats.add(rec.Seq, rec.Qual)
 		if s.pairing == nil {
 			continue
 		}
@@ -365,8 +365,10 @@ func (s *fastqSource) run(ctx context.Context, src io.Reader, stored io.Writer, 
 			return fail(0, fmt.Errorf("writing the stored copy: %w", err))
 		}
 	}
+	if o.qc, err = stats.finish(); err != nil {
+		return fail(0, err)
+	}
 	o.sums = tee.h.Sums()
-	o.qc = stats
 	// Closed here, not only deferred, so that the compressed count is
 	// read after the goroutines that read the source have ended.
 	raw.Close()
