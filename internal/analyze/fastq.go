@@ -16,6 +16,7 @@ import (
 	"github.com/seqstore/seqstore/internal/format/compress"
 	"github.com/seqstore/seqstore/internal/format/fastq"
 	"github.com/seqstore/seqstore/internal/format/panics"
+	"github.com/seqstore/seqstore/internal/qc"
 )
 
 // storeLevel is the deflate level of the BGZF copy stored for a plain
@@ -40,6 +41,7 @@ type sourceOutcome struct {
 	reads, bases int64
 	bytes        SourceBytes
 	sums         map[etag.Family]string
+	qc           *qc.ReadsReport
 	err          error
 	// errRecord orders defects: the record the defect is in, or
 	// math.MaxInt64 for a defect of the file as a whole.
@@ -138,7 +140,13 @@ func FASTQ(ctx context.Context, sources []io.Reader, stored []io.Writer, familie
 		return nil, err
 	}
 	res := &Result{FileType: FileTypeFASTQ, Alignment: Unaligned, ETags: map[etag.Family][]string{}}
-	for _, o := range outs {
+	if wantQC(ctx) {
+		res.QC = &qc.Report{FileType: FileTypeFASTQ}
+	}
+	for i, o := range outs {
+		if res.QC != nil {
+			res.QC.Sources = append(res.QC.Sources, qc.SourceReport{Source: fmt.Sprintf("source%d", i+1), Reads: o.qc})
+		}
 		res.Sources = append(res.Sources, o.bytes)
 		res.ReadCount += o.reads
 		res.BaseCount += o.bases
@@ -327,6 +335,12 @@ func (s *fastqSource) run(ctx context.Context, src io.Reader, stored io.Writer, 
 		tee.out = bw
 	}
 	rd := fastq.NewReaderOptions(tee, s.limits.fastq())
+	var stats *readStats
+	if wantQC(ctx) {
+		stats = startReadStats(false)
+		// Also on failure or a panic, so that its goroutine ends.
+		defer stats.stop()
+	}
 	records := recordCounter(ctx)
 	var rec fastq.Record
 	var batch nameBatch
@@ -351,6 +365,7 @@ func (s *fastqSource) run(ctx context.Context, src io.Reader, stored io.Writer, 
 		}
 		o.reads++
 		o.bases += int64(len(rec.Seq))
+		stats.add(rec.Seq, rec.Qual)
 		if s.pairing == nil {
 			continue
 		}
@@ -424,6 +439,9 @@ func (s *fastqSource) run(ctx context.Context, src io.Reader, stored io.Writer, 
 		if err != nil {
 			return fail(0, fmt.Errorf("writing the stored copy: %w", err))
 		}
+	}
+	if o.qc, err = stats.finish(); err != nil {
+		return fail(0, err)
 	}
 	o.sums = tee.h.Sums()
 	// Closed here, not only deferred, so that the compressed count is

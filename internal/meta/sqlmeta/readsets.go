@@ -256,3 +256,22 @@ func (s *Store) IngestRelease(ctx context.Context, accountID, storeID, id, owner
 	}
 	return err
 }
+
+// ReadSetQCPut stores a read set's QC report, replacing any: ErrNotFound if
+// the account's store holds no such read set.
+func (s *Store) ReadSetQCPut(ctx context.Context, accountID, storeID, id string, report []byte) error {
+	return affected(s.write.exec(ctx, `INSERT INTO read_set_qc (read_set_id, account_id, store_id, report)
+		SELECT id, account_id, store_id, $4 FROM read_sets WHERE account_id = $1 AND store_id = $2 AND id = $3
+		ON CONFLICT (read_set_id) DO UPDATE SET report = excluded.report`, accountID, storeID, id, string(report)))
+}
+
+// ReadSetQCGet returns a read set's QC report: ErrNotFound if it has none.
+func (s *Store) ReadSetQCGet(ctx context.Context, accountID, storeID, id string) ([]byte, error) {
+	var report string
+	err := s.read.queryRow(ctx, `SELECT report FROM read_set_qc WHERE account_id = $1 AND store_id = $2 AND read_set_id = $3`,
+		accountID, storeID, id).Scan(&report)
+	if err != nil {
+		return nil, translate(err)
+	}
+	return []byte(report), nil
+}
