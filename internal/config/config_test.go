@@ -186,3 +186,26 @@ func TestS3ServerSideEncryption(t *testing.T) {
 		}
 	}
 }
+
+func TestIngestQCSetting(t *testing.T) {
+	for _, tt := range []struct {
+		args []string
+		skip bool
+		err  bool
+	}{
+		{nil, false, false},
+		{[]string{"-ingest-qc"}, false, false},
+		{[]string{"-ingest-qc=false"}, true, false},
+		{[]string{"-ingest-qc=true"}, false, false},
+		{[]string{"-ingest-qc=maybe"}, false, true},
+	} {
+		c, err := parse(t, tt.args...)
+		if (err != nil) != tt.err {
+			t.Errorf("%q: error %v", tt.args, err)
+			continue
+		}
+		if err == nil && c.SkipQC != tt.skip {
+			t.Errorf("%q: SkipQC %v, want %v", tt.args, c.SkipQC, tt.skip)
+		}
+	}
+}

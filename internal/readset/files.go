@@ -198,6 +198,9 @@ type output struct {
 // error, or a panic, every file it began is discarded and no goroutine of
 // the analysis can read a source or write a file afterwards.
 func (s *Service) analyzeAndStore(ctx context.Context, rs *seqstore.ReadSet, sources []source, family etag.Family) (files []seqstore.StoredFile, result *analyze.Result, err error) {
+	if s.NoQC {
+		ctx = analyze.WithoutQC(ctx)
+	}
 	var outs []*output
 	readers := make([]*guardedReader, len(sources))
 	for i := range sources {

@@ -54,3 +54,17 @@ func TestIngestStoresTheQCReport(t *testing.T) {
 	_, err = e.svc.QC(e.ctx, testAccount, e.store, rs.ID)
 	wantNotFound(t, "a deleted read set", err, "does not exist")
 }
+
+// With QC turned off, ingestion still ends ACTIVE, with no report, and the
+// read set says why it has none.
+func TestIngestWithoutQCStoresNoReport(t *testing.T) {
+	e := newEnv(t)
+	e.svc.NoQC = true
+	rs := e.complete(fastqGz(50))
+	e.svc.Ingest(e.ctx, rs)
+	if got := e.get(rs.ID); got.Status != seqstore.ReadSetStatusActive || got.SequenceInformation == nil || got.SequenceInformation.TotalReadCount != 50 {
+		t.Fatalf("read set %s (%+v): %s", got.Status, got.SequenceInformation, got.StatusMessage)
+	}
+	_, err := e.svc.QC(e.ctx, testAccount, e.store, rs.ID)
+	wantNotFound(t, "QC turned off", err, "-ingest-qc=false")
+}

@@ -48,6 +48,10 @@ type Service struct {
 	// DELETED, for ListReadSets filtered on that status; zero removes it
 	// with the files.
 	DeletedRetention time.Duration
+	// NoQC leaves the quality-control statistics out of ingestion: they
+	// cost a tenth to a fifth of its CPU, which an operator who runs no QC
+	// may want back.
+	NoQC bool
 	// Locations are where import and export jobs read and write; nil
 	// refuses such jobs.
 	Locations Locations
