@@ -225,6 +225,10 @@ type ReferenceFilter struct {
 	Name    string
 	MD5     string
 	Created TimeRange
+	// Sequence keeps the references holding a sequence whose MD5 or GA4GH
+	// digest is this, exactly (seqstore.ReferenceSequence: lower-case hex,
+	// or "SQ." and base64url).
+	Sequence string
 }
 
 // References keeps references.
@@ -233,6 +237,8 @@ type References interface {
 	ReferenceGet(ctx context.Context, accountID, storeID, id string) (*seqstore.Reference, error)
 	ReferenceUpdate(ctx context.Context, r *seqstore.Reference) error
 	ReferenceDelete(ctx context.Context, accountID, storeID, id string) error
+	// ReferenceList lists the references of one store, or of all the
+	// account's stores when storeID is empty.
 	ReferenceList(ctx context.Context, accountID, storeID string, f ReferenceFilter, p Page) (items []*seqstore.Reference, nextKey string, err error)
 }
 

@@ -223,6 +223,13 @@ func (s *Store) ReferenceList(ctx context.Context, accountID, storeID string, f 
 	w.eq("store_id", storeID)
 	w.eq("name", f.Name)
 	w.eq("md5", f.MD5)
+	if f.Sequence != "" {
+		// The sequences column is the JSON of []seqstore.ReferenceSequence
+		// as encoding/json writes it: a digest is the whole string value
+		// of its member, and a name that mimics one has its quotes escaped.
+		w.add("("+s.d.contains("sequences")+" OR "+s.d.contains("sequences")+")",
+			`"md5":`+toJSON(f.Sequence), `"ga4gh":`+toJSON(f.Sequence))
+	}
 	w.timeRange("created_at", f.Created)
 	if err := w.after(p.After); err != nil {
 		return nil, "", err
