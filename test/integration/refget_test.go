@@ -20,6 +20,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
+	"github.com/aws/aws-sdk-go-v2/service/omics/types"
 
 	"github.com/seqstore/seqstore"
 	"github.com/seqstore/seqstore/internal/testutil"
@@ -75,11 +76,19 @@ func TestRefget(t *testing.T) {
 	for _, b := range backends {
 		t.Run(b.name, func(t *testing.T) {
 			places := jobPlaces(t)[:1]
-			cfg := newConfig(t, b)
+			cfg, restDir := newConfigAtRest(t, b)
 			allowJobs(t, cfg, places)
+			// On the scale-out backend the reference store is encrypted
+			// at rest: refget reads through the decryption.
+			var sse *types.SseConfig
+			if b.scaleOut {
+				cfg.Keyring = filepath.Join(t.TempDir(), "keyring")
+				addKeys(t, cfg.Keyring, labKeyArn+" 1")
+				sse = &types.SseConfig{Type: types.EncryptionTypeKms, KeyArn: aws.String(labKeyArn)}
+			}
 			in := start(t, b, cfg)
 			root := in.rootKey()
-			refArn := importLambdaReference(t, in.goClient(root), places[0], d.ref)
+			refArn := importLambdaReferenceWith(t, in.goClient(root), places[0], d.ref, sse)
 
 			dict := string(testutil.Run(t, "samtools", "dict", d.ref))
 			m := regexp.MustCompile(`SN:(\S+)\tLN:(\d+)\tM5:([0-9a-f]{32})`).FindStringSubmatch(dict)
@@ -92,6 +101,14 @@ func TestRefget(t *testing.T) {
 			whole := faidx(t, d.ref, name, 0, length)
 			sum := sha512.Sum512([]byte(whole))
 			ga4gh := "SQ." + base64.RawURLEncoding.EncodeToString(sum[:24])
+
+			if sse != nil {
+				fa, err := os.ReadFile(d.ref)
+				if err != nil {
+					t.Fatal(err)
+				}
+				requireNotAtRest(t, restDir, strings.Split(string(fa), "\n")[2]) // a whole line of residues
+			}
 
 			base := in.endpoint + "/refget/sequence/"
 			for _, id := range []string{md5hex, ga4gh, "md5:" + md5hex, "ga4gh:" + ga4gh} {
@@ -215,6 +232,30 @@ func decodeThroughRefget(t *testing.T, d *testData, endpoint, md5hex string) {
 	cached := filepath.Join(cache, md5hex[:2], md5hex[2:4], md5hex[4:])
 	if _, err := os.Stat(cached); err != nil {
 		t.Errorf("samtools did not cache the sequence it fetched: %v", err)
+	}
+}
+
+// requireNotAtRest fails the test if a file under dir holds text: the
+// stored FASTA of an encrypted store must not lie there in the clear.
+func requireNotAtRest(t *testing.T, dir, text string) {
+	t.Helper()
+	files := 0
+	err := filepath.WalkDir(dir, func(path string, e os.DirEntry, err error) error {
+		if err != nil || e.IsDir() {
+			return err
+		}
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		files++
+		if strings.Contains(string(b), text) {
+			t.Errorf("%s holds the reference's residues in the clear", path)
+		}
+		return nil
+	})
+	if err != nil || files == 0 {
+		t.Fatalf("reading the stores at rest in %s: %d files, %v", dir, files, err)
 	}
 }
 
