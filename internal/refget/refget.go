@@ -315,9 +315,11 @@ func (h *Handler) writeSequence(w http.ResponseWriter, r *http.Request, seq *Seq
 	if err != nil {
 		return err
 	}
-	body, err := seq.Open(r.Context(), sub.start, sub.end)
-	if err != nil {
-		return err
+	var body io.ReadCloser = http.NoBody
+	if r.Method != http.MethodHead {
+		if body, err = seq.Open(r.Context(), sub.start, sub.end); err != nil {
+			return err
+		}
 	}
 	defer body.Close()
 	hdr := w.Header()

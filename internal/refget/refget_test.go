@@ -281,7 +281,7 @@ func TestPublic(t *testing.T) {
 }
 
 func TestMethodsAndPaths(t *testing.T) {
-	srv, _ := newTestServer(t, true)
+	srv, store := newTestServer(t, true)
 	md5hex, _ := digests(example)
 	resp, err := http.Post(srv.URL+Prefix+"sequence/"+md5hex, "text/plain", strings.NewReader("x"))
 	if err != nil {
@@ -296,8 +296,8 @@ func TestMethodsAndPaths(t *testing.T) {
 		t.Fatal(err)
 	}
 	head.Body.Close()
-	if head.StatusCode != 200 || head.ContentLength != 60 {
-		t.Errorf("HEAD: status %d, length %d", head.StatusCode, head.ContentLength)
+	if head.StatusCode != 200 || head.ContentLength != 60 || store.opened != 0 {
+		t.Errorf("HEAD: status %d, length %d, sequence read %d times", head.StatusCode, head.ContentLength, store.opened)
 	}
 	for _, p := range []string{"", "sequence", "sequence/", "other/" + md5hex, "sequence/" + md5hex + "/other"} {
 		if resp, _ := get(t, srv.URL+Prefix+p, nil); resp.StatusCode != 404 {

@@ -44,7 +44,7 @@ func (s refgetSequences) Sequence(ctx context.Context, account, digest string) (
 // the API's keys and seeing the signer's account.
 func newRefget(refs *reference.Service, verifier *sigv4.Verifier, public bool) *refget.Handler {
 	version := "dev"
-	if info, ok := debug.ReadBuildInfo(); ok && info.Main.Version != "" {
+	if info, ok := debug.ReadBuildInfo(); ok && info.Main.Version != "" && info.Main.Version != "(devel)" {
 		version = info.Main.Version
 	}
 	return &refget.Handler{
