@@ -222,6 +222,10 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request) error {
 			}
 			return fail(status, "%v", err)
 		}
+		if a == AnyAccount {
+			// Only Public may search every account.
+			return fail(http.StatusForbidden, "the request's signature names no account")
+		}
 		account = a
 	}
 	var seq *Sequence

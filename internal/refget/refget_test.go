@@ -58,8 +58,8 @@ const (
 // authByHeader takes the account from a test header, refusing requests
 // without one as a signature check would.
 func authByHeader(r *http.Request) (string, error) {
-	if a := r.Header.Get("X-Test-Account"); a != "" {
-		return a, nil
+	if a, ok := r.Header["X-Test-Account"]; ok {
+		return a[0], nil
 	}
 	return "", &statusError{status: http.StatusForbidden, msg: "Missing Authentication Token"}
 }
@@ -158,6 +158,7 @@ func TestSequence(t *testing.T) {
 		{name: "SQ identifier of bad base64", path: "SQ." + strings.Repeat("*", 32), header: asA, status: 404},
 		{name: "another account's sequence", path: md5hex, header: map[string]string{"X-Test-Account": accountB}, status: 404},
 		{name: "no credentials", path: md5hex, status: 403, errHas: "Missing Authentication Token"},
+		{name: "an authenticated caller of no account", path: md5hex, header: map[string]string{"X-Test-Account": ""}, status: 403, errHas: "names no account"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
