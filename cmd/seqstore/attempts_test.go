@@ -88,7 +88,19 @@ func TestIngestionThatKillsItsServerFailsAfterThreeAttempts(t *testing.T) {
 // under a megabyte to upload, seconds of work to ingest.
 func slowFASTQ(t *testing.T) string {
 	t.Helper()
-	path := filepath.Join(t.TempDir(), "slow.fq.gz")
+	read := "@r\n" + strings.Repeat("ACGT", 38) + "\n+\n" + strings.Repeat("I", 152) + "\n"
+	return gzipFile(t, "slow.fq.gz", func(w *bufio.Writer) {
+		for range 2_000_000 {
+			w.WriteString(read)
+		}
+	})
+}
+
+// gzipFile writes what write writes, gzip -1, to a file of that name in a
+// temporary directory.
+func gzipFile(t *testing.T, name string, write func(w *bufio.Writer)) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), name)
 	f, err := os.Create(path)
 	if err != nil {
 		t.Fatal(err)
@@ -96,10 +108,7 @@ func slowFASTQ(t *testing.T) string {
 	defer f.Close()
 	zw, _ := gzip.NewWriterLevel(f, gzip.BestSpeed)
 	w := bufio.NewWriterSize(zw, 1<<20)
-	read := "@r\n" + strings.Repeat("ACGT", 38) + "\n+\n" + strings.Repeat("I", 152) + "\n"
-	for range 2_000_000 {
-		w.WriteString(read)
-	}
+	write(w)
 	if err := w.Flush(); err != nil {
 		t.Fatal(err)
 	}

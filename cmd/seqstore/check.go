@@ -59,6 +59,9 @@ func analyzeLocal(ctx context.Context, paths []string, fileType, reference strin
 		r, err := analyze.BAM(ctx, sources[0], as, io.Discard, families, limits)
 		if err == nil && fileType == "" && r.Alignment == analyze.Unaligned {
 			r.FileType = analyze.FileTypeUBAM
+			if r.QC != nil {
+				r.QC.FileType = r.FileType
+			}
 		}
 		return r, err
 	case analyze.FileTypeCRAM:

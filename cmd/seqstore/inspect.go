@@ -7,11 +7,13 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"runtime/debug"
 	"strings"
 
 	"github.com/seqstore/seqstore/internal/analyze"
 	"github.com/seqstore/seqstore/internal/etag"
+	"github.com/seqstore/seqstore/internal/qc"
 )
 
 // inspection is what `seqstore inspect` prints per file, with the API's
@@ -45,14 +47,15 @@ func runInspect(ctx context.Context, args []string, out io.Writer) error {
 			"ingestion would give, and the command exits 1. CRAM needs the FASTA reference it was\n"+
 			"written against (-reference; a .fai beside it is made if absent). The -max flags bound what\n"+
 			"reading a file may buffer, as the server's limits do; a file that passes one fails naming it.\n"+
-			"-qc adds quality-control statistics (member qc: reads, and for a BAM alignments), read in a\n"+
-			"second pass; -qc-out DIR writes them as FastQC's NAME_fastqc/fastqc_data.txt for a FASTQ and\n"+
-			"samtools flagstat's NAME.flagstat for a BAM, for MultiQC.\n\n")
+			"-qc adds the quality-control statistics ingestion computes, in the same pass (member qc:\n"+
+			"reads, and for a BAM or CRAM alignments); -qc-out DIR writes them as FastQC's\n"+
+			"NAME_fastqc/fastqc_data.txt for a FASTQ and samtools' NAME.stats and NAME.flagstat for a BAM\n"+
+			"or CRAM, for MultiQC.\n\n")
 		fs.PrintDefaults()
 	}
 	reference := fs.String("reference", "", "FASTA `file` that CRAM inputs were compressed against")
 	familyList := fs.String("families", "MD5up,SHA256up,SHA512up", "comma-separated ETag `families` to compute")
-	withQC := fs.Bool("qc", false, "also print quality-control statistics (a second pass over each file)")
+	withQC := fs.Bool("qc", false, "also print quality-control statistics")
 	qcOut := fs.String("qc-out", "", "write quality-control reports into `dir` (FastQC and flagstat layouts)")
 	limits := limitFlags(fs)
 	if err := fs.Parse(args); err != nil {
@@ -80,14 +83,19 @@ func runInspect(ctx context.Context, args []string, out io.Writer) error {
 	}
 	enc := json.NewEncoder(out)
 	failed := false
+	if !*withQC && *qcOut == "" {
+		ctx = analyze.WithoutQC(ctx)
+	}
 	for _, path := range fs.Args() {
-		res := inspectFile(ctx, path, *reference, families, *limits)
-		if res.Error == "" && (*withQC || *qcOut != "") {
-			rep, err := inspectQC(ctx, path, res.FileType, *qcOut)
-			if err != nil {
-				res.Error = "quality control: " + err.Error()
-			} else if *withQC {
-				res.QC = rep
+		res, rep := inspectFile(ctx, path, *reference, families, *limits)
+		if rep != nil {
+			if *withQC {
+				res.QC = qcOf(rep)
+			}
+			if *qcOut != "" {
+				if _, err := writeQCLayouts(*qcOut, rep, sampleName(path)); err != nil {
+					res.Error = "quality control: " + err.Error()
+				}
 			}
 		}
 		if res.Error != "" {
@@ -103,12 +111,20 @@ func runInspect(ctx context.Context, args []string, out io.Writer) error {
 	return nil
 }
 
-func inspectFile(ctx context.Context, path, reference string, families []etag.Family, limits analyze.Limits) inspection {
+// inspectFile analyses one file and returns what inspect prints of it and
+// its QC report (nil when the context asks for none), its source named
+// after the file.
+func inspectFile(ctx context.Context, path, reference string, families []etag.Family, limits analyze.Limits) (inspection, *qc.Report) {
 	res := inspection{File: path}
 	r, err := analyzeLocal(ctx, []string{path}, "", reference, families, limits, nil)
 	if err != nil {
 		res.Error = err.Error()
-		return res
+		return res, nil
+	}
+	if r.QC != nil {
+		for i := range r.QC.Sources {
+			r.QC.Sources[i].FileName = filepath.Base(path)
+		}
 	}
 	res.FileType = r.FileType
 	res.SequenceInformation = &sequenceInformation{TotalReadCount: r.ReadCount, TotalBaseCount: r.BaseCount, Alignment: r.Alignment}
@@ -122,7 +138,7 @@ func inspectFile(ctx context.Context, path, reference string, families []etag.Fa
 			res.Index = "CRAI"
 		}
 	}
-	return res
+	return res, r.QC
 }
 
 // limitFlags defines the flags that set the analysis limits, named as the

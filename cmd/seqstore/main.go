@@ -9,6 +9,7 @@
 //	seqstore ls         list sequence stores or read sets
 //	seqstore rm         delete read sets
 //	seqstore wait       wait until a read set is ACTIVE or failed
+//	seqstore qc         fetch a read set's QC report, or write it for MultiQC
 //	seqstore version    print the version
 package main
 
@@ -39,6 +40,9 @@ and endpoint from the usual AWS chain, -profile, -region, -endpoint-url):
   seqstore rm       -store ID READSET...
                                       delete read sets
   seqstore wait     -store ID READSET wait until a read set is ACTIVE or failed
+  seqstore qc       -store ID [-o DIR] READSET
+                                      print a read set's QC report (seqstore servers),
+                                      or write it in MultiQC's layouts
 
   seqstore version                    print the version and commit
 
@@ -71,6 +75,8 @@ func main() {
 		err = runRm(ctx, args, os.Stdout, os.Stderr)
 	case "wait":
 		err = runWait(ctx, args, os.Stdout, os.Stderr)
+	case "qc":
+		err = runQC(ctx, args, os.Stdout, os.Stderr)
 	case "version", "-version", "--version":
 		printVersion(os.Stdout)
 	case "help", "-h", "-help", "--help":

@@ -159,7 +159,9 @@ func checkBeforeUpload(ctx context.Context, c *transfer.Client, store string, fi
 	if family != "" {
 		families[0] = family
 	}
-	local, err := analyzeLocal(ctx, files, kind, reference, families, analyze.Limits{}, watchCheck(c, files))
+	// The server computes the QC report as it ingests; the check before
+	// sending only needs the counts and the ETag.
+	local, err := analyzeLocal(analyze.WithoutQC(ctx), files, kind, reference, families, analyze.Limits{}, watchCheck(c, files))
 	if err != nil {
 		if ctx.Err() != nil {
 			return "", nil, "", ctx.Err()

@@ -51,6 +51,12 @@ func BAM(ctx context.Context, src io.Reader, fileType string, index io.Writer, f
 	defer hashing.stop()
 
 	res := &Result{FileType: fileType, Alignment: Unaligned, Header: hdr}
+	var stats *recordStats
+	if wantQC(ctx) {
+		stats = newRecordStats(hdr)
+		// Also on failure or a panic, so that its goroutine ends.
+		defer stats.stop()
+	}
 	records := recordCounter(ctx)
 	var rec sam.Record
 	for n := 1; ; n++ {
@@ -81,6 +87,7 @@ func BAM(ctx context.Context, src io.Reader, fileType string, index io.Writer, f
 			res.ReadCount++
 			res.BaseCount += int64(len(rec.Seq))
 		}
+		stats.add(&rec)
 		if idx != nil {
 			start, end := rd.Offsets()
 			idx.Add(rec.RefID, int64(rec.Pos), rec.End(), rec.Flag&sam.FlagUnmapped != 0, start, end)
@@ -99,6 +106,9 @@ func BAM(ctx context.Context, src io.Reader, fileType string, index io.Writer, f
 		return nil, err
 	}
 	res.Sources = closeSource(rd, counted)
+	if res.QC, err = stats.report(fileType); err != nil {
+		return nil, err
+	}
 	if rd.Records() == 0 {
 		return nil, Errorf("source1", "", "the BAM holds a header but no alignment records")
 	}

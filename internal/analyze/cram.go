@@ -54,6 +54,12 @@ func CRAM(ctx context.Context, src io.Reader, ref cram.ReferenceSource, index io
 	// Also on a panic of this goroutine, so that hashing ends then too.
 	defer hashing.stop()
 	res := &Result{FileType: FileTypeCRAM, Alignment: Unaligned, Header: hdr}
+	var stats *recordStats
+	if wantQC(ctx) {
+		stats = newRecordStats(hdr)
+		// Also on failure or a panic, so that its goroutine ends.
+		defer stats.stop()
+	}
 	records := recordCounter(ctx)
 	var rec sam.Record
 	for n := 0; ; n++ {
@@ -80,6 +86,7 @@ func CRAM(ctx context.Context, src io.Reader, ref cram.ReferenceSource, index io
 			res.ReadCount++
 			res.BaseCount += int64(len(rec.Seq))
 		}
+		stats.add(&rec)
 		text, err = sam.AppendText(text, &rec, hdr.References)
 		if err != nil {
 			return nil, hashing.fail(Errorf("source1", fmt.Sprintf("record %d", rd.Records()), "%v", err))
@@ -94,6 +101,9 @@ func CRAM(ctx context.Context, src io.Reader, ref cram.ReferenceSource, index io
 		return nil, err
 	}
 	res.Sources = closeSource(rd, counted)
+	if res.QC, err = stats.report(FileTypeCRAM); err != nil {
+		return nil, err
+	}
 	if index != nil && cramCoordinateSorted(hdr.Text) && craiSorted(entries) {
 		w := crai.NewWriter(index)
 		for _, e := range entries {

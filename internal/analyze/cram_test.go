@@ -415,7 +415,7 @@ func TestCRAMBrokenFiles(t *testing.T) {
 	}
 }
 
-func mustRead(t *testing.T, file string) []byte {
+func mustRead(t testing.TB, file string) []byte {
 	t.Helper()
 	b, err := os.ReadFile(file)
 	if err != nil {

@@ -1,6 +1,7 @@
 package analyze
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"errors"
@@ -15,16 +16,14 @@ import (
 	"github.com/seqstore/seqstore/internal/format/compress"
 	"github.com/seqstore/seqstore/internal/format/fastq"
 	"github.com/seqstore/seqstore/internal/format/panics"
+	"github.com/seqstore/seqstore/internal/qc"
 )
 
-// storeLevel is the deflate level of the stored BGZF copy. Ingestion is
-// bound by CPU, and the copy's compression was a third of it at level 1.
-// Huffman-only coding deflates FASTQ about 2.5 times as fast as level 1
-// (see bgzf.BenchmarkWriter); on simulated reads the files grew by 1%,
-// since bases and qualities, the bulk of FASTQ, hold few long repeats that
-// LZ matching could find. Files whose read names share long prefixes grow
-// more, but the speed is worth more than the bytes.
-const storeLevel = bgzf.HuffmanOnly
+// storeLevel is the deflate level of the BGZF copy stored for a plain
+// FASTQ source: bgzip's default level, whose output (measured on
+// art_illumina reads) is no larger than `bgzip -c`'s. Compressed sources
+// are not recompressed at all (see keptSource).
+const storeLevel = bgzf.DefaultLevel
 
 // pairBatch is how many pairing keys travel together from source 1 to the
 // pairing check in source 2's goroutine: enough to make the handover cheap,
@@ -42,6 +41,7 @@ type sourceOutcome struct {
 	reads, bases int64
 	bytes        SourceBytes
 	sums         map[etag.Family]string
+	qc           *qc.ReadsReport
 	err          error
 	// errRecord orders defects: the record the defect is in, or
 	// math.MaxInt64 for a defect of the file as a whole.
@@ -65,16 +65,17 @@ var errStopped = errors.New("stopped because source1 failed")
 // pair. Each source may be plain, gzip (one member or many) or BGZF. In one
 // streaming pass per source it hashes the uncompressed bytes in each family
 // (the FASTQ_*up ETag), validates every record, counts records and bases,
-// and writes the uncompressed stream, recompressed as BGZF, to stored[i]
-// (a nil writer, or a missing one, stores nothing).
+// and writes the file to keep to stored[i] (a nil writer, or a missing one,
+// stores nothing): a gzip or BGZF source byte for byte as it arrived, a
+// plain one compressed as BGZF at bgzip's default level.
 //
 // For paired sources, record N of source2 must pair with record N of
 // source1: their names agree once the comment and a /1 or /2 are dropped
 // (fastq.PairKey), and both hold the same number of records.
 //
 // The two sources are read side by side: each inflates on its own goroutine
-// (BGZF on several), parses and hashes on another, and deflates its stored
-// copy on every CPU. Source 1 hands its read names to source 2 in batches
+// (BGZF on several), parses and hashes on another, and a plain source's
+// stored copy is deflated on every CPU. Source 1 hands its read names to source 2 in batches
 // over a short channel, so neither runs far ahead and memory stays flat.
 //
 // What each source may buffer, and how much it may decompress to, is
@@ -139,7 +140,13 @@ func FASTQ(ctx context.Context, sources []io.Reader, stored []io.Writer, familie
 		return nil, err
 	}
 	res := &Result{FileType: FileTypeFASTQ, Alignment: Unaligned, ETags: map[etag.Family][]string{}}
-	for _, o := range outs {
+	if wantQC(ctx) {
+		res.QC = &qc.Report{FileType: FileTypeFASTQ}
+	}
+	for i, o := range outs {
+		if res.QC != nil {
+			res.QC.Sources = append(res.QC.Sources, qc.SourceReport{Source: fmt.Sprintf("source%d", i+1), Reads: o.qc})
+		}
 		res.Sources = append(res.Sources, o.bytes)
 		res.ReadCount += o.reads
 		res.BaseCount += o.bases
@@ -163,6 +170,77 @@ type fastqSource struct {
 	index   int
 	pairing *pairing
 	limits  Limits
+	// kept copies a compressed source to its stored file; nil for a
+	// plain source, or when nothing is stored.
+	kept *keptSource
+}
+
+// keptSource passes a compressed source's bytes, as they are read, to its
+// stored file. A FASTQ that arrives gzip- or BGZF-compressed is kept as it
+// arrived rather than recompressed: a download is then the upload byte for
+// byte (md5sum says so), and the stored file is never larger than what was
+// given. Recompressing could only win against a fast gzip level such as
+// -1, and only by spending more CPU on deflate than the rest of ingestion
+// costs (levels that beat gzip -6 are several times slower than
+// inflating), so the arrived bytes are kept always.
+type keptSource struct {
+	r   io.Reader
+	w   io.Writer
+	mu  sync.Mutex
+	err error // the first failure writing the stored file
+}
+
+// keepCompressed looks at the first bytes of src: when they open a gzip or
+// BGZF stream and stored is not nil, it returns a reader of src that copies
+// every byte it reads to stored, and the keptSource doing so; otherwise a
+// reader of src as it is and no keptSource.
+func keepCompressed(src io.Reader, stored io.Writer) (io.Reader, *keptSource, error) {
+	if stored == nil {
+		return src, nil, nil
+	}
+	// A buffer of the sniff's size holds the head for the decompressor to
+	// read again; larger reads pass it by.
+	br := bufio.NewReaderSize(src, compress.SniffSize)
+	head, err := br.Peek(compress.SniffSize)
+	if err != nil && err != io.EOF {
+		return nil, nil, err // the source could not be read
+	}
+	if kind := compress.Sniff(head); kind != compress.Gzip && kind != compress.BGZF {
+		return br, nil, nil
+	}
+	k := &keptSource{r: br, w: stored}
+	return k, k, nil
+}
+
+func (k *keptSource) Read(p []byte) (int, error) {
+	n, err := k.r.Read(p)
+	if n > 0 {
+		if _, werr := k.w.Write(p[:n]); werr != nil {
+			werr = fmt.Errorf("writing the stored copy: %w", werr)
+			k.mu.Lock()
+			if k.err == nil {
+				k.err = werr
+			}
+			k.mu.Unlock()
+			return 0, werr
+		}
+	}
+	return n, err
+}
+
+// failure is the error to report for err, met while the source was read:
+// a failure writing the stored file, when there was one, explains it
+// better than whatever the decompressor made of the read that it ended.
+func (k *keptSource) failure(err error) error {
+	if k == nil {
+		return err
+	}
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if k.err != nil {
+		return k.err
+	}
+	return err
 }
 
 // teeReader feeds what the parser reads to the ETag hasher and the stored
@@ -216,7 +294,12 @@ func (s *fastqSource) run(ctx context.Context, src io.Reader, stored io.Writer, 
 		return sourceOutcome{err: err, errRecord: record}
 	}
 	counted := &byteCounter{r: src}
-	raw, kind, err := compress.Open(counted)
+	input, kept, err := keepCompressed(counted, stored)
+	if err != nil {
+		return fail(0, err)
+	}
+	s.kept = kept
+	raw, kind, err := compress.Open(input)
 	if err != nil {
 		if kind == compress.Plain {
 			return fail(0, err) // the source could not be read
@@ -237,7 +320,7 @@ func (s *fastqSource) run(ctx context.Context, src io.Reader, stored io.Writer, 
 
 	var bw *bgzf.Writer
 	tee := &teeReader{r: io.MultiReader(bytes.NewReader(head), raw), h: etag.NewHasher(families...), limits: s.limits}
-	if stored != nil {
+	if stored != nil && kept == nil {
 		bw, err = bgzf.NewWriterLevel(stored, storeLevel)
 		if err != nil {
 			return fail(0, err)
@@ -252,6 +335,12 @@ func (s *fastqSource) run(ctx context.Context, src io.Reader, stored io.Writer, 
 		tee.out = bw
 	}
 	rd := fastq.NewReaderOptions(tee, s.limits.fastq())
+	var stats *readStats
+	if wantQC(ctx) {
+		stats = startReadStats(false)
+		// Also on failure or a panic, so that its goroutine ends.
+		defer stats.stop()
+	}
 	records := recordCounter(ctx)
 	var rec fastq.Record
 	var batch nameBatch
@@ -276,6 +365,7 @@ func (s *fastqSource) run(ctx context.Context, src io.Reader, stored io.Writer, 
 		}
 		o.reads++
 		o.bases += int64(len(rec.Seq))
+		stats.add(rec.Seq, rec.Qual)
 		if s.pairing == nil {
 			continue
 		}
@@ -350,10 +440,20 @@ func (s *fastqSource) run(ctx context.Context, src io.Reader, stored io.Writer, 
 			return fail(0, fmt.Errorf("writing the stored copy: %w", err))
 		}
 	}
+	if o.qc, err = stats.finish(); err != nil {
+		return fail(0, err)
+	}
 	o.sums = tee.h.Sums()
 	// Closed here, not only deferred, so that the compressed count is
 	// read after the goroutines that read the source have ended.
 	raw.Close()
+	if kept != nil {
+		// Whatever the decompressor left unread (nothing, in a sound
+		// file) belongs to the upload too.
+		if _, err := io.Copy(io.Discard, kept); err != nil {
+			return fail(0, kept.failure(err))
+		}
+	}
 	o.bytes = SourceBytes{Compressed: counted.n, Decompressed: tee.n}
 	return o
 }
@@ -387,6 +487,9 @@ func (s *fastqSource) readError(err error, tee *teeReader, rd *fastq.Reader) err
 	if isPanic(err) || tee.writeErr != nil && errors.Is(err, tee.writeErr) {
 		return err
 	}
+	if kerr := s.kept.failure(nil); kerr != nil {
+		return kerr
+	}
 	var pe *fastq.ParseError
 	if errors.As(err, &pe) {
 		return Errorf(s.name, fmt.Sprintf("record %d (line %d)", pe.Record, pe.Line), "%s", pe.Msg)
@@ -400,6 +503,9 @@ func (s *fastqSource) readError(err error, tee *teeReader, rd *fastq.Reader) err
 func (s *fastqSource) decompressError(err error) error {
 	if isPanic(err) {
 		return err
+	}
+	if kerr := s.kept.failure(nil); kerr != nil {
+		return kerr
 	}
 	var ce *compress.Error
 	var be *bgzf.BlockError

@@ -81,6 +81,7 @@ func New(o Options) http.Handler {
 		Authenticate: a.authenticate,
 		MapError:     mapError,
 		Logger:       o.Log,
+		Extra:        []omicsapi.ExtraRoute{{Op: OpGetReadSetQC, Serve: s.getReadSetQC}},
 	})
 }
 

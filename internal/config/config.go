@@ -170,7 +170,7 @@ func (h *APIListener) finish() error {
 
 // DefaultIngestWorkers is -ingest-workers unless set: what two cores serve.
 // One ingestion already keeps two cores busy (inflating, parsing and
-// hashing, recompressing run side by side), so more would only share them;
+// hashing run side by side), so more would only share them;
 // the second worker is there so that a small read set need not wait for a
 // large one to finish.
 const DefaultIngestWorkers = 2

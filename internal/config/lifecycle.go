@@ -28,25 +28,37 @@ type Lifecycle struct {
 	// ArchiveSweep is how often a node looks for read sets to archive;
 	// zero picks a quarter of ArchiveAfter, at most an hour.
 	ArchiveSweep time.Duration
+	// DeletedRetention is how long a deleted read set stays listed as
+	// DELETED (metadata only) before its record goes; zero removes the
+	// record at once.
+	DeletedRetention time.Duration
 }
 
 func (c *Config) registerLifecycle(fs *flag.FlagSet) {
 	l := &c.Lifecycle
-	l.ArchiveAfter = DefaultArchiveAfter
-	if v := env("ARCHIVE_AFTER", ""); v != "" {
+	c.ageSetting(fs, &l.ArchiveAfter, DefaultArchiveAfter, "archive-after", "ARCHIVE_AFTER",
+		"how long a read set may go unread (GetReadSet, export) before it moves to the archive tier: a `duration` such as 720h, 30d or 5s; 0 never archives (default 30d, as in AWS; SEQSTORE_ARCHIVE_AFTER)")
+	c.RegisterArchiveObjects(fs)
+	c.ageSetting(fs, &l.DeletedRetention, 0, "deleted-retention", "DELETED_RETENTION",
+		"how long a deleted read set stays listed as DELETED (metadata only, files gone) before its record is removed: a `duration` such as 24h, 7d or 5s; 0 removes it at once (default 0; SEQSTORE_DELETED_RETENTION)")
+	fs.DurationVar(&l.ArchiveSweep, "archive-sweep", 0, "how often a node looks for read sets to archive (default: a quarter of -archive-after, at most 1h)")
+}
+
+// ageSetting defines a flag read by ParseAge into dst, whose default is
+// the variable SEQSTORE_<variable> if set, else def.
+func (c *Config) ageSetting(fs *flag.FlagSet, dst *time.Duration, def time.Duration, name, variable, usage string) {
+	*dst = def
+	if v := env(variable, ""); v != "" {
 		d, err := ParseAge(v)
 		if err != nil {
-			c.envErrs = append(c.envErrs, fmt.Errorf("SEQSTORE_ARCHIVE_AFTER %w", err))
+			c.envErrs = append(c.envErrs, fmt.Errorf("SEQSTORE_%s %w", variable, err))
 		}
-		l.ArchiveAfter = d
+		*dst = d
 	}
-	fs.Func("archive-after", "how long a read set may go unread (GetReadSet, export) before it moves to the archive tier: a `duration` such as 720h, 30d or 5s; 0 never archives (default 30d, as in AWS; SEQSTORE_ARCHIVE_AFTER)",
-		func(s string) (err error) {
-			l.ArchiveAfter, err = ParseAge(s)
-			return err
-		})
-	c.RegisterArchiveObjects(fs)
-	fs.DurationVar(&l.ArchiveSweep, "archive-sweep", 0, "how often a node looks for read sets to archive (default: a quarter of -archive-after, at most 1h)")
+	fs.Func(name, usage, func(s string) (err error) {
+		*dst, err = ParseAge(s)
+		return err
+	})
 }
 
 // RegisterArchiveObjects defines the flag that locates the archive tier,
@@ -67,7 +79,7 @@ func ParseAge(s string) (time.Duration, error) {
 	}
 	d, err := time.ParseDuration(s)
 	if err != nil || d < 0 {
-		return 0, fmt.Errorf("%q: use a duration such as 720h, 30d or 5s, or 0 to never archive", s)
+		return 0, fmt.Errorf("%q: use a duration such as 720h, 30d or 5s, or 0", s)
 	}
 	return d, nil
 }
@@ -78,6 +90,12 @@ func (l Lifecycle) SweepInterval() time.Duration {
 		return l.ArchiveSweep
 	}
 	return max(min(l.ArchiveAfter/4, time.Hour), time.Second)
+}
+
+// PurgeInterval is how often to remove the records of read sets deleted
+// longer than DeletedRetention ago.
+func (l Lifecycle) PurgeInterval() time.Duration {
+	return max(min(l.DeletedRetention/4, time.Hour), time.Second)
 }
 
 // ArchiveTier locates the archive tier: a directory (Dir) or an S3

@@ -7,14 +7,23 @@ import (
 )
 
 func TestLifecycleSettings(t *testing.T) {
-	clear := map[string]string{"SEQSTORE_ARCHIVE_AFTER": "", "SEQSTORE_ARCHIVE_OBJECTS": "", "SEQSTORE_OBJECTS": ""}
+	clear := map[string]string{"SEQSTORE_ARCHIVE_AFTER": "", "SEQSTORE_ARCHIVE_OBJECTS": "", "SEQSTORE_OBJECTS": "", "SEQSTORE_DELETED_RETENTION": ""}
 	for _, c := range []settingsCase{
 		{name: "defaults", describe: "30 days, a folder beside the objects, hourly sweeps", env: clear,
 			want: func(c *Config) bool {
 				tier, err := c.ArchiveLocation()
 				return c.Lifecycle.ArchiveAfter == 30*24*time.Hour && err == nil && tier.Dir == filepath.Join(c.DataDir, "archive") &&
-					c.Lifecycle.SweepInterval() == time.Hour
+					c.Lifecycle.SweepInterval() == time.Hour && c.Lifecycle.DeletedRetention == 0
 			}},
+		{name: "deleted retention in days", args: []string{"-deleted-retention", "7d"}, describe: "a week, purged hourly",
+			want: func(c *Config) bool {
+				return c.Lifecycle.DeletedRetention == 7*24*time.Hour && c.Lifecycle.PurgeInterval() == time.Hour
+			}},
+		{name: "deleted retention from a variable", env: map[string]string{"SEQSTORE_DELETED_RETENTION": "8s"}, describe: "8s, purged every 2s",
+			want: func(c *Config) bool {
+				return c.Lifecycle.DeletedRetention == 8*time.Second && c.Lifecycle.PurgeInterval() == 2*time.Second
+			}},
+		{name: "a bad deleted retention", args: []string{"-deleted-retention", "a while"}, wantErr: "720h, 30d or 5s"},
 		{name: "days", args: []string{"-archive-after", "7d"}, describe: "a week",
 			want: func(c *Config) bool { return c.Lifecycle.ArchiveAfter == 7*24*time.Hour }},
 		{name: "a Go duration", args: []string{"-archive-after", "5s"}, describe: "5s, swept every quarter of it",
@@ -38,7 +47,7 @@ func TestLifecycleSettings(t *testing.T) {
 				return err == nil && tier.S3.Bucket == "hot" && tier.S3.Prefix == "seqstore-archive"
 			}},
 		{name: "fractional days", args: []string{"-archive-after", "1.5d"}, wantErr: "whole number"},
-		{name: "a negative period", args: []string{"-archive-after", "-5s"}, wantErr: "0 to never archive"},
+		{name: "a negative period", args: []string{"-archive-after", "-5s"}, wantErr: "720h, 30d or 5s, or 0"},
 		{name: "a bad variable", env: map[string]string{"SEQSTORE_ARCHIVE_AFTER": "soon"}, wantErr: "SEQSTORE_ARCHIVE_AFTER"},
 		{name: "a relative directory", args: []string{"-archive-objects", "cold"}, wantErr: "absolute directory"},
 		{name: "a bad S3 URL", args: []string{"-archive-objects", "s3://"}, wantErr: "-archive-objects"},

@@ -134,8 +134,14 @@ type ReadSets interface {
 	// fromStatus; otherwise it returns ErrConflict and changes nothing.
 	ReadSetUpdate(ctx context.Context, r *seqstore.ReadSet, fromStatus string) error
 	ReadSetList(ctx context.Context, accountID, storeID string, f ReadSetFilter, p Page) (items []*seqstore.ReadSet, nextKey string, err error)
-	// ReadSetDelete removes the row for good.
+	// ReadSetDelete removes the row for good, its QC report with it.
 	ReadSetDelete(ctx context.Context, accountID, storeID, id string) error
+	// ReadSetQCPut stores a read set's quality-control report (JSON),
+	// replacing any it had: ErrNotFound if the read set does not exist.
+	ReadSetQCPut(ctx context.Context, accountID, storeID, id string, report []byte) error
+	// ReadSetQCGet returns the report ReadSetQCPut stored: ErrNotFound if
+	// there is none (or no such read set).
+	ReadSetQCGet(ctx context.Context, accountID, storeID, id string) ([]byte, error)
 	// ReadSetCountByReference counts read sets, in any account-visible
 	// status but DELETED, that name the reference ARN.
 	ReadSetCountByReference(ctx context.Context, accountID, referenceArn string) (int, error)
@@ -146,6 +152,9 @@ type ReadSets interface {
 	// ReadSetsIdle returns up to limit ACTIVE read sets, across accounts,
 	// whose LastReadAt is before before, the longest unread first.
 	ReadSetsIdle(ctx context.Context, before time.Time, limit int) ([]*seqstore.ReadSet, error)
+	// ReadSetsPurgeDeleted removes, across accounts, the rows of DELETED
+	// read sets last updated (deleted) before before, and says how many.
+	ReadSetsPurgeDeleted(ctx context.Context, before time.Time) (int64, error)
 	// IngestClaim hands one read set in PROCESSING_UPLOAD whose ingest lease
 	// is free or expired (at now) to owner until leaseUntil, across all
 	// accounts; it returns ErrNotFound when there is none. Read sets made

@@ -2,8 +2,10 @@ package qc
 
 import (
 	"bufio"
+	"cmp"
 	"fmt"
 	"io"
+	"slices"
 
 	"github.com/seqstore/seqstore/internal/format/sam"
 )
@@ -32,7 +34,19 @@ type Alignments struct {
 	insertSizes [MaxInsertSize + 1]int64
 	insertAbove int64
 	summary     SummaryNumbers
+	// perReference[id] counts the mapped primary records placed on
+	// reference id and the bases they align (CIGAR M, = and X), up to
+	// the highest id seen; references lists the header's dictionary
+	// that names them.
+	perReference []referenceCounts
+	references   []sam.Reference
 }
+
+type referenceCounts struct{ reads, alignedBases int64 }
+
+// SetReferences gives the header's reference dictionary, which names the
+// references of the per-reference counts and gives their lengths.
+func (a *Alignments) SetReferences(refs []sam.Reference) { a.references = refs }
 
 // FlagCounts are the counts of `samtools flagstat` for either the
 // QC-passed or the QC-failed records, under its names (JSON member names
@@ -92,6 +106,7 @@ func (a *Alignments) AddBAM(rec *sam.Record) {
 	if mapped {
 		fc.PrimaryMapped++
 		a.mapq[rec.MapQ]++
+		a.countPlaced(rec)
 	}
 	if flag&sam.FlagPaired == 0 {
 		return
@@ -131,6 +146,33 @@ func (a *Alignments) AddBAM(rec *sam.Record) {
 	}
 }
 
+// countPlaced adds a mapped primary record to its reference's counts. The
+// table grows to the highest reference id seen, which the readers bound by
+// the header's dictionary (at most sam.DefaultMaxReferences).
+func (a *Alignments) countPlaced(rec *sam.Record) {
+	id := int(rec.RefID)
+	if id < 0 || id >= sam.DefaultMaxReferences {
+		return
+	}
+	if id >= len(a.perReference) {
+		a.perReference = append(a.perReference, make([]referenceCounts, max(id+1, 2*len(a.perReference))-len(a.perReference))...)
+	}
+	rc := &a.perReference[id]
+	rc.reads++
+	for _, c := range rec.Cigar {
+		switch c & 0xf {
+		case 0, 7, 8: // M, =, X
+			rc.alignedBases += int64(c >> 4)
+		}
+	}
+}
+
+// MaxReferencesReported bounds the references a report lists, so that a
+// BAM aligned to hundreds of thousands of transcripts does not make a
+// report of megabytes: past it, the references with the fewest reads are
+// left out and counted in ReferencesOmitted.
+const MaxReferencesReported = 4096
+
 // AlignmentsReport is the JSON form of Alignments.
 type AlignmentsReport struct {
 	QCPassed FlagCounts `json:"qcPassed"`
@@ -144,6 +186,22 @@ type AlignmentsReport struct {
 	InsertSizesAbove int64             `json:"insertSizesAbove"`
 	// Summary holds the counts of the SN section of samtools stats.
 	Summary SummaryNumbers `json:"summaryNumbers"`
+	// References holds, in the header's order, the references that
+	// mapped primary records are placed on (at most
+	// MaxReferencesReported, those with the most reads).
+	References        []ReferenceStats `json:"references"`
+	ReferencesOmitted int              `json:"referencesOmitted,omitempty"`
+}
+
+// ReferenceStats is what maps to one reference sequence: the mapped
+// primary records placed on it, the bases they align and, when the header
+// gives its length, the mean depth of coverage those bases make.
+type ReferenceStats struct {
+	Name         string  `json:"name"`
+	Length       int     `json:"length,omitempty"`
+	Reads        int64   `json:"reads"`
+	AlignedBases int64   `json:"alignedBases"`
+	MeanDepth    float64 `json:"meanDepth,omitempty"`
 }
 
 // MapQCount is how many records have a MAPQ.
@@ -171,13 +229,47 @@ func (a *Alignments) Report() *AlignmentsReport {
 			rep.InsertSizes = append(rep.InsertSizes, InsertSizeCount{s, n})
 		}
 	}
+	rep.References, rep.ReferencesOmitted = a.referenceStats()
 	return rep
+}
+
+func (a *Alignments) referenceStats() (stats []ReferenceStats, omitted int) {
+	var ids []int
+	for id, rc := range a.perReference {
+		if rc.reads > 0 {
+			ids = append(ids, id)
+		}
+	}
+	if len(ids) > MaxReferencesReported {
+		slices.SortStableFunc(ids, func(x, y int) int { return cmp.Compare(a.perReference[y].reads, a.perReference[x].reads) })
+		omitted = len(ids) - MaxReferencesReported
+		ids = ids[:MaxReferencesReported]
+		slices.Sort(ids)
+	}
+	for _, id := range ids {
+		rc := a.perReference[id]
+		st := ReferenceStats{Name: fmt.Sprintf("#%d", id), Reads: rc.reads, AlignedBases: rc.alignedBases}
+		if id < len(a.references) {
+			ref := a.references[id]
+			st.Name, st.Length = ref.Name, ref.Length
+			if ref.Length > 0 {
+				st.MeanDepth = float64(rc.alignedBases) / float64(ref.Length)
+			}
+		}
+		stats = append(stats, st)
+	}
+	return stats, omitted
 }
 
 // WriteFlagstat writes the counts as `samtools flagstat` (1.16) prints
 // them.
 func WriteFlagstat(w io.Writer, a *Alignments) error {
-	p, f := &a.flags[0], &a.flags[1]
+	return WriteFlagstatReport(w, &AlignmentsReport{QCPassed: a.flags[0], QCFailed: a.flags[1]})
+}
+
+// WriteFlagstatReport is WriteFlagstat from a report, as stored.
+func WriteFlagstatReport(w io.Writer, rep *AlignmentsReport) error {
+	p, f := &rep.QCPassed, &rep.QCFailed
 	bw := bufio.NewWriter(w)
 	line := func(pass, fail int64, what string) {
 		fmt.Fprintf(bw, "%d + %d %s\n", pass, fail, what)

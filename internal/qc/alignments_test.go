@@ -3,6 +3,7 @@ package qc
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"io"
 	"os"
 	"os/exec"
@@ -124,13 +125,15 @@ func TestAddBAM(t *testing.T) {
 		{
 			name: "a proper pair",
 			recs: []sam.Record{
-				{Flag: paired | flagProperPair | flagRead1, MapQ: 60, TLen: 300},
-				{Flag: paired | flagProperPair | flagRead2, MapQ: 60, TLen: -300},
+				// 100M and 5S40M2I3D50M=1X: 100 and 91 aligned bases.
+				{Flag: paired | flagProperPair | flagRead1, MapQ: 60, TLen: 300, Cigar: []uint32{100 << 4}},
+				{Flag: paired | flagProperPair | flagRead2, MapQ: 60, TLen: -300, Cigar: []uint32{5<<4 | 4, 40 << 4, 2<<4 | 1, 3<<4 | 2, 50 << 4, 1<<4 | 7, 1<<4 | 8}},
 			},
 			want: AlignmentsReport{
 				QCPassed: FlagCounts{Total: 2, Primary: 2, Mapped: 2, PrimaryMapped: 2, PairedInSequencing: 2, Read1: 1, Read2: 1,
 					ProperlyPaired: 2, WithItselfAndMateMapped: 2},
 				MapQ: []MapQCount{{60, 2}}, InsertSizes: []InsertSizeCount{{300, 1}},
+				References: []ReferenceStats{{Name: "chr1", Length: 1000, Reads: 2, AlignedBases: 192, MeanDepth: 0.192}},
 			},
 		},
 		{
@@ -140,9 +143,10 @@ func TestAddBAM(t *testing.T) {
 				{Flag: paired | unmap | flagRead2 | flagQCFail},
 			},
 			want: AlignmentsReport{
-				QCPassed: FlagCounts{Total: 1, Primary: 1, Mapped: 1, PrimaryMapped: 1, PairedInSequencing: 1, Read1: 1, Singletons: 1},
-				QCFailed: FlagCounts{Total: 1, Primary: 1, PairedInSequencing: 1, Read2: 1},
-				MapQ:     []MapQCount{{3, 1}},
+				QCPassed:   FlagCounts{Total: 1, Primary: 1, Mapped: 1, PrimaryMapped: 1, PairedInSequencing: 1, Read1: 1, Singletons: 1},
+				QCFailed:   FlagCounts{Total: 1, Primary: 1, PairedInSequencing: 1, Read2: 1},
+				MapQ:       []MapQCount{{3, 1}},
+				References: []ReferenceStats{{Name: "chr1", Length: 1000, Reads: 1}},
 			},
 		},
 		{
@@ -158,6 +162,8 @@ func TestAddBAM(t *testing.T) {
 					Mapped: 3, PrimaryMapped: 2, PairedInSequencing: 2, Read1: 1, Read2: 1, WithItselfAndMateMapped: 2,
 					MateOnDifferentChr: 2, MateOnDifferentChrMapQ5: 1},
 				MapQ: []MapQCount{{4, 1}, {5, 1}},
+				// Reference 1 is not in the dictionary.
+				References: []ReferenceStats{{Name: "chr1", Length: 1000, Reads: 1}, {Name: "#1", Reads: 1}},
 			},
 		},
 		{
@@ -166,12 +172,14 @@ func TestAddBAM(t *testing.T) {
 			want: AlignmentsReport{
 				QCPassed: FlagCounts{Total: 1, Primary: 1, Mapped: 1, PrimaryMapped: 1, PairedInSequencing: 1, WithItselfAndMateMapped: 1},
 				MapQ:     []MapQCount{{0, 1}}, InsertSizesAbove: 1,
+				References: []ReferenceStats{{Name: "chr1", Length: 1000, Reads: 1}},
 			},
 		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			var a Alignments
+			a.SetReferences([]sam.Reference{{Name: "chr1", Length: 1000}})
 			for i := range tt.recs {
 				a.AddBAM(&tt.recs[i])
 			}
@@ -216,4 +224,36 @@ func FuzzAddBAM(f *testing.F) {
 			t.Fatal(err)
 		}
 	})
+}
+
+// TestReferencesReportedAreBounded: past MaxReferencesReported references
+// with reads, those with the fewest are left out and counted, and the rest
+// keep the header's order.
+func TestReferencesReportedAreBounded(t *testing.T) {
+	const extra = 3
+	n := MaxReferencesReported + extra
+	refs := make([]sam.Reference, n)
+	for i := range refs {
+		refs[i] = sam.Reference{Name: fmt.Sprintf("contig%d", i), Length: 1000}
+	}
+	var a Alignments
+	a.SetReferences(refs)
+	for id := range n {
+		// Contigs 1 to extra get one read, every other two.
+		reads := 2
+		if id >= 1 && id <= extra {
+			reads = 1
+		}
+		for range reads {
+			a.AddBAM(&sam.Record{RefID: int32(id), Cigar: []uint32{100 << 4}})
+		}
+	}
+	rep := a.Report()
+	if rep.ReferencesOmitted != extra || len(rep.References) != MaxReferencesReported {
+		t.Fatalf("%d references reported, %d omitted; want %d and %d", len(rep.References), rep.ReferencesOmitted, MaxReferencesReported, extra)
+	}
+	if first, second := rep.References[0], rep.References[1]; first.Name != "contig0" || second.Name != fmt.Sprintf("contig%d", extra+1) ||
+		first.Reads != 2 || first.AlignedBases != 200 || first.MeanDepth != 0.2 {
+		t.Errorf("first references %+v, %+v", first, second)
+	}
 }

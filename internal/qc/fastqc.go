@@ -126,11 +126,16 @@ func javaDouble(v float64) string {
 }
 
 // WriteFastQC writes the modules of FastQC's fastqc_data.txt that Reads
-// computes (every one but duplication, over-represented sequences, adapter
-// content and k-mers) for a file named name, with each module's
-// pass/warn/fail as FastQC's default limits decide it.
+// computes (every one but per-tile quality, adapter content and k-mers;
+// over-represented sequences without their possible source) for a file
+// named name, with each module's pass/warn/fail as FastQC's default
+// limits decide it.
 func WriteFastQC(w io.Writer, name string, r *Reads) error {
-	rep := r.Report()
+	return WriteFastQCReport(w, name, r.Report())
+}
+
+// WriteFastQCReport is WriteFastQC from a report, as stored.
+func WriteFastQCReport(w io.Writer, name string, rep *ReadsReport) error {
 	bw := bufio.NewWriter(w)
 	fmt.Fprintf(bw, "##FastQC\t%s\n", FastQCVersion)
 	module := func(title, status, columns string) {
@@ -246,6 +251,30 @@ func WriteFastQC(w io.Writer, name string, r *Reads) error {
 				n += counts[l]
 			}
 			fmt.Fprintf(bw, "%s\t%s\n", g, javaDouble(float64(n)))
+		}
+	}
+	end()
+
+	if d := rep.Duplication; d != nil {
+		fmt.Fprintf(bw, ">>Sequence Duplication Levels\t%s\n", grade(d.TotalDeduplicatedPercent, 70, 50, false))
+		fmt.Fprintf(bw, "#Total Deduplicated Percentage\t%s\n", twoDecimals(d.TotalDeduplicatedPercent))
+		bw.WriteString("#Duplication Level\tPercentage of deduplicated\tPercentage of total\n")
+		for _, l := range d.Levels {
+			fmt.Fprintf(bw, "%s\t%s\t%s\n", l.Level, javaDouble(l.PercentOfDeduplicated), javaDouble(l.PercentOfTotal))
+		}
+		end()
+	}
+	status = "pass"
+	if len(rep.Overrepresented) > 0 {
+		status = grade(rep.Overrepresented[0].Percent, overrepresentedPercent, overrepresentedFailPercent, true)
+	}
+	fmt.Fprintf(bw, ">>Overrepresented sequences\t%s\n", status)
+	if len(rep.Overrepresented) > 0 {
+		// FastQC also names a possible source from its list of
+		// contaminants; this report does not look sequences up.
+		bw.WriteString("#Sequence\tCount\tPercentage\tPossible Source\n")
+		for _, o := range rep.Overrepresented {
+			fmt.Fprintf(bw, "%s\t%d\t%s\tNo Hit\n", o.Sequence, o.Count, javaDouble(o.Percent))
 		}
 	}
 	end()

@@ -3,10 +3,12 @@ package qc
 import (
 	"bufio"
 	"bytes"
+	"cmp"
 	"context"
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -121,6 +123,25 @@ func TestMatchesFastQC(t *testing.T) {
 					t.Errorf("%s: status %v, FastQC's %v", title, g, w)
 				}
 			}
+			// Duplication and over-represented sequences are estimated
+			// from the first 100000 distinct sequences, as FastQC does.
+			for _, title := range []string{"Sequence Duplication Levels", "Overrepresented sequences"} {
+				g, w := got[title], want[title]
+				if title == "Overrepresented sequences" {
+					// The possible source comes from FastQC's list of
+					// contaminants, which seqstore does not have; rows of
+					// equal counts come in no particular order.
+					g, w = overrepresentedRows(g), overrepresentedRows(w)
+				}
+				compareTable(t, title, g, w)
+				if gs, ws := got[title+" status"], want[title+" status"]; len(gs) == 0 || len(ws) == 0 || gs[0][0] != ws[0][0] {
+					t.Errorf("%s: status %v, FastQC's %v", title, gs, ws)
+				}
+			}
+			const total = "#Total Deduplicated Percentage\t"
+			if g, w := lineStarting(ours.Bytes(), total), lineStarting(texts[path], total); g != w || w == "" {
+				t.Errorf("%q, FastQC %q", g, w)
+			}
 		})
 	}
 }
@@ -154,4 +175,29 @@ func compareTable(t *testing.T, title string, got, want [][]string) {
 			}
 		}
 	}
+}
+
+// overrepresentedRows drops the possible source and orders the rows by
+// count, then sequence.
+func overrepresentedRows(rows [][]string) [][]string {
+	var out [][]string
+	for _, r := range rows {
+		out = append(out, r[:min(len(r), 3)])
+	}
+	slices.SortStableFunc(out, func(a, b []string) int {
+		ca, _ := strconv.Atoi(a[1])
+		cb, _ := strconv.Atoi(b[1])
+		return cmp.Or(cmp.Compare(cb, ca), strings.Compare(a[0], b[0]))
+	})
+	return out
+}
+
+// lineStarting returns the line of text that starts with prefix.
+func lineStarting(text []byte, prefix string) string {
+	for _, line := range strings.Split(string(text), "\n") {
+		if strings.HasPrefix(line, prefix) {
+			return line
+		}
+	}
+	return ""
 }

@@ -4,12 +4,17 @@
 // their qualities (FASTQ, uBAM), Alignments for what only aligned records
 // carry (flags, MAPQ, insert sizes). Memory is bounded whatever the input
 // and adding a record allocates nothing once the tables have grown to the
-// longest read; the numbers are written as JSON (Report) and in the text
+// longest read, but for the first 100000 distinct sequences, which the
+// duplication estimate keeps; the numbers are written as JSON (Report) and in the text
 // layouts of the tools (WriteFastQC, WriteFlagstat), computed the way those
 // tools compute them so that they agree on the same file.
 package qc
 
-import "math"
+import (
+	"encoding/binary"
+	"math"
+	"math/bits"
+)
 
 // MaxPositions bounds the per-position tables: bases past it still count
 // towards every per-read statistic (length, mean quality, GC) but not to
@@ -107,6 +112,7 @@ type Reads struct {
 	lowestBeyond int
 	gc           [101]float64
 	gcModels     gcModels
+	dups         duplicates
 }
 
 // AddFASTQ adds one read whose qualities are FASTQ characters ('!' to '~';
@@ -135,6 +141,7 @@ func (r *Reads) add(seq, qual []byte, levels *[256]uint8) {
 	r.reads++
 	r.bases += int64(n)
 	r.countLength(n)
+	r.dups.add(seq)
 	p := min(n, MaxPositions)
 	if p > r.positions {
 		r.grow(p)
@@ -144,24 +151,15 @@ func (r *Reads) add(seq, qual []byte, levels *[256]uint8) {
 	// quality totals and the lowest quality are summed from the tables
 	// at the end, and only bases past MaxPositions are tallied here.
 	content := r.content[:p*classes]
-	gcCount := 0
 	for i, b := range seq[:p] {
 		content[i*classes+int(baseClass[b])]++
-		gcCount += int(isGC[b])
 	}
 	for _, b := range seq[p:] {
 		r.beyond[baseClass[b]]++
-		gcCount += int(isGC[b])
 	}
-	if gcLen := gcLength(n); gcLen < n {
-		gcCount = 0
-		for _, b := range seq[:gcLen] {
-			gcCount += int(isGC[b])
-		}
-		n = gcLen
-	}
-	if n > 0 {
-		r.gcModels.add(&r.gc, n, gcCount)
+	// FastQC's GC model reads only the first gcLength(n) bases.
+	if gcLen := gcLength(n); gcLen > 0 {
+		r.gcModels.add(&r.gc, gcLen, countGC(seq[:gcLen]))
 	}
 
 	qual = qual[:min(len(qual), len(seq))]
@@ -316,4 +314,29 @@ func fillGCModel(model *[101]float64, length int) {
 			model[p] = 1 / float64(n)
 		}
 	}
+}
+
+// countGC counts the G and C bases, either case, eight at a time: a byte
+// is one of them exactly when, with bit 0x20 set and bit 0x04 cleared, it
+// is 'c'.
+func countGC(seq []byte) int {
+	const (
+		lower = 0x2020202020202020
+		notG  = 0xfbfbfbfbfbfbfbfb // clears the bit that tells 'g' from 'c'
+		c     = 0x6363636363636363
+		low7  = 0x7f7f7f7f7f7f7f7f
+	)
+	n := 0
+	for len(seq) >= 8 {
+		x := (binary.LittleEndian.Uint64(seq)|lower)&notG ^ c
+		// The high bit of each byte of zeros is set exactly when that
+		// byte of x is zero.
+		zeros := ^((x&low7 + low7) | x | low7)
+		n += bits.OnesCount64(zeros)
+		seq = seq[8:]
+	}
+	for _, b := range seq {
+		n += int(isGC[b])
+	}
+	return n
 }

@@ -283,3 +283,27 @@ func TestLongReadModels(t *testing.T) {
 		t.Errorf("%v allocations per long read past the kept models", n)
 	}
 }
+
+// countGC agrees with counting byte by byte, for every byte value in
+// every place of a word.
+func TestCountGC(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 6))
+	for n := range 40 {
+		for range 200 {
+			seq := make([]byte, n)
+			for i := range seq {
+				seq[i] = byte(rng.IntN(256))
+				if rng.IntN(2) == 0 {
+					seq[i] = "ACGTNacgtn"[rng.IntN(10)]
+				}
+			}
+			want := 0
+			for _, b := range seq {
+				want += int(isGC[b])
+			}
+			if got := countGC(seq); got != want {
+				t.Fatalf("countGC(%q) = %d, want %d", seq, got, want)
+			}
+		}
+	}
+}

@@ -27,6 +27,10 @@ type ReadsReport struct {
 	// MaxPositions, then PositionsTruncated is true).
 	Positions          []PositionStats `json:"positions"`
 	PositionsTruncated bool            `json:"positionsTruncated,omitempty"`
+	// Duplication and Overrepresented are FastQC's estimates from the
+	// first 100000 distinct sequences (see duplicates).
+	Duplication     *DuplicationReport        `json:"duplication,omitempty"`
+	Overrepresented []OverrepresentedSequence `json:"overrepresentedSequences"`
 }
 
 // LengthCount is how many reads have a length.
@@ -102,6 +106,7 @@ func (r *Reads) Report() *ReadsReport {
 			rep.MeanQualities = append(rep.MeanQualities, QualityCount{q - shift, c})
 		}
 	}
+	rep.Duplication, rep.Overrepresented = r.dups.report()
 	last := min(r.maxLength, MaxPositions)
 	for p := 0; p < last; p++ {
 		counts := r.quality[p*qualLevels : (p+1)*qualLevels]
@@ -139,4 +144,30 @@ func percentile(counts []int64, total int64, pct int64) int {
 		}
 	}
 	return len(counts) - 1
+}
+
+// Report is the quality-control report of one read set, as ingestion
+// stores it and the API serves it: the read statistics of each source
+// (both mates of a FASTQ pair apart, as FastQC reports them) and, for
+// alignments, what the records' flags and placements say. It carries
+// everything WriteFastQCReport, WriteFlagstatReport and WriteStatsSNReport
+// need, so the layouts MultiQC reads can be written from the stored JSON
+// alone.
+type Report struct {
+	// FileType is the read set's, as the API spells it (FASTQ, BAM,
+	// UBAM, CRAM).
+	FileType string         `json:"fileType"`
+	Sources  []SourceReport `json:"sources"`
+	// Alignments is set for BAM, uBAM and CRAM.
+	Alignments *AlignmentsReport `json:"alignments,omitempty"`
+}
+
+// SourceReport is the read statistics of one source: every FASTQ record,
+// or a BAM's or CRAM's primary records.
+type SourceReport struct {
+	// Source is "source1" or "source2"; FileName the file's name as
+	// the read set stores it, which FastQC's report names.
+	Source   string       `json:"source"`
+	FileName string       `json:"fileName,omitempty"`
+	Reads    *ReadsReport `json:"reads"`
 }

@@ -13,8 +13,9 @@ import (
 )
 
 // ScanFASTQ reads a FASTQ stream (plain, gzip or BGZF) to its end and
-// returns its statistics. It is a pass of its own, for a file not being
-// ingested; ingestion adds its records as it reads them.
+// returns its statistics. It is a pass of its own, which the tests hold
+// the single pass of ingestion (package analyze) to; ingestion adds its
+// records as it reads them.
 func ScanFASTQ(ctx context.Context, src io.Reader) (_ *Reads, err error) {
 	defer panics.Recover(&err)
 	rc, _, err := compress.Open(src)

@@ -110,7 +110,12 @@ func hardClipped(cigar []uint32) int64 {
 // `samtools stats`, in its order, after a comment that MultiQC reads as
 // samtools stats'; the lines it has and these lack are left out.
 func WriteStatsSN(w io.Writer, a *Alignments) error {
-	s := &a.summary
+	return WriteStatsSNReport(w, &AlignmentsReport{Summary: a.summary})
+}
+
+// WriteStatsSNReport is WriteStatsSN from a report, as stored.
+func WriteStatsSNReport(w io.Writer, rep *AlignmentsReport) error {
+	s := &rep.Summary
 	bw := bufio.NewWriter(w)
 	// MultiQC recognises samtools stats output by this sentence.
 	bw.WriteString("# This file was produced by samtools stats-compatible code in seqstore: the SN lines that need no reference.\n")

@@ -256,14 +256,24 @@ func (h ImportHandler) importOutcome(rs *seqstore.ReadSet) error {
 
 // importedFileName is the name an imported file is stored and exported
 // under: the source's own, as HealthOmics keeps it, with ".gz" added to a
-// FASTQ that arrived uncompressed, since it is stored compressed.
+// FASTQ whose name does not say it is compressed, since it is stored
+// compressed (as it arrived, or as BGZF if it arrived plain).
 func importedFileName(uri, fileType, readSetID string) string {
 	name := safeFileName(path.Base(uri))
 	if name == "" {
 		name = readSetID
 	}
-	if fileType == seqstore.FileTypeFASTQ && !strings.HasSuffix(name, ".gz") {
+	if fileType == seqstore.FileTypeFASTQ && !hasSuffix(name, ".gz", ".bgz", ".bgzf") {
 		name += ".gz"
 	}
 	return name
+}
+
+func hasSuffix(s string, suffixes ...string) bool {
+	for _, x := range suffixes {
+		if strings.HasSuffix(s, x) {
+			return true
+		}
+	}
+	return false
 }

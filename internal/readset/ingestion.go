@@ -141,6 +141,16 @@ func (s *Service) ingestSources(ctx context.Context, log *slog.Logger, rs *seqst
 	if len(sums) > 1 {
 		next.ETag.Source2 = sums[1]
 	}
+	// Stored before the read set becomes ACTIVE, so that every ACTIVE
+	// read set has its report.
+	if err := s.storeQC(ctx, rs, files, result.QC); err != nil {
+		log.Warn("ingest finished but its QC report could not be stored", "err", err)
+		if errors.Is(err, meta.ErrNotFound) {
+			// Deleted while we worked: the files belong to nobody.
+			s.deleteFiles(context.WithoutCancel(ctx), files)
+		}
+		return "", err
+	}
 	if err := s.Meta.ReadSetUpdate(ctx, &next, seqstore.ReadSetStatusProcessingUpload); err != nil {
 		// Deleted while we worked (or another node finished first): the
 		// files we wrote belong to nobody.
@@ -153,11 +163,7 @@ func (s *Service) ingestSources(ctx context.Context, log *slog.Logger, rs *seqst
 		}
 		return "", err
 	}
-	var size int64
-	for _, f := range files {
-		size += f.ContentLength
-	}
-	log.Info("read set active", "reads", result.ReadCount, "bases", result.BaseCount, "readBytes", read.Load(), "storedBytes", size, "elapsed", time.Since(start))
+	log.Info("read set active", "reads", result.ReadCount, "bases", result.BaseCount, "readBytes", read.Load(), "storedBytes", filesSize(files), "elapsed", time.Since(start))
 	for i, b := range result.Sources {
 		log.Info("read set source", "source", i+1, "compressedBytes", b.Compressed, "decompressedBytes", b.Decompressed, "ratio", fmt.Sprintf("%.2f", b.Ratio()))
 	}

@@ -174,18 +174,10 @@ func (s *Service) archiveJobOpen(ctx context.Context, account, storeID string) (
 
 // RunArchiveSweeps sweeps every interval until ctx ends.
 func (s *Service) RunArchiveSweeps(ctx context.Context, interval time.Duration) {
-	t := time.NewTicker(interval)
-	defer t.Stop()
-	for {
-		if _, err := s.SweepArchive(ctx); err != nil && ctx.Err() == nil {
-			s.Log.WarnContext(ctx, "the archive sweep failed; it runs again later", "err", err)
-		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-	}
+	s.runEvery(ctx, interval, "the archive sweep", func(ctx context.Context) error {
+		_, err := s.SweepArchive(ctx)
+		return err
+	})
 }
 
 // ArchiveHandler does the items of archive jobs: each moves one read set's
@@ -219,6 +211,7 @@ func (h ArchiveHandler) Do(ctx context.Context, job *seqstore.Job, item *seqstor
 		item.StatusMessage = "left as it is: the read set was read since the sweep"
 		return nil
 	}
+	h.Log.InfoContext(ctx, "archiving read set", "account", rs.AccountID, "store", rs.StoreID, "readSet", rs.ID, "bytes", filesSize(rs.Files))
 	for _, f := range rs.Files {
 		if err := copyVerified(ctx, h.Blobs, f.Key, h.Archive, f.Key, f.ContentLength); err != nil {
 			return fmt.Errorf("copying %s to the archive tier failed: %w", f.Name, err)
@@ -287,6 +280,7 @@ func (h ActivationHandler) Do(ctx context.Context, job *seqstore.Job, item *seqs
 		return fmt.Errorf("read set %s is %s; only ARCHIVED read sets can be activated", rs.ID, rs.Status)
 	}
 	files := activatedFiles(rs, job.ID)
+	h.Log.InfoContext(ctx, "activating read set", "account", rs.AccountID, "store", rs.StoreID, "readSet", rs.ID, "job", job.ID, "bytes", filesSize(rs.Files))
 	for i, f := range rs.Files {
 		if err := copyVerified(ctx, h.Archive, f.Key, h.Blobs, files[i].Key, f.ContentLength); err != nil {
 			return fmt.Errorf("copying %s back from the archive tier failed: %w", f.Name, err)
@@ -316,6 +310,15 @@ func (h ActivationHandler) Do(ctx context.Context, job *seqstore.Job, item *seqs
 	h.deleteFilesIn(ctx, h.Archive, rs.Files)
 	h.Log.InfoContext(ctx, "read set activated", "account", rs.AccountID, "store", rs.StoreID, "readSet", rs.ID, "job", job.ID)
 	return nil
+}
+
+// filesSize is how many bytes files hold.
+func filesSize(files []seqstore.StoredFile) int64 {
+	var n int64
+	for _, f := range files {
+		n += f.ContentLength
+	}
+	return n
 }
 
 // readSetGone reports whether rs was deleted or is being deleted, so that

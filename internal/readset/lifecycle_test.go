@@ -13,6 +13,7 @@ import (
 	"github.com/seqstore/seqstore"
 	"github.com/seqstore/seqstore/internal/blob"
 	"github.com/seqstore/seqstore/internal/blob/fileblob"
+	"github.com/seqstore/seqstore/internal/meta"
 )
 
 // lifecycleEnv is an env with an archive tier in a directory of its own,
@@ -361,5 +362,71 @@ func TestAnArchiveRunTwiceAtOnceKeepsTheArchivedCopies(t *testing.T) {
 	}
 	if got, err := le.content(); err != nil || got != want {
 		t.Fatalf("content after two archive runs and an activation differs (%v)", err)
+	}
+}
+
+// A deleted read set is listed as DELETED, without files, for
+// DeletedRetention on the service's clock, and then its record goes; with
+// no retention it goes at once.
+func TestDeletedReadSetsStayListedForTheRetention(t *testing.T) {
+	listDeleted := func(le *lifecycleEnv) []string {
+		items, _, err := le.svc.List(le.ctx, testAccount, le.store, meta.ReadSetFilter{Status: seqstore.ReadSetStatusDeleted}, meta.Page{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var ids []string
+		for _, rs := range items {
+			ids = append(ids, rs.ID)
+		}
+		return ids
+	}
+	for _, retention := range []time.Duration{0, 7 * 24 * time.Hour} {
+		t.Run(retention.String(), func(t *testing.T) {
+			le := newLifecycleEnv(t)
+			le.svc.DeletedRetention = retention
+			var se *seqstore.Error
+			if errs, err := le.svc.BatchDelete(le.ctx, testAccount, le.store, []string{le.rs.ID}); err != nil || len(errs) != 0 {
+				t.Fatalf("BatchDelete: %v %v", errs, err)
+			}
+			if keys := le.objects("readsets/"); len(keys) != 0 {
+				t.Errorf("files left after the deletion: %v", keys)
+			}
+			if _, err := le.svc.Get(le.ctx, testAccount, le.store, le.rs.ID); !errors.As(err, &se) || se.Code != seqstore.CodeNotFound {
+				t.Errorf("Get of a deleted read set: %v, want not found", err)
+			}
+			if errs, _ := le.svc.BatchDelete(le.ctx, testAccount, le.store, []string{le.rs.ID}); len(errs) != 1 || errs[0].Code != string(seqstore.CodeNotFound) {
+				t.Errorf("a second BatchDelete: %+v, want not found", errs)
+			}
+			if retention == 0 {
+				if ids := listDeleted(le); len(ids) != 0 {
+					t.Fatalf("listed as DELETED with no retention: %v", ids)
+				}
+				return
+			}
+			if ids := listDeleted(le); len(ids) != 1 || ids[0] != le.rs.ID {
+				t.Fatalf("listed as DELETED: %v, want %s", ids, le.rs.ID)
+			}
+			stored, err := le.db.ReadSetGet(le.ctx, testAccount, le.store, le.rs.ID)
+			if err != nil || stored.Status != seqstore.ReadSetStatusDeleted || len(stored.Files) != 0 {
+				t.Fatalf("the record: %+v %v, want DELETED without files", stored, err)
+			}
+			if items, _, _ := le.svc.List(le.ctx, testAccount, le.store, meta.ReadSetFilter{}, meta.Page{}); len(items) != 0 {
+				t.Errorf("an unfiltered list shows %d read sets, want none", len(items))
+			}
+			le.clock.advance(retention - time.Minute)
+			if n, err := le.svc.PurgeDeleted(le.ctx); err != nil || n != 0 {
+				t.Fatalf("a purge within the retention removed %d: %v", n, err)
+			}
+			if ids := listDeleted(le); len(ids) != 1 {
+				t.Fatalf("listed as DELETED a minute before the retention ends: %v", ids)
+			}
+			le.clock.advance(2 * time.Minute)
+			if n, err := le.svc.PurgeDeleted(le.ctx); err != nil || n != 1 {
+				t.Fatalf("a purge after the retention removed %d: %v", n, err)
+			}
+			if ids := listDeleted(le); len(ids) != 0 {
+				t.Fatalf("still listed after the retention: %v", ids)
+			}
+		})
 	}
 }

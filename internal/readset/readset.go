@@ -44,6 +44,10 @@ type Service struct {
 	// ArchiveAfter move (nil or ArchiveAfter 0: none are archived).
 	Archive      blob.Store
 	ArchiveAfter time.Duration
+	// DeletedRetention is how long a deleted read set's record stays, as
+	// DELETED, for ListReadSets filtered on that status; zero removes it
+	// with the files.
+	DeletedRetention time.Duration
 	// Locations are where import and export jobs read and write; nil
 	// refuses such jobs.
 	Locations Locations

@@ -628,3 +628,18 @@ func TestGuardedPartsReaderRefusesReadsOnceClosed(t *testing.T) {
 		t.Fatalf("read after Close: %v, want errReadAfterClose", err)
 	}
 }
+
+func TestImportedFileName(t *testing.T) {
+	for _, c := range []struct{ uri, fileType, want string }{
+		{"s3://b/run/r1.fastq.gz", seqstore.FileTypeFASTQ, "r1.fastq.gz"},
+		{"s3://b/run/r1.fq.bgz", seqstore.FileTypeFASTQ, "r1.fq.bgz"},
+		{"file:///d/r1.fq.bgzf", seqstore.FileTypeFASTQ, "r1.fq.bgzf"},
+		{"s3://b/run/r1.fastq", seqstore.FileTypeFASTQ, "r1.fastq.gz"},
+		{"s3://b/run/sample.bam", seqstore.FileTypeBAM, "sample.bam"},
+		{"s3://b/run/..", seqstore.FileTypeFASTQ, "1234567890.gz"},
+	} {
+		if got := importedFileName(c.uri, c.fileType, "1234567890"); got != c.want {
+			t.Errorf("importedFileName(%q, %s) = %q, want %q", c.uri, c.fileType, got, c.want)
+		}
+	}
+}

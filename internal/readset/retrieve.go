@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"time"
 
 	"github.com/seqstore/seqstore"
 	"github.com/seqstore/seqstore/internal/meta"
@@ -127,11 +128,59 @@ func (s *Service) deleteOne(ctx context.Context, account, storeID, id string) er
 	if err := s.Meta.TagsDeleteAll(ctx, account, s.ARN.ReadSet(account, storeID, id)); err != nil {
 		return err
 	}
-	if err := s.Meta.ReadSetDelete(ctx, account, storeID, id); err != nil && !errors.Is(err, meta.ErrNotFound) {
+	if s.DeletedRetention > 0 {
+		// The record stays, without files, until the purge removes it.
+		gone := *rs
+		gone.Status = seqstore.ReadSetStatusDeleted
+		gone.StatusMessage = ""
+		gone.Files, gone.SourceParts = nil, nil
+		gone.UpdatedAt = s.now()
+		if err := s.Meta.ReadSetUpdate(ctx, &gone, seqstore.ReadSetStatusDeleting); err != nil && !errors.Is(err, meta.ErrNotFound) {
+			return err
+		}
+	} else if err := s.Meta.ReadSetDelete(ctx, account, storeID, id); err != nil && !errors.Is(err, meta.ErrNotFound) {
 		return err
 	}
 	s.Log.InfoContext(ctx, "read set deleted", "account", account, "store", storeID, "readSet", id)
 	return nil
+}
+
+// PurgeDeleted removes the records of read sets deleted more than
+// DeletedRetention ago, and says how many it removed.
+func (s *Service) PurgeDeleted(ctx context.Context) (int64, error) {
+	if s.DeletedRetention <= 0 {
+		return 0, nil
+	}
+	n, err := s.Meta.ReadSetsPurgeDeleted(ctx, s.now().Add(-s.DeletedRetention))
+	if n > 0 {
+		s.Log.InfoContext(ctx, "removed the records of deleted read sets", "readSets", n, "deletedRetention", s.DeletedRetention)
+	}
+	return n, err
+}
+
+// RunDeletedPurges purges every interval until ctx ends.
+func (s *Service) RunDeletedPurges(ctx context.Context, interval time.Duration) {
+	s.runEvery(ctx, interval, "removing the records of deleted read sets", func(ctx context.Context) error {
+		_, err := s.PurgeDeleted(ctx)
+		return err
+	})
+}
+
+// runEvery runs task now and then every interval until ctx ends, logging
+// a failure (of what) as a warning: the next round tries again.
+func (s *Service) runEvery(ctx context.Context, interval time.Duration, what string, task func(context.Context) error) {
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		if err := task(ctx); err != nil && ctx.Err() == nil {
+			s.Log.WarnContext(ctx, what+" failed; it runs again later", "err", err)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
 }
 
 // OpenFileRange reads length bytes from offset of one file of an ACTIVE

@@ -204,7 +204,7 @@ func Open(ctx context.Context, cfg *config.Config, log *slog.Logger) (*Server, e
 	arns := arn.Builder{Partition: "aws", Region: cfg.Region}
 	svc := &service.Service{Meta: m, ARN: arns, Log: log, Keyring: ring}
 	rs := &readset.Service{Meta: m, Blobs: blobs, ARN: arns, Log: log, Now: cfg.Now, Limits: cfg.ParseLimits, ProgressInterval: cfg.IngestProgress,
-		Archive: archive, ArchiveAfter: cfg.Lifecycle.ArchiveAfter}
+		Archive: archive, ArchiveAfter: cfg.Lifecycle.ArchiveAfter, DeletedRetention: cfg.Lifecycle.DeletedRetention}
 	ing := &readset.Ingester{Service: rs, Workers: cfg.IngestWorkers, Lease: cfg.IngestLease, MaxAttempts: cfg.IngestAttempts}
 	rs.Wake = ing.Wake
 	lc, err := cfg.Locations()
@@ -370,6 +370,9 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	}()
 	if s.Config.Lifecycle.ArchiveAfter > 0 {
 		wg.Go(func() { s.ReadSets.RunArchiveSweeps(ingestCtx, s.Config.Lifecycle.SweepInterval()) })
+	}
+	if s.Config.Lifecycle.DeletedRetention > 0 {
+		wg.Go(func() { s.ReadSets.RunDeletedPurges(ingestCtx, s.Config.Lifecycle.PurgeInterval()) })
 	}
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(ln) }()

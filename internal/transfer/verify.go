@@ -33,7 +33,7 @@ func contentETag(ctx context.Context, fileType types.FileType, algorithm string,
 	case types.FileTypeFastq:
 		return analyze.FASTQETag(r, family)
 	case types.FileTypeBam, types.FileTypeUbam:
-		res, err = analyze.BAM(ctx, r, string(fileType), nil, families, analyze.Limits{})
+		res, err = analyze.BAM(analyze.WithoutQC(ctx), r, string(fileType), nil, families, analyze.Limits{})
 	default:
 		return "", fmt.Errorf("cannot hash %s content", fileType)
 	}

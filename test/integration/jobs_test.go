@@ -361,6 +361,13 @@ func TestImportExportRoundTrip(t *testing.T) {
 							if want := download(t, c, store, id, f.kind, f.info); !bytes.Equal(got, want) {
 								t.Errorf("%s %s: exported %d bytes differ from the %d GetReadSet serves", ft, f.kind, len(got), len(want))
 							}
+							// A gzip FASTQ is kept as the object it was
+							// imported from, and exported so.
+							if source := map[types.ReadSetFile]string{types.ReadSetFileSource1: d.r1gz, types.ReadSetFileSource2: d.r2gz}[f.kind]; ft == types.FileTypeFastq && source != "" {
+								if original, _ := os.ReadFile(source); !bytes.Equal(got, original) {
+									t.Errorf("FASTQ %s: exported %d bytes, not the %d imported", f.kind, len(got), len(original))
+								}
+							}
 							if f.kind != types.ReadSetFileIndex {
 								uris = append(uris, p.uri(key))
 							}

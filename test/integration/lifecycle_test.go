@@ -3,6 +3,7 @@ package integration
 import (
 	"cmp"
 	"context"
+	"errors"
 	"fmt"
 	"path/filepath"
 	"strings"
@@ -52,6 +53,8 @@ type lifecycleOptions struct {
 	reads     int           // in each mate; 3000 if 0
 	encrypted bool          // the store is encrypted at rest
 	sweep     time.Duration // how often the server sweeps itself; the test sweeps if 0
+	// deletedRetention is how long deleted read sets stay listed.
+	deletedRetention time.Duration
 }
 
 // lifecycleServerOf is lifecycleServer as opts say.
@@ -69,6 +72,7 @@ func lifecycleServerOf(t *testing.T, b backend, opts lifecycleOptions) (in *inst
 	cfg.Now = clock.Now
 	cfg.Lifecycle.ArchiveAfter = archiveAfter
 	cfg.Lifecycle.ArchiveSweep = cmp.Or(opts.sweep, time.Hour) // by default the test sweeps itself
+	cfg.Lifecycle.DeletedRetention = opts.deletedRetention
 	cfg.JobPoll = 20 * time.Millisecond
 	in = start(t, b, cfg)
 	c = in.goClient(in.rootKey())
@@ -431,6 +435,66 @@ func TestArchiveAndActivationSurviveAStopMidway(t *testing.T) {
 			}
 			if keys := keysUnder(t, third.srv.Archive, prefix); len(keys) != 0 {
 				t.Errorf("archive copies left after activation: %v", keys)
+			}
+		})
+	}
+}
+
+// With -deleted-retention a deleted read set is listed as DELETED, through
+// the API, until the retention has passed on the server's clock; it is not
+// found by GetReadSetMetadata meanwhile, and does not keep its store from
+// being deleted once the purge has run.
+func TestDeletedReadSetsListedForTheRetention(t *testing.T) {
+	const retention = 7 * 24 * time.Hour
+	for _, b := range backends {
+		t.Run(b.name, func(t *testing.T) {
+			in, clock, c, store, id := lifecycleServerOf(t, b, lifecycleOptions{reads: 100, deletedRetention: retention})
+			ctx := context.Background()
+			waitStatus(t, c, store, id, types.ReadSetStatusActive)
+			out, err := c.BatchDeleteReadSet(ctx, &omics.BatchDeleteReadSetInput{SequenceStoreId: aws.String(store), Ids: []string{id}})
+			if err != nil || len(out.Errors) != 0 {
+				t.Fatalf("BatchDeleteReadSet: %v %+v", err, out)
+			}
+			listDeleted := func() []string {
+				t.Helper()
+				list, err := c.ListReadSets(ctx, &omics.ListReadSetsInput{SequenceStoreId: aws.String(store),
+					Filter: &types.ReadSetFilter{Status: types.ReadSetStatusDeleted}})
+				if err != nil {
+					t.Fatal(err)
+				}
+				var ids []string
+				for _, rs := range list.ReadSets {
+					if rs.Status != types.ReadSetStatusDeleted {
+						t.Errorf("read set %s listed %s under the DELETED filter", *rs.Id, rs.Status)
+					}
+					ids = append(ids, *rs.Id)
+				}
+				return ids
+			}
+			if ids := listDeleted(); len(ids) != 1 || ids[0] != id {
+				t.Fatalf("listed as DELETED: %v, want %s", ids, id)
+			}
+			_, err = c.GetReadSetMetadata(ctx, &omics.GetReadSetMetadataInput{SequenceStoreId: aws.String(store), Id: aws.String(id)})
+			var nf *types.ResourceNotFoundException
+			if !errors.As(err, &nf) {
+				t.Errorf("GetReadSetMetadata of a deleted read set: %v, want ResourceNotFoundException", err)
+			}
+			clock.advance(retention - time.Hour)
+			if _, err := in.srv.ReadSets.PurgeDeleted(ctx); err != nil {
+				t.Fatal(err)
+			}
+			if ids := listDeleted(); len(ids) != 1 {
+				t.Fatalf("an hour before the retention ends, listed as DELETED: %v", ids)
+			}
+			clock.advance(2 * time.Hour)
+			if n, err := in.srv.ReadSets.PurgeDeleted(ctx); err != nil || n != 1 {
+				t.Fatalf("the purge after the retention removed %d: %v", n, err)
+			}
+			if ids := listDeleted(); len(ids) != 0 {
+				t.Fatalf("listed as DELETED after the retention: %v", ids)
+			}
+			if _, err := c.DeleteSequenceStore(ctx, &omics.DeleteSequenceStoreInput{Id: aws.String(store)}); err != nil {
+				t.Errorf("DeleteSequenceStore after the purge: %v", err)
 			}
 		})
 	}

@@ -35,6 +35,8 @@ type testData struct {
 	r1, r2     string // the same, plain
 	r1bgzf     string // source 1 as BGZF
 	r1multi    string // source 1 as two gzip members
+	r1gz6      string // source 1 as `gzip -6` makes it
+	r1gz1      string // source 1 as `gzip -1` makes it
 	bam, ubam  string
 	ref        string
 }
@@ -72,11 +74,13 @@ func lambdaData(t *testing.T) *testData {
 		sh("gzip -dc " + examples + "/reference/lambda_virus.fa.gz > ref.fa")
 		sh("bgzip -c r1.fq > r1.bgzf.fq.gz")
 		sh("head -n 4000 r1.fq | gzip -c > r1.multi.fq.gz && tail -n +4001 r1.fq | gzip -c >> r1.multi.fq.gz")
+		sh("gzip -6 -c r1.fq > r1.gz6.fq.gz && gzip -1 -c r1.fq > r1.gz1.fq.gz")
 		sh("minimap2 -a -x sr ref.fa r1.fq r2.fq 2>/dev/null | samtools sort -o aligned.bam - 2>/dev/null")
 		sh("samtools import -1 r1.fq -2 r2.fq -o unaligned.bam 2>/dev/null")
 		d.r1gz, d.r2gz = filepath.Join(dir, "r1.fq.gz"), filepath.Join(dir, "r2.fq.gz")
 		d.r1, d.r2 = filepath.Join(dir, "r1.fq"), filepath.Join(dir, "r2.fq")
 		d.r1bgzf, d.r1multi = filepath.Join(dir, "r1.bgzf.fq.gz"), filepath.Join(dir, "r1.multi.fq.gz")
+		d.r1gz6, d.r1gz1 = filepath.Join(dir, "r1.gz6.fq.gz"), filepath.Join(dir, "r1.gz1.fq.gz")
 		d.bam, d.ubam, d.ref = filepath.Join(dir, "aligned.bam"), filepath.Join(dir, "unaligned.bam"), filepath.Join(dir, "ref.fa")
 		data = d
 	})
@@ -260,8 +264,10 @@ func TestPairedFASTQReadSet(t *testing.T) {
 		}
 		got1 := download(t, c, store, id, types.ReadSetFileSource1, md.Files.Source1)
 		got2 := download(t, c, store, id, types.ReadSetFileSource2, md.Files.Source2)
-		if !bytes.Equal(gunzip(t, got1), plain1) || !bytes.Equal(gunzip(t, got2), plain2) {
-			t.Errorf("downloaded sources do not decompress to the uploaded reads")
+		up1, _ := os.ReadFile(d.r1gz)
+		up2, _ := os.ReadFile(d.r2gz)
+		if !bytes.Equal(got1, up1) || !bytes.Equal(got2, up2) {
+			t.Errorf("downloaded sources are not the uploaded files byte for byte")
 		}
 		// Part 2 does not exist for files under 100 MiB.
 		_, err := c.GetReadSet(context.Background(), &omics.GetReadSetInput{SequenceStoreId: aws.String(store), Id: aws.String(id), PartNumber: aws.Int32(2)})
@@ -277,26 +283,52 @@ func TestPairedFASTQReadSet(t *testing.T) {
 	})
 }
 
-func TestFASTQCompressionsAgree(t *testing.T) {
+// TestFASTQStoredAsUploaded uploads one FASTQ in every form, in parts that
+// cut records anywhere: each gets the same ETag and counts, a compressed
+// upload is stored and served byte for byte as it arrived, and a plain one
+// is stored BGZF-compressed, close to bgzip's size.
+func TestFASTQStoredAsUploaded(t *testing.T) {
 	d := lambdaData(t)
-	in := start(t, backends[0], nil)
-	c := in.goClient(in.rootKey())
-	store := newStore(t, c, types.ETagAlgorithmFamilySha256up)
 	plain, _ := os.ReadFile(d.r1)
 	sum := sha256.Sum256(plain)
 	want := hex.EncodeToString(sum[:])
-	for name, f := range map[string]string{"plain": d.r1, "gzip": d.r1gz, "bgzf": d.r1bgzf, "multi-member gzip": d.r1multi} {
-		t.Run(name, func(t *testing.T) {
-			id := uploadFiles(t, c, store, types.FileTypeFastq, "", 1<<20, f)
-			md := waitIngested(t, c, store, id)
-			if md.Status != types.ReadSetStatusActive {
-				t.Fatalf("status %s: %s", md.Status, aws.ToString(md.StatusMessage))
-			}
-			if md.Etag.Algorithm != types.ETagAlgorithmFastqSha256up || *md.Etag.Source1 != want {
-				t.Errorf("etag %+v, want %s", md.Etag, want)
-			}
-		})
+	bgzipped, _ := os.ReadFile(d.r1bgzf)
+	forms := []struct{ name, file string }{
+		{"plain", d.r1}, {"gzip -6", d.r1gz6}, {"gzip -1", d.r1gz1}, {"bgzip", d.r1bgzf}, {"multi-member gzip", d.r1multi},
 	}
+	forEachBackend(t, func(t *testing.T, b backend, in *instance) {
+		c := in.goClient(in.rootKey())
+		store := newStore(t, c, types.ETagAlgorithmFamilySha256up)
+		for _, form := range forms {
+			t.Run(form.name, func(t *testing.T) {
+				uploaded, _ := os.ReadFile(form.file)
+				id := uploadFiles(t, c, store, types.FileTypeFastq, "", 300_000, form.file)
+				md := waitIngested(t, c, store, id)
+				if md.Status != types.ReadSetStatusActive {
+					t.Fatalf("status %s: %s", md.Status, aws.ToString(md.StatusMessage))
+				}
+				if md.Etag.Algorithm != types.ETagAlgorithmFastqSha256up || *md.Etag.Source1 != want {
+					t.Errorf("etag %+v, want %s", md.Etag, want)
+				}
+				if n := *md.SequenceInformation.TotalReadCount; n != int64(bytes.Count(plain, []byte("\n"))/4) {
+					t.Errorf("totalReadCount %d", n)
+				}
+				got := download(t, c, store, id, types.ReadSetFileSource1, md.Files.Source1)
+				if form.file != d.r1 {
+					if !bytes.Equal(got, uploaded) {
+						t.Fatalf("downloaded %d bytes (MD5 %s), uploaded %d (MD5 %s)", len(got), md5Hex(got), len(uploaded), md5Hex(uploaded))
+					}
+					return
+				}
+				if !bytes.Equal(gunzip(t, got), plain) {
+					t.Errorf("the stored copy of the plain upload does not decompress to it")
+				}
+				if float64(len(got)) > 1.05*float64(len(bgzipped)) {
+					t.Errorf("the plain upload is stored in %d bytes, more than 1.05 times bgzip's %d", len(got), len(bgzipped))
+				}
+			})
+		}
+	})
 }
 
 // samtoolsView is what `samtools view` prints for a file, without header.

@@ -41,6 +41,9 @@ type RouterOptions struct {
 	// Default: slog.Default().
 	Logger *slog.Logger
 
+	// Extra are operations of seqstore's own served beside the model's.
+	Extra []ExtraRoute
+
 	// MaxBodyBytes caps JSON request bodies (the streamed UploadReadSetPart
 	// body is not capped here). Default: DefaultMaxBodyBytes.
 	MaxBodyBytes int64
@@ -135,6 +138,14 @@ func (rt *router) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if segs, ok := splitPath(r.URL.EscapedPath(), st.segBuf[:0]); ok {
 		st.segs = segs
 		st.op, serve, allow = matchRoute(r.Method, segs)
+		if st.op == nil && allow == "" {
+			var route *ExtraRoute
+			if route, allow = matchExtra(rt.opts.Extra, r.Method, segs); route != nil {
+				st.op = route.Op
+				rt.serveExtra(w, r, st, route)
+				return
+			}
+		}
 	}
 	if st.op == nil {
 		if allow != "" {

@@ -68,9 +68,9 @@ func (e *Error) Error() string {
 
 func (e *Error) Unwrap() error { return e.Err }
 
-// sniffSize is enough to recognise any of the kinds: a BGZF header is 18
+// SniffSize is enough to recognise any of the kinds: a BGZF header is 18
 // bytes.
-const sniffSize = 18
+const SniffSize = 18
 
 // Sniff says how the input starting with head is compressed. head should
 // hold the input's first 18 bytes, or all of it if shorter.
@@ -103,7 +103,7 @@ func Sniff(head []byte) Kind {
 func Open(r io.Reader) (io.ReadCloser, Kind, error) {
 	counter := &countingReader{r: r}
 	br := bufio.NewReaderSize(counter, 256<<10)
-	head, err := br.Peek(sniffSize)
+	head, err := br.Peek(SniffSize)
 	if err != nil && err != io.EOF {
 		return nil, Plain, err
 	}

@@ -19,7 +19,7 @@ func TestSourcePanicIsAReadError(t *testing.T) {
 		after int64 // compressed bytes read before the panic
 	}{
 		// Open reads the header itself; the next read is the goroutine's.
-		{"gzip, right after the header", gz(data), sniffSize},
+		{"gzip, right after the header", gz(data), SniffSize},
 		{"gzip, mid-stream", gz(data), 300 << 10},
 		{"BGZF, mid-stream", bgz(data), 300 << 10},
 	} {

@@ -53,6 +53,26 @@ var lifecycleCases = []suiteCase{
 		must(t, "ReadSetsIdle with a limit", err)
 		equal(t, "idle read sets, limit 1", len(got), 1)
 	}},
+	{"a purge removes the DELETED read sets deleted before the cutoff, across accounts, and nothing else", func(t *testing.T, f *fixture) {
+		a := f.createSequenceStore(accountA, at(0))
+		b := f.createSequenceStore(accountB, at(0))
+		deleted := func(r *seqstore.ReadSet) { r.Status = seqstore.ReadSetStatusDeleted }
+		gone := f.createReadSet(accountA, a.ID, at(10), deleted)
+		goneB := f.createReadSet(accountB, b.ID, at(20), deleted)
+		recent := f.createReadSet(accountA, a.ID, at(60), deleted)
+		active := f.createReadSet(accountA, a.ID, at(1), nil)
+		n, err := f.s.ReadSetsPurgeDeleted(f.ctx, at(50))
+		must(t, "ReadSetsPurgeDeleted", err)
+		equal(t, "rows purged", n, int64(2))
+		for _, r := range []*seqstore.ReadSet{gone, goneB} {
+			_, err := f.s.ReadSetGet(f.ctx, r.AccountID, r.StoreID, r.ID)
+			wantErr(t, "ReadSetGet of a purged read set", err, meta.ErrNotFound)
+		}
+		for _, r := range []*seqstore.ReadSet{recent, active} {
+			_, err := f.s.ReadSetGet(f.ctx, r.AccountID, r.StoreID, r.ID)
+			must(t, "ReadSetGet of a kept read set", err)
+		}
+	}},
 	{"an activation job ID is written by an update and read back", func(t *testing.T, f *fixture) {
 		st := f.createSequenceStore(accountA, at(0))
 		r := f.createReadSet(accountA, st.ID, at(10), func(r *seqstore.ReadSet) { r.Status = seqstore.ReadSetStatusArchived })

@@ -133,6 +133,28 @@ var readSetCases = []suiteCase{
 		must(t, "ReadSetGet", err)
 		equal(t, "the stored status message", got.StatusMessage, fmt.Sprint("winner ", winner))
 	}},
+	{"a read set's QC report is kept, replaced, scoped to its account and store, and deleted with it", func(t *testing.T, f *fixture) {
+		st := f.createSequenceStore(accountA, at(0))
+		other := f.createSequenceStore(accountA, at(1))
+		r := f.createReadSet(accountA, st.ID, at(10), nil)
+		_, err := f.s.ReadSetQCGet(f.ctx, accountA, st.ID, r.ID)
+		wantErr(t, "ReadSetQCGet before any", err, meta.ErrNotFound)
+		wantErr(t, "ReadSetQCPut of a missing read set", f.s.ReadSetQCPut(f.ctx, accountA, st.ID, f.id(), []byte(`{}`)), meta.ErrNotFound)
+		wantErr(t, "ReadSetQCPut through another store", f.s.ReadSetQCPut(f.ctx, accountA, other.ID, r.ID, []byte(`{}`)), meta.ErrNotFound)
+		wantErr(t, "ReadSetQCPut through another account", f.s.ReadSetQCPut(f.ctx, accountB, st.ID, r.ID, []byte(`{}`)), meta.ErrNotFound)
+		must(t, "ReadSetQCPut", f.s.ReadSetQCPut(f.ctx, accountA, st.ID, r.ID, []byte(`{"fileType":"BAM"}`)))
+		must(t, "ReadSetQCPut again", f.s.ReadSetQCPut(f.ctx, accountA, st.ID, r.ID, []byte(`{"fileType":"FASTQ"}`)))
+		got, err := f.s.ReadSetQCGet(f.ctx, accountA, st.ID, r.ID)
+		must(t, "ReadSetQCGet", err)
+		equal(t, "the report", string(got), `{"fileType":"FASTQ"}`)
+		for _, c := range []struct{ what, account, store string }{{"another store", accountA, other.ID}, {"another account", accountB, st.ID}} {
+			_, err := f.s.ReadSetQCGet(f.ctx, c.account, c.store, r.ID)
+			wantErr(t, "ReadSetQCGet through "+c.what, err, meta.ErrNotFound)
+		}
+		must(t, "ReadSetDelete", f.s.ReadSetDelete(f.ctx, accountA, st.ID, r.ID))
+		_, err = f.s.ReadSetQCGet(f.ctx, accountA, st.ID, r.ID)
+		wantErr(t, "ReadSetQCGet after the read set's delete", err, meta.ErrNotFound)
+	}},
 	{"updating a missing read set is not found", func(t *testing.T, f *fixture) {
 		st := f.createSequenceStore(accountA, at(0))
 		r := f.newReadSet(accountA, st.ID, at(1))

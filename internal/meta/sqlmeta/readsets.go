@@ -152,6 +152,11 @@ func (s *Store) ReadSetTouch(ctx context.Context, accountID, storeID, id string,
 	return err
 }
 
+// ReadSetsPurgeDeleted removes the rows of read sets DELETED before before.
+func (s *Store) ReadSetsPurgeDeleted(ctx context.Context, before time.Time) (int64, error) {
+	return affectedRows(s.write.exec(ctx, `DELETE FROM read_sets WHERE status = $1 AND updated_at < $2`, seqstore.ReadSetStatusDeleted, millis(before)))
+}
+
 // ReadSetsIdle lists ACTIVE read sets unread since before, longest unread
 // first (index read_sets_idle).
 func (s *Store) ReadSetsIdle(ctx context.Context, before time.Time, limit int) ([]*seqstore.ReadSet, error) {
@@ -250,4 +255,23 @@ func (s *Store) IngestRelease(ctx context.Context, accountID, storeID, id, owner
 		return conflictf("%s does not hold the ingest lease of read set %s", owner, id)
 	}
 	return err
+}
+
+// ReadSetQCPut stores a read set's QC report, replacing any: ErrNotFound if
+// the account's store holds no such read set.
+func (s *Store) ReadSetQCPut(ctx context.Context, accountID, storeID, id string, report []byte) error {
+	return affected(s.write.exec(ctx, `INSERT INTO read_set_qc (read_set_id, account_id, store_id, report)
+		SELECT id, account_id, store_id, $4 FROM read_sets WHERE account_id = $1 AND store_id = $2 AND id = $3
+		ON CONFLICT (read_set_id) DO UPDATE SET report = excluded.report`, accountID, storeID, id, string(report)))
+}
+
+// ReadSetQCGet returns a read set's QC report: ErrNotFound if it has none.
+func (s *Store) ReadSetQCGet(ctx context.Context, accountID, storeID, id string) ([]byte, error) {
+	var report string
+	err := s.read.queryRow(ctx, `SELECT report FROM read_set_qc WHERE account_id = $1 AND store_id = $2 AND read_set_id = $3`,
+		accountID, storeID, id).Scan(&report)
+	if err != nil {
+		return nil, translate(err)
+	}
+	return []byte(report), nil
 }
