@@ -245,6 +245,11 @@ type References interface {
 	ReferenceCreate(ctx context.Context, r *seqstore.Reference) error // ErrConflict if the ID exists, ErrNotFound if the store does not
 	ReferenceGet(ctx context.Context, accountID, storeID, id string) (*seqstore.Reference, error)
 	ReferenceUpdate(ctx context.Context, r *seqstore.Reference) error
+	// ReferenceSequencesSet replaces the sequences of a reference that is
+	// ACTIVE, and of no other: ErrNotFound when it is not (or no longer)
+	// there and ACTIVE. It fills in what a reference imported by an older
+	// version lacks without writing back the rest of a record read earlier.
+	ReferenceSequencesSet(ctx context.Context, accountID, storeID, id string, seqs []seqstore.ReferenceSequence) error
 	ReferenceDelete(ctx context.Context, accountID, storeID, id string) error
 	// ReferenceList lists the references of one store, or of all the
 	// account's stores when storeID is empty.

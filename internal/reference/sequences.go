@@ -2,6 +2,8 @@ package reference
 
 import (
 	"context"
+	"crypto/sha512"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"io"
@@ -75,7 +77,43 @@ func (s *Service) FindSequence(ctx context.Context, account, digest string) (*Fo
 	if found == nil {
 		return nil, seqstore.Errorf(seqstore.CodeNotFound, "no reference holds a sequence with digest %s", digest)
 	}
+	if found.GA4GH == "" {
+		s.fillGA4GH(ctx, found)
+	}
 	return found, nil
+}
+
+// fillGA4GH computes the GA4GH identifier of a sequence whose reference
+// was imported before seqstore kept it, from the stored residues, and
+// stores it with the reference, so that from then on the sequence is
+// found by it too. It costs one read of the sequence, once; a failure
+// leaves the identifier unknown (the caller serves the sequence without
+// it) and is logged.
+func (s *Service) fillGA4GH(ctx context.Context, f *FoundSequence) {
+	body, err := s.OpenSequence(ctx, f, 0, f.Length)
+	if err == nil {
+		h := sha512.New()
+		_, err = io.Copy(h, body)
+		body.Close()
+		if err == nil {
+			f.GA4GH = fasta.GA4GHPrefix + base64.RawURLEncoding.EncodeToString(h.Sum(nil)[:24])
+		}
+	}
+	if err != nil {
+		s.Log.WarnContext(ctx, "cannot compute the GA4GH identifier of a sequence imported before seqstore kept it", "reference", f.ref.ID, "sequence", f.name, "error", err)
+		return
+	}
+	seqs := append([]seqstore.ReferenceSequence(nil), f.ref.Sequences...)
+	for i := range seqs {
+		if seqs[i].MD5 == f.MD5 && seqs[i].GA4GH == "" {
+			seqs[i].GA4GH = f.GA4GH
+		}
+	}
+	if err := s.Meta.ReferenceSequencesSet(ctx, f.ref.AccountID, f.ref.StoreID, f.ref.ID, seqs); err != nil && !errors.Is(err, meta.ErrNotFound) {
+		s.Log.WarnContext(ctx, "cannot keep the GA4GH identifier computed for a sequence", "reference", f.ref.ID, "sequence", f.name, "error", err)
+		return
+	}
+	s.Log.InfoContext(ctx, "computed the GA4GH identifier of a sequence imported before seqstore kept it", "reference", f.ref.ID, "sequence", f.name, "ga4gh", f.GA4GH)
 }
 
 // addSequence adds the sequences of ref with the digest to what was found.

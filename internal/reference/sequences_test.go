@@ -102,3 +102,40 @@ func isNotFound(err error) bool {
 	var se *seqstore.Error
 	return errors.As(err, &se) && se.Code == seqstore.CodeNotFound
 }
+
+// A sequence of a reference imported before GA4GH identifiers were kept
+// gets its identifier on its first use by MD5, computed from the stored
+// residues and kept, so that it is found by it from then on.
+func TestGA4GHFilledOnFirstUse(t *testing.T) {
+	e := newEnv(t)
+	ref := e.importText("old", ">a\nACGTacgt\nAC\n>b\nNNNN\n>c\nACGT\n")
+	want := ref.Sequences[0].GA4GH
+	if want == "" {
+		t.Fatal("the import computed no GA4GH identifier")
+	}
+	legacy := append([]seqstore.ReferenceSequence(nil), ref.Sequences...)
+	for i := range legacy {
+		legacy[i].GA4GH = ""
+	}
+	if err := e.svc.Meta.ReferenceSequencesSet(e.ctx, testAccount, e.store, ref.ID, legacy); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.svc.FindSequence(e.ctx, testAccount, want); !isNotFound(err) {
+		t.Fatalf("before its first use by MD5: got %v, want not found", err)
+	}
+	found, err := e.svc.FindSequence(e.ctx, testAccount, ref.Sequences[0].MD5)
+	if err != nil || found.GA4GH != want {
+		t.Fatalf("first use by MD5: %+v, %v; want GA4GH %s", found, err, want)
+	}
+	again, err := e.svc.FindSequence(e.ctx, testAccount, want)
+	if err != nil || again.MD5 != ref.Sequences[0].MD5 {
+		t.Fatalf("by the GA4GH identifier afterwards: %+v, %v", again, err)
+	}
+	stored, err := e.svc.Get(e.ctx, testAccount, e.store, ref.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if stored.Sequences[0].GA4GH != want || stored.Sequences[1].GA4GH != "" || stored.Sequences[2].GA4GH != "" {
+		t.Errorf("stored sequences %+v: want the identifier of the used one alone", stored.Sequences)
+	}
+}

@@ -192,6 +192,25 @@ var referenceCases = []suiteCase{
 		must(t, "ReferenceList", err)
 		equal(t, "listed references", items, []*seqstore.Reference{r1, r2, r3})
 	}},
+	{"a reference's sequences are replaced only while it is ACTIVE", func(t *testing.T, f *fixture) {
+		st := f.createReferenceStore(accountA, at(0))
+		r := f.createReference(accountA, st.ID, at(10), nil)
+		seqs := append([]seqstore.ReferenceSequence(nil), r.Sequences...)
+		seqs[0].GA4GH = "SQ.aKF498dAxcJAqme6QYQ7EZ07-fiw8Kw2"
+		must(t, "ReferenceSequencesSet", f.s.ReferenceSequencesSet(f.ctx, accountA, st.ID, r.ID, seqs))
+		got, err := f.s.ReferenceGet(f.ctx, accountA, st.ID, r.ID)
+		must(t, "ReferenceGet", err)
+		r.Sequences = seqs
+		equal(t, "the reference after its sequences were set", got, r)
+		wantErr(t, "ReferenceSequencesSet in another account", f.s.ReferenceSequencesSet(f.ctx, accountB, st.ID, r.ID, nil), meta.ErrNotFound)
+		for _, status := range []string{seqstore.ReferenceStatusDeleting, seqstore.ReferenceStatusDeleted} {
+			gone := f.createReference(accountA, st.ID, at(20), func(x *seqstore.Reference) { x.Status = status })
+			wantErr(t, "ReferenceSequencesSet of a "+status+" reference", f.s.ReferenceSequencesSet(f.ctx, accountA, st.ID, gone.ID, seqs), meta.ErrNotFound)
+			got, err := f.s.ReferenceGet(f.ctx, accountA, st.ID, gone.ID)
+			must(t, "ReferenceGet", err)
+			equal(t, "a "+status+" reference after the refused set", got, gone)
+		}
+	}},
 	{"the reference list finds references by a sequence's digest, in every store of the account", func(t *testing.T, f *fixture) {
 		st := f.createReferenceStore(accountA, at(0))
 		other := f.createReferenceStore(accountA, at(0))

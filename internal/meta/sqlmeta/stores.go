@@ -210,6 +210,13 @@ func (s *Store) ReferenceUpdate(ctx context.Context, r *seqstore.Reference) erro
 		r.AccountID, r.StoreID, r.ID, r.Name, r.Description, r.MD5, r.Status, r.CreationJobID, toJSON(r.Files), toJSON(r.Sequences), millis(r.UpdatedAt)))
 }
 
+// ReferenceSequencesSet replaces an ACTIVE reference's sequences.
+func (s *Store) ReferenceSequencesSet(ctx context.Context, accountID, storeID, id string, seqs []seqstore.ReferenceSequence) error {
+	return affected(s.write.exec(ctx, `UPDATE genome_references SET sequences = $4
+		WHERE account_id = $1 AND store_id = $2 AND id = $3 AND status = $5`,
+		accountID, storeID, id, toJSON(seqs), seqstore.ReferenceStatusActive))
+}
+
 // ReferenceDelete removes a reference's row for good. Whether read sets
 // still name it is the caller's question (ReadSetCountByReference).
 func (s *Store) ReferenceDelete(ctx context.Context, accountID, storeID, id string) error {
