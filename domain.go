@@ -88,7 +88,8 @@ type ReferenceSequence struct {
 	MD5 string `json:"md5"`
 	// GA4GH is the GA4GH identifier ("SQ." and the sha512t24u digest of
 	// the same residues), by which refget also finds the sequence. Empty
-	// for references imported before seqstore computed it.
+	// for references imported before seqstore computed it, until refget
+	// first finds the sequence by MD5.
 	GA4GH string `json:"ga4gh,omitempty"`
 }
 
