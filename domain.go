@@ -86,6 +86,11 @@ type ReferenceSequence struct {
 	Length int64  `json:"length"`
 	// MD5 is the SAM M5 digest: the hex MD5 of the upper-cased residues.
 	MD5 string `json:"md5"`
+	// GA4GH is the GA4GH identifier ("SQ." and the sha512t24u digest of
+	// the same residues), by which refget also finds the sequence. Empty
+	// for references imported before seqstore computed it, until refget
+	// first finds the sequence by MD5.
+	GA4GH string `json:"ga4gh,omitempty"`
 }
 
 // File returns the stored file of a kind, if the reference has one.

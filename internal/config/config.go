@@ -30,10 +30,14 @@ type Config struct {
 	AdminAddr string
 	// S3Addr is where the S3 read endpoint listens ("": nowhere): the
 	// s3Uri of every read set and reference resolves there.
-	S3Addr    string
-	DataDir   string
-	Region    string
-	AccountID string
+	S3Addr string
+	// RefgetPublic serves the sequences of every account's references by
+	// refget without authentication (package refget); otherwise refget
+	// requests are signed like the API's and see the caller's account.
+	RefgetPublic bool
+	DataDir      string
+	Region       string
+	AccountID    string
 	// Metadata is "sqlite" (a file under DataDir) or a PostgreSQL URL
 	// (postgres://user@host:5432/db?sslmode=disable).
 	Metadata string
@@ -205,6 +209,15 @@ func env(name, def string) string {
 
 // envInt returns SEQSTORE_<name> as an integer, or def when it is unset.
 // A value that is not an integer is remembered, and Finish reports it.
+func (c *Config) envBool(name string, def bool) bool {
+	v, err := strconv.ParseBool(env(name, strconv.FormatBool(def)))
+	if err != nil {
+		c.envErrs = append(c.envErrs, fmt.Errorf("SEQSTORE_%s %q is neither true nor false", name, os.Getenv("SEQSTORE_"+name)))
+		return def
+	}
+	return v
+}
+
 func (c *Config) envInt(name string, def int) int {
 	v, err := strconv.Atoi(env(name, strconv.Itoa(def)))
 	if err != nil {
@@ -221,6 +234,8 @@ func Register(fs *flag.FlagSet) *Config {
 	fs.StringVar(&c.Addr, "addr", env("ADDR", DefaultAddr), "`host:port` to listen on (SEQSTORE_ADDR)")
 	fs.StringVar(&c.AdminAddr, "admin-addr", env("ADMIN_ADDR", ""), "`host:port` of the admin listener: Prometheus /metrics, /healthz and /readyz, unauthenticated, so keep it off public networks (SEQSTORE_ADMIN_ADDR; empty: none)")
 	fs.StringVar(&c.S3Addr, "s3-addr", env("S3_ADDR", ""), "`host:port` of the S3 read endpoint, where S3 tools read files under the s3Uri the API reports (SEQSTORE_S3_ADDR; empty: none; 127.0.0.1:9395, say)")
+	fs.BoolVar(&c.RefgetPublic, "refget-public", c.envBool("REFGET_PUBLIC", false),
+		"serve the sequences of every account's references by refget (/refget/ on the API listener) to anyone, unauthenticated, so that htslib's REF_PATH can fetch them; off: refget requests are signed like the API's (SEQSTORE_REFGET_PUBLIC)")
 	fs.StringVar(&c.Region, "region", env("REGION", "us-east-1"), "AWS `region` the server answers as; clients must sign for it (SEQSTORE_REGION)")
 	fs.StringVar(&c.AccountID, "account-id", env("ACCOUNT_ID", "123456789012"), "12-digit `id` of the root account, used in ARNs (SEQSTORE_ACCOUNT_ID)")
 	c.RegisterObjects(fs)

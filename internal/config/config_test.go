@@ -146,6 +146,13 @@ func TestOperationsSettings(t *testing.T) {
 			want: func(c *Config) bool { return c.S3Addr == "127.0.0.1:9395" }},
 		{name: "the S3 read endpoint's flag wins", env: map[string]string{"SEQSTORE_S3_ADDR": "127.0.0.1:9395"}, args: []string{"-s3-addr", ":9000"},
 			want: func(c *Config) bool { return c.S3Addr == ":9000" }},
+		{name: "refget is signed by default", env: map[string]string{"SEQSTORE_REFGET_PUBLIC": ""},
+			want: func(c *Config) bool { return !c.RefgetPublic }},
+		{name: "public refget from its variable", env: map[string]string{"SEQSTORE_REFGET_PUBLIC": "true"},
+			want: func(c *Config) bool { return c.RefgetPublic }},
+		{name: "public refget by flag", args: []string{"-refget-public"},
+			want: func(c *Config) bool { return c.RefgetPublic }},
+		{name: "a refget variable that is no boolean", env: map[string]string{"SEQSTORE_REFGET_PUBLIC": "yes please"}, wantErr: "SEQSTORE_REFGET_PUBLIC"},
 		{name: "an unknown throttle", args: []string{"-throttle", "fast"}, wantErr: "use off or aws"},
 		{name: "a scale of nothing", args: []string{"-throttle", "aws", "-throttle-scale", "0"}, wantErr: "-throttle-scale"},
 	} {

@@ -234,6 +234,10 @@ type ReferenceFilter struct {
 	Name    string
 	MD5     string
 	Created TimeRange
+	// Sequence keeps the references holding a sequence whose MD5 or GA4GH
+	// digest is this, exactly (seqstore.ReferenceSequence: lower-case hex,
+	// or "SQ." and base64url).
+	Sequence string
 }
 
 // References keeps references.
@@ -241,7 +245,14 @@ type References interface {
 	ReferenceCreate(ctx context.Context, r *seqstore.Reference) error // ErrConflict if the ID exists, ErrNotFound if the store does not
 	ReferenceGet(ctx context.Context, accountID, storeID, id string) (*seqstore.Reference, error)
 	ReferenceUpdate(ctx context.Context, r *seqstore.Reference) error
+	// ReferenceSequencesSet replaces the sequences of a reference that is
+	// ACTIVE, and of no other: ErrNotFound when it is not (or no longer)
+	// there and ACTIVE. It fills in what a reference imported by an older
+	// version lacks without writing back the rest of a record read earlier.
+	ReferenceSequencesSet(ctx context.Context, accountID, storeID, id string, seqs []seqstore.ReferenceSequence) error
 	ReferenceDelete(ctx context.Context, accountID, storeID, id string) error
+	// ReferenceList lists the references of one store, or of all the
+	// account's stores when storeID is empty.
 	ReferenceList(ctx context.Context, accountID, storeID string, f ReferenceFilter, p Page) (items []*seqstore.Reference, nextKey string, err error)
 }
 

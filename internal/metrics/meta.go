@@ -350,6 +350,11 @@ func (d *metaStore) ReferenceUpdate(ctx context.Context, r *seqstore.Reference) 
 	return d.Store.ReferenceUpdate(ctx, r)
 }
 
+func (d *metaStore) ReferenceSequencesSet(ctx context.Context, accountID, storeID, id string, seqs []seqstore.ReferenceSequence) (err error) {
+	defer d.observe("ReferenceSequencesSet", time.Now(), &err)
+	return d.Store.ReferenceSequencesSet(ctx, accountID, storeID, id, seqs)
+}
+
 func (d *metaStore) ReferenceDelete(ctx context.Context, accountID, storeID, id string) (err error) {
 	defer d.observe("ReferenceDelete", time.Now(), &err)
 	return d.Store.ReferenceDelete(ctx, accountID, storeID, id)

@@ -282,7 +282,7 @@ func (h ImportHandler) importFiles(ctx context.Context, ref *seqstore.Reference,
 	ref.Sequences = make([]seqstore.ReferenceSequence, len(seqs))
 	for i, sq := range seqs {
 		entries[i] = sq.Entry
-		ref.Sequences[i] = seqstore.ReferenceSequence{Name: sq.Name, Length: sq.Length, MD5: sq.MD5}
+		ref.Sequences[i] = seqstore.ReferenceSequence{Name: sq.Name, Length: sq.Length, MD5: sq.MD5, GA4GH: sq.GA4GH}
 	}
 	index.ContentLength, err = h.write(ctx, index.Key, func(w io.Writer) error { return fasta.WriteIndex(w, entries) })
 	if err != nil {

@@ -3,6 +3,8 @@ package reference
 import (
 	"context"
 	"crypto/md5"
+	"crypto/sha512"
+	"encoding/base64"
 	"encoding/hex"
 	"fmt"
 	"io"
@@ -113,9 +115,13 @@ func TestImportItemDoneTwice(t *testing.T) {
 		sum := md5.Sum([]byte(residues))
 		return hex.EncodeToString(sum[:])
 	}
+	ga4gh := func(residues string) string {
+		sum := sha512.Sum512([]byte(residues))
+		return "SQ." + base64.RawURLEncoding.EncodeToString(sum[:24])
+	}
 	want := []seqstore.ReferenceSequence{
-		{Name: "a", Length: 10, MD5: m5("ACGTACGTAC")},
-		{Name: "b", Length: 4, MD5: m5("NNNN")},
+		{Name: "a", Length: 10, MD5: m5("ACGTACGTAC"), GA4GH: ga4gh("ACGTACGTAC")},
+		{Name: "b", Length: 4, MD5: m5("NNNN"), GA4GH: ga4gh("NNNN")},
 	}
 	if fmt.Sprint(ref.Sequences) != fmt.Sprint(want) {
 		t.Errorf("sequences %+v, want %+v", ref.Sequences, want)

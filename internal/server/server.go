@@ -38,6 +38,7 @@ import (
 	"github.com/seqstore/seqstore/internal/netguard"
 	"github.com/seqstore/seqstore/internal/readset"
 	"github.com/seqstore/seqstore/internal/reference"
+	"github.com/seqstore/seqstore/internal/refget"
 	"github.com/seqstore/seqstore/internal/s3read"
 	"github.com/seqstore/seqstore/internal/s3stores"
 	"github.com/seqstore/seqstore/internal/service"
@@ -252,6 +253,11 @@ func Open(ctx context.Context, cfg *config.Config, log *slog.Logger) (*Server, e
 		ClaimTimeout: cfg.API.IdempotencyClaimTimeout,
 		Throttle:     limits,
 	})
+	if cfg.RefgetPublic {
+		log.Warn("refget serves the reference sequences of every account to anyone, unauthenticated (-refget-public)", "path", refget.Prefix)
+	}
+	// refget requests are signed as the API's are, for the omics service.
+	omicsVerifier := &sigv4.Verifier{Credentials: api.Credentials(keys), Service: "omics", Region: cfg.Region}
 	s3h := &s3read.Handler{
 		// Signatures are judged by the real clock, as the API's are.
 		Verifier: &sigv4.Verifier{Credentials: api.Credentials(keys), Service: "s3", Region: cfg.Region},
@@ -271,10 +277,12 @@ func Open(ctx context.Context, cfg *config.Config, log *slog.Logger) (*Server, e
 		ReadSets:  rs,
 		Ingester:  ing,
 		Jobs:      jobRunner,
-		Handler:   hc.Handler(mx.HTTP(h, omicsapi.OperationName)),
-		Metrics:   mx,
-		Health:    hc,
-		tls:       tc,
+		Handler: hc.Handler(byPrefix(refget.Prefix,
+			mx.HTTP(newRefget(refs, omicsVerifier, cfg.RefgetPublic), refget.OperationName),
+			mx.HTTP(h, omicsapi.OperationName))),
+		Metrics: mx,
+		Health:  hc,
+		tls:     tc,
 	}, nil
 }
 

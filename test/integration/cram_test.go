@@ -20,8 +20,15 @@ import (
 // and returns its ARN.
 func importLambdaReference(t *testing.T, c *omics.Client, place *jobPlace, ref string) string {
 	t.Helper()
+	return importLambdaReferenceWith(t, c, place, ref, nil)
+}
+
+// importLambdaReferenceWith is importLambdaReference into a reference store
+// created with sse.
+func importLambdaReferenceWith(t *testing.T, c *omics.Client, place *jobPlace, ref string, sse *types.SseConfig) string {
+	t.Helper()
 	ctx := context.Background()
-	rst, err := c.CreateReferenceStore(ctx, &omics.CreateReferenceStoreInput{Name: aws.String("refs")})
+	rst, err := c.CreateReferenceStore(ctx, &omics.CreateReferenceStoreInput{Name: aws.String("refs"), SseConfig: sse})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -175,21 +175,30 @@ func ReadIndex(r io.Reader) ([]Entry, error) {
 		if text == "" {
 			continue
 		}
-		f := strings.Split(text, "\t")
-		if len(f) < 5 {
-			return nil, fmt.Errorf("line %d: %d fields, want 5", line, len(f))
+		e, err := parseIndexLine(text, line)
+		if err != nil {
+			return nil, err
 		}
-		var nums [4]int64
-		for i := range nums {
-			v, err := strconv.ParseInt(f[i+1], 10, 64)
-			if err != nil || v < 0 {
-				return nil, fmt.Errorf("line %d: field %d %q is not a count", line, i+2, f[i+1])
-			}
-			nums[i] = v
-		}
-		entries = append(entries, Entry{Name: f[0], Length: nums[0], Offset: nums[1], LineBases: nums[2], LineWidth: nums[3]})
+		entries = append(entries, e)
 	}
 	return entries, sc.Err()
+}
+
+// parseIndexLine parses one line of a .fai file, the line'th.
+func parseIndexLine(text string, line int) (Entry, error) {
+	f := strings.Split(text, "\t")
+	if len(f) < 5 {
+		return Entry{}, fmt.Errorf("line %d: %d fields, want 5", line, len(f))
+	}
+	var nums [4]int64
+	for i := range nums {
+		v, err := strconv.ParseInt(f[i+1], 10, 64)
+		if err != nil || v < 0 {
+			return Entry{}, fmt.Errorf("line %d: field %d %q is not a count", line, i+2, f[i+1])
+		}
+		nums[i] = v
+	}
+	return Entry{Name: f[0], Length: nums[0], Offset: nums[1], LineBases: nums[2], LineWidth: nums[3]}, nil
 }
 
 // WriteIndex writes entries in .fai format.

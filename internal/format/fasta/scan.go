@@ -4,6 +4,8 @@ import (
 	"bufio"
 	"bytes"
 	"crypto/md5"
+	"crypto/sha512"
+	"encoding/base64"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -12,12 +14,24 @@ import (
 )
 
 // Sequence is one sequence of a FASTA file as Scan found it: its .fai entry
-// and its SAM M5 digest.
+// and its digests.
 type Sequence struct {
 	Entry
 	// MD5 is the SAM @SQ M5 digest: the lower-case hex MD5 of the
 	// sequence's residues, upper-cased, without line breaks.
 	MD5 string
+	// GA4GH is the GA4GH sequence identifier (refget's "ga4gh" digest,
+	// sha512t24u): "SQ." and the URL-safe unpadded base64 of the first 24
+	// bytes of the SHA-512 of the same upper-cased residues.
+	GA4GH string
+}
+
+// GA4GHPrefix starts every GA4GH sequence identifier.
+const GA4GHPrefix = "SQ."
+
+// ga4ghDigest turns a finished SHA-512 into a GA4GH sequence identifier.
+func ga4ghDigest(sum []byte) string {
+	return GA4GHPrefix + base64.RawURLEncoding.EncodeToString(sum[:24])
 }
 
 // Limits bound what Scan keeps in memory: one entry per sequence and one
@@ -74,6 +88,7 @@ type scanner struct {
 	// the file may follow.
 	short int64
 	md5   hash.Hash
+	sha   hash.Hash
 	upper []byte
 }
 
@@ -93,7 +108,7 @@ func Scan(r io.Reader, lim Limits) ([]Sequence, error) {
 	if lim.MaxHeader <= 0 {
 		lim.MaxHeader = DefaultMaxHeader
 	}
-	s := &scanner{lim: lim, names: make(map[string]struct{}), md5: md5.New(), upper: make([]byte, 0, 64<<10)}
+	s := &scanner{lim: lim, names: make(map[string]struct{}), md5: md5.New(), sha: sha512.New(), upper: make([]byte, 0, 64<<10)}
 	br := bufio.NewReaderSize(r, 256<<10)
 	for {
 		s.line++
@@ -179,6 +194,7 @@ func (s *scanner) readHeader(br *bufio.Reader) error {
 	s.cur = &s.seqs[len(s.seqs)-1]
 	s.header, s.short = s.line, 0
 	s.md5.Reset()
+	s.sha.Reset()
 	return nil
 }
 
@@ -191,9 +207,10 @@ func (s *scanner) endSequence() error {
 		s.line = s.header
 		return s.defect("empty sequence: the header is followed by no residues")
 	}
-	s.md5.Write(s.upper)
+	s.digest(s.upper)
 	s.upper = s.upper[:0]
 	s.cur.MD5 = hex.EncodeToString(s.md5.Sum(nil))
+	s.cur.GA4GH = ga4ghDigest(s.sha.Sum(nil))
 	s.cur = nil
 	return nil
 }
@@ -281,12 +298,18 @@ func (s *scanner) residues(b []byte, col int64) error {
 		buf[n] = c &^ 0x20 // residues are letters: clearing bit 5 upper-cases
 		n++
 		if n == len(buf) {
-			s.md5.Write(buf)
+			s.digest(buf)
 			n = 0
 		}
 	}
 	s.upper = buf[:n]
 	return nil
+}
+
+// digest adds upper-cased residues to both digests of the current sequence.
+func (s *scanner) digest(upper []byte) {
+	s.md5.Write(upper)
+	s.sha.Write(upper)
 }
 
 func quoteByte(c byte) string {

@@ -1,6 +1,7 @@
 package metatest
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/seqstore/seqstore"
@@ -190,5 +191,66 @@ var referenceCases = []suiteCase{
 		items, _, err := f.s.ReferenceList(f.ctx, accountA, st.ID, meta.ReferenceFilter{}, meta.Page{})
 		must(t, "ReferenceList", err)
 		equal(t, "listed references", items, []*seqstore.Reference{r1, r2, r3})
+	}},
+	{"a reference's sequences are replaced only while it is ACTIVE", func(t *testing.T, f *fixture) {
+		st := f.createReferenceStore(accountA, at(0))
+		r := f.createReference(accountA, st.ID, at(10), nil)
+		seqs := append([]seqstore.ReferenceSequence(nil), r.Sequences...)
+		seqs[0].GA4GH = "SQ.aKF498dAxcJAqme6QYQ7EZ07-fiw8Kw2"
+		must(t, "ReferenceSequencesSet", f.s.ReferenceSequencesSet(f.ctx, accountA, st.ID, r.ID, seqs))
+		got, err := f.s.ReferenceGet(f.ctx, accountA, st.ID, r.ID)
+		must(t, "ReferenceGet", err)
+		r.Sequences = seqs
+		equal(t, "the reference after its sequences were set", got, r)
+		wantErr(t, "ReferenceSequencesSet in another account", f.s.ReferenceSequencesSet(f.ctx, accountB, st.ID, r.ID, nil), meta.ErrNotFound)
+		for _, status := range []string{seqstore.ReferenceStatusDeleting, seqstore.ReferenceStatusDeleted} {
+			gone := f.createReference(accountA, st.ID, at(20), func(x *seqstore.Reference) { x.Status = status })
+			wantErr(t, "ReferenceSequencesSet of a "+status+" reference", f.s.ReferenceSequencesSet(f.ctx, accountA, st.ID, gone.ID, seqs), meta.ErrNotFound)
+			got, err := f.s.ReferenceGet(f.ctx, accountA, st.ID, gone.ID)
+			must(t, "ReferenceGet", err)
+			equal(t, "a "+status+" reference after the refused set", got, gone)
+		}
+	}},
+	{"the reference list finds references by a sequence's digest, in every store of the account", func(t *testing.T, f *fixture) {
+		st := f.createReferenceStore(accountA, at(0))
+		other := f.createReferenceStore(accountA, at(0))
+		stB := f.createReferenceStore(accountB, at(0))
+		const (
+			md5a  = "0123456789abcdef0123456789abcdef"
+			md5b  = "fedcba9876543210fedcba9876543210"
+			sqA   = "SQ.aKF498dAxcJAqme6QYQ7EZ07-fiw8Kw2"
+			sqB   = "SQ.Ya6Rs7DHhDeg7YaOSg1EoNi3U_nQ9SvO"
+			sqOld = ""
+		)
+		add := func(account, store string, created int, seqs ...seqstore.ReferenceSequence) *seqstore.Reference {
+			return f.createReference(account, store, at(created), func(r *seqstore.Reference) { r.Sequences = seqs })
+		}
+		r1 := add(accountA, st.ID, 100, seqstore.ReferenceSequence{Name: "chr1", Length: 4, MD5: md5a, GA4GH: sqA})
+		r2 := add(accountA, other.ID, 200, seqstore.ReferenceSequence{Name: "x", Length: 4, MD5: md5b, GA4GH: sqB},
+			seqstore.ReferenceSequence{Name: "y", Length: 4, MD5: md5a, GA4GH: sqA})
+		// A name that looks like a digest, and a sequence imported before
+		// the GA4GH digest was kept, match nothing but their own digest.
+		r3 := add(accountA, st.ID, 300, seqstore.ReferenceSequence{Name: md5b, Length: 9, MD5: "00000000000000000000000000000000", GA4GH: sqOld},
+			seqstore.ReferenceSequence{Name: `","md5":"` + md5b, Length: 9, MD5: "11111111111111111111111111111111"})
+		add(accountB, stB.ID, 100, seqstore.ReferenceSequence{Name: "chr1", Length: 4, MD5: md5a, GA4GH: sqA})
+		for _, c := range []struct {
+			name, store, digest string
+			want                []string
+		}{
+			{"an MD5 in two stores", "", md5a, []string{r1.ID, r2.ID}},
+			{"an MD5 in one store", st.ID, md5a, []string{r1.ID}},
+			{"a GA4GH identifier", "", sqB, []string{r2.ID}},
+			{"a GA4GH identifier in other letter case", "", strings.ToLower(sqB), []string{}},
+			{"an MD5 in upper case", "", strings.ToUpper(md5a), []string{}},
+			{"an MD5 by prefix", "", md5a[:31], []string{}},
+			{"'_' is no wildcard", "", strings.Replace(sqB, "U", "_", 1), []string{}},
+			{"an MD5 that is also a name", "", md5b, []string{r2.ID}},
+			{"the only sequence's own MD5", "", "00000000000000000000000000000000", []string{r3.ID}},
+		} {
+			items, next, err := f.s.ReferenceList(f.ctx, accountA, c.store, meta.ReferenceFilter{Sequence: c.digest}, meta.Page{})
+			must(t, "ReferenceList", err)
+			equal(t, "references listed by "+c.name, ids(items, referenceID), c.want)
+			equal(t, "next page key", next, "")
+		}
 	}},
 }

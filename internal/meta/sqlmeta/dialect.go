@@ -35,6 +35,10 @@ type dialect struct {
 	// retryable reports an error after which the whole transaction may be
 	// tried again.
 	retryable func(error) bool
+	// contains is the condition that a text column holds the next
+	// argument as a substring, exactly: LIKE would read '_' and '%' in it
+	// as wildcards and, in SQLite, ignore letter case.
+	contains func(column string) string
 }
 
 var dollarN = regexp.MustCompile(`\$(\d+)`)
@@ -47,6 +51,7 @@ var sqliteDialect = dialect{
 	// The single writer connection and the busy timeout leave nothing to
 	// retry: a writer either gets the lock or times out.
 	retryable: func(error) bool { return false },
+	contains:  func(column string) string { return "instr(" + column + ", ?) > 0" },
 }
 
 var postgresDialect = dialect{
@@ -60,6 +65,7 @@ var postgresDialect = dialect{
 		// serialization_failure, deadlock_detected
 		return errors.As(err, &pe) && (pe.Code == "40001" || pe.Code == "40P01")
 	},
+	contains: func(column string) string { return "strpos(" + column + ", ?) > 0" },
 }
 
 type constraint int

@@ -210,6 +210,13 @@ func (s *Store) ReferenceUpdate(ctx context.Context, r *seqstore.Reference) erro
 		r.AccountID, r.StoreID, r.ID, r.Name, r.Description, r.MD5, r.Status, r.CreationJobID, toJSON(r.Files), toJSON(r.Sequences), millis(r.UpdatedAt)))
 }
 
+// ReferenceSequencesSet replaces an ACTIVE reference's sequences.
+func (s *Store) ReferenceSequencesSet(ctx context.Context, accountID, storeID, id string, seqs []seqstore.ReferenceSequence) error {
+	return affected(s.write.exec(ctx, `UPDATE genome_references SET sequences = $4
+		WHERE account_id = $1 AND store_id = $2 AND id = $3 AND status = $5`,
+		accountID, storeID, id, toJSON(seqs), seqstore.ReferenceStatusActive))
+}
+
 // ReferenceDelete removes a reference's row for good. Whether read sets
 // still name it is the caller's question (ReadSetCountByReference).
 func (s *Store) ReferenceDelete(ctx context.Context, accountID, storeID, id string) error {
@@ -223,6 +230,13 @@ func (s *Store) ReferenceList(ctx context.Context, accountID, storeID string, f 
 	w.eq("store_id", storeID)
 	w.eq("name", f.Name)
 	w.eq("md5", f.MD5)
+	if f.Sequence != "" {
+		// The sequences column is the JSON of []seqstore.ReferenceSequence
+		// as encoding/json writes it: a digest is the whole string value
+		// of its member, and a name that mimics one has its quotes escaped.
+		w.add("("+s.d.contains("sequences")+" OR "+s.d.contains("sequences")+")",
+			`"md5":`+toJSON(f.Sequence), `"ga4gh":`+toJSON(f.Sequence))
+	}
 	w.timeRange("created_at", f.Created)
 	if err := w.after(p.After); err != nil {
 		return nil, "", err
