@@ -10,6 +10,11 @@
 // writes apart from the order of bins (htslib writes them in hash-table
 // order). No Go library builds BAIs incrementally from a stream; biogo's
 // indexer needs its own BAM reader and merges chunks differently.
+//
+// It also reads indexes back (Read) and answers region queries with them
+// (Index.Query): the chunks that hold a region's records, and the whole
+// BGZF blocks of the file that hold those chunks (ByteRanges), which is
+// what htsget hands out.
 package bai
 
 import (

@@ -291,10 +291,20 @@ func TestIndexEqualsSamtoolsOnHtslibCorpus(t *testing.T) {
 // bins small enough to merge into their parents and windows without
 // records: the cases the small files miss.
 func TestIndexEqualsSamtoolsOnManyBlocks(t *testing.T) {
+	for _, file := range manyBlocks(t) {
+		t.Run(filepath.Base(file), func(t *testing.T) {
+			checkSameIndex(t, file)
+			region(t, file, 600000)
+		})
+	}
+}
+
+// manyBlocks makes many.bam, ten shifted copies of the lambda alignments
+// on a 600 kbp reference followed by unplaced reads, and sparse.bam, 2%
+// of it.
+func manyBlocks(t *testing.T) []string {
 	aligned, _ := bamtest.Lambda(t)
 	dir := t.TempDir()
-	// Ten shifted copies of the lambda alignments on a longer reference,
-	// with unmapped reads at the end.
 	bamtest.Shell(t, dir, `
 samtools view -H `+aligned+` | sed 's/LN:48502/LN:600000/' > h.sam
 for i in 0 1 2 3 4 5 6 7 8 9; do
@@ -303,14 +313,9 @@ done > body.sam
 samtools view `+aligned+` | awk 'BEGIN{OFS="\t"} {$2=4; $3="*"; $4=0; $5=0; $6="*"; $7="*"; $8=0; $9=0; print}' | awk "NR<=2000" > unplaced.sam
 cat h.sam body.sam | samtools sort -l 1 -o sorted.bam - 2>/dev/null
 samtools view -H sorted.bam > all.sam; samtools view sorted.bam >> all.sam; cat unplaced.sam >> all.sam
-samtools view -b -l 1 -o many.bam all.sam
+samtools view -b -1 -o many.bam all.sam
 samtools view -b -s 0.02 -o sparse.bam many.bam`)
-	for _, name := range []string{"many.bam", "sparse.bam"} {
-		t.Run(name, func(t *testing.T) {
-			checkSameIndex(t, filepath.Join(dir, name))
-			region(t, filepath.Join(dir, name), 600000)
-		})
-	}
+	return []string{filepath.Join(dir, "many.bam"), filepath.Join(dir, "sparse.bam")}
 }
 
 // region answers random and edge regions through our index and through
@@ -325,16 +330,7 @@ func region(t *testing.T, file string, length int) {
 	theirs := samtoolsIndex(t, file)
 	theirIndex := filepath.Join(t.TempDir(), "theirs.bai")
 	os.WriteFile(theirIndex, theirs, 0o644)
-	ref := strings.Fields(strings.Split(string(testutil.Run(t, "samtools", "view", "-H", file)), "SN:")[1])[0]
-	n := strconv.Itoa
-	regions := []string{ref, ref + ":1-1", ref + ":1-16384", ref + ":16384-16385", ref + ":16385-16385",
-		ref + ":" + n(length-100) + "-" + n(length), ref + ":" + n(length), "*"}
-	rng := rand.New(rand.NewPCG(1, 2))
-	for range 60 {
-		beg := rng.IntN(length) + 1
-		regions = append(regions, ref+":"+n(beg)+"-"+n(beg+rng.IntN(1+rng.IntN(3)*20000)))
-	}
-	for _, r := range regions {
+	for _, r := range testRegions(t, file, length) {
 		got := testutil.Run(t, "samtools", "view", "-X", file, ourIndex, r)
 		want := testutil.Run(t, "samtools", "view", "-X", file, theirIndex, r)
 		if !bytes.Equal(got, want) {
@@ -374,4 +370,20 @@ func BenchmarkAdd(b *testing.B) {
 		}
 		bl.Write(io.Discard)
 	}
+}
+
+// testRegions lists regions of a BAM's first reference, length long, for
+// comparing queries: the whole reference, its edges, the edges of the
+// first linear-index window, the unplaced reads and random stretches.
+func testRegions(t *testing.T, file string, length int) []string {
+	ref := strings.Fields(strings.Split(string(testutil.Run(t, "samtools", "view", "-H", file)), "SN:")[1])[0]
+	n := strconv.Itoa
+	regions := []string{ref, ref + ":1-1", ref + ":1-16384", ref + ":16384-16385", ref + ":16385-16385",
+		ref + ":" + n(length-100) + "-" + n(length), ref + ":" + n(length), "*"}
+	rng := rand.New(rand.NewPCG(1, 2))
+	for range 60 {
+		beg := rng.IntN(length) + 1
+		regions = append(regions, ref+":"+n(beg)+"-"+n(beg+rng.IntN(1+rng.IntN(3)*20000)))
+	}
+	return regions
 }

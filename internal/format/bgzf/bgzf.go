@@ -14,6 +14,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"fmt"
+	"io"
 )
 
 const (
@@ -86,3 +87,19 @@ func blockErrorf(offset int64, format string, args ...any) *BlockError {
 }
 
 func isEOFMarker(raw []byte) bool { return bytes.Equal(raw, EOFMarker) }
+
+// BlockSizeAt reads the header of the block at offset in a BGZF file and
+// returns the block's whole compressed size, header to footer.
+func BlockSizeAt(r io.ReaderAt, offset int64) (int64, error) {
+	var head [headerSize]byte
+	if _, err := r.ReadAt(head[:], offset); err != nil {
+		if err == io.EOF || err == io.ErrUnexpectedEOF {
+			return 0, blockErrorf(offset, "truncated: the file ends inside the block header")
+		}
+		return 0, err
+	}
+	if !IsHeader(head[:]) {
+		return 0, blockErrorf(offset, "no BGZF block header here (bytes %x)", head[:4])
+	}
+	return int64(binary.LittleEndian.Uint16(head[16:])) + 1, nil
+}
