@@ -28,6 +28,7 @@ import (
 	"github.com/seqstore/seqstore/internal/blob/s3blob"
 	"github.com/seqstore/seqstore/internal/config"
 	"github.com/seqstore/seqstore/internal/health"
+	"github.com/seqstore/seqstore/internal/htsget"
 	"github.com/seqstore/seqstore/internal/jobs"
 	"github.com/seqstore/seqstore/internal/keyring"
 	"github.com/seqstore/seqstore/internal/location"
@@ -256,7 +257,8 @@ func Open(ctx context.Context, cfg *config.Config, log *slog.Logger) (*Server, e
 	if cfg.RefgetPublic {
 		log.Warn("refget serves the reference sequences of every account to anyone, unauthenticated (-refget-public)", "path", refget.Prefix)
 	}
-	// refget requests are signed as the API's are, for the omics service.
+	// refget and htsget requests are signed as the API's are, for the
+	// omics service.
 	omicsVerifier := &sigv4.Verifier{Credentials: api.Credentials(keys), Service: "omics", Region: cfg.Region}
 	s3h := &s3read.Handler{
 		// Signatures are judged by the real clock, as the API's are.
@@ -279,7 +281,11 @@ func Open(ctx context.Context, cfg *config.Config, log *slog.Logger) (*Server, e
 		Jobs:      jobRunner,
 		Handler: hc.Handler(byPrefix(refget.Prefix,
 			mx.HTTP(newRefget(refs, omicsVerifier, cfg.RefgetPublic), refget.OperationName),
-			mx.HTTP(h, omicsapi.OperationName))),
+			byPrefix(htsget.Prefix,
+				// Data URLs are signed with a key derived from the root
+				// secret, which every node of a deployment shares.
+				mx.HTTP(newHtsget(m, rs, omicsVerifier, []byte("seqstore htsget v1:"+root.Key.Secret), cfg.Now), htsget.OperationName),
+				mx.HTTP(h, omicsapi.OperationName)))),
 		Metrics: mx,
 		Health:  hc,
 		tls:     tc,
