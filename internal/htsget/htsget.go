@@ -48,12 +48,13 @@ type Region struct {
 	Start, End int64
 }
 
-// Range is a stretch [Start, End) of a read set's stored file.
+// Range is a stretch [Start, End) of a read set's stored file, in
+// positions of the Store's choosing (for BAM, virtual offsets), which
+// ReadSet.Open understands.
 type Range struct{ Start, End int64 }
 
-// Slice is what a client fetches, in order, for a request: the header's
-// bytes, the bytes that hold the records, and the bytes that end the
-// file.
+// Slice is what a client fetches, in order, for a request: the header,
+// the parts that hold the records, and the bytes that end the file.
 type Slice struct {
 	Header Range
 	Body   []Range
@@ -69,7 +70,7 @@ type ReadSet struct {
 	// wrapping ErrUnknownReference or ErrNoIndex are the client's. It
 	// is nil for a format not served.
 	Slice func(ctx context.Context, regions []Region) (*Slice, error)
-	// Open reads the bytes [start, end) of the stored file.
+	// Open reads what a Range of a Slice holds, as a client is to get it.
 	Open func(ctx context.Context, start, end int64) (io.ReadCloser, error)
 }
 
@@ -148,6 +149,9 @@ func OperationName(r *http.Request) string {
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	defer func() {
 		if p := recover(); p != nil {
+			if p == http.ErrAbortHandler {
+				panic(p)
+			}
 			h.log().ErrorContext(r.Context(), "htsget request panicked", "path", r.URL.Path, "panic", p)
 			h.writeError(w, r, fail(internalError, "internal error"))
 		}
@@ -436,10 +440,12 @@ func (h *Handler) data(w http.ResponseWriter, r *http.Request, id string) error 
 	}
 	defer body.Close()
 	w.Header().Set("Content-Type", "application/octet-stream")
-	w.Header().Set("Content-Length", strconv.FormatInt(rg.End-rg.Start, 10))
 	w.WriteHeader(http.StatusOK)
 	if n, err := io.Copy(w, body); err != nil {
 		h.log().WarnContext(r.Context(), "htsget data cut short", "path", r.URL.Path, "sent", n, "error", err)
+		// The answer has no length to fall short of: only a broken
+		// connection tells the client it is incomplete.
+		panic(http.ErrAbortHandler)
 	}
 	return nil
 }

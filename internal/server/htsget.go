@@ -7,12 +7,14 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"slices"
 	"time"
 
 	"github.com/seqstore/seqstore"
 	"github.com/seqstore/seqstore/internal/format/bai"
 	"github.com/seqstore/seqstore/internal/format/bam"
 	"github.com/seqstore/seqstore/internal/format/bgzf"
+	"github.com/seqstore/seqstore/internal/format/sam"
 	"github.com/seqstore/seqstore/internal/htsget"
 	"github.com/seqstore/seqstore/internal/meta"
 	"github.com/seqstore/seqstore/internal/readset"
@@ -45,8 +47,9 @@ func (s htsgetReads) ReadSet(ctx context.Context, account, id string) (*htsget.R
 		format = seqstore.FileTypeBAM
 	}
 	f := &storedFile{readSets: s.readSets, rs: rs, file: source}
-	out := &htsget.ReadSet{Format: format, Open: f.open}
+	out := &htsget.ReadSet{Format: format}
 	if format == htsget.FormatBAM {
+		out.Open = f.openVirtual
 		out.Slice = func(ctx context.Context, regions []htsget.Region) (*htsget.Slice, error) {
 			return bamSlice(ctx, f, rs, regions)
 		}
@@ -86,9 +89,9 @@ type storedFile struct {
 	readSets *readset.Service
 	rs       *seqstore.ReadSet
 	file     seqstore.StoredFile
-	ctx      context.Context // for ReadAt
 }
 
+// open reads the bytes [start, end) of the file.
 func (f *storedFile) open(ctx context.Context, start, end int64) (io.ReadCloser, error) {
 	if start < 0 || end > f.file.ContentLength || start > end {
 		return nil, fmt.Errorf("range %d-%d is outside the %d bytes of %s", start, end, f.file.ContentLength, f.file.Name)
@@ -96,28 +99,26 @@ func (f *storedFile) open(ctx context.Context, start, end int64) (io.ReadCloser,
 	return f.readSets.OpenFileRange(ctx, f.rs, f.file, start, end-start)
 }
 
-// ReadAt lets format code read block headers of the stored file.
-func (f *storedFile) ReadAt(p []byte, off int64) (int, error) {
-	end := min(off+int64(len(p)), f.file.ContentLength)
-	if off >= end {
-		return 0, io.EOF
-	}
-	body, err := f.open(f.ctx, off, end)
-	if err != nil {
-		return 0, err
-	}
-	defer body.Close()
-	n, err := io.ReadFull(body, p[:end-off])
-	if err == nil && n < len(p) {
-		err = io.EOF
-	}
-	return n, err
+// openVirtual streams the data between two virtual offsets of the BGZF
+// file as BGZF blocks, which is what a BAM slice's Range means.
+func (f *storedFile) openVirtual(ctx context.Context, start, end int64) (io.ReadCloser, error) {
+	pr, pw := io.Pipe()
+	go func() {
+		defer func() {
+			if p := recover(); p != nil {
+				pw.CloseWithError(fmt.Errorf("copying the BAM's data panicked: %v", p))
+			}
+		}()
+		open := func(s, e int64) (io.ReadCloser, error) { return f.open(ctx, s, e) }
+		pw.CloseWithError(bgzf.CopyVirtual(pw, open, f.file.ContentLength, bgzf.VirtualOffset(start), bgzf.VirtualOffset(end)))
+	}()
+	return pr, nil
 }
 
-// bamSlice answers a BAM read set's htsget query through its BAI.
-func bamSlice(ctx context.Context, file *storedFile, rs *seqstore.ReadSet, regions []htsget.Region) (*htsget.Slice, error) {
-	f := *file
-	f.ctx = ctx
+// bamSlice answers a BAM read set's htsget query through its BAI. Its
+// Ranges are virtual offsets: the header up to the first record, the
+// index's chunks for the regions, or all records.
+func bamSlice(ctx context.Context, f *storedFile, rs *seqstore.ReadSet, regions []htsget.Region) (*htsget.Slice, error) {
 	size := f.file.ContentLength
 	whole, err := f.open(ctx, 0, size)
 	if err != nil {
@@ -132,26 +133,28 @@ func bamSlice(ctx context.Context, file *storedFile, rs *seqstore.ReadSet, regio
 	refs := rd.Header().References
 	rd.Close()
 	whole.Close()
-	head, err := bai.ByteRanges([]bai.Chunk{{End: headerEnd}}, &f, 0)
-	if err != nil || len(head) != 1 {
-		return nil, fmt.Errorf("read set %s: the BAM header's blocks: %v", rs.ID, err)
-	}
-	// The body ends before the EOF block, which the ticket adds itself: an
-	// empty block inside a BAM would end it for readers.
-	bodyEnd := size
-	if size-int64(len(bgzf.EOFMarker)) >= head[0].End {
-		tail := make([]byte, len(bgzf.EOFMarker))
-		if _, err := f.ReadAt(tail, size-int64(len(tail))); err != nil {
+	// The records end before the EOF block, which the ticket adds itself:
+	// an empty block inside a BAM would end it for readers.
+	recordsEnd := size
+	if eof := int64(len(bgzf.EOFMarker)); size-eof >= headerEnd.BlockOffset() {
+		body, err := f.open(ctx, size-eof, size)
+		if err != nil {
+			return nil, err
+		}
+		tail, err := io.ReadAll(body)
+		body.Close()
+		if err != nil {
 			return nil, err
 		}
 		if bytes.Equal(tail, bgzf.EOFMarker) {
-			bodyEnd -= int64(len(tail))
+			recordsEnd -= eof
 		}
 	}
-	slice := &htsget.Slice{Header: htsget.Range{Start: 0, End: head[0].End}, Trailer: bgzf.EOFMarker}
+	fileEnd := bgzf.MakeVirtualOffset(recordsEnd, 0)
+	slice := &htsget.Slice{Header: htsget.Range{Start: 0, End: int64(headerEnd)}, Trailer: bgzf.EOFMarker}
 	if regions == nil {
-		if bodyEnd > head[0].End {
-			slice.Body = []htsget.Range{{Start: head[0].End, End: bodyEnd}}
+		if fileEnd > headerEnd {
+			slice.Body = []htsget.Range{{Start: int64(headerEnd), End: int64(fileEnd)}}
 		}
 		return slice, nil
 	}
@@ -174,16 +177,10 @@ func bamSlice(ctx context.Context, file *storedFile, rs *seqstore.ReadSet, regio
 	var chunks []bai.Chunk
 	for _, r := range regions {
 		if r.Reference == "*" {
-			chunks = append(chunks, bai.Chunk{Begin: max(idx.PlacedEnd(), headerEnd), End: bgzf.MakeVirtualOffset(bodyEnd, 0)})
+			chunks = append(chunks, bai.Chunk{Begin: idx.PlacedEnd(), End: fileEnd})
 			continue
 		}
-		ref := -1
-		for i, sr := range refs {
-			if sr.Name == r.Reference {
-				ref = i
-				break
-			}
-		}
+		ref := slices.IndexFunc(refs, func(sr sam.Reference) bool { return sr.Name == r.Reference })
 		if ref < 0 {
 			return nil, fmt.Errorf("%w: read set %s has no reference %q in its header", htsget.ErrUnknownReference, rs.ID, r.Reference)
 		}
@@ -193,12 +190,11 @@ func bamSlice(ctx context.Context, file *storedFile, rs *seqstore.ReadSet, regio
 		}
 		chunks = append(chunks, idx.Query(ref, r.Start, end)...)
 	}
-	ranges, err := bai.ByteRanges(chunks, &f, head[0].End)
-	if err != nil {
-		return nil, fmt.Errorf("read set %s: %w", rs.ID, err)
-	}
-	for _, r := range ranges {
-		slice.Body = append(slice.Body, htsget.Range{Start: r.Start, End: min(r.End, bodyEnd)})
+	for _, c := range bai.MergeChunks(chunks) {
+		// Chunks never reach into the header or the EOF block.
+		if c.Begin, c.End = max(c.Begin, headerEnd), min(c.End, fileEnd); c.Begin < c.End {
+			slice.Body = append(slice.Body, htsget.Range{Start: int64(c.Begin), End: int64(c.End)})
+		}
 	}
 	return slice, nil
 }

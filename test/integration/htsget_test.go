@@ -91,15 +91,17 @@ func followTicket(t *testing.T, ticket map[string]any) []byte {
 }
 
 // htsgetBAM is the lambda alignments followed by unplaced reads, indexed
-// by samtools beside it.
-func htsgetBAM(t *testing.T, d *testData) string {
+// by samtools beside it, and the same data cut into blocks by bgzip,
+// whose blocks split records.
+func htsgetBAM(t *testing.T, d *testData) (bam, split string) {
 	dir := t.TempDir()
 	bamtest.Shell(t, dir, `
 samtools view -h `+d.bam+` > all.sam
 samtools view `+d.bam+` | awk 'BEGIN{OFS="\t"} NR<=3000 {$1="u"$1; $2=4; $3="*"; $4=0; $5=0; $6="*"; $7="*"; $8=0; $9=0; print}' >> all.sam
 samtools view -b -o with_unplaced.bam all.sam
-samtools index with_unplaced.bam`)
-	return filepath.Join(dir, "with_unplaced.bam")
+samtools index with_unplaced.bam
+bgzip -dc with_unplaced.bam | bgzip -c > split.bam`)
+	return filepath.Join(dir, "with_unplaced.bam"), filepath.Join(dir, "split.bam")
 }
 
 // TestHtsget: a BAM read set uploaded through the API is served by htsget:
@@ -112,7 +114,7 @@ samtools index with_unplaced.bam`)
 // set is not found.
 func TestHtsget(t *testing.T) {
 	d := lambdaData(t)
-	original := htsgetBAM(t, d)
+	original, split := htsgetBAM(t, d)
 	forEachBackend(t, func(t *testing.T, b backend, in *instance) {
 		ctx := context.Background()
 		root := in.rootKey()
@@ -123,6 +125,12 @@ func TestHtsget(t *testing.T) {
 		}
 		id := uploadFiles(t, c, *st.Id, types.FileTypeBam, testReferenceArn, 200_000, original)
 		if md := waitIngested(t, c, *st.Id, id); md.Status != types.ReadSetStatusActive {
+			t.Fatalf("status %s: %s", md.Status, aws.ToString(md.StatusMessage))
+		}
+		// The same records in blocks that split them: the ticket's
+		// data must cut them at the index's virtual offsets.
+		splitID := uploadFiles(t, c, *st.Id, types.FileTypeBam, testReferenceArn, 200_000, split)
+		if md := waitIngested(t, c, *st.Id, splitID); md.Status != types.ReadSetStatusActive {
 			t.Fatalf("status %s: %s", md.Status, aws.ToString(md.StatusMessage))
 		}
 		base := in.endpoint + "/htsget/reads/" + id
@@ -167,12 +175,14 @@ func TestHtsget(t *testing.T) {
 				t.Errorf("%s: %d records from the ticket, %d from samtools view of the original", name, bytes.Count(got, []byte("\n")), bytes.Count(want, []byte("\n")))
 			}
 		}
-		for _, q := range queries {
-			status, ticket := htsgetTicket(t, base+"?"+q.params, &root, "")
-			if status != 200 {
-				t.Fatalf("%s: status %d: %v", q.params, status, ticket)
+		for _, rs := range []string{id, splitID} {
+			for _, q := range queries {
+				status, ticket := htsgetTicket(t, in.endpoint+"/htsget/reads/"+rs+"?"+q.params, &root, "")
+				if status != 200 {
+					t.Fatalf("%s: status %d: %v", q.params, status, ticket)
+				}
+				check(q.params, ticket, q.regions)
 			}
-			check(q.params, ticket, q.regions)
 		}
 		if records["referenceName=*"] < 3000 || records["referenceName="+ref] < 10000 {
 			t.Fatalf("the original has %d unplaced reads and %d placed: the comparison proves little", records["referenceName=*"], records["referenceName="+ref])

@@ -12,9 +12,8 @@
 // indexer needs its own BAM reader and merges chunks differently.
 //
 // It also reads indexes back (Read) and answers region queries with them
-// (Index.Query): the chunks that hold a region's records, and the whole
-// BGZF blocks of the file that hold those chunks (ByteRanges), which is
-// what htsget hands out.
+// (Index.Query): the chunks of the file that hold a region's records,
+// which htsget hands out.
 package bai
 
 import (

@@ -218,37 +218,3 @@ func (x *Index) PlacedEnd() bgzf.VirtualOffset {
 	}
 	return end
 }
-
-// ByteRange is a stretch [Start, End) of a BGZF file's bytes.
-type ByteRange struct{ Start, End int64 }
-
-// ByteRanges turns chunks into the whole BGZF blocks that hold them: each
-// starts at the block of its chunk's start and ends after the block its
-// chunk ends in (or before the block, when the chunk ends at a block's
-// first byte), whose size it reads from file. No range starts before
-// dataStart, the first block wholly after the header, so that the
-// header's blocks and the ranges never overlap; ranges that then overlap
-// or touch are joined. The blocks may hold records outside the chunks,
-// which readers of a region filter out.
-func ByteRanges(chunks []Chunk, file io.ReaderAt, dataStart int64) ([]ByteRange, error) {
-	var out []ByteRange
-	for _, c := range MergeChunks(slices.Clone(chunks)) {
-		r := ByteRange{Start: max(c.Begin.BlockOffset(), dataStart), End: c.End.BlockOffset()}
-		if c.End.DataOffset() > 0 {
-			size, err := bgzf.BlockSizeAt(file, r.End)
-			if err != nil {
-				return nil, fmt.Errorf("the index's chunk ending at %v: %w", c.End, err)
-			}
-			r.End += size
-		}
-		if r.End <= r.Start {
-			continue
-		}
-		if n := len(out); n > 0 && r.Start <= out[n-1].End {
-			out[n-1].End = max(out[n-1].End, r.End)
-			continue
-		}
-		out = append(out, r)
-	}
-	return out, nil
-}

@@ -1,6 +1,7 @@
 // Package bgzf reads and writes BGZF, the blocked gzip of BAM files and
 // bgzip (hts-specs SAMv1 §4.1), decompressing and compressing blocks in
-// parallel while delivering bytes in order.
+// parallel while delivering bytes in order, and cuts a stretch between two
+// virtual offsets out of a file (CopyVirtual) as an index query names it.
 //
 // It is hand-written rather than taken from an existing Go library because
 // seqstore needs three things together that none offers: a pipeline that
@@ -14,7 +15,6 @@ import (
 	"bytes"
 	"encoding/binary"
 	"fmt"
-	"io"
 )
 
 const (
@@ -87,19 +87,3 @@ func blockErrorf(offset int64, format string, args ...any) *BlockError {
 }
 
 func isEOFMarker(raw []byte) bool { return bytes.Equal(raw, EOFMarker) }
-
-// BlockSizeAt reads the header of the block at offset in a BGZF file and
-// returns the block's whole compressed size, header to footer.
-func BlockSizeAt(r io.ReaderAt, offset int64) (int64, error) {
-	var head [headerSize]byte
-	if _, err := r.ReadAt(head[:], offset); err != nil {
-		if err == io.EOF || err == io.ErrUnexpectedEOF {
-			return 0, blockErrorf(offset, "truncated: the file ends inside the block header")
-		}
-		return 0, err
-	}
-	if !IsHeader(head[:]) {
-		return 0, blockErrorf(offset, "no BGZF block header here (bytes %x)", head[:4])
-	}
-	return int64(binary.LittleEndian.Uint16(head[16:])) + 1, nil
-}
