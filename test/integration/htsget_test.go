@@ -109,8 +109,10 @@ bgzip -dc with_unplaced.bam | bgzip -c > split.bam`)
 // index windows, the unplaced reads, stretches with no reads, random ones,
 // several at once by POST — the ticket's URLs, fetched and concatenated,
 // make a BAM in which samtools view finds exactly the records it finds in
-// the same region of the original; the whole file and the header alone
-// too. Bad requests get the spec's errors, and another account's read
+// the same region of the original, and so does the file htslib's own
+// htsget client makes following the ticket; the whole file and the header
+// alone too. A second read set holds the same records in bgzip's blocks,
+// which split records. Bad requests get the spec's errors, and another account's read
 // set is not found.
 func TestHtsget(t *testing.T) {
 	d := lambdaData(t)
@@ -173,6 +175,14 @@ func TestHtsget(t *testing.T) {
 			records[name] = bytes.Count(want, []byte("\n"))
 			if !bytes.Equal(got, want) {
 				t.Errorf("%s: %d records from the ticket, %d from samtools view of the original", name, bytes.Count(got, []byte("\n")), bytes.Count(want, []byte("\n")))
+			}
+			// htslib's own htsget client follows a ticket it reads.
+			doc, _ := json.Marshal(map[string]any{"htsget": ticket})
+			os.WriteFile(filepath.Join(dir, "ticket.json"), doc, 0o644)
+			testutil.Run(t, "samtools", "view", "-b", "-o", filepath.Join(dir, "followed.bam"), filepath.Join(dir, "ticket.json"))
+			testutil.Run(t, "samtools", "index", filepath.Join(dir, "followed.bam"))
+			if got := testutil.Run(t, "samtools", append([]string{"view", filepath.Join(dir, "followed.bam")}, regions...)...); !bytes.Equal(got, want) {
+				t.Errorf("%s: %d records through htslib's htsget client, %d from samtools view of the original", name, bytes.Count(got, []byte("\n")), bytes.Count(want, []byte("\n")))
 			}
 		}
 		for _, rs := range []string{id, splitID} {
