@@ -459,7 +459,7 @@ func serviceInfo() map[string]any {
 		"version":      "1.3.0",
 		"htsget": map[string]any{
 			"datatype":                 "reads",
-			"formats":                  []string{FormatBAM},
+			"formats":                  []string{FormatBAM, FormatCRAM},
 			"fieldsParameterEffective": false,
 			"tagsParametersEffective":  false,
 		},

@@ -2,6 +2,7 @@ package server
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -14,6 +15,8 @@ import (
 	"github.com/seqstore/seqstore/internal/format/bai"
 	"github.com/seqstore/seqstore/internal/format/bam"
 	"github.com/seqstore/seqstore/internal/format/bgzf"
+	"github.com/seqstore/seqstore/internal/format/cram"
+	"github.com/seqstore/seqstore/internal/format/cram/crai"
 	"github.com/seqstore/seqstore/internal/format/sam"
 	"github.com/seqstore/seqstore/internal/htsget"
 	"github.com/seqstore/seqstore/internal/meta"
@@ -48,6 +51,12 @@ func (s htsgetReads) ReadSet(ctx context.Context, account, id string) (*htsget.R
 	}
 	f := &storedFile{readSets: s.readSets, rs: rs, file: source}
 	out := &htsget.ReadSet{Format: format}
+	if format == htsget.FormatCRAM {
+		out.Open = f.open
+		out.Slice = func(ctx context.Context, regions []htsget.Region) (*htsget.Slice, error) {
+			return cramSlice(ctx, f, rs, regions)
+		}
+	}
 	if format == htsget.FormatBAM {
 		out.Open = f.openVirtual
 		out.Slice = func(ctx context.Context, regions []htsget.Region) (*htsget.Slice, error) {
@@ -99,6 +108,29 @@ func (f *storedFile) open(ctx context.Context, start, end int64) (io.ReadCloser,
 	return f.readSets.OpenFileRange(ctx, f.rs, f.file, start, end-start)
 }
 
+// endBefore returns where the file ends without its end-of-file marker
+// when it ends with one no earlier than from, else its size.
+func (f *storedFile) endBefore(ctx context.Context, marker []byte, from int64) (int64, error) {
+	size := f.file.ContentLength
+	at := size - int64(len(marker))
+	if at < from {
+		return size, nil
+	}
+	body, err := f.open(ctx, at, size)
+	if err != nil {
+		return 0, err
+	}
+	tail, err := io.ReadAll(body)
+	body.Close()
+	if err != nil {
+		return 0, err
+	}
+	if bytes.Equal(tail, marker) {
+		return at, nil
+	}
+	return size, nil
+}
+
 // openVirtual streams the data between two virtual offsets of the BGZF
 // file as BGZF blocks, which is what a BAM slice's Range means.
 func (f *storedFile) openVirtual(ctx context.Context, start, end int64) (io.ReadCloser, error) {
@@ -135,20 +167,9 @@ func bamSlice(ctx context.Context, f *storedFile, rs *seqstore.ReadSet, regions 
 	whole.Close()
 	// The records end before the EOF block, which the ticket adds itself:
 	// an empty block inside a BAM would end it for readers.
-	recordsEnd := size
-	if eof := int64(len(bgzf.EOFMarker)); size-eof >= headerEnd.BlockOffset() {
-		body, err := f.open(ctx, size-eof, size)
-		if err != nil {
-			return nil, err
-		}
-		tail, err := io.ReadAll(body)
-		body.Close()
-		if err != nil {
-			return nil, err
-		}
-		if bytes.Equal(tail, bgzf.EOFMarker) {
-			recordsEnd -= eof
-		}
+	recordsEnd, err := f.endBefore(ctx, bgzf.EOFMarker, headerEnd.BlockOffset())
+	if err != nil {
+		return nil, err
 	}
 	fileEnd := bgzf.MakeVirtualOffset(recordsEnd, 0)
 	slice := &htsget.Slice{Header: htsget.Range{Start: 0, End: int64(headerEnd)}, Trailer: bgzf.EOFMarker}
@@ -180,13 +201,9 @@ func bamSlice(ctx context.Context, f *storedFile, rs *seqstore.ReadSet, regions 
 			chunks = append(chunks, bai.Chunk{Begin: idx.PlacedEnd(), End: fileEnd})
 			continue
 		}
-		ref := slices.IndexFunc(refs, func(sr sam.Reference) bool { return sr.Name == r.Reference })
-		if ref < 0 {
-			return nil, fmt.Errorf("%w: read set %s has no reference %q in its header", htsget.ErrUnknownReference, rs.ID, r.Reference)
-		}
-		end := r.End
-		if end < 0 {
-			end = int64(refs[ref].Length)
+		ref, end, err := placeRegion(rs, refs, r)
+		if err != nil {
+			return nil, err
 		}
 		chunks = append(chunks, idx.Query(ref, r.Start, end)...)
 	}
@@ -195,6 +212,99 @@ func bamSlice(ctx context.Context, f *storedFile, rs *seqstore.ReadSet, regions 
 		if c.Begin, c.End = max(c.Begin, headerEnd), min(c.End, fileEnd); c.Begin < c.End {
 			slice.Body = append(slice.Body, htsget.Range{Start: int64(c.Begin), End: int64(c.End)})
 		}
+	}
+	return slice, nil
+}
+
+// placeRegion finds a region's reference in the file's header, and its
+// end, the reference's length when the region runs to the end.
+func placeRegion(rs *seqstore.ReadSet, refs []sam.Reference, r htsget.Region) (ref int, end int64, err error) {
+	ref = slices.IndexFunc(refs, func(sr sam.Reference) bool { return sr.Name == r.Reference })
+	if ref < 0 {
+		return 0, 0, fmt.Errorf("%w: read set %s has no reference %q in its header", htsget.ErrUnknownReference, rs.ID, r.Reference)
+	}
+	if end = r.End; end < 0 {
+		end = int64(refs[ref].Length)
+	}
+	return ref, end, nil
+}
+
+// maxCRAIBytes bounds the compressed CRAI an htsget query reads; its text
+// is some ten times larger.
+const maxCRAIBytes = 64 << 20
+
+// cramSlice answers a CRAM read set's htsget query through its CRAI. Its
+// Ranges are byte offsets: containers are self-contained, so the header
+// (up to the first data container), the containers that hold the
+// regions' records and the EOF container make a valid CRAM.
+func cramSlice(ctx context.Context, f *storedFile, rs *seqstore.ReadSet, regions []htsget.Region) (*htsget.Slice, error) {
+	size := f.file.ContentLength
+	whole, err := f.open(ctx, 0, size)
+	if err != nil {
+		return nil, err
+	}
+	rd, err := cram.NewReader(whole, nil)
+	if err != nil {
+		whole.Close()
+		return nil, fmt.Errorf("read set %s: reading the CRAM header: %w", rs.ID, err)
+	}
+	refs := rd.Header().References
+	rd.Close()
+	whole.Close()
+	recordsEnd, err := f.endBefore(ctx, crai.EOF, 0)
+	if err != nil {
+		return nil, err
+	}
+	indexFile, ok := rs.File(seqstore.FileIndex)
+	if !ok {
+		if regions != nil {
+			return nil, fmt.Errorf("%w: read set %s has no CRAM index, so only the whole file can be asked for", htsget.ErrNoIndex, rs.ID)
+		}
+		return &htsget.Slice{Header: htsget.Range{Start: 0, End: recordsEnd}, Trailer: crai.EOF}, nil
+	}
+	if indexFile.ContentLength > maxCRAIBytes {
+		return nil, fmt.Errorf("read set %s: its index of %d bytes is larger than the %d an htsget query reads", rs.ID, indexFile.ContentLength, maxCRAIBytes)
+	}
+	ib, err := f.readSets.OpenFileRange(ctx, rs, indexFile, 0, indexFile.ContentLength)
+	if err != nil {
+		return nil, err
+	}
+	entries, err := crai.Read(ib)
+	ib.Close()
+	if err != nil {
+		return nil, fmt.Errorf("read set %s: %w", rs.ID, err)
+	}
+	headerEnd := recordsEnd
+	for _, e := range entries {
+		headerEnd = min(headerEnd, e.ContainerOffset)
+	}
+	slice := &htsget.Slice{Header: htsget.Range{Start: 0, End: headerEnd}, Trailer: crai.EOF}
+	if regions == nil {
+		if recordsEnd > headerEnd {
+			slice.Body = []htsget.Range{{Start: headerEnd, End: recordsEnd}}
+		}
+		return slice, nil
+	}
+	var ranges []crai.Range
+	for _, r := range regions {
+		if r.Reference == "*" {
+			ranges = append(ranges, crai.Containers(entries, -1, 0, 0, recordsEnd)...)
+			continue
+		}
+		ref, end, err := placeRegion(rs, refs, r)
+		if err != nil {
+			return nil, err
+		}
+		ranges = append(ranges, crai.Containers(entries, int32(ref), r.Start, end, recordsEnd)...)
+	}
+	// Regions may share containers: merge, so none comes twice.
+	slices.SortFunc(ranges, func(a, b crai.Range) int { return cmp.Compare(a.Start, b.Start) })
+	for _, r := range ranges {
+		if n := len(slice.Body); n > 0 && r.Start <= slice.Body[n-1].End {
+			slice.Body[n-1].End = max(slice.Body[n-1].End, r.End)
+			continue
+		}
+		slice.Body = append(slice.Body, htsget.Range{Start: r.Start, End: r.End})
 	}
 	return slice, nil
 }

@@ -104,6 +104,38 @@ bgzip -dc with_unplaced.bam | bgzip -c > split.bam`)
 	return filepath.Join(dir, "with_unplaced.bam"), filepath.Join(dir, "split.bam")
 }
 
+// htsgetQuery is a ticket request's GET query and the samtools regions it
+// asks for.
+type htsgetQuery struct {
+	params  string
+	regions []string
+}
+
+// htsgetQueries are the regions the htsget tests ask for of the lambda
+// reference, length long: the whole reference, the edges of the first
+// bins and linear-index windows, its end, a stretch past it with no
+// reads, the unplaced reads and random stretches.
+func htsgetQueries(ref string, length int) []htsgetQuery {
+	queries := []htsgetQuery{
+		{"referenceName=" + ref, []string{ref}},
+		{"referenceName=" + ref + "&start=0&end=1", []string{ref + ":1-1"}},
+		{"referenceName=" + ref + "&start=16383&end=16384", []string{ref + ":16384-16384"}},
+		{"referenceName=" + ref + "&start=16384&end=16385", []string{ref + ":16385-16385"}},
+		{"referenceName=" + ref + "&start=0&end=16384", []string{ref + ":1-16384"}},
+		{"referenceName=" + ref + "&start=16383", []string{ref + ":16384"}},
+		{fmt.Sprintf("referenceName=%s&start=%d&end=%d", ref, length-100, length), []string{fmt.Sprintf("%s:%d-%d", ref, length-99, length)}},
+		{"referenceName=" + ref + "&start=60000&end=70000", []string{ref + ":60001-70000"}},
+		{"referenceName=*", []string{"*"}},
+	}
+	rng := rand.New(rand.NewPCG(3, 4))
+	for range 15 {
+		beg := rng.IntN(length)
+		end := beg + 1 + rng.IntN(1+rng.IntN(3)*10000)
+		queries = append(queries, htsgetQuery{fmt.Sprintf("referenceName=%s&start=%d&end=%d", ref, beg, end), []string{fmt.Sprintf("%s:%d-%d", ref, beg+1, end)}})
+	}
+	return queries
+}
+
 // TestHtsget: a BAM read set uploaded through the API is served by htsget:
 // for many regions — whole reference, edges of the first bins and linear
 // index windows, the unplaced reads, stretches with no reads, random ones,
@@ -140,27 +172,7 @@ func TestHtsget(t *testing.T) {
 		ref := "gi|9626243|ref|NC_001416.1|"
 		const length = 48502
 
-		type query struct {
-			params  string // the GET query
-			regions []string
-		}
-		queries := []query{
-			{"referenceName=" + ref, []string{ref}},
-			{"referenceName=" + ref + "&start=0&end=1", []string{ref + ":1-1"}},
-			{"referenceName=" + ref + "&start=16383&end=16384", []string{ref + ":16384-16384"}},
-			{"referenceName=" + ref + "&start=16384&end=16385", []string{ref + ":16385-16385"}},
-			{"referenceName=" + ref + "&start=0&end=16384", []string{ref + ":1-16384"}},
-			{"referenceName=" + ref + "&start=16383", []string{ref + ":16384"}},
-			{fmt.Sprintf("referenceName=%s&start=%d&end=%d", ref, length-100, length), []string{fmt.Sprintf("%s:%d-%d", ref, length-99, length)}},
-			{"referenceName=" + ref + "&start=60000&end=70000", []string{ref + ":60001-70000"}},
-			{"referenceName=*", []string{"*"}},
-		}
-		rng := rand.New(rand.NewPCG(3, 4))
-		for range 15 {
-			beg := rng.IntN(length)
-			end := beg + 1 + rng.IntN(1+rng.IntN(3)*10000)
-			queries = append(queries, query{fmt.Sprintf("referenceName=%s&start=%d&end=%d", ref, beg, end), []string{fmt.Sprintf("%s:%d-%d", ref, beg+1, end)}})
-		}
+		queries := htsgetQueries(ref, length)
 		records := map[string]int{}
 		check := func(name string, ticket map[string]any, regions []string) {
 			t.Helper()
@@ -259,4 +271,69 @@ func TestHtsget(t *testing.T) {
 			}
 		}
 	})
+}
+
+// TestHtsgetCRAM: a CRAM read set is served by htsget through its CRAI:
+// for the same regions, the ticket's containers, fetched and
+// concatenated (by the test and by htslib's own client), hold exactly the
+// records samtools view finds in the region of the original.
+func TestHtsgetCRAM(t *testing.T) {
+	d := lambdaData(t)
+	original, _ := htsgetBAM(t, d)
+	b := backends[0]
+	places := jobPlaces(t)[:1]
+	cfg := newConfig(t, b)
+	allowJobs(t, cfg, places)
+	in := start(t, b, cfg)
+	root := in.rootKey()
+	c := in.goClient(root)
+	refArn := importLambdaReference(t, c, places[0], d.ref)
+	store := newStore(t, c, "")
+	dir := t.TempDir()
+	file := filepath.Join(dir, "original.cram")
+	// Small containers, so that regions pick some of them.
+	testutil.Run(t, "samtools", "view", "-C", "-T", d.ref, "--output-fmt-option", "seqs_per_slice=500", "-o", file, original)
+	testutil.Run(t, "samtools", "index", file)
+	md := waitIngested(t, c, store, uploadFiles(t, c, store, types.FileTypeCram, refArn, 1<<20, file))
+	if md.Status != types.ReadSetStatusActive {
+		t.Fatalf("status %s: %s", md.Status, aws.ToString(md.StatusMessage))
+	}
+	base := in.endpoint + "/htsget/reads/" + *md.Id
+	ref := "gi|9626243|ref|NC_001416.1|"
+	view := func(file string, regions []string) []byte {
+		return testutil.Run(t, "samtools", append([]string{"view", "-T", d.ref, file}, regions...)...)
+	}
+	records := 0
+	smaller := false
+	info, _ := os.Stat(file)
+	for _, q := range append(htsgetQueries(ref, 48502), htsgetQuery{"", nil}) {
+		status, ticket := htsgetTicket(t, base+"?format=CRAM&"+q.params, &root, "")
+		if status != 200 || ticket["format"] != "CRAM" {
+			t.Fatalf("%s: status %d: %v", q.params, status, ticket)
+		}
+		data := followTicket(t, ticket)
+		smaller = smaller || int64(len(data))*2 < info.Size()
+		slice := filepath.Join(dir, "slice.cram")
+		os.WriteFile(slice, data, 0o644)
+		testutil.Run(t, "samtools", "index", slice)
+		want := view(file, q.regions)
+		records += bytes.Count(want, []byte("\n"))
+		if got := view(slice, q.regions); !bytes.Equal(got, want) {
+			t.Errorf("%s: %d records from the ticket, %d from samtools view of the original", q.params, bytes.Count(got, []byte("\n")), bytes.Count(want, []byte("\n")))
+		}
+		doc, _ := json.Marshal(map[string]any{"htsget": ticket})
+		os.WriteFile(filepath.Join(dir, "ticket.json"), doc, 0o644)
+		followed := filepath.Join(dir, "followed.cram")
+		testutil.Run(t, "samtools", "view", "-C", "-T", d.ref, "-o", followed, filepath.Join(dir, "ticket.json"))
+		testutil.Run(t, "samtools", "index", followed)
+		if got := view(followed, q.regions); !bytes.Equal(got, want) {
+			t.Errorf("%s: %d records through htslib's htsget client, %d from samtools view of the original", q.params, bytes.Count(got, []byte("\n")), bytes.Count(want, []byte("\n")))
+		}
+	}
+	if records < 20000 || !smaller {
+		t.Errorf("%d records in all, some ticket smaller than half the file: %v; the comparison proves little", records, smaller)
+	}
+	if status, body := htsgetTicket(t, base+"?format=BAM", &root, ""); status != 400 || body["error"] != "UnsupportedFormat" {
+		t.Errorf("BAM of a CRAM: %d %v", status, body)
+	}
 }

@@ -7,8 +7,10 @@ package crai
 
 import (
 	"bufio"
+	"cmp"
 	"fmt"
 	"io"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -87,4 +89,56 @@ func Read(r io.Reader) ([]Entry, error) {
 		out = append(out, Entry{int32(v[0]), v[1], v[2], v[3], v[4], v[5]})
 	}
 	return out, sc.Err()
+}
+
+// EOF is the empty container that ends every complete CRAM 3 file.
+var EOF = []byte{
+	0x0f, 0x00, 0x00, 0x00, 0xff, 0xff, 0xff, 0xff, 0x0f, 0xe0, 0x45, 0x4f, 0x46, 0x00, 0x00, 0x00,
+	0x00, 0x01, 0x00, 0x05, 0xbd, 0xd9, 0x4f, 0x00, 0x01, 0x00, 0x06, 0x06, 0x01, 0x00, 0x01, 0x00,
+	0x01, 0x00, 0xee, 0x63, 0x01, 0x4b,
+}
+
+// Range is a stretch [Start, End) of a CRAM file's bytes.
+type Range struct{ Start, End int64 }
+
+// Containers returns the byte ranges of the whole containers that hold
+// records of reference ref (-1: the unplaced reads) overlapping the
+// 0-based half-open interval [beg, end), merged where they touch. A
+// container ends where the next one the index names starts, the last at
+// dataEnd (where the EOF container starts). Containers are
+// self-contained, so the ranges need no cutting.
+func Containers(entries []Entry, ref int32, beg, end, dataEnd int64) []Range {
+	starts := make([]int64, 0, len(entries))
+	for _, e := range entries {
+		starts = append(starts, e.ContainerOffset)
+	}
+	slices.Sort(starts)
+	starts = slices.Compact(starts)
+	var out []Range
+	for _, e := range entries {
+		if e.RefID != ref {
+			continue
+		}
+		if ref >= 0 && (e.Start-1 >= end || e.Start-1+e.Span <= beg) {
+			continue
+		}
+		i, _ := slices.BinarySearch(starts, e.ContainerOffset)
+		r := Range{Start: e.ContainerOffset, End: dataEnd}
+		if i+1 < len(starts) {
+			r.End = starts[i+1]
+		}
+		if r.End > r.Start {
+			out = append(out, r)
+		}
+	}
+	slices.SortFunc(out, func(a, b Range) int { return cmp.Compare(a.Start, b.Start) })
+	merged := out[:0]
+	for _, r := range out {
+		if n := len(merged); n > 0 && r.Start <= merged[n-1].End {
+			merged[n-1].End = max(merged[n-1].End, r.End)
+			continue
+		}
+		merged = append(merged, r)
+	}
+	return merged
 }
