@@ -329,6 +329,10 @@ func (h *Handler) ticket(w http.ResponseWriter, r *http.Request, id string) erro
 	}
 	rs, err := h.Store.ReadSet(r.Context(), account, id)
 	if errors.Is(err, ErrNotFound) {
+		if err != ErrNotFound {
+			// The store says why, such as a read set not ACTIVE.
+			return fail(NotFound, "%s", strings.TrimPrefix(err.Error(), ErrNotFound.Error()+": "))
+		}
 		return fail(NotFound, "no read set %s that you may read: the ID is a read set's, as ListReadSets gives it", id)
 	}
 	if err != nil {

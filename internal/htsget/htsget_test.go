@@ -25,6 +25,9 @@ type fileStore struct {
 }
 
 func (s *fileStore) ReadSet(_ context.Context, account, id string) (*htsget.ReadSet, error) {
+	if account == "acct" && id == "archived" {
+		return nil, fmt.Errorf("%w: read set archived is ARCHIVED", htsget.ErrNotFound)
+	}
 	if account != "acct" || id != "rs1" {
 		return nil, htsget.ErrNotFound
 	}
@@ -201,6 +204,14 @@ func TestDataURLs(t *testing.T) {
 	now = now.Add(2 * time.Hour)
 	if status, body := fetch(header); status != 401 || !strings.Contains(body, "expired") {
 		t.Errorf("an expired URL: status %d %s", status, body)
+	}
+}
+
+func TestNotFoundSaysWhy(t *testing.T) {
+	now := time.Now()
+	status, body := do(t, newHandler(&fileStore{}, &now), "GET", "/htsget/reads/archived", "acct", "")
+	if status != 404 || body["error"] != "NotFound" || body["message"] != "read set archived is ARCHIVED" {
+		t.Fatalf("%d %v, want NotFound saying the read set is ARCHIVED", status, body)
 	}
 }
 

@@ -82,7 +82,7 @@ func (s htsgetReads) find(ctx context.Context, account, id string) (*seqstore.Re
 				return nil, err
 			}
 			if rs.Status != seqstore.ReadSetStatusActive {
-				return nil, fmt.Errorf("%w: read set %s is %s; only ACTIVE read sets can be read", htsget.ErrNotFound, id, rs.Status)
+				return nil, fmt.Errorf("%w: read set %s is %s; only ACTIVE read sets can be read (StartReadSetActivationJob brings an archived one back)", htsget.ErrNotFound, id, rs.Status)
 			}
 			return rs, nil
 		}
