@@ -3,11 +3,13 @@ package main
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"crypto/md5"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"math/rand/v2"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -15,6 +17,7 @@ import (
 	"time"
 
 	"github.com/seqstore/seqstore/internal/testutil/pgtest"
+	"github.com/seqstore/seqstore/internal/testutil/s3server"
 )
 
 // A server killed with SIGKILL in the middle of moving a read set to the
@@ -24,8 +27,22 @@ import (
 // ACTIVE with its ETag, counts and length as ingested, the file downloads
 // (ETag checked by the client) byte for byte as uploaded, and each tier
 // holds exactly the objects its status says.
+//
+// The archive tier is an S3 bucket, stalled (its server paused) before
+// each move begins, so the kill always lands while the move waits on it,
+// after the item has claimed its work, however fast the machine copies.
 func TestArchiveAndActivationSurviveSIGKILL(t *testing.T) {
 	bin := buildBinary(t)
+	s3, err := s3server.StartProcess(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s3.Resume(); s3.Stop() })
+	if err := s3.CreateBucket(context.Background(), "archive"); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("SEQSTORE_S3_ACCESS_KEY_ID", s3.AccessKey)
+	t.Setenv("SEQSTORE_S3_SECRET_ACCESS_KEY", s3.SecretKey)
 	reads := randomReadsGz(t, 400_000)
 	uploaded, err := os.ReadFile(reads)
 	if err != nil {
@@ -35,7 +52,8 @@ func TestArchiveAndActivationSurviveSIGKILL(t *testing.T) {
 		t.Run(metadata, func(t *testing.T) {
 			data := t.TempDir()
 			addr := freeAddr(t)
-			base := []string{"-job-lease", "2s", "-job-workers", "1"}
+			base := []string{"-job-lease", "2s", "-job-workers", "1",
+				"-archive-objects", "s3://archive/" + metadata + "?endpoint=" + url.QueryEscape(s3.Endpoint) + "&region=" + s3.Region}
 			if metadata == "postgres" {
 				base = append(base, "-metadata", pgtest.NewSchemaDSN(t))
 			}
@@ -60,20 +78,24 @@ func TestArchiveAndActivationSurviveSIGKILL(t *testing.T) {
 			// Archive: the sweep finds the read set unread; kill the server
 			// as soon as the item starts copying.
 			srv = serveWith(t, bin, data, addr, archiving)
+			pause(t, s3)
 			killAt(t, srv, "archiving read set", "read set archived")
+			resume(t, s3)
 			srv = serveWith(t, bin, data, addr, archiving)
 			waitStatus(t, env, store.ID, id, "ARCHIVED", srv)
 			checkUnchanged(t, env, store.ID, id, ingested, "ARCHIVED")
 			srv.stop(t)
-			checkTiers(t, bin, data, metadata, base, map[string]int64{"archive": int64(len(uploaded))})
+			checkTiers(t, bin, data, base, map[string]int64{"archive": int64(len(uploaded))})
 
 			// Activation: kill the server as soon as the item starts
 			// copying back.
 			srv = serveWith(t, bin, data, addr, resting)
+			pause(t, s3)
 			var job struct{ ID string }
 			json.Unmarshal(awsCLI(t, env, "start-read-set-activation-job", "--sequence-store-id", store.ID,
 				"--sources", fmt.Sprintf(`[{"readSetId":%q}]`, id)), &job)
 			killAt(t, srv, "activating read set", "read set activated")
+			resume(t, s3)
 			srv = serveWith(t, bin, data, addr, resting)
 			waitStatus(t, env, store.ID, id, "ACTIVE", srv)
 			var got struct{ Status string }
@@ -94,7 +116,7 @@ func TestArchiveAndActivationSurviveSIGKILL(t *testing.T) {
 				t.Fatalf("downloaded %d bytes (MD5 %s), uploaded %d (MD5 %s)", len(back), md5hex(back), len(uploaded), md5hex(uploaded))
 			}
 			srv.stop(t)
-			checkTiers(t, bin, data, metadata, base, map[string]int64{"active": int64(len(uploaded))})
+			checkTiers(t, bin, data, base, map[string]int64{"active": int64(len(uploaded))})
 		})
 	}
 }
@@ -117,6 +139,20 @@ func randomReadsGz(t *testing.T, n int) string {
 	})
 }
 
+func pause(t *testing.T, s3 *s3server.Server) {
+	t.Helper()
+	if err := s3.Pause(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func resume(t *testing.T, s3 *s3server.Server) {
+	t.Helper()
+	if err := s3.Resume(); err != nil {
+		t.Fatal(err)
+	}
+}
+
 // killAt sends SIGKILL to the server as soon as its log holds line, and
 // fails the test if the log shows that the move got to done first.
 func killAt(t *testing.T, srv *running, line, done string) {
@@ -131,7 +167,7 @@ func killAt(t *testing.T, srv *running, line, done string) {
 	srv.cmd.Process.Kill()
 	srv.cmd.Wait()
 	if strings.Contains(srv.stderr.String(), done) {
-		t.Fatalf("the move ended before the kill; the test needs a larger file:\n%s", srv.stderr.String())
+		t.Fatalf("the move ended before the kill, although the archive tier was stalled:\n%s", srv.stderr.String())
 	}
 }
 
@@ -201,11 +237,13 @@ func checkUnchanged(t *testing.T, env []string, store, id string, ingested readS
 
 // checkTiers runs `seqstore admin usage` and compares the bytes of read-set
 // files in each tier with want: nothing else, no copy left behind.
-func checkTiers(t *testing.T, bin, data, metadata string, flags []string, want map[string]int64) {
+func checkTiers(t *testing.T, bin, data string, flags []string, want map[string]int64) {
 	t.Helper()
 	args := []string{"admin", "usage", "-data", data}
-	if metadata == "postgres" {
-		args = append(args, flags[len(flags)-2:]...)
+	for i, f := range flags {
+		if (f == "-metadata" || f == "-archive-objects") && i+1 < len(flags) {
+			args = append(args, f, flags[i+1])
+		}
 	}
 	out := mustRun(t, bin, args...)
 	got := map[string]int64{}

@@ -66,5 +66,5 @@ func TestIngestWithoutQCStoresNoReport(t *testing.T) {
 		t.Fatalf("read set %s (%+v): %s", got.Status, got.SequenceInformation, got.StatusMessage)
 	}
 	_, err := e.svc.QC(e.ctx, testAccount, e.store, rs.ID)
-	wantNotFound(t, "QC turned off", err, "-ingest-qc=false")
+	wantNotFound(t, "QC turned off", err, "-ingest-qc")
 }

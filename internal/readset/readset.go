@@ -49,8 +49,7 @@ type Service struct {
 	// with the files.
 	DeletedRetention time.Duration
 	// NoQC leaves the quality-control statistics out of ingestion: they
-	// cost a tenth to a fifth of its CPU, which an operator who runs no QC
-	// may want back.
+	// add a quarter to a third of a FASTQ ingestion's CPU.
 	NoQC bool
 	// Locations are where import and export jobs read and write; nil
 	// refuses such jobs.

@@ -100,6 +100,7 @@ func newConfigAtRest(t testing.TB, b backend) (*config.Config, string) {
 		Objects:       "file",
 		IngestWorkers: 1,
 		ShutdownGrace: 5 * time.Second,
+		SkipQC:        true, // as the server's flags default; TestReadSetQC turns it on
 		LogFormat:     "text",
 	}
 	if !b.scaleOut {

@@ -90,6 +90,7 @@ func TestReadSetQC(t *testing.T) {
 	b := backends[0]
 	places := jobPlaces(t)[:1]
 	cfg := newConfig(t, b)
+	cfg.SkipQC = false // -ingest-qc
 	allowJobs(t, cfg, places)
 	in := start(t, b, cfg)
 	key := in.rootKey()

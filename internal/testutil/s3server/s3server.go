@@ -162,6 +162,14 @@ func (s *Server) Stop() error {
 	return nil
 }
 
+// Pause stops the server's process (SIGSTOP): its connections stay open
+// and every request waits, as on a stalled S3 service, until Resume. A
+// test uses it to catch a client in the middle of its work.
+func (s *Server) Pause() error { return s.cmd.Process.Signal(syscall.SIGSTOP) }
+
+// Resume lets a paused server go on (SIGCONT).
+func (s *Server) Resume() error { return s.cmd.Process.Signal(syscall.SIGCONT) }
+
 // Output is the tail of the server's log, for failure messages.
 func (s *Server) Output() string { return s.output.String() }
 
