@@ -69,9 +69,13 @@ func serveWith(t *testing.T, bin, data, addr string, flags []string, env ...stri
 	r := &running{cmd: cmd, stderr: stderr}
 	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
 	for i := 0; ; i++ {
+		// Its log is copied from a pipe, so the lines written before the
+		// listener opened can still be on their way: wait for the last.
 		if c, err := net.Dial("tcp", addr); err == nil {
 			c.Close()
-			return r
+			if strings.Contains(stderr.String(), "seqstore serving") {
+				return r
+			}
 		}
 		if i > 200 {
 			t.Fatalf("seqstore did not start:\n%s", stderr.String())
