@@ -66,19 +66,8 @@ func (rt *router) serveExtra(w http.ResponseWriter, r *http.Request, st *request
 			labels[name] = c.label(name, st.segs[i])
 		}
 	}
-	if rt.opts.Authenticate != nil {
-		r = r.WithContext(st.ctx)
-		ctx, err := rt.opts.Authenticate(r, st.op)
-		if err != nil {
-			rt.writeHandlerError(w, st, err)
-			return
-		}
-		if ctx != nil {
-			if ctx.Value(requestStateKey{}) == nil {
-				ctx = context.WithValue(ctx, requestStateKey{}, st)
-			}
-			st.ctx = ctx
-		}
+	if _, ok := rt.authenticate(w, r, st); !ok {
+		return
 	}
 	if c.failed() {
 		rt.writeError(w, st, c.err())

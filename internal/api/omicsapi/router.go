@@ -158,23 +158,34 @@ func (rt *router) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			"no storage operation is served at %s %s", r.Method, r.URL.EscapedPath()))
 		return
 	}
-	if rt.opts.Authenticate != nil {
-		// One request value from here on, so a Body that Authenticate wraps
-		// is the Body that binding reads.
-		r = r.WithContext(st.ctx)
-		ctx, err := rt.opts.Authenticate(r, st.op)
-		if err != nil {
-			rt.writeHandlerError(w, st, err)
-			return
-		}
-		if ctx != nil {
-			if ctx.Value(requestStateKey{}) == nil {
-				ctx = context.WithValue(ctx, requestStateKey{}, st)
-			}
-			st.ctx = ctx
-		}
+	r, ok := rt.authenticate(w, r, st)
+	if !ok {
+		return
 	}
 	serve(rt, w, r, st)
+}
+
+// authenticate runs Options.Authenticate, if any, and takes the context it
+// returns as the request's; on failure it has answered and reports false.
+// The request it returns is the one to use from then on, so a Body that
+// Authenticate wraps is the Body that binding reads.
+func (rt *router) authenticate(w http.ResponseWriter, r *http.Request, st *requestState) (*http.Request, bool) {
+	if rt.opts.Authenticate == nil {
+		return r, true
+	}
+	r = r.WithContext(st.ctx)
+	ctx, err := rt.opts.Authenticate(r, st.op)
+	if err != nil {
+		rt.writeHandlerError(w, st, err)
+		return r, false
+	}
+	if ctx != nil {
+		if ctx.Value(requestStateKey{}) == nil {
+			ctx = context.WithValue(ctx, requestStateKey{}, st)
+		}
+		st.ctx = ctx
+	}
+	return r, true
 }
 
 // finish turns a handler panic into a 500 and writes the access line.
