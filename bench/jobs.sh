@@ -97,25 +97,10 @@ cleanup() {
 	rm -rf "$WORK"
 }
 trap cleanup EXIT
-free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
-wait_port() {
-	for _ in $(seq 1 300); do
-		python3 -c 'import socket, sys; socket.create_connection(("127.0.0.1", int(sys.argv[1])), 1)' "$1" 2>/dev/null && return
-		sleep 0.1
-	done
-	die "nothing listens on port $1"
-}
+. "$ROOT/bench/lib/loopback.sh"
 
 log "S3 server (versitygw on loopback) and the bucket"
-S3_PORT=$(free_port)
-S3_KEY="BENCH$(head -c 8 /dev/urandom | od -An -tx1 | tr -d ' \n')"
-S3_SECRET=$(head -c 20 /dev/urandom | od -An -tx1 | tr -d ' \n')
-ROOT_ACCESS_KEY_ID=$S3_KEY ROOT_SECRET_ACCESS_KEY=$S3_SECRET \
-	versitygw --port "127.0.0.1:$S3_PORT" --region us-east-1 --quiet posix "$WORK/s3" >"$WORK/versitygw.log" 2>&1 &
-S3_PID=$!
-wait_port "$S3_PORT"
-S3_ENDPOINT="http://127.0.0.1:$S3_PORT"
-s3() { AWS_ACCESS_KEY_ID=$S3_KEY AWS_SECRET_ACCESS_KEY=$S3_SECRET AWS_DEFAULT_REGION=us-east-1 aws --endpoint-url "$S3_ENDPOINT" s3 "$@"; }
+start_versitygw
 s3 mb s3://bench >/dev/null
 s3 cp --quiet "$R1" s3://bench/in/reads_1.fq.gz
 s3 cp --quiet "$R2" s3://bench/in/reads_2.fq.gz
