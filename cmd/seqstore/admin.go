@@ -28,6 +28,11 @@ Commands:
   key list -account ID                  list an account's access key IDs
   key delete KEYID                      revoke an access key for good (within 10 seconds
                                         on running servers; a deleted ID never comes back)
+  token create -account ID [-ttl D] [-name LABEL]
+                                        issue a bearer token for htsget and refget and
+                                        print it (once: only its hash is kept)
+  token list -account ID                list an account's bearer tokens
+  token revoke TOKENID                  revoke a bearer token (at once on running servers)
   backup -to FILE                       copy the embedded SQLite database, consistently,
                                         while servers run
   restore -from FILE                    put a backup in place of the embedded database
@@ -57,6 +62,9 @@ var adminCommands = map[string]adminCommand{
 	"key create":     {"-account ID", adminKeyCreate},
 	"key list":       {"-account ID", adminKeyList},
 	"key delete":     {"KEYID", adminKeyDelete},
+	"token create":   {"-account ID [-ttl DURATION] [-name LABEL]", adminTokenCreate},
+	"token list":     {"-account ID", adminTokenList},
+	"token revoke":   {"TOKENID", adminTokenRevoke},
 }
 
 func runAdmin(ctx context.Context, args []string, out io.Writer) error {

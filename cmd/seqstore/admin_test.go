@@ -53,6 +53,9 @@ func TestAdmin(t *testing.T) {
 			{[]string{"key", "create"}, []string{"-account", "-data"}, []string{"-name", "-id", "-addr"}},
 			{[]string{"key", "list"}, []string{"-account", "-data"}, []string{"-name", "-addr"}},
 			{[]string{"key", "delete"}, []string{"KEYID", "-data"}, []string{"-account", "-name", "-addr"}},
+			{[]string{"token", "create"}, []string{"-account", "-ttl", "-name", "-data"}, []string{"-id", "-addr"}},
+			{[]string{"token", "list"}, []string{"-account", "-data"}, []string{"-ttl", "-name", "-addr"}},
+			{[]string{"token", "revoke"}, []string{"TOKENID", "-data"}, []string{"-account", "-ttl", "-addr"}},
 			{[]string{"keyring", "add"}, []string{"NAME", "-keyring"}, []string{"-data", "-objects", "-addr"}},
 			{[]string{"rewrap"}, []string{"-keyring", "-objects", "-data", "-metadata"}, []string{"-account", "-addr", "-ingest-workers"}},
 		} {
@@ -101,7 +104,7 @@ func TestAdmin(t *testing.T) {
 	})
 
 	t.Run("an unknown account is an error", func(t *testing.T) {
-		for _, cmd := range [][]string{{"key", "list"}, {"key", "create"}} {
+		for _, cmd := range [][]string{{"key", "list"}, {"key", "create"}, {"token", "create"}, {"token", "list"}} {
 			out, errOut, ok := run(t, bin, nil, append(append([]string{"admin"}, cmd...), "-data", data, "-account", "999999999999")...)
 			if ok || !strings.Contains(errOut, "no account 999999999999") || out != "" {
 				t.Errorf("admin %v of an unknown account: ok=%v, stdout %q\n%s", cmd, ok, out, errOut)
@@ -127,9 +130,49 @@ func TestAdmin(t *testing.T) {
 		}
 	})
 
+	t.Run("bearer tokens are printed once, listed by ID and revoked", func(t *testing.T) {
+		out := mustRun(t, bin, "admin", "token", "create", "-data", data, "-account", "lab-a", "--ttl", "90d", "--name", "igv")
+		m := regexp.MustCompile(`(?m)^token ([0-9a-f]{16}), expires (\S+)\n(?:#.*\n)?(sqt_\S+)\n$`).FindStringSubmatch(out)
+		if m == nil {
+			t.Fatalf("token create printed:\n%s", out)
+		}
+		id, token := m[1], m[3]
+		if exp, err := time.Parse(time.RFC3339, m[2]); err != nil || time.Until(exp) < 89*24*time.Hour || time.Until(exp) > 90*24*time.Hour {
+			t.Errorf("a 90d token expires %s", m[2])
+		}
+		out = mustRun(t, bin, "admin", "token", "create", "-data", data, "-account", accountB)
+		if !strings.Contains(out, "account "+accountB+"\n") || !strings.Contains(out, "expires never") {
+			t.Errorf("token create without -ttl printed:\n%s", out)
+		}
+		list := mustRun(t, bin, "admin", "token", "list", "-data", data, "-account", "111111111111")
+		if !regexp.MustCompile(id+`\s+igv\s+\S+\s+\S+\s+active`).MatchString(list) || strings.Contains(list, token[20:]) || strings.Count(list, "\n") != 2 {
+			t.Errorf("token list of lab-a:\n%s", list)
+		}
+		if out := mustRun(t, bin, "admin", "token", "revoke", id, "-data", data); out != "revoked "+id+"\n" {
+			t.Errorf("token revoke printed %q", out)
+		}
+		if list := mustRun(t, bin, "admin", "token", "list", "-data", data, "-account", "lab-a"); !strings.Contains(list, "revoked 20") {
+			t.Errorf("token list after the revocation:\n%s", list)
+		}
+		for _, c := range []struct {
+			args []string
+			says string
+		}{
+			{[]string{"token", "revoke", "ffffffffffffffff"}, "no token ffffffffffffffff"},
+			{[]string{"token", "create", "-account", "lab-a", "-ttl", "-5m"}, "not a positive duration"},
+			{[]string{"token", "create", "-account", "lab-a", "-ttl", "xd"}, "not a whole number of days"},
+			{[]string{"token", "create"}, "-account is required"},
+		} {
+			_, errOut, ok := run(t, bin, nil, append(append([]string{"admin"}, c.args...), "-data", data)...)
+			if ok || !strings.Contains(errOut, c.says) {
+				t.Errorf("admin %v: ok=%v\n%s", c.args, ok, errOut)
+			}
+		}
+	})
+
 	t.Run("a missing data directory is named and not created", func(t *testing.T) {
 		missing := filepath.Join(t.TempDir(), "typo")
-		for _, cmd := range [][]string{{"account", "list"}, {"account", "create", "-name", "x"}, {"key", "list", "-account", "111111111111"}} {
+		for _, cmd := range [][]string{{"account", "list"}, {"account", "create", "-name", "x"}, {"key", "list", "-account", "111111111111"}, {"token", "create", "-account", "111111111111"}, {"token", "revoke", "0123456789abcdef"}} {
 			_, errOut, ok := run(t, bin, nil, append(append([]string{"admin"}, cmd...), "-data", missing)...)
 			if ok || !strings.Contains(errOut, "no seqstore data directory at "+missing) {
 				t.Errorf("admin %v on a missing directory: ok=%v\n%s", cmd, ok, errOut)

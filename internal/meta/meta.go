@@ -54,6 +54,7 @@ type TimeRange struct {
 // Store is the whole metadata store.
 type Store interface {
 	Accounts
+	BearerTokens
 	SequenceStores
 	ReadSets
 	Uploads
@@ -88,6 +89,36 @@ type Accounts interface {
 	// those of AccessKeyDelete, may be stored again. ErrKeyDeleted if k's
 	// ID was deleted with AccessKeyDelete.
 	AccessKeyRotate(ctx context.Context, k seqstore.AccessKey, origin string) (retired []string, err error)
+}
+
+// BearerToken is a token an operator issues to an account, which htsget
+// and refget accept in place of a signature. The store keeps the SHA-256
+// of its secret, never the secret.
+type BearerToken struct {
+	ID         string
+	AccountID  string
+	Name       string // the operator's label; may be empty
+	SecretHash []byte
+	CreatedAt  time.Time
+	ExpiresAt  time.Time // zero: never expires
+	RevokedAt  time.Time // zero: not revoked
+}
+
+// BearerTokens keeps bearer tokens.
+type BearerTokens interface {
+	// BearerTokenPut adds a token: ErrConflict if its ID exists,
+	// ErrNotFound if its account does not exist.
+	BearerTokenPut(ctx context.Context, t BearerToken) error
+	// BearerTokenGet returns a token by ID, whichever account it acts for,
+	// revoked or not.
+	BearerTokenGet(ctx context.Context, id string) (*BearerToken, error)
+	// BearerTokenList lists an account's tokens, revoked ones too, oldest
+	// first.
+	BearerTokenList(ctx context.Context, accountID string) ([]BearerToken, error)
+	// BearerTokenRevoke marks a token revoked at the given time; revoking
+	// it again keeps the first time. ErrNotFound if there is no such
+	// token.
+	BearerTokenRevoke(ctx context.Context, id string, at time.Time) error
 }
 
 // SequenceStoreFilter narrows SequenceStoreList.

@@ -46,7 +46,7 @@ type suiteCase struct {
 func Run(t *testing.T, open func(t *testing.T) meta.Store) {
 	var cases []suiteCase
 	for _, group := range [][]suiteCase{
-		accountCases, keyRotationCases, sequenceStoreCases, readSetCases, lifecycleCases, uploadCases, referenceCases,
+		accountCases, keyRotationCases, bearerTokenCases, sequenceStoreCases, readSetCases, lifecycleCases, uploadCases, referenceCases,
 		tagCases, tagLimitCases, policyCases, idempotencyCases, idempotencyTakeoverCases, ingestCases, jobCases, pagingCases, isolationCases, parentCases, timeCases,
 	} {
 		cases = append(cases, group...)
