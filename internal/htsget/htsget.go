@@ -67,7 +67,8 @@ type ReadSet struct {
 	Format string
 	// Slice returns the parts of the stored file that hold the header
 	// and the records of regions, all records when regions is nil. Errors
-	// wrapping ErrUnknownReference or ErrNoIndex are the client's. It
+	// wrapping ErrUnknownReference, ErrNoIndex or ErrPastEnd are the
+	// client's. It
 	// is nil for a format not served.
 	Slice func(ctx context.Context, regions []Region) (*Slice, error)
 	// Open reads what a Range of a Slice holds, as a client is to get it.
@@ -79,6 +80,7 @@ var (
 	ErrNotFound         = errors.New("htsget: no such read set")
 	ErrUnknownReference = errors.New("htsget: the read set has no such reference")
 	ErrNoIndex          = errors.New("htsget: the read set has no index for region queries")
+	ErrPastEnd          = errors.New("htsget: the region starts past the reference's end")
 )
 
 // Store finds read sets.
@@ -91,7 +93,8 @@ type Store interface {
 type Handler struct {
 	Store Store
 	// Authenticate returns the caller of a ticket request, or an error
-	// whose message is the answer (403).
+	// whose message is the answer: InvalidAuthentication (401) when it
+	// has a Status() int of 401, else PermissionDenied (403).
 	Authenticate func(r *http.Request) (account string, err error)
 	// Key signs data URLs; every node of a deployment must share it.
 	Key []byte
@@ -286,6 +289,13 @@ func (h *Handler) ticket(w http.ResponseWriter, r *http.Request, id string) erro
 	// The signature covers the body, which the verifier reads and puts
 	// back.
 	account, err := h.Authenticate(r)
+	var status interface{ Status() int }
+	if errors.As(err, &status) && status.Status() == http.StatusUnauthorized {
+		// Credentials that do not authenticate, such as an expired
+		// bearer token, as opposed to none or a bad signature.
+		w.Header().Set("WWW-Authenticate", `Bearer error="invalid_token"`)
+		return fail(InvalidAuthentication, "%v", err)
+	}
 	if err != nil {
 		return fail(PermissionDenied, "%v", err)
 	}
@@ -350,6 +360,8 @@ func (h *Handler) ticket(w http.ResponseWriter, r *http.Request, id string) erro
 		return fail(NotFound, "%v", err)
 	case errors.Is(err, ErrNoIndex):
 		return fail(InvalidInput, "%v", err)
+	case errors.Is(err, ErrPastEnd):
+		return fail(InvalidRange, "%v", err)
 	case err != nil:
 		return err
 	}

@@ -18,7 +18,8 @@ import (
 )
 
 // fileStore holds one read set, "rs1" of account "acct", whose stored file
-// is a string; its Slice records the regions it was asked for.
+// is a string and whose chr1 is 1000 bases long; its Slice records the
+// regions it was asked for.
 type fileStore struct {
 	content string
 	asked   [][]htsget.Region
@@ -39,6 +40,9 @@ func (s *fileStore) ReadSet(_ context.Context, account, id string) (*htsget.Read
 				if r.Reference != "chr1" && r.Reference != "*" {
 					return nil, fmt.Errorf("%w: %s", htsget.ErrUnknownReference, r.Reference)
 				}
+				if r.Start > 1000 {
+					return nil, fmt.Errorf("%w: chr1 is 1000 bases long", htsget.ErrPastEnd)
+				}
 			}
 			return &htsget.Slice{Header: htsget.Range{Start: 0, End: 3}, Body: []htsget.Range{{Start: 5, End: 9}}, Trailer: []byte("EOF")}, nil
 		},
@@ -52,7 +56,10 @@ func newHandler(store htsget.Store, now *time.Time) *htsget.Handler {
 	return &htsget.Handler{
 		Store: store,
 		Authenticate: func(r *http.Request) (string, error) {
-			if a := r.Header.Get("X-Test-Account"); a != "" {
+			if a := r.Header.Get("X-Test-Account"); a == "revoked" {
+				// As a revoked bearer token is refused.
+				return "", statusError{"the bearer token was revoked"}
+			} else if a != "" {
 				return a, nil
 			}
 			return "", errors.New("the request is not signed")
@@ -61,6 +68,12 @@ func newHandler(store htsget.Store, now *time.Time) *htsget.Handler {
 		Now: func() time.Time { return *now },
 	}
 }
+
+// statusError is an authentication failure with an HTTP status of 401.
+type statusError struct{ msg string }
+
+func (e statusError) Error() string { return e.msg }
+func (e statusError) Status() int   { return http.StatusUnauthorized }
 
 func do(t *testing.T, h http.Handler, method, target, account, body string) (int, map[string]any) {
 	t.Helper()
@@ -103,6 +116,8 @@ func TestTicketRequests(t *testing.T) {
 		{"unknown read set", "GET", "/htsget/reads/rs2", "acct", "", 404, "NotFound", nil},
 		{"another account", "GET", "/htsget/reads/rs1", "other", "", 404, "NotFound", nil},
 		{"unsigned", "GET", "/htsget/reads/rs1", "", "", 403, "PermissionDenied", nil},
+		{"credentials that no longer work", "GET", "/htsget/reads/rs1", "revoked", "", 401, "InvalidAuthentication", nil},
+		{"start past the reference's end", "GET", "/htsget/reads/rs1?referenceName=chr1&start=1001", "acct", "", 400, "InvalidRange", nil},
 		{"unknown reference", "GET", "/htsget/reads/rs1?referenceName=chrZ", "acct", "", 404, "NotFound", nil},
 		{"start after end", "GET", "/htsget/reads/rs1?referenceName=chr1&start=20&end=10", "acct", "", 400, "InvalidRange", nil},
 		{"negative start", "GET", "/htsget/reads/rs1?referenceName=chr1&start=-1", "acct", "", 400, "InvalidInput", nil},
@@ -138,6 +153,19 @@ func TestTicketRequests(t *testing.T) {
 				t.Fatalf("ticket %v", body)
 			}
 		})
+	}
+}
+
+// TestInvalidAuthentication: credentials that authenticate no more are
+// told so as RFC 6750 says, with a WWW-Authenticate header.
+func TestInvalidAuthentication(t *testing.T) {
+	now := time.Unix(1_700_000_000, 0)
+	r := httptest.NewRequest("GET", "/htsget/reads/rs1", nil)
+	r.Header.Set("X-Test-Account", "revoked")
+	w := httptest.NewRecorder()
+	newHandler(&fileStore{content: "HDR--BODY--"}, &now).ServeHTTP(w, r)
+	if got := w.Header().Get("WWW-Authenticate"); w.Code != 401 || got != `Bearer error="invalid_token"` {
+		t.Fatalf("status %d, WWW-Authenticate %q", w.Code, got)
 	}
 }
 

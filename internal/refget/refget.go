@@ -220,6 +220,10 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request) error {
 			if errors.As(err, &s) {
 				status = s.Status()
 			}
+			if status == http.StatusUnauthorized {
+				// RFC 6750: an invalid bearer token is answered so.
+				w.Header().Set("WWW-Authenticate", `Bearer error="invalid_token"`)
+			}
 			return fail(status, "%v", err)
 		}
 		if a == AnyAccount {

@@ -55,10 +55,20 @@ const (
 	example = "CAACAGAGACTGCTGCTGACAGTGGGCGGGGGAGTAGTTTGCTTGGCCCGTGGTTGAGGA"
 )
 
+// unauthorized is an authentication failure that answers 401.
+type unauthorized string
+
+func (e unauthorized) Error() string { return string(e) }
+func (e unauthorized) Status() int   { return http.StatusUnauthorized }
+
 // authByHeader takes the account from a test header, refusing requests
 // without one as a signature check would.
 func authByHeader(r *http.Request) (string, error) {
 	if a, ok := r.Header["X-Test-Account"]; ok {
+		if a[0] == "expired" {
+			// As a bearer token past its expiry is refused.
+			return "", unauthorized("the bearer token expired")
+		}
 		return a[0], nil
 	}
 	return "", &statusError{status: http.StatusForbidden, msg: "Missing Authentication Token"}
@@ -116,6 +126,7 @@ func TestSequence(t *testing.T) {
 		errHas     string // for errors
 		contentRng string
 		acceptRngs string
+		wwwAuth    string // for errors
 	}{
 		{name: "whole by MD5", path: md5hex, header: asA, status: 200, body: example, acceptRngs: "bytes"},
 		{name: "whole by upper-case MD5", path: strings.ToUpper(md5hex), header: asA, status: 200, body: example},
@@ -158,6 +169,7 @@ func TestSequence(t *testing.T) {
 		{name: "SQ identifier of bad base64", path: "SQ." + strings.Repeat("*", 32), header: asA, status: 404},
 		{name: "another account's sequence", path: md5hex, header: map[string]string{"X-Test-Account": accountB}, status: 404},
 		{name: "no credentials", path: md5hex, status: 403, errHas: "Missing Authentication Token"},
+		{name: "credentials that no longer work", path: md5hex, header: map[string]string{"X-Test-Account": "expired"}, status: 401, errHas: "expired", wwwAuth: `Bearer error="invalid_token"`},
 		{name: "an authenticated caller of no account", path: md5hex, header: map[string]string{"X-Test-Account": ""}, status: 403, errHas: "names no account"},
 	}
 	for _, tt := range tests {
@@ -173,6 +185,9 @@ func TestSequence(t *testing.T) {
 				}
 				if store.opened != opened {
 					t.Error("a refused request read the sequence")
+				}
+				if got := resp.Header.Get("WWW-Authenticate"); got != tt.wwwAuth {
+					t.Errorf("WWW-Authenticate %q, want %q", got, tt.wwwAuth)
 				}
 				return
 			}

@@ -21,7 +21,6 @@ import (
 	"github.com/seqstore/seqstore/internal/htsget"
 	"github.com/seqstore/seqstore/internal/meta"
 	"github.com/seqstore/seqstore/internal/readset"
-	"github.com/seqstore/seqstore/internal/sigv4"
 )
 
 // maxIndexBytes bounds the BAI an htsget query reads into memory; a BAI
@@ -217,14 +216,21 @@ func bamSlice(ctx context.Context, f *storedFile, rs *seqstore.ReadSet, regions 
 }
 
 // placeRegion finds a region's reference in the file's header, and its
-// end, the reference's length when the region runs to the end.
+// end, the reference's length when the region runs to the end. A region
+// that starts past the reference's end is the client's mistake, which
+// htsget answers with InvalidRange rather than an empty file.
 func placeRegion(rs *seqstore.ReadSet, refs []sam.Reference, r htsget.Region) (ref int, end int64, err error) {
 	ref = slices.IndexFunc(refs, func(sr sam.Reference) bool { return sr.Name == r.Reference })
 	if ref < 0 {
 		return 0, 0, fmt.Errorf("%w: read set %s has no reference %q in its header", htsget.ErrUnknownReference, rs.ID, r.Reference)
 	}
+	length := int64(refs[ref].Length)
+	if r.Start > length {
+		return 0, 0, fmt.Errorf("%w: start %d is past the end of %s, which is %d bases long in read set %s; positions are 0-based, from 0 to %d",
+			htsget.ErrPastEnd, r.Start, r.Reference, length, rs.ID, length-1)
+	}
 	if end = r.End; end < 0 {
-		end = int64(refs[ref].Length)
+		end = length
 	}
 	return ref, end, nil
 }
@@ -309,17 +315,14 @@ func cramSlice(ctx context.Context, f *storedFile, rs *seqstore.ReadSet, regions
 	return slice, nil
 }
 
-// newHtsget serves htsget tickets signed for the omics service with the
-// API's keys, and their data URLs by the token each carries.
-func newHtsget(m meta.Store, rs *readset.Service, verifier *sigv4.Verifier, key []byte, now func() time.Time) *htsget.Handler {
+// newHtsget serves htsget tickets to callers authenticate names, and their
+// data URLs by the token each carries.
+func newHtsget(m meta.Store, rs *readset.Service, authenticate func(*http.Request) (string, error), key []byte, now func() time.Time) *htsget.Handler {
 	return &htsget.Handler{
-		Store: htsgetReads{meta: m, readSets: rs},
-		Authenticate: func(r *http.Request) (string, error) {
-			id, err := verifier.Verify(r, sigv4.Options{})
-			return id.AccountID, err
-		},
-		Key: key,
-		Now: now,
-		Log: rs.Log,
+		Store:        htsgetReads{meta: m, readSets: rs},
+		Authenticate: authenticate,
+		Key:          key,
+		Now:          now,
+		Log:          rs.Log,
 	}
 }

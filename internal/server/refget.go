@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/seqstore/seqstore"
+	"github.com/seqstore/seqstore/internal/bearer"
 	"github.com/seqstore/seqstore/internal/reference"
 	"github.com/seqstore/seqstore/internal/refget"
 	"github.com/seqstore/seqstore/internal/sigv4"
@@ -40,22 +41,32 @@ func (s refgetSequences) Sequence(ctx context.Context, account, digest string) (
 	return seq, nil
 }
 
-// newRefget serves refget: public, or signed for the omics service with
-// the API's keys and seeing the signer's account.
-func newRefget(refs *reference.Service, verifier *sigv4.Verifier, public bool) *refget.Handler {
+// newRefget serves refget: public, or to callers authenticate names,
+// seeing their account's sequences.
+func newRefget(refs *reference.Service, authenticate func(*http.Request) (string, error), public bool) *refget.Handler {
 	version := "dev"
 	if info, ok := debug.ReadBuildInfo(); ok && info.Main.Version != "" && info.Main.Version != "(devel)" {
 		version = info.Main.Version
 	}
 	return &refget.Handler{
-		Store:  refgetSequences{refs},
-		Public: public,
-		Authenticate: func(r *http.Request) (string, error) {
-			id, err := verifier.Verify(r, sigv4.Options{})
-			return id.AccountID, err
-		},
-		Version: version,
-		Log:     refs.Log,
+		Store:        refgetSequences{refs},
+		Public:       public,
+		Authenticate: authenticate,
+		Version:      version,
+		Log:          refs.Log,
+	}
+}
+
+// signedOrBearer authenticates a request to htsget or refget by its bearer
+// token when it carries one, else by its SigV4 signature for the omics
+// service: either names the account whose data the caller sees.
+func signedOrBearer(verifier *sigv4.Verifier, tokens *bearer.Verifier) func(*http.Request) (string, error) {
+	return func(r *http.Request) (string, error) {
+		if token, ok := bearer.FromRequest(r); ok {
+			return tokens.Verify(r.Context(), token)
+		}
+		id, err := verifier.Verify(r, sigv4.Options{})
+		return id.AccountID, err
 	}
 }
 

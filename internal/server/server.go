@@ -23,6 +23,7 @@ import (
 	"github.com/seqstore/seqstore/internal/api/omicsapi"
 	"github.com/seqstore/seqstore/internal/arn"
 	"github.com/seqstore/seqstore/internal/auth"
+	"github.com/seqstore/seqstore/internal/bearer"
 	"github.com/seqstore/seqstore/internal/blob"
 	"github.com/seqstore/seqstore/internal/blob/fileblob"
 	"github.com/seqstore/seqstore/internal/blob/s3blob"
@@ -258,8 +259,9 @@ func Open(ctx context.Context, cfg *config.Config, log *slog.Logger) (*Server, e
 		log.Warn("refget serves the reference sequences of every account to anyone, unauthenticated (-refget-public)", "path", refget.Prefix)
 	}
 	// refget and htsget requests are signed as the API's are, for the
-	// omics service.
+	// omics service, or carry a bearer token an operator issued.
 	omicsVerifier := &sigv4.Verifier{Credentials: api.Credentials(keys), Service: "omics", Region: cfg.Region}
+	ga4ghAuth := signedOrBearer(omicsVerifier, &bearer.Verifier{Tokens: m, Now: cfg.Now})
 	s3h := &s3read.Handler{
 		// Signatures are judged by the real clock, as the API's are.
 		Verifier: &sigv4.Verifier{Credentials: api.Credentials(keys), Service: "s3", Region: cfg.Region},
@@ -280,11 +282,11 @@ func Open(ctx context.Context, cfg *config.Config, log *slog.Logger) (*Server, e
 		Ingester:  ing,
 		Jobs:      jobRunner,
 		Handler: hc.Handler(byPrefix(refget.Prefix,
-			mx.HTTP(newRefget(refs, omicsVerifier, cfg.RefgetPublic), refget.OperationName),
+			mx.HTTP(newRefget(refs, ga4ghAuth, cfg.RefgetPublic), refget.OperationName),
 			byPrefix(htsget.Prefix,
 				// Data URLs are signed with a key derived from the root
 				// secret, which every node of a deployment shares.
-				mx.HTTP(newHtsget(m, rs, omicsVerifier, []byte("seqstore htsget v1:"+root.Key.Secret), cfg.Now), htsget.OperationName),
+				mx.HTTP(newHtsget(m, rs, ga4ghAuth, []byte("seqstore htsget v1:"+root.Key.Secret), cfg.Now), htsget.OperationName),
 				mx.HTTP(h, omicsapi.OperationName)))),
 		Metrics: mx,
 		Health:  hc,

@@ -183,6 +183,28 @@ func TestRefget(t *testing.T) {
 				t.Errorf("a request signed with the wrong secret: status %d, want 403", status)
 			}
 
+			// A bearer token acts as its account's signature does;
+			// revoked, it is refused with 401. htslib sends it from the
+			// file HTS_AUTH_LOCATION names.
+			token, tokenID := in.newBearerToken(t, root.AccountID, 0)
+			otherToken, _ := in.newBearerToken(t, other.AccountID, 0)
+			bearer := func(token string) map[string]string { return map[string]string{"Authorization": "Bearer " + token} }
+			if status, _, body := refgetGet(t, base+md5hex, nil, bearer(token)); status != 200 || body != whole {
+				t.Errorf("a bearer token: status %d, %d residues", status, len(body))
+			}
+			if status, _, body := refgetGet(t, base+md5hex, nil, bearer(otherToken)); status != 404 {
+				t.Errorf("another account's bearer token: status %d (%s), want 404", status, clip(body))
+			}
+			if !b.scaleOut {
+				decodeThroughRefget(t, d, in.endpoint, md5hex, "HTS_AUTH_LOCATION="+tokenFile(t, token), "HTS_ALLOW_UNENCRYPTED_AUTHORIZATION_HEADER=I understand the risks")
+			}
+			if err := in.srv.Meta.BearerTokenRevoke(context.Background(), tokenID, time.Now()); err != nil {
+				t.Fatal(err)
+			}
+			if status, hdr, body := refgetGet(t, base+md5hex, nil, bearer(token)); status != 401 || !strings.Contains(body, "revoked") || hdr.Get("WWW-Authenticate") == "" {
+				t.Errorf("a revoked bearer token: status %d, WWW-Authenticate %q, %s", status, hdr.Get("WWW-Authenticate"), clip(body))
+			}
+
 			// Public: samtools decodes a CRAM whose reference is not on
 			// disk, fetching it by the M5 of its @SQ line.
 			in.cfg.RefgetPublic = true
@@ -201,7 +223,7 @@ func TestRefget(t *testing.T) {
 // decodeThroughRefget makes a CRAM against a copy of the reference, removes
 // the copy, and has samtools decode the CRAM with REF_PATH at refget and an
 // empty REF_CACHE: its SAM must equal that of `samtools view -T`.
-func decodeThroughRefget(t *testing.T, d *testData, endpoint, md5hex string) {
+func decodeThroughRefget(t *testing.T, d *testData, endpoint, md5hex string, env ...string) {
 	dir := t.TempDir()
 	ref := filepath.Join(dir, "gone.fa")
 	testutil.Run(t, "cp", d.ref, ref)
@@ -218,6 +240,7 @@ func decodeThroughRefget(t *testing.T, d *testData, endpoint, md5hex string) {
 	cmd.Env = append(os.Environ(),
 		"REF_PATH="+endpoint+"/refget/sequence/%s",
 		"REF_CACHE="+cache+"/%2s/%2s/%s")
+	cmd.Env = append(cmd.Env, env...)
 	got, err := cmd.Output()
 	if err != nil {
 		var stderr []byte
