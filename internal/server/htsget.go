@@ -146,6 +146,10 @@ func (f *storedFile) openVirtual(ctx context.Context, start, end int64) (io.Read
 	return pr, nil
 }
 
+// joinGap is how many stored bytes apart two chunks of a BAM ticket may be
+// and still go as one URL.
+const joinGap = 256 << 10
+
 // bamSlice answers a BAM read set's htsget query through its BAI. Its
 // Ranges are virtual offsets: the header up to the first record, the
 // index's chunks for the regions, or all records.
@@ -208,9 +212,17 @@ func bamSlice(ctx context.Context, f *storedFile, rs *seqstore.ReadSet, regions 
 	}
 	for _, c := range bai.MergeChunks(chunks) {
 		// Chunks never reach into the header or the EOF block.
-		if c.Begin, c.End = max(c.Begin, headerEnd), min(c.End, fileEnd); c.Begin < c.End {
-			slice.Body = append(slice.Body, htsget.Range{Start: int64(c.Begin), End: int64(c.End)})
+		if c.Begin, c.End = max(c.Begin, headerEnd), min(c.End, fileEnd); c.Begin >= c.End {
+			continue
 		}
+		// Chunks a few blocks apart go as one URL: a client opens a
+		// connection for each URL, and the server compresses anew the
+		// blocks a URL cuts, which costs more than the records between.
+		if n := len(slice.Body); n > 0 && c.Begin.BlockOffset()-bgzf.VirtualOffset(slice.Body[n-1].End).BlockOffset() <= joinGap {
+			slice.Body[n-1].End = int64(c.End)
+			continue
+		}
+		slice.Body = append(slice.Body, htsget.Range{Start: int64(c.Begin), End: int64(c.End)})
 	}
 	return slice, nil
 }

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"slices"
 
 	"github.com/seqstore/seqstore/internal/format/bgzf"
@@ -140,8 +141,9 @@ func (p *indexParser) count(size int64, what string) int {
 // Query returns the chunks of the BAM that hold every record of reference
 // ref overlapping the 0-based half-open interval [beg, end), sorted and
 // merged so that none overlap: the chunks of the bins that overlap the
-// interval (SAMv1 §5.3), less those that end before the linear index's
-// smallest offset for beg. Records outside the interval may be among
+// interval (SAMv1 §5.3), cut to start no earlier than the linear index's
+// smallest offset for beg and to end where the records that start at or
+// after end begin. Records outside the interval may be among
 // them, as with any index query. A reference the index does not know
 // gives none.
 func (x *Index) Query(ref int, beg, end int64) []Chunk {
@@ -157,15 +159,49 @@ func (x *Index) Query(ref int, beg, end int64) []Chunk {
 	if len(ri.Linear) > 0 {
 		minOffset = ri.Linear[min(beg>>minShift, int64(len(ri.Linear))-1)]
 	}
+	maxOffset := ri.firstStartingFrom(end)
 	var chunks []Chunk
 	for _, bin := range regionBins(beg, end) {
 		for _, c := range ri.Bins[bin] {
-			if c.End > minOffset {
+			// A bin's chunks were merged across the records of other
+			// bins, so they may run far beyond the interval on either
+			// side: cut them to what can hold its records.
+			c.Begin, c.End = max(c.Begin, minOffset), min(c.End, maxOffset)
+			if c.Begin < c.End {
 				chunks = append(chunks, c)
 			}
 		}
 	}
 	return MergeChunks(chunks)
+}
+
+// firstStartingFrom returns a virtual offset from which on every record
+// starts at or after pos, or the largest offset when the index knows none.
+// A bin holds only records within its span (samtools moves small bins'
+// chunks into their parents, which keeps that true), and records are
+// sorted by position, so the first chunk of a non-empty bin whose span
+// starts at or after pos is one; the smallest such over the levels is
+// taken. (The linear index will not do: its offset for a window may be a
+// record that starts before it.)
+func (ri *RefIndex) firstStartingFrom(pos int64) bgzf.VirtualOffset {
+	best := bgzf.VirtualOffset(math.MaxUint64)
+	windows := int64(len(ri.Linear))
+	for level := 1; level <= levels; level++ {
+		shift := int64(minShift + 3*(levels-level))
+		first := int64(levelFirst(level))
+		last := min(int64(1)<<(3*level), (windows<<minShift)>>shift+1)
+		for b := (pos + 1<<shift - 1) >> shift; b < last; b++ {
+			chunks := ri.Bins[uint32(first+b)]
+			if len(chunks) == 0 {
+				continue
+			}
+			for _, c := range chunks {
+				best = min(best, c.Begin)
+			}
+			break
+		}
+	}
+	return best
 }
 
 // MergeChunks sorts chunks by their start and joins those that overlap or

@@ -77,21 +77,29 @@ func sliceForRegion(t *testing.T, file string, idx *bai.Index, region string) []
 	return out.Bytes()
 }
 
-// checkSlices compares, for many regions, the records samtools finds in
-// the region of the original with those it finds in the same region of
-// the slice our index query makes, and checks that the slice does not
-// carry the whole file for a small region.
-func checkSlices(t *testing.T, file string, length int, extra ...string) {
+// indexedCopy copies file into a temporary directory with samtools' index
+// beside it, and returns the copy and the index read back.
+func indexedCopy(t *testing.T, file string) (string, *bai.Index) {
+	t.Helper()
 	theirs := samtoolsIndex(t, file)
 	idx, err := bai.Read(bytes.NewReader(theirs), int64(len(theirs)))
 	if err != nil {
 		t.Fatal(err)
 	}
-	dir := t.TempDir()
-	original := filepath.Join(dir, "original.bam")
+	original := filepath.Join(t.TempDir(), "original.bam")
 	data, _ := os.ReadFile(file)
 	os.WriteFile(original, data, 0o644)
 	os.WriteFile(original+".bai", theirs, 0o644)
+	return original, idx
+}
+
+// checkSlices compares, for many regions, the records samtools finds in
+// the region of the original with those it finds in the same region of
+// the slice our index query makes, and checks that the slice does not
+// carry the whole file for a small region.
+func checkSlices(t *testing.T, file string, length int, extra ...string) {
+	original, idx := indexedCopy(t, file)
+	dir := filepath.Dir(original)
 	records := 0
 	regions := testRegions(t, file, length)
 	for _, span := range extra {
@@ -153,6 +161,36 @@ func TestSliceIsSmall(t *testing.T) {
 	got := len(sliceForRegion(t, file, idx, testRegions(t, file, 600000)[0]+":300000-300100"))
 	if int64(got)*10 > info.Size() {
 		t.Errorf("a 100 bp region takes %d of the file's %d bytes", got, info.Size())
+	}
+}
+
+// A 10 kbp region's slice of a sparse file holds few records beyond the
+// region's: samtools merges a bin's chunks across the records of its
+// sub-bins, so the chunks of the larger bins are cut to the linear index's
+// offset for the region's start and to where records that start after its
+// end begin. (Uncut, they hold 13 times the region's records.)
+func TestSliceHoldsLittleBeyondTheRegion(t *testing.T) {
+	file := manyBlocks(t)[1]
+	original, idx := indexedCopy(t, file)
+	dir := filepath.Dir(original)
+	ref := testRegions(t, file, 600000)[0]
+	inRegions, inSlices := 0, 0
+	for beg := 3000; beg < 590000; beg += 47000 {
+		region := ref + ":" + strconv.Itoa(beg+1) + "-" + strconv.Itoa(beg+10000)
+		slice := filepath.Join(dir, "slice.bam")
+		os.WriteFile(slice, sliceForRegion(t, original, idx, region), 0o644)
+		n := func(args ...string) int {
+			v, err := strconv.Atoi(strings.TrimSpace(string(testutil.Run(t, "samtools", append([]string{"view", "-c"}, args...)...))))
+			if err != nil {
+				t.Fatal(err)
+			}
+			return v
+		}
+		inRegions += n(original, region)
+		inSlices += n(slice)
+	}
+	if inRegions == 0 || inSlices > 10*inRegions {
+		t.Errorf("the slices of 10 kbp regions hold %d records, the regions %d", inSlices, inRegions)
 	}
 }
 
