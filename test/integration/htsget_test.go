@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"crypto/sha256"
+	"crypto/tls"
+	"crypto/x509"
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
@@ -393,8 +395,14 @@ func tokenFile(t *testing.T, token string) string {
 // test server speaks it.
 func htslibWithToken(t *testing.T, token string, args ...string) ([]byte, error) {
 	t.Helper()
+	return htslibWithEnv(t, []string{"HTS_AUTH_LOCATION=" + tokenFile(t, token), "HTS_ALLOW_UNENCRYPTED_AUTHORIZATION_HEADER=I understand the risks"}, args...)
+}
+
+// htslibWithEnv runs samtools with env added to the test's environment.
+func htslibWithEnv(t *testing.T, env []string, args ...string) ([]byte, error) {
+	t.Helper()
 	cmd := exec.Command(testutil.RequireTool(t, "samtools"), args...)
-	cmd.Env = append(os.Environ(), "HTS_AUTH_LOCATION="+tokenFile(t, token), "HTS_ALLOW_UNENCRYPTED_AUTHORIZATION_HEADER=I understand the risks")
+	cmd.Env = append(os.Environ(), env...)
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	out, err := cmd.Output()
@@ -490,5 +498,53 @@ func TestHtsgetBearer(t *testing.T) {
 	}
 	if _, err := htslibWithToken(t, token, "view", "-c", base); err == nil {
 		t.Error("samtools read the read set with a revoked token")
+	}
+}
+
+// TestHtsgetBearerOverTLS: served over HTTPS, as the README says to serve
+// it off loopback, htsget gives samtools the records of a region with a
+// bearer token and the certificate in CURL_CA_BUNDLE, without the
+// permission htslib needs to send a token over plain HTTP; the ticket's
+// data URLs are HTTPS too.
+func TestHtsgetBearerOverTLS(t *testing.T) {
+	d := lambdaData(t)
+	original, _ := htsgetBAM(t, d)
+	certFile, keyFile, cert := selfSigned(t)
+	cfg := newConfig(t, backends[0])
+	cfg.API.TLSCert, cfg.API.TLSKey = certFile, keyFile
+	in := start(t, backends[0], cfg)
+	pool := x509.NewCertPool()
+	pool.AddCert(cert)
+	client := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}}}
+	root := in.rootKey()
+	c := in.goClient(root, func(o *omics.Options) { o.HTTPClient = client })
+	id := uploadActiveBAM(t, c, newStore(t, c, ""), original)
+	token, _ := in.newBearerToken(t, root.AccountID, time.Hour)
+	ref := "gi|9626243|ref|NC_001416.1|"
+	ticketURL := in.endpoint + "/htsget/reads/" + id + "?referenceName=" + url.QueryEscape(ref) + "&start=5000&end=9000"
+
+	req, _ := http.NewRequest(http.MethodGet, ticketURL, nil)
+	req.Header.Set("Authorization", "Bearer "+token)
+	resp, err := client.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || !strings.Contains(string(body), `"url":"https://`) || strings.Contains(string(body), `"url":"http://`) {
+		t.Fatalf("ticket over TLS: status %d: %s", resp.StatusCode, body)
+	}
+
+	slice := filepath.Join(t.TempDir(), "slice.bam")
+	env := []string{"HTS_AUTH_LOCATION=" + tokenFile(t, token), "CURL_CA_BUNDLE=" + certFile}
+	if _, err := htslibWithEnv(t, env, "view", "-b", "-o", slice, ticketURL); err != nil {
+		t.Fatalf("samtools view of the ticket URL over HTTPS with a bearer token: %v", err)
+	}
+	testutil.Run(t, "samtools", "index", slice)
+	region := ref + ":5001-9000"
+	got := testutil.Run(t, "samtools", "view", slice, region)
+	want := testutil.Run(t, "samtools", "view", original, region)
+	if !bytes.Equal(got, want) || len(want) == 0 {
+		t.Errorf("%d records through htslib over HTTPS, %d from samtools view of the original", bytes.Count(got, []byte("\n")), bytes.Count(want, []byte("\n")))
 	}
 }
