@@ -79,15 +79,8 @@ now_ns() { date +%s%N; }
 WORK="$OUT/htsget-work"
 rm -rf "$WORK"
 mkdir -p "$WORK/s3" "$WORK/s3client"
-SERVER_PID=""
-S3_PID=""
-cleanup() {
-	[ -n "$SERVER_PID" ] && kill -TERM "$SERVER_PID" 2>/dev/null && wait "$SERVER_PID" 2>/dev/null
-	[ -n "$S3_PID" ] && kill -TERM "$S3_PID" 2>/dev/null && wait "$S3_PID" 2>/dev/null
-	rm -rf "$WORK"
-}
-trap cleanup EXIT
 . "$ROOT/bench/lib/loopback.sh"
+trap stop_servers EXIT
 
 log "$REGIONS random regions of $LENGTH bases (seed $SEED) of $BAM ($(stat -c %s "$BAM") bytes)"
 samtools view -H "$BAM" | python3 -c '
@@ -118,17 +111,7 @@ s3 cp --quiet "$BAM" s3://bench/reads.bam
 s3 cp --quiet "$WORK/reads.bam.bai" s3://bench/reads.bam.bai
 
 log "seqstore, the BAM uploaded and indexed, a bearer token"
-if [ -z "$SEQSTORE_BIN" ]; then
-	SEQSTORE_BIN="$WORK/seqstore"
-	(cd "$ROOT" && go build -o "$SEQSTORE_BIN" ./cmd/seqstore)
-fi
-export SEQSTORE_ACCESS_KEY_ID="AKIASEQSTOREBENCH004"
-SEQSTORE_SECRET_ACCESS_KEY=$(head -c 30 /dev/urandom | base64 | tr -d '/+=' | head -c 40)
-export SEQSTORE_SECRET_ACCESS_KEY
-PORT=$(free_port)
-"$SEQSTORE_BIN" serve -addr "127.0.0.1:$PORT" -data "$WORK/seqstore-data" >"$WORK/seqstore.log" 2>&1 &
-SERVER_PID=$!
-wait_port "$PORT"
+start_seqstore AKIASEQSTOREBENCH004
 ENDPOINT="http://127.0.0.1:$PORT"
 omics() {
 	AWS_ACCESS_KEY_ID=$SEQSTORE_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY=$SEQSTORE_SECRET_ACCESS_KEY AWS_DEFAULT_REGION=us-east-1 \

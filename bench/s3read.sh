@@ -76,15 +76,8 @@ SIZE=$(stat -c %s "$BAM")
 WORK="$OUT/s3read-work"
 rm -rf "$WORK"
 mkdir -p "$WORK/s3"
-SERVER_PID=""
-S3_PID=""
-cleanup() {
-	[ -n "$SERVER_PID" ] && kill -TERM "$SERVER_PID" 2>/dev/null && wait "$SERVER_PID" 2>/dev/null
-	[ -n "$S3_PID" ] && kill -TERM "$S3_PID" 2>/dev/null && wait "$S3_PID" 2>/dev/null
-	rm -rf "$WORK"
-}
-trap cleanup EXIT
 . "$ROOT/bench/lib/loopback.sh"
+trap stop_servers EXIT
 
 log "versitygw on loopback, the BAM in a bucket"
 start_versitygw
@@ -92,18 +85,8 @@ s3 mb s3://bench >/dev/null
 s3 cp --quiet "$BAM" s3://bench/reads.bam
 
 log "seqstore with its S3 endpoint, the BAM uploaded"
-if [ -z "$SEQSTORE_BIN" ]; then
-	SEQSTORE_BIN="$WORK/seqstore"
-	(cd "$ROOT" && go build -o "$SEQSTORE_BIN" ./cmd/seqstore)
-fi
-export SEQSTORE_ACCESS_KEY_ID="AKIASEQSTOREBENCH003"
-SEQSTORE_SECRET_ACCESS_KEY=$(head -c 30 /dev/urandom | base64 | tr -d '/+=' | head -c 40)
-export SEQSTORE_SECRET_ACCESS_KEY
-PORT=$(free_port)
 SEQ_S3_PORT=$(free_port)
-"$SEQSTORE_BIN" serve -addr "127.0.0.1:$PORT" -s3-addr "127.0.0.1:$SEQ_S3_PORT" -data "$WORK/seqstore-data" >"$WORK/seqstore.log" 2>&1 &
-SERVER_PID=$!
-wait_port "$PORT"
+start_seqstore AKIASEQSTOREBENCH003 -s3-addr "127.0.0.1:$SEQ_S3_PORT"
 wait_port "$SEQ_S3_PORT"
 export AWS_ACCESS_KEY_ID=$SEQSTORE_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY=$SEQSTORE_SECRET_ACCESS_KEY AWS_DEFAULT_REGION=us-east-1 AWS_REGION=us-east-1
 export AWS_ENDPOINT_URL_OMICS="http://127.0.0.1:$PORT" AWS_DISABLE_HOST_PREFIX_INJECTION=true
