@@ -118,6 +118,9 @@ func expiry(t time.Time) string {
 	return t.Format(time.RFC3339)
 }
 
+// maxTTLDays bounds -ttl's days, well within a time.Duration.
+const maxTTLDays = 100 * 366
+
 // ttlFlag is a Go duration, or a whole number of days such as 90d.
 type ttlFlag time.Duration
 
@@ -126,8 +129,8 @@ func (f *ttlFlag) String() string { return time.Duration(*f).String() }
 func (f *ttlFlag) Set(s string) error {
 	if days, ok := strings.CutSuffix(s, "d"); ok {
 		n, err := strconv.Atoi(days)
-		if err != nil || n <= 0 {
-			return fmt.Errorf("%q is not a whole number of days, such as 90d", s)
+		if err != nil || n <= 0 || n > maxTTLDays {
+			return fmt.Errorf("%q is not a whole number of days from 1 to %d, such as 90d", s, maxTTLDays)
 		}
 		*f = ttlFlag(time.Duration(n) * 24 * time.Hour)
 		return nil
