@@ -41,6 +41,9 @@ type Options struct {
 	ClaimTimeout time.Duration
 	// Throttle, when set, holds each account to its request rates.
 	Throttle *throttle.Limiter
+	// Sessions, when set, lets the web console's requests in on its
+	// session cookie instead of a signature.
+	Sessions Sessions
 }
 
 // DefaultClaimTimeout is where Options.ClaimTimeout's zero leads: far longer
@@ -77,6 +80,7 @@ func New(o Options) http.Handler {
 	}
 	a := newAuthenticator(o.Keys, o.Region)
 	a.throttle = o.Throttle
+	a.sessions = o.Sessions
 	return omicsapi.NewRouter(s, omicsapi.RouterOptions{
 		Authenticate: a.authenticate,
 		MapError:     mapError,

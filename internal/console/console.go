@@ -1,0 +1,312 @@
+// Package console is seqstore's web console: a page served at /console, its
+// scripts and styles embedded in the binary, and the sign-in that lets that
+// page call the storage API.
+//
+// The page holds no business logic of the server's: it calls the very
+// REST-JSON operations the AWS SDKs call (ListReadSets,
+// CreateMultipartReadSetUpload, GetReadSetQC, ...). What this package adds is
+// a way to authenticate them without SigV4, which a browser cannot do
+// without holding the secret: a person signs in once with an access key
+// pair, the secret is checked here and forgotten, and the browser gets a
+// random session ID in an HttpOnly, SameSite=Strict cookie and a CSRF token
+// it keeps in memory and sends as a header. The API's authenticator asks
+// Sessions (through SessionAccount) to vouch for a request that carries the
+// cookie instead of a signature.
+//
+// The scripts are written here, not taken from a framework: a handful of
+// small modules draw tables, forms and SVG plots with the DOM, so that the
+// binary needs no network and no build step to serve them.
+package console
+
+import (
+	"embed"
+	"encoding/json"
+	"errors"
+	"io"
+	"io/fs"
+	"log/slog"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/seqstore/seqstore/internal/auth"
+)
+
+// Prefix is the path the console is served under.
+const Prefix = "/console"
+
+// CSRFHeader is the header that carries a session's CSRF token.
+const CSRFHeader = "X-Seqstore-Csrf"
+
+//go:embed assets
+var assets embed.FS
+
+// Options configure the console.
+type Options struct {
+	// Keys checks the access key pairs people sign in with, and that a
+	// session's key still exists on each request.
+	Keys *auth.Keys
+	// Secure marks the cookie Secure: set it when the API is served over TLS.
+	Secure bool
+	// Lifetime is how long a session lasts from sign-in, Idle how long it
+	// lasts without a request; zero means DefaultLifetime and DefaultIdle.
+	Lifetime, Idle time.Duration
+	Log            *slog.Logger
+	// Now is the clock (time.Now when nil).
+	Now func() time.Time
+}
+
+// DefaultLifetime and DefaultIdle bound a session: a working day, and an
+// hour away from the keyboard.
+const (
+	DefaultLifetime = 8 * time.Hour
+	DefaultIdle     = time.Hour
+)
+
+// Console serves the console's page and its sessions.
+type Console struct {
+	keys     *auth.Keys
+	sessions *sessions
+	secure   bool
+	log      *slog.Logger
+	static   http.Handler // the files under assets/
+	index    []byte
+}
+
+// New returns the console.
+func New(o Options) *Console {
+	if o.Lifetime <= 0 {
+		o.Lifetime = DefaultLifetime
+	}
+	if o.Idle <= 0 {
+		o.Idle = DefaultIdle
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.Log == nil {
+		o.Log = slog.Default()
+	}
+	index, err := fs.ReadFile(assets, "assets/index.html")
+	if err != nil {
+		panic(err) // the embedded tree is fixed at build time
+	}
+	return &Console{
+		keys:     o.Keys,
+		sessions: newSessions(o.Lifetime, o.Idle, o.Now),
+		secure:   o.Secure,
+		log:      o.Log,
+		static:   http.FileServerFS(assets),
+		index:    index,
+	}
+}
+
+// ServeHTTP serves everything under Prefix.
+func (c *Console) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	h := w.Header()
+	// The page loads only its own scripts and styles, talks only to its
+	// own origin, and is never framed.
+	h.Set("Content-Security-Policy", "default-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'")
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("Referrer-Policy", "same-origin")
+	h.Set("Cache-Control", "no-cache")
+	path := r.URL.Path
+	switch {
+	case path == Prefix:
+		http.Redirect(w, r, Prefix+"/", http.StatusMovedPermanently)
+	case path == Prefix+"/session":
+		c.serveSession(w, r)
+	case path == Prefix+"/" || strings.HasPrefix(path, Prefix+"/assets/"):
+		if r.Method != http.MethodGet && r.Method != http.MethodHead {
+			h.Set("Allow", "GET, HEAD")
+			writeJSONError(w, http.StatusMethodNotAllowed, "the console's files are read with GET")
+			return
+		}
+		if path == Prefix+"/" {
+			h.Set("Content-Type", "text/html; charset=utf-8")
+			w.Write(c.index)
+			return
+		}
+		if strings.HasSuffix(path, "/") {
+			writeJSONError(w, http.StatusNotFound, "the console lists no directories")
+			return
+		}
+		r2 := r.Clone(r.Context())
+		r2.URL.Path = strings.TrimPrefix(path, Prefix)
+		if strings.HasSuffix(r2.URL.Path, ".js") {
+			// Module scripts must come as JavaScript, whatever the
+			// system's MIME table says.
+			h.Set("Content-Type", "text/javascript; charset=utf-8")
+		}
+		c.static.ServeHTTP(w, r2)
+	default:
+		writeJSONError(w, http.StatusNotFound, "the console has no page at "+path+"; start at "+Prefix+"/")
+	}
+}
+
+// signIn is the body of POST /console/session.
+type signIn struct {
+	AccessKeyID     string `json:"accessKeyId"`
+	SecretAccessKey string `json:"secretAccessKey"`
+}
+
+// sessionInfo answers sign-in and GET /console/session: who is signed in,
+// and the CSRF token the page sends with every request.
+type sessionInfo struct {
+	AccessKeyID string    `json:"accessKeyId"`
+	AccountID   string    `json:"accountId"`
+	CSRFToken   string    `json:"csrfToken"`
+	Expires     time.Time `json:"expires"`
+}
+
+// cookieName is the session cookie's name.
+const cookieName = "seqstore_console"
+
+// maxSignInBytes bounds a sign-in body: an ID and a secret.
+const maxSignInBytes = 4 << 10
+
+func (c *Console) serveSession(w http.ResponseWriter, r *http.Request) {
+	switch r.Method {
+	case http.MethodPost:
+		c.signIn(w, r)
+	case http.MethodGet:
+		s, err := c.sessionOf(r)
+		if err != nil {
+			writeJSONError(w, http.StatusUnauthorized, err.Error())
+			return
+		}
+		writeJSON(w, http.StatusOK, s.info())
+	case http.MethodDelete:
+		s, err := c.sessionOf(r)
+		if err == nil && !s.csrfMatches(r.Header.Get(CSRFHeader)) {
+			err = errNoCSRF
+		}
+		if err != nil {
+			writeJSONError(w, http.StatusUnauthorized, err.Error())
+			return
+		}
+		c.sessions.remove(s.id)
+		http.SetCookie(w, c.cookie("", -1))
+		w.WriteHeader(http.StatusNoContent)
+	default:
+		w.Header().Set("Allow", "GET, POST, DELETE")
+		writeJSONError(w, http.StatusMethodNotAllowed, "sign in with POST, see the session with GET, sign out with DELETE")
+	}
+}
+
+// signIn checks an access key pair and opens a session for its account.
+// The body must be JSON, which a form on another site cannot send without
+// the browser asking this origin first (and it does not answer).
+func (c *Console) signIn(w http.ResponseWriter, r *http.Request) {
+	if ct := r.Header.Get("Content-Type"); !strings.HasPrefix(ct, "application/json") {
+		writeJSONError(w, http.StatusUnsupportedMediaType, "send the access key pair as JSON (Content-Type: application/json)")
+		return
+	}
+	var in signIn
+	if err := json.NewDecoder(io.LimitReader(r.Body, maxSignInBytes)).Decode(&in); err != nil {
+		writeJSONError(w, http.StatusBadRequest, "the body must be JSON with accessKeyId and secretAccessKey")
+		return
+	}
+	key, err := c.keys.Lookup(r.Context(), strings.TrimSpace(in.AccessKeyID))
+	switch {
+	case errors.Is(err, auth.ErrUnknownAccessKey):
+		// Compare anyway, so that an unknown ID takes as long as a
+		// wrong secret.
+		secretMatches("", in.SecretAccessKey)
+		c.log.Info("console sign-in refused: unknown access key", "accessKeyId", in.AccessKeyID, "remote", r.RemoteAddr)
+		writeJSONError(w, http.StatusUnauthorized, "the access key ID or the secret is wrong")
+		return
+	case err != nil:
+		c.log.Error("console sign-in: look up the access key", "err", err)
+		writeJSONError(w, http.StatusServiceUnavailable, "the server could not check the key; try again")
+		return
+	}
+	if !secretMatches(key.Secret, strings.TrimSpace(in.SecretAccessKey)) {
+		c.log.Info("console sign-in refused: wrong secret", "accessKeyId", key.ID, "remote", r.RemoteAddr)
+		writeJSONError(w, http.StatusUnauthorized, "the access key ID or the secret is wrong")
+		return
+	}
+	s, err := c.sessions.open(key.ID, key.AccountID)
+	if err != nil {
+		writeJSONError(w, http.StatusServiceUnavailable, err.Error())
+		return
+	}
+	c.log.Info("console sign-in", "accessKeyId", key.ID, "account", key.AccountID, "remote", r.RemoteAddr)
+	http.SetCookie(w, c.cookie(s.id, int(c.sessions.lifetime/time.Second)))
+	writeJSON(w, http.StatusOK, s.info())
+}
+
+func (c *Console) cookie(value string, maxAge int) *http.Cookie {
+	return &http.Cookie{
+		Name:     cookieName,
+		Value:    value,
+		Path:     "/",
+		MaxAge:   maxAge,
+		HttpOnly: true,
+		Secure:   c.secure,
+		SameSite: http.SameSiteStrictMode,
+	}
+}
+
+var (
+	errNoSession = errors.New("not signed in: sign in to the console with an access key pair")
+	errExpired   = errors.New("the console session ended (signed out, idle too long, or the server restarted): sign in again")
+	errNoCSRF    = errors.New("the request lacks the console session's " + CSRFHeader + " header: send it as the console page does")
+)
+
+// sessionOf returns the live session r's cookie names, touching it, and
+// checks that its access key still exists.
+func (c *Console) sessionOf(r *http.Request) (*session, error) {
+	ck, err := r.Cookie(cookieName)
+	if err != nil || ck.Value == "" {
+		return nil, errNoSession
+	}
+	s, ok := c.sessions.get(ck.Value)
+	if !ok {
+		return nil, errExpired
+	}
+	if _, err := c.keys.Lookup(r.Context(), s.accessKeyID); err != nil {
+		if errors.Is(err, auth.ErrUnknownAccessKey) {
+			c.sessions.remove(s.id)
+			return nil, errors.New("the access key this console session signed in with was deleted: sign in with another")
+		}
+		return nil, err
+	}
+	return s, nil
+}
+
+// CarriesSession reports whether r carries a console session cookie.
+func (c *Console) CarriesSession(r *http.Request) bool {
+	ck, err := r.Cookie(cookieName)
+	return err == nil && ck.Value != ""
+}
+
+// SessionAccount vouches for an API request that carries a console
+// session's cookie: it returns the session's account and access key ID.
+// Requests that change anything must carry the session's CSRF header too;
+// reads sent with GET need only the cookie, which SameSite=Strict keeps
+// from riding on another site's requests, so that download links work.
+func (c *Console) SessionAccount(r *http.Request, readOnly bool) (accountID, accessKeyID string, err error) {
+	s, err := c.sessionOf(r)
+	if err != nil {
+		return "", "", err
+	}
+	if !(readOnly && r.Method == http.MethodGet) && !s.csrfMatches(r.Header.Get(CSRFHeader)) {
+		return "", "", errNoCSRF
+	}
+	return s.accountID, s.accessKeyID, nil
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		panic(err) // only the package's own types come here
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	w.Write(b)
+}
+
+func writeJSONError(w http.ResponseWriter, status int, msg string) {
+	writeJSON(w, status, map[string]string{"message": msg})
+}

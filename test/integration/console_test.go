@@ -1,0 +1,500 @@
+package integration
+
+import (
+	"bufio"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/omics"
+	"github.com/aws/aws-sdk-go-v2/service/omics/types"
+	"github.com/chromedp/cdproto/runtime"
+	"github.com/chromedp/chromedp"
+
+	"github.com/seqstore/seqstore"
+	"github.com/seqstore/seqstore/internal/testutil"
+)
+
+// writeConsoleFASTQ writes n reads of one mate whose qualities fall along
+// the read, whose lengths vary from 100 to 150 and whose GC content varies
+// from read to read, so that every QC plot has a shape to draw.
+func writeConsoleFASTQ(t *testing.T, path string, n, mate int, seed uint64) {
+	t.Helper()
+	f, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	w := bufio.NewWriter(f)
+	rng := rand.New(rand.NewPCG(seed, uint64(mate)))
+	for i := range n {
+		length := 100 + rng.IntN(51)
+		gc := 0.3 + 0.35*rng.Float64()
+		seq := make([]byte, length)
+		qual := make([]byte, length)
+		for j := range seq {
+			if rng.Float64() < gc {
+				seq[j] = "GC"[rng.IntN(2)]
+			} else {
+				seq[j] = "AT"[rng.IntN(2)]
+			}
+			q := 38 - j*18/150 - rng.IntN(6)
+			qual[j] = byte('!' + max(2, q))
+		}
+		fmt.Fprintf(w, "@read%d/%d\n%s\n+\n%s\n", i, mate, seq, qual)
+	}
+	if err := w.Flush(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// seedReadSets writes n ACTIVE read sets straight into the metadata store,
+// as many as a busy store holds, without uploading their data: the list
+// pages read only metadata.
+func seedReadSets(t *testing.T, in *instance, store string, n int) {
+	t.Helper()
+	ctx := context.Background()
+	start := time.Now().Add(-time.Duration(n) * time.Second)
+	var wg sync.WaitGroup
+	errs := make(chan error, 4)
+	for w := range 4 {
+		wg.Go(func() {
+			for i := w; i < n; i += 4 {
+				rs := &seqstore.ReadSet{
+					AccountID: in.srv.Root.AccountID, StoreID: store, ID: fmt.Sprintf("%010d", 9000000000+i),
+					Name: fmt.Sprintf("seeded-%05d", i), SubjectID: fmt.Sprintf("subject-%d", i%37), SampleID: fmt.Sprintf("sample-%d", i%100),
+					Status: seqstore.ReadSetStatusActive, FileType: []string{"FASTQ", "BAM", "CRAM"}[i%3], CreationType: "UPLOAD",
+					SequenceInformation: &seqstore.SequenceInformation{TotalReadCount: int64(1000 + i), TotalBaseCount: int64(150000 + 150*i)},
+					CreatedAt:           start.Add(time.Duration(i) * time.Second), UpdatedAt: start.Add(time.Duration(i) * time.Second),
+				}
+				if err := in.srv.Meta.ReadSetCreate(ctx, rs); err != nil {
+					errs <- err
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Fatal(err)
+	}
+}
+
+// browser drives one headless Chromium tab and fails the test on any
+// script error the page raises.
+type browser struct {
+	t     *testing.T
+	ctx   context.Context
+	shots string
+
+	mu     sync.Mutex
+	errors []string
+}
+
+func newBrowser(t *testing.T) *browser {
+	t.Helper()
+	path := testutil.RequireTool(t, "chromium")
+	opts := append(chromedp.DefaultExecAllocatorOptions[:],
+		chromedp.ExecPath(path),
+		chromedp.WindowSize(1366, 768), // a laptop screen
+		chromedp.NoSandbox,             // CI runs as root
+		chromedp.UserDataDir(t.TempDir()),
+	)
+	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
+	ctx, cancel := chromedp.NewContext(actx)
+	ctx, cancelTimeout := context.WithTimeout(ctx, 2*time.Minute)
+	t.Cleanup(func() { cancelTimeout(); cancel(); cancelAlloc() })
+	b := &browser{t: t, ctx: ctx, shots: os.Getenv("SEQSTORE_SCREENSHOTS")}
+	if b.shots == "" {
+		b.shots = t.ArtifactDir()
+	} else if err := os.MkdirAll(b.shots, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := chromedp.Listen(ctx, func(ev any) {
+		switch ev := ev.(type) {
+		case *runtime.EventExceptionThrown:
+			b.mu.Lock()
+			d := ev.ExceptionDetails
+			msg := d.Text
+			if d.Exception != nil {
+				msg += " " + d.Exception.Description
+			}
+			b.errors = append(b.errors, fmt.Sprintf("%s (%s:%d)", msg, d.URL, d.LineNumber+1))
+			b.mu.Unlock()
+		case *runtime.EventConsoleAPICalled:
+			if ev.Type == runtime.ConsoleAPICalledTypeError {
+				var parts []string
+				for _, a := range ev.Args {
+					parts = append(parts, string(a.Value)+a.Description)
+				}
+				b.mu.Lock()
+				b.errors = append(b.errors, "console.error: "+strings.Join(parts, " "))
+				b.mu.Unlock()
+			}
+		}
+	}); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		b.mu.Lock()
+		defer b.mu.Unlock()
+		for _, e := range b.errors {
+			t.Errorf("the page raised: %s", e)
+		}
+	})
+	return b
+}
+
+func (b *browser) do(what string, actions ...chromedp.Action[chromedp.Void]) {
+	b.t.Helper()
+	if err := chromedp.Do(b.ctx, actions...); err != nil {
+		b.t.Fatalf("%s: %v", what, err)
+	}
+}
+
+// eval evaluates a JavaScript expression (awaiting a promise) into T.
+func evalJS[T any](b *browser, expr string) T {
+	b.t.Helper()
+	v, err := chromedp.Run(b.ctx, chromedp.Evaluate[T](expr, chromedp.EvalAwaitPromise))
+	if err != nil {
+		b.t.Fatalf("evaluate %s: %v", expr, err)
+	}
+	return v
+}
+
+// wait polls a JavaScript predicate until it holds.
+func (b *browser) wait(what, expr string, timeout time.Duration) {
+	b.t.Helper()
+	if _, err := chromedp.Run(b.ctx, chromedp.Poll[chromedp.Void](expr, chromedp.WithPollingTimeout(timeout), chromedp.WithPollingInterval(50*time.Millisecond))); err != nil {
+		b.t.Fatalf("waiting for %s (%s): %v", what, expr, err)
+	}
+}
+
+// goTo opens a console page by its fragment and waits until it is drawn.
+func (b *browser) goTo(hash string) {
+	b.t.Helper()
+	n := evalJS[int](b, fmt.Sprintf(`(() => { const n = +(document.querySelector("main").dataset.ready || 0); location.hash = %q; return n; })()`, hash))
+	route := strings.SplitN(hash, "?", 2)[0]
+	b.wait("page "+hash, fmt.Sprintf(`+(document.querySelector("main").dataset.ready || 0) > %d && document.querySelector("main").dataset.route === %q`, n, route), 30*time.Second)
+}
+
+// screenshot saves the whole page, or only what the window shows when
+// viewport is set (a modal dialog sits in the window, not on the page).
+func (b *browser) screenshot(name string, viewport ...bool) {
+	b.t.Helper()
+	shot := chromedp.FullScreenshot(100)
+	if len(viewport) > 0 && viewport[0] {
+		shot = chromedp.CaptureScreenshot()
+	}
+	png, err := chromedp.Run(b.ctx, shot)
+	if err != nil {
+		b.t.Fatalf("screenshot %s: %v", name, err)
+	}
+	if err := os.WriteFile(filepath.Join(b.shots, name+".png"), png, 0o644); err != nil {
+		b.t.Fatal(err)
+	}
+}
+
+// The console in a real browser: sign-in, the store lists, a store of
+// 10,000 read sets paged and filtered, a read set with its metadata,
+// downloads and QC plots, an upload of a FASTQ pair through the page's file
+// inputs until ACTIVE, a delete behind its confirmation, and sign-out. The
+// main pages are saved as screenshots (SEQSTORE_SCREENSHOTS, else the
+// test's artifact directory: go test -artifacts).
+func TestConsoleInBrowser(t *testing.T) {
+	b := newBrowser(t)
+	cfg := newConfig(t, backends[0])
+	cfg.SkipQC = false // -ingest-qc: the read set page draws the report
+	in := start(t, backends[0], cfg)
+	key := in.rootKey()
+	c := in.goClient(key)
+	ctx := context.Background()
+
+	store := newStore(t, c, "")
+	dir := t.TempDir()
+	r1, r2 := filepath.Join(dir, "before_R1.fq"), filepath.Join(dir, "before_R2.fq")
+	writeConsoleFASTQ(t, r1, 3000, 1, 1)
+	writeConsoleFASTQ(t, r2, 3000, 2, 1)
+	first := uploadFiles(t, c, store, types.FileTypeFastq, "", 1<<20, r1, r2)
+	if md := waitIngested(t, c, store, first); md.Status != types.ReadSetStatusActive {
+		t.Fatalf("the read set uploaded beforehand is %s: %s", md.Status, aws.ToString(md.StatusMessage))
+	}
+	bigStore := newStore(t, c, "")
+	seeded := time.Now()
+	seedReadSets(t, in, bigStore, 10000)
+	t.Logf("seeded 10000 read sets in %v", time.Since(seeded).Round(time.Millisecond))
+
+	// Sign-in: a wrong secret is refused, the right one lets in.
+	b.do("open the console", chromedp.Navigate(in.endpoint+"/console"), chromedp.WaitVisible(chromedp.ID("access-key-id")))
+	b.screenshot("sign-in")
+	b.do("sign in with a wrong secret",
+		chromedp.SendKeys(chromedp.ID("access-key-id"), key.ID),
+		chromedp.SendKeys(chromedp.ID("secret-access-key"), "not-the-secret"),
+		chromedp.Click(chromedp.ID("sign-in-button")))
+	b.wait("the refusal", `document.querySelector("#sign-in-error .error")?.textContent.includes("wrong")`, 10*time.Second)
+	b.do("sign in",
+		chromedp.SetValue(chromedp.ID("secret-access-key"), key.Secret),
+		chromedp.Click(chromedp.ID("sign-in-button")))
+	b.wait("the stores page", `document.querySelector("main").dataset.route === "#/"`, 10*time.Second)
+	if got := evalJS[string](b, `document.cookie`); got != "" {
+		t.Errorf("scripts can read cookies %q: the session cookie must be HttpOnly", got)
+	}
+	if got := evalJS[string](b, `JSON.stringify(Object.assign({}, localStorage, sessionStorage))`); strings.Contains(got, key.Secret) {
+		t.Errorf("the secret is kept in the browser's storage: %s", got)
+	}
+
+	// The stores.
+	text := evalJS[string](b, `document.querySelector("main").innerText`)
+	for _, want := range []string{"Sequence stores", "Reference stores", store, bigStore} {
+		if !strings.Contains(text, want) {
+			t.Errorf("the stores page lacks %q:\n%s", want, text)
+		}
+	}
+	b.screenshot("stores")
+
+	// 10,000 read sets: the first page, the next, and a filter.
+	began := time.Now()
+	b.goTo("#/sequence-store/" + bigStore)
+	wall := time.Since(began)
+	listMs := evalJS[string](b, `document.getElementById("read-sets").dataset.listMs`)
+	t.Logf("first page of 10000 read sets: %s ms in the page (request to table), %v from the link to the drawn page", listMs, wall.Round(time.Millisecond))
+	rows := func() []string {
+		return evalJS[[]string](b, `[...document.querySelectorAll("#read-sets tbody tr")].map(r => r.innerText)`)
+	}
+	page1 := rows()
+	if len(page1) != 50 || !strings.Contains(page1[0], "seeded-00000") {
+		t.Fatalf("the first page shows %d rows, first %q; want 50 from seeded-00000", len(page1), first1(page1))
+	}
+	b.screenshot("read-sets")
+	n := evalJS[int](b, `+document.querySelector("main").dataset.ready`)
+	b.do("next page", chromedp.Click(chromedp.ID("next-page")))
+	b.wait("page 2", fmt.Sprintf(`+document.querySelector("main").dataset.ready > %d`, n), 10*time.Second)
+	if page2 := rows(); len(page2) != 50 || !strings.Contains(page2[0], "seeded-00050") {
+		t.Errorf("the second page shows %d rows, first %q; want 50 from seeded-00050", len(page2), first1(page2))
+	}
+	b.goTo("#/sequence-store/" + bigStore + "?sample=sample-7&fileType=BAM")
+	filtered := rows()
+	if len(filtered) == 0 {
+		t.Fatal("the filter sample-7, BAM shows nothing")
+	}
+	for _, r := range filtered {
+		if !strings.Contains(r, "sample-7\t") || !strings.Contains(r, "BAM") {
+			t.Errorf("the filter sample-7, BAM shows %q", r)
+		}
+	}
+	// sample-7 holds read sets 7, 107, ... (100 of them); a third are BAM.
+	if len(filtered) != 33 && len(filtered) != 34 {
+		t.Errorf("the filter sample-7, BAM shows %d read sets, want 33 or 34", len(filtered))
+	}
+
+	// One read set: every metadata field, download links, plots.
+	b.goTo("#/sequence-store/" + store + "/read-set/" + first)
+	md := evalJS[string](b, `document.querySelector("dl.fields").innerText`)
+	for _, want := range []string{"sequenceInformation.totalReadCount", "6000", "files.source1.totalParts", "files.source2.contentLength", "etag.algorithm", "creationType", "UPLOAD", "sampleId"} {
+		if !strings.Contains(md, want) {
+			t.Errorf("the metadata lacks %q:\n%s", want, md)
+		}
+	}
+	size := evalJS[int](b, `fetch(document.querySelector('a[download][href*="file=SOURCE1"]').href).then(r => r.ok ? r.arrayBuffer() : Promise.reject(r.status)).then(b => b.byteLength)`)
+	stored, err := c.GetReadSetMetadata(ctx, &omics.GetReadSetMetadataInput{SequenceStoreId: aws.String(store), Id: aws.String(first)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := aws.ToInt64(stored.Files.Source1.ContentLength); int64(size) != want {
+		t.Errorf("the SOURCE1 download link gave %d bytes, want the stored file's %d", size, want)
+	}
+	for _, id := range []string{"plot-quality", "plot-gc", "plot-length"} {
+		series := evalJS[int](b, fmt.Sprintf(`+(document.querySelector("#%s svg")?.dataset.series || 0)`, id))
+		points := evalJS[int](b, fmt.Sprintf(`+(document.querySelector("#%s svg")?.dataset.points || 0)`, id))
+		drawn := evalJS[int](b, fmt.Sprintf(`[...document.querySelectorAll("#%s svg .series path, #%s svg .series rect")].filter(e => (e.getAttribute("d") || "").length > 20 || +e.getAttribute("height") > 0).length`, id, id))
+		if series != 2 || points < 20 || drawn == 0 {
+			t.Errorf("%s: %d series, %d points, %d drawn marks; want both mates with data", id, series, points, drawn)
+		}
+	}
+	if got := evalJS[string](b, `document.querySelector("#plot-coverage").innerText`); !strings.Contains(got, "aligned") {
+		t.Errorf("the coverage plot of a FASTQ read set says %q", got)
+	}
+	b.screenshot("read-set")
+
+	// An upload through the page's file inputs, watched until ACTIVE.
+	u1, u2 := filepath.Join(dir, "browser_R1.fq"), filepath.Join(dir, "browser_R2.fq")
+	writeConsoleFASTQ(t, u1, 2000, 1, 2)
+	writeConsoleFASTQ(t, u2, 2000, 2, 2)
+	b.goTo("#/sequence-store/" + store + "/upload")
+	b.do("fill the upload form",
+		chromedp.SetUploadFiles(chromedp.ID("u-file1"), []string{u1}),
+		chromedp.SetUploadFiles(chromedp.ID("u-file2"), []string{u2}),
+		chromedp.SendKeys(chromedp.ID("u-name"), "from-the-browser"),
+		chromedp.SendKeys(chromedp.ID("u-subject"), "subject-b"),
+		chromedp.SendKeys(chromedp.ID("u-sample"), "sample-b"),
+		chromedp.Click(chromedp.ID("u-start")))
+	b.wait("the upload to become ACTIVE", `document.getElementById("u-status")?.textContent === "ACTIVE"`, 60*time.Second)
+	if v := evalJS[string](b, `String(document.getElementById("u-progress").value === document.getElementById("u-progress").max)`); v != "true" {
+		t.Errorf("the progress bar did not reach its end")
+	}
+	b.screenshot("upload")
+	uploaded := evalJS[string](b, `document.getElementById("u-link").textContent`)
+	got, err := c.GetReadSetMetadata(ctx, &omics.GetReadSetMetadataInput{SequenceStoreId: aws.String(store), Id: aws.String(uploaded)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Status != types.ReadSetStatusActive || got.Files.Source2 == nil || aws.ToString(got.Name) != "from-the-browser" ||
+		got.SequenceInformation == nil || aws.ToInt64(got.SequenceInformation.TotalReadCount) != 4000 {
+		t.Errorf("the browser's upload is %s, name %q, source2 %v, info %+v", got.Status, aws.ToString(got.Name), got.Files.Source2 != nil, got.SequenceInformation)
+	}
+	if left := evalJS[int](b, `Object.keys(localStorage).filter(k => k.startsWith("seqstore-upload:")).length`); left != 0 {
+		t.Errorf("%d uploads are still kept for resuming after completing", left)
+	}
+
+	// Delete, behind a confirmation: Cancel keeps the read set.
+	b.goTo("#/sequence-store/" + store + "/read-set/" + uploaded)
+	b.do("ask to delete", chromedp.Click(chromedp.ID("delete-read-set")))
+	b.wait("the confirmation", `document.getElementById("confirm").open`, 5*time.Second)
+	b.screenshot("delete-confirm", true)
+	b.do("cancel", chromedp.Click(chromedp.ID("confirm-cancel")))
+	b.wait("the dialog to close", `!document.getElementById("confirm").open`, 5*time.Second)
+	if md, err := c.GetReadSetMetadata(ctx, &omics.GetReadSetMetadataInput{SequenceStoreId: aws.String(store), Id: aws.String(uploaded)}); err != nil || md.Status != types.ReadSetStatusActive {
+		t.Fatalf("after Cancel the read set is %v (%v)", md, err)
+	}
+	b.do("ask to delete again", chromedp.Click(chromedp.ID("delete-read-set")))
+	b.wait("the confirmation", `document.getElementById("confirm").open`, 5*time.Second)
+	b.do("confirm", chromedp.Click(chromedp.ID("confirm-ok")))
+	b.wait("the store's list", fmt.Sprintf(`document.querySelector("main").dataset.route === %q`, "#/sequence-store/"+store), 10*time.Second)
+	deleted := false
+	for range 100 {
+		md, err := c.GetReadSetMetadata(ctx, &omics.GetReadSetMetadataInput{SequenceStoreId: aws.String(store), Id: aws.String(uploaded)})
+		if err != nil || md.Status == types.ReadSetStatusDeleted {
+			deleted = true
+			break
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if !deleted {
+		t.Error("the confirmed delete left the read set")
+	}
+
+	b.goTo("#/sequence-store/" + store + "/jobs")
+	b.screenshot("jobs")
+
+	// Sign-out ends the session on the server: its cookie no longer works.
+	b.do("sign out", chromedp.Click(chromedp.ID("sign-out")))
+	b.wait("the sign-in form", `!!document.getElementById("access-key-id")`, 10*time.Second)
+	status := evalJS[int](b, `fetch("/sequencestores", {method: "POST", body: "{}"}).then(r => r.status)`)
+	if status != 403 {
+		t.Errorf("after sign-out an API call answers %d, want 403", status)
+	}
+	t.Logf("screenshots in %s", b.shots)
+}
+
+func first1(s []string) string {
+	if len(s) == 0 {
+		return ""
+	}
+	return s[0]
+}
+
+// consoleSignIn signs key in to the console and returns the session cookie
+// and the CSRF token.
+func consoleSignIn(t *testing.T, in *instance, key seqstore.AccessKey) (*http.Cookie, string) {
+	t.Helper()
+	body := fmt.Sprintf(`{"accessKeyId":%q,"secretAccessKey":%q}`, key.ID, key.Secret)
+	resp, err := http.Post(in.endpoint+"/console/session", "application/json", strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var info struct{ CSRFToken string }
+	if err := json.NewDecoder(resp.Body).Decode(&info); err != nil || resp.StatusCode != http.StatusOK {
+		t.Fatalf("sign-in: %d %v", resp.StatusCode, err)
+	}
+	for _, c := range resp.Cookies() {
+		if c.Name == "seqstore_console" {
+			return c, info.CSRFToken
+		}
+	}
+	t.Fatal("sign-in set no session cookie")
+	return nil, ""
+}
+
+// The storage API takes a console session instead of a signature, for the
+// session's account only, and for anything but a GET read only with the
+// session's CSRF header; a signed request is judged by its signature alone.
+func TestConsoleSessionOnTheAPI(t *testing.T) {
+	in := start(t, backends[0], nil)
+	root := in.rootKey()
+	other := in.newAccount(t, "210987654321")
+	rootStore := newStore(t, in.goClient(root), "")
+	otherStore := newStore(t, in.goClient(other), "")
+	ck, csrf := consoleSignIn(t, in, root)
+	forged := &http.Cookie{Name: ck.Name, Value: "AAAA" + ck.Value[4:]}
+
+	tests := []struct {
+		name         string
+		method, path string
+		cookie       *http.Cookie
+		csrf         string
+		signWith     *seqstore.AccessKey
+		status       int
+		want         string // in the body
+	}{
+		{"a list with the cookie and the header", "POST", "/sequencestores", ck, csrf, nil, 200, rootStore},
+		{"a list without the header", "POST", "/sequencestores", ck, "", nil, 403, "AccessDeniedException"},
+		{"a list with another token", "POST", "/sequencestores", ck, csrf[1:] + "A", nil, 403, "X-Seqstore-Csrf"},
+		{"a GET read with the cookie alone", "GET", "/sequencestore/" + rootStore, ck, "", nil, 200, rootStore},
+		{"another account's store", "GET", "/sequencestore/" + otherStore, ck, csrf, nil, 404, "ResourceNotFoundException"},
+		{"a forged cookie", "POST", "/sequencestores", forged, csrf, nil, 403, "sign in again"},
+		{"a create with the cookie and the header", "POST", "/sequencestore", ck, csrf, nil, 200, `"id"`},
+		{"a signed request beside the cookie acts as its signer", "POST", "/sequencestores", ck, csrf, &other, 200, otherStore},
+		{"no cookie, no signature", "POST", "/sequencestores", nil, csrf, nil, 403, "MissingAuthenticationToken"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			body := ""
+			if tt.method == "POST" {
+				body = `{"name":"from-a-session"}`
+				if strings.HasSuffix(tt.path, "s") {
+					body = "{}"
+				}
+			}
+			req, err := http.NewRequest(tt.method, in.endpoint+tt.path, strings.NewReader(body))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if tt.cookie != nil {
+				req.AddCookie(tt.cookie)
+			}
+			if tt.csrf != "" {
+				req.Header.Set("X-Seqstore-Csrf", tt.csrf)
+			}
+			if tt.signWith != nil {
+				sum := sha256.Sum256([]byte(body))
+				signNow(t, req, tt.signWith.ID, tt.signWith.Secret, hex.EncodeToString(sum[:]))
+			}
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer resp.Body.Close()
+			got, _ := io.ReadAll(resp.Body)
+			if resp.StatusCode != tt.status || !strings.Contains(string(got), tt.want) {
+				t.Fatalf("%d %s, want %d with %q", resp.StatusCode, got, tt.status, tt.want)
+			}
+			if tt.signWith != nil && strings.Contains(string(got), rootStore) {
+				t.Errorf("the signed request saw the session's store: %s", got)
+			}
+		})
+	}
+}
