@@ -186,6 +186,9 @@ func (b *browser) wait(what, expr string, timeout time.Duration) {
 // goTo opens a console page by its fragment and waits until it is drawn.
 func (b *browser) goTo(hash string) {
 	b.t.Helper()
+	if evalJS[string](b, `location.hash`) == hash && hash != "#/" {
+		b.goTo("#/") // setting the same fragment again changes nothing
+	}
 	n := evalJS[int](b, fmt.Sprintf(`(() => { const n = +(document.querySelector("main").dataset.ready || 0); location.hash = %q; return n; })()`, hash))
 	route := strings.SplitN(hash, "?", 2)[0]
 	b.wait("page "+hash, fmt.Sprintf(`+(document.querySelector("main").dataset.ready || 0) > %d && document.querySelector("main").dataset.route === %q`, n, route), 30*time.Second)
@@ -357,6 +360,47 @@ func TestConsoleInBrowser(t *testing.T) {
 	}
 	if left := evalJS[int](b, `Object.keys(localStorage).filter(k => k.startsWith("seqstore-upload:")).length`); left != 0 {
 		t.Errorf("%d uploads are still kept for resuming after completing", left)
+	}
+
+	// An upload whose connection breaks after its first part resumes after
+	// a reload, sending only the parts the server lacks.
+	v1, v2 := filepath.Join(dir, "resumed_R1.fq"), filepath.Join(dir, "resumed_R2.fq")
+	writeConsoleFASTQ(t, v1, 5000, 1, 3) // over 1 MiB: two parts of 1 MiB
+	writeConsoleFASTQ(t, v2, 5000, 2, 3)
+	b.goTo("#/sequence-store/" + store + "/upload")
+	// The connection "breaks" when the page sends any part 2.
+	evalJS[bool](b, `(() => {
+		const open = XMLHttpRequest.prototype.open, send = XMLHttpRequest.prototype.send;
+		XMLHttpRequest.prototype.open = function (m, u, ...rest) { this.broken = u.includes("partNumber=2"); return open.call(this, m, u, ...rest); };
+		XMLHttpRequest.prototype.send = function (body) { if (this.broken) { setTimeout(() => this.onerror(), 0); return; } return send.call(this, body); };
+		return true;
+	})()`)
+	fillUpload := func() {
+		b.do("fill the upload form",
+			chromedp.SetValue(chromedp.ID("u-part-size"), "1"),
+			chromedp.SetUploadFiles(chromedp.ID("u-file1"), []string{v1}),
+			chromedp.SetUploadFiles(chromedp.ID("u-file2"), []string{v2}),
+			chromedp.SetValue(chromedp.ID("u-name"), "resumed"),
+			chromedp.SetValue(chromedp.ID("u-subject"), "subject-r"),
+			chromedp.SetValue(chromedp.ID("u-sample"), "sample-r"),
+			chromedp.Click(chromedp.ID("u-start")))
+	}
+	fillUpload()
+	b.wait("the upload to break", `!!document.querySelector("#u-result .error")`, 30*time.Second)
+	b.do("reload", chromedp.Reload())
+	b.wait("the upload page again", fmt.Sprintf(`document.querySelector("main").dataset.route === %q`, "#/sequence-store/"+store+"/upload"), 30*time.Second)
+	if got := evalJS[string](b, `document.querySelector("main").innerText`); !strings.Contains(got, "Interrupted uploads") || !strings.Contains(got, "resumed_R1.fq") {
+		t.Errorf("after the reload the upload page does not offer to resume:\n%s", got)
+	}
+	fillUpload()
+	b.wait("the resumed upload to become ACTIVE", `document.getElementById("u-status")?.textContent === "ACTIVE"`, 60*time.Second)
+	if parts := evalJS[string](b, `document.getElementById("u-resumed").dataset.parts || ""`); parts != "1" {
+		t.Errorf("the resumed upload found %q parts on the server, want 1 (SOURCE1's first)", parts)
+	}
+	resumedID := evalJS[string](b, `document.getElementById("u-link").textContent`)
+	if md, err := c.GetReadSetMetadata(ctx, &omics.GetReadSetMetadataInput{SequenceStoreId: aws.String(store), Id: aws.String(resumedID)}); err != nil ||
+		md.Status != types.ReadSetStatusActive || aws.ToInt32(md.Files.Source1.TotalParts) == 0 || aws.ToInt64(md.SequenceInformation.TotalReadCount) != 10000 {
+		t.Errorf("the resumed upload is %+v (%v), want ACTIVE with 10000 reads", md, err)
 	}
 
 	// Delete, behind a confirmation: Cancel keeps the read set.

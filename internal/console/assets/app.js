@@ -431,6 +431,7 @@ async function uploadPage(sid) {
   });
   const bar = h("progress", { id: "u-progress", max: 1, value: 0, "aria-label": "Upload progress" });
   const progressText = h("p", { id: "u-progress-text", "aria-live": "polite" });
+  const resumed = h("p", { id: "u-resumed" });
   const result = h("div", { id: "u-result" });
   const button = h("button", { type: "submit", id: "u-start" }, "Upload");
   const form = h("form", { class: "card upload", "aria-labelledby": "upload-title" },
@@ -443,7 +444,10 @@ async function uploadPage(sid) {
     field("Sample ID", h("input", { id: "u-sample", name: "sampleId", required: true, maxlength: 127 })),
     field("Description (optional)", h("input", { id: "u-description", name: "description", maxlength: 255 })),
     ref,
-    button, bar, progressText, result);
+    h("details", {}, h("summary", {}, "Advanced"),
+      field("Part size (MiB, 1 to 100; smaller parts lose less to a broken connection)",
+        h("input", { id: "u-part-size", name: "partSize", type: "number", min: 1, max: 100, value: 16, required: true }))),
+    button, bar, resumed, progressText, result);
   form.addEventListener("submit", async (e) => {
     e.preventDefault();
     const fd = new FormData(form);
@@ -453,9 +457,14 @@ async function uploadPage(sid) {
     const files = [f1.files[0], type.value === "FASTQ" ? f2.files[0] : null];
     button.disabled = true;
     result.replaceChildren();
+    resumed.replaceChildren();
     try {
       const id = await upload({
-        store: sid, fileType: type.value, files, fields: fieldsOut,
+        store: sid, fileType: type.value, files, fields: fieldsOut, partSize: Number(fd.get("partSize")) * 1024 * 1024,
+        onResume: (uploadId, parts) => {
+          resumed.textContent = `Resumed upload ${uploadId}: ${parts} part(s) were already on the server.`;
+          resumed.dataset.parts = parts;
+        },
         onProgress: (sent, total, text) => {
           bar.max = total || 1;
           bar.value = sent;

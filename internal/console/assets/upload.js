@@ -10,6 +10,7 @@ import { call, headers, seg, query, APIError } from "./api.js";
 // PART_SIZE is well under the API's 100 MiB cap, so that progress moves and
 // a reload loses little.
 const PART_SIZE = 16 << 20;
+const MAX_PART_SIZE = 100 << 20; // the API's cap
 const PREFIX = "seqstore-upload:";
 
 function identity(f) {
@@ -85,10 +86,11 @@ function putPart(store, uploadId, source, number, blob, onProgress, signal) {
 
 // upload sends files (one, or a FASTQ pair) as a new read set, resuming an
 // interrupted upload of the same files. onProgress(sentBytes, totalBytes,
-// text) follows it. It answers the new read set's ID.
-export async function upload({ store, fileType, files, fields, onProgress, signal, partSize }) {
+// text) follows it; onResume(uploadId, parts) says that an interrupted
+// upload goes on, with parts already sent. It answers the new read set's ID.
+export async function upload({ store, fileType, files, fields, onProgress, onResume, signal, partSize }) {
   files = files.filter(Boolean);
-  partSize = partSize || PART_SIZE;
+  partSize = Math.min(MAX_PART_SIZE, Math.max(1 << 20, partSize || PART_SIZE));
   const key = keyFor(store, fileType, files);
   const total = files.reduce((n, f) => n + f.size, 0);
   let saved = null;
@@ -109,7 +111,7 @@ export async function upload({ store, fileType, files, fields, onProgress, signa
           if (want && p.partSize === want.end - want.start) have.set(`${s.name}/${n}`, p.checksum);
         }
       }
-      onProgress(0, total, `Resuming upload ${uploadId}: ${have.size} part(s) already on the server.`);
+      if (onResume) onResume(uploadId, have.size);
     } catch (e) {
       if (e.status !== 404 && e.code !== "ResourceNotFoundException" && e.code !== "ValidationException") throw e;
       uploadId = null; // the upload is gone (completed, aborted, or expired): start again
