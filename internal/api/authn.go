@@ -29,8 +29,9 @@ type Sessions interface {
 	// signature.
 	CarriesSession(r *http.Request) bool
 	// SessionAccount returns the account and access key ID of the session
-	// r carries, or why r may not use it; readOnly tells an operation that
-	// changes nothing.
+	// r carries, or why r may not use it: an error with a Refused method
+	// returning true (any other error is a failure to check). readOnly
+	// tells an operation that changes nothing.
 	SessionAccount(r *http.Request, readOnly bool) (accountID, accessKeyID string, err error)
 }
 
@@ -96,8 +97,12 @@ func signed(r *http.Request) bool {
 func (a *authenticator) authenticateSession(r *http.Request, op *omicsapi.Operation) (context.Context, error) {
 	account, keyID, err := a.sessions.SessionAccount(r, op.ReadOnly)
 	omicsapi.SetCaller(r.Context(), keyID)
-	if err != nil {
+	var refused interface{ Refused() bool }
+	if errors.As(err, &refused) && refused.Refused() {
 		return nil, omicsapi.NewAccessDeniedException("%s", err.Error())
+	}
+	if err != nil {
+		return nil, err // a failure to check: the router logs it and answers 500
 	}
 	if err := a.allow(account, op); err != nil {
 		return nil, err

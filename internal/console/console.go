@@ -30,6 +30,7 @@ import (
 	"time"
 
 	"github.com/seqstore/seqstore/internal/auth"
+	"github.com/seqstore/seqstore/internal/meta"
 )
 
 // Prefix is the path the console is served under.
@@ -46,6 +47,9 @@ type Options struct {
 	// Keys checks the access key pairs people sign in with, and that a
 	// session's key still exists on each request.
 	Keys *auth.Keys
+	// Sessions keeps the sessions: the metadata store, which every node
+	// of a deployment shares.
+	Sessions meta.ConsoleSessions
 	// Secure marks the cookie Secure: set it when the API is served over TLS.
 	Secure bool
 	// Lifetime is how long a session lasts from sign-in, Idle how long it
@@ -93,7 +97,7 @@ func New(o Options) *Console {
 	}
 	return &Console{
 		keys:     o.Keys,
-		sessions: newSessions(o.Lifetime, o.Idle, o.Now),
+		sessions: &sessions{store: o.Sessions, lifetime: o.Lifetime, idle: o.Idle, now: o.Now},
 		secure:   o.Secure,
 		log:      o.Log,
 		static:   http.FileServerFS(assets),
@@ -172,7 +176,7 @@ func (c *Console) serveSession(w http.ResponseWriter, r *http.Request) {
 	case http.MethodGet:
 		s, err := c.sessionOf(r)
 		if err != nil {
-			writeJSONError(w, http.StatusUnauthorized, err.Error())
+			c.writeSessionError(w, err)
 			return
 		}
 		writeJSON(w, http.StatusOK, s.info())
@@ -181,11 +185,13 @@ func (c *Console) serveSession(w http.ResponseWriter, r *http.Request) {
 		if err == nil && !s.csrfMatches(r.Header.Get(CSRFHeader)) {
 			err = errNoCSRF
 		}
+		if err == nil {
+			err = c.sessions.remove(r.Context(), s.id)
+		}
 		if err != nil {
-			writeJSONError(w, http.StatusUnauthorized, err.Error())
+			c.writeSessionError(w, err)
 			return
 		}
-		c.sessions.remove(s.id)
 		http.SetCookie(w, c.cookie("", -1))
 		w.WriteHeader(http.StatusNoContent)
 	default:
@@ -226,9 +232,10 @@ func (c *Console) signIn(w http.ResponseWriter, r *http.Request) {
 		writeJSONError(w, http.StatusUnauthorized, "the access key ID or the secret is wrong")
 		return
 	}
-	s, err := c.sessions.open(key.ID, key.AccountID)
+	s, err := c.sessions.open(r.Context(), key.ID, key.AccountID)
 	if err != nil {
-		writeJSONError(w, http.StatusServiceUnavailable, err.Error())
+		c.log.Error("console sign-in: store the session", "err", err)
+		writeJSONError(w, http.StatusServiceUnavailable, "the server could not open a session; try again")
 		return
 	}
 	c.log.Info("console sign-in", "accessKeyId", key.ID, "account", key.AccountID, "remote", r.RemoteAddr)
@@ -249,10 +256,23 @@ func (c *Console) cookie(value string, maxAge int) *http.Cookie {
 }
 
 var (
-	errNoSession = errors.New("not signed in: sign in to the console with an access key pair")
-	errExpired   = errors.New("the console session ended (signed out, idle too long, or the server restarted): sign in again")
-	errNoCSRF    = errors.New("the request lacks the console session's " + CSRFHeader + " header: send it as the console page does")
+	errNoSession  = &refusal{"not signed in: sign in to the console with an access key pair"}
+	errExpired    = &refusal{"the console session ended (signed out, or idle for too long): sign in again"}
+	errNoCSRF     = &refusal{"the request lacks the console session's " + CSRFHeader + " header: send it as the console page does"}
+	errKeyDeleted = &refusal{"the access key this console session signed in with was deleted: sign in with another"}
 )
+
+// writeSessionError answers a request whose session does not hold (401) or
+// could not be checked (503).
+func (c *Console) writeSessionError(w http.ResponseWriter, err error) {
+	var r *refusal
+	if errors.As(err, &r) {
+		writeJSONError(w, http.StatusUnauthorized, r.msg)
+		return
+	}
+	c.log.Error("console: check a session", "err", err)
+	writeJSONError(w, http.StatusServiceUnavailable, "the server could not check the session; try again")
+}
 
 // sessionOf returns the live session r's cookie names, touching it, and
 // checks that its access key still exists.
@@ -261,14 +281,16 @@ func (c *Console) sessionOf(r *http.Request) (*session, error) {
 	if err != nil || ck.Value == "" {
 		return nil, errNoSession
 	}
-	s, ok := c.sessions.get(ck.Value)
-	if !ok {
-		return nil, errExpired
+	s, err := c.sessions.get(r.Context(), ck.Value)
+	if err != nil {
+		return nil, err
 	}
 	if _, err := c.keys.Lookup(r.Context(), s.accessKeyID); err != nil {
 		if errors.Is(err, auth.ErrUnknownAccessKey) {
-			c.sessions.remove(s.id)
-			return nil, errors.New("the access key this console session signed in with was deleted: sign in with another")
+			if err := c.sessions.remove(r.Context(), s.id); err != nil {
+				return nil, err
+			}
+			return nil, errKeyDeleted
 		}
 		return nil, err
 	}
@@ -282,7 +304,9 @@ func (c *Console) CarriesSession(r *http.Request) bool {
 }
 
 // SessionAccount vouches for an API request that carries a console
-// session's cookie: it returns the session's account and access key ID.
+// session's cookie: it returns the session's account and access key ID. An
+// error with a Refused method says the session does not hold; any other is
+// a failure to check it.
 // Requests that change anything must carry the session's CSRF header too;
 // reads sent with GET need only the cookie, which SameSite=Strict keeps
 // from riding on another site's requests, so that download links work.

@@ -45,7 +45,7 @@ func newFixture(t *testing.T) *fixture {
 	c := testutil.NewClock(time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC))
 	// A key cache as short as the fixture's clock is fake: a deleted key
 	// must be seen at once.
-	con := New(Options{Keys: &auth.Keys{Meta: db, TTL: time.Nanosecond}, Now: c.Now, Lifetime: 8 * time.Hour, Idle: time.Hour})
+	con := New(Options{Keys: &auth.Keys{Meta: db, TTL: time.Nanosecond}, Sessions: db, Now: c.Now, Lifetime: 8 * time.Hour, Idle: time.Hour})
 	srv := httptest.NewServer(con)
 	t.Cleanup(srv.Close)
 	return &fixture{con: con, db: db, key: key, clock: c, srv: srv}
@@ -285,22 +285,39 @@ func TestPagesAndAssets(t *testing.T) {
 	}
 }
 
-func TestSessionsAreBounded(t *testing.T) {
-	c := testutil.NewClock(time.Unix(0, 0))
-	ss := newSessions(time.Hour, time.Minute, c.Now)
-	for range maxSessions {
-		if _, err := ss.open("k", "a"); err != nil {
-			t.Fatal(err)
-		}
+// Sessions live in the metadata store: a console on another node sharing
+// it honours a session this one opened, and a sign-out on either ends it
+// on both. Only a hash of the session ID is stored.
+func TestSessionsAreSharedByNodes(t *testing.T) {
+	f := newFixture(t)
+	other := New(Options{Keys: &auth.Keys{Meta: f.db, TTL: time.Nanosecond}, Sessions: f.db, Now: f.clock.Now})
+	ck, csrf := f.signIn(t)
+	if _, _, err := other.SessionAccount(apiRequest("POST", ck, csrf), false); err != nil {
+		t.Fatalf("another node refused the session: %v", err)
 	}
-	if _, err := ss.open("k", "a"); err == nil {
-		t.Fatal("a session past the bound opened while every other was live")
+	if _, err := f.db.ConsoleSessionGet(context.Background(), ck.Value); err == nil {
+		t.Fatal("the session ID itself is stored")
 	}
-	c.Advance(2 * time.Minute)
-	if _, err := ss.open("k", "a"); err != nil {
-		t.Fatalf("no session opened after the others went idle: %v", err)
+	req := apiRequest("DELETE", ck, csrf)
+	rec := httptest.NewRecorder()
+	req.URL.Path = "/console/session"
+	other.ServeHTTP(rec, req)
+	if rec.Code != http.StatusNoContent {
+		t.Fatalf("sign-out on the other node: %d %s", rec.Code, rec.Body)
 	}
-	if len(ss.byID) != 1 {
-		t.Fatalf("%d sessions kept, want the one live", len(ss.byID))
+	if _, _, err := f.con.SessionAccount(apiRequest("POST", ck, csrf), false); err == nil {
+		t.Fatal("the session outlived a sign-out on another node")
+	}
+}
+
+// Signing in purges the sessions that have ended, so the table does not
+// grow with every sign-in.
+func TestSignInPurgesEndedSessions(t *testing.T) {
+	f := newFixture(t)
+	old, _ := f.signIn(t)
+	f.clock.Advance(2 * time.Hour) // idle past the hour
+	f.signIn(t)
+	if _, err := f.db.ConsoleSessionGet(context.Background(), hashID(old.Value)); err == nil {
+		t.Fatal("an ended session is still stored after a sign-in")
 	}
 }

@@ -242,7 +242,7 @@ func Open(ctx context.Context, cfg *config.Config, log *slog.Logger) (*Server, e
 	rs.WakeJobs = jobRunner.Wake
 	refs.WakeJobs = jobRunner.Wake
 	keys := &auth.Keys{Meta: m}
-	con := console.New(console.Options{Keys: keys, Secure: tc != nil, Log: log})
+	con := console.New(console.Options{Keys: keys, Sessions: m, Secure: tc != nil, Log: log})
 	h := api.New(api.Options{
 		Service:    svc,
 		ReadSets:   rs,
