@@ -22,6 +22,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/omics/types"
 	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
 
 	"github.com/seqstore/seqstore"
 	"github.com/seqstore/seqstore/internal/testutil"
@@ -194,10 +195,64 @@ func (b *browser) goTo(hash string) {
 	b.wait("page "+hash, fmt.Sprintf(`+(document.querySelector("main").dataset.ready || 0) > %d && document.querySelector("main").dataset.route === %q`, n, route), 30*time.Second)
 }
 
+// accessibilityProblems lists what on the page a keyboard or screen-reader
+// user, or one who needs contrast, would miss: form fields without a label,
+// buttons and links without a name, charts without a text alternative, and
+// visible text under WCAG AA contrast (4.5:1, 3:1 for large text) against
+// the first opaque background behind it.
+const accessibilityProblems = `(() => {
+	const out = [];
+	const visible = (e) => !!(e.offsetWidth || e.offsetHeight || e.getClientRects().length) && getComputedStyle(e).visibility !== "hidden";
+	for (const e of document.querySelectorAll("input, select, textarea")) {
+		if (e.type === "hidden" || !visible(e)) continue;
+		if (!(e.labels && e.labels.length) && !e.getAttribute("aria-label")) out.push("no label: " + e.outerHTML.slice(0, 80));
+	}
+	for (const e of document.querySelectorAll("button, a[href]")) {
+		if (!visible(e)) continue;
+		if (!(e.textContent.trim() || e.getAttribute("aria-label"))) out.push("no name: " + e.outerHTML.slice(0, 80));
+	}
+	for (const e of document.querySelectorAll("svg[role=img]")) {
+		if (!e.getAttribute("aria-labelledby") && !e.getAttribute("aria-label")) out.push("chart without a label");
+	}
+	const rgb = (c) => { const m = c.match(/[\d.]+/g) || []; return m.map(Number); };
+	const lum = ([r, g, b]) => { const f = (v) => { v /= 255; return v <= 0.03928 ? v / 12.92 : Math.pow((v + 0.055) / 1.055, 2.4); }; return 0.2126 * f(r) + 0.7152 * f(g) + 0.0722 * f(b); };
+	const background = (e) => {
+		for (; e; e = e.parentElement) {
+			const c = rgb(getComputedStyle(e).backgroundColor);
+			if (c.length >= 3 && (c.length < 4 || c[3] > 0.9)) return c;
+		}
+		return [255, 255, 255];
+	};
+	const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+	const seen = new Set();
+	while (walker.nextNode()) {
+		const e = walker.currentNode.parentElement;
+		if (!walker.currentNode.textContent.trim() || seen.has(e) || !visible(e) || e.closest("svg, option, dialog:not([open])")) continue;
+		seen.add(e);
+		const st = getComputedStyle(e);
+		if (e.closest("button:disabled")) continue; // WCAG exempts inactive controls
+		const fg = lum(rgb(st.color)), bg = lum(background(e));
+		const ratio = (Math.max(fg, bg) + 0.05) / (Math.min(fg, bg) + 0.05);
+		const size = parseFloat(st.fontSize), bold = +st.fontWeight >= 700;
+		const need = size >= 24 || (bold && size >= 18.66) ? 3 : 4.5;
+		if (ratio < need) out.push("contrast " + ratio.toFixed(2) + " < " + need + ": " + JSON.stringify(e.textContent.trim().slice(0, 40)) + " (" + st.color + " on " + background(e).join(",") + ")");
+	}
+	return out;
+})()`
+
+// checkAccessible fails the test on accessibilityProblems of the page.
+func (b *browser) checkAccessible(page string) {
+	b.t.Helper()
+	for _, p := range evalJS[[]string](b, accessibilityProblems) {
+		b.t.Errorf("%s: %s", page, p)
+	}
+}
+
 // screenshot saves the whole page, or only what the window shows when
 // viewport is set (a modal dialog sits in the window, not on the page).
 func (b *browser) screenshot(name string, viewport ...bool) {
 	b.t.Helper()
+	b.checkAccessible(name)
 	shot := chromedp.FullScreenshot(100)
 	if len(viewport) > 0 && viewport[0] {
 		shot = chromedp.CaptureScreenshot()
@@ -248,9 +303,12 @@ func TestConsoleInBrowser(t *testing.T) {
 		chromedp.SendKeys(chromedp.ID("secret-access-key"), "not-the-secret"),
 		chromedp.Click(chromedp.ID("sign-in-button")))
 	b.wait("the refusal", `document.querySelector("#sign-in-error .error")?.textContent.includes("wrong")`, 10*time.Second)
-	b.do("sign in",
-		chromedp.SetValue(chromedp.ID("secret-access-key"), key.Secret),
-		chromedp.Click(chromedp.ID("sign-in-button")))
+	// The refusal leaves the focus on the secret; Enter signs in.
+	if f := evalJS[string](b, `document.activeElement.id`); f != "secret-access-key" {
+		t.Errorf("after a refused sign-in the focus is on %q, want the secret's field", f)
+	}
+	evalJS[string](b, `document.getElementById("secret-access-key").value = ""`)
+	b.do("sign in with the keyboard", chromedp.KeyEvent(key.Secret+kb.Enter))
 	b.wait("the stores page", `document.querySelector("main").dataset.route === "#/"`, 10*time.Second)
 	if got := evalJS[string](b, `document.cookie`); got != "" {
 		t.Errorf("scripts can read cookies %q: the session cookie must be HttpOnly", got)
@@ -408,14 +466,17 @@ func TestConsoleInBrowser(t *testing.T) {
 	b.do("ask to delete", chromedp.Click(chromedp.ID("delete-read-set")))
 	b.wait("the confirmation", `document.getElementById("confirm").open`, 5*time.Second)
 	b.screenshot("delete-confirm", true)
-	b.do("cancel", chromedp.Click(chromedp.ID("confirm-cancel")))
+	if f := evalJS[string](b, `document.activeElement.id`); f != "confirm-cancel" {
+		t.Errorf("the confirmation opens with the focus on %q, want Cancel", f)
+	}
+	b.do("cancel with Escape", chromedp.KeyEvent(kb.Escape))
 	b.wait("the dialog to close", `!document.getElementById("confirm").open`, 5*time.Second)
 	if md, err := c.GetReadSetMetadata(ctx, &omics.GetReadSetMetadataInput{SequenceStoreId: aws.String(store), Id: aws.String(uploaded)}); err != nil || md.Status != types.ReadSetStatusActive {
 		t.Fatalf("after Cancel the read set is %v (%v)", md, err)
 	}
-	b.do("ask to delete again", chromedp.Click(chromedp.ID("delete-read-set")))
+	b.do("ask to delete again with the keyboard", chromedp.Focus(chromedp.ID("delete-read-set")), chromedp.KeyEvent(kb.Enter))
 	b.wait("the confirmation", `document.getElementById("confirm").open`, 5*time.Second)
-	b.do("confirm", chromedp.Click(chromedp.ID("confirm-ok")))
+	b.do("confirm with the keyboard", chromedp.KeyEvent(kb.Tab+kb.Enter)) // from Cancel to Delete
 	b.wait("the store's list", fmt.Sprintf(`document.querySelector("main").dataset.route === %q`, "#/sequence-store/"+store), 10*time.Second)
 	deleted := false
 	for range 100 {
