@@ -274,8 +274,15 @@ func (b *browser) screenshot(name string, viewport ...bool) {
 // test's artifact directory: go test -artifacts).
 func TestConsoleInBrowser(t *testing.T) {
 	b := newBrowser(t)
+	d := lambdaData(t) // an aligned BAM and its reference, for the coverage and insert-size plots
 	cfg := newConfig(t, backends[0])
 	cfg.SkipQC = false // -ingest-qc: the read set page draws the report
+	root, err := filepath.EvalSymlinks(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	place := &jobPlace{name: "file", root: root}
+	allowJobs(t, cfg, []*jobPlace{place})
 	in := start(t, backends[0], cfg)
 	key := in.rootKey()
 	c := in.goClient(key)
@@ -289,6 +296,11 @@ func TestConsoleInBrowser(t *testing.T) {
 	first := uploadFiles(t, c, store, types.FileTypeFastq, "", 1<<20, r1, r2)
 	if md := waitIngested(t, c, store, first); md.Status != types.ReadSetStatusActive {
 		t.Fatalf("the read set uploaded beforehand is %s: %s", md.Status, aws.ToString(md.StatusMessage))
+	}
+	refArn := importLambdaReference(t, c, place, d.ref)
+	bam := uploadFiles(t, c, store, types.FileTypeBam, refArn, 1<<20, d.bam)
+	if md := waitIngested(t, c, store, bam); md.Status != types.ReadSetStatusActive {
+		t.Fatalf("the BAM uploaded beforehand is %s: %s", md.Status, aws.ToString(md.StatusMessage))
 	}
 	bigStore := newStore(t, c, "")
 	seeded := time.Now()
@@ -389,6 +401,20 @@ func TestConsoleInBrowser(t *testing.T) {
 		t.Errorf("the coverage plot of a FASTQ read set says %q", got)
 	}
 	b.screenshot("read-set")
+
+	// An aligned read set adds coverage per reference and insert sizes.
+	b.goTo("#/sequence-store/" + store + "/read-set/" + bam)
+	for _, id := range []string{"plot-quality", "plot-coverage", "plot-insert"} {
+		points := evalJS[int](b, fmt.Sprintf(`+(document.querySelector("#%s svg")?.dataset.points || 0)`, id))
+		drawn := evalJS[int](b, fmt.Sprintf(`[...document.querySelectorAll("#%s svg .series path, #%s svg .series rect")].filter(e => (e.getAttribute("d") || "").length > 20 || +e.getAttribute("height") > 0).length`, id, id))
+		if points == 0 || drawn == 0 {
+			t.Errorf("BAM %s: %d points, %d drawn marks", id, points, drawn)
+		}
+	}
+	if got := evalJS[string](b, `document.querySelector("#plot-coverage").textContent`); !strings.Contains(got, "NC_001416") {
+		t.Errorf("the coverage plot does not name the lambda reference:\n%s", got)
+	}
+	b.screenshot("read-set-bam")
 
 	// An upload through the page's file inputs, watched until ACTIVE.
 	u1, u2 := filepath.Join(dir, "browser_R1.fq"), filepath.Join(dir, "browser_R2.fq")

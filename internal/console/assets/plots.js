@@ -98,11 +98,12 @@ export function chart({ id, title, xLabel, yLabel, series, yMin, yMax, xMin, xMa
       el("polygon", { points: up.concat(down).join(" "), fill: colour, "fill-opacity": "0.15", stroke: "none", class: "band" }, g);
     }
     if (s.kind === "bar") {
-      const bw = Math.max(1, (categories ? pw / slots : pw / Math.max(1, s.points.length)) * 0.8 / series.length);
+      const bw = Math.min(60, Math.max(1, (categories ? pw / slots : pw / Math.max(1, s.points.length)) * 0.8 / series.length));
       s.points.forEach((p, j) => {
         const cx = categories ? sx(j) : sx(p[0]);
         const x = cx - (bw * series.length) / 2 + i * bw;
-        el("rect", { x: x.toFixed(1), y: sy(Math.max(p[1], y0)).toFixed(1), width: bw.toFixed(1), height: Math.max(0, sy(y0) - sy(p[1])).toFixed(1), fill: colour, class: "bar" }, g);
+        const bar = el("rect", { x: x.toFixed(1), y: sy(Math.max(p[1], y0)).toFixed(1), width: bw.toFixed(1), height: Math.max(0, sy(y0) - sy(p[1])).toFixed(1), fill: colour, class: "bar" }, g);
+        el("title", {}, bar).textContent = `${categories ? categories[j] : p[0]}: ${fmt(p[1])}`;
       });
     } else {
       const d = s.points.map((p, j) => `${j ? "L" : "M"}${sx(p[0]).toFixed(1)},${sy(p[1]).toFixed(1)}`).join("");
@@ -198,12 +199,18 @@ export function qcFigures(report) {
     categories: refs.map((r) => r.name),
     series: refs.length ? [{ name: depth ? "mean depth" : "reads", kind: "bar", points: refs.map((r, i) => [i, depth ? r.meanDepth || 0 : r.reads]) }] : [],
   }));
+  // A few chimeric pairs reach thousands of bases: draw up to the size
+  // that holds 99% of pairs, so that the peak keeps its shape.
   const ins = report.alignments?.insertSizeDistribution || [];
+  const pairs = ins.reduce((n, p) => n + p.count, 0);
+  let seen = 0;
+  const upTo = (ins.find((p) => (seen += p.count) >= pairs * 0.99) || {}).insertSize;
+  const drawn = ins.filter((p) => p.insertSize <= upTo);
   figs.push(chart({
     id: "plot-insert",
-    title: "Insert sizes",
+    title: drawn.length < ins.length ? `Insert sizes (99% of pairs; ${(pairs - drawn.reduce((n, p) => n + p.count, 0)).toLocaleString()} above ${upTo} bp not drawn)` : "Insert sizes",
     xLabel: "Insert size (bp)", yLabel: "Pairs",
-    series: ins.length ? [{ name: "pairs", points: ins.map((p) => [p.insertSize, p.count]) }] : [],
+    series: drawn.length ? [{ name: "pairs", points: drawn.map((p) => [p.insertSize, p.count]) }] : [],
   }));
   if (!report.alignments) {
     for (const f of figs.slice(3)) {
