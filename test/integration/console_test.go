@@ -302,6 +302,22 @@ func TestConsoleInBrowser(t *testing.T) {
 	if md := waitIngested(t, c, store, bam); md.Status != types.ReadSetStatusActive {
 		t.Fatalf("the BAM uploaded beforehand is %s: %s", md.Status, aws.ToString(md.StatusMessage))
 	}
+	imp, err := c.StartReadSetImportJob(ctx, &omics.StartReadSetImportJobInput{SequenceStoreId: aws.String(store), RoleArn: aws.String(testRoleArn),
+		Sources: []types.StartReadSetImportJobSourceItem{importSource(types.FileTypeFastq, "imported", place.put(t, "in/r1.fq", r1), place.put(t, "in/r2.fq", r2))}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if job := waitImport(t, c, store, *imp.Id); job.Status != types.ReadSetImportJobStatusCompleted {
+		t.Fatalf("the import job is %s: %+v", job.Status, job.Sources)
+	}
+	exp, err := c.StartReadSetExportJob(ctx, &omics.StartReadSetExportJobInput{SequenceStoreId: aws.String(store), RoleArn: aws.String(testRoleArn),
+		Destination: aws.String(place.uri("out") + "/"), Sources: []types.ExportReadSet{{ReadSetId: aws.String(first)}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if job := waitExport(t, c, store, *exp.Id); job.Status != types.ReadSetExportJobStatusCompleted {
+		t.Fatalf("the export job is %s: %+v", job.Status, job.ReadSets)
+	}
 	bigStore := newStore(t, c, "")
 	seeded := time.Now()
 	seedReadSets(t, in, bigStore, 10000)
@@ -517,8 +533,30 @@ func TestConsoleInBrowser(t *testing.T) {
 		t.Error("the confirmed delete left the read set")
 	}
 
+	// Jobs, and a job with its items.
 	b.goTo("#/sequence-store/" + store + "/jobs")
+	jobs := evalJS[string](b, `document.querySelector("main").innerText`)
+	for _, want := range []string{"Import jobs", *imp.Id, "Export jobs", *exp.Id, "Activation jobs", "COMPLETED"} {
+		if !strings.Contains(jobs, want) {
+			t.Errorf("the jobs page lacks %q:\n%s", want, jobs)
+		}
+	}
 	b.screenshot("jobs")
+	b.goTo("#/sequence-store/" + store + "/job/import/" + *imp.Id)
+	items := evalJS[string](b, `document.querySelector("main").innerText`)
+	for _, want := range []string{"sourceFiles.source1", "r1.fq", "imported", "readSetId", "COMPLETED"} {
+		if !strings.Contains(items, want) {
+			t.Errorf("the import job's page lacks %q:\n%s", want, items)
+		}
+	}
+	if n := evalJS[int](b, `document.querySelectorAll('main table a[href*="/read-set/"]').length`); n != 1 {
+		t.Errorf("the import job's page links %d read sets, want its one", n)
+	}
+	b.screenshot("job")
+	b.goTo("#/sequence-store/" + store + "/job/export/" + *exp.Id)
+	if got := evalJS[string](b, `document.querySelector("main").innerText`); !strings.Contains(got, first) || !strings.Contains(got, "destination") {
+		t.Errorf("the export job's page lacks its read set %s or destination:\n%s", first, got)
+	}
 
 	// Sign-out ends the session on the server: its cookie no longer works.
 	b.do("sign out", chromedp.Click(chromedp.ID("sign-out")))

@@ -165,8 +165,8 @@ window.addEventListener("seqstore-access-denied", async () => {
 
 // ---- stores ----
 
-async function storesPage() {
-  page("Stores", h("h1", {}, "Stores"), h("p", { class: "loading" }, "Loading stores…"));
+async function storesPage(draw) {
+  draw("Stores", h("h1", {}, "Stores"), h("p", { class: "loading" }, "Loading stores…"));
   const [seqs, refs] = await Promise.all([listAll("POST", "/sequencestores", "sequenceStores"), listAll("POST", "/referencestores", "referenceStores")]);
   const nameInput = h("input", { id: "new-store-name", name: "name", required: true, maxlength: 127 });
   const create = h("form", { class: "inline" },
@@ -182,7 +182,7 @@ async function storesPage() {
       announce(ex.message, "bad");
     }
   });
-  page("Stores",
+  draw("Stores",
     h("h1", {}, "Stores"),
     h("section", { "aria-labelledby": "seq-title" },
       h("h2", { id: "seq-title" }, "Sequence stores"),
@@ -217,12 +217,12 @@ async function listAll(method, path, key, body) {
   return out;
 }
 
-async function referencesPage(rid) {
+async function referencesPage(draw, rid) {
   const [store, refs] = await Promise.all([
     call("GET", `/referencestore/${seg(rid)}`),
     listAll("POST", `/referencestore/${seg(rid)}/references`, "references"),
   ]);
-  page(store.name || rid,
+  draw(store.name || rid,
     crumbs(["Stores", "#/"], [store.name || rid]),
     h("h1", {}, "Reference store ", store.name || rid),
     definitionList(fields(store)),
@@ -256,7 +256,7 @@ function hashParams() {
 // that Previous goes back without the API having to.
 const listState = { key: "", tokens: [""], index: 0 };
 
-async function readSetsPage(sid) {
+async function readSetsPage(draw, sid) {
   const started = performance.now();
   const p = hashParams();
   const f = {
@@ -344,7 +344,7 @@ async function readSetsPage(sid) {
     }
   });
 
-  page(store.name || sid,
+  draw(store.name || sid,
     crumbs(["Stores", "#/"], [store.name || sid]),
     h("h1", {}, store.name || sid),
     h("p", { class: "sub" }, h("code", {}, store.arn || sid), store.description ? " · " + store.description : ""),
@@ -359,8 +359,8 @@ function field(label, input) {
   return h("div", { class: "field" }, h("label", { for: input.id }, label), input);
 }
 
-async function readSetPage(sid, id) {
-  page("Read set", h("p", { class: "loading" }, "Loading read set…"));
+async function readSetPage(draw, sid, id) {
+  draw("Read set", h("p", { class: "loading" }, "Loading read set…"));
   const [md, qc] = await Promise.all([
     call("GET", `/sequencestore/${seg(sid)}/readset/${seg(id)}/metadata`),
     call("GET", `/sequencestore/${seg(sid)}/readset/${seg(id)}/qc`).catch((e) => e),
@@ -397,7 +397,7 @@ async function readSetPage(sid, id) {
       h("p", {}, sources.map((s) => `${s.source}${s.fileName ? " (" + s.fileName + ")" : ""}: ${(s.reads?.reads ?? 0).toLocaleString()} reads, ${(s.reads?.bases ?? 0).toLocaleString()} bases, GC ${(s.reads?.gcPercent ?? 0).toFixed(1)}%, ${s.reads?.encoding || ""}`).join(" · ")),
       h("div", { class: "plots", id: "qc-plots" }, qcFigures(qc)));
   }
-  page(md.name || id,
+  draw(md.name || id,
     crumbs(["Stores", "#/"], [md.sequenceStoreId, storeHref(sid)], [md.name || id]),
     h("h1", {}, md.name || id, " ", statusBadge(md.status)),
     md.statusMessage ? h("p", { class: md.status === "UPLOAD_FAILED" ? "error" : "sub" }, md.statusMessage) : null,
@@ -417,7 +417,7 @@ async function readSetPage(sid, id) {
 
 // ---- upload ----
 
-async function uploadPage(sid) {
+async function uploadPage(draw, sid) {
   const store = await call("GET", `/sequencestore/${seg(sid)}`);
   const type = h("select", { id: "u-type", name: "fileType" }, ["FASTQ", "BAM", "UBAM"].map((t) => h("option", { value: t }, t)));
   const f1 = h("input", { id: "u-file1", name: "file1", type: "file", required: true });
@@ -482,7 +482,7 @@ async function uploadPage(sid) {
     }
   });
   const waiting = pending(sid);
-  page("Upload",
+  draw("Upload",
     crumbs(["Stores", "#/"], [store.name || sid, storeHref(sid)], ["Upload"]),
     h("h1", {}, "Upload to ", store.name || sid),
     storeTabs(sid, "Upload"),
@@ -522,10 +522,10 @@ const JOB_KINDS = [
   { kind: "activation", title: "Activation jobs", list: "activationjobs", key: "activationJobs", get: "activationjob" },
 ];
 
-async function jobsPage(sid) {
+async function jobsPage(draw, sid) {
   const store = await call("GET", `/sequencestore/${seg(sid)}`);
   const lists = await Promise.all(JOB_KINDS.map((k) => listAll("POST", `/sequencestore/${seg(sid)}/${k.list}`, k.key, {})));
-  page("Jobs",
+  draw("Jobs",
     crumbs(["Stores", "#/"], [store.name || sid, storeHref(sid)], ["Jobs"]),
     h("h1", {}, "Jobs of ", store.name || sid),
     storeTabs(sid, "Jobs"),
@@ -539,7 +539,7 @@ async function jobsPage(sid) {
       ], lists[i], "None."))));
 }
 
-async function jobPage(sid, kind, id) {
+async function jobPage(draw, sid, kind, id) {
   const k = JOB_KINDS.find((x) => x.kind === kind);
   if (!k) throw new Error("no such kind of job: " + kind);
   const job = await call("GET", `/sequencestore/${seg(sid)}/${k.get}/${seg(id)}`);
@@ -547,8 +547,16 @@ async function jobPage(sid, kind, id) {
   const top = Object.assign({}, job);
   delete top.sources;
   delete top.readSets;
-  const cols = [...new Set(items.flatMap((it) => fields(it).map((r) => r[0])))];
-  page(`${k.title.slice(0, -1)} ${id}`,
+  // The columns that tell items apart come first; the rest of each item's
+  // fields fold under "More", so the table fits a laptop's width.
+  const leading = ["readSetId", "id", "name", "status", "statusMessage", "sourceFileType", "sourceFiles.source1", "sourceFiles.source2"];
+  const present = new Set(items.flatMap((it) => fields(it).map((r) => r[0])));
+  const cols = leading.filter((c) => present.has(c));
+  const more = (it) => {
+    const rest = fields(it).filter((r) => !cols.includes(r[0]));
+    return rest.length ? h("details", {}, h("summary", {}, "More"), definitionList(rest)) : "";
+  };
+  draw(`${k.title.slice(0, -1)} ${id}`,
     crumbs(["Stores", "#/"], [sid, storeHref(sid)], ["Jobs", storeHref(sid) + "/jobs"], [id]),
     h("h1", {}, `${k.title.slice(0, -5)} job `, h("code", {}, id), " ", statusBadge(job.status)),
     definitionList(fields(top)),
@@ -556,9 +564,9 @@ async function jobPage(sid, kind, id) {
     table("Items", cols.map((c) => ({
       head: c, cell: (it) => {
         const v = (fields(it).find((r) => r[0] === c) || [])[1] || "";
-        return c === "readSetId" || c === "id" ? (v ? h("a", { href: readSetHref(sid, v) }, v) : "") : c === "status" ? statusBadge(v) : v;
+        return c === "readSetId" || c === "id" ? (v ? h("a", { href: readSetHref(sid, v) }, v) : "") : c === "status" ? statusBadge(v) : c.startsWith("sourceFiles") ? h("span", { class: "wrap" }, v) : v;
       },
-    })), items, "No items."));
+    })).concat([{ head: "Other fields", cell: more }]), items, "No items."));
 }
 
 // ---- routing ----
@@ -584,7 +592,11 @@ async function route() {
     if (!m) continue;
     main.setAttribute("aria-busy", "true");
     try {
-      await fn(...m.slice(1).map(decodeURIComponent));
+      // A page drawn after the person has moved on would hide the newer one.
+      const draw = (...args) => {
+        if (n === routing) page(...args);
+      };
+      await fn(draw, ...m.slice(1).map(decodeURIComponent));
     } catch (ex) {
       if (n === routing) page("Error", h("h1", {}, "Something went wrong"), errorBox(ex), h("p", {}, h("a", { href: "#/" }, "Back to the stores")));
     } finally {
