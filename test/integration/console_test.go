@@ -437,6 +437,10 @@ func TestConsoleInBrowser(t *testing.T) {
 	writeConsoleFASTQ(t, u1, 2000, 1, 2)
 	writeConsoleFASTQ(t, u2, 2000, 2, 2)
 	b.goTo("#/sequence-store/" + store + "/upload")
+	b.wait("the reference suggestions", `document.querySelectorAll("#u-ref-list option").length > 0`, 10*time.Second)
+	if got := evalJS[[]string](b, `[...document.querySelectorAll("#u-ref-list option")].map(o => o.value)`); len(got) != 1 || got[0] != refArn {
+		t.Errorf("the upload form suggests references %q, want the imported %s", got, refArn)
+	}
 	b.do("fill the upload form",
 		chromedp.SetUploadFiles(chromedp.ID("u-file1"), []string{u1}),
 		chromedp.SetUploadFiles(chromedp.ID("u-file2"), []string{u2}),

@@ -423,8 +423,15 @@ async function uploadPage(draw, sid) {
   const f1 = h("input", { id: "u-file1", name: "file1", type: "file", required: true });
   const f2 = h("input", { id: "u-file2", name: "file2", type: "file" });
   const f2field = field("Second file of a FASTQ pair (optional)", f2);
-  const ref = field("Reference ARN (BAM)", h("input", { id: "u-ref", name: "referenceArn" }));
+  // The references of the account, offered as the input's suggestions.
+  const refList = h("datalist", { id: "u-ref-list" });
+  const ref = field("Reference ARN (BAM)", h("input", { id: "u-ref", name: "referenceArn", list: "u-ref-list" }));
+  ref.append(refList);
   ref.hidden = true;
+  listAll("POST", "/referencestores", "referenceStores")
+    .then((stores) => Promise.all(stores.map((st) => listAll("POST", `/referencestore/${seg(st.id)}/references`, "references"))))
+    .then((lists) => refList.replaceChildren(...lists.flat().map((r) => h("option", { value: r.arn }, r.name || r.id))))
+    .catch(() => {}); // suggestions only: the field takes any ARN
   type.addEventListener("change", () => {
     f2field.hidden = type.value !== "FASTQ";
     ref.hidden = type.value !== "BAM";
