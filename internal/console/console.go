@@ -19,7 +19,10 @@
 package console
 
 import (
+	"bytes"
+	"crypto/sha256"
 	"embed"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"io"
@@ -75,6 +78,7 @@ type Console struct {
 	log      *slog.Logger
 	static   http.Handler // the files under assets/
 	index    []byte
+	etag     string // of the embedded files, so browsers revalidate them cheaply
 }
 
 // New returns the console.
@@ -95,6 +99,16 @@ func New(o Options) *Console {
 	if err != nil {
 		panic(err) // the embedded tree is fixed at build time
 	}
+	// One tag for every file: they change together, with the binary.
+	sum := sha256.New()
+	fs.WalkDir(assets, ".", func(path string, d fs.DirEntry, err error) error {
+		if err == nil && !d.IsDir() {
+			b, _ := fs.ReadFile(assets, path)
+			sum.Write([]byte(path))
+			sum.Write(b)
+		}
+		return err
+	})
 	return &Console{
 		keys:     o.Keys,
 		sessions: &sessions{store: o.Sessions, lifetime: o.Lifetime, idle: o.Idle, now: o.Now},
@@ -102,6 +116,7 @@ func New(o Options) *Console {
 		log:      o.Log,
 		static:   http.FileServerFS(assets),
 		index:    index,
+		etag:     `"` + hex.EncodeToString(sum.Sum(nil)[:12]) + `"`,
 	}
 }
 
@@ -119,6 +134,7 @@ func (c *Console) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case path == Prefix:
 		http.Redirect(w, r, Prefix+"/", http.StatusMovedPermanently)
 	case path == Prefix+"/session":
+		h.Set("Cache-Control", "no-store") // it answers with the CSRF token
 		c.serveSession(w, r)
 	case path == Prefix+"/" || strings.HasPrefix(path, Prefix+"/assets/"):
 		if r.Method != http.MethodGet && r.Method != http.MethodHead {
@@ -126,9 +142,10 @@ func (c *Console) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			writeJSONError(w, http.StatusMethodNotAllowed, "the console's files are read with GET")
 			return
 		}
+		h.Set("ETag", c.etag)
 		if path == Prefix+"/" {
 			h.Set("Content-Type", "text/html; charset=utf-8")
-			w.Write(c.index)
+			http.ServeContent(w, r, "index.html", time.Time{}, bytes.NewReader(c.index))
 			return
 		}
 		if strings.HasSuffix(path, "/") {

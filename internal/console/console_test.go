@@ -273,6 +273,15 @@ func TestPagesAndAssets(t *testing.T) {
 			}
 		})
 	}
+	// A browser that has the files revalidates them without a download.
+	for _, path := range []string{"/console/", "/console/assets/app.js"} {
+		resp, _ := f.do(t, "GET", path, "", "", nil)
+		etag := resp.Header.Get("ETag")
+		again, body := f.do(t, "GET", path, "", "", map[string]string{"If-None-Match": etag})
+		if etag == "" || again.StatusCode != http.StatusNotModified || body != "" {
+			t.Errorf("GET %s with If-None-Match %q: %d, %d bytes; want 304 and none", path, etag, again.StatusCode, len(body))
+		}
+	}
 	// /console itself leads to the page.
 	client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	resp, err := client.Get(f.srv.URL + "/console")
