@@ -608,6 +608,8 @@ async function route() {
       if (n === routing) page("Error", h("h1", {}, "Something went wrong"), errorBox(ex), h("p", {}, h("a", { href: "#/" }, "Back to the stores")));
     } finally {
       if (n === routing) {
+        // data-route and data-ready tell automation (the browser test,
+        // scripts) which page is drawn and that it is done.
         main.removeAttribute("aria-busy");
         main.dataset.route = hash || "#/";
         main.dataset.ready = String(n);
