@@ -515,6 +515,27 @@ func TestConsoleInBrowser(t *testing.T) {
 		t.Errorf("the resumed upload is %+v (%v), want ACTIVE with 10000 reads", md, err)
 	}
 
+	// A BAM, against the imported reference.
+	b.goTo("#/sequence-store/" + store + "/read-set/" + first) // off the upload page, so the form starts afresh
+	b.goTo("#/sequence-store/" + store + "/upload")
+	evalJS[bool](b, `(() => { const s = document.getElementById("u-type"); s.value = "BAM"; s.dispatchEvent(new Event("change")); return true; })()`)
+	if hidden := evalJS[bool](b, `document.getElementById("u-file2").closest(".field").hidden && !document.getElementById("u-ref").closest(".field").hidden`); !hidden {
+		t.Error("choosing BAM should hide the second file and show the reference")
+	}
+	b.do("upload a BAM",
+		chromedp.SetUploadFiles(chromedp.ID("u-file1"), []string{d.bam}),
+		chromedp.SendKeys(chromedp.ID("u-ref"), refArn),
+		chromedp.SendKeys(chromedp.ID("u-name"), "bam-from-the-browser"),
+		chromedp.SendKeys(chromedp.ID("u-subject"), "subject-b"),
+		chromedp.SendKeys(chromedp.ID("u-sample"), "sample-b"),
+		chromedp.Click(chromedp.ID("u-start")))
+	b.wait("the BAM to become ACTIVE", `document.getElementById("u-status")?.textContent === "ACTIVE"`, 60*time.Second)
+	bamID := evalJS[string](b, `document.getElementById("u-link").textContent`)
+	if md, err := c.GetReadSetMetadata(ctx, &omics.GetReadSetMetadataInput{SequenceStoreId: aws.String(store), Id: aws.String(bamID)}); err != nil ||
+		md.FileType != types.FileTypeBam || aws.ToString(md.ReferenceArn) != refArn || md.Files.Source2 != nil {
+		t.Errorf("the browser's BAM upload is %+v (%v)", md, err)
+	}
+
 	// Delete, behind a confirmation: Cancel keeps the read set.
 	b.goTo("#/sequence-store/" + store + "/read-set/" + uploaded)
 	b.do("ask to delete", chromedp.Click(chromedp.ID("delete-read-set")))
