@@ -1,7 +1,8 @@
 // Package api is seqstore's HealthOmics storage API: it implements the
 // generated omicsapi.Handler by mapping wire shapes to the domain services
 // and domain errors back to the model's exceptions, and it wraps the
-// generated router with SigV4 authentication. It knows nothing of file
+// generated router with SigV4 authentication, or, for the web console, a
+// session that Options.Sessions vouches for. It knows nothing of file
 // formats or of how metadata and objects are stored.
 package api
 

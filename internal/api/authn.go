@@ -14,7 +14,8 @@ import (
 	"github.com/seqstore/seqstore/internal/throttle"
 )
 
-// authenticator checks each request's SigV4 signature and puts the caller's
+// authenticator checks each request's SigV4 signature (or console session)
+// and puts the caller's
 // account in the context.
 type authenticator struct {
 	verifier *sigv4.Verifier
