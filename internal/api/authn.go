@@ -15,8 +15,7 @@ import (
 )
 
 // authenticator checks each request's SigV4 signature (or console session)
-// and puts the caller's
-// account in the context.
+// and puts the caller's account in the context.
 type authenticator struct {
 	verifier *sigv4.Verifier
 	throttle *throttle.Limiter // nil: no rate limits
