@@ -330,3 +330,18 @@ func TestSignInPurgesEndedSessions(t *testing.T) {
 		t.Fatal("an ended session is still stored after a sign-in")
 	}
 }
+
+// Behind TLS the cookie is Secure, so a browser never sends it in clear.
+func TestCookieIsSecureBehindTLS(t *testing.T) {
+	for _, secure := range []bool{false, true} {
+		f := newFixture(t)
+		f.con.secure = secure
+		resp, body := f.do(t, "POST", "/console/session", "application/json", signInBody(f.key.ID, f.key.Secret), nil)
+		if resp.StatusCode != http.StatusOK || len(resp.Cookies()) != 1 {
+			t.Fatalf("sign-in: %d %s", resp.StatusCode, body)
+		}
+		if got := resp.Cookies()[0].Secure; got != secure {
+			t.Errorf("with Secure %v the cookie's Secure is %v", secure, got)
+		}
+	}
+}
