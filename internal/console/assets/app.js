@@ -480,7 +480,8 @@ async function uploadPage(draw, sid) {
       });
       progressText.textContent = `Uploaded. Read set ${id} is being checked…`;
       result.append(h("p", {}, "Read set ", h("a", { href: readSetHref(sid, id), id: "u-link" }, id), " status: ", h("span", { id: "u-status" }, "PROCESSING_UPLOAD")));
-      await watch(sid, id);
+      const md = await watch(sid, id);
+      progressText.textContent = md.status === "ACTIVE" ? "Uploaded and checked." : `Uploaded, but ingestion ended ${md.status}.`;
     } catch (ex) {
       result.replaceChildren(errorBox(ex));
       progressText.textContent = "The upload stopped. Pick the same files and press Upload to resume it.";
