@@ -55,7 +55,8 @@ func newAuthenticator(keys *auth.Keys, region string) *authenticator {
 func Credentials(keys *auth.Keys) sigv4.CredentialStore { return keyStore{keys} }
 
 func (a *authenticator) authenticate(r *http.Request, op *omicsapi.Operation) (context.Context, error) {
-	if a.sessions != nil && !signed(r) && a.sessions.CarriesSession(r) {
+	// The cookie first: SDK requests carry none, and pay for no query parse.
+	if a.sessions != nil && a.sessions.CarriesSession(r) && !signed(r) {
 		return a.authenticateSession(r, op)
 	}
 	id, err := a.verifier.Verify(r, sigv4.Options{AllowUnsignedPayload: op.UnsignedPayload})
