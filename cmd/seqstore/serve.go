@@ -9,6 +9,7 @@ import (
 	"runtime/debug"
 
 	"github.com/seqstore/seqstore/internal/config"
+	"github.com/seqstore/seqstore/internal/console"
 	"github.com/seqstore/seqstore/internal/server"
 )
 
@@ -77,7 +78,7 @@ func runServe(ctx context.Context, args []string) error {
 			}
 		}()
 	}
-	log.Info("seqstore serving", "endpoint", endpoint, "region", cfg.Region, "account", cfg.AccountID,
+	log.Info("seqstore serving", "endpoint", endpoint, "console", endpoint+console.Prefix+"/", "region", cfg.Region, "account", cfg.AccountID,
 		"metadata", describeMetadata(cfg), "objects", describeObjects(cfg), "archive", describeArchive(cfg), "version", version)
 	return srv.Serve(ctx, ln)
 }

@@ -1,7 +1,8 @@
 // Package api is seqstore's HealthOmics storage API: it implements the
 // generated omicsapi.Handler by mapping wire shapes to the domain services
 // and domain errors back to the model's exceptions, and it wraps the
-// generated router with SigV4 authentication. It knows nothing of file
+// generated router with SigV4 authentication, or, for the web console, a
+// session that Options.Sessions vouches for. It knows nothing of file
 // formats or of how metadata and objects are stored.
 package api
 
@@ -41,6 +42,9 @@ type Options struct {
 	ClaimTimeout time.Duration
 	// Throttle, when set, holds each account to its request rates.
 	Throttle *throttle.Limiter
+	// Sessions, when set, lets the web console's requests in on its
+	// session cookie instead of a signature.
+	Sessions Sessions
 }
 
 // DefaultClaimTimeout is where Options.ClaimTimeout's zero leads: far longer
@@ -77,6 +81,7 @@ func New(o Options) http.Handler {
 	}
 	a := newAuthenticator(o.Keys, o.Region)
 	a.throttle = o.Throttle
+	a.sessions = o.Sessions
 	return omicsapi.NewRouter(s, omicsapi.RouterOptions{
 		Authenticate: a.authenticate,
 		MapError:     mapError,

@@ -64,7 +64,39 @@ type Store interface {
 	S3AccessPolicies
 	Idempotency
 	Jobs
+	ConsoleSessions
 	Close() error
+}
+
+// ConsoleSession is a web console sign-in. Only a hash of its ID is
+// stored: the ID is the browser's credential, and a copy of the database
+// must not hand it out.
+type ConsoleSession struct {
+	IDHash      string
+	CSRFToken   string
+	AccountID   string
+	AccessKeyID string
+	CreatedAt   time.Time
+	ExpiresAt   time.Time // the end of its lifetime
+	LastSeenAt  time.Time
+}
+
+// ConsoleSessions keeps the web console's sessions, so that every node of a
+// deployment honours a session any of them opened.
+type ConsoleSessions interface {
+	// ConsoleSessionPut stores a new session: ErrConflict if its IDHash
+	// exists.
+	ConsoleSessionPut(ctx context.Context, s ConsoleSession) error
+	// ConsoleSessionGet returns a session: ErrNotFound if there is none.
+	ConsoleSessionGet(ctx context.Context, idHash string) (*ConsoleSession, error)
+	// ConsoleSessionTouch records a use at: LastSeenAt becomes at unless it
+	// is later already. ErrNotFound if there is no such session.
+	ConsoleSessionTouch(ctx context.Context, idHash string, at time.Time) error
+	// ConsoleSessionDelete removes a session; ErrNotFound if there is none.
+	ConsoleSessionDelete(ctx context.Context, idHash string) error
+	// ConsoleSessionsPurge removes the sessions whose lifetime ended before
+	// now or that were last seen before idleBefore, and says how many.
+	ConsoleSessionsPurge(ctx context.Context, now, idleBefore time.Time) (int64, error)
 }
 
 // Accounts keeps accounts and their access keys.

@@ -28,6 +28,7 @@ import (
 	"github.com/seqstore/seqstore/internal/blob/fileblob"
 	"github.com/seqstore/seqstore/internal/blob/s3blob"
 	"github.com/seqstore/seqstore/internal/config"
+	"github.com/seqstore/seqstore/internal/console"
 	"github.com/seqstore/seqstore/internal/health"
 	"github.com/seqstore/seqstore/internal/htsget"
 	"github.com/seqstore/seqstore/internal/jobs"
@@ -242,6 +243,7 @@ func Open(ctx context.Context, cfg *config.Config, log *slog.Logger) (*Server, e
 	rs.WakeJobs = jobRunner.Wake
 	refs.WakeJobs = jobRunner.Wake
 	keys := &auth.Keys{Meta: m}
+	con := console.New(console.Options{Keys: keys, Sessions: m, Secure: tc != nil, Log: log})
 	h := api.New(api.Options{
 		Service:    svc,
 		ReadSets:   rs,
@@ -254,6 +256,7 @@ func Open(ctx context.Context, cfg *config.Config, log *slog.Logger) (*Server, e
 		Log:          log,
 		ClaimTimeout: cfg.API.IdempotencyClaimTimeout,
 		Throttle:     limits,
+		Sessions:     con,
 	})
 	if cfg.RefgetPublic {
 		log.Warn("refget serves the reference sequences of every account to anyone, unauthenticated (-refget-public)", "path", refget.Prefix)
@@ -287,7 +290,7 @@ func Open(ctx context.Context, cfg *config.Config, log *slog.Logger) (*Server, e
 				// Data URLs are signed with a key derived from the root
 				// secret, which every node of a deployment shares.
 				mx.HTTP(newHtsget(m, rs, ga4ghAuth, []byte("seqstore htsget v1:"+root.Key.Secret), cfg.Now), htsget.OperationName),
-				mx.HTTP(h, omicsapi.OperationName)))),
+				byPrefix(console.Prefix, con, mx.HTTP(h, omicsapi.OperationName))))),
 		Metrics: mx,
 		Health:  hc,
 		tls:     tc,

@@ -48,6 +48,7 @@ func Run(t *testing.T, open func(t *testing.T) meta.Store) {
 	for _, group := range [][]suiteCase{
 		accountCases, keyRotationCases, bearerTokenCases, sequenceStoreCases, readSetCases, lifecycleCases, uploadCases, referenceCases,
 		tagCases, tagLimitCases, policyCases, idempotencyCases, idempotencyTakeoverCases, ingestCases, jobCases, pagingCases, isolationCases, parentCases, timeCases,
+		sessionCases,
 	} {
 		cases = append(cases, group...)
 	}
