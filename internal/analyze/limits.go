@@ -30,8 +30,9 @@ type Limits struct {
 	Header, References, ReferenceName, BAMRecord int
 	// CRAMContainer bounds a CRAM container's length and the uncompressed
 	// sizes its blocks declare (256 MiB); CRAMBlock one block's declared
-	// uncompressed size (128 MiB).
-	CRAMContainer, CRAMBlock int
+	// uncompressed size (128 MiB); CRAMMemory what a CRAM's reader holds
+	// decoded across the containers it decodes at once (256 MiB).
+	CRAMContainer, CRAMBlock, CRAMMemory int
 	// Decompressed caps the uncompressed bytes of each source (for CRAM,
 	// the sum of its blocks' uncompressed sizes); 0, the default, sets no
 	// cap.
@@ -45,7 +46,7 @@ func DefaultLimits() Limits {
 		FASTQLine: fastq.DefaultMaxLine, FASTQRecord: fastq.DefaultMaxRecord,
 		Header: bam.DefaultMaxHeader, References: bam.DefaultMaxReferences,
 		ReferenceName: bam.DefaultMaxReferenceName, BAMRecord: bam.DefaultMaxRecord,
-		CRAMContainer: cram.DefaultMaxContainer, CRAMBlock: cram.DefaultMaxBlock,
+		CRAMContainer: cram.DefaultMaxContainer, CRAMBlock: cram.DefaultMaxBlock, CRAMMemory: cram.DefaultMaxMemory,
 	}
 }
 
@@ -54,7 +55,7 @@ func (l Limits) fastq() fastq.Options {
 }
 
 func (l Limits) cram() cram.Options {
-	return cram.Options{NamePrefix: CRAMNamePrefix, MaxContainer: l.CRAMContainer, MaxBlock: l.CRAMBlock,
+	return cram.Options{NamePrefix: CRAMNamePrefix, MaxContainer: l.CRAMContainer, MaxBlock: l.CRAMBlock, MaxMemory: l.CRAMMemory,
 		MaxHeader: l.Header, MaxReferences: l.References, MaxReferenceName: l.ReferenceName}
 }
 
@@ -150,6 +151,7 @@ func (l *Limits) Settings() []LimitSetting {
 		{"max-bam-record", "largest BAM record", &l.BAMRecord, false},
 		{"max-cram-container", "largest CRAM container (and the uncompressed sizes its blocks declare)", &l.CRAMContainer, false},
 		{"max-cram-block", "largest uncompressed size a CRAM block may declare", &l.CRAMBlock, false},
+		{"max-cram-memory", "most decoded CRAM blocks and records held at once per file", &l.CRAMMemory, false},
 	}
 	var s []LimitSetting
 	for _, i := range ints {
