@@ -245,3 +245,24 @@ func TestHostileMemory(t *testing.T) {
 		})
 	}
 }
+
+// FuzzMemory feeds whole files, checksums ignored, with the default
+// limits on blocks and containers: only the memory account keeps what
+// they decode to under the ceiling. Its seeds are small hostile files
+// besides the real ones.
+func FuzzMemory(f *testing.F) {
+	ref := fuzzSeeds(f)
+	h := newHostileCRAM()
+	h.slice(0, nil, [][]byte{cramBlock(4, contentExternal, 1, ransOne(DefaultMaxBlock-1<<10), DefaultMaxBlock-1<<10)})
+	h.slice(0, nil, [][]byte{cramBlock(4, contentExternal, 1, ransOne(8<<20), 8<<20)})
+	h.slice(1<<10, map[string][]byte{"BF": huffmanOne(flagUnmapped), "CF": huffmanOne(0), "RL": huffmanOne(1 << 16), "TL": huffmanOne(0), "BA": huffmanOne('A')}, nil)
+	f.Add(h.end())
+	f.Fuzz(func(t *testing.T, data []byte) {
+		if len(data) > heapcap.MaxInput {
+			return
+		}
+		heapcap.Check(t, heapcap.Ceiling, func() {
+			readToEnd(bytes.NewReader(data), ref, Options{NamePrefix: "fuzz", skipCRC: true})
+		})
+	})
+}
