@@ -144,6 +144,40 @@ func ransOne(n int) []byte {
 	return append(s, body...)
 }
 
+// ransNx16One is a rANS Nx16 order-0 stream of n copies of one byte, made
+// as ransOne is.
+func ransNx16One(n int) []byte {
+	s := itf8.AppendUint7([]byte{0}, uint64(n))
+	s = append(s, 'A', 0)
+	s = itf8.AppendUint7(s, 4096)
+	for range 4 {
+		s = binary.LittleEndian.AppendUint32(s, 1<<23)
+	}
+	return s
+}
+
+// tok3Streams is a name tokeniser stream for ulen bytes of names whose
+// every token position has every token stream, each as long as allowed
+// and made from a few bytes: they decode to thousands of times ulen.
+func tok3Streams(ulen int) []byte {
+	s := binary.LittleEndian.AppendUint32(nil, uint32(ulen))
+	s = binary.LittleEndian.AppendUint32(s, uint32(ulen/2))
+	s = append(s, 0)
+	stream := ransNx16One(4*ulen + 16)
+	for range 128 {
+		for typ := range 16 {
+			b := byte(typ)
+			if typ == 0 {
+				b |= 128
+			}
+			s = append(s, b)
+			s = itf8.AppendUint7(s, uint64(len(stream)))
+			s = append(s, stream...)
+		}
+	}
+	return s
+}
+
 // gzipZeros is a gzip stream of n zero bytes, about a thousandth of n.
 func gzipZeros(t testing.TB, n int) []byte {
 	var b bytes.Buffer
@@ -206,6 +240,8 @@ func hostileInputs(t testing.TB) []struct {
 	// together.
 	blocks("rANS 4x8 blocks of 12 MiB", 4, ransOne(12<<20), 3, 12<<20)
 	blocks("gzip blocks of 12 MiB", 1, gzipZeros(t, 12<<20), 3, 12<<20)
+	blocks("rANS Nx16 blocks of 12 MiB", 5, ransNx16One(12<<20), 3, 12<<20)
+	blocks("name tokeniser blocks of 1 MiB", 8, tok3Streams(1<<20), 1, 1<<20)
 	// Records whose every field is a one-symbol HUFFMAN code: long
 	// unmapped reads of one base, their qualities absent, as many as the
 	// container's work bound allows, or the memory.

@@ -312,7 +312,7 @@ func (e *env) putRaws(r [][]byte) {
 // footprint is the memory the decoder's buffers take: the batch, the block
 // buffers and the headers.
 func (d *sliceDecoder) footprint() int64 {
-	return d.b.size() + int64(cap(d.md)) + d.rawsSize + d.headers
+	return d.b.size() + int64(cap(d.md)) + d.rawsSize + d.headers + d.scratch
 }
 
 // account charges the container for its buffers as they are, and for
@@ -328,16 +328,38 @@ func (d *sliceDecoder) account(extra int64, what string) error {
 	return nil
 }
 
+// uncompress decompresses blk into dst's memory when it is big enough,
+// charging the container first for the output it allocates and the
+// scratch of its codec; what names the block for the error.
+func (d *sliceDecoder) uncompress(blk *block, dst []byte, what string) error {
+	if blk.method == codec.Raw || blk.rawSize == 0 {
+		return blk.uncompressInto(dst, nil)
+	}
+	extra := int64(codec.Scratch(blk.method, blk.rawSize))
+	if blk.rawSize > cap(dst) {
+		extra += int64(blk.rawSize)
+	}
+	if err := d.account(extra, what); err != nil {
+		return err
+	}
+	err := blk.uncompressInto(dst, func(n int) error {
+		d.scratch += int64(n)
+		return d.account(extra, what)
+	})
+	d.scratch = 0
+	return err
+}
+
 // uncompressHeader decompresses a compression or slice header block,
 // charging its decoded size to the container.
 func (d *sliceDecoder) uncompressHeader(blk *block, what string) error {
-	if blk.method != codec.Raw && blk.rawSize > 0 {
-		if err := d.account(int64(blk.rawSize), what); err != nil {
-			return err
-		}
+	if err := d.uncompress(blk, nil, what); err != nil {
+		return err
+	}
+	if blk.method != codec.Raw {
 		d.headers += int64(blk.rawSize)
 	}
-	return blk.uncompress()
+	return nil
 }
 
 // growArray makes room in dst for n more bytes, charging the container

@@ -136,6 +136,7 @@ type sliceDecoder struct {
 	charge      *charge
 	rawsSize    int64
 	headers     int64
+	scratch     int64 // what the codec decoding a block has allocated
 	sliceOffset int64 // landmark of the slice in its container
 	sliceSize   int64
 }
@@ -184,14 +185,10 @@ func (d *sliceDecoder) decode(blocks []block) error {
 		if len(d.raws) <= i {
 			d.raws = append(d.raws, nil)
 		}
-		// Decoders allocate what the block declares: it is charged first.
+		// Decoders allocate what the block declares, and some scratch:
+		// both are charged first.
 		old := cap(d.raws[i])
-		if blk.method != codec.Raw && blk.rawSize > old {
-			if err := d.account(int64(blk.rawSize), fmt.Sprintf("block %d (content type %d, id %d), which declares %d bytes uncompressed", i+1, blk.contentType, blk.contentID, blk.rawSize)); err != nil {
-				return err
-			}
-		}
-		if err := blk.uncompressInto(d.raws[i]); err != nil {
+		if err := d.uncompress(blk, d.raws[i], fmt.Sprintf("block %d (content type %d, id %d), which declares %d bytes uncompressed", i+1, blk.contentType, blk.contentID, blk.rawSize)); err != nil {
 			return err
 		}
 		if blk.method != codec.Raw && cap(blk.raw) > old {
