@@ -234,7 +234,7 @@ func hostileInputs(t testing.TB) []struct {
 	}
 	// The largest blocks the limits on blocks and containers let through.
 	const most = DefaultMaxBlock - 1<<10
-	blocks("rANS 4x8 blocks of 128 MiB", 4, ransOne(most), 2, most)
+	blocks("rANS 4x8 blocks of 128 MiB", 4, ransOne(most), 1, most)
 	blocks("gzip blocks of 128 MiB", 1, gzipZeros(t, most), 1, most)
 	// Blocks that each fit what a megabyte may decode to, but not all
 	// together.

@@ -14,7 +14,10 @@
 // decoding, decoded and not yet read) is bounded in estimated bytes, not in
 // containers, because a container of the archive profile holds ten times
 // the reads of a normal one: counting containers let big ones pile up to
-// hundreds of megabytes.
+// hundreds of megabytes. That estimate comes from container headers, which
+// a hostile file fills as it likes, so what decoding allocates is also
+// charged, before it is allocated, to a memory account (see memory) that
+// no input can overdraw.
 package cram
 
 import (
@@ -99,8 +102,8 @@ type Options struct {
 	// MaxMemory bounds the decoded blocks and records the Reader holds
 	// across the containers in flight, and so what one container may
 	// decode to; whatever it is set to, the Reader holds no more than 40
-	// bytes decoded per byte of the file read so far. 0 means
-	// DefaultMaxMemory.
+	// bytes decoded per byte of the file read so far (or 16 MiB, if
+	// more). 0 means DefaultMaxMemory.
 	MaxMemory int
 	// MaxHeader bounds the SAM header text, MaxReferences its @SQ lines
 	// and MaxReferenceName one SN; 0 means sam's default.
