@@ -111,10 +111,10 @@ func TestIngestSettings(t *testing.T) {
 			}},
 		{name: "flags win over variables", describe: "the flags' values",
 			env:  map[string]string{"SEQSTORE_INGEST_WORKERS": "5", "SEQSTORE_MAX_FASTQ_LINE": "10"},
-			args: []string{"-ingest-workers", "3", "-max-fastq-line", "20", "-max-header", "30", "-max-bam-record", "40KiB", "-max-cram-block", "50", "-max-cram-memory", "1GiB"},
+			args: []string{"-ingest-workers", "3", "-max-fastq-line", "20", "-max-header", "30", "-max-bam-record", "40KiB", "-max-cram-block", "50", "-max-cram-memory", "1GiB", "-max-cram-ratio", "100"},
 			want: func(c *Config) bool {
 				l := c.ParseLimits
-				return c.IngestWorkers == 3 && l.FASTQLine == 20 && l.Header == 30 && l.BAMRecord == 40<<10 && l.CRAMBlock == 50 && l.CRAMMemory == 1<<30
+				return c.IngestWorkers == 3 && l.FASTQLine == 20 && l.Header == 30 && l.BAMRecord == 40<<10 && l.CRAMBlock == 50 && l.CRAMMemory == 1<<30 && l.CRAMRatio == 100
 			}},
 		{name: "a variable that is not a number", env: map[string]string{"SEQSTORE_INGEST_ATTEMPTS": "three"}, wantErr: "SEQSTORE_INGEST_ATTEMPTS"},
 		{name: "no workers", args: []string{"-ingest-workers", "0"}, wantErr: "-ingest-workers"},

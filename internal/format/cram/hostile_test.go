@@ -4,10 +4,13 @@ import (
 	"bytes"
 	"compress/gzip"
 	"encoding/binary"
+	"errors"
 	"hash/crc32"
+	"io"
 	"testing"
 
 	"github.com/seqstore/seqstore/internal/format/cram/codec/itf8"
+	"github.com/seqstore/seqstore/internal/format/limit"
 	"github.com/seqstore/seqstore/internal/testutil/heapcap"
 )
 
@@ -301,4 +304,28 @@ func FuzzMemory(f *testing.F) {
 			readToEnd(bytes.NewReader(data), ref, Options{NamePrefix: "fuzz", skipCRC: true})
 		})
 	})
+}
+
+// TestRatioLimit decodes a megabyte whose containers each decode to 48
+// MiB: past 40 bytes per byte read it fails naming max-cram-ratio, and
+// with that raised it decodes.
+func TestRatioLimit(t *testing.T) {
+	h := newHostileCRAM()
+	for range 4 {
+		var exts [][]byte
+		for i := range 4 {
+			exts = append(exts, cramBlock(4, contentExternal, int32(i+1), ransOne(12<<20), 12<<20))
+		}
+		pad := 1<<18 - 1<<10
+		h.slice(0, nil, append(exts, cramBlock(0, contentExternal, 99, make([]byte, pad), pad)))
+	}
+	data := h.end()
+	_, err := readToEnd(bytes.NewReader(data), nil, Options{})
+	var le *limit.Error
+	if !errors.As(err, &le) || le.Name != "max-cram-ratio" {
+		t.Errorf("got %v, want an error naming max-cram-ratio", err)
+	}
+	if _, err := readToEnd(bytes.NewReader(data), nil, Options{MaxRatio: 1000}); err != io.EOF {
+		t.Errorf("with max-cram-ratio=1000: %v", err)
+	}
 }

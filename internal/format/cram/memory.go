@@ -20,11 +20,12 @@ import (
 // to spare.
 const DefaultMaxMemory = 256 << 20
 
-// memoryRatio bounds what a Reader holds decoded by the bytes of the file it
-// has read: real CRAMs decode to a few times their size, where a hostile
-// one can declare a thousand times its size in blocks that decode from a
-// few bytes. So a megabyte of input never holds more than 40 MB.
-const memoryRatio = 40
+// DefaultMaxRatio bounds what a Reader holds decoded by the bytes of the
+// file it has read: real CRAMs decode to a few times their size (ten
+// times for an archive-profile one), where a hostile one can declare a
+// thousand times its size in blocks that decode from a few bytes. So a
+// megabyte of input never holds more than 40 MB.
+const DefaultMaxRatio = 40
 
 // memoryFloor is what a Reader may hold decoded whatever it has read, so
 // that a small file of reads that match the reference and carry no
@@ -45,12 +46,13 @@ var errGiveWay = errors.New("giving way to the container being read")
 // finds the limit reached gives way. So what is held stays near the limit
 // and decoding never waits on a container that waits in turn.
 type memory struct {
-	mu   sync.Mutex
-	cond sync.Cond
-	max  int64
-	read atomic.Int64 // bytes of the file read so far
-	used int64
-	head int64 // sequence number of the container Read needs next
+	mu    sync.Mutex
+	cond  sync.Cond
+	max   int64
+	ratio int64
+	read  atomic.Int64 // bytes of the file read so far
+	used  int64
+	head  int64 // sequence number of the container Read needs next
 	// current is the charge of the batch Read is in.
 	current *charge
 	// decoding holds the charges of the containers being decoded.
@@ -71,15 +73,15 @@ type memory struct {
 	closed  bool
 }
 
-func newMemory(max int64) *memory {
-	m := &memory{max: max, decoding: map[*charge]struct{}{}, idle: charge{seq: -1}}
+func newMemory(max, ratio int64) *memory {
+	m := &memory{max: max, ratio: ratio, decoding: map[*charge]struct{}{}, idle: charge{seq: -1}}
 	m.cond.L = &m.mu
 	return m
 }
 
 // limit is what may be held now.
 func (m *memory) limit() int64 {
-	return min(m.max, max(memoryFloor, memoryRatio*m.read.Load()))
+	return min(m.max, max(memoryFloor, m.ratio*m.read.Load()))
 }
 
 // charge is what one container holds.
@@ -189,13 +191,11 @@ func (m *memory) finish(c *charge) error {
 }
 
 func (m *memory) limitError(need int64, what string) error {
-	le := &limit.Error{Name: "max-cram-memory", What: fmt.Sprintf("%s, making %d bytes decoded for the container,", what, need), Limit: m.max, Bytes: true}
 	if lim := m.limit(); lim < m.max {
-		// The limit that applies is the ratio to the input, which no
-		// setting raises: the file is corrupt or hostile.
-		return fmt.Errorf("%s would make %d bytes decoded for the container, more than %d times the %d bytes of the file read so far (or %d bytes), which no CRAM writer produces: the file is corrupt", what, need, memoryRatio, m.read.Load(), int64(memoryFloor))
+		read := m.read.Load()
+		return &limit.Error{Name: "max-cram-ratio", What: fmt.Sprintf("%s, making %d bytes decoded for the container, %.0f times the %d bytes of the file read so far (and over 16 MiB),", what, need, float64(need)/float64(max(read, 1)), read), Limit: m.ratio}
 	}
-	return le
+	return &limit.Error{Name: "max-cram-memory", What: fmt.Sprintf("%s, making %d bytes decoded for the container,", what, need), Limit: m.max, Bytes: true}
 }
 
 // keep charges n bytes of buffers kept for reuse if they fit.

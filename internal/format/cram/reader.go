@@ -101,10 +101,10 @@ type Options struct {
 	MaxBlock int
 	// MaxMemory bounds the decoded blocks and records the Reader holds
 	// across the containers in flight, and so what one container may
-	// decode to; whatever it is set to, the Reader holds no more than 40
-	// bytes decoded per byte of the file read so far (or 16 MiB, if
-	// more). 0 means DefaultMaxMemory.
-	MaxMemory int
+	// decode to; 0 means DefaultMaxMemory. Whatever it is set to, the
+	// Reader holds no more than MaxRatio bytes decoded per byte of the
+	// file read so far (or 16 MiB, if more); 0 means DefaultMaxRatio.
+	MaxMemory, MaxRatio int
 	// MaxHeader bounds the SAM header text, MaxReferences its @SQ lines
 	// and MaxReferenceName one SN; 0 means sam's default.
 	MaxHeader, MaxReferences, MaxReferenceName int
@@ -138,6 +138,7 @@ func (o Options) withDefaults() Options {
 	def(&o.MaxContainer, DefaultMaxContainer)
 	def(&o.MaxBlock, DefaultMaxBlock)
 	def(&o.MaxMemory, DefaultMaxMemory)
+	def(&o.MaxRatio, DefaultMaxRatio)
 	def(&o.MaxHeader, sam.DefaultMaxHeader)
 	def(&o.MaxReferences, sam.DefaultMaxReferences)
 	def(&o.MaxReferenceName, sam.DefaultMaxReferenceName)
@@ -381,7 +382,7 @@ func NewReaderOptions(r io.Reader, ref ReferenceSource, opt Options) (*Reader, e
 	}
 	opt = opt.withDefaults()
 	e := &env{major: major, src: ref, prefix: opt.NamePrefix, unknownRG: -1, checkCRC: !opt.skipCRC,
-		maxContainer: opt.MaxContainer, maxBlock: opt.MaxBlock, mem: newMemory(int64(opt.MaxMemory)), batches: make(freeList[*batch], 1), raws: make(freeList[[][]byte], 2)}
+		maxContainer: opt.MaxContainer, maxBlock: opt.MaxBlock, mem: newMemory(int64(opt.MaxMemory), int64(opt.MaxRatio)), batches: make(freeList[*batch], 1), raws: make(freeList[[][]byte], 2)}
 	e.maxWork = int64(e.maxContainer)
 	if opt.maxWork > 0 {
 		e.maxWork = opt.maxWork
