@@ -222,6 +222,11 @@ func TestInspectCRAM(t *testing.T) {
 	if err := exec.Command(bin, "inspect", cram).Run(); err == nil {
 		t.Fatal("inspect of a CRAM without -reference succeeded")
 	}
+	// Two records take more than 100 bytes decoded.
+	out, err = exec.Command(bin, "inspect", "-max-cram-memory", "100", "-reference", ref, cram).Output()
+	if err == nil || !strings.Contains(string(out), "exceeds the limit max-cram-memory=100B") {
+		t.Fatalf("inspect with a memory limit of 100 bytes: %v, %s; want an error naming max-cram-memory", err, out)
+	}
 }
 
 func TestInspect(t *testing.T) {

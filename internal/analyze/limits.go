@@ -30,8 +30,10 @@ type Limits struct {
 	Header, References, ReferenceName, BAMRecord int
 	// CRAMContainer bounds a CRAM container's length and the uncompressed
 	// sizes its blocks declare (256 MiB); CRAMBlock one block's declared
-	// uncompressed size (128 MiB).
-	CRAMContainer, CRAMBlock int
+	// uncompressed size (128 MiB); CRAMMemory what a CRAM's reader holds
+	// decoded across the containers it decodes at once (256 MiB), and
+	// CRAMRatio what it holds decoded per byte of the file read so far (40).
+	CRAMContainer, CRAMBlock, CRAMMemory, CRAMRatio int
 	// Decompressed caps the uncompressed bytes of each source (for CRAM,
 	// the sum of its blocks' uncompressed sizes); 0, the default, sets no
 	// cap.
@@ -45,7 +47,7 @@ func DefaultLimits() Limits {
 		FASTQLine: fastq.DefaultMaxLine, FASTQRecord: fastq.DefaultMaxRecord,
 		Header: bam.DefaultMaxHeader, References: bam.DefaultMaxReferences,
 		ReferenceName: bam.DefaultMaxReferenceName, BAMRecord: bam.DefaultMaxRecord,
-		CRAMContainer: cram.DefaultMaxContainer, CRAMBlock: cram.DefaultMaxBlock,
+		CRAMContainer: cram.DefaultMaxContainer, CRAMBlock: cram.DefaultMaxBlock, CRAMMemory: cram.DefaultMaxMemory, CRAMRatio: cram.DefaultMaxRatio,
 	}
 }
 
@@ -54,7 +56,7 @@ func (l Limits) fastq() fastq.Options {
 }
 
 func (l Limits) cram() cram.Options {
-	return cram.Options{NamePrefix: CRAMNamePrefix, MaxContainer: l.CRAMContainer, MaxBlock: l.CRAMBlock,
+	return cram.Options{NamePrefix: CRAMNamePrefix, MaxContainer: l.CRAMContainer, MaxBlock: l.CRAMBlock, MaxMemory: l.CRAMMemory, MaxRatio: l.CRAMRatio,
 		MaxHeader: l.Header, MaxReferences: l.References, MaxReferenceName: l.ReferenceName}
 }
 
@@ -150,6 +152,8 @@ func (l *Limits) Settings() []LimitSetting {
 		{"max-bam-record", "largest BAM record", &l.BAMRecord, false},
 		{"max-cram-container", "largest CRAM container (and the uncompressed sizes its blocks declare)", &l.CRAMContainer, false},
 		{"max-cram-block", "largest uncompressed size a CRAM block may declare", &l.CRAMBlock, false},
+		{"max-cram-memory", "most decoded CRAM blocks and records held at once per file", &l.CRAMMemory, false},
+		{"max-cram-ratio", "most bytes of decoded CRAM blocks and records held per byte of the file read", &l.CRAMRatio, true},
 	}
 	var s []LimitSetting
 	for _, i := range ints {

@@ -99,22 +99,22 @@ func TestIngestSettings(t *testing.T) {
 	for _, c := range []settingsCase{
 		{name: "defaults", describe: "2 workers, 3 attempts, the parsers' own limits",
 			env: map[string]string{"SEQSTORE_INGEST_WORKERS": "", "SEQSTORE_INGEST_ATTEMPTS": "", "SEQSTORE_MAX_DECOMPRESSED": "", "SEQSTORE_MAX_FASTQ_LINE": "",
-				"SEQSTORE_MAX_HEADER": "", "SEQSTORE_MAX_REFERENCES": "", "SEQSTORE_MAX_BAM_RECORD": "", "SEQSTORE_MAX_CRAM_BLOCK": ""},
+				"SEQSTORE_MAX_HEADER": "", "SEQSTORE_MAX_REFERENCES": "", "SEQSTORE_MAX_BAM_RECORD": "", "SEQSTORE_MAX_CRAM_BLOCK": "", "SEQSTORE_MAX_CRAM_MEMORY": ""},
 			want: func(c *Config) bool {
 				return c.IngestWorkers == DefaultIngestWorkers && DefaultIngestWorkers == 2 && c.IngestAttempts == 3 && c.ParseLimits == analyze.Limits{}
 			}},
 		{name: "variables", describe: "the variables' values",
-			env: map[string]string{"SEQSTORE_INGEST_WORKERS": "5", "SEQSTORE_INGEST_ATTEMPTS": "7", "SEQSTORE_MAX_DECOMPRESSED": "1000", "SEQSTORE_MAX_REFERENCES": "42", "SEQSTORE_MAX_FASTQ_LINE": "2MiB"},
+			env: map[string]string{"SEQSTORE_INGEST_WORKERS": "5", "SEQSTORE_INGEST_ATTEMPTS": "7", "SEQSTORE_MAX_DECOMPRESSED": "1000", "SEQSTORE_MAX_REFERENCES": "42", "SEQSTORE_MAX_FASTQ_LINE": "2MiB", "SEQSTORE_MAX_CRAM_MEMORY": "384MiB"},
 			want: func(c *Config) bool {
 				l := c.ParseLimits
-				return c.IngestWorkers == 5 && c.IngestAttempts == 7 && l.Decompressed == 1000 && l.References == 42 && l.FASTQLine == 2<<20
+				return c.IngestWorkers == 5 && c.IngestAttempts == 7 && l.Decompressed == 1000 && l.References == 42 && l.FASTQLine == 2<<20 && l.CRAMMemory == 384<<20
 			}},
 		{name: "flags win over variables", describe: "the flags' values",
 			env:  map[string]string{"SEQSTORE_INGEST_WORKERS": "5", "SEQSTORE_MAX_FASTQ_LINE": "10"},
-			args: []string{"-ingest-workers", "3", "-max-fastq-line", "20", "-max-header", "30", "-max-bam-record", "40KiB", "-max-cram-block", "50"},
+			args: []string{"-ingest-workers", "3", "-max-fastq-line", "20", "-max-header", "30", "-max-bam-record", "40KiB", "-max-cram-block", "50", "-max-cram-memory", "1GiB", "-max-cram-ratio", "100"},
 			want: func(c *Config) bool {
 				l := c.ParseLimits
-				return c.IngestWorkers == 3 && l.FASTQLine == 20 && l.Header == 30 && l.BAMRecord == 40<<10 && l.CRAMBlock == 50
+				return c.IngestWorkers == 3 && l.FASTQLine == 20 && l.Header == 30 && l.BAMRecord == 40<<10 && l.CRAMBlock == 50 && l.CRAMMemory == 1<<30 && l.CRAMRatio == 100
 			}},
 		{name: "a variable that is not a number", env: map[string]string{"SEQSTORE_INGEST_ATTEMPTS": "three"}, wantErr: "SEQSTORE_INGEST_ATTEMPTS"},
 		{name: "no workers", args: []string{"-ingest-workers", "0"}, wantErr: "-ingest-workers"},

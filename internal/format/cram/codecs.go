@@ -243,6 +243,17 @@ func (c *fieldCodec) bytes(dst []byte, n int) []byte {
 			c.fail("the container decodes to more data than allowed; it is corrupt")
 			return dst
 		}
+		if n > maxArray {
+			c.fail("byte array length %d out of range", n)
+			return dst
+		}
+		var err error
+		if dst, err = c.d.growArray(dst, n, "a byte array"); err != nil {
+			if c.d.err == nil {
+				c.d.err = err
+			}
+			return dst
+		}
 	}
 	switch c.kind {
 	case encExternal:

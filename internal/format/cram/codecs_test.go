@@ -87,7 +87,9 @@ func TestCoreEncodingErrors(t *testing.T) {
 }
 
 func TestExternalByteArrays(t *testing.T) {
-	d := &sliceDecoder{work: 1 << 20, exts: []extBlock{
+	// The decoder of a container that is the only one: byte arrays are
+	// charged to it.
+	d := &sliceDecoder{work: 1 << 20, env: &env{mem: newMemory(DefaultMaxMemory, DefaultMaxRatio)}, b: new(batch), charge: new(charge), exts: []extBlock{
 		{id: 1, data: []byte("ACGT\x00TT\x00")},
 		{id: 2, data: []byte{0x03, 0x81, 0x00}}, // ITF-8 3, then 256
 		{id: 3, data: []byte("xyz")},

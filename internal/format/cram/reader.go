@@ -14,7 +14,10 @@
 // decoding, decoded and not yet read) is bounded in estimated bytes, not in
 // containers, because a container of the archive profile holds ten times
 // the reads of a normal one: counting containers let big ones pile up to
-// hundreds of megabytes.
+// hundreds of megabytes. That estimate comes from container headers, which
+// a hostile file fills as it likes, so what decoding allocates is also
+// charged, before it is allocated, to a memory account (see memory) that
+// no input can overdraw.
 package cram
 
 import (
@@ -96,6 +99,12 @@ type Options struct {
 	// MaxBlock bounds the uncompressed size one block declares, which its
 	// decoder allocates; 0 means DefaultMaxBlock.
 	MaxBlock int
+	// MaxMemory bounds the decoded blocks and records the Reader holds
+	// across the containers in flight, and so what one container may
+	// decode to; 0 means DefaultMaxMemory. Whatever it is set to, the
+	// Reader holds no more than MaxRatio bytes decoded per byte of the
+	// file read so far (or 16 MiB, if more); 0 means DefaultMaxRatio.
+	MaxMemory, MaxRatio int
 	// MaxHeader bounds the SAM header text, MaxReferences its @SQ lines
 	// and MaxReferenceName one SN; 0 means sam's default.
 	MaxHeader, MaxReferences, MaxReferenceName int
@@ -128,6 +137,8 @@ func (o Options) withDefaults() Options {
 	}
 	def(&o.MaxContainer, DefaultMaxContainer)
 	def(&o.MaxBlock, DefaultMaxBlock)
+	def(&o.MaxMemory, DefaultMaxMemory)
+	def(&o.MaxRatio, DefaultMaxRatio)
 	def(&o.MaxHeader, sam.DefaultMaxHeader)
 	def(&o.MaxReferences, sam.DefaultMaxReferences)
 	def(&o.MaxReferenceName, sam.DefaultMaxReferenceName)
@@ -214,6 +225,8 @@ type env struct {
 	maxBlock     int
 	// inflated counts the uncompressed bytes of the blocks decoded.
 	inflated atomic.Int64
+	// mem accounts the memory decoded data takes.
+	mem *memory
 
 	mu    sync.Mutex
 	cache []cachedRef
@@ -273,6 +286,9 @@ func (e *env) reference(id int32) ([]byte, error) {
 // job is one container on its way through the pipeline.
 type job struct {
 	offset int64
+	// charge is the memory the container's decoding took, held until
+	// Read moves past it; its seq numbers the container in the file.
+	charge charge
 	hdr    containerHeader
 	cost   int64 // held from budget until Read moves past the container
 	data   []byte
@@ -297,9 +313,11 @@ type Reader struct {
 
 	cur     *batch
 	curCost int64
-	next    int
-	err     error
-	n       int64
+	// curCharge is the memory cur holds.
+	curCharge *charge
+	next      int
+	err       error
+	n         int64
 }
 
 // freeList keeps a few values a reader is done with for reuse. Batches and
@@ -317,11 +335,13 @@ func (l freeList[T]) get() (v T) {
 	return v
 }
 
-// put keeps v unless the list is full.
-func (l freeList[T]) put(v T) {
+// put keeps v unless the list is full, and says whether it did.
+func (l freeList[T]) put(v T) bool {
 	select {
 	case l <- v:
+		return true
 	default:
+		return false
 	}
 }
 
@@ -362,7 +382,7 @@ func NewReaderOptions(r io.Reader, ref ReferenceSource, opt Options) (*Reader, e
 	}
 	opt = opt.withDefaults()
 	e := &env{major: major, src: ref, prefix: opt.NamePrefix, unknownRG: -1, checkCRC: !opt.skipCRC,
-		maxContainer: opt.MaxContainer, maxBlock: opt.MaxBlock, batches: make(freeList[*batch], 1), raws: make(freeList[[][]byte], 2)}
+		maxContainer: opt.MaxContainer, maxBlock: opt.MaxBlock, mem: newMemory(int64(opt.MaxMemory), int64(opt.MaxRatio)), batches: make(freeList[*batch], 1), raws: make(freeList[[][]byte], 2)}
 	e.maxWork = int64(e.maxContainer)
 	if opt.maxWork > 0 {
 		e.maxWork = opt.maxWork
@@ -418,6 +438,7 @@ func NewReaderOptions(r io.Reader, ref ReferenceSource, opt Options) (*Reader, e
 		return nil, &Error{Offset: offset, Container: true, Msg: "SAM header: " + err.Error(), Err: err}
 	}
 	offset += int64(h.headerBytes) + int64(h.length)
+	e.mem.read.Store(offset)
 
 	workers := opt.Workers
 	if workers <= 0 {
@@ -469,7 +490,19 @@ func NewReaderOptions(r io.Reader, ref ReferenceSource, opt Options) (*Reader, e
 func (e *env) decodeJobs(jobs <-chan *job) (j *job, err error) {
 	defer panics.Recover(&err)
 	for j = range jobs {
-		j.b, j.err = e.decodeContainer(j)
+		for {
+			j.b, j.err = e.decodeContainer(j)
+			if !errors.Is(j.err, errGiveWay) {
+				break
+			}
+			if !e.mem.waitHead(&j.charge) {
+				j.err = errClosed
+				break
+			}
+		}
+		d := j.data[:0]
+		dataPool.Put(&d)
+		j.data = nil
 		close(j.done)
 	}
 	return nil, nil
@@ -512,13 +545,13 @@ var dataPool = sync.Pool{New: func() any { return new([]byte) }}
 func (rd *Reader) readContainers(br *bufio.Reader, major int, offset int64, jobs chan<- *job) (j *job, err error) {
 	defer panics.Recover(&err)
 	var hbuf []byte
-	for {
+	for seq := int64(0); ; seq++ {
 		h, hb, err := readContainerHeader(br, major, rd.env.checkCRC, rd.env.maxContainer, hbuf)
 		hbuf = hb
 		if err == io.EOF {
 			return nil, nil
 		}
-		j = &job{offset: offset, hdr: h, done: make(chan struct{})}
+		j = &job{offset: offset, hdr: h, charge: charge{seq: seq}, done: make(chan struct{})}
 		if err != nil {
 			j.err = &Error{Offset: offset, Container: true, Msg: err.Error(), Err: err}
 			close(j.done)
@@ -544,6 +577,7 @@ func (rd *Reader) readContainers(br *bufio.Reader, major int, offset int64, jobs
 			return nil, nil
 		}
 		offset += int64(h.headerBytes) + int64(h.length)
+		rd.env.mem.read.Store(offset)
 		select {
 		case rd.order <- j:
 		case <-rd.quit:
@@ -562,10 +596,10 @@ func (rd *Reader) readContainers(br *bufio.Reader, major int, offset int64, jobs
 
 // decodeContainer decodes every slice of a container.
 func (e *env) decodeContainer(j *job) (*batch, error) {
-	b := e.batches.get()
-	if b == nil {
-		b = new(batch)
+	if !e.mem.admit(&j.charge) {
+		return nil, errClosed
 	}
+	b := e.getBatch()
 	b.reset()
 	// Size the batch from the header, so that it does not grow by doubling.
 	h := &j.hdr
@@ -576,13 +610,21 @@ func (e *env) decodeContainer(j *job) (*batch, error) {
 	}
 	b.offset = j.offset
 	b.counter = j.hdr.counter
+	d := &sliceDecoder{env: e, raws: e.getRaws(), b: b, work: e.maxWork, charge: &j.charge}
+	e.mem.begin(&j.charge)
 	defer func() {
-		d := j.data[:0]
-		dataPool.Put(&d)
-		j.data = nil
+		e.mem.end(&j.charge)
+		// The block buffers go back for the next container: they are
+		// charged to it when it takes them.
+		e.mem.untake(&j.charge, d.rawsSize)
+		e.putRaws(d.raws)
 	}()
 	fail := func(slice int, rec int64, err error) (*batch, error) {
-		e.batches.put(b)
+		e.mem.release(&j.charge)
+		e.putBatch(b)
+		if errors.Is(err, errGiveWay) || errors.Is(err, errClosed) {
+			return nil, err
+		}
 		return nil, &Error{Offset: j.offset, Container: true, Slice: slice, Record: rec, Msg: err.Error(), Err: err}
 	}
 	if len(h.landmarks) == 0 {
@@ -593,10 +635,16 @@ func (e *env) decodeContainer(j *job) (*batch, error) {
 		return b, nil
 	}
 	data := j.data
+	for _, r := range d.raws {
+		d.rawsSize += int64(cap(r))
+	}
+	if err := d.account(0, "the container's buffers"); err != nil {
+		return fail(0, 0, err)
+	}
 	cblk, _, err := parseBlock(data, e.major, e.checkCRC, e.maxBlock)
 	declared := int64(cblk.rawSize)
 	if err == nil {
-		err = cblk.uncompress()
+		err = d.uncompressHeader(&cblk, "the compression header")
 	}
 	if err == nil && cblk.contentType != contentCompression {
 		err = fmt.Errorf("first block has content type %d, not a compression header", cblk.contentType)
@@ -608,8 +656,7 @@ func (e *env) decodeContainer(j *job) (*batch, error) {
 	if err != nil {
 		return fail(0, 0, fmt.Errorf("compression header: %w", err))
 	}
-	d := &sliceDecoder{env: e, raws: e.raws.get(), ch: ch, b: b, work: e.maxWork}
-	defer func() { e.raws.put(d.raws) }()
+	d.ch = ch
 	var blocks []block
 	for s, lm := range h.landmarks {
 		if lm < 0 || int(lm) >= len(data) {
@@ -619,7 +666,7 @@ func (e *env) decodeContainer(j *job) (*batch, error) {
 		sblk, n, err := parseBlock(data[pos:], e.major, e.checkCRC, e.maxBlock)
 		declared += int64(sblk.rawSize)
 		if err == nil {
-			err = sblk.uncompress()
+			err = d.uncompressHeader(&sblk, fmt.Sprintf("slice %d's header", s+1))
 		}
 		if err == nil && sblk.contentType != contentSliceHeader {
 			err = fmt.Errorf("block at the landmark has content type %d, not a slice header", sblk.contentType)
@@ -657,6 +704,9 @@ func (e *env) decodeContainer(j *job) (*batch, error) {
 			}
 			return fail(s+1, 0, err)
 		}
+	}
+	if err := e.mem.finish(&j.charge); err != nil {
+		return fail(0, 0, err)
 	}
 	e.inflated.Add(declared)
 	return b, nil
@@ -733,10 +783,12 @@ func (rd *Reader) Close() error {
 	rd.stopped.Do(func() {
 		close(rd.quit)
 		rd.budget.close()
+		rd.env.mem.close()
 		// Drain what the reader goroutine queued so it and the workers end.
 		for j := range rd.order {
 			<-j.done
 			rd.budget.release(j.cost)
+			rd.env.mem.release(&j.charge)
 		}
 		rd.wg.Wait()
 	})
@@ -753,9 +805,10 @@ func (rd *Reader) Read(rec *sam.Record) error {
 	}
 	for rd.cur == nil || rd.next >= len(rd.cur.recs) {
 		if rd.cur != nil {
-			rd.env.batches.put(rd.cur)
-			rd.cur = nil
 			rd.budget.release(rd.curCost)
+			rd.env.mem.release(rd.curCharge)
+			rd.env.putBatch(rd.cur)
+			rd.cur = nil
 		}
 		j, ok := <-rd.order
 		if !ok {
@@ -763,13 +816,15 @@ func (rd *Reader) Read(rec *sam.Record) error {
 			return io.EOF
 		}
 		<-j.done
+		rd.env.mem.advance(&j.charge)
 		if j.err != nil {
 			rd.budget.release(j.cost)
+			rd.env.mem.release(&j.charge)
 			rd.err = j.err
 			rd.Close()
 			return rd.err
 		}
-		rd.cur, rd.curCost, rd.next = j.b, j.cost, 0
+		rd.cur, rd.curCost, rd.curCharge, rd.next = j.b, j.cost, &j.charge, 0
 		if rd.index != nil {
 			for _, e := range j.b.index {
 				rd.index(e)

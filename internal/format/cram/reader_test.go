@@ -55,16 +55,40 @@ func renderReader(t *testing.T, path string, ref ReferenceSource, opt Options) (
 	}
 }
 
-// TestWorkersAgree decodes a many-container file with one, two and four
-// workers: records must come out in the same order.
-func TestWorkersAgree(t *testing.T) {
+// lambdaCRAM writes the lambda alignments as a CRAM with samtools' options
+// opts and returns its path and the reference, closed when t ends.
+func lambdaCRAM(t *testing.T, name, opts string) (string, *fasta.File) {
+	t.Helper()
 	lf := lambdaData(t)
-	c := makeCRAM(t, t.TempDir(), lf.sorted, lf.ref, "many.cram", "version=3.0,seqs_per_slice=500")
+	c := makeCRAM(t, t.TempDir(), lf.sorted, lf.ref, name, opts)
 	fa, err := fasta.Open(lf.ref)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer fa.Close()
+	t.Cleanup(func() { fa.Close() })
+	return c, fa
+}
+
+// readToEnd reads every record of a CRAM stream and returns the closed
+// Reader, nil if NewReader failed, and the error that ended the reading
+// (io.EOF at the end).
+func readToEnd(r io.Reader, ref ReferenceSource, opt Options) (*Reader, error) {
+	rd, err := NewReaderOptions(r, ref, opt)
+	if err != nil {
+		return nil, err
+	}
+	defer rd.Close()
+	var rec sam.Record
+	for err == nil {
+		err = rd.Read(&rec)
+	}
+	return rd, err
+}
+
+// TestWorkersAgree decodes a many-container file with one, two and four
+// workers: records must come out in the same order.
+func TestWorkersAgree(t *testing.T) {
+	c, fa := lambdaCRAM(t, "many.cram", "version=3.0,seqs_per_slice=500")
 	one := render(t, c, fa, Options{Workers: 1})
 	for _, w := range []int{2, 4} {
 		if got := render(t, c, fa, Options{Workers: w}); !bytes.Equal(got, one) {
@@ -76,13 +100,7 @@ func TestWorkersAgree(t *testing.T) {
 // TestCloseEarly stops reading after a few records: Close must let every
 // goroutine end.
 func TestCloseEarly(t *testing.T) {
-	lf := lambdaData(t)
-	c := makeCRAM(t, t.TempDir(), lf.sorted, lf.ref, "early.cram", "version=3.0,seqs_per_slice=200")
-	fa, err := fasta.Open(lf.ref)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer fa.Close()
+	c, fa := lambdaCRAM(t, "early.cram", "version=3.0,seqs_per_slice=200")
 	before := runtime.NumGoroutine()
 	for range 5 {
 		f, err := os.Open(c)
@@ -117,13 +135,7 @@ func TestCloseEarly(t *testing.T) {
 // (or one container, when a container alone is bigger), everything is given
 // back at the end, and the records do not change.
 func TestInFlightBound(t *testing.T) {
-	lf := lambdaData(t)
-	c := makeCRAM(t, t.TempDir(), lf.sorted, lf.ref, "bound.cram", "version=3.1,seqs_per_slice=300")
-	fa, err := fasta.Open(lf.ref)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer fa.Close()
+	c, fa := lambdaCRAM(t, "bound.cram", "version=3.1,seqs_per_slice=300")
 	want := render(t, c, fa, Options{})
 	decode := func(limit int64) *budget {
 		out, rd := renderReader(t, c, fa, Options{inFlight: limit})
@@ -288,18 +300,7 @@ func TestHostileContainers(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			src := heapcap.Repeat(append(append([]byte(nil), prefix...), tt.head...), []byte{0}, 1<<30+int64(len(prefix)))
 			var err error
-			heapcap.Check(t, heapcap.Ceiling, func() {
-				rd, rerr := NewReader(src, nil)
-				if rerr != nil {
-					err = rerr
-					return
-				}
-				defer rd.Close()
-				var rec sam.Record
-				for err == nil {
-					err = rd.Read(&rec)
-				}
-			})
+			heapcap.Check(t, heapcap.Ceiling, func() { _, err = readToEnd(src, nil, Options{}) })
 			var le *limit.Error
 			var ce *Error
 			if tt.limit != "" && (!errors.As(err, &le) || le.Name != tt.limit) || !errors.As(err, &ce) {

@@ -130,7 +130,13 @@ type sliceDecoder struct {
 	// they are, so bases copied from it need no normalising.
 	refCanonical bool
 
-	work        int64 // what the container may still decode (see defaultMaxWork)
+	work int64 // what the container may still decode (see defaultMaxWork)
+	// charge is the container's memory; rawsSize and headers the bytes
+	// of it the block buffers and the decoded header blocks take.
+	charge      *charge
+	rawsSize    int64
+	headers     int64
+	scratch     int64 // what the codec decoding a block has allocated
 	sliceOffset int64 // landmark of the slice in its container
 	sliceSize   int64
 }
@@ -179,11 +185,15 @@ func (d *sliceDecoder) decode(blocks []block) error {
 		if len(d.raws) <= i {
 			d.raws = append(d.raws, nil)
 		}
-		if err := blk.uncompressInto(d.raws[i]); err != nil {
+		// Decoders allocate what the block declares, and some scratch:
+		// both are charged first.
+		old := cap(d.raws[i])
+		if err := d.uncompress(blk, d.raws[i], fmt.Sprintf("block %d (content type %d, id %d), which declares %d bytes uncompressed", i+1, blk.contentType, blk.contentID, blk.rawSize)); err != nil {
 			return err
 		}
-		if blk.method != codec.Raw && cap(blk.raw) > cap(d.raws[i]) {
+		if blk.method != codec.Raw && cap(blk.raw) > old {
 			d.raws[i] = blk.raw[:0]
+			d.rawsSize += int64(cap(blk.raw) - old)
 		}
 		switch blk.contentType {
 		case contentCore:
@@ -267,7 +277,13 @@ func (d *sliceDecoder) decode(blocks []block) error {
 	lastAPos := int64(sh.start)
 	lastRef := int32(-9)
 	for i := 0; i < int(sh.records); i++ {
-		if err := d.record(i, &lastAPos, &lastRef); err != nil {
+		err := d.record(i, &lastAPos, &lastRef)
+		if err == nil {
+			// Small appends grow the batch unchecked: they are charged
+			// once done, doubling at most what was charged before.
+			err = d.account(0, "the records")
+		}
+		if err != nil {
 			d.b.recs = d.b.recs[:d.first+i]
 			return &recordError{index: i, err: err}
 		}
@@ -450,6 +466,11 @@ func (d *sliceDecoder) record(i int, lastAPos *int64, lastRef *int32) error {
 	// Sequence and qualities.
 	r.seq.start = int32(len(b.seqs))
 	r.qual.start = int32(len(b.quals))
+	if cap(b.seqs)-len(b.seqs) < int(rl) || cap(b.quals)-len(b.quals) < int(rl) {
+		if err := d.account(int64(2*cap(b.seqs)+2*cap(b.quals)+2*int(rl)), "the bases and qualities"); err != nil {
+			return err
+		}
+	}
 	b.seqs = grow(b.seqs, int(rl))
 	b.quals = grow(b.quals, int(rl))
 	seq := b.seqs[r.seq.start:]

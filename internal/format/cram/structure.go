@@ -271,12 +271,13 @@ func parseBlock(b []byte, major int, checkCRC bool, maxRaw int) (block, int, err
 }
 
 // uncompress decompresses the block's data once.
-func (b *block) uncompress() error { return b.uncompressInto(nil) }
+func (b *block) uncompress() error { return b.uncompressInto(nil, nil) }
 
 // uncompressInto is uncompress decoding into dst's memory when it is big
 // enough; the caller then owns b.raw and must not let it outlive dst's use.
-// Raw blocks are not copied: b.raw is then b.data.
-func (b *block) uncompressInto(dst []byte) error {
+// Raw blocks are not copied: b.raw is then b.data. take is given the
+// codec's scratch, as codec.DecompressAccount says; it may be nil.
+func (b *block) uncompressInto(dst []byte, take func(int) error) error {
 	if b.decoded {
 		return nil
 	}
@@ -289,7 +290,7 @@ func (b *block) uncompressInto(dst []byte) error {
 		}
 		b.raw = b.data
 	} else {
-		out, err := codec.Decompress(b.method, b.data, b.rawSize, dst)
+		out, err := codec.DecompressAccount(b.method, b.data, b.rawSize, dst, take)
 		if err != nil {
 			return fmt.Errorf("block (content type %d, id %d): %w", b.contentType, b.contentID, err)
 		}

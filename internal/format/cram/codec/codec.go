@@ -55,11 +55,33 @@ func (m Method) String() string {
 // MaxRawSize bounds the raw size of one block.
 const MaxRawSize = 1 << 30
 
+// Scratch is the most memory decoding a block of rawSize bytes with method
+// m may allocate besides its output, for callers that account memory
+// before it is allocated: the rANS Nx16 and arithmetic coders' run-length,
+// pack and stripe transforms decode to intermediate buffers, the
+// name tokeniser to its token streams, and the stream formats' readers
+// grow their output by doubling.
+func Scratch(m Method, rawSize int) int {
+	switch m {
+	case Raw, Rans4x8, Fqzcomp, Tok3:
+		// The name tokeniser reports its scratch to DecompressAccount.
+		return 0
+	}
+	return rawSize
+}
+
 // Decompress decodes the data of one block compressed with method m,
 // whose header declares rawSize uncompressed bytes. The output is written
 // to dst when its capacity suffices (raw blocks are copied), otherwise to a
 // new slice; it is an error unless exactly rawSize bytes come out.
 func Decompress(m Method, src []byte, rawSize int, dst []byte) ([]byte, error) {
+	return DecompressAccount(m, src, rawSize, dst, nil)
+}
+
+// DecompressAccount is Decompress that reports the name tokeniser's
+// scratch, which can be many times its output, to take as
+// tok3.DecodeAccount does; take may be nil.
+func DecompressAccount(m Method, src []byte, rawSize int, dst []byte, take func(int) error) ([]byte, error) {
 	if rawSize < 0 || rawSize > MaxRawSize {
 		return nil, fmt.Errorf("%v block: raw size %d out of range", m, rawSize)
 	}
@@ -95,7 +117,7 @@ func Decompress(m Method, src []byte, rawSize int, dst []byte) ([]byte, error) {
 	case Fqzcomp:
 		out, err = fqzcomp.DecodeLimit(src, dst, rawSize)
 	case Tok3:
-		out, err = tok3.DecodeLimit(src, dst, rawSize)
+		out, err = tok3.DecodeAccount(src, dst, rawSize, take)
 	default:
 		return nil, fmt.Errorf("unknown block compression method %d", byte(m))
 	}

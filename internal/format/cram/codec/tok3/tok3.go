@@ -13,6 +13,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"strconv"
+	"unsafe"
 
 	"github.com/seqstore/seqstore/internal/format/cram/codec/arith"
 	"github.com/seqstore/seqstore/internal/format/cram/codec/itf8"
@@ -40,6 +41,12 @@ const (
 )
 
 const maxTokens = 128
+
+// maxStreamBytes bounds the bytes all token streams of a stream of ulen
+// bytes of names decode to: a token is at least one character of a name
+// and takes at most six bytes of streams (its type, a number and its
+// width), and htslib's streams take little more than the names.
+func maxStreamBytes(ulen int) int { return 6*ulen + 64<<10 }
 
 // Error is a decoding failure with the byte offset in the compressed
 // stream, or the read name number, where it was found.
@@ -103,6 +110,18 @@ func Decode(src, dst []byte) ([]byte, error) { return DecodeLimit(src, dst, MaxS
 
 // DecodeLimit is Decode with a bound on the uncompressed size.
 func DecodeLimit(src, dst []byte, limit int) ([]byte, error) {
+	return DecodeAccount(src, dst, limit, nil)
+}
+
+// DecodeAccount is DecodeLimit that reports what it allocates besides
+// its output (token streams and the tokens of the names decoded so far)
+// to take before allocating it where it can, and after where it cannot
+// (a negative n gives bytes back); decoding stops with take's error. The
+// scratch is garbage once it returns. take may be nil.
+func DecodeAccount(src, dst []byte, limit int, take func(n int) error) ([]byte, error) {
+	if take == nil {
+		take = func(int) error { return nil }
+	}
 	if limit < 0 || limit > MaxSize {
 		limit = MaxSize
 	}
@@ -118,8 +137,17 @@ func DecodeLimit(src, dst []byte, limit int) ([]byte, error) {
 	if nreads == 0 || nreads > ulen {
 		return nil, errorf(4, "%d names cannot fill %d bytes", nreads, ulen)
 	}
-	// Every token stream holds at most four bytes per output byte.
+	// Every token stream holds at most four bytes per output byte, and
+	// all of them together at most maxStreamBytes: a stream of a few
+	// bytes may declare megabytes, in each of two thousand streams.
 	streamLimit := 4*int(ulen) + 16
+	left := maxStreamBytes(int(ulen))
+	use := func(start, n int) error {
+		if left -= n; left < 0 {
+			return errorf(start, "token streams decode to more than %d bytes for %d bytes of names", maxStreamBytes(int(ulen)), ulen)
+		}
+		return nil
+	}
 
 	var streams [maxTokens * 16]stream
 	maxTok := 0
@@ -138,6 +166,12 @@ func DecodeLimit(src, dst []byte, limit int) ([]byte, error) {
 			if typ := ttype & 15; typ != tokType {
 				// No stored type stream: the position always has this type
 				// (MATCH after the first name).
+				if err := use(start, int(nreads)); err != nil {
+					return nil, err
+				}
+				if err := take(int(nreads)); err != nil {
+					return nil, err
+				}
 				types := make([]byte, nreads)
 				types[0] = typ
 				for i := 1; i < len(types); i++ {
@@ -172,10 +206,20 @@ func DecodeLimit(src, dst []byte, limit int) ([]byte, error) {
 		}
 		data := src[p : p+int(clen)]
 		var out []byte
+		most := min(streamLimit, max(left, 0))
+		if err := take(most); err != nil {
+			return nil, err
+		}
 		if useArith {
-			out, err = arith.DecodeLimit(data, nil, streamLimit)
+			out, err = arith.DecodeLimit(data, nil, most)
 		} else {
-			out, err = ransnx16.DecodeLimit(data, nil, streamLimit)
+			out, err = ransnx16.DecodeLimit(data, nil, most)
+		}
+		if err == nil {
+			err = use(start, len(out))
+		}
+		if err == nil {
+			err = take(len(out) - most)
 		}
 		if err != nil {
 			return nil, fmt.Errorf("tok3: token position %d type %d at byte %d: %w", tnum, ttype&15, p, err)
@@ -192,10 +236,17 @@ func DecodeLimit(src, dst []byte, limit int) ([]byte, error) {
 	// The lists grow as names decode: the count is the stream's claim.
 	d.names = make([]nameToks, 0, min(nreads, 1<<12))
 	d.ends = make([]int, 0, min(nreads, 1<<12))
+	taken := 0
 	for n := 0; n < int(nreads); n++ {
 		more, err := d.decodeName(n)
 		if err != nil {
 			return nil, err
+		}
+		if size := d.size(); size > taken {
+			if err := take(size - taken); err != nil {
+				return nil, err
+			}
+			taken = size
 		}
 		if !more {
 			break
@@ -220,6 +271,11 @@ type decoder struct {
 }
 
 func (d *decoder) nameEnd(m int) int { return d.ends[m] }
+
+// size is the bytes the tokens of the names decoded so far take.
+func (d *decoder) size() int {
+	return cap(d.toks)*int(unsafe.Sizeof(token{})) + cap(d.names)*int(unsafe.Sizeof(nameToks{})) + cap(d.ends)*int(unsafe.Sizeof(0))
+}
 
 func (d *decoder) st(pos, typ int) *stream { return &d.streams[pos<<4|typ] }
 
