@@ -11,7 +11,8 @@ import (
 // per-position counting (lanes of few levels, a level arriving after the
 // lanes ran out, reads longer than the lanes, qualities shorter than the
 // sequence or missing, Phred scores beside FASTQ characters) and compares
-// the tables with counts made the plain way, one base at a time.
+// the tables, the mean qualities and the GC distribution with counts made
+// the plain way, one base at a time.
 func TestTablesMatchCounting(t *testing.T) {
 	type batch struct {
 		reads          int
@@ -25,7 +26,7 @@ func TestTablesMatchCounting(t *testing.T) {
 		name    string
 		batches []batch
 	}{
-		{"one base, one level: every lane fills", []batch{{reads: 1000, minLen: 150, maxLen: 150, bases: "A", quals: "F"}}},
+		{"one base, one level: every lane fills", []batch{{reads: 2100, minLen: 150, maxLen: 150, bases: "A", quals: "F"}}},
 		{"four levels", []batch{{reads: 1000, minLen: 150, maxLen: 150, quals: "#,:F"}}},
 		{"eight levels, lengths vary", []batch{{reads: 700, minLen: 1, maxLen: 160, quals: "(18=CGJ#"}}},
 		{"a ninth level after the lanes", []batch{
@@ -33,7 +34,7 @@ func TestTablesMatchCounting(t *testing.T) {
 			{reads: 600, minLen: 100, maxLen: 151, quals: "(18=CGJ#5"}}},
 		{"forty-one levels", []batch{{reads: 400, minLen: 36, maxLen: 100, quals: "!\"#$%&'()*+,-./0123456789:;<=>?@ABCDEFGHIJ"}}},
 		{"reads longer than the lanes", []batch{
-			{reads: 300, minLen: 200, maxLen: 400, quals: "#,:F"},
+			{reads: 300, minLen: 200, maxLen: 1200, quals: "#,:F"},
 			{reads: 300, minLen: 10, maxLen: 255, quals: "#,:F"}}},
 		{"qualities short or missing", []batch{{reads: 800, minLen: 50, maxLen: 120, quals: "#,:F", shortQual: true}}},
 		{"Phred scores and FASTQ characters", []batch{
@@ -47,6 +48,8 @@ func TestTablesMatchCounting(t *testing.T) {
 			var r Reads
 			var quality, content []int64
 			var meanQuality [qualLevels]int64
+			var models gcModels
+			var gcDist [101]float64
 			for _, b := range tt.batches {
 				bases := cmp.Or(b.bases, "ACGTNacgtRY")
 				for range b.reads {
@@ -81,6 +84,15 @@ func TestTablesMatchCounting(t *testing.T) {
 					for i, c := range seq {
 						content[i*classes+int(baseClass[c])]++
 					}
+					if gcLen := gcLength(n); gcLen > 0 {
+						gc := 0
+						for _, c := range seq[:gcLen] {
+							if c == 'G' || c == 'C' || c == 'g' || c == 'c' {
+								gc++
+							}
+						}
+						models.add(&gcDist, gcLen, gc)
+					}
 				}
 			}
 			r.Report()
@@ -89,6 +101,9 @@ func TestTablesMatchCounting(t *testing.T) {
 			}
 			if got := r.content[:len(content)]; !slices.Equal(got, content) || slices.ContainsFunc(r.content[len(content):], func(c int64) bool { return c != 0 }) {
 				t.Errorf("base table differs from counting")
+			}
+			if r.gc != gcDist {
+				t.Errorf("GC distribution %v, counted %v", r.gc, gcDist)
 			}
 			if r.meanQuality != meanQuality {
 				t.Errorf("mean qualities %v, counted %v", r.meanQuality, meanQuality)

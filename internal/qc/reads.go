@@ -79,7 +79,7 @@ func init() {
 		}
 	}
 	for b, c := range baseClass {
-		classLane[b] = 1 << (int(c) * laneBits)
+		classLane[b] = 1 << (int(c) * classBits)
 	}
 	for _, l := range []byte("GgCc") {
 		isGC[l] = 1
@@ -91,15 +91,16 @@ func init() {
 }
 
 // Per-position counts are first kept in lanes: one uint64 per position
-// holds an 8-bit counter for each base class (pendingContent) and one for
-// each of up to eight quality levels (pendingQuality), so that a base
-// costs two additions to words read in order, not two increments of
-// counters scattered over the tables (94 levels of 150 positions are 110
-// KiB of int64). A read adds at most one to a lane, so the lanes are
-// added to the tables every laneFlush reads. Instruments bin qualities
-// into eight levels or fewer (Illumina since 2012: eight, then four); a
-// source with more levels, or reads longer than maxLaneRead, count their
-// qualities straight into the table.
+// holds a 10-bit counter for each base class (laneCounts.content) and one
+// an 8-bit counter for each of up to eight quality levels
+// (laneCounts.quality), so that a base costs two additions to words read
+// in order, not two increments of counters scattered over the tables (94
+// levels of 150 positions are 110 KiB of int64). A read adds at most one
+// to a lane, so the lanes are added to the tables every classFlush and
+// laneFlush reads. Instruments bin qualities into eight levels or fewer
+// (Illumina since 2012: eight, then four); a source with more levels, or
+// reads longer than maxLaneRead, count their qualities straight into the
+// table.
 const (
 	laneBits    = 8
 	laneMask    = 1<<laneBits - 1
@@ -107,6 +108,9 @@ const (
 	qualSlots   = 64 / laneBits
 	maxLaneRead = laneMask // a read's own lanes must not overflow either
 	laneOnes    = 0x0101010101010101
+	classBits   = 10
+	classMask   = 1<<classBits - 1
+	classFlush  = classMask
 )
 
 // classLane[b] is one in the lane of b's base class.
@@ -149,14 +153,16 @@ type laneCounts struct {
 	// content[p] has base class c's count in lane c; quality[p] the
 	// count of the level slots[s] in lane s.
 	content, quality []uint64
-	// reads is how many reads the lanes count.
-	reads int
+	// reads and classReads are how many reads the quality and the
+	// content lanes count.
+	reads, classReads int
 	// slots are the quality levels given a lane, in the order met;
 	// fastq[c] and phred[c] are one in the lane of the level of the
 	// FASTQ character or Phred score c, or zero while that level has
 	// none. tooMany says a source has more levels than lanes: its
 	// qualities all go to the table.
 	slots        []uint8
+	levels       [qualSlots]uint8 // slots, zero past the last
 	fastq, phred *[256]uint64
 	tooMany      bool
 }
@@ -193,20 +199,32 @@ func (r *Reads) add(seq, qual []byte, levels *[256]uint8, phred bool) {
 		r.grow(p)
 	}
 	if r.lanes.reads == laneFlush {
-		r.flush()
+		r.flushQuality()
 	}
 	r.lanes.reads++
-
-	// FastQC's GC model reads only the first gcLength(n) bases.
-	if gcLen := gcLength(n); gcLen > 0 {
-		r.gcModels.add(&r.gc, gcLen, countGC(seq[:gcLen]))
+	if r.lanes.classReads == classFlush {
+		r.flushContent()
 	}
+	r.lanes.classReads++
 
 	// The per-base loops touch only the lanes, the tables and
 	// registers: base and quality totals and the lowest quality are
 	// summed from the tables at the end, and only bases past
-	// MaxPositions are tallied here.
-	addLanes(r.lanes.content[:p], seq[:p], &classLane)
+	// MaxPositions are tallied here. FastQC's GC model reads only the
+	// first gcLength(n) bases: up to classMask, the sum of their lanes
+	// counts their G and C.
+	gcLen := gcLength(n)
+	if gcLen <= classMask {
+		classes := addLanesSum(r.lanes.content[:gcLen], seq[:gcLen], &classLane)
+		addLanes(r.lanes.content[gcLen:p], seq[gcLen:p], &classLane)
+		if gcLen > 0 {
+			gc := classes>>(classG*classBits)&classMask + classes>>(classC*classBits)&classMask
+			r.gcModels.add(&r.gc, gcLen, int(gc))
+		}
+	} else {
+		addLanes(r.lanes.content[:p], seq[:p], &classLane)
+		r.gcModels.add(&r.gc, gcLen, countGC(seq[:gcLen]))
+	}
 	for _, b := range seq[p:] {
 		r.beyond[baseClass[b]]++
 	}
@@ -253,17 +271,19 @@ func (r *Reads) addQualityLanes(qual []byte, levels *[256]uint8, phred bool) int
 			quality[i] -= lane[c]
 		}
 		if !l.assign(qual, levels) {
-			r.flush()
+			r.flushQuality()
 			l.tooMany = true
 			return r.addQualityTable(qual, levels)
 		}
 		return r.addQualityLanes(qual, levels, phred)
 	}
-	sum := 0
-	for s, level := range l.slots {
-		sum += int(read>>(s*laneBits)&laneMask) * int(level)
-	}
-	return sum
+	// Levels without a lane count none.
+	level := &l.levels
+	const b = laneBits
+	return int(read&laneMask)*int(level[0]) + int(read>>b&laneMask)*int(level[1]) +
+		int(read>>(2*b)&laneMask)*int(level[2]) + int(read>>(3*b)&laneMask)*int(level[3]) +
+		int(read>>(4*b)&laneMask)*int(level[4]) + int(read>>(5*b)&laneMask)*int(level[5]) +
+		int(read>>(6*b)&laneMask)*int(level[6]) + int(read>>(7*b)&laneMask)*int(level[7])
 }
 
 // assign gives a lane to each level of qual that has none, and reports
@@ -278,6 +298,7 @@ func (l *laneCounts) assign(qual []byte, levels *[256]uint8) bool {
 			return false
 		}
 		one := uint64(1) << (len(l.slots) * laneBits)
+		l.levels[len(l.slots)] = level
 		l.slots = append(l.slots, level)
 		for b := range 256 {
 			if fastqQual[b] == level {
@@ -312,25 +333,47 @@ func (r *Reads) addQualityTable(qual []byte, levels *[256]uint8) int {
 
 // flush adds the lanes to the tables, which then count every read added.
 func (r *Reads) flush() {
+	r.flushContent()
+	r.flushQuality()
+}
+
+func (r *Reads) flushContent() {
 	l := &r.lanes
 	for p, v := range l.content {
 		if v == 0 {
 			continue
 		}
-		counts := r.content[p*classes : (p+1)*classes]
-		for c := range counts {
-			counts[c] += int64(v >> (c * laneBits) & laneMask)
-		}
+		counts := r.content[p*classes : (p+1)*classes : (p+1)*classes]
+		const b = classBits
+		counts[0] += int64(v & classMask)
+		counts[1] += int64(v >> b & classMask)
+		counts[2] += int64(v >> (2 * b) & classMask)
+		counts[3] += int64(v >> (3 * b) & classMask)
+		counts[4] += int64(v >> (4 * b) & classMask)
+		counts[5] += int64(v >> (5 * b) & classMask)
 		l.content[p] = 0
 	}
+	l.classReads = 0
+}
+
+func (r *Reads) flushQuality() {
+	l := &r.lanes
+	level := &l.levels
 	for p, v := range l.quality {
 		if v == 0 {
 			continue
 		}
+		// Slots without a level add nothing to level 0.
 		counts := r.quality[p*qualLevels : (p+1)*qualLevels]
-		for s, level := range l.slots {
-			counts[level] += int64(v >> (s * laneBits) & laneMask)
-		}
+		const b = laneBits
+		counts[level[0]] += int64(v & laneMask)
+		counts[level[1]] += int64(v >> b & laneMask)
+		counts[level[2]] += int64(v >> (2 * b) & laneMask)
+		counts[level[3]] += int64(v >> (3 * b) & laneMask)
+		counts[level[4]] += int64(v >> (4 * b) & laneMask)
+		counts[level[5]] += int64(v >> (5 * b) & laneMask)
+		counts[level[6]] += int64(v >> (6 * b) & laneMask)
+		counts[level[7]] += int64(v >> (7 * b) & laneMask)
 		l.quality[p] = 0
 	}
 	l.reads = 0
@@ -517,8 +560,9 @@ func countGC(seq []byte) int {
 // at a time: a loop of one byte at a time takes twice the instructions.
 func addLanes(lanes []uint64, s []byte, table *[256]uint64) {
 	lanes = lanes[:len(s)]
-	for len(s) >= 8 {
-		b, l := s[:8:8], lanes[:8:8]
+	i := 0
+	for ; i+8 <= len(s); i += 8 {
+		b, l := s[i:i+8:i+8], lanes[i:i+8:i+8]
 		l[0] += table[b[0]]
 		l[1] += table[b[1]]
 		l[2] += table[b[2]]
@@ -527,10 +571,9 @@ func addLanes(lanes []uint64, s []byte, table *[256]uint64) {
 		l[5] += table[b[5]]
 		l[6] += table[b[6]]
 		l[7] += table[b[7]]
-		s, lanes = s[8:], lanes[8:]
 	}
-	for i, b := range s {
-		lanes[i] += table[b]
+	for ; i < len(s); i++ {
+		lanes[i] += table[s[i]]
 	}
 }
 
@@ -538,23 +581,23 @@ func addLanes(lanes []uint64, s []byte, table *[256]uint64) {
 func addLanesSum(lanes []uint64, s []byte, table *[256]uint64) uint64 {
 	lanes = lanes[:len(s)]
 	var sum uint64
-	for len(s) >= 8 {
-		b, l := s[:8:8], lanes[:8:8]
+	i := 0
+	for ; i+8 <= len(s); i += 8 {
+		b, l := s[i:i+8:i+8], lanes[i:i+8:i+8]
 		v0, v1, v2, v3 := table[b[0]], table[b[1]], table[b[2]], table[b[3]]
-		v4, v5, v6, v7 := table[b[4]], table[b[5]], table[b[6]], table[b[7]]
 		l[0] += v0
 		l[1] += v1
 		l[2] += v2
 		l[3] += v3
+		v4, v5, v6, v7 := table[b[4]], table[b[5]], table[b[6]], table[b[7]]
 		l[4] += v4
 		l[5] += v5
 		l[6] += v6
 		l[7] += v7
 		sum += v0 + v1 + v2 + v3 + v4 + v5 + v6 + v7
-		s, lanes = s[8:], lanes[8:]
 	}
-	for i, b := range s {
-		v := table[b]
+	for ; i < len(s); i++ {
+		v := table[s[i]]
 		lanes[i] += v
 		sum += v
 	}
