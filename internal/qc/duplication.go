@@ -43,11 +43,11 @@ type duplicates struct {
 	seed   maphash.Seed
 	index  map[uint64]int32
 	counts []int64
-	// seen has the bit of each tracked hash's top seenBits bits set.
-	// Past the first 100000 distinct sequences most reads are not
-	// tracked, and this table, small enough for the second-level cache,
-	// says so for all but a few percent of them without the lookup in
-	// index that would miss every cache.
+	// seen is a Bloom filter of the tracked hashes, three bits of one
+	// word each (see seenWord). Past the first 100000 distinct sequences
+	// most reads are not tracked, and this table, small enough for the
+	// second-level cache, says so for all but about 2% of them without
+	// the lookup in index that would miss every cache.
 	seen *[1 << seenBits / 64]uint64
 	// The tracked sequences, back to back in one buffer (ends[i] is
 	// where sequence i ends), which costs the collector nothing to scan
@@ -90,8 +90,8 @@ func (d *duplicates) add(seq []byte) {
 		}
 		return
 	}
-	word, bit := h>>(64-seenBits)/64, uint64(1)<<(h%64)
-	if d.seen[word]&bit != 0 {
+	word, bits := seenWord(h)
+	if d.seen[word]&bits == bits {
 		if i, ok := d.index[h]; ok {
 			d.counts[i]++
 			if !d.frozen {
@@ -100,7 +100,7 @@ func (d *duplicates) add(seq []byte) {
 			return
 		}
 	}
-	d.seen[word] |= bit
+	d.seen[word] |= bits
 	d.index[h] = int32(len(d.counts))
 	d.counts = append(d.counts, 1)
 	d.sequences = append(d.sequences, seq...)
@@ -112,11 +112,18 @@ func (d *duplicates) add(seq []byte) {
 	}
 }
 
+// seenWord is the word of the filter seen that hash h falls in, from its
+// top bits, and its three bits there, from its low bits: with all three in
+// one word a read costs one memory access.
+func seenWord(h uint64) (word int, bits uint64) {
+	return int(h >> (64 - seenBits + 6)), 1<<(h&63) | 1<<(h>>6&63) | 1<<(h>>12&63)
+}
+
 // settle counts the reads whose hashes wait in later, which only adds to
 // the counts of tracked sequences.
 func (d *duplicates) settle() {
 	for _, h := range d.later[:d.nLater] {
-		if d.seen[h>>(64-seenBits)/64]&(1<<(h%64)) == 0 {
+		if word, bits := seenWord(h); d.seen[word]&bits != bits {
 			continue
 		}
 		if i, ok := d.index[h]; ok {
