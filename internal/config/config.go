@@ -247,10 +247,10 @@ func Register(fs *flag.FlagSet) *Config {
 	fs.IntVar(&c.IngestAttempts, "ingest-attempts", c.envInt("INGEST_ATTEMPTS", 3),
 		"times a read set's ingestion may be cut short by a crash or hang of its node before the read set fails instead of being tried again (SEQSTORE_INGEST_ATTEMPTS)")
 	// Off by default until its cost comes down: the statistics add a
-	// quarter to a third of a FASTQ ingestion's CPU, which on two cores
-	// costs as much in time and would undo ingestion's speed targets.
+	// seventh to a FASTQ ingestion's CPU and a tenth to a BAM's, more
+	// than the tenth they may cost.
 	c.SkipQC = true
-	fs.BoolFunc("ingest-qc", "compute each read set's quality-control report (FastQC's and samtools' statistics) in the ingest pass (default false: it adds a quarter to a third of a FASTQ ingestion's CPU); without it read sets have no report", func(v string) error {
+	fs.BoolFunc("ingest-qc", "compute each read set's quality-control report (FastQC's and samtools' statistics) in the ingest pass (default false: it adds a seventh to a FASTQ ingestion's CPU, a tenth to a BAM's); without it read sets have no report", func(v string) error {
 		on, err := strconv.ParseBool(v)
 		c.SkipQC = !on
 		return err
