@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime/debug"
+	"runtime/pprof"
 	"strings"
 
 	"github.com/seqstore/seqstore/internal/analyze"
@@ -57,9 +58,21 @@ func runInspect(ctx context.Context, args []string, out io.Writer) error {
 	familyList := fs.String("families", "MD5up,SHA256up,SHA512up", "comma-separated ETag `families` to compute")
 	withQC := fs.Bool("qc", false, "also print quality-control statistics")
 	qcOut := fs.String("qc-out", "", "write quality-control reports into `dir` (FastQC and flagstat layouts)")
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the run to `file` (for go tool pprof)")
 	limits := limitFlags(fs)
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
 	}
 	// Decoding an archive-profile CRAM keeps about 180 MB live (two
 	// containers of 100,000 reads and their buffers); at the default GOGC

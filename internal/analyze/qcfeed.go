@@ -15,10 +15,9 @@ const (
 )
 
 // readStats computes the read statistics of one source (qc.Reads) on a
-// goroutine of its own, fed with batches of copied reads: they cost about
-// as much CPU as parsing, and on the goroutine that parses they would
-// slow the whole pass, where on their own they use what the other stages
-// leave. A nil *readStats computes nothing.
+// goroutine of its own, fed with batches of copied reads: on the goroutine
+// that parses, their CPU would add to the whole pass's time, where on
+// their own they use what the other stages leave. A nil *readStats computes nothing.
 type readStats struct {
 	reads qc.Reads
 	phred bool // qualities are Phred scores (BAM, CRAM), not FASTQ text

@@ -65,9 +65,9 @@ type Config struct {
 	// IngestProgress is how often an ingestion logs how far it has come;
 	// zero turns the lines off.
 	IngestProgress time.Duration
-	// SkipQC leaves the quality-control report out of the ingest pass;
-	// the zero value computes it, the flags' default (-ingest-qc unset)
-	// does not.
+	// SkipQC leaves the quality-control report out of the ingest pass
+	// (-ingest-qc=false); the zero value, like the flags' default,
+	// computes it.
 	SkipQC bool
 	// JobWorkers is how many job items (import sources, exported read
 	// sets) one node works on at once.
@@ -246,11 +246,7 @@ func Register(fs *flag.FlagSet) *Config {
 	fs.DurationVar(&c.IngestLease, "ingest-lease", time.Minute, "how long another node waits before taking over the ingestion of a node that stopped answering")
 	fs.IntVar(&c.IngestAttempts, "ingest-attempts", c.envInt("INGEST_ATTEMPTS", 3),
 		"times a read set's ingestion may be cut short by a crash or hang of its node before the read set fails instead of being tried again (SEQSTORE_INGEST_ATTEMPTS)")
-	// Off by default until its cost comes down: the statistics add a
-	// quarter to a third of a FASTQ ingestion's CPU, which on two cores
-	// costs as much in time and would undo ingestion's speed targets.
-	c.SkipQC = true
-	fs.BoolFunc("ingest-qc", "compute each read set's quality-control report (FastQC's and samtools' statistics) in the ingest pass (default false: it adds a quarter to a third of a FASTQ ingestion's CPU); without it read sets have no report", func(v string) error {
+	fs.BoolFunc("ingest-qc", "compute each read set's quality-control report (FastQC's and samtools' statistics) in the ingest pass (default true; it adds a seventh to a FASTQ ingestion's CPU, a tenth to a BAM's); -ingest-qc=false leaves it out, and read sets ingested so have no report", func(v string) error {
 		on, err := strconv.ParseBool(v)
 		c.SkipQC = !on
 		return err

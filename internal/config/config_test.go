@@ -200,7 +200,7 @@ func TestIngestQCSetting(t *testing.T) {
 		skip bool
 		err  bool
 	}{
-		{nil, true, false},
+		{nil, false, false},
 		{[]string{"-ingest-qc"}, false, false},
 		{[]string{"-ingest-qc=false"}, true, false},
 		{[]string{"-ingest-qc=true"}, false, false},

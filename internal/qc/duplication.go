@@ -18,6 +18,7 @@ const (
 	maxTrackedSequences = 100000
 	longSequence        = 75
 	trackedPrefix       = 50
+	seenBits            = 20
 )
 
 // overrepresentedPercent is the share of all reads above which a tracked
@@ -42,6 +43,12 @@ type duplicates struct {
 	seed   maphash.Seed
 	index  map[uint64]int32
 	counts []int64
+	// seen is a Bloom filter of the tracked hashes, three bits of one
+	// word each (see seenWord). Past the first 100000 distinct sequences
+	// most reads are not tracked, and this table, small enough for the
+	// second-level cache, says so for all but about 2% of them without
+	// the lookup in index that would miss every cache.
+	seen *[1 << seenBits / 64]uint64
 	// The tracked sequences, back to back in one buffer (ends[i] is
 	// where sequence i ends), which costs the collector nothing to scan
 	// and tracking a sequence no allocation of its own.
@@ -52,7 +59,16 @@ type duplicates struct {
 	// tracking stopped; frozen that no new sequence is tracked.
 	reads, readsAtLimit int64
 	frozen              bool
+	// Once frozen, the hashes of the reads wait in later, a batch at a
+	// time: their lookups, independent of one another, then overlap
+	// their waits for memory rather than each holding up its read's
+	// work.
+	later  *[laterBatch]uint64
+	nLater int
 }
+
+// laterBatch is how many hashes wait in duplicates.later.
+const laterBatch = 256
 
 func (d *duplicates) add(seq []byte) {
 	d.reads++
@@ -64,18 +80,27 @@ func (d *duplicates) add(seq []byte) {
 		// Sized for the whole sample at once: growing it step by step
 		// would rehash every entry several times.
 		d.index = make(map[uint64]int32, maxTrackedSequences)
+		d.seen = new([1 << seenBits / 64]uint64)
 	}
 	h := maphash.Bytes(d.seed, seq)
-	if i, ok := d.index[h]; ok {
-		d.counts[i]++
-		if !d.frozen {
-			d.readsAtLimit = d.reads
+	if d.frozen {
+		d.later[d.nLater] = h
+		if d.nLater++; d.nLater == laterBatch {
+			d.settle()
 		}
 		return
 	}
-	if d.frozen {
-		return
+	word, bits := seenWord(h)
+	if d.seen[word]&bits == bits {
+		if i, ok := d.index[h]; ok {
+			d.counts[i]++
+			if !d.frozen {
+				d.readsAtLimit = d.reads
+			}
+			return
+		}
 	}
+	d.seen[word] |= bits
 	d.index[h] = int32(len(d.counts))
 	d.counts = append(d.counts, 1)
 	d.sequences = append(d.sequences, seq...)
@@ -83,7 +108,29 @@ func (d *duplicates) add(seq []byte) {
 	d.readsAtLimit = d.reads
 	if len(d.counts) == maxTrackedSequences {
 		d.frozen = true
+		d.later = new([laterBatch]uint64)
 	}
+}
+
+// seenWord is the word of the filter seen that hash h falls in, from its
+// top bits, and its three bits there, from its low bits: with all three in
+// one word a read costs one memory access.
+func seenWord(h uint64) (word int, bits uint64) {
+	return int(h >> (64 - seenBits + 6)), 1<<(h&63) | 1<<(h>>6&63) | 1<<(h>>12&63)
+}
+
+// settle counts the reads whose hashes wait in later, which only adds to
+// the counts of tracked sequences.
+func (d *duplicates) settle() {
+	for _, h := range d.later[:d.nLater] {
+		if word, bits := seenWord(h); d.seen[word]&bits != bits {
+			continue
+		}
+		if i, ok := d.index[h]; ok {
+			d.counts[i]++
+		}
+	}
+	d.nLater = 0
 }
 
 // DuplicationReport is FastQC's "Sequence Duplication Levels": the share
@@ -113,6 +160,9 @@ type OverrepresentedSequence struct {
 func (d *duplicates) report() (*DuplicationReport, []OverrepresentedSequence) {
 	if d.reads == 0 {
 		return nil, nil
+	}
+	if d.frozen {
+		d.settle()
 	}
 	// How many distinct sequences were seen at each level, corrected
 	// for the reads after tracking stopped.

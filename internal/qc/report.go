@@ -81,6 +81,7 @@ func (r *Reads) encoding() (name string, offset int) {
 
 // Report returns the statistics so far.
 func (r *Reads) Report() *ReadsReport {
+	r.flush()
 	name, offset := r.encoding()
 	shift := offset - '!'
 	rep := &ReadsReport{

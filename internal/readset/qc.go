@@ -60,7 +60,7 @@ func (s *Service) QC(ctx context.Context, account, storeID, id string) ([]byte, 
 		case seqstore.ReadSetStatusUploadFailed:
 			return nil, seqstore.Errorf(seqstore.CodeNotFound, "read set %s has no QC report: its ingestion failed (%s)", id, rs.StatusMessage)
 		}
-		return nil, seqstore.Errorf(seqstore.CodeNotFound, "read set %s has no QC report: it was ingested without QC (the server runs it with -ingest-qc) or by a seqstore version that did not compute one; upload it again to get one", id)
+		return nil, seqstore.Errorf(seqstore.CodeNotFound, "read set %s has no QC report: it was ingested without QC (the server ran with -ingest-qc=false) or by a seqstore version that did not compute one; upload it again to get one", id)
 	}
 	return rep, err
 }

@@ -48,8 +48,9 @@ type Service struct {
 	// DELETED, for ListReadSets filtered on that status; zero removes it
 	// with the files.
 	DeletedRetention time.Duration
-	// NoQC leaves the quality-control statistics out of ingestion: they
-	// add a quarter to a third of a FASTQ ingestion's CPU.
+	// NoQC leaves the quality-control statistics out of ingestion
+	// (-ingest-qc=false): they add a seventh to a FASTQ ingestion's CPU
+	// and a tenth to a BAM's.
 	NoQC bool
 	// Locations are where import and export jobs read and write; nil
 	// refuses such jobs.
