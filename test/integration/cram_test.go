@@ -5,6 +5,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -14,6 +15,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/omics"
 	"github.com/aws/aws-sdk-go-v2/service/omics/types"
 
+	"github.com/seqstore/seqstore/internal/arn"
 	"github.com/seqstore/seqstore/internal/testutil"
 )
 
@@ -33,16 +35,24 @@ func importLambdaReferenceWith(t *testing.T, c *omics.Client, place *jobPlace, r
 	if err != nil {
 		t.Fatal(err)
 	}
-	started, err := c.StartReferenceImportJob(ctx, &omics.StartReferenceImportJobInput{ReferenceStoreId: rst.Id, RoleArn: aws.String(testRoleArn),
-		Sources: []types.StartReferenceImportJobSourceItem{{SourceFile: aws.String(place.put(t, "ref/lambda.fa", ref)), Name: aws.String("lambda")}}})
+	return importReferenceInto(t, c, place, *rst.Id, ref, "lambda")
+}
+
+// importReferenceInto imports the FASTA file into the reference store
+// under name, from place, and returns the reference's ARN.
+func importReferenceInto(t *testing.T, c *omics.Client, place *jobPlace, store, file, name string) string {
+	t.Helper()
+	ctx := context.Background()
+	started, err := c.StartReferenceImportJob(ctx, &omics.StartReferenceImportJobInput{ReferenceStoreId: aws.String(store), RoleArn: aws.String(testRoleArn),
+		Sources: []types.StartReferenceImportJobSourceItem{{SourceFile: aws.String(place.put(t, "ref/"+name+".fa", file)), Name: aws.String(name)}}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	job := waitReferenceImport(t, c, *rst.Id, *started.Id)
+	job := waitReferenceImport(t, c, store, *started.Id)
 	if job.Status != types.ReferenceImportJobStatusCompleted {
 		t.Fatalf("reference import %s: %+v", job.Status, job.Sources)
 	}
-	md, err := c.GetReferenceMetadata(ctx, &omics.GetReferenceMetadataInput{ReferenceStoreId: rst.Id, Id: job.Sources[0].ReferenceId})
+	md, err := c.GetReferenceMetadata(ctx, &omics.GetReferenceMetadataInput{ReferenceStoreId: aws.String(store), Id: job.Sources[0].ReferenceId})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -69,6 +79,7 @@ func TestCRAMReadSets(t *testing.T) {
 				{"v30", "version=3.0"},
 				{"v31-normal", "version=3.1"},
 				{"v31-archive", "version=3.1,archive"},
+				{"v30-embedded-reference", "version=3.0,embed_ref=1"},
 			} {
 				if b.scaleOut && v.name != "v31-normal" {
 					continue // the codecs are the same on either backend
@@ -148,9 +159,31 @@ func TestCRAMReadSets(t *testing.T) {
 				t.Errorf("a BAM whose @SQ disagrees with its reference: %s %q", bad.Status, msg)
 			}
 
+			// A reference whose lambda sequence has the same name and
+			// length but one base changed: the header agrees, a slice's
+			// reference MD5 does not, and the read set fails naming the
+			// sequence and the slice.
+			refText, err := os.ReadFile(d.ref)
+			if err != nil {
+				t.Fatal(err)
+			}
+			altered := filepath.Join(dir, "altered.fa")
+			os.WriteFile(altered, bytes.Replace(refText, []byte("GGGCGGCGACCT"), []byte("GGGCGGCGACCA"), 1), 0o644)
+			lambdaRef, err := arn.Parse(refArn)
+			if err != nil {
+				t.Fatal(err)
+			}
+			alteredArn := importReferenceInto(t, c, places[0], lambdaRef.StoreID, altered, "lambda-altered")
+			cramFile := filepath.Join(dir, "v31-normal.cram") // written above on either backend
+			mismatch := waitIngested(t, c, store, uploadFiles(t, c, store, types.FileTypeCram, alteredArn, 1<<20, cramFile))
+			msg := aws.ToString(mismatch.StatusMessage)
+			if mismatch.Status != types.ReadSetStatusUploadFailed || !regexp.MustCompile(`container at byte \d+, slice \d+: reference MD5 mismatch for gi\|9626243\|ref\|NC_001416\.1\|:\d+-\d+`).MatchString(msg) {
+				t.Errorf("a CRAM against a reference whose sequence differs in one base: %s %q", mismatch.Status, msg)
+			}
+
 			// A CRAM needs its reference here: an ARN of the right form
 			// that names nothing stored is refused.
-			_, err := c.CreateMultipartReadSetUpload(ctx, &omics.CreateMultipartReadSetUploadInput{SequenceStoreId: aws.String(store), SourceFileType: types.FileTypeCram,
+			_, err = c.CreateMultipartReadSetUpload(ctx, &omics.CreateMultipartReadSetUploadInput{SequenceStoreId: aws.String(store), SourceFileType: types.FileTypeCram,
 				SubjectId: aws.String("s"), SampleId: aws.String("s"), Name: aws.String("no-ref"), ReferenceArn: aws.String(testReferenceArn)})
 			if code := apiErrorCode(t, err); code != "ResourceNotFoundException" {
 				t.Errorf("CRAM upload against a reference seqstore does not hold: %s", code)
