@@ -220,7 +220,7 @@ type env struct {
 	// inflated counts the uncompressed bytes of the blocks decoded.
 	inflated atomic.Int64
 
-	// refs holds the reference windows slices decode against.
+	// refCache holds the reference windows slices decode against.
 	refCache refCache
 
 	// batches is the free list of decoded batches, raws that of the

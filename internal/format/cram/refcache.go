@@ -36,9 +36,11 @@ type refWindow struct {
 func (w *refWindow) end() int64 { return w.start + int64(len(w.seq)) }
 
 // covers reports whether the window holds every base of [start, end) that
-// the sequence has.
+// the sequence has, and reaches start (so that a range wholly past the
+// sequence's end is fetched, and found empty, rather than cut from a
+// window before it).
 func (w *refWindow) covers(id int32, start, end int64) bool {
-	return w.id == id && w.start <= start && min(end, w.length) <= w.end()
+	return w.id == id && w.start <= start && start <= w.end() && min(end, w.length) <= w.end()
 }
 
 // refCache keeps reference windows for the slices of one reader.

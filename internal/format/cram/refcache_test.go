@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/seqstore/seqstore/internal/format/fasta"
+	"github.com/seqstore/seqstore/internal/format/sam"
 	"github.com/seqstore/seqstore/internal/testutil"
 	"github.com/seqstore/seqstore/internal/testutil/heapcap"
 )
@@ -179,4 +180,63 @@ func TestEmbeddedReferenceNeedsNoOther(t *testing.T) {
 			compareSAM(t, profile+" without a reference", render(t, file, nil, Options{NamePrefix: filepath.Base(file)}), want)
 		})
 	}
+}
+
+// The window cache: ranges inside a fetched window are not fetched again,
+// a fetch reads ahead, a range past the sequence's end comes back empty
+// with the length, and windows beyond the budget are dropped.
+func TestReferenceWindows(t *testing.T) {
+	const n = 3 << 20
+	seq := make([]byte, n)
+	for i := range seq {
+		seq[i] = "ACGT"[i%4]
+	}
+	src := &countingReference{ReferenceSource: mapReference{"a": seq, "b": seq[:1000]}}
+	e := &env{refs: []sam.Reference{{Name: "a", Length: n}, {Name: "b", Length: 1000}}, src: src}
+	steps := []struct {
+		name       string
+		id         int32
+		start, end int64
+		wantStart  int64
+		wantLen    int
+		wantCalls  int
+	}{
+		{"a first range, read ahead", 0, 100, 200, 100, refReadAhead, 1},
+		{"inside it", 0, 5000, 6000, 100, refReadAhead, 1},
+		{"running past it", 0, refReadAhead + 90, refReadAhead + 110, refReadAhead + 90, refReadAhead, 2},
+		{"the sequence's tail", 0, n - 10, n + 50, n - 10, 10, 3},
+		{"past the end", 0, n + 20, n + 30, n + 20, 0, 4},
+		{"another sequence, cut at its end", 1, 0, 1001, 0, 1000, 5},
+		{"the first window again", 0, 150, 160, 100, refReadAhead, 5},
+	}
+	for _, s := range steps {
+		w, err := e.reference(s.id, s.start, s.end)
+		if err != nil {
+			t.Fatalf("%s: %v", s.name, err)
+		}
+		if w.start != s.wantStart || len(w.seq) != s.wantLen || src.calls != s.wantCalls || w.length != int64(e.refs[s.id].Length) {
+			t.Errorf("%s: window at %d of %d bases (sequence %d), %d fetches; want at %d of %d, %d fetches",
+				s.name, w.start, len(w.seq), w.length, src.calls, s.wantStart, s.wantLen, s.wantCalls)
+		}
+		if len(w.seq) > 0 && string(w.seq[:4]) != string(seq[w.start:w.start+4]) {
+			t.Errorf("%s: the window's bases are not the sequence's at %d", s.name, w.start)
+		}
+	}
+	// Past the budget the least recently used windows go.
+	for i := range int64(refCacheBudget/refReadAhead + 4) {
+		if _, err := e.reference(0, i*refReadAhead/2, i*refReadAhead/2+1); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if e.refCache.bytes > refCacheBudget || e.refCache.bytes != sumWindows(e.refCache.windows) {
+		t.Errorf("the cache holds %d bytes (counted %d) past its budget of %d", sumWindows(e.refCache.windows), e.refCache.bytes, refCacheBudget)
+	}
+}
+
+func sumWindows(ws []*refWindow) int {
+	n := 0
+	for _, w := range ws {
+		n += len(w.seq)
+	}
+	return n
 }
