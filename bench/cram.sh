@@ -18,7 +18,9 @@
 #                                  -@2` one after the other; the server's
 #                                  peak RSS per profile (restarted for
 #                                  each); counts and ETag checked against
-#                                  samtools
+#                                  samtools; SEQSTORE_SERVE_ARGS adds flags
+#                                  to `seqstore serve`, CRAM_PROFILES picks
+#                                  profiles ("3.0 3.1-normal 3.1-archive")
 set -euo pipefail
 cd "$(dirname "$0")/.."
 server=0
@@ -45,6 +47,11 @@ bin=$(mktemp -d)/seqstore
 go build -o "$bin" ./cmd/seqstore
 timeit() { /usr/bin/time -f "%e %M" "$@" 2>&1 >/dev/null | tail -n 1; }
 profiles=("3.0:version=3.0" "3.1-normal:version=3.1,normal" "3.1-archive:version=3.1,archive")
+if [ -n "${CRAM_PROFILES:-}" ]; then # e.g. CRAM_PROFILES="3.0 3.1-archive"
+  chosen=()
+  for p in "${profiles[@]}"; do [[ " $CRAM_PROFILES " == *" ${p%%:*} "* ]] && chosen+=("$p"); done
+  profiles=("${chosen[@]}")
+fi
 # make_cram NAME OPTS: the profile's CRAM, made once and kept; prints its path.
 make_cram() {
   local name=$1 opts=$2 cram=$data/reads.$1.cram n=2 size
@@ -56,7 +63,7 @@ make_cram() {
     echo "$name: CRAM of $size MiB is under 150 MB; remaking it from $((n + 1)) copies of the BAM" >&2
     rm -f "$cram"; n=$((n + 1))
   done
-  echo "$name: CRAM is $(stat -c %s "$cram") bytes, at least 150 MB" >&2
+  echo "$name: CRAM is $(stat -c %s "$cram") bytes, at least $min_mib MiB" >&2
   echo "$cram"
 }
 
@@ -78,7 +85,8 @@ server_run() {
     local port
     port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
     endpoint=http://127.0.0.1:$port
-    "$bin" serve -addr "127.0.0.1:$port" -data "$work/data" -file-root "$root" >>"$work/serve.log" 2>&1 &
+    # shellcheck disable=SC2086 # SEQSTORE_SERVE_ARGS is a list of flags
+    "$bin" serve -addr "127.0.0.1:$port" -data "$work/data" -file-root "$root" ${SEQSTORE_SERVE_ARGS:-} >>"$work/serve.log" 2>&1 &
     pid=$!
     for _ in $(seq 300); do
       python3 -c 'import socket, sys; socket.create_connection(("127.0.0.1", int(sys.argv[1])), 1)' "$port" 2>/dev/null && return
@@ -144,7 +152,8 @@ server_run() {
     target=1.2; [ "$name" = 3.1-archive ] && target=0.9
     printf '%-12s %9s %12s %12s %7sx %10s MiB %s (target >= %s: %s; RSS < 300: %s)\n' "$name" "$size" "$ours" "$tools" "$ratio" "$rss" "$check" "$target" \
       "$(verdict "$ratio" "$target")" "$(verdict 299 "$rss")"
-    echo "   tools: view|md5sum $(secs "$t0" "$t1") s, index $(secs "$t1" "$t2") s, flagstat $(secs "$t2" "$t3") s" >&2
+    echo "   tools: view|md5sum $(secs "$t0" "$t1") s, index $(secs "$t1" "$t2") s, flagstat $(secs "$t2" "$t3") s;" \
+      "seqstore: upload $(jq '.upload_seconds * 100 | round / 100' "$work/$name.json") s, Complete to ACTIVE $(jq '(.complete_seconds + .activate_seconds) * 100 | round / 100' "$work/$name.json") s" >&2
   done
   echo "load average at end: $(cut -d' ' -f1-3 /proc/loadavg)"
   echo "ratio = tools time / seqstore time (upload until ACTIVE; the import until COMPLETED): above 1 means seqstore is faster."
