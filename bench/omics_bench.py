@@ -14,6 +14,8 @@ Subcommands:
                                under import)
   export-job ...               StartReadSetExportJob of read sets, timed
                                until the job ends
+  reference-import ...         CreateReferenceStore and StartReferenceImportJob
+                               of one FASTA, timed until the job ends
 
 The endpoint comes from --endpoint, the root key from SEQSTORE_ACCESS_KEY_ID
 and SEQSTORE_SECRET_ACCESS_KEY. Host-prefix injection is turned off, so the
@@ -310,6 +312,23 @@ def import_job(args):
     }))
 
 
+def reference_import(args):
+    """A reference store, and a reference import of one FASTA into it, timed
+    from StartReferenceImportJob until the job ends."""
+    omics = client(args)
+    store = omics.create_reference_store(name=args.store_name)["id"]
+    t0 = time.perf_counter()
+    started = omics.start_reference_import_job(referenceStoreId=store, roleArn=ROLE_ARN,
+                                               sources=[{"sourceFile": args.source, "name": args.name}])
+    job = wait_job(lambda: omics.get_reference_import_job(referenceStoreId=store, id=started["id"]), args.timeout, args.poll)
+    seconds = time.perf_counter() - t0
+    src = job["sources"][0]
+    if job["status"] != "COMPLETED":
+        sys.exit(f"omics_bench: reference import {job['status']}: {src.get('statusMessage')}")
+    md = omics.get_reference_metadata(referenceStoreId=store, id=src["referenceId"])
+    print(json.dumps({"seconds": seconds, "referenceArn": md["arn"], "md5": md["md5"]}))
+
+
 def export_job(args):
     omics = client(args)
     t0 = time.perf_counter()
@@ -373,6 +392,14 @@ def main():
     e.add_argument("--poll", type=float, default=0.05)
     e.add_argument("--timeout", type=float, default=3600)
     e.set_defaults(run=export_job)
+
+    r = sub.add_parser("reference-import")
+    r.add_argument("--source", required=True, help="the FASTA's URI, e.g. file:///data/ref.fa under the server's -file-root")
+    r.add_argument("--name", default="bench-reference")
+    r.add_argument("--store-name", default="bench-references")
+    r.add_argument("--poll", type=float, default=0.05)
+    r.add_argument("--timeout", type=float, default=3600)
+    r.set_defaults(run=reference_import)
 
     args = p.parse_args()
     args.run(args)

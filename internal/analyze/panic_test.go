@@ -110,7 +110,7 @@ func TestBAMPanicFailsTheAnalysis(t *testing.T) {
 // decoding worker.
 type panickyReference struct{}
 
-func (panickyReference) Sequence(string) ([]byte, error) { panic(panicky.Value) }
+func (panickyReference) Bases(string, int64, int64) ([]byte, int64, error) { panic(panicky.Value) }
 
 // A panic of the source, read by the CRAM reader's goroutine, of the stored
 // copy teed from it there, or of the reference on a decoding worker, fails

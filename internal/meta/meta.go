@@ -386,7 +386,10 @@ type Jobs interface {
 	// else is running), then the oldest job's lowest index. So one large
 	// job does not hold up the others. With maxJobs above zero, items of a
 	// job not yet started are handed out only while fewer than maxJobs jobs
-	// of kinds are IN_PROGRESS (on every node together).
+	// of kinds are IN_PROGRESS (on every node together). An item of a
+	// reference import waits while an item of a reference import into the
+	// same store runs under a live lease, on any node: a store imports one
+	// reference at a time.
 	JobItemClaim(ctx context.Context, kinds []string, maxJobs int, owner string, now, leaseUntil time.Time) (*JobClaim, error)
 	// JobItemRenew extends owner's lease; ErrConflict if owner lost it or
 	// the item ended.

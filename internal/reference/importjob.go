@@ -178,7 +178,10 @@ func (s *Service) ListImports(ctx context.Context, account, storeID string, f me
 // the reference.
 type ImportHandler struct{ *Service }
 
-// Do imports one source. It is safe to run again: the reference's ID was
+// Do imports one source. The job engine's claim hands out one item of
+// a store's reference imports at a time, on every node together
+// (meta.Store.JobItemClaim), as HealthOmics imports one reference at a
+// time into a store. It is safe to run again: the reference's ID was
 // chosen when the job started, its files are written under keys of that
 // ID (a second run overwrites them), and the reference is created last, so
 // a run finding it made has nothing left to do.
@@ -202,11 +205,6 @@ func (h ImportHandler) Do(ctx context.Context, job *seqstore.Job, item *seqstore
 	if !errors.Is(err, meta.ErrNotFound) {
 		return err
 	}
-	endTurn, err := h.takeTurn(ctx, job.StoreID)
-	if err != nil {
-		return err
-	}
-	defer endTurn()
 	ref := &seqstore.Reference{
 		AccountID:     job.AccountID,
 		StoreID:       job.StoreID,

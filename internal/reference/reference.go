@@ -15,7 +15,6 @@ import (
 	"errors"
 	"io"
 	"log/slog"
-	"sync"
 	"time"
 
 	"github.com/seqstore/seqstore"
@@ -50,9 +49,6 @@ type Service struct {
 	// WakeJobs, when set, is poked after a job starts so the local job
 	// runner takes its items at once instead of at its next poll.
 	WakeJobs func()
-
-	turnsMu sync.Mutex
-	turns   map[string]chan struct{} // one token per reference store
 }
 
 func (s *Service) now() time.Time {
@@ -69,28 +65,4 @@ func (s *Service) store(ctx context.Context, account, storeID string) error {
 		return seqstore.Errorf(seqstore.CodeNotFound, "reference store %s does not exist in this account", storeID)
 	}
 	return err
-}
-
-// takeTurn waits until no other import of the store runs on this node, as
-// HealthOmics imports one reference at a time per store, and returns the
-// function that ends the turn. Turns are per node: two nodes may each
-// import into the same store at once, which costs nothing but the
-// parallelism the rule was meant to bound.
-func (s *Service) takeTurn(ctx context.Context, storeID string) (func(), error) {
-	s.turnsMu.Lock()
-	if s.turns == nil {
-		s.turns = map[string]chan struct{}{}
-	}
-	turn, ok := s.turns[storeID]
-	if !ok {
-		turn = make(chan struct{}, 1)
-		s.turns[storeID] = turn
-	}
-	s.turnsMu.Unlock()
-	select {
-	case turn <- struct{}{}:
-		return func() { <-turn }, nil
-	case <-ctx.Done():
-		return nil, ctx.Err()
-	}
 }

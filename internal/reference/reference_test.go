@@ -214,32 +214,6 @@ func TestRangeResolve(t *testing.T) {
 	}
 }
 
-// Imports into one store take turns; another store's do not wait.
-func TestTurnsPerStore(t *testing.T) {
-	s := &Service{}
-	ctx := context.Background()
-	end, err := s.takeTurn(ctx, "a")
-	if err != nil {
-		t.Fatal(err)
-	}
-	endB, err := s.takeTurn(ctx, "b")
-	if err != nil {
-		t.Fatalf("another store waited: %v", err)
-	}
-	endB()
-	short, cancel := context.WithTimeout(ctx, 50*time.Millisecond)
-	defer cancel()
-	if _, err := s.takeTurn(short, "a"); err == nil {
-		t.Fatal("a second import of the store did not wait its turn")
-	}
-	end()
-	again, err := s.takeTurn(ctx, "a")
-	if err != nil {
-		t.Fatal(err)
-	}
-	again()
-}
-
 // panickySources panics part-way through every source it opens.
 type panickySources struct{ Sources }
 

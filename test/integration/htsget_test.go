@@ -287,10 +287,7 @@ func TestHtsgetCRAM(t *testing.T) {
 	d := lambdaData(t)
 	original, _ := htsgetBAM(t, d)
 	b := backends[0]
-	places := jobPlaces(t)[:1]
-	cfg := newConfig(t, b)
-	allowJobs(t, cfg, places)
-	in := start(t, b, cfg)
+	in, places := startWithFilePlace(t, b)
 	root := in.rootKey()
 	c := in.goClient(root)
 	refArn := importLambdaReference(t, c, places[0], d.ref)

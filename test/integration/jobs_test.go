@@ -60,6 +60,16 @@ func jobPlaces(t *testing.T) []*jobPlace {
 	return []*jobPlace{{name: "file", root: root}, {name: "s3", s3: srv, bucket: bucket}}
 }
 
+// startWithFilePlace starts a server on b whose jobs may reach a file
+// root, returned as the only place.
+func startWithFilePlace(t *testing.T, b backend) (*instance, []*jobPlace) {
+	t.Helper()
+	places := jobPlaces(t)[:1]
+	cfg := newConfig(t, b)
+	allowJobs(t, cfg, places)
+	return start(t, b, cfg), places
+}
+
 // allowJobs lets a server's jobs reach the places, through a -locations
 // file as an operator writes it: the file root, and the bucket with the
 // source server's endpoint and keys, for the accounts given (every account
@@ -569,11 +579,8 @@ func TestJobsRefuseWhatTheyMayNotReach(t *testing.T) {
 // started with the CLI from file:// sources.
 func TestJobWaitersOfTheAWSCLI(t *testing.T) {
 	d := lambdaData(t)
-	places := jobPlaces(t)[:1]
 	b := backends[0]
-	cfg := newConfig(t, b)
-	allowJobs(t, cfg, places)
-	in := start(t, b, cfg)
+	in, places := startWithFilePlace(t, b)
 	key := in.rootKey()
 	store := newStore(t, in.goClient(key), "")
 	src := places[0].put(t, "cli/reads_1.fq.gz", d.r1gz)

@@ -368,11 +368,8 @@ func checkServedReference(t *testing.T, c *omics.Client, store, id, jobID string
 // reference-import-job-completed` finishes on seqstore's reference import.
 func TestReferenceImportWaiterOfTheAWSCLI(t *testing.T) {
 	files := referenceFiles(t)
-	places := jobPlaces(t)[:1]
 	b := backends[0]
-	cfg := newConfig(t, b)
-	allowJobs(t, cfg, places)
-	in := start(t, b, cfg)
+	in, places := startWithFilePlace(t, b)
 	key := in.rootKey()
 	var st struct{ ID string }
 	in.mustCLI(t, key, "create-reference-store", "--name", "refs").json(t, &st)

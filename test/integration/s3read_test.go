@@ -514,10 +514,7 @@ func TestS3ReadEndpointReferences(t *testing.T) {
 func TestS3ReadEndpointCRAM(t *testing.T) {
 	d := lambdaData(t)
 	ctx := context.Background()
-	places := jobPlaces(t)[:1]
-	cfg := newConfig(t, backends[0])
-	allowJobs(t, cfg, places)
-	in := start(t, backends[0], cfg)
+	in, places := startWithFilePlace(t, backends[0])
 	endpoint := serveS3(t, in)
 	c := in.goClient(in.rootKey())
 	refArn := importLambdaReference(t, c, places[0], d.ref)

@@ -15,11 +15,14 @@ import (
 // mapReference is an in-memory ReferenceSource.
 type mapReference map[string][]byte
 
-func (m mapReference) Sequence(name string) ([]byte, error) {
-	if s, ok := m[name]; ok {
-		return s, nil
+func (m mapReference) Bases(name string, start, end int64) ([]byte, int64, error) {
+	s, ok := m[name]
+	if !ok {
+		return nil, 0, fmt.Errorf("no sequence %q", name)
 	}
-	return nil, fmt.Errorf("no sequence %q", name)
+	n := int64(len(s))
+	start, end = min(max(start, 0), n), min(end, n)
+	return s[start:max(start, end)], n, nil
 }
 
 // fuzzSeeds are small real CRAMs with their references loaded in memory.

@@ -14,7 +14,7 @@ import (
 // store would, on the worker decoding the slice.
 type panickyReference struct{}
 
-func (panickyReference) Sequence(string) ([]byte, error) { panic(panicky.Value) }
+func (panickyReference) Bases(string, int64, int64) ([]byte, int64, error) { panic(panicky.Value) }
 
 // A panic on the Reader's goroutines, of the source on the goroutine that
 // reads containers or of the reference on a decoding worker, fails Read

@@ -39,10 +39,15 @@ import (
 	"github.com/seqstore/seqstore/internal/format/sam"
 )
 
-// ReferenceSource gives the bases of a reference sequence by name, upper
-// case, whole. The returned slice is only read.
+// ReferenceSource gives the bases of reference sequences by name.
 type ReferenceSource interface {
-	Sequence(name string) ([]byte, error)
+	// Bases returns the bases [start, end) of the named sequence, 0-based
+	// and upper case, cut short at the sequence's end (none when start is
+	// past it), and the sequence's length. The decoder asks for the
+	// stretch a slice spans and a little more, never the whole of a long
+	// sequence but for slices that hold reads of several. The returned
+	// slice is only read.
+	Bases(name string, start, end int64) ([]byte, int64, error)
 }
 
 // Error is a defect in the CRAM input, with where it was found.
@@ -228,59 +233,13 @@ type env struct {
 	// mem accounts the memory decoded data takes.
 	mem *memory
 
-	mu    sync.Mutex
-	cache []cachedRef
+	// refCache holds the reference windows slices decode against.
+	refCache refCache
 
 	// batches is the free list of decoded batches, raws that of the
 	// buffers a worker decodes a slice's blocks into.
 	batches freeList[*batch]
 	raws    freeList[[][]byte]
-}
-
-type cachedRef struct {
-	id        int32
-	seq       []byte
-	canonical bool
-}
-
-// canonical reports whether the cached reference id holds only letters
-// samtools prints unchanged; it is called after reference(id).
-func (e *env) canonical(id int32) bool {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	for _, c := range e.cache {
-		if c.id == id {
-			return c.canonical
-		}
-	}
-	return false
-}
-
-// reference returns the whole bases of the header's reference id.
-func (e *env) reference(id int32) ([]byte, error) {
-	e.mu.Lock()
-	for _, c := range e.cache {
-		if c.id == id {
-			e.mu.Unlock()
-			return c.seq, nil
-		}
-	}
-	e.mu.Unlock()
-	name := e.refs[id].Name
-	if e.src == nil {
-		return nil, fmt.Errorf("reference %q is needed to decode this slice but no reference was given", name)
-	}
-	seq, err := e.src.Sequence(name)
-	if err != nil {
-		return nil, fmt.Errorf("reference %q: %w", name, err)
-	}
-	e.mu.Lock()
-	if len(e.cache) >= 2 {
-		e.cache = e.cache[1:]
-	}
-	e.cache = append(e.cache, cachedRef{id, seq, canonical(seq)})
-	e.mu.Unlock()
-	return seq, nil
 }
 
 // job is one container on its way through the pipeline.

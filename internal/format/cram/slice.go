@@ -232,21 +232,21 @@ func (d *sliceDecoder) decode(blocks []block) error {
 			d.ref = blk.data
 			d.refCanonical = canonical(blk.data)
 		case d.ch.refNeeded:
-			full, err := d.env.reference(sh.refID)
-			if err != nil {
-				return err
-			}
 			if d.refStart < 1 {
 				d.refStart = 1
 			}
-			if d.refEnd > int64(len(full)) {
-				d.refEnd = int64(len(full))
+			// The span and one base past it: a substitution at a
+			// read's last base reads the base after it for MD.
+			w, err := d.env.reference(sh.refID, d.refStart-1, d.refEnd+1)
+			if err != nil {
+				return err
 			}
-			if d.refStart-1 > int64(len(full)) {
-				return fmt.Errorf("slice starts at %d, beyond the end of %s (%d bases)", sh.start, d.env.refs[sh.refID].Name, len(full))
+			if d.refStart-1 > w.length {
+				return fmt.Errorf("slice starts at %d, beyond the end of %s (%d bases)", sh.start, d.env.refs[sh.refID].Name, w.length)
 			}
-			d.ref = full[d.refStart-1:]
-			d.refCanonical = d.env.canonical(sh.refID)
+			d.refEnd = min(d.refEnd, w.length)
+			d.ref = w.seq[d.refStart-1-w.start:]
+			d.refCanonical = w.canonical
 		}
 		if d.ref != nil && sh.md5 != [16]byte{} {
 			start := int64(sh.start) - d.refStart
@@ -330,13 +330,17 @@ func (d *sliceDecoder) record(i int, lastAPos *int64, lastRef *int32) error {
 			d.refLen = int64(d.env.refs[r.refID].Length)
 			d.refEnd = d.refLen
 			if d.ch.refNeeded {
-				full, err := d.env.reference(r.refID)
+				// A slice of several sequences gives no span for
+				// each: the record's sequence is fetched whole.
+				// Writers make such slices of sequences with few
+				// reads, typically short ones.
+				w, err := d.env.reference(r.refID, 0, d.refLen+1)
 				if err != nil {
 					return err
 				}
-				d.ref = full
-				d.refCanonical = d.env.canonical(r.refID)
-				d.refEnd = int64(len(full))
+				d.ref = w.seq
+				d.refCanonical = w.canonical
+				d.refEnd = w.length
 			}
 		}
 	} else {

@@ -13,7 +13,6 @@ import (
 	"os"
 	"strconv"
 	"strings"
-	"sync"
 )
 
 // Entry is one line of a .fai index.
@@ -35,19 +34,7 @@ type File struct {
 	closer  io.Closer // nil: nothing to close
 	entries []Entry
 	byName  map[string]int
-
-	mu    sync.Mutex
-	cache []cached // most recently used first
 }
-
-type cached struct {
-	name string
-	seq  []byte
-}
-
-// cacheSize is how many whole sequences stay in memory: coordinate-sorted
-// CRAM reads one reference at a time, and parallel decoding may straddle two.
-const cacheSize = 2
 
 // Open opens a FASTA file and reads its index, path+".fai". When the index is
 // absent it is built by reading the file once, and written beside the FASTA
@@ -109,46 +96,30 @@ func (fa *File) Close() error {
 // Entries returns the index.
 func (fa *File) Entries() []Entry { return fa.entries }
 
-// Sequence returns the whole named sequence in upper case, without line
-// breaks. The slice is shared: callers must not modify it.
-func (fa *File) Sequence(name string) ([]byte, error) {
-	fa.mu.Lock()
-	defer fa.mu.Unlock()
-	for i, c := range fa.cache {
-		if c.name == name {
-			copy(fa.cache[1:i+1], fa.cache[:i])
-			fa.cache[0] = c
-			return c.seq, nil
-		}
-	}
+// Bases returns the residues [start, end) of the named sequence, 0-based,
+// upper case and without line breaks, and the sequence's length. A range
+// that runs past the sequence's end is cut short there; one that starts
+// past it gives no residues. Only the bytes that hold the range are read,
+// found through the index's line lengths, so a caller decoding a region
+// of a 250-megabase chromosome holds that region, not the chromosome.
+// Each call returns a new slice.
+func (fa *File) Bases(name string, start, end int64) ([]byte, int64, error) {
 	i, ok := fa.byName[name]
 	if !ok {
-		return nil, fmt.Errorf("%w: %q (%s)", ErrNotFound, name, fa.path)
+		return nil, 0, fmt.Errorf("%w: %q (%s)", ErrNotFound, name, fa.path)
 	}
-	seq, err := fa.load(fa.entries[i])
-	if err != nil {
-		return nil, err
-	}
-	if len(fa.cache) < cacheSize {
-		fa.cache = append(fa.cache, cached{})
-	}
-	copy(fa.cache[1:], fa.cache[:len(fa.cache)-1])
-	fa.cache[0] = cached{name, seq}
-	return seq, nil
-}
-
-func (fa *File) load(e Entry) ([]byte, error) {
-	if e.Length == 0 {
-		return []byte{}, nil
+	e := fa.entries[i]
+	start, end = max(start, 0), min(end, e.Length)
+	if start >= end {
+		return []byte{}, e.Length, nil
 	}
 	if e.LineBases <= 0 || e.LineWidth < e.LineBases {
-		return nil, fmt.Errorf("%s.fai: sequence %q has line bases %d and width %d", fa.path, e.Name, e.LineBases, e.LineWidth)
+		return nil, 0, fmt.Errorf("%s.fai: sequence %q has line bases %d and width %d", fa.path, e.Name, e.LineBases, e.LineWidth)
 	}
-	full := (e.Length - 1) / e.LineBases
-	span := full*e.LineWidth + (e.Length - full*e.LineBases)
-	raw := make([]byte, span)
-	if _, err := fa.f.ReadAt(raw, e.Offset); err != nil {
-		return nil, fmt.Errorf("%s: reading sequence %q (%d bytes at offset %d): %w", fa.path, e.Name, span, e.Offset, err)
+	off, n := e.Span(start, end)
+	raw := make([]byte, n)
+	if _, err := fa.f.ReadAt(raw, off); err != nil {
+		return nil, 0, fmt.Errorf("%s: reading sequence %q (%d bytes at offset %d): %w", fa.path, e.Name, n, off, err)
 	}
 	seq := raw[:0]
 	for _, c := range raw {
@@ -159,10 +130,10 @@ func (fa *File) load(e Entry) ([]byte, error) {
 			seq = append(seq, c)
 		}
 	}
-	if int64(len(seq)) != e.Length {
-		return nil, fmt.Errorf("%s: sequence %q has %d bases where the index says %d; rebuild the .fai", fa.path, e.Name, len(seq), e.Length)
+	if int64(len(seq)) != end-start {
+		return nil, 0, fmt.Errorf("%s: sequence %q has %d bases at %d-%d where the index says %d; rebuild the .fai", fa.path, e.Name, len(seq), start+1, end, end-start)
 	}
-	return seq, nil
+	return seq, e.Length, nil
 }
 
 // ReadIndex parses a .fai file.

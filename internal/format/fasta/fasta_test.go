@@ -49,15 +49,21 @@ func TestIndexAndSequencesMatchSamtools(t *testing.T) {
 				t.Errorf("index\ngot  %q\nwant %q", got, want)
 			}
 			for _, e := range fa.Entries() {
-				seq, err := fa.Sequence(e.Name)
-				if err != nil {
-					t.Fatal(err)
-				}
 				out := testutil.Run(t, "samtools", "faidx", theirs, e.Name)
 				lines := strings.Split(string(out), "\n")
 				want := strings.ToUpper(strings.Join(lines[1:], ""))
-				if string(seq) != want {
-					t.Errorf("%s: got %q, want %q", e.Name, seq, want)
+				// Every range, so that each starts and ends on each side
+				// of each line break; and ranges reaching past the end.
+				for start := int64(0); start <= e.Length; start++ {
+					for end := start; end <= e.Length+2; end++ {
+						seq, length, err := fa.Bases(e.Name, start, end)
+						if err != nil {
+							t.Fatal(err)
+						}
+						if w := want[start:min(end, e.Length)]; string(seq) != w || length != int64(len(want)) {
+							t.Fatalf("%s [%d,%d): got %q of %d, want %q of %d", e.Name, start, end, seq, length, w, len(want))
+						}
+					}
 				}
 			}
 		})
@@ -72,7 +78,7 @@ func TestSequenceErrors(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer fa.Close()
-	if _, err := fa.Sequence("missing"); err == nil || !strings.Contains(err.Error(), "missing") {
+	if _, _, err := fa.Bases("missing", 0, 1); err == nil || !strings.Contains(err.Error(), "missing") {
 		t.Errorf("missing sequence: got %v", err)
 	}
 	for _, tt := range []struct{ name, text, want string }{
@@ -99,7 +105,7 @@ func TestStaleIndex(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer fa.Close()
-	if _, err := fa.Sequence("a"); err == nil {
+	if _, _, err := fa.Bases("a", 0, 9); err == nil {
 		t.Error("a stale index was trusted")
 	}
 }

@@ -9,7 +9,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"hash"
 	"io"
 )
 
@@ -87,9 +86,60 @@ type scanner struct {
 	// its first, or of a blank line in it: only a header or the end of
 	// the file may follow.
 	short int64
-	md5   hash.Hash
-	sha   hash.Hash
-	upper []byte
+	// upper collects upper-cased residues for the hasher, which digests
+	// them on a goroutine of its own while the scan goes on.
+	upper  []byte
+	hasher *hasher
+}
+
+// hasher digests the residues of one sequence at a time with both digests
+// on its own goroutine: hashing is most of an import's work, and the scan
+// and the copy it feeds take the rest, so the two share the work between
+// two cores. Buffers go round between the scan and the hasher, two of
+// them, so memory stays bounded.
+type hasher struct {
+	work chan []byte // residues to digest; nil asks for the sums
+	free chan []byte // buffers digested, to be filled again
+	sums chan [2][]byte
+	done chan struct{}
+}
+
+func newHasher() *hasher {
+	h := &hasher{work: make(chan []byte, 2), free: make(chan []byte, 2), sums: make(chan [2][]byte), done: make(chan struct{})}
+	h.free <- make([]byte, 0, 64<<10)
+	h.free <- make([]byte, 0, 64<<10)
+	go h.run()
+	return h
+}
+
+func (h *hasher) run() {
+	defer close(h.done)
+	md, sha := md5.New(), sha512.New()
+	for b := range h.work {
+		if b == nil {
+			h.sums <- [2][]byte{md.Sum(nil), sha.Sum(nil)}
+			md.Reset()
+			sha.Reset()
+			continue
+		}
+		md.Write(b)
+		sha.Write(b)
+		h.free <- b[:0]
+	}
+}
+
+// sum returns the MD5 and SHA-512 of the residues handed over since the
+// last sum, once they are digested.
+func (h *hasher) sum() (md, sha []byte) {
+	h.work <- nil
+	s := <-h.sums
+	return s[0], s[1]
+}
+
+// stop ends the hasher's goroutine and waits until it has.
+func (h *hasher) stop() {
+	close(h.work)
+	<-h.done
 }
 
 // Scan reads a plain FASTA file once and returns its sequences, checking
@@ -108,7 +158,9 @@ func Scan(r io.Reader, lim Limits) ([]Sequence, error) {
 	if lim.MaxHeader <= 0 {
 		lim.MaxHeader = DefaultMaxHeader
 	}
-	s := &scanner{lim: lim, names: make(map[string]struct{}), md5: md5.New(), sha: sha512.New(), upper: make([]byte, 0, 64<<10)}
+	s := &scanner{lim: lim, names: make(map[string]struct{}), hasher: newHasher()}
+	defer s.hasher.stop()
+	s.upper = <-s.hasher.free
 	br := bufio.NewReaderSize(r, 256<<10)
 	for {
 		s.line++
@@ -193,8 +245,6 @@ func (s *scanner) readHeader(br *bufio.Reader) error {
 	s.seqs = append(s.seqs, Sequence{Entry: Entry{Name: string(name), Offset: s.off}})
 	s.cur = &s.seqs[len(s.seqs)-1]
 	s.header, s.short = s.line, 0
-	s.md5.Reset()
-	s.sha.Reset()
 	return nil
 }
 
@@ -208,9 +258,9 @@ func (s *scanner) endSequence() error {
 		return s.defect("empty sequence: the header is followed by no residues")
 	}
 	s.digest(s.upper)
-	s.upper = s.upper[:0]
-	s.cur.MD5 = hex.EncodeToString(s.md5.Sum(nil))
-	s.cur.GA4GH = ga4ghDigest(s.sha.Sum(nil))
+	md, sha := s.hasher.sum()
+	s.cur.MD5 = hex.EncodeToString(md)
+	s.cur.GA4GH = ga4ghDigest(sha)
 	s.cur = nil
 	return nil
 }
@@ -299,17 +349,21 @@ func (s *scanner) residues(b []byte, col int64) error {
 		n++
 		if n == len(buf) {
 			s.digest(buf)
-			n = 0
+			buf, n = s.upper[:cap(s.upper)], 0
 		}
 	}
 	s.upper = buf[:n]
 	return nil
 }
 
-// digest adds upper-cased residues to both digests of the current sequence.
+// digest hands upper-cased residues of the current sequence to the hasher
+// and takes an empty buffer for the next ones.
 func (s *scanner) digest(upper []byte) {
-	s.md5.Write(upper)
-	s.sha.Write(upper)
+	if len(upper) == 0 {
+		return
+	}
+	s.hasher.work <- upper
+	s.upper = <-s.hasher.free
 }
 
 func quoteByte(c byte) string {

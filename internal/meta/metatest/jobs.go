@@ -236,6 +236,65 @@ var jobCases = []suiteCase{
 		must(t, "claim once the running jobs ended", err)
 		equal(t, "claim once the running jobs ended", c3.Job.ID, third.ID)
 	}},
+	{"a reference store imports one reference at a time, on every node together", func(t *testing.T, f *fixture) {
+		refs := f.createReferenceStore(accountA, at(0))
+		other := f.createReferenceStore(accountA, at(0))
+		first := f.createJob(accountA, refs.ID, seqstore.JobKindReferenceImport, at(1), 2)
+		f.createJob(accountA, refs.ID, seqstore.JobKindReferenceImport, at(2), 1)
+		elsewhere := f.createJob(accountA, other.ID, seqstore.JobKindReferenceImport, at(3), 1)
+		kinds := []string{seqstore.JobKindReferenceImport}
+		claim := func(owner string, now int) (*meta.JobClaim, error) {
+			return f.s.JobItemClaim(f.ctx, kinds, 0, owner, at(now), at(now+60000))
+		}
+		c1, err := claim("node-1", 1000)
+		must(t, "first claim", err)
+		equal(t, "first claim's job", c1.Job.ID, first.ID)
+		// The store's other items wait; the other store's does not.
+		c2, err := claim("node-2", 1001)
+		must(t, "second claim", err)
+		equal(t, "second claim's job", c2.Job.ID, elsewhere.ID)
+		_, err = claim("node-2", 1002)
+		wantErr(t, "claim while both stores import", err, meta.ErrNotFound)
+		f.endItem(c1, "node-1", seqstore.JobItemStatusFinished, at(1003))
+		c3, err := claim("node-2", 1004)
+		must(t, "claim once the store's import ended", err)
+		equal(t, "its store", c3.Job.StoreID, refs.ID)
+		_, err = claim("node-3", 1005)
+		wantErr(t, "claim while the store imports again", err, meta.ErrNotFound)
+		f.endItem(c2, "node-2", seqstore.JobItemStatusFinished, at(1006))
+		// A lease that ran out frees the store's turn, for one item.
+		c4, err := claim("node-3", 61005)
+		must(t, "claim after the lease ran out", err)
+		equal(t, "its store", c4.Job.StoreID, refs.ID)
+		_, err = claim("node-1", 61006)
+		wantErr(t, "claim while the store imports once more", err, meta.ErrNotFound)
+		f.endItem(c4, "node-3", seqstore.JobItemStatusFinished, at(61008))
+
+		// Nodes claiming in the same instant never run two imports of one
+		// store.
+		busy := f.createReferenceStore(accountA, at(0))
+		f.createJob(accountA, busy.ID, seqstore.JobKindReferenceImport, at(4), 4)
+		claims := make([]*meta.JobClaim, 6)
+		errs := make([]error, len(claims))
+		var wg sync.WaitGroup
+		for i := range claims {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				claims[i], errs[i] = claim(fmt.Sprintf("node-%d", 10+i), 70000)
+			}()
+		}
+		wg.Wait()
+		stores := map[string]int{}
+		for i, c := range claims {
+			if errs[i] != nil {
+				wantErr(t, "a concurrent claim", errs[i], meta.ErrNotFound)
+				continue
+			}
+			stores[c.Job.StoreID]++
+		}
+		equal(t, "running imports per store after concurrent claims", stores, map[string]int{refs.ID: 1, busy.ID: 1})
+	}},
 	{"an item's lease holds until it expires, and then another owner takes it over", func(t *testing.T, f *fixture) {
 		st := f.createSequenceStore(accountA, at(0))
 		j := f.createJob(accountA, st.ID, seqstore.JobKindReadSetImport, at(1), 1)

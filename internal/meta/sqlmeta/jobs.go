@@ -161,8 +161,15 @@ const nextJobItem = `SELECT i.job_id, i.item_index FROM job_items i
 	LEFT JOIN (SELECT account_id, COUNT(*) AS running FROM job_items
 		WHERE status = $1 AND lease_until >= $2 GROUP BY account_id) ra ON ra.account_id = i.account_id
 	WHERE (i.status = $3 OR (i.status = $1 AND i.lease_until < $2)) AND j.kind IN (%s)%s
+		AND NOT (j.kind = '` + seqstore.JobKindReferenceImport + `' AND EXISTS (` + runningReferenceImport + `))
 	ORDER BY COALESCE(ra.running, 0) + COALESCE(rj.running, 0), sa.served, j.last_served, j.created_at, j.id, i.item_index
 	LIMIT 1`
+
+// runningReferenceImport finds an item of a reference import into j's
+// store that runs under a live lease: HealthOmics imports one reference at
+// a time into a store, and the claim keeps to that on every node together.
+const runningReferenceImport = `SELECT 1 FROM job_items oi JOIN jobs oj ON oj.id = oi.job_id
+	WHERE oj.store_id = j.store_id AND oj.kind = '` + seqstore.JobKindReferenceImport + `' AND oi.status = $1 AND oi.lease_until >= $2`
 
 // maxClaimRetries bounds how often a claim looks again after the item it
 // picked was taken by another node between the pick and the lock.
@@ -182,6 +189,10 @@ const maxClaimRetries = 3
 // started beyond the limit wait their turn instead of all moving at once.
 // On PostgreSQL such claims take one advisory lock first, so two nodes do
 // not both start the last job the limit allows.
+//
+// An item of a reference import is passed over while another item of a
+// reference import into the same store runs (awaitReferenceTurn closes
+// the gap between two nodes on PostgreSQL).
 func (s *Store) JobItemClaim(ctx context.Context, kinds []string, maxJobs int, owner string, now, leaseUntil time.Time) (*meta.JobClaim, error) {
 	if len(kinds) == 0 {
 		return nil, meta.ErrNotFound
@@ -217,6 +228,11 @@ func (s *Store) JobItemClaim(ctx context.Context, kinds []string, maxJobs int, o
 			if err := t.queryRow(ctx, pick, args...).Scan(&jobID, &index); err != nil {
 				return translate(err)
 			}
+			if s.d == &postgresDialect {
+				if err := s.awaitReferenceTurn(ctx, t, jobID, now); err != nil {
+					return err
+				}
+			}
 			var attempt int
 			item, err := scanJobItemAnd(t.queryRow(ctx, `UPDATE job_items SET status = $1, lease_owner = $4, lease_until = $5,
 				attempts = attempts + 1, updated_at = $2
@@ -246,6 +262,36 @@ func (s *Store) JobItemClaim(ctx context.Context, kinds []string, maxJobs int, o
 		}
 	}
 	return nil, meta.ErrNotFound
+}
+
+// awaitReferenceTurn makes a PostgreSQL claim of a reference import item
+// take the store's advisory lock and look again for another import of the
+// store running: two nodes may pick items of one store in the same
+// instant, each before the other's claim commits. The lock lasts to the end
+// of the claim's transaction; the second to take it sees the first's claim
+// and picks again (errTaken), now passing the store over.
+func (s *Store) awaitReferenceTurn(ctx context.Context, t *txRunner, jobID string, now time.Time) error {
+	var kind, storeID string
+	if err := t.queryRow(ctx, `SELECT kind, store_id FROM jobs WHERE id = $1`, jobID).Scan(&kind, &storeID); err != nil {
+		return translate(err)
+	}
+	if kind != seqstore.JobKindReferenceImport {
+		return nil
+	}
+	if _, err := t.exec(ctx, `SELECT pg_advisory_xact_lock(hashtextextended('seqstore reference import ' || $1::text, 0))`, storeID); err != nil {
+		return err
+	}
+	var running int
+	err := t.queryRow(ctx, `SELECT COUNT(*) FROM job_items ri JOIN jobs rj ON rj.id = ri.job_id
+		WHERE rj.store_id = $1 AND rj.kind = $2 AND ri.status = $3 AND ri.lease_until >= $4`,
+		storeID, seqstore.JobKindReferenceImport, seqstore.JobItemStatusInProgress, now.UnixMilli()).Scan(&running)
+	if err != nil {
+		return err
+	}
+	if running > 0 {
+		return errTaken
+	}
+	return nil
 }
 
 // errTaken reports an item another node claimed between a claim's pick and
