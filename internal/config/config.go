@@ -178,9 +178,9 @@ func (h *APIListener) finish() error {
 
 // DefaultRequestHeadroom is -request-headroom unless set. Ingesting one
 // read set runs a few CPU-bound goroutines (inflating, parsing, hashing
-// each source); with two ingestions and a job at once, four Ps above the
+// each source); with two ingestions and a job at once, eight Ps above the
 // cores still leave one idle for a request.
-const DefaultRequestHeadroom = 4
+const DefaultRequestHeadroom = 8
 
 // DefaultIngestWorkers is -ingest-workers unless set: what two cores serve.
 // One ingestion already keeps two cores busy (inflating, parsing and
