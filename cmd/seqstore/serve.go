@@ -10,6 +10,7 @@ import (
 
 	"github.com/seqstore/seqstore/internal/config"
 	"github.com/seqstore/seqstore/internal/console"
+	"github.com/seqstore/seqstore/internal/cpus"
 	"github.com/seqstore/seqstore/internal/server"
 )
 
@@ -37,6 +38,10 @@ func runServe(ctx context.Context, args []string) error {
 		debug.SetMemoryLimit(cfg.API.MemoryLimit)
 	}
 	log := cfg.Logger()
+	if os.Getenv("GOMAXPROCS") == "" {
+		compute, procs := cpus.AddHeadroom(cfg.RequestHeadroom)
+		log.Debug("Go processors", "compute", compute, "GOMAXPROCS", procs)
+	}
 	srv, err := server.Open(ctx, cfg, log)
 	if err != nil {
 		return err

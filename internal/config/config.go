@@ -56,6 +56,10 @@ type Config struct {
 	SecretAccessKey string
 	// IngestWorkers is how many read sets one node ingests at once.
 	IngestWorkers int
+	// RequestHeadroom is how many Go processors (Ps) the server runs above
+	// the cores, so that requests find one idle while background work
+	// keeps every core busy (package cpus).
+	RequestHeadroom int
 	// IngestLease is how long a node's claim on a read set it ingests holds
 	// without renewal; a node that dies hands its work on after it.
 	IngestLease time.Duration
@@ -172,6 +176,12 @@ func (h *APIListener) finish() error {
 	return nil
 }
 
+// DefaultRequestHeadroom is -request-headroom unless set. Ingesting one
+// read set runs a few CPU-bound goroutines (inflating, parsing, hashing
+// each source); with two ingestions and a job at once, eight Ps above the
+// cores still leave one idle for a request.
+const DefaultRequestHeadroom = 8
+
 // DefaultIngestWorkers is -ingest-workers unless set: what two cores serve.
 // One ingestion already keeps two cores busy (inflating, parsing and
 // hashing run side by side), so more would only share them;
@@ -243,6 +253,8 @@ func Register(fs *flag.FlagSet) *Config {
 	c.registerLifecycle(fs)
 	fs.IntVar(&c.IngestWorkers, "ingest-workers", c.envInt("INGEST_WORKERS", DefaultIngestWorkers),
 		"read sets this node ingests at once, taken fairly across accounts; each spreads over every core, and two let a small read set pass a large one (SEQSTORE_INGEST_WORKERS)")
+	fs.IntVar(&c.RequestHeadroom, "request-headroom", c.envInt("REQUEST_HEADROOM", DefaultRequestHeadroom),
+		"Go processors kept above the cores, so that an API request is taken up at once while ingestion and jobs keep every core busy; 0 leaves GOMAXPROCS as it is (SEQSTORE_REQUEST_HEADROOM)")
 	fs.DurationVar(&c.IngestLease, "ingest-lease", time.Minute, "how long another node waits before taking over the ingestion of a node that stopped answering")
 	fs.IntVar(&c.IngestAttempts, "ingest-attempts", c.envInt("INGEST_ATTEMPTS", 3),
 		"times a read set's ingestion may be cut short by a crash or hang of its node before the read set fails instead of being tried again (SEQSTORE_INGEST_ATTEMPTS)")
@@ -304,6 +316,9 @@ func (c *Config) Finish() error {
 	}
 	if c.IngestWorkers < 1 {
 		return errors.New("-ingest-workers must be at least 1")
+	}
+	if c.RequestHeadroom < 0 || c.RequestHeadroom > 64 {
+		return errors.New("-request-headroom must be between 0 and 64")
 	}
 	if err := c.API.finish(); err != nil {
 		return err

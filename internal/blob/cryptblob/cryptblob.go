@@ -407,7 +407,7 @@ func (s *Store) openRange(ctx context.Context, key string, offset, length int64)
 	// Opening the first chunk now turns a header and chunks of different
 	// versions into an error here, where it can be retried.
 	buf := make([]byte, sealedSize)
-	plain, err := src.open(buf)
+	plain, err := src.next(buf)
 	if err != nil {
 		body.Close()
 		return nil, err

@@ -416,3 +416,35 @@ func TestReadersOpeningAheadStopWhenClosed(t *testing.T) {
 	}
 	check()
 }
+
+// Long ranges are opened ahead by several goroutines at once; the chunks
+// must still come out in order, and a bad one must stop the read exactly
+// after the good chunks before it.
+func TestLongRangesOpenInOrder(t *testing.T) {
+	ring := writeRing(t, filepath.Join(t.TempDir(), "keys"), "lab 1")
+	enc, raw := fileStores(t, ring)
+	const chunks = 40
+	C := int64(cryptblob.ChunkSize)
+	data := blobtest.Content(11, chunks*cryptblob.ChunkSize+777)
+	blobtest.Put(t, enc, "obj/long", data)
+	for _, r := range []struct{ off, n int64 }{
+		{0, -1}, {1, -1}, {C - 1, 30*C + 2}, {5*C + 3, 8 * C}, {int64(len(data)) - 6*C - 1, -1},
+	} {
+		got, err := blobtest.ReadRange(enc, "obj/long", r.off, r.n)
+		end := int64(len(data))
+		if r.n >= 0 {
+			end = r.off + r.n
+		}
+		if err != nil || !bytes.Equal(got, data[r.off:end]) {
+			t.Errorf("range %d+%d: %d bytes, %v; want bytes %d to %d", r.off, r.n, len(got), err, r.off, end)
+		}
+	}
+	const bad = 23
+	b := blobtest.Get(t, raw, "obj/long")
+	b[cryptblob.HeaderSize+bad*(cryptblob.ChunkSize+16)+100] ^= 4
+	blobtest.Put(t, raw, "obj/long", b)
+	got, err := blobtest.ReadRange(enc, "obj/long", 0, -1)
+	if !errors.Is(err, cryptblob.ErrIntegrity) || !bytes.Equal(got, data[:bad*cryptblob.ChunkSize]) {
+		t.Errorf("read past chunk %d changed at rest: %d bytes, %v; want the %d bytes before it and ErrIntegrity", bad, len(got), err, bad*cryptblob.ChunkSize)
+	}
+}

@@ -6,9 +6,9 @@ import (
 	"errors"
 	"hash/crc32"
 	"io"
-	"runtime"
 	"sync"
 
+	"github.com/seqstore/seqstore/internal/cpus"
 	"github.com/seqstore/seqstore/internal/format/inflate"
 	"github.com/seqstore/seqstore/internal/format/panics"
 )
@@ -56,7 +56,7 @@ func NewReader(r io.Reader) *Reader { return NewReaderWorkers(r, 0) }
 // workers; zero or less means one per CPU.
 func NewReaderWorkers(r io.Reader, workers int) *Reader {
 	if workers <= 0 {
-		workers = runtime.GOMAXPROCS(0)
+		workers = cpus.Compute()
 	}
 	// Enough blocks in flight that every worker has one queued behind the
 	// one it inflates while the consumer holds another; memory stays at

@@ -6,11 +6,11 @@ import (
 	"fmt"
 	"hash/crc32"
 	"io"
-	"runtime"
 	"sync"
 
 	"github.com/klauspost/compress/flate"
 
+	"github.com/seqstore/seqstore/internal/cpus"
 	"github.com/seqstore/seqstore/internal/format/panics"
 )
 
@@ -102,7 +102,7 @@ func NewWriterOptions(w io.Writer, opts WriterOptions) (*Writer, error) {
 	}
 	workers := opts.Workers
 	if workers <= 0 {
-		workers = runtime.GOMAXPROCS(0)
+		workers = cpus.Compute()
 	}
 	depth := 4 * workers
 	if depth < 4 {

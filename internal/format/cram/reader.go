@@ -27,12 +27,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"runtime"
 	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
 
+	"github.com/seqstore/seqstore/internal/cpus"
 	"github.com/seqstore/seqstore/internal/format/cram/crai"
 	"github.com/seqstore/seqstore/internal/format/limit"
 	"github.com/seqstore/seqstore/internal/format/panics"
@@ -401,7 +401,7 @@ func NewReaderOptions(r io.Reader, ref ReferenceSource, opt Options) (*Reader, e
 
 	workers := opt.Workers
 	if workers <= 0 {
-		workers = min(2, runtime.GOMAXPROCS(0))
+		workers = min(2, cpus.Compute())
 	}
 	jobs := make(chan *job, workers)
 	for range workers {
