@@ -6,7 +6,6 @@ import (
 	"io"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -14,6 +13,7 @@ import (
 	"github.com/seqstore/seqstore/internal/blob"
 	"github.com/seqstore/seqstore/internal/blob/fileblob"
 	"github.com/seqstore/seqstore/internal/meta"
+	"github.com/seqstore/seqstore/internal/testutil"
 )
 
 // lifecycleEnv is an env with an archive tier in a directory of its own,
@@ -21,26 +21,9 @@ import (
 type lifecycleEnv struct {
 	*env
 	archive *hookedBlobs
-	clock   *testClock
+	clock   *testutil.Clock
 	rs      *seqstore.ReadSet
 	job     *seqstore.Job // an archive job to run items of
-}
-
-type testClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *testClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *testClock) advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
 }
 
 func newLifecycleEnv(t *testing.T) *lifecycleEnv {
@@ -50,7 +33,7 @@ func newLifecycleEnv(t *testing.T) *lifecycleEnv {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { files.Close() })
-	le := &lifecycleEnv{env: e, archive: &hookedBlobs{Store: files}, clock: &testClock{now: time.Now().UTC()}}
+	le := &lifecycleEnv{env: e, archive: &hookedBlobs{Store: files}, clock: testutil.NewClock(time.Now().UTC())}
 	e.svc.Archive, e.svc.ArchiveAfter, e.svc.Now = le.archive, 30*24*time.Hour, le.clock.Now
 	rs := e.complete(fastqGz(2000))
 	cancel, stopped := runIngester(e.ctx, newIngester(e))
@@ -81,7 +64,7 @@ func (le *lifecycleEnv) item(id string) *seqstore.JobItem {
 
 func (le *lifecycleEnv) archiveNow() {
 	le.t.Helper()
-	le.clock.advance(le.svc.ArchiveAfter + time.Hour)
+	le.clock.Advance(le.svc.ArchiveAfter + time.Hour)
 	if err := (ArchiveHandler{le.svc}).Do(le.ctx, le.job, le.item(le.rs.ID)); err != nil {
 		le.t.Fatal(err)
 	}
@@ -96,7 +79,7 @@ func TestAnArchiveCutShortLeavesTheReadSetReadableAndIsFinishedLater(t *testing.
 	if err != nil {
 		t.Fatal(err)
 	}
-	le.clock.advance(le.svc.ArchiveAfter + time.Hour)
+	le.clock.Advance(le.svc.ArchiveAfter + time.Hour)
 	// The node stops while writing the archive copy.
 	ctx, cancel := context.WithCancel(le.ctx)
 	le.archive.onNewWriter = func(string) { cancel() }
@@ -112,7 +95,7 @@ func TestAnArchiveCutShortLeavesTheReadSetReadableAndIsFinishedLater(t *testing.
 	}
 	// That read restarted the period; once it has passed again, the
 	// item, done again, archives the read set.
-	le.clock.advance(le.svc.ArchiveAfter + time.Hour)
+	le.clock.Advance(le.svc.ArchiveAfter + time.Hour)
 	if err := (ArchiveHandler{le.svc}).Do(le.ctx, le.job, le.item(le.rs.ID)); err != nil {
 		t.Fatal(err)
 	}
@@ -144,7 +127,7 @@ func TestAnArchiveDoneAgainRemovesTheActiveCopyItLeft(t *testing.T) {
 
 func TestAReadSetReadSinceTheSweepIsNotArchived(t *testing.T) {
 	le := newLifecycleEnv(t)
-	le.clock.advance(le.svc.ArchiveAfter + time.Hour)
+	le.clock.Advance(le.svc.ArchiveAfter + time.Hour)
 	if _, err := le.content(); err != nil { // a read after the sweep chose it
 		t.Fatal(err)
 	}
@@ -308,7 +291,7 @@ func TestStartActivationJudgesItsRequest(t *testing.T) {
 
 func TestADeletionDuringAnArchiveLeavesNothingInEitherTier(t *testing.T) {
 	le := newLifecycleEnv(t)
-	le.clock.advance(le.svc.ArchiveAfter + time.Hour)
+	le.clock.Advance(le.svc.ArchiveAfter + time.Hour)
 	deleted := false
 	le.archive.onNewWriter = func(string) {
 		if !deleted {
@@ -337,7 +320,7 @@ func TestAnArchiveRunTwiceAtOnceKeepsTheArchivedCopies(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	le.clock.advance(le.svc.ArchiveAfter + time.Hour)
+	le.clock.Advance(le.svc.ArchiveAfter + time.Hour)
 	// While this run copies, another run of the item (its node thought
 	// lost) archives the read set first.
 	other := false
@@ -413,14 +396,14 @@ func TestDeletedReadSetsStayListedForTheRetention(t *testing.T) {
 			if items, _, _ := le.svc.List(le.ctx, testAccount, le.store, meta.ReadSetFilter{}, meta.Page{}); len(items) != 0 {
 				t.Errorf("an unfiltered list shows %d read sets, want none", len(items))
 			}
-			le.clock.advance(retention - time.Minute)
+			le.clock.Advance(retention - time.Minute)
 			if n, err := le.svc.PurgeDeleted(le.ctx); err != nil || n != 0 {
 				t.Fatalf("a purge within the retention removed %d: %v", n, err)
 			}
 			if ids := listDeleted(le); len(ids) != 1 {
 				t.Fatalf("listed as DELETED a minute before the retention ends: %v", ids)
 			}
-			le.clock.advance(2 * time.Minute)
+			le.clock.Advance(2 * time.Minute)
 			if n, err := le.svc.PurgeDeleted(le.ctx); err != nil || n != 1 {
 				t.Fatalf("a purge after the retention removed %d: %v", n, err)
 			}

@@ -19,6 +19,7 @@ import (
 
 	"github.com/seqstore/seqstore/internal/blob/cryptblob"
 	"github.com/seqstore/seqstore/internal/keyring"
+	"github.com/seqstore/seqstore/internal/testutil"
 )
 
 // atRest returns, by path under dir, every file under dir (the objects as
@@ -139,7 +140,7 @@ func TestEncryptedStoreJobsAndArchive(t *testing.T) {
 	for _, b := range backends {
 		t.Run(b.name, func(t *testing.T) {
 			ctx := context.Background()
-			clock := &fakeClock{now: time.Now().UTC()}
+			clock := testutil.NewClock(time.Now().UTC())
 			cfg, restDir := newConfigAtRest(t, b)
 			places := jobPlaces(t)
 			allowJobs(t, cfg, places)
@@ -305,7 +306,7 @@ func TestEncryptedStoreJobsAndArchive(t *testing.T) {
 			// The archive round trip: the copies in the archive tier are
 			// encrypted, and activation brings back the same bytes and
 			// ETags.
-			clock.advance(archiveAfter + time.Hour)
+			clock.Advance(archiveAfter + time.Hour)
 			if n := sweep(t, in); n != 4 {
 				t.Fatalf("the sweep queued %d read sets, want the 4 imported", n)
 			}

@@ -419,7 +419,7 @@ func htslibWithEnv(t *testing.T, env []string, args ...string) ([]byte, error) {
 func TestHtsgetBearer(t *testing.T) {
 	d := lambdaData(t)
 	original, _ := htsgetBAM(t, d)
-	clock := &fakeClock{now: time.Now().UTC()}
+	clock := testutil.NewClock(time.Now().UTC())
 	cfg := newConfig(t, backends[0])
 	cfg.Now = clock.Now
 	in := start(t, backends[0], cfg)
@@ -471,7 +471,7 @@ func TestHtsgetBearer(t *testing.T) {
 	if status, _, body := bearerTicket(t, base, hour); status != 200 {
 		t.Fatalf("a token within its hour: status %d, %v", status, body)
 	}
-	clock.advance(time.Hour + time.Second)
+	clock.Advance(time.Hour + time.Second)
 	if err := in.srv.Meta.BearerTokenRevoke(ctx, tokenID, clock.Now()); err != nil {
 		t.Fatal(err)
 	}

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -19,31 +18,14 @@ import (
 	"github.com/seqstore/seqstore/internal/config"
 	"github.com/seqstore/seqstore/internal/readset"
 	"github.com/seqstore/seqstore/internal/server"
+	"github.com/seqstore/seqstore/internal/testutil"
 )
-
-// fakeClock is a clock tests move forward instead of sleeping.
-type fakeClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *fakeClock) advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-}
 
 const archiveAfter = 30 * 24 * time.Hour
 
 // lifecycleServer starts a server on b that archives after archiveAfter by
 // a fake clock, and a store with one paired FASTQ read set in it.
-func lifecycleServer(t *testing.T, b backend) (in *instance, clock *fakeClock, c *omics.Client, store, id string) {
+func lifecycleServer(t *testing.T, b backend) (in *instance, clock *testutil.Clock, c *omics.Client, store, id string) {
 	t.Helper()
 	return lifecycleServerOf(t, b, lifecycleOptions{})
 }
@@ -58,9 +40,9 @@ type lifecycleOptions struct {
 }
 
 // lifecycleServerOf is lifecycleServer as opts say.
-func lifecycleServerOf(t *testing.T, b backend, opts lifecycleOptions) (in *instance, clock *fakeClock, c *omics.Client, store, id string) {
+func lifecycleServerOf(t *testing.T, b backend, opts lifecycleOptions) (in *instance, clock *testutil.Clock, c *omics.Client, store, id string) {
 	t.Helper()
-	clock = &fakeClock{now: time.Now().UTC()}
+	clock = testutil.NewClock(time.Now().UTC())
 	cfg := newConfig(t, b)
 	create := &omics.CreateSequenceStoreInput{Name: aws.String("lifecycle")}
 	reads := cmp.Or(opts.reads, 3000)
@@ -139,11 +121,11 @@ func TestArchiveAndActivation(t *testing.T) {
 			prefix := "readsets/" + in.cfg.AccountID + "/" + store + "/" + id + "/"
 
 			// Read a day short of the period: nothing moves.
-			clock.advance(archiveAfter - 24*time.Hour)
+			clock.Advance(archiveAfter - 24*time.Hour)
 			if n := sweep(t, in); n != 0 {
 				t.Fatalf("a sweep before the archive period queued %d read sets", n)
 			}
-			clock.advance(48 * time.Hour)
+			clock.Advance(48 * time.Hour)
 			if n := sweep(t, in); n != 1 {
 				t.Fatalf("a sweep after the archive period queued %d read sets, want 1", n)
 			}
@@ -218,11 +200,11 @@ func TestArchiveAndActivation(t *testing.T) {
 			}
 
 			// Being read restarts the period; then the sweep takes it again.
-			clock.advance(archiveAfter - time.Hour)
+			clock.Advance(archiveAfter - time.Hour)
 			if n := sweep(t, in); n != 0 {
 				t.Fatalf("a sweep within the period after activation queued %d", n)
 			}
-			clock.advance(2 * time.Hour)
+			clock.Advance(2 * time.Hour)
 			if n := sweep(t, in); n != 1 {
 				t.Fatalf("a sweep after the period since activation queued %d, want 1", n)
 			}
@@ -259,7 +241,7 @@ func TestDeletionReclaimsEveryTier(t *testing.T) {
 			// The server sweeps on its own here.
 			in, clock, c, store, archivedID := lifecycleServerOf(t, b, lifecycleOptions{sweep: 20 * time.Millisecond})
 			waitStatus(t, c, store, archivedID, types.ReadSetStatusActive)
-			clock.advance(archiveAfter + time.Hour)
+			clock.Advance(archiveAfter + time.Hour)
 			waitStatus(t, c, store, archivedID, types.ReadSetStatusArchived)
 			waitNoKeys(t, in.srv.Blobs, "readsets/"+in.cfg.AccountID+"/"+store+"/"+archivedID+"/")
 			// A second read set stays active, and an upload in progress
@@ -400,7 +382,7 @@ func TestArchiveAndActivationSurviveAStopMidway(t *testing.T) {
 			first, clock, c, store, id := lifecycleServerOf(t, b, lifecycleOptions{reads: 60_000})
 			before := fetchReadSet(t, c, store, id)
 			prefix := "readsets/" + first.cfg.AccountID + "/" + store + "/" + id + "/"
-			clock.advance(archiveAfter + time.Hour)
+			clock.Advance(archiveAfter + time.Hour)
 			if n := sweep(t, first); n != 1 {
 				t.Fatalf("sweep queued %d, want 1", n)
 			}
@@ -479,14 +461,14 @@ func TestDeletedReadSetsListedForTheRetention(t *testing.T) {
 			if !errors.As(err, &nf) {
 				t.Errorf("GetReadSetMetadata of a deleted read set: %v, want ResourceNotFoundException", err)
 			}
-			clock.advance(retention - time.Hour)
+			clock.Advance(retention - time.Hour)
 			if _, err := in.srv.ReadSets.PurgeDeleted(ctx); err != nil {
 				t.Fatal(err)
 			}
 			if ids := listDeleted(); len(ids) != 1 {
 				t.Fatalf("an hour before the retention ends, listed as DELETED: %v", ids)
 			}
-			clock.advance(2 * time.Hour)
+			clock.Advance(2 * time.Hour)
 			if n, err := in.srv.ReadSets.PurgeDeleted(ctx); err != nil || n != 1 {
 				t.Fatalf("the purge after the retention removed %d: %v", n, err)
 			}

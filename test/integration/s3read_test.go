@@ -364,7 +364,7 @@ func TestS3ReadEndpointLifecycle(t *testing.T) {
 	}
 
 	// Near the end of the period an S3 read restarts it.
-	clock.advance(archiveAfter - time.Hour)
+	clock.Advance(archiveAfter - time.Hour)
 	got, err := read()
 	if err != nil {
 		t.Fatal(err)
@@ -372,11 +372,11 @@ func TestS3ReadEndpointLifecycle(t *testing.T) {
 	if !bytes.Equal(got, before.contents[types.ReadSetFileSource2]) {
 		t.Fatalf("the S3 endpoint served %d bytes that differ from GetReadSet's %d", len(got), len(before.contents[types.ReadSetFileSource2]))
 	}
-	clock.advance(2 * time.Hour)
+	clock.Advance(2 * time.Hour)
 	if n := sweep(t, in); n != 0 {
 		t.Fatalf("a sweep just after an S3 read queued %d read sets, want 0", n)
 	}
-	clock.advance(archiveAfter)
+	clock.Advance(archiveAfter)
 	if n := sweep(t, in); n != 1 {
 		t.Fatalf("a sweep a period after the S3 read queued %d read sets, want 1", n)
 	}
