@@ -9,6 +9,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"hash"
 	"io"
 )
 
@@ -92,54 +93,102 @@ type scanner struct {
 	hasher *hasher
 }
 
-// hasher digests the residues of one sequence at a time with both digests
-// on its own goroutine: hashing is most of an import's work, and the scan
-// and the copy it feeds take the rest, so the two share the work between
-// two cores. Buffers go round between the scan and the hasher, two of
-// them, so memory stays bounded.
+// hasher digests the residues of one sequence at a time, MD5 and SHA-512
+// each on a goroutine of its own: hashing is most of an import's work, and
+// the scan with the copy it feeds takes the rest, so the three share it
+// between the cores. Buffers go round between the scan and the digests,
+// each one read by both before it is filled again, so memory stays bounded.
 type hasher struct {
-	work chan []byte // residues to digest; nil asks for the sums
-	free chan []byte // buffers digested, to be filled again
-	sums chan [2][]byte
+	md, sha  digester
+	free     [][]byte // buffers both digests are done with
+	inflight [][]byte // buffers handed over, oldest first
+}
+
+// digester is one digest's goroutine. It takes buffers of residues, and nil
+// for the sum since the last; it acknowledges each buffer once digested.
+type digester struct {
+	work chan []byte
+	ack  chan struct{}
+	sums chan []byte
 	done chan struct{}
 }
 
+// hasherBuffers is how many buffers go round: one the scan fills while the
+// digests work through the others.
+const hasherBuffers = 3
+
 func newHasher() *hasher {
-	h := &hasher{work: make(chan []byte, 2), free: make(chan []byte, 2), sums: make(chan [2][]byte), done: make(chan struct{})}
-	h.free <- make([]byte, 0, 64<<10)
-	h.free <- make([]byte, 0, 64<<10)
-	go h.run()
+	h := &hasher{md: startDigester(md5.New()), sha: startDigester(sha512.New())}
+	for range hasherBuffers {
+		h.free = append(h.free, make([]byte, 0, 64<<10))
+	}
 	return h
 }
 
-func (h *hasher) run() {
-	defer close(h.done)
-	md, sha := md5.New(), sha512.New()
-	for b := range h.work {
-		if b == nil {
-			h.sums <- [2][]byte{md.Sum(nil), sha.Sum(nil)}
-			md.Reset()
-			sha.Reset()
-			continue
-		}
-		md.Write(b)
-		sha.Write(b)
-		h.free <- b[:0]
+func startDigester(d hash.Hash) digester {
+	g := digester{
+		work: make(chan []byte, hasherBuffers+1),
+		ack:  make(chan struct{}, hasherBuffers),
+		sums: make(chan []byte),
+		done: make(chan struct{}),
 	}
+	go func() {
+		defer close(g.done)
+		for b := range g.work {
+			if b == nil {
+				g.sums <- d.Sum(nil)
+				d.Reset()
+				continue
+			}
+			d.Write(b)
+			g.ack <- struct{}{}
+		}
+	}()
+	return g
+}
+
+// take returns an empty buffer, waiting until both digests are done with
+// the oldest one handed over when none is free.
+func (h *hasher) take() []byte {
+	if len(h.free) == 0 {
+		<-h.md.ack
+		<-h.sha.ack
+		h.free = append(h.free, h.inflight[0][:0])
+		h.inflight = h.inflight[1:]
+	}
+	b := h.free[len(h.free)-1]
+	h.free = h.free[:len(h.free)-1]
+	return b
+}
+
+// give hands residues to both digests.
+func (h *hasher) give(b []byte) {
+	h.inflight = append(h.inflight, b)
+	h.md.work <- b
+	h.sha.work <- b
 }
 
 // sum returns the MD5 and SHA-512 of the residues handed over since the
-// last sum, once they are digested.
+// last sum, once they are digested; every buffer is free again after it.
 func (h *hasher) sum() (md, sha []byte) {
-	h.work <- nil
-	s := <-h.sums
-	return s[0], s[1]
+	h.md.work <- nil
+	h.sha.work <- nil
+	md, sha = <-h.md.sums, <-h.sha.sums
+	for _, b := range h.inflight {
+		<-h.md.ack
+		<-h.sha.ack
+		h.free = append(h.free, b[:0])
+	}
+	h.inflight = h.inflight[:0]
+	return md, sha
 }
 
-// stop ends the hasher's goroutine and waits until it has.
+// stop ends the digests' goroutines and waits until they have.
 func (h *hasher) stop() {
-	close(h.work)
-	<-h.done
+	close(h.md.work)
+	close(h.sha.work)
+	<-h.md.done
+	<-h.sha.done
 }
 
 // Scan reads a plain FASTA file once and returns its sequences, checking
@@ -160,7 +209,7 @@ func Scan(r io.Reader, lim Limits) ([]Sequence, error) {
 	}
 	s := &scanner{lim: lim, names: make(map[string]struct{}), hasher: newHasher()}
 	defer s.hasher.stop()
-	s.upper = <-s.hasher.free
+	s.upper = s.hasher.take()
 	br := bufio.NewReaderSize(r, 256<<10)
 	for {
 		s.line++
@@ -362,8 +411,8 @@ func (s *scanner) digest(upper []byte) {
 	if len(upper) == 0 {
 		return
 	}
-	s.hasher.work <- upper
-	s.upper = <-s.hasher.free
+	s.hasher.give(upper)
+	s.upper = s.hasher.take()
 }
 
 func quoteByte(c byte) string {
