@@ -79,6 +79,9 @@ type Config struct {
 	// JobsAtOnce, when above zero, is how many jobs all nodes together
 	// work on at once; further jobs wait SUBMITTED.
 	JobsAtOnce int
+	// ReferenceStoresPerAccount is how many reference stores an account
+	// may have (AWS allows one per account and region).
+	ReferenceStoresPerAccount int
 	// JobLease is how long a node's claim on a job item holds without
 	// renewal; JobPoll how often an idle node looks for items.
 	JobLease time.Duration
@@ -268,6 +271,8 @@ func Register(fs *flag.FlagSet) *Config {
 		"job items (import sources, exported read sets) this node works on at once, taken fairly across accounts and jobs; each holds -transfer-part-size × -transfer-concurrency bytes in flight (SEQSTORE_JOB_WORKERS)")
 	fs.IntVar(&c.JobsAtOnce, "jobs-at-once", c.envInt("JOBS_AT_ONCE", 0),
 		"jobs (imports, exports, activations, archive sweeps) that all nodes together work on at once; a job started beyond it stays SUBMITTED until one ends (0: no limit, -job-workers alone bounds the work) (SEQSTORE_JOBS_AT_ONCE)")
+	fs.IntVar(&c.ReferenceStoresPerAccount, "reference-stores-per-account", c.envInt("REFERENCE_STORES_PER_ACCOUNT", 1),
+		"reference stores an account may have; AWS allows one per account and region, and past it CreateReferenceStore answers ServiceQuotaExceededException (SEQSTORE_REFERENCE_STORES_PER_ACCOUNT)")
 	fs.DurationVar(&c.JobLease, "job-lease", time.Minute, "how long another node waits before taking over a job item of a node that stopped answering")
 	fs.DurationVar(&c.JobPoll, "job-poll", 2*time.Second, "how often an idle node looks for job items that other nodes started")
 	fs.IntVar(&c.JobAttempts, "job-attempts", c.envInt("JOB_ATTEMPTS", 3),
@@ -331,6 +336,9 @@ func (c *Config) Finish() error {
 	}
 	if c.JobWorkers < 1 {
 		return errors.New("-job-workers must be at least 1")
+	}
+	if c.ReferenceStoresPerAccount < 1 {
+		return fmt.Errorf("-reference-stores-per-account %d: an account needs at least one reference store", c.ReferenceStoresPerAccount)
 	}
 	if c.JobsAtOnce < 0 {
 		return errors.New("-jobs-at-once must be 0 (no limit) or more")

@@ -205,7 +205,7 @@ func Open(ctx context.Context, cfg *config.Config, log *slog.Logger) (*Server, e
 		log.Info("the root key from SEQSTORE_ACCESS_KEY_ID replaced an earlier one, which no longer works", "retired", id, "current", root.Key.ID)
 	}
 	arns := arn.Builder{Partition: "aws", Region: cfg.Region}
-	svc := &service.Service{Meta: m, ARN: arns, Log: log, Keyring: ring}
+	svc := &service.Service{Meta: m, ARN: arns, Log: log, Keyring: ring, ReferenceStoresPerAccount: cfg.ReferenceStoresPerAccount}
 	rs := &readset.Service{Meta: m, Blobs: blobs, ARN: arns, Log: log, Now: cfg.Now, Limits: cfg.ParseLimits, ProgressInterval: cfg.IngestProgress, NoQC: cfg.SkipQC,
 		Archive: archive, ArchiveAfter: cfg.Lifecycle.ArchiveAfter, DeletedRetention: cfg.Lifecycle.DeletedRetention}
 	ing := &readset.Ingester{Service: rs, Workers: cfg.IngestWorkers, Lease: cfg.IngestLease, MaxAttempts: cfg.IngestAttempts}

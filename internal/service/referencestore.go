@@ -17,8 +17,9 @@ type CreateReferenceStoreParams struct {
 	Tags        map[string]string
 }
 
-// CreateReferenceStore creates the account's reference store. HealthOmics
-// allows one per account and region, and so does seqstore.
+// CreateReferenceStore creates a reference store of the account.
+// HealthOmics allows one per account and region, and so does seqstore
+// unless the operator allows more (ReferenceStoresPerAccount).
 func (s *Service) CreateReferenceStore(ctx context.Context, account string, p CreateReferenceStoreParams) (*seqstore.ReferenceStore, error) {
 	if err := checkTags(p.Tags); err != nil {
 		return nil, err
@@ -26,12 +27,16 @@ func (s *Service) CreateReferenceStore(ctx context.Context, account string, p Cr
 	if err := s.checkSSE(p.SSEType, p.SSEKeyArn); err != nil {
 		return nil, err
 	}
-	existing, _, err := s.Meta.ReferenceStoreList(ctx, account, "", meta.TimeRange{}, meta.Page{Limit: 1})
+	quota := max(s.ReferenceStoresPerAccount, 1)
+	existing, _, err := s.Meta.ReferenceStoreList(ctx, account, "", meta.TimeRange{}, meta.Page{Limit: quota})
 	if err != nil {
 		return nil, err
 	}
-	if len(existing) > 0 {
-		return nil, seqstore.Errorf(seqstore.CodeQuotaExceeded, "this account already has reference store %s; an account may have one reference store per region", existing[0].ID)
+	if len(existing) >= quota {
+		if quota == 1 {
+			return nil, seqstore.Errorf(seqstore.CodeQuotaExceeded, "this account already has reference store %s; an account may have one reference store per region (the server's -reference-stores-per-account)", existing[0].ID)
+		}
+		return nil, seqstore.Errorf(seqstore.CodeQuotaExceeded, "this account already has %d reference stores, the most the server allows (-reference-stores-per-account); delete one or ask the operator to raise it", quota)
 	}
 	st := &seqstore.ReferenceStore{
 		AccountID:   account,

@@ -27,6 +27,9 @@ type Service struct {
 	// Keyring holds the keys stores may be encrypted with; nil: no store
 	// may ask for encryption.
 	Keyring *keyring.Ring
+	// ReferenceStoresPerAccount is how many reference stores an account
+	// may have; zero means one, as AWS allows per account and region.
+	ReferenceStoresPerAccount int
 }
 
 func (s *Service) now() time.Time {

@@ -298,6 +298,26 @@ func TestConflictAndNotFound(t *testing.T) {
 	}
 }
 
+// TestReferenceStoresPerAccount: the operator may allow an account more
+// reference stores than AWS's one, and the quota holds at the new number.
+func TestReferenceStoresPerAccount(t *testing.T) {
+	cfg := newConfig(t, backends[0])
+	cfg.ReferenceStoresPerAccount = 2
+	in := start(t, backends[0], cfg)
+	ctx := context.Background()
+	c := in.goClient(in.rootKey())
+	for _, name := range []string{"first", "second"} {
+		if _, err := c.CreateReferenceStore(ctx, &omics.CreateReferenceStoreInput{Name: aws.String(name)}); err != nil {
+			t.Fatalf("reference store %s: %v", name, err)
+		}
+	}
+	_, err := c.CreateReferenceStore(ctx, &omics.CreateReferenceStoreInput{Name: aws.String("third")})
+	var sq *types.ServiceQuotaExceededException
+	if !errors.As(err, &sq) || !strings.Contains(sq.ErrorMessage(), "already has 2 reference stores") {
+		t.Errorf("third reference store: %v, want ServiceQuotaExceededException naming the quota of 2", err)
+	}
+}
+
 func TestS3AccessPolicy(t *testing.T) {
 	in := start(t, backends[0], nil)
 	ctx := context.Background()
