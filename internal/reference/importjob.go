@@ -265,12 +265,19 @@ func (h ImportHandler) importFiles(ctx context.Context, ref *seqstore.Reference,
 	digest := md5.New()
 	var seqs []fasta.Sequence
 	source.ContentLength, err = h.write(ctx, source.Key, func(w io.Writer) error {
+		// The file's digest and its stored copy follow the scan on a
+		// goroutine of their own.
+		behind := newBehindWriter(io.MultiWriter(w, digest))
+		defer behind.Close()
 		var err error
-		seqs, err = fasta.Scan(io.TeeReader(plain, io.MultiWriter(w, digest)), fasta.Limits{})
+		seqs, err = fasta.Scan(io.TeeReader(plain, behind), fasta.Limits{})
 		if fasta.IsDefect(err) {
 			return fmt.Errorf("invalid FASTA: %w", err)
 		}
-		return err
+		if err != nil {
+			return err
+		}
+		return behind.Close()
 	})
 	if err != nil {
 		return err

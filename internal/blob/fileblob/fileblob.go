@@ -178,14 +178,17 @@ func (s *Store) NewWriter(ctx context.Context, key string) (blob.Writer, error) 
 
 // writer buffers into a pooled buffer and flushes it to the temporary file.
 type writer struct {
-	s    *Store
-	ctx  context.Context
-	key  string
-	f    *os.File
-	buf  *[]byte
-	n    int   // bytes buffered in *buf
-	err  error // the first write error; every later call returns it
-	done bool  // Close or Abort was called
+	s   *Store
+	ctx context.Context
+	key string
+	f   *os.File
+	buf *[]byte
+	n   int // bytes buffered in *buf
+	// written is how many bytes the temporary file has, and kicked up
+	// to where their writeback has been started.
+	written, kicked int64
+	err             error // the first write error; every later call returns it
+	done            bool  // Close or Abort was called
 }
 
 func (w *writer) Write(p []byte) (int, error) {
@@ -287,8 +290,17 @@ func (w *writer) writeFile(p []byte) error {
 		w.err = fmt.Errorf("fileblob: write %s: %w", w.key, err)
 		return w.err
 	}
+	w.written += int64(len(p))
+	if w.written-w.kicked >= writebackStep {
+		startWriteback(w.f, w.kicked, w.written-w.kicked)
+		w.kicked = w.written
+	}
 	return nil
 }
+
+// writebackStep is how many bytes a writer lets gather before it starts
+// their writeback: enough that the device gets long writes.
+const writebackStep = 8 << 20
 
 // Close makes the temporary file durable and renames it into place.
 func (w *writer) Close() error {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"reflect"
 	"regexp"
 	"strings"
 	"testing"
@@ -100,6 +101,13 @@ func TestScanDefects(t *testing.T) {
 		{"blank file", "\n\n", Limits{}, Defect{Line: 3, Reason: "no sequences"}},
 		{"too many", ">a\nA\n>b\nC\n>c\nG\n", Limits{MaxSequences: 2}, Defect{Line: 5, Reason: "more than 2 sequences"}},
 		{"long header", ">" + strings.Repeat("n", 100) + "\nA\n", Limits{MaxHeader: 50}, Defect{Line: 1, Reason: "header line longer than 50 bytes"}},
+		// Deep in a run of whole lines, which Scan takes from its buffer
+		// many at a time: the defect still has its own line and column.
+		{"bad residue deep in a sequence", ">a\n" + strings.Repeat("ACGTN\n", 1000) + "ACxGT\n" + strings.Repeat("ACGTN\n", 10), Limits{}, Defect{Line: 1002, Sequence: "a", Reason: "column 3: 'x'"}},
+		{"short line deep in a sequence", ">a\n" + strings.Repeat("acgtn\n", 1000) + "ACG\n" + strings.Repeat("ACGTN\n", 10), Limits{}, Defect{Line: 1003, Sequence: "a", Reason: "line 1002 is shorter than those before it"}},
+		{"long line deep in a sequence", ">a\n" + strings.Repeat("ACGTN\n", 1000) + "ACGTNA\n", Limits{}, Defect{Line: 1002, Sequence: "a", Reason: "uneven lines: 6 residues after lines of 5"}},
+		{"LF deep in CRLF lines", ">a\r\n" + strings.Repeat("ACGTN\r\n", 1000) + "ACGTN\n" + strings.Repeat("ACGTN\r\n", 3), Limits{}, Defect{Line: 1002, Sequence: "a", Reason: "line endings differ"}},
+		{"header deep in a sequence, then a duplicate", ">a\n" + strings.Repeat("ACGTN\n", 1000) + ">b\n" + strings.Repeat("ACGTN\n", 1000) + ">a\nA\n", Limits{}, Defect{Line: 2003, Reason: `sequence name "a" is used`}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -148,6 +156,12 @@ func FuzzScan(f *testing.F) {
 	f.Add([]byte(">a\nAC\n>a\nAC\n"))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		seqs, err := Scan(bytes.NewReader(data), Limits{})
+		// A byte at a time, Scan never has whole lines in its buffer to
+		// take in bulk: both ways must agree, defects and all.
+		slow, slowErr := Scan(iotest.OneByteReader(bytes.NewReader(data)), Limits{})
+		if fmt.Sprint(err) != fmt.Sprint(slowErr) || !reflect.DeepEqual(seqs, slow) {
+			t.Fatalf("in bulk: %+v, %v\nline by line: %+v, %v", seqs, err, slow, slowErr)
+		}
 		if err != nil {
 			if !IsDefect(err) {
 				t.Fatalf("not a defect: %v", err)
