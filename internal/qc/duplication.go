@@ -102,14 +102,28 @@ func (d *duplicates) add(seq []byte) {
 	}
 	d.seen[word] |= bits
 	d.index[h] = int32(len(d.counts))
-	d.counts = append(d.counts, 1)
-	d.sequences = append(d.sequences, seq...)
-	d.ends = append(d.ends, int32(len(d.sequences)))
+	d.counts = append(doubled(d.counts, 1, maxTrackedSequences), 1)
+	d.sequences = append(doubled(d.sequences, len(seq), maxTrackedSequences*trackedPrefix), seq...)
+	d.ends = append(doubled(d.ends, 1, maxTrackedSequences), int32(len(d.sequences)))
 	d.readsAtLimit = d.reads
 	if len(d.counts) == maxTrackedSequences {
 		d.frozen = true
 		d.later = new([laterBatch]uint64)
 	}
+}
+
+// doubled returns s with room for n more elements, doubling its capacity
+// when it must grow, but not past limit unless n needs it. Tracking the
+// first sequences of a file fills these slices at once: append's own
+// growth, a quarter at a time past a few hundred elements, copied the
+// sample over and over and took a fifth of the statistics' CPU on a
+// file of 500,000 reads.
+func doubled[T any](s []T, n, limit int) []T {
+	if len(s)+n <= cap(s) {
+		return s
+	}
+	c := max(min(2*cap(s), limit), len(s)+n, 1024)
+	return append(make([]T, 0, c), s...)
 }
 
 // seenWord is the word of the filter seen that hash h falls in, from its
