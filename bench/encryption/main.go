@@ -55,7 +55,12 @@ func main() {
 	rounds := flag.Int("rounds", 6, "rounds; each ingests and downloads everything once in each store")
 	downloads := flag.Int("downloads", 4, "how many times one download step reads every part of a read set, to make it long enough to time")
 	bin := flag.String("seqstore", "", "the seqstore binary to run (built from this tree when not given)")
+	flag.StringVar(&downloadWith, "download-with", "parts", "how a download step reads a read set: parts (GetReadSet of each part in turn, bodies discarded: the server's cost), files (as seqstore download -no-verify: parts in parallel, written to files) or verified (seqstore download, ETags checked)")
 	flag.Parse()
+	if downloadWith != "parts" && downloadWith != "files" && downloadWith != "verified" {
+		flag.Usage()
+		os.Exit(2)
+	}
 	if *r1 == "" || *r2 == "" || *bam == "" || *rounds < 1 || *downloads < 1 {
 		flag.Usage()
 		os.Exit(2)
@@ -65,6 +70,9 @@ func main() {
 		os.Exit(1)
 	}
 }
+
+// downloadWith is the -download-with flag.
+var downloadWith string
 
 // cost is what one step took: wall time, and the server's CPU time.
 type cost struct{ wall, cpu time.Duration }
@@ -265,7 +273,13 @@ func run(ctx context.Context, bin, r1, r2, bam string, rounds, downloads int) er
 		m := srv.meter()
 		var n int64
 		for range downloads {
-			got, err := readAll(ctx, api, store, id)
+			read := readAll
+			if downloadWith != "parts" {
+				read = func(ctx context.Context, api *omics.Client, store, id string) (int64, error) {
+					return downloadFiles(ctx, client, store, id, downloadWith == "verified")
+				}
+			}
+			got, err := read(ctx, api, store, id)
 			if err != nil {
 				return err
 			}
@@ -317,6 +331,25 @@ func run(ctx context.Context, bin, r1, r2, bam string, rounds, downloads int) er
 
 // readAll reads every part of every file of a read set with GetReadSet,
 // discarding the bytes, and returns how many it read.
+// downloadFiles downloads every file of a read set as seqstore download
+// does, into a directory it removes afterwards, and returns the bytes.
+func downloadFiles(ctx context.Context, client *transfer.Client, store, id string, verify bool) (int64, error) {
+	dir, err := os.MkdirTemp("", "encryption-bench")
+	if err != nil {
+		return 0, err
+	}
+	defer os.RemoveAll(dir)
+	res, err := client.Download(ctx, transfer.DownloadInput{StoreID: store, ReadSetID: id, Dir: dir, SkipETag: !verify})
+	if err != nil {
+		return 0, err
+	}
+	var n int64
+	for _, f := range res.Files {
+		n += f.Size
+	}
+	return n, nil
+}
+
 func readAll(ctx context.Context, api *omics.Client, store, id string) (int64, error) {
 	md, err := api.GetReadSetMetadata(ctx, &omics.GetReadSetMetadataInput{SequenceStoreId: aws.String(store), Id: aws.String(id)})
 	if err != nil {
