@@ -483,20 +483,14 @@ func (s *scanner) residues(b []byte, col int64) error {
 		}
 		return nil
 	}
-	buf, n := s.upper[:cap(s.upper)], len(s.upper)
-	for i, c := range b {
-		if !iupac[c] {
-			s.upper = buf[:n]
-			return s.defect("column %d: %s is not an IUPAC nucleotide code", col+int64(i)+1, quoteByte(c))
-		}
-		buf[n] = c &^ 0x20 // residues are letters: clearing bit 5 upper-cases
-		n++
-		if n == len(buf) {
-			s.digest(buf)
-			buf, n = s.upper[:cap(s.upper)], 0
+	if !allIUPAC(b) {
+		for i, c := range b {
+			if !iupac[c] {
+				return s.defect("column %d: %s is not an IUPAC nucleotide code", col+int64(i)+1, quoteByte(c))
+			}
 		}
 	}
-	s.upper = buf[:n]
+	s.addUpper(b)
 	return nil
 }
 
