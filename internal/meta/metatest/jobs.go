@@ -246,28 +246,30 @@ var jobCases = []suiteCase{
 		claim := func(owner string, now int) (*meta.JobClaim, error) {
 			return f.s.JobItemClaim(f.ctx, kinds, 0, owner, at(now), at(now+60000))
 		}
-		c1, err := claim("node-1", 1000)
-		must(t, "first claim", err)
+		claimed := func(what, owner string, now int) *meta.JobClaim {
+			c, err := claim(owner, now)
+			must(t, what, err)
+			return c
+		}
+		refused := func(what, owner string, now int) {
+			_, err := claim(owner, now)
+			wantErr(t, what, err, meta.ErrNotFound)
+		}
+		c1 := claimed("first claim", "node-1", 1000)
 		equal(t, "first claim's job", c1.Job.ID, first.ID)
 		// The store's other items wait; the other store's does not.
-		c2, err := claim("node-2", 1001)
-		must(t, "second claim", err)
+		c2 := claimed("second claim", "node-2", 1001)
 		equal(t, "second claim's job", c2.Job.ID, elsewhere.ID)
-		_, err = claim("node-2", 1002)
-		wantErr(t, "claim while both stores import", err, meta.ErrNotFound)
+		refused("claim while both stores import", "node-2", 1002)
 		f.endItem(c1, "node-1", seqstore.JobItemStatusFinished, at(1003))
-		c3, err := claim("node-2", 1004)
-		must(t, "claim once the store's import ended", err)
+		c3 := claimed("claim once the store's import ended", "node-2", 1004)
 		equal(t, "its store", c3.Job.StoreID, refs.ID)
-		_, err = claim("node-3", 1005)
-		wantErr(t, "claim while the store imports again", err, meta.ErrNotFound)
+		refused("claim while the store imports again", "node-3", 1005)
 		f.endItem(c2, "node-2", seqstore.JobItemStatusFinished, at(1006))
 		// A lease that ran out frees the store's turn, for one item.
-		c4, err := claim("node-3", 61005)
-		must(t, "claim after the lease ran out", err)
+		c4 := claimed("claim after the lease ran out", "node-3", 61005)
 		equal(t, "its store", c4.Job.StoreID, refs.ID)
-		_, err = claim("node-1", 61006)
-		wantErr(t, "claim while the store imports once more", err, meta.ErrNotFound)
+		refused("claim while the store imports once more", "node-1", 61006)
 		f.endItem(c4, "node-3", seqstore.JobItemStatusFinished, at(61008))
 
 		// Nodes claiming in the same instant never run two imports of one
