@@ -269,17 +269,17 @@ func run(ctx context.Context, bin, r1, r2, bam string, rounds, downloads int) er
 	}
 	// served is how many bytes one download step reads, by step.
 	served := map[string]int64{}
+	read := func(store, id string) (int64, error) { return readAll(ctx, api, store, id) }
+	if downloadWith != "parts" {
+		read = func(store, id string) (int64, error) {
+			return downloadFiles(ctx, client, store, id, downloadWith == "verified")
+		}
+	}
 	download := func(kind, store, id string) error {
 		m := srv.meter()
 		var n int64
 		for range downloads {
-			read := readAll
-			if downloadWith != "parts" {
-				read = func(ctx context.Context, api *omics.Client, store, id string) (int64, error) {
-					return downloadFiles(ctx, client, store, id, downloadWith == "verified")
-				}
-			}
-			got, err := read(ctx, api, store, id)
+			got, err := read(store, id)
 			if err != nil {
 				return err
 			}
