@@ -58,12 +58,23 @@ func (s *Service) Ingest(ctx context.Context, rs *seqstore.ReadSet) {
 		}
 		sources = append(sources, source{kind: kind, name: name, r: &partsReader{ctx: ctx, blobs: s.Blobs, parts: bySource[kind]}})
 	}
-	if _, err := s.ingestSources(ctx, log, rs, sources, uploaded); err != nil {
+	_, err = s.ingestSources(ctx, log, rs, sources, uploaded)
+	if err != nil && !s.settled(context.WithoutCancel(ctx), rs) {
 		return
 	}
 	// The read set no longer needs its parts, whether or not this node
 	// goes on: a shutdown now must not leave them behind for good.
 	s.deleteParts(context.WithoutCancel(ctx), rs.UploadID)
+}
+
+// settled reports whether rs has left PROCESSING_UPLOAD, so that its parts
+// are no longer needed whatever error its ingestion ended with: an outcome
+// recorded just before the lease was lost, or by another node. Nobody
+// claims a settled read set again, so its parts would otherwise stay for
+// good.
+func (s *Service) settled(ctx context.Context, rs *seqstore.ReadSet) bool {
+	cur, err := s.Meta.ReadSetGet(ctx, rs.AccountID, rs.StoreID, rs.ID)
+	return err == nil && cur.Status != seqstore.ReadSetStatusProcessingUpload
 }
 
 // ingestSources analyses a read set's sources, stores its files and records
@@ -151,12 +162,16 @@ func (s *Service) ingestSources(ctx context.Context, log *slog.Logger, rs *seqst
 		}
 		return "", err
 	}
-	if err := s.Meta.ReadSetUpdate(ctx, &next, seqstore.ReadSetStatusProcessingUpload); err != nil {
+	// The outcome is known: it is recorded even if the lease is lost now,
+	// since the update holds only while the read set is PROCESSING_UPLOAD.
+	// Cancelled midway, an update may be applied yet answer the
+	// cancellation, and the parts would never be deleted.
+	if err := s.Meta.ReadSetUpdate(context.WithoutCancel(ctx), &next, seqstore.ReadSetStatusProcessingUpload); err != nil {
 		// Deleted while we worked (or another node finished first): the
 		// files we wrote belong to nobody.
 		log.Warn("ingest finished but the read set moved on; discarding its files", "err", err)
 		if errors.Is(err, meta.ErrConflict) || errors.Is(err, meta.ErrNotFound) {
-			cur, gerr := s.Meta.ReadSetGet(ctx, rs.AccountID, rs.StoreID, rs.ID)
+			cur, gerr := s.Meta.ReadSetGet(context.WithoutCancel(ctx), rs.AccountID, rs.StoreID, rs.ID)
 			if gerr != nil || cur.Status != seqstore.ReadSetStatusActive {
 				s.deleteFiles(context.WithoutCancel(ctx), files)
 			}

@@ -134,6 +134,17 @@ type hookedMeta struct {
 	renew func() error
 	// onStoreGet, when set, runs before SequenceStoreGet.
 	onStoreGet func()
+	// afterUpdate, when set, answers ReadSetUpdate once the store has
+	// applied it (or refused it with err).
+	afterUpdate func(next *seqstore.ReadSet, err error) error
+}
+
+func (h *hookedMeta) ReadSetUpdate(ctx context.Context, next *seqstore.ReadSet, fromStatus string) error {
+	err := h.Store.ReadSetUpdate(ctx, next, fromStatus)
+	if h.afterUpdate != nil {
+		return h.afterUpdate(next, err)
+	}
+	return err
 }
 
 func (h *hookedMeta) IngestRenew(ctx context.Context, accountID, storeID, id, owner string, leaseUntil time.Time) error {
@@ -464,6 +475,47 @@ func TestLostLeaseStopsTheIngestAndLeavesTheReadSetForTheNextClaim(t *testing.T)
 	e.svc.Ingest(e.ctx, e.get(rs.ID))
 	if got := e.get(rs.ID); got.Status != seqstore.ReadSetStatusActive {
 		t.Fatalf("after the next ingest: %s %q, want ACTIVE", got.Status, got.StatusMessage)
+	}
+}
+
+// An outcome that the metadata store applied but answered with an error (a
+// cancelled request, when the lease is lost at that moment, can do that)
+// still frees the parts: nobody claims a read set that left
+// PROCESSING_UPLOAD, so nobody else would. The stored files stay with the
+// ACTIVE read set.
+func TestOutcomeAppliedDespiteAnErrorStillFreesTheParts(t *testing.T) {
+	for _, c := range []struct {
+		name   string
+		body   []byte
+		status string
+	}{
+		{"ACTIVE", fastqGz(20), seqstore.ReadSetStatusActive},
+		{"UPLOAD_FAILED", []byte("not a FASTQ file\n"), seqstore.ReadSetStatusUploadFailed},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			e := newEnv(t)
+			rs := e.complete(c.body)
+			e.meta.afterUpdate = func(next *seqstore.ReadSet, err error) error {
+				if err == nil && next.ID == rs.ID {
+					return fmt.Errorf("recording the outcome: %w", context.Canceled)
+				}
+				return err
+			}
+			e.svc.Ingest(e.ctx, rs)
+			if got := e.get(rs.ID); got.Status != c.status {
+				t.Fatalf("read set %s %q, want %s", got.Status, got.StatusMessage, c.status)
+			}
+			if keys := e.objects("uploads/"); len(keys) > 0 {
+				t.Errorf("parts left: %v", keys)
+			}
+			wantFiles := 0
+			if c.status == seqstore.ReadSetStatusActive {
+				wantFiles = 1
+			}
+			if keys := e.objects("readsets/"); len(keys) != wantFiles {
+				t.Errorf("stored files %v, want %d", keys, wantFiles)
+			}
+		})
 	}
 }
 
