@@ -11,6 +11,7 @@ import (
 	"github.com/klauspost/compress/flate"
 
 	"github.com/seqstore/seqstore/internal/cpus"
+	"github.com/seqstore/seqstore/internal/format/deflate"
 	"github.com/seqstore/seqstore/internal/format/panics"
 )
 
@@ -267,21 +268,62 @@ func (w *Writer) compressBlocks(level int) {
 // one panics (that block and the panic).
 func (w *Writer) compressQueued(level int) (b *writeBlock, err error) {
 	defer panics.Recover(&err)
-	fw, _ := flate.NewWriter(nil, level)
-	var stored *flate.Writer
+	d := newDeflater(level)
+	var stored deflater
 	for b = range w.work {
-		b.out, b.err = compressBlock(fw, b.out[:0], b.data)
+		b.out, b.err = compressBlock(d, b.out[:0], b.data)
 		if b.err == nil && len(b.out) > MaxBlockSize {
 			// Incompressible data deflated past the block limit: storing
 			// it costs only five bytes of framing.
 			if stored == nil {
-				stored, _ = flate.NewWriter(nil, flate.NoCompression)
+				stored = newDeflater(0)
 			}
 			b.out, b.err = compressBlock(stored, b.out[:0], b.data)
 		}
 		b.done <- struct{}{}
 	}
 	return nil, nil
+}
+
+// A deflater appends data deflated (raw) to out.
+type deflater interface {
+	deflate(out, data []byte) ([]byte, error)
+}
+
+// newDeflater returns the deflater of a level. From MinStoreLevel up it is
+// the project's own (package deflate), whose output is as small as
+// bgzip's: what seqstore stores. Below, and for HuffmanOnly, it is
+// klauspost/compress's, which is several times faster at those levels.
+func newDeflater(level int) deflater {
+	if level >= MinStoreLevel {
+		return ownDeflater{deflate.NewCompressor(level)}
+	}
+	fw, _ := flate.NewWriter(nil, level)
+	return &flateDeflater{fw: fw}
+}
+
+// MinStoreLevel is the lowest level deflated by package deflate.
+const MinStoreLevel = 5
+
+type ownDeflater struct{ c *deflate.Compressor }
+
+func (d ownDeflater) deflate(out, data []byte) ([]byte, error) {
+	return d.c.Compress(out, data), nil
+}
+
+type flateDeflater struct {
+	fw *flate.Writer
+	a  appender
+}
+
+func (d *flateDeflater) deflate(out, data []byte) ([]byte, error) {
+	d.a.buf = out
+	d.fw.Reset(&d.a)
+	if _, err := d.fw.Write(data); err != nil {
+		return d.a.buf, err
+	}
+	err := d.fw.Close()
+	return d.a.buf, err
 }
 
 // appender lets a flate.Writer append to a reused slice.
@@ -293,19 +335,14 @@ func (a *appender) Write(p []byte) (int, error) {
 }
 
 // compressBlock appends one whole BGZF block holding data to out.
-func compressBlock(fw *flate.Writer, out, data []byte) ([]byte, error) {
+func compressBlock(d deflater, out, data []byte) ([]byte, error) {
 	out = append(out,
 		0x1f, 0x8b, 8, 4, 0, 0, 0, 0, 0, 0xff, 6, 0, 'B', 'C', 2, 0,
 		0, 0) // BSIZE, filled in below
-	a := &appender{buf: out}
-	fw.Reset(a)
-	if _, err := fw.Write(data); err != nil {
+	out, err := d.deflate(out, data)
+	if err != nil {
 		return out, err
 	}
-	if err := fw.Close(); err != nil {
-		return out, err
-	}
-	out = a.buf
 	out = binary.LittleEndian.AppendUint32(out, crc32.ChecksumIEEE(data))
 	out = binary.LittleEndian.AppendUint32(out, uint32(len(data)))
 	if len(out) <= MaxBlockSize {
