@@ -11,10 +11,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/seqstore/seqstore/internal/format/sam"
 
 	"github.com/seqstore/seqstore/internal/etag"
+	"github.com/seqstore/seqstore/internal/format/bgzf"
 	"github.com/seqstore/seqstore/internal/format/panics"
+	"github.com/seqstore/seqstore/internal/format/sam"
 	"github.com/seqstore/seqstore/internal/qc"
 )
 
@@ -69,6 +70,23 @@ func WithoutQC(ctx context.Context) context.Context {
 }
 
 func wantQC(ctx context.Context) bool { return ctx.Value(noQCKey{}) == nil }
+
+// fastqLevelKey holds the deflate level of a plain FASTQ's stored copy.
+type fastqLevelKey struct{}
+
+// WithFASTQStoreLevel returns a context whose analyses store a plain FASTQ
+// source as BGZF at level (1-9) instead of bgzf.DefaultLevel: lower levels
+// trade stored size for ingest speed (see bgzf.MinStoreLevel).
+func WithFASTQStoreLevel(ctx context.Context, level int) context.Context {
+	return context.WithValue(ctx, fastqLevelKey{}, level)
+}
+
+func fastqStoreLevel(ctx context.Context) int {
+	if l, ok := ctx.Value(fastqLevelKey{}).(int); ok {
+		return l
+	}
+	return bgzf.DefaultLevel
+}
 
 // Error is a defect found in a source. Its message names the source and the
 // place, short enough to serve as a read set's statusMessage (at most 255

@@ -19,12 +19,6 @@ import (
 	"github.com/seqstore/seqstore/internal/qc"
 )
 
-// storeLevel is the deflate level of the BGZF copy stored for a plain
-// FASTQ source: bgzip's default level, whose output (measured on
-// art_illumina reads) is no larger than `bgzip -c`'s. Compressed sources
-// are not recompressed at all (see keptSource).
-const storeLevel = bgzf.DefaultLevel
-
 // pairBatch is how many pairing keys travel together from source 1 to the
 // pairing check in source 2's goroutine: enough to make the handover cheap,
 // few enough that memory stays small.
@@ -321,7 +315,10 @@ func (s *fastqSource) run(ctx context.Context, src io.Reader, stored io.Writer, 
 	var bw *bgzf.Writer
 	tee := &teeReader{r: io.MultiReader(bytes.NewReader(head), raw), h: etag.NewHasher(families...), limits: s.limits}
 	if stored != nil && kept == nil {
-		bw, err = bgzf.NewWriterLevel(stored, storeLevel)
+		// At the default level the stored copy is smaller than `bgzip -c`
+		// makes it (package deflate). Compressed sources are not
+		// recompressed at all (see keptSource).
+		bw, err = bgzf.NewWriterLevel(stored, fastqStoreLevel(ctx))
 		if err != nil {
 			return fail(0, err)
 		}

@@ -99,9 +99,11 @@ func TestIngestSettings(t *testing.T) {
 	for _, c := range []settingsCase{
 		{name: "defaults", describe: "2 workers, 3 attempts, the parsers' own limits",
 			env: map[string]string{"SEQSTORE_INGEST_WORKERS": "", "SEQSTORE_INGEST_ATTEMPTS": "", "SEQSTORE_MAX_DECOMPRESSED": "", "SEQSTORE_MAX_FASTQ_LINE": "",
-				"SEQSTORE_MAX_HEADER": "", "SEQSTORE_MAX_REFERENCES": "", "SEQSTORE_MAX_BAM_RECORD": "", "SEQSTORE_MAX_CRAM_BLOCK": "", "SEQSTORE_MAX_CRAM_MEMORY": ""},
+				"SEQSTORE_MAX_HEADER": "", "SEQSTORE_MAX_REFERENCES": "", "SEQSTORE_MAX_BAM_RECORD": "", "SEQSTORE_MAX_CRAM_BLOCK": "", "SEQSTORE_MAX_CRAM_MEMORY": "",
+				"SEQSTORE_FASTQ_STORE_LEVEL": ""},
 			want: func(c *Config) bool {
-				return c.IngestWorkers == DefaultIngestWorkers && DefaultIngestWorkers == 2 && c.IngestAttempts == 3 && c.ParseLimits == analyze.Limits{}
+				return c.IngestWorkers == DefaultIngestWorkers && DefaultIngestWorkers == 2 && c.IngestAttempts == 3 && c.ParseLimits == analyze.Limits{} &&
+					c.FASTQStoreLevel == 6
 			}},
 		{name: "variables", describe: "the variables' values",
 			env: map[string]string{"SEQSTORE_INGEST_WORKERS": "5", "SEQSTORE_INGEST_ATTEMPTS": "7", "SEQSTORE_MAX_DECOMPRESSED": "1000", "SEQSTORE_MAX_REFERENCES": "42", "SEQSTORE_MAX_FASTQ_LINE": "2MiB", "SEQSTORE_MAX_CRAM_MEMORY": "384MiB"},
@@ -119,6 +121,9 @@ func TestIngestSettings(t *testing.T) {
 		{name: "a variable that is not a number", env: map[string]string{"SEQSTORE_INGEST_ATTEMPTS": "three"}, wantErr: "SEQSTORE_INGEST_ATTEMPTS"},
 		{name: "no workers", args: []string{"-ingest-workers", "0"}, wantErr: "-ingest-workers"},
 		{name: "no attempts", args: []string{"-ingest-attempts", "0"}, wantErr: "-ingest-attempts"},
+		{name: "a store level", describe: "level 2", env: map[string]string{"SEQSTORE_FASTQ_STORE_LEVEL": "4"}, args: []string{"-fastq-store-level", "2"},
+			want: func(c *Config) bool { return c.FASTQStoreLevel == 2 }},
+		{name: "a store level out of range", args: []string{"-fastq-store-level", "10"}, wantErr: "between 1 and 9"},
 		{name: "a negative limit", args: []string{"-max-decompressed", "-1"}, wantErr: "-1"},
 		{name: "a limit of nothing", args: []string{"-max-fastq-line", "0"}, wantErr: "between 1 and"},
 		{name: "a variable limit that is not a size", env: map[string]string{"SEQSTORE_MAX_BAM_RECORD": "big"}, wantErr: "SEQSTORE_MAX_BAM_RECORD"},

@@ -201,6 +201,9 @@ func (s *Service) analyzeAndStore(ctx context.Context, rs *seqstore.ReadSet, sou
 	if s.NoQC {
 		ctx = analyze.WithoutQC(ctx)
 	}
+	if s.FASTQStoreLevel != 0 {
+		ctx = analyze.WithFASTQStoreLevel(ctx, s.FASTQStoreLevel)
+	}
 	var outs []*output
 	readers := make([]*guardedReader, len(sources))
 	for i := range sources {

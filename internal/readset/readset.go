@@ -52,6 +52,9 @@ type Service struct {
 	// (-ingest-qc=false): they add 8-9% to the wall time of ingesting
 	// the bench data's FASTQ pair or BAM.
 	NoQC bool
+	// FASTQStoreLevel is the deflate level (1-9) of the BGZF copy stored
+	// for a plain FASTQ (-fastq-store-level); 0 means bgzf.DefaultLevel.
+	FASTQStoreLevel int
 	// Locations are where import and export jobs read and write; nil
 	// refuses such jobs.
 	Locations Locations

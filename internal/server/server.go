@@ -206,7 +206,7 @@ func Open(ctx context.Context, cfg *config.Config, log *slog.Logger) (*Server, e
 	}
 	arns := arn.Builder{Partition: "aws", Region: cfg.Region}
 	svc := &service.Service{Meta: m, ARN: arns, Log: log, Keyring: ring, ReferenceStoresPerAccount: cfg.ReferenceStoresPerAccount}
-	rs := &readset.Service{Meta: m, Blobs: blobs, ARN: arns, Log: log, Now: cfg.Now, Limits: cfg.ParseLimits, ProgressInterval: cfg.IngestProgress, NoQC: cfg.SkipQC,
+	rs := &readset.Service{Meta: m, Blobs: blobs, ARN: arns, Log: log, Now: cfg.Now, Limits: cfg.ParseLimits, ProgressInterval: cfg.IngestProgress, NoQC: cfg.SkipQC, FASTQStoreLevel: cfg.FASTQStoreLevel,
 		Archive: archive, ArchiveAfter: cfg.Lifecycle.ArchiveAfter, DeletedRetention: cfg.Lifecycle.DeletedRetention}
 	ing := &readset.Ingester{Service: rs, Workers: cfg.IngestWorkers, Lease: cfg.IngestLease, MaxAttempts: cfg.IngestAttempts}
 	rs.Wake = ing.Wake
