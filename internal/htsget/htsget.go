@@ -4,7 +4,8 @@
 // holding the regions' records. It is the protocol alone — the ticket
 // method by GET and POST, its parameters and the spec's JSON errors, and
 // the data method that serves the ticket's byte ranges — over a narrow
-// Store that finds read sets and says which bytes hold what. Who asks for
+// Store that finds read sets and says which bytes hold what (package
+// regions reads that from a BAM's or CRAM's index). Who asks for
 // a ticket comes from an Authenticate function; the data URLs a ticket
 // hands out carry their own short-lived HMAC token instead, because
 // htsget clients such as htslib cannot sign requests.
@@ -26,6 +27,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/seqstore/seqstore/internal/format/regions"
 )
 
 // Prefix is where htsget's paths start on the listener it shares:
@@ -41,26 +44,22 @@ const (
 	FormatCRAM = "CRAM"
 )
 
-// Region is a stretch of one reference: Reference "*" asks for the
-// unplaced unmapped reads. End is -1 for the reference's end.
-type Region struct {
-	Reference  string
-	Start, End int64
-}
-
-// Range is a stretch [Start, End) of a read set's stored file, in
-// positions of the Store's choosing (for BAM, virtual offsets), which
-// ReadSet.Open understands.
-type Range struct{ Start, End int64 }
-
-// Slice is what a client fetches, in order, for a request: the header,
-// the parts that hold the records, and the bytes that end the file.
-type Slice struct {
-	Header Range
-	Body   []Range
-	// Trailer is appended verbatim (BAM's EOF block).
-	Trailer []byte
-}
+// Region, Range and Slice are the regions package's: a Store's Slice
+// answers with what that package finds in a BAM's or CRAM's index, and
+// htsget hands it out as it is.
+type (
+	// Region is a stretch of one reference: Reference "*" asks for the
+	// unplaced unmapped reads. End is -1 for the reference's end.
+	Region = regions.Region
+	// Range is a stretch [Start, End) of a read set's stored file, in
+	// positions of the Store's choosing (for BAM, virtual offsets), which
+	// ReadSet.Open understands.
+	Range = regions.Range
+	// Slice is what a client fetches, in order, for a request: the
+	// header, the parts that hold the records, and the bytes that end the
+	// file (Trailer, appended verbatim).
+	Slice = regions.Slice
+)
 
 // ReadSet is a stored read set as htsget serves it.
 type ReadSet struct {
@@ -78,9 +77,9 @@ type ReadSet struct {
 // Errors a Store returns.
 var (
 	ErrNotFound         = errors.New("htsget: no such read set")
-	ErrUnknownReference = errors.New("htsget: the read set has no such reference")
-	ErrNoIndex          = errors.New("htsget: the read set has no index for region queries")
-	ErrPastEnd          = errors.New("htsget: the region starts past the reference's end")
+	ErrUnknownReference = regions.ErrUnknownReference
+	ErrNoIndex          = regions.ErrNoIndex
+	ErrPastEnd          = regions.ErrPastEnd
 )
 
 // Store finds read sets.
@@ -432,7 +431,7 @@ func (h *Handler) data(w http.ResponseWriter, r *http.Request, id string) error 
 		}
 		nums[i] = v
 	}
-	rg := Range{nums[0], nums[1]}
+	rg := Range{Start: nums[0], End: nums[1]}
 	want := h.sign(account, id, rg, nums[2])
 	if !hmac.Equal([]byte(want), []byte(q.Get("token"))) {
 		return fail(InvalidAuthentication, "the data URL's token does not match it: use the URL exactly as the ticket gave it")

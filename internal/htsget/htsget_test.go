@@ -106,12 +106,12 @@ func TestTicketRequests(t *testing.T) {
 		regions                             []htsget.Region
 	}{
 		{"whole file", "GET", "/htsget/reads/rs1", "acct", "", 200, "", nil},
-		{"a region", "GET", "/htsget/reads/rs1?referenceName=chr1&start=10&end=20", "acct", "", 200, "", []htsget.Region{{"chr1", 10, 20}}},
-		{"to the end", "GET", "/htsget/reads/rs1?referenceName=chr1&start=10", "acct", "", 200, "", []htsget.Region{{"chr1", 10, -1}}},
-		{"unplaced", "GET", "/htsget/reads/rs1?referenceName=*", "acct", "", 200, "", []htsget.Region{{"*", 0, -1}}},
+		{"a region", "GET", "/htsget/reads/rs1?referenceName=chr1&start=10&end=20", "acct", "", 200, "", []htsget.Region{{Reference: "chr1", Start: 10, End: 20}}},
+		{"to the end", "GET", "/htsget/reads/rs1?referenceName=chr1&start=10", "acct", "", 200, "", []htsget.Region{{Reference: "chr1", Start: 10, End: -1}}},
+		{"unplaced", "GET", "/htsget/reads/rs1?referenceName=*", "acct", "", 200, "", []htsget.Region{{Reference: "*", Start: 0, End: -1}}},
 		{"format in lower case", "GET", "/htsget/reads/rs1?format=bam", "acct", "", 200, "", nil},
 		{"fields and tags", "GET", "/htsget/reads/rs1?fields=QNAME,FLAG&tags=MD&notags=NM", "acct", "", 200, "", nil},
-		{"POST regions", "POST", "/htsget/reads/rs1", "acct", `{"format":"BAM","regions":[{"referenceName":"chr1","start":1,"end":2},{"referenceName":"*"}]}`, 200, "", []htsget.Region{{"chr1", 1, 2}, {"*", 0, -1}}},
+		{"POST regions", "POST", "/htsget/reads/rs1", "acct", `{"format":"BAM","regions":[{"referenceName":"chr1","start":1,"end":2},{"referenceName":"*"}]}`, 200, "", []htsget.Region{{Reference: "chr1", Start: 1, End: 2}, {Reference: "*", Start: 0, End: -1}}},
 		{"POST empty", "POST", "/htsget/reads/rs1", "acct", "", 200, "", nil},
 		{"unknown read set", "GET", "/htsget/reads/rs2", "acct", "", 404, "NotFound", nil},
 		{"another account", "GET", "/htsget/reads/rs1", "other", "", 404, "NotFound", nil},
