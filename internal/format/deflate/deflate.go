@@ -25,7 +25,7 @@
 //     Huffman codes built from its exact counts, written as the cheapest of
 //     the dynamic, fixed and stored forms.
 //
-// On real and simulated Illumina and nanopore reads this comes out 0.3-5%
+// On real and simulated Illumina and nanopore reads this comes out 0.4-5%
 // smaller than bgzip's default (libdeflate's level 7, as htslib maps it),
 // at about 0.4 of its speed on one core. It keeps the whole input in view, so it is
 // meant for blocks of tens of kilobytes, not streams; decompression lives
