@@ -62,6 +62,13 @@ type frequencies struct {
 
 func (f *frequencies) reset() { *f = frequencies{} }
 
+func (f *frequencies) literal(b byte) { f.lit[b]++ }
+
+func (f *frequencies) match(length, distance int) {
+	f.lit[257+int(lengthCode[length])]++
+	f.dist[distCode(distance-1)]++
+}
+
 // codes is a canonical Huffman code: each symbol's length and its code,
 // bit-reversed for LSB-first output.
 type codes struct {

@@ -27,9 +27,9 @@
 //
 // On real and simulated Illumina and nanopore reads this comes out 0.4-5%
 // smaller than bgzip's default (libdeflate's level 7, as htslib maps it),
-// at about 0.4 of its speed on one core. It keeps the whole input in view, so it is
-// meant for blocks of tens of kilobytes, not streams; decompression lives
-// in package inflate.
+// at about 0.4 of its speed on one core. It keeps the whole input in view,
+// so it is meant for blocks of tens of kilobytes, not streams;
+// decompression lives in package inflate.
 package deflate
 
 import (
@@ -279,7 +279,7 @@ func (c *Compressor) countSymbols(src []byte) {
 			saves = c.price.savings(src[i:i+length], distance)
 		}
 		if saves <= 0 {
-			f.lit[src[i]]++
+			f.literal(src[i])
 			i++
 			continue
 		}
@@ -292,25 +292,23 @@ func (c *Compressor) countSymbols(src []byte) {
 			if s2 <= saves {
 				break
 			}
-			f.lit[src[i]]++
+			f.literal(src[i])
 			i++
 			length, distance, saves = l2, d2, s2
 		}
-		f.lit[257+int(lengthCode[length])]++
-		f.dist[distCode(distance-1)]++
+		f.match(length, distance)
 		i += length
 	}
 }
 
 func (c *Compressor) addLiteral(b byte, s *splitter) {
 	c.syms = append(c.syms, literalSym(b))
-	c.freqs.lit[b]++
+	c.freqs.literal(b)
 	s.literal(b)
 }
 
 func (c *Compressor) addMatch(length, distance int, s *splitter) {
 	c.syms = append(c.syms, matchSym(length, distance))
-	c.freqs.lit[257+int(lengthCode[length])]++
-	c.freqs.dist[distCode(distance-1)]++
+	c.freqs.match(length, distance)
 	s.match(length)
 }

@@ -7,7 +7,7 @@ import "slices"
 // cheapest[i] is the fewest bits that code src[:i], reached either by a
 // literal from i-1 or by a match from an earlier position, of any length
 // up to the longest found there, at that match's distance. It then writes
-// the path, splitting blocks as parse does.
+// the path, ending a block wherever the splitter says.
 func (c *Compressor) parseCheapest(src []byte) {
 	n := len(src)
 	c.cheapest = slices.Grow(c.cheapest[:0], n+1)[:n+1]

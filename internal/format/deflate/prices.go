@@ -1,6 +1,9 @@
 package deflate
 
-import "math"
+import (
+	"math"
+	"slices"
+)
 
 // prices estimates what symbols will cost in the block being parsed, in
 // sixteenths of a bit, so that the parse takes a match only where it costs
@@ -45,17 +48,7 @@ func (p *prices) start(src []byte) {
 	p.findLeast()
 }
 
-func (p *prices) findLeast() {
-	least := p.len[0]
-	for _, c := range p.len {
-		least = min(least, c)
-	}
-	leastDist := p.dist[0]
-	for _, c := range p.dist {
-		leastDist = min(leastDist, c)
-	}
-	p.leastMatch = least + leastDist
-}
+func (p *prices) findLeast() { p.leastMatch = slices.Min(p.len[:]) + slices.Min(p.dist[:]) }
 
 // update prices every symbol from the counts of the parse so far. A
 // symbol not seen yet is priced as if seen half a time.
