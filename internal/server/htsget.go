@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/seqstore/seqstore"
-	"github.com/seqstore/seqstore/internal/format/bgzf"
 	"github.com/seqstore/seqstore/internal/format/regions"
 	"github.com/seqstore/seqstore/internal/htsget"
 	"github.com/seqstore/seqstore/internal/meta"
@@ -44,7 +43,9 @@ func (s htsgetReads) ReadSet(ctx context.Context, account, id string) (*htsget.R
 	}
 	out := &htsget.ReadSet{Format: format}
 	slice := regions.BAM
-	out.Open = f.openVirtual
+	out.Open = func(ctx context.Context, start, end int64) (io.ReadCloser, error) {
+		return regions.OpenBAM(ctx, f, start, end)
+	}
 	if format == htsget.FormatCRAM {
 		slice = regions.CRAM
 		out.Open = f.Open
@@ -102,22 +103,6 @@ func (f *storedFile) Open(ctx context.Context, start, end int64) (io.ReadCloser,
 		return nil, fmt.Errorf("range %d-%d is outside the %d bytes of %s", start, end, f.file.ContentLength, f.file.Name)
 	}
 	return f.readSets.OpenFileRange(ctx, f.rs, f.file, start, end-start)
-}
-
-// openVirtual streams the data between two virtual offsets of the BGZF
-// file as BGZF blocks, which is what a BAM slice's Range means.
-func (f *storedFile) openVirtual(ctx context.Context, start, end int64) (io.ReadCloser, error) {
-	pr, pw := io.Pipe()
-	go func() {
-		defer func() {
-			if p := recover(); p != nil {
-				pw.CloseWithError(fmt.Errorf("copying the BAM's data panicked: %v", p))
-			}
-		}()
-		open := func(s, e int64) (io.ReadCloser, error) { return f.Open(ctx, s, e) }
-		pw.CloseWithError(bgzf.CopyVirtual(pw, open, f.file.ContentLength, bgzf.VirtualOffset(start), bgzf.VirtualOffset(end)))
-	}()
-	return pr, nil
 }
 
 // newHtsget serves htsget tickets to callers authenticate names, and their

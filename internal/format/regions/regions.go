@@ -223,6 +223,23 @@ func CRAM(ctx context.Context, file, index File, regions []Region) (*Slice, erro
 	return slice, nil
 }
 
+// OpenBAM reads what a BAM slice's Range holds: the data between two
+// virtual offsets of the file, as BGZF blocks without an end-of-file
+// marker (bgzf.CopyVirtual), streamed as it is copied.
+func OpenBAM(ctx context.Context, file File, start, end int64) (io.ReadCloser, error) {
+	pr, pw := io.Pipe()
+	go func() {
+		defer func() {
+			if p := recover(); p != nil {
+				pw.CloseWithError(fmt.Errorf("copying the BAM's data panicked: %v", p))
+			}
+		}()
+		open := func(s, e int64) (io.ReadCloser, error) { return file.Open(ctx, s, e) }
+		pw.CloseWithError(bgzf.CopyVirtual(pw, open, file.Size(), bgzf.VirtualOffset(start), bgzf.VirtualOffset(end)))
+	}()
+	return pr, nil
+}
+
 // place finds a region's reference in the file's header, and its end, the
 // reference's length when the region runs to the end. A region that
 // starts past the reference's end is the client's mistake, to be answered

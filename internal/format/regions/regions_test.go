@@ -13,7 +13,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/seqstore/seqstore/internal/format/bgzf"
 	"github.com/seqstore/seqstore/internal/testutil"
 )
 
@@ -87,14 +86,18 @@ func sortedFiles(t *testing.T, n int) string {
 }
 
 // assemble concatenates what a slice lists, as an htsget client does: for
-// BAM, Ranges are virtual offsets, copied as BGZF blocks.
+// BAM, Ranges are virtual offsets, read through OpenBAM.
 func assemble(t *testing.T, format string, file bytesFile, s *Slice) []byte {
 	t.Helper()
 	var out bytes.Buffer
 	for _, r := range append([]Range{s.Header}, s.Body...) {
 		if format == "BAM" {
-			open := func(start, end int64) (io.ReadCloser, error) { return file.Open(context.Background(), start, end) }
-			if err := bgzf.CopyVirtual(&out, open, file.Size(), bgzf.VirtualOffset(r.Start), bgzf.VirtualOffset(r.End)); err != nil {
+			rc, err := OpenBAM(context.Background(), file, r.Start, r.End)
+			if err == nil {
+				_, err = io.Copy(&out, rc)
+				rc.Close()
+			}
+			if err != nil {
 				t.Fatal(err)
 			}
 			continue
