@@ -4,6 +4,8 @@
 package testutil
 
 import (
+	"compress/gzip"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -86,4 +88,32 @@ func Run(t testing.TB, name string, args ...string) []byte {
 		t.Fatalf("%s %v: %v\n%s", name, args, err, stderr)
 	}
 	return out
+}
+
+// HiSeqXReads returns the Illumina HiSeq X reads that Debian's
+// seqkit-examples ships, uncompressed: real reads, small enough for a unit
+// test. Without the package the test skips, or fails in CI.
+func HiSeqXReads(t testing.TB) []byte {
+	t.Helper()
+	dir := RequireDir(t, "/usr/share/doc/seqkit-examples/tests")
+	return Gunzip(t, filepath.Join(dir, "Illimina1.8.fq.gz"))
+}
+
+// Gunzip returns the uncompressed content of a gzipped file.
+func Gunzip(t testing.TB, path string) []byte {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	zr, err := gzip.NewReader(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	data, err := io.ReadAll(zr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return data
 }

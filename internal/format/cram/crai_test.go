@@ -2,7 +2,6 @@ package cram
 
 import (
 	"bytes"
-	"compress/gzip"
 	"fmt"
 	"io"
 	"os"
@@ -62,24 +61,6 @@ func buildCRAI(t testing.TB, path, refPath, out string) {
 	}
 }
 
-func gunzipFile(t testing.TB, path string) []byte {
-	t.Helper()
-	f, err := os.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	zr, err := gzip.NewReader(f)
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, err := io.ReadAll(zr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
-}
-
 // TestCRAIMatchesSamtools compares our index with samtools index's, line
 // for line, and the records samtools extracts through each over regions.
 func TestCRAIMatchesSamtools(t *testing.T) {
@@ -101,7 +82,7 @@ func TestCRAIMatchesSamtools(t *testing.T) {
 				testutil.Run(t, "samtools", "index", c)
 				ours := filepath.Join(dir, name+".ours.crai")
 				buildCRAI(t, c, in.ref, ours)
-				if got, want := gunzipFile(t, ours), gunzipFile(t, theirs); !bytes.Equal(got, want) {
+				if got, want := testutil.Gunzip(t, ours), testutil.Gunzip(t, theirs); !bytes.Equal(got, want) {
 					t.Errorf("CRAI differs from samtools index:\n got\n%s\n want\n%s", got, want)
 				}
 				for _, reg := range regions {

@@ -2,7 +2,6 @@ package cram
 
 import (
 	"bytes"
-	"compress/gzip"
 	"errors"
 	"fmt"
 	"io"
@@ -100,24 +99,8 @@ func compareSAM(t testing.TB, name string, got, want []byte) {
 // gunzipTo writes a gzipped test file uncompressed into dir.
 func gunzipTo(t testing.TB, src, dir string) string {
 	t.Helper()
-	f, err := os.Open(src)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	zr, err := gzip.NewReader(f)
-	if err != nil {
-		t.Fatal(err)
-	}
 	dst := filepath.Join(dir, strings.TrimSuffix(filepath.Base(src), ".gz"))
-	out, err := os.Create(dst)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := io.Copy(out, zr); err != nil {
-		t.Fatal(err)
-	}
-	if err := out.Close(); err != nil {
+	if err := os.WriteFile(dst, testutil.Gunzip(t, src), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	return dst

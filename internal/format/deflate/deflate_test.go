@@ -3,12 +3,9 @@ package deflate
 import (
 	"bytes"
 	"compress/flate"
-	"compress/gzip"
 	"fmt"
 	"io"
 	"math/rand/v2"
-	"os"
-	"path/filepath"
 	"testing"
 
 	kflate "github.com/klauspost/compress/flate"
@@ -122,25 +119,8 @@ func TestCompressorReuse(t *testing.T) {
 }
 
 // realFASTQ is the Illumina HiSeq X reads that Debian's seqkit-examples
-// ships, uncompressed. Without them the test skips, or fails in CI.
-func realFASTQ(t *testing.T) []byte {
-	t.Helper()
-	dir := testutil.RequireDir(t, "/usr/share/doc/seqkit-examples/tests")
-	f, err := os.Open(filepath.Join(dir, "Illimina1.8.fq.gz"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	zr, err := gzip.NewReader(f)
-	if err != nil {
-		t.Fatal(err)
-	}
-	data, err := io.ReadAll(zr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return data
-}
+// ships, uncompressed.
+func realFASTQ(t *testing.T) []byte { return testutil.HiSeqXReads(t) }
 
 // Real reads compress better than with the deflater seqstore used before,
 // klauspost/compress at level 6, and than compress/flate at its best: the

@@ -14,7 +14,8 @@ const (
 	// it refills at most twice, each time loading 8 bytes and advancing
 	// at most 7, and writes at most six literals (three pairs, each
 	// written as two bytes) and a match whose eight-byte copy overshoots
-	// by up to 7 bytes.
+	// by up to 7 bytes (a short match's three unconditional words, by
+	// up to 21, within the same room).
 	fastInputSlack  = 16
 	fastOutputSlack = 6 + maxMatch + 7
 )
@@ -42,17 +43,22 @@ func decodeHuffman(dst []byte, out int, br *bitReader, c codes, inputComplete bo
 	litlen, dist := c.litlen, c.dist
 	src := br.src
 	in, buf, nbits := br.in, br.buf, br.nbits
-	for in <= len(src)-fastInputSlack && out <= len(dst)-fastOutputSlack {
-		// A refill loads eight bytes and keeps the whole ones that fit,
-		// leaving 56 to 63 valid bits: enough for a length code with its
-		// extra bits and a distance code with its (15+5+15+13 = 48), or
-		// four lookups of literals. Bits above nbits are the stream's next
-		// bits already, so loading them again changes nothing.
+	// A refill loads eight bytes and keeps the whole ones that fit,
+	// leaving 56 to 63 valid bits: enough for a length code with its extra
+	// bits and a distance code with its (15+5+15+13 = 48), or four lookups
+	// of literals. Bits above nbits are the stream's next bits already, so
+	// loading them again changes nothing. Each pass of the loop starts
+	// refilled, with the entry of the next symbol looked up: the pass
+	// before looks it up before copying its match, so the lookup's latency
+	// overlaps the copy.
+	var e uint32
+	if in <= len(src)-fastInputSlack {
 		buf |= binary.LittleEndian.Uint64(src[in:]) << nbits
 		in += int(63-nbits) >> 3
 		nbits |= 56
-
-		e := litlen[buf&litlenMask]
+		e = litlen[buf&litlenMask]
+	}
+	for in <= len(src)-fastInputSlack && out <= len(dst)-fastOutputSlack {
 		if e&flagLiteral != 0 {
 			// Four lookups in the main table take at most 44 bits.
 			// Each writes two bytes, the second garbage after a single
@@ -81,6 +87,10 @@ func decodeHuffman(dst []byte, out int, br *bitReader, c codes, inputComplete bo
 						nbits -= uint(e & codeLenMask)
 						binary.LittleEndian.PutUint16(dst[out:], uint16(e>>16))
 						out += 1 + int(e>>8&1)
+						buf |= binary.LittleEndian.Uint64(src[in:]) << nbits
+						in += int(63-nbits) >> 3
+						nbits |= 56
+						e = litlen[buf&litlenMask]
 						continue
 					}
 				}
@@ -100,6 +110,10 @@ func decodeHuffman(dst []byte, out int, br *bitReader, c codes, inputComplete bo
 				nbits -= uint(e & codeLenMask)
 				dst[out] = byte(e >> 16)
 				out++
+				buf |= binary.LittleEndian.Uint64(src[in:]) << nbits
+				in += int(63-nbits) >> 3
+				nbits |= 56
+				e = litlen[buf&litlenMask]
 				continue
 			}
 		}
@@ -113,11 +127,14 @@ func decodeHuffman(dst []byte, out int, br *bitReader, c codes, inputComplete bo
 			br.in, br.buf, br.nbits = in, buf, nbits
 			return out, nil
 		}
-		buf >>= e & codeLenMask
-		nbits -= uint(e & codeLenMask)
-		length := int(e>>16) + int(buf&(1<<(e>>8&0x1f)-1))
-		buf >>= e >> 8 & 0x1f
-		nbits -= uint(e >> 8 & 0x1f)
+		// The code and its extra bits go in one shift, which shortens the
+		// chain of shifts each lookup waits on; the extra bits are taken
+		// from the bits as they were, off that chain.
+		saved := buf
+		taken := e&codeLenMask + e>>8&0x1f
+		buf >>= taken
+		nbits -= uint(taken)
+		length := int(e>>16) + int(saved>>(e&codeLenMask)&(1<<(e>>8&0x1f)-1))
 
 		e = dist[buf&distMask]
 		if e&flagSub != 0 {
@@ -129,16 +146,36 @@ func decodeHuffman(dst []byte, out int, br *bitReader, c codes, inputComplete bo
 			br.in, br.buf, br.nbits = in, buf, nbits
 			return out, CorruptError("invalid distance code")
 		}
-		buf >>= e & codeLenMask
-		nbits -= uint(e & codeLenMask)
-		distance := int(e>>16) + int(buf&(1<<(e>>8&0x1f)-1))
-		buf >>= e >> 8 & 0x1f
-		nbits -= uint(e >> 8 & 0x1f)
+		saved = buf
+		taken = e&codeLenMask + e>>8&0x1f
+		buf >>= taken
+		nbits -= uint(taken)
+		distance := int(e>>16) + int(saved>>(e&codeLenMask)&(1<<(e>>8&0x1f)-1))
 		if distance > out {
 			br.in, br.buf, br.nbits = in, buf, nbits
 			return out, CorruptError("distance reaches back before the start of the output")
 		}
-		copyMatch(dst, out, distance, length)
+		buf |= binary.LittleEndian.Uint64(src[in:]) << nbits
+		in += int(63-nbits) >> 3
+		nbits |= 56
+		e = litlen[buf&litlenMask]
+		if distance >= 8 {
+			// Most matches: whole words, each read wholly before the
+			// word written even when the match overlaps its output. The
+			// first three go unconditionally, which covers most matches
+			// of sequencing reads without a branch, and a copy inline
+			// saves a call per match.
+			w := dst[out : out+maxMatch+7]
+			f := dst[out-distance : out-distance+maxMatch+7]
+			binary.LittleEndian.PutUint64(w, binary.LittleEndian.Uint64(f))
+			binary.LittleEndian.PutUint64(w[8:], binary.LittleEndian.Uint64(f[8:]))
+			binary.LittleEndian.PutUint64(w[16:], binary.LittleEndian.Uint64(f[16:]))
+			for i := 24; i < length; i += 8 {
+				binary.LittleEndian.PutUint64(w[i:], binary.LittleEndian.Uint64(f[i:]))
+			}
+		} else {
+			copyOverlap(dst, out, distance, length)
+		}
 		out += length
 	}
 	br.in, br.buf, br.nbits = in, buf, nbits
@@ -148,39 +185,31 @@ func decodeHuffman(dst []byte, out int, br *bitReader, c codes, inputComplete bo
 	return decodeHuffmanCarefully(dst, out, br, c, pauseAt)
 }
 
-// copyMatch copies length bytes from distance back to dst[out:], writing up
-// to 7 bytes past the match; the caller guarantees the room.
-func copyMatch(dst []byte, out, distance, length int) {
+// copyOverlap copies a match whose distance is under 8, so that it overlaps
+// its own output within a word, writing up to 7 bytes past its end; the
+// caller guarantees the room.
+func copyOverlap(dst []byte, out, distance, length int) {
 	from := out - distance
 	end := out + length
-	switch {
-	case distance >= 8:
-		// Each word read lies wholly before the word written, even when
-		// the match overlaps its own output.
-		for out < end {
-			binary.LittleEndian.PutUint64(dst[out:], binary.LittleEndian.Uint64(dst[from:]))
-			out += 8
-			from += 8
-		}
-	case distance == 1:
+	if distance == 1 {
 		// A run of one byte, the commonest overlap.
 		run := uint64(dst[from]) * 0x0101010101010101
 		for out < end {
 			binary.LittleEndian.PutUint64(dst[out:], run)
 			out += 8
 		}
-	default:
-		// The match repeats its first distance bytes; a word of them
-		// written at steps of a whole number of periods keeps in phase.
-		var pattern uint64
-		for i := range 8 {
-			pattern |= uint64(dst[from+i%distance]) << (8 * i)
-		}
-		step := 8 - 8%distance
-		for out < end {
-			binary.LittleEndian.PutUint64(dst[out:], pattern)
-			out += step
-		}
+		return
+	}
+	// The match repeats its first distance bytes; a word of them written
+	// at steps of a whole number of periods keeps in phase.
+	var pattern uint64
+	for i := range 8 {
+		pattern |= uint64(dst[from+i%distance]) << (8 * i)
+	}
+	step := 8 - 8%distance
+	for out < end {
+		binary.LittleEndian.PutUint64(dst[out:], pattern)
+		out += step
 	}
 }
 

@@ -11,6 +11,8 @@ import (
 	"testing"
 
 	kflate "github.com/klauspost/compress/flate"
+	owndeflate "github.com/seqstore/seqstore/internal/format/deflate"
+	"github.com/seqstore/seqstore/internal/testutil"
 	"github.com/seqstore/seqstore/internal/testutil/heapcap"
 )
 
@@ -442,6 +444,32 @@ func BenchmarkDecompress(b *testing.B) {
 					}
 				}
 			})
+		}
+	}
+}
+
+// BenchmarkDecompressStoredReads inflates what seqstore stores for a plain
+// FASTQ upload: Debian's HiSeq X reads (seqkit-examples), cut in BGZF-sized
+// blocks and deflated by the project's own deflater at its default level.
+// Real reads are mostly short matches, which synthetic text underplays.
+func BenchmarkDecompressStoredReads(b *testing.B) {
+	data := testutil.HiSeqXReads(b)
+	const blockData = 65280
+	c := owndeflate.NewCompressor(owndeflate.DefaultLevel)
+	var streams [][]byte
+	for p := data; len(p) > 0; {
+		n := min(blockData, len(p))
+		streams = append(streams, c.Compress(nil, p[:n]))
+		p = p[n:]
+	}
+	dst := make([]byte, 65536)
+	var d Decompressor
+	b.SetBytes(int64(len(data)))
+	for b.Loop() {
+		for _, s := range streams {
+			if _, _, err := d.Decompress(dst, s); err != nil {
+				b.Fatal(err)
+			}
 		}
 	}
 }
