@@ -421,6 +421,7 @@ func TestReadersOpeningAheadStopWhenClosed(t *testing.T) {
 // must still come out in order, and a bad one must stop the read exactly
 // after the good chunks before it.
 func TestLongRangesOpenInOrder(t *testing.T) {
+	cryptblob.DecideAheadAfter(t, 0)
 	ring := writeRing(t, filepath.Join(t.TempDir(), "keys"), "lab 1")
 	enc, raw := fileStores(t, ring)
 	const chunks = 40
@@ -446,5 +447,61 @@ func TestLongRangesOpenInOrder(t *testing.T) {
 	got, err := blobtest.ReadRange(enc, "obj/long", 0, -1)
 	if !errors.Is(err, cryptblob.ErrIntegrity) || !bytes.Equal(got, data[:bad*cryptblob.ChunkSize]) {
 		t.Errorf("read past chunk %d changed at rest: %d bytes, %v; want the %d bytes before it and ErrIntegrity", bad, len(got), err, bad*cryptblob.ChunkSize)
+	}
+}
+
+// A long range opens ahead only if no other long range is being read when
+// it decides, a moment after it starts (at once here): reads in parallel
+// spread the work over the cores already. Each reads the right bytes
+// either way, and once the others are closed, the next read alone opens
+// ahead again.
+func TestOnlyALoneLongReadOpensAhead(t *testing.T) {
+	cryptblob.DecideAheadAfter(t, 0)
+	ring := writeRing(t, filepath.Join(t.TempDir(), "keys"), "lab 1")
+	enc, _ := fileStores(t, ring)
+	data := blobtest.Content(12, 20*cryptblob.ChunkSize+5)
+	blobtest.Put(t, enc, "obj/long", data)
+	ctx := context.Background()
+	// open starts a read of all but the first 3 bytes and reads its first
+	// 6 chunks, past the point where it decides.
+	open := func() (io.ReadCloser, []byte) {
+		r, err := enc.NewRangeReader(ctx, "obj/long", 3, -1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		head := make([]byte, 6*cryptblob.ChunkSize)
+		if _, err := io.ReadFull(r, head); err != nil {
+			t.Fatal(err)
+		}
+		return r, head
+	}
+	alone, aloneHead := open()
+	if !cryptblob.OpensAhead(alone) {
+		t.Error("a long read alone does not open ahead")
+	}
+	second, secondHead := open()
+	if cryptblob.OpensAhead(second) {
+		t.Error("a long read alongside another opens ahead")
+	}
+	// A short range never opens ahead, and does not count.
+	short, err := enc.NewRangeReader(ctx, "obj/long", 0, cryptblob.ChunkSize)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, r := range []struct {
+		rc   io.ReadCloser
+		head []byte
+		want []byte
+	}{{second, secondHead, data[3:]}, {alone, aloneHead, data[3:]}, {short, nil, data[:cryptblob.ChunkSize]}} {
+		rest, err := io.ReadAll(r.rc)
+		if got := append(r.head, rest...); err != nil || !bytes.Equal(got, r.want) {
+			t.Errorf("read %d: %d bytes, %v; want %d", i, len(got), err, len(r.want))
+		}
+		r.rc.Close()
+	}
+	third, _ := open()
+	defer third.Close()
+	if !cryptblob.OpensAhead(third) {
+		t.Error("a long read alone after the others were closed does not open ahead")
 	}
 }

@@ -4,6 +4,8 @@ import (
 	"crypto/cipher"
 	"fmt"
 	"io"
+	"sync/atomic"
+	"time"
 
 	"github.com/seqstore/seqstore/internal/cpus"
 )
@@ -84,6 +86,20 @@ const minChunksAhead = 4
 // maxOpeners bounds the goroutines opening one range's chunks.
 const maxOpeners = 4
 
+// longReads counts the ranges of at least minChunksAhead chunks being read
+// now. Only a range read alone opens ahead: when others are in progress
+// (a client fetching parts in parallel), the reads themselves spread
+// AES-GCM over the cores, and the hand-offs between goroutines would cost
+// more than they save (a tenth of a CPU second a GiB, measured with
+// bench/encryption -download-with files).
+var longReads atomic.Int32
+
+// decideAheadAfter is how long a long read opens its chunks itself before
+// it decides whether to open ahead: the other parts of a parallel download
+// are requested within that time, so the decision sees them, and a read
+// alone loses little by waiting.
+var decideAheadAfter = 20 * time.Millisecond
+
 // opened is a chunk opened ahead: its buffer and plaintext, or an error.
 type opened struct {
 	buf, plain []byte
@@ -101,6 +117,10 @@ type reader struct {
 	plain []byte       // opened bytes not yet read
 	err   error
 
+	counted   bool      // counted in longReads until Close
+	undecided bool      // whether to open ahead is still to be decided
+	started   time.Time // when the read started
+
 	ahead chan chan opened // the slots of chunks in order; nil: no goroutines
 	free  chan []byte      // buffers back to the reading goroutine
 	stop  chan struct{}    // closed by Close
@@ -115,9 +135,16 @@ type openJob struct {
 
 func newReader(body io.ReadCloser, src *chunkSource, buf, plain []byte) *reader {
 	r := &reader{body: body, src: src, buf: buf, plain: plain}
-	if src.left < minChunksAhead*ChunkSize {
-		return r
+	if src.left >= minChunksAhead*ChunkSize {
+		r.counted, r.undecided, r.started = true, true, time.Now()
+		longReads.Add(1)
 	}
+	return r
+}
+
+// openAhead starts the goroutines that open the rest of the range ahead.
+func (r *reader) openAhead() {
+	src := r.src
 	openers := min(maxOpeners, max(1, cpus.Compute()))
 	// Each opener holds a chunk, as many wait for one, and the consumer
 	// holds the chunk it writes out.
@@ -153,7 +180,6 @@ func newReader(body io.ReadCloser, src *chunkSource, buf, plain []byte) *reader 
 		close(r.done)
 	}()
 	r.src = nil
-	return r
 }
 
 // readAhead reads the rest of the range into free buffers and hands each
@@ -203,6 +229,12 @@ func openRecovered(src *chunkSource, s sealed) (p []byte, err error) {
 func (r *reader) next() error {
 	if r.err != nil {
 		return r.err
+	}
+	if r.undecided && time.Since(r.started) >= decideAheadAfter {
+		r.undecided = false
+		if longReads.Load() == 1 && r.src.left >= minChunksAhead*ChunkSize {
+			r.openAhead()
+		}
 	}
 	if r.ahead == nil {
 		if r.src.left == 0 {
@@ -261,6 +293,10 @@ func (r *reader) WriteTo(w io.Writer) (int64, error) {
 // Close stops the goroutines opening ahead, if any, before closing the
 // body they read.
 func (r *reader) Close() error {
+	if r.counted {
+		r.counted = false
+		longReads.Add(-1)
+	}
 	if r.stop != nil {
 		select {
 		case <-r.stop:
