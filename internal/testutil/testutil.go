@@ -117,3 +117,14 @@ func Gunzip(t testing.TB, path string) []byte {
 	}
 	return data
 }
+
+// GunzipTo writes a gzipped file uncompressed into dir, under its name less
+// ".gz", and returns the new file's path.
+func GunzipTo(t testing.TB, src, dir string) string {
+	t.Helper()
+	dst := filepath.Join(dir, strings.TrimSuffix(filepath.Base(src), ".gz"))
+	if err := os.WriteFile(dst, Gunzip(t, src), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return dst
+}

@@ -96,16 +96,6 @@ func compareSAM(t testing.TB, name string, got, want []byte) {
 	}
 }
 
-// gunzipTo writes a gzipped test file uncompressed into dir.
-func gunzipTo(t testing.TB, src, dir string) string {
-	t.Helper()
-	dst := filepath.Join(dir, strings.TrimSuffix(filepath.Base(src), ".gz"))
-	if err := os.WriteFile(dst, testutil.Gunzip(t, src), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	return dst
-}
-
 // refFor names the reference of a test file: the part of its name before
 // '#' plus ".fa", in the same directory.
 func refFor(dir, name string) string {
@@ -128,11 +118,11 @@ func TestShippedCRAMs(t *testing.T) {
 		{htslibTest + "/xx#large_aux_java.cram", htslibTest + "/xx.fa"},
 	}
 	if _, err := os.Stat(stadenData); err == nil {
-		ce := gunzipTo(t, stadenData+"/ce.fa.gz", tmp)
+		ce := testutil.GunzipTo(t, stadenData+"/ce.fa.gz", tmp)
 		files = append(files,
-			file{gunzipTo(t, stadenData+"/9827_rand3.cram.gz", tmp), ""},
-			file{gunzipTo(t, stadenData+"/ce#5b_java.cram.gz", tmp), ce},
-			file{gunzipTo(t, stadenData+"/xx#large_aux_java.cram.gz", tmp), stadenData + "/xx.fa"},
+			file{testutil.GunzipTo(t, stadenData+"/9827_rand3.cram.gz", tmp), ""},
+			file{testutil.GunzipTo(t, stadenData+"/ce#5b_java.cram.gz", tmp), ce},
+			file{testutil.GunzipTo(t, stadenData+"/xx#large_aux_java.cram.gz", tmp), stadenData + "/xx.fa"},
 			file{stadenData + "/tag_aux#aux_java.cram", stadenData + "/tag_aux.fa"},
 		)
 	} else if testutil.InCI() {

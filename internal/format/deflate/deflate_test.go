@@ -118,15 +118,11 @@ func TestCompressorReuse(t *testing.T) {
 	}
 }
 
-// realFASTQ is the Illumina HiSeq X reads that Debian's seqkit-examples
-// ships, uncompressed.
-func realFASTQ(t *testing.T) []byte { return testutil.HiSeqXReads(t) }
-
 // Real reads compress better than with the deflater seqstore used before,
 // klauspost/compress at level 6, and than compress/flate at its best: the
 // reason this package exists. (bench/space.sh sets it against bgzip.)
 func TestSmallerThanOtherDeflaters(t *testing.T) {
-	data := realFASTQ(t)
+	data := testutil.HiSeqXReads(t)
 	sizes := map[string]int{}
 	c := NewCompressor(DefaultLevel)
 	for off := 0; off < len(data); off += 65280 {

@@ -396,12 +396,13 @@ func FuzzDecompress(f *testing.F) {
 	})
 }
 
-// blockPayloads cuts data into BGZF-sized pieces and deflates each.
-func blockPayloads(b *testing.B, data []byte, level int) (streams [][]byte, total int) {
+// blockPayloads cuts data into BGZF-sized pieces and deflates each with
+// compress.
+func blockPayloads(data []byte, compress func([]byte) []byte) (streams [][]byte, total int) {
 	const blockData = 65280
 	for p := data; len(p) > 0; {
 		n := min(blockData, len(p))
-		streams = append(streams, deflate(b, p[:n], level))
+		streams = append(streams, compress(p[:n]))
 		p = p[n:]
 	}
 	return streams, len(data)
@@ -416,7 +417,7 @@ func BenchmarkDecompress(b *testing.B) {
 		{"records", alignmentRecords(8<<20, 21)},
 	} {
 		for _, level := range []int{flate.HuffmanOnly, 1, 6} {
-			streams, total := blockPayloads(b, data.data, level)
+			streams, total := blockPayloads(data.data, func(p []byte) []byte { return deflate(b, p, level) })
 			dst := make([]byte, 65536)
 			prefix := fmt.Sprintf("%s/level=%d/", data.name, level)
 			b.Run(prefix+"impl=inflate", func(b *testing.B) {
@@ -453,18 +454,11 @@ func BenchmarkDecompress(b *testing.B) {
 // blocks and deflated by the project's own deflater at its default level.
 // Real reads are mostly short matches, which synthetic text underplays.
 func BenchmarkDecompressStoredReads(b *testing.B) {
-	data := testutil.HiSeqXReads(b)
-	const blockData = 65280
 	c := owndeflate.NewCompressor(owndeflate.DefaultLevel)
-	var streams [][]byte
-	for p := data; len(p) > 0; {
-		n := min(blockData, len(p))
-		streams = append(streams, c.Compress(nil, p[:n]))
-		p = p[n:]
-	}
+	streams, total := blockPayloads(testutil.HiSeqXReads(b), func(p []byte) []byte { return c.Compress(nil, p) })
 	dst := make([]byte, 65536)
 	var d Decompressor
-	b.SetBytes(int64(len(data)))
+	b.SetBytes(int64(total))
 	for b.Loop() {
 		for _, s := range streams {
 			if _, _, err := d.Decompress(dst, s); err != nil {

@@ -6,7 +6,6 @@
 package bamtest
 
 import (
-	"compress/gzip"
 	"io"
 	"os"
 	"os/exec"
@@ -61,27 +60,7 @@ cat pairs.sam long.sam | samtools sort -o aligned.bam - 2>/dev/null`)
 func Unaligned(t testing.TB) string {
 	t.Helper()
 	ex := testutil.RequireDir(t, BowtieExamples)
-	in, err := os.Open(filepath.Join(ex, "reads/combined_reads.bam.gz"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer in.Close()
-	zr, err := gzip.NewReader(in)
-	if err != nil {
-		t.Fatal(err)
-	}
-	path := filepath.Join(t.TempDir(), "combined_reads.bam")
-	out, err := os.Create(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := io.Copy(out, zr); err != nil {
-		t.Fatal(err)
-	}
-	if err := out.Close(); err != nil {
-		t.Fatal(err)
-	}
-	return path
+	return testutil.GunzipTo(t, filepath.Join(ex, "reads/combined_reads.bam.gz"), t.TempDir())
 }
 
 // Case is one BAM file of the corpus.
