@@ -53,9 +53,7 @@ func decodeHuffman(dst []byte, out int, br *bitReader, c codes, inputComplete bo
 	// overlaps the copy.
 	var e uint32
 	if in <= len(src)-fastInputSlack {
-		buf |= binary.LittleEndian.Uint64(src[in:]) << nbits
-		in += int(63-nbits) >> 3
-		nbits |= 56
+		in, buf, nbits = refill(src, in, buf, nbits)
 		e = litlen[buf&litlenMask]
 	}
 	for in <= len(src)-fastInputSlack && out <= len(dst)-fastOutputSlack {
@@ -87,9 +85,7 @@ func decodeHuffman(dst []byte, out int, br *bitReader, c codes, inputComplete bo
 						nbits -= uint(e & codeLenMask)
 						binary.LittleEndian.PutUint16(dst[out:], uint16(e>>16))
 						out += 1 + int(e>>8&1)
-						buf |= binary.LittleEndian.Uint64(src[in:]) << nbits
-						in += int(63-nbits) >> 3
-						nbits |= 56
+						in, buf, nbits = refill(src, in, buf, nbits)
 						e = litlen[buf&litlenMask]
 						continue
 					}
@@ -97,9 +93,7 @@ func decodeHuffman(dst []byte, out int, br *bitReader, c codes, inputComplete bo
 			}
 			// Up to 33 bits are gone; a match may need 48. The refill
 			// leaves the low bits, and so e, as they are.
-			buf |= binary.LittleEndian.Uint64(src[in:]) << nbits
-			in += int(63-nbits) >> 3
-			nbits |= 56
+			in, buf, nbits = refill(src, in, buf, nbits)
 		}
 		if e&flagSub != 0 {
 			buf >>= e & codeLenMask
@@ -110,9 +104,7 @@ func decodeHuffman(dst []byte, out int, br *bitReader, c codes, inputComplete bo
 				nbits -= uint(e & codeLenMask)
 				dst[out] = byte(e >> 16)
 				out++
-				buf |= binary.LittleEndian.Uint64(src[in:]) << nbits
-				in += int(63-nbits) >> 3
-				nbits |= 56
+				in, buf, nbits = refill(src, in, buf, nbits)
 				e = litlen[buf&litlenMask]
 				continue
 			}
@@ -130,11 +122,8 @@ func decodeHuffman(dst []byte, out int, br *bitReader, c codes, inputComplete bo
 		// The code and its extra bits go in one shift, which shortens the
 		// chain of shifts each lookup waits on; the extra bits are taken
 		// from the bits as they were, off that chain.
-		saved := buf
-		taken := e&codeLenMask + e>>8&0x1f
-		buf >>= taken
-		nbits -= uint(taken)
-		length := int(e>>16) + int(saved>>(e&codeLenMask)&(1<<(e>>8&0x1f)-1))
+		var length, distance int
+		length, buf, nbits = codeValue(e, buf, nbits)
 
 		e = dist[buf&distMask]
 		if e&flagSub != 0 {
@@ -146,18 +135,12 @@ func decodeHuffman(dst []byte, out int, br *bitReader, c codes, inputComplete bo
 			br.in, br.buf, br.nbits = in, buf, nbits
 			return out, CorruptError("invalid distance code")
 		}
-		saved = buf
-		taken = e&codeLenMask + e>>8&0x1f
-		buf >>= taken
-		nbits -= uint(taken)
-		distance := int(e>>16) + int(saved>>(e&codeLenMask)&(1<<(e>>8&0x1f)-1))
+		distance, buf, nbits = codeValue(e, buf, nbits)
 		if distance > out {
 			br.in, br.buf, br.nbits = in, buf, nbits
 			return out, CorruptError("distance reaches back before the start of the output")
 		}
-		buf |= binary.LittleEndian.Uint64(src[in:]) << nbits
-		in += int(63-nbits) >> 3
-		nbits |= 56
+		in, buf, nbits = refill(src, in, buf, nbits)
 		e = litlen[buf&litlenMask]
 		if distance >= 8 {
 			// Most matches: whole words, each read wholly before the
@@ -183,6 +166,24 @@ func decodeHuffman(dst []byte, out int, br *bitReader, c codes, inputComplete bo
 		return out, errPaused
 	}
 	return decodeHuffmanCarefully(dst, out, br, c, pauseAt)
+}
+
+// refill loads eight bytes of src at in into the bit buffer and keeps the
+// whole ones that fit, leaving 56 to 63 valid bits; src must hold eight
+// bytes at in.
+func refill(src []byte, in int, buf uint64, nbits uint) (int, uint64, uint) {
+	buf |= binary.LittleEndian.Uint64(src[in:]) << nbits
+	return in + int(63-nbits)>>3, buf, nbits | 56
+}
+
+// codeValue consumes the code of a length or distance entry e and its extra
+// bits in one shift, which shortens the chain of shifts each lookup waits
+// on, and returns the value they give: the extra bits are taken from the
+// bits as they were, off that chain.
+func codeValue(e uint32, buf uint64, nbits uint) (int, uint64, uint) {
+	taken := e&codeLenMask + e>>8&0x1f
+	v := int(e>>16) + int(buf>>(e&codeLenMask)&(1<<(e>>8&0x1f)-1))
+	return v, buf >> taken, nbits - uint(taken)
 }
 
 // copyOverlap copies a match whose distance is under 8, so that it overlaps
