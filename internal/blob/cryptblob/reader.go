@@ -117,9 +117,8 @@ type reader struct {
 	plain []byte       // opened bytes not yet read
 	err   error
 
-	counted   bool      // counted in longReads until Close
-	undecided bool      // whether to open ahead is still to be decided
-	started   time.Time // when the read started
+	counted  bool      // counted in longReads until Close
+	decideAt time.Time // when to decide whether to open ahead; zero once decided
 
 	ahead chan chan opened // the slots of chunks in order; nil: no goroutines
 	free  chan []byte      // buffers back to the reading goroutine
@@ -136,7 +135,7 @@ type openJob struct {
 func newReader(body io.ReadCloser, src *chunkSource, buf, plain []byte) *reader {
 	r := &reader{body: body, src: src, buf: buf, plain: plain}
 	if src.left >= minChunksAhead*ChunkSize {
-		r.counted, r.undecided, r.started = true, true, time.Now()
+		r.counted, r.decideAt = true, time.Now().Add(decideAheadAfter)
 		longReads.Add(1)
 	}
 	return r
@@ -230,8 +229,8 @@ func (r *reader) next() error {
 	if r.err != nil {
 		return r.err
 	}
-	if r.undecided && time.Since(r.started) >= decideAheadAfter {
-		r.undecided = false
+	if !r.decideAt.IsZero() && !time.Now().Before(r.decideAt) {
+		r.decideAt = time.Time{}
 		if longReads.Load() == 1 && r.src.left >= minChunksAhead*ChunkSize {
 			r.openAhead()
 		}
