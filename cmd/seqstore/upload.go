@@ -89,7 +89,7 @@ func runUpload(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	}
 	defer closeProgress()
 	c.PartSize = *partSize
-	kind, local, family, err := checkBeforeUpload(ctx, c, *store, files, kind, *reference, *noCheck)
+	kind, local, family, err := checkBeforeUpload(ctx, c, *store, files, kind, *reference, *noCheck, *wait)
 	if err != nil {
 		return err
 	}
@@ -134,9 +134,13 @@ func runUpload(ctx context.Context, args []string, stdout, stderr io.Writer) err
 
 // checkBeforeUpload looks at the store, so that a wrong ID or key is
 // reported before a long local check, then reads the files as ingestion
-// will and returns their type and, unless noCheck, what the check found
-// with the ETag in the store's family.
-func checkBeforeUpload(ctx context.Context, c *transfer.Client, store string, files []string, kind, reference string, noCheck bool) (string, *analyze.Result, etag.Family, error) {
+// will and returns their type and, unless noCheck, what the check found.
+// The ETag in the store's family is computed only when wantETag: it is
+// compared with the server's once the read set is ACTIVE, so an upload
+// that does not wait has no use for it, and hashing every uncompressed
+// byte (MD5 runs on one core, slower than a loopback copy) would be most
+// of the check's time.
+func checkBeforeUpload(ctx context.Context, c *transfer.Client, store string, files []string, kind, reference string, noCheck, wantETag bool) (string, *analyze.Result, etag.Family, error) {
 	st, err := c.API.GetSequenceStore(ctx, &omics.GetSequenceStoreInput{Id: aws.String(store)})
 	if err != nil {
 		return "", nil, "", fmt.Errorf("sequence store %s: %w", store, err)
@@ -155,12 +159,12 @@ func checkBeforeUpload(ctx context.Context, c *transfer.Client, store string, fi
 		}
 		return kind, nil, family, err
 	}
-	families := []etag.Family{etag.MD5up}
-	if family != "" {
-		families[0] = family
+	var families []etag.Family
+	if wantETag && family != "" {
+		families = []etag.Family{family}
 	}
 	// The server computes the QC report as it ingests; the check before
-	// sending only needs the counts and the ETag.
+	// sending only needs the counts and, to compare later, the ETag.
 	local, err := analyzeLocal(analyze.WithoutQC(ctx), files, kind, reference, families, analyze.Limits{}, watchCheck(c, files))
 	if err != nil {
 		if ctx.Err() != nil {
@@ -240,6 +244,9 @@ func compareETag(ctx context.Context, api *omics.Client, store, id string, local
 		return false, nil
 	}
 	want := local.ETags[family]
+	if len(want) == 0 {
+		return false, nil // the check did not compute it
+	}
 	got := []string{aws.ToString(md.Etag.Source1)}
 	if len(want) == 2 {
 		got = append(got, aws.ToString(md.Etag.Source2))

@@ -92,6 +92,11 @@ func BAM(ctx context.Context, src io.Reader, fileType string, index io.Writer, f
 			start, end := rd.Offsets()
 			idx.Add(rec.RefID, int64(rec.Pos), rec.End(), rec.Flag&sam.FlagUnmapped != 0, start, end)
 		}
+		if len(families) == 0 {
+			// No ETag asked for, no text to render: the reader has
+			// checked the record already.
+			continue
+		}
 		if text, err = sam.AppendText(text, &rec, hdr.References); err != nil {
 			// The reader checked the tags; this is a defect in seqstore.
 			return nil, hashing.fail(Errorf("source1", fmt.Sprintf("record %d", rd.Records()), "%v", err))

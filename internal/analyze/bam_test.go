@@ -76,6 +76,20 @@ func checkAgainstSamtools(t *testing.T, file, fileType string) *Result {
 	if res.ReadCount != truth.reads || res.BaseCount != truth.bases {
 		t.Errorf("counts %d reads / %d bases, samtools %d / %d", res.ReadCount, res.BaseCount, truth.reads, truth.bases)
 	}
+	// Asked for no ETag (the check before an upload that does not wait),
+	// the analysis renders no text but counts the same.
+	f, err := os.Open(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	bare, err := BAM(context.Background(), f, fileType, nil, nil, Limits{})
+	if err != nil {
+		t.Fatalf("without ETags: %v", err)
+	}
+	if bare.ReadCount != truth.reads || bare.BaseCount != truth.bases || len(bare.ETags) != 0 {
+		t.Errorf("without ETags: counts %d reads / %d bases and ETags %v; samtools %d / %d, and no ETags", bare.ReadCount, bare.BaseCount, bare.ETags, truth.reads, truth.bases)
+	}
 	return res
 }
 

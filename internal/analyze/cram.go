@@ -87,6 +87,9 @@ func CRAM(ctx context.Context, src io.Reader, ref cram.ReferenceSource, index io
 			res.BaseCount += int64(len(rec.Seq))
 		}
 		stats.add(&rec)
+		if len(families) == 0 {
+			continue // no ETag asked for, no text to render
+		}
 		text, err = sam.AppendText(text, &rec, hdr.References)
 		if err != nil {
 			return nil, hashing.fail(Errorf("source1", fmt.Sprintf("record %d", rd.Records()), "%v", err))

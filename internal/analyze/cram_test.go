@@ -109,6 +109,17 @@ func checkCRAM(t *testing.T, file, ref string) (*Result, bool) {
 	if res.FileType != FileTypeCRAM {
 		t.Errorf("file type %s", res.FileType)
 	}
+	// Asked for no ETag, the analysis renders no text but counts the same.
+	if _, err := src.Seek(0, io.SeekStart); err != nil {
+		t.Fatal(err)
+	}
+	bare, err := CRAM(context.Background(), src, openRef(t, ref), nil, nil, Limits{})
+	if err != nil {
+		t.Fatalf("without ETags: %v", err)
+	}
+	if bare.ReadCount != reads || bare.BaseCount != bases || len(bare.ETags) != 0 {
+		t.Errorf("without ETags: counts %d reads/%d bases and ETags %v; samtools %d/%d, and no ETags", bare.ReadCount, bare.BaseCount, bare.ETags, reads, bases)
+	}
 	return res, true
 }
 
