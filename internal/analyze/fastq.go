@@ -7,9 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"math"
 	"sync"
-	"sync/atomic"
 
 	"github.com/seqstore/seqstore/internal/etag"
 	"github.com/seqstore/seqstore/internal/format/bgzf"
@@ -18,17 +16,6 @@ import (
 	"github.com/seqstore/seqstore/internal/format/panics"
 	"github.com/seqstore/seqstore/internal/qc"
 )
-
-// pairBatch is how many pairing keys travel together from source 1 to the
-// pairing check in source 2's goroutine: enough to make the handover cheap,
-// few enough that memory stays small.
-const pairBatch = 4096
-
-// nameBatch holds the pairing keys of consecutive records of source 1.
-type nameBatch struct {
-	first int64  // number of the first record in the batch (1-based)
-	keys  []byte // the pairing keys, each followed by a zero byte
-}
 
 // sourceOutcome is what one source's goroutine found.
 type sourceOutcome struct {
@@ -149,14 +136,6 @@ func FASTQ(ctx context.Context, sources []io.Reader, stored []io.Writer, familie
 		}
 	}
 	return res, nil
-}
-
-// pairing carries source 1's names to source 2.
-type pairing struct {
-	batches chan nameBatch
-	// source1Failed is set before batches is closed when source 1 ends on
-	// an error rather than at its end.
-	source1Failed atomic.Bool
 }
 
 type fastqSource struct {
@@ -340,8 +319,13 @@ func (s *fastqSource) run(ctx context.Context, src io.Reader, stored io.Writer, 
 	}
 	records := recordCounter(ctx)
 	var rec fastq.Record
-	var batch nameBatch
-	var mates []byte // source 2: what is left of the current batch of source 1's keys
+	var names *nameSender  // source 1 of a pair
+	var mates *nameChecker // source 2 of a pair
+	if s.pairing != nil && s.index == 0 {
+		names = &nameSender{p: s.pairing}
+	} else if s.pairing != nil {
+		mates = &nameChecker{s: s}
+	}
 	for {
 		if o.reads > 0 && o.reads%progressStride == 0 {
 			records.Add(progressStride)
@@ -354,80 +338,36 @@ func (s *fastqSource) run(ctx context.Context, src io.Reader, stored io.Writer, 
 			break
 		}
 		if err != nil {
-			if s.index == 0 && len(batch.keys) > 0 {
-				// Source 2 still checks the records before the defect.
-				s.send(ctx, batch)
+			if names != nil {
+				names.flush(ctx) // source 2 still checks the records before the defect
 			}
 			return fail(o.reads+1, s.readError(err, tee, rd))
 		}
 		o.reads++
 		o.bases += int64(len(rec.Seq))
 		stats.add(rec.Seq, rec.Qual)
-		if s.pairing == nil {
-			continue
-		}
-		key := fastq.PairKey(rec.Name)
-		if s.index == 0 {
-			if len(batch.keys) == 0 {
-				batch.first = o.reads
-			}
-			batch.keys = append(append(batch.keys, key...), 0)
-			if o.reads-batch.first+1 == pairBatch {
-				if err := s.send(ctx, batch); err != nil {
-					return fail(o.reads, err)
-				}
-				batch = nameBatch{keys: make([]byte, 0, len(batch.keys))}
-			}
-			continue
-		}
-		if len(mates) == 0 {
-			b, ok, err := s.receive(ctx)
-			if err != nil {
+		switch {
+		case names != nil:
+			if err := names.add(ctx, fastq.PairKey(rec.Name), o.reads); err != nil {
 				return fail(o.reads, err)
 			}
-			if !ok {
-				if s.pairing.source1Failed.Load() {
-					return fail(o.reads, errStopped)
-				}
-				return fail(math.MaxInt64, Errorf(s.name, s.where(rd), "source2 has more records than source1, which ends after record %d; the mates do not pair", o.reads-1))
+		case mates != nil:
+			if at, err := mates.check(ctx, fastq.PairKey(rec.Name), o.reads, rd); err != nil {
+				return fail(at, err)
 			}
-			mates = b.keys
-		}
-		end := bytes.IndexByte(mates, 0)
-		mate := mates[:end]
-		mates = mates[end+1:]
-		if !bytes.Equal(mate, key) {
-			return fail(o.reads, Errorf(s.name, s.where(rd), "read name %q does not pair with source1's %q", key, mate))
 		}
 	}
 	if o.reads == 0 {
 		return fail(1, Errorf(s.name, "", "the file holds no FASTQ records"))
 	}
-	if s.index == 0 && len(batch.keys) > 0 {
-		if err := s.send(ctx, batch); err != nil {
+	if names != nil {
+		if err := names.flush(ctx); err != nil {
 			return fail(o.reads, err)
 		}
 	}
-	if s.pairing != nil && s.index == 1 {
-		// Source 1 must end here too. If it goes on, count its records
-		// (it still validates them) to say how many it has.
-		extra := int64(bytes.Count(mates, []byte{0}))
-		for {
-			b, ok, err := s.receive(ctx)
-			if err != nil {
-				return fail(o.reads, err)
-			}
-			if !ok {
-				break
-			}
-			extra += int64(bytes.Count(b.keys, []byte{0}))
-		}
-		if s.pairing.source1Failed.Load() {
-			return fail(o.reads, errStopped)
-		}
-		if extra > 0 {
-			return fail(math.MaxInt64, Errorf(s.name, fmt.Sprintf("end of file after record %d", o.reads),
-				"source2 has %d records but source1 has %d; the mates do not pair", o.reads, o.reads+extra))
+	if mates != nil {
+		if at, err := mates.end(ctx, o.reads); err != nil {
+			return fail(at, err)
 		}
 	}
 	if bw != nil {
@@ -457,24 +397,6 @@ func (s *fastqSource) run(ctx context.Context, src io.Reader, stored io.Writer, 
 
 func (s *fastqSource) where(rd *fastq.Reader) string {
 	return fmt.Sprintf("record %d (line %d)", rd.Records(), rd.RecordLine())
-}
-
-func (s *fastqSource) send(ctx context.Context, b nameBatch) error {
-	select {
-	case s.pairing.batches <- b:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
-}
-
-func (s *fastqSource) receive(ctx context.Context) (nameBatch, bool, error) {
-	select {
-	case b, ok := <-s.pairing.batches:
-		return b, ok, nil
-	case <-ctx.Done():
-		return nameBatch{}, false, ctx.Err()
-	}
 }
 
 // readError turns an error met while parsing into an analysis error that
