@@ -308,19 +308,37 @@ func (e *recordError) Unwrap() error { return e.err }
 // demand a huge buffer.
 const maxReadLength = 1 << 28
 
+// record decodes the slice's i-th record (0-based) into the batch, field
+// by field in the order the data series interleave.
 func (d *sliceDecoder) record(i int, lastAPos *int64, lastRef *int32) error {
 	b := d.b
 	b.recs = append(b.recs, record{})
 	r := &b.recs[len(b.recs)-1]
-	ds := &d.ds
+	rl, err := d.placement(r, lastAPos, lastRef)
+	if err != nil {
+		return err
+	}
+	if err := d.nameAndMate(r, i); err != nil {
+		return err
+	}
+	hasMD, hasNM, err := d.storedTags(r)
+	if err != nil {
+		return err
+	}
+	return d.basesAndQualities(r, rl, hasMD, hasNM)
+}
 
+// placement decodes a record's flags, reference, read length, position
+// and read group, and returns the read length. lastAPos and lastRef carry
+// the previous record's position and reference across the slice.
+func (d *sliceDecoder) placement(r *record, lastAPos *int64, lastRef *int32) (int32, error) {
+	ds := &d.ds
 	bf := ds[dsBF].int()
 	if d.err == nil && (bf < 0 || bf >= 0x1000) {
-		return fmt.Errorf("BAM flags %d out of range", bf)
+		return 0, fmt.Errorf("BAM flags %d out of range", bf)
 	}
 	r.flag = bf
 	r.cf = ds[dsCF].int()
-	cf := r.cf
 	if d.sh.refID == -2 {
 		r.refID = ds[dsRI].int()
 		if d.err == nil && r.refID >= 0 && r.refID != *lastRef && int(r.refID) < len(d.env.refs) {
@@ -335,7 +353,7 @@ func (d *sliceDecoder) record(i int, lastAPos *int64, lastRef *int32) error {
 				// reads, typically short ones.
 				w, err := d.env.reference(r.refID, 0, d.refLen+1)
 				if err != nil {
-					return err
+					return 0, err
 				}
 				d.ref = w.seq
 				d.refCanonical = w.canonical
@@ -346,18 +364,18 @@ func (d *sliceDecoder) record(i int, lastAPos *int64, lastRef *int32) error {
 		r.refID = d.sh.refID
 	}
 	if d.err != nil {
-		return d.err
+		return 0, d.err
 	}
 	if r.refID < -1 || int(r.refID) >= len(d.env.refs) {
-		return fmt.Errorf("reference id %d is not in the header's %d @SQ lines", r.refID, len(d.env.refs))
+		return 0, fmt.Errorf("reference id %d is not in the header's %d @SQ lines", r.refID, len(d.env.refs))
 	}
 	rl := ds[dsRL].int()
 	if d.err == nil && (rl < 0 || rl > maxReadLength) {
-		return fmt.Errorf("read length %d out of range", rl)
+		return 0, fmt.Errorf("read length %d out of range", rl)
 	}
 	d.work -= int64(rl) + 1
 	if d.work < 0 {
-		return fmt.Errorf("the container decodes to more than %d bases and records; it is corrupt", d.env.maxWork)
+		return 0, fmt.Errorf("the container decodes to more than %d bases and records; it is corrupt", d.env.maxWork)
 	}
 	if ds[dsAP].kind >= 0 {
 		r.apos = int64(ds[dsAP].int())
@@ -377,9 +395,15 @@ func (d *sliceDecoder) record(i int, lastAPos *int64, lastRef *int32) error {
 		r.rg = -1
 	}
 	if d.err != nil {
-		return d.err
+		return 0, d.err
 	}
+	return rl, nil
+}
 
+// nameAndMate decodes the read name of record i and where its mate is: in
+// fields of its own (a detached mate), or a later record of the slice.
+func (d *sliceDecoder) nameAndMate(r *record, i int) error {
+	b, ds, cf := d.b, &d.ds, r.cf
 	r.name.start = int32(len(b.names))
 	if d.ch.readNames {
 		b.names = ds[dsRN].bytes(b.names, -1)
@@ -417,19 +441,23 @@ func (d *sliceDecoder) record(i int, lastAPos *int64, lastRef *int32) error {
 	if r.name.end-r.name.start > 254 {
 		return fmt.Errorf("read name of %d bytes is longer than 254", r.name.end-r.name.start)
 	}
+	return nil
+}
 
-	// Tags.
+// storedTags decodes a record's stored tags and says whether they include
+// MD and NM, or htslib's cF tag forbids generating them.
+func (d *sliceDecoder) storedTags(r *record) (hasMD, hasNM bool, err error) {
+	b, ds := d.b, &d.ds
 	r.aux.start = int32(len(b.aux))
 	tl := ds[dsTL].int()
 	if d.err != nil {
-		return d.err
+		return false, false, d.err
 	}
 	if tl < 0 || int(tl) >= len(d.ch.tagLines) {
 		if !(tl == 0 && len(d.ch.tagLines) == 0) {
-			return fmt.Errorf("tag line %d out of range (the dictionary has %d)", tl, len(d.ch.tagLines))
+			return false, false, fmt.Errorf("tag line %d out of range (the dictionary has %d)", tl, len(d.ch.tagLines))
 		}
 	}
-	hasMD, hasNM := false, false
 	if int(tl) < len(d.ch.tagLines) {
 		codecs := d.lineCodecs[tl]
 		if codecs == nil {
@@ -449,7 +477,7 @@ func (d *sliceDecoder) record(i int, lastAPos *int64, lastRef *int32) error {
 			b.aux = append(b.aux, t.name[0], t.name[1], t.typ)
 			b.aux = codecs[k].bytes(b.aux, 1)
 			if d.err != nil {
-				return d.err
+				return false, false, d.err
 			}
 			if t.name == [2]byte{'c', 'F'} && t.typ == 'C' && len(b.aux)-at == 4 {
 				// htslib's CRAM flags tag: bit 1 stops MD, bit 2 NM being
@@ -465,8 +493,14 @@ func (d *sliceDecoder) record(i int, lastAPos *int64, lastRef *int32) error {
 			}
 		}
 	}
+	return hasMD, hasNM, nil
+}
 
-	// Sequence and qualities.
+// basesAndQualities decodes a record's bases and qualities (from its read
+// features and the reference for a mapped read), adds the read group tag
+// and checks that the CIGAR covers the bases.
+func (d *sliceDecoder) basesAndQualities(r *record, rl int32, hasMD, hasNM bool) error {
+	b, ds, bf, cf := d.b, &d.ds, r.flag, r.cf
 	r.seq.start = int32(len(b.seqs))
 	r.qual.start = int32(len(b.quals))
 	if cap(b.seqs)-len(b.seqs) < int(rl) || cap(b.quals)-len(b.quals) < int(rl) {
