@@ -11,6 +11,7 @@ package tok3
 
 import (
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"strconv"
 	"unsafe"
@@ -319,18 +320,9 @@ func (d *decoder) decodeName(n int) (bool, error) {
 		if m == n {
 			return false, nameErrorf(n, "duplicates itself")
 		}
-		// Copy the earlier name and share its tokens.
-		start := 0
-		if m > 0 {
-			start = d.nameEnd(m - 1)
-		}
-		name := d.out[start:d.nameEnd(m)]
-		if err := d.room(n, len(name)); err != nil {
+		if err := d.duplicate(n, m); err != nil {
 			return false, err
 		}
-		d.out = append(d.out, name...)
-		d.names = append(d.names, d.names[m])
-		d.ends = append(d.ends, len(d.out))
 		return true, nil
 	}
 
@@ -344,111 +336,8 @@ func (d *decoder) decodeName(n int) (bool, error) {
 		if b, ok := d.st(t, tokType).byte(); ok {
 			typ = int(b)
 		}
-		var tok token
-		switch typ {
-		case tokChar:
-			c, ok := d.st(t, tokChar).byte()
-			if !ok {
-				return false, nameErrorf(n, "character stream of token %d exhausted", t)
-			}
-			if err := d.room(n, 1); err != nil {
-				return false, err
-			}
-			d.out = append(d.out, c)
-			tok = token{typ: tokChar, val: uint32(c)}
-		case tokString:
-			s := d.st(t, tokString)
-			end := s.pos
-			for end < len(s.data) && s.data[end] != 0 {
-				end++
-			}
-			if end >= len(s.data) {
-				return false, nameErrorf(n, "string of token %d has no terminator", t)
-			}
-			str := s.data[s.pos:end]
-			s.pos = end + 1
-			if err := d.room(n, len(str)); err != nil {
-				return false, err
-			}
-			tok = token{typ: tokString, val: uint32(len(str)), off: uint32(len(d.out))}
-			d.out = append(d.out, str...)
-		case tokDigits0:
-			width, ok1 := d.st(t, tokDZLen).byte()
-			v, ok2 := d.st(t, tokDigits0).uint32()
-			if !ok1 || !ok2 {
-				return false, nameErrorf(n, "digit streams of token %d exhausted", t)
-			}
-			tok = token{typ: tokDigits0, val: v, width: width}
-			if err := d.appendPadded(n, v, width); err != nil {
-				return false, err
-			}
-		case tokDelta0:
-			prev, ok := d.prevToken(m, t)
-			if !ok || prev.typ != tokDigits0 {
-				return false, nameErrorf(n, "DELTA0 token %d without a DIGITS0 token in name %d", t, m)
-			}
-			delta, ok := d.st(t, tokDelta0).byte()
-			if !ok {
-				return false, nameErrorf(n, "delta stream of token %d exhausted", t)
-			}
-			tok = token{typ: tokDigits0, val: prev.val + uint32(delta), width: prev.width}
-			if err := d.appendPadded(n, tok.val, tok.width); err != nil {
-				return false, err
-			}
-		case tokDigits:
-			v, ok := d.st(t, tokDigits).uint32()
-			if !ok {
-				return false, nameErrorf(n, "digit stream of token %d exhausted", t)
-			}
-			tok = token{typ: tokDigits, val: v}
-			if err := d.appendNumber(n, v); err != nil {
-				return false, err
-			}
-		case tokDelta:
-			prev, ok := d.prevToken(m, t)
-			if !ok || prev.typ != tokDigits {
-				return false, nameErrorf(n, "DELTA token %d without a DIGITS token in name %d", t, m)
-			}
-			delta, ok := d.st(t, tokDelta).byte()
-			if !ok {
-				return false, nameErrorf(n, "delta stream of token %d exhausted", t)
-			}
-			tok = token{typ: tokDigits, val: prev.val + uint32(delta)}
-			if err := d.appendNumber(n, tok.val); err != nil {
-				return false, err
-			}
-		case tokMatch:
-			prev, ok := d.prevToken(m, t)
-			if !ok {
-				return false, nameErrorf(n, "MATCH token %d without a token in name %d", t, m)
-			}
-			tok = prev
-			switch prev.typ {
-			case tokChar:
-				if err := d.room(n, 1); err != nil {
-					return false, err
-				}
-				d.out = append(d.out, byte(prev.val))
-			case tokString:
-				if err := d.room(n, int(prev.val)); err != nil {
-					return false, err
-				}
-				tok.off = uint32(len(d.out))
-				d.out = append(d.out, d.out[prev.off:prev.off+prev.val]...)
-			case tokDigits:
-				if err := d.appendNumber(n, prev.val); err != nil {
-					return false, err
-				}
-			case tokDigits0:
-				if err := d.appendPadded(n, prev.val, prev.width); err != nil {
-					return false, err
-				}
-			default:
-				return false, nameErrorf(n, "MATCH token %d refers to a token of type %d", t, prev.typ)
-			}
-		case tokNop:
-			tok = token{typ: tokNop}
-		default:
+		tok, err := d.token(n, m, t, typ)
+		if err == errEnd {
 			// END, or (as in htslib) an exhausted or unknown type stream.
 			if err := d.room(n, 1); err != nil {
 				return false, err
@@ -458,8 +347,149 @@ func (d *decoder) decodeName(n int) (bool, error) {
 			d.ends = append(d.ends, len(d.out))
 			return true, nil
 		}
+		if err != nil {
+			return false, err
+		}
 		d.toks = append(d.toks, tok)
 	}
+}
+
+// duplicate makes name n a copy of the earlier name m, sharing its tokens.
+func (d *decoder) duplicate(n, m int) error {
+	start := 0
+	if m > 0 {
+		start = d.nameEnd(m - 1)
+	}
+	name := d.out[start:d.nameEnd(m)]
+	if err := d.room(n, len(name)); err != nil {
+		return err
+	}
+	d.out = append(d.out, name...)
+	d.names = append(d.names, d.names[m])
+	d.ends = append(d.ends, len(d.out))
+	return nil
+}
+
+// errEnd is what token returns for the token that ends a name.
+var errEnd = errors.New("end of name")
+
+// token decodes token t of name n, of type typ, whose earlier name to
+// compare with is m, and appends its text to the names.
+func (d *decoder) token(n, m, t, typ int) (token, error) {
+	var tok token
+	switch typ {
+	case tokChar:
+		c, ok := d.st(t, tokChar).byte()
+		if !ok {
+			return token{}, nameErrorf(n, "character stream of token %d exhausted", t)
+		}
+		if err := d.room(n, 1); err != nil {
+			return token{}, err
+		}
+		d.out = append(d.out, c)
+		tok = token{typ: tokChar, val: uint32(c)}
+	case tokString:
+		s := d.st(t, tokString)
+		end := s.pos
+		for end < len(s.data) && s.data[end] != 0 {
+			end++
+		}
+		if end >= len(s.data) {
+			return token{}, nameErrorf(n, "string of token %d has no terminator", t)
+		}
+		str := s.data[s.pos:end]
+		s.pos = end + 1
+		if err := d.room(n, len(str)); err != nil {
+			return token{}, err
+		}
+		tok = token{typ: tokString, val: uint32(len(str)), off: uint32(len(d.out))}
+		d.out = append(d.out, str...)
+	case tokDigits0:
+		width, ok1 := d.st(t, tokDZLen).byte()
+		v, ok2 := d.st(t, tokDigits0).uint32()
+		if !ok1 || !ok2 {
+			return token{}, nameErrorf(n, "digit streams of token %d exhausted", t)
+		}
+		tok = token{typ: tokDigits0, val: v, width: width}
+		if err := d.appendPadded(n, v, width); err != nil {
+			return token{}, err
+		}
+	case tokDelta0:
+		prev, ok := d.prevToken(m, t)
+		if !ok || prev.typ != tokDigits0 {
+			return token{}, nameErrorf(n, "DELTA0 token %d without a DIGITS0 token in name %d", t, m)
+		}
+		delta, ok := d.st(t, tokDelta0).byte()
+		if !ok {
+			return token{}, nameErrorf(n, "delta stream of token %d exhausted", t)
+		}
+		tok = token{typ: tokDigits0, val: prev.val + uint32(delta), width: prev.width}
+		if err := d.appendPadded(n, tok.val, tok.width); err != nil {
+			return token{}, err
+		}
+	case tokDigits:
+		v, ok := d.st(t, tokDigits).uint32()
+		if !ok {
+			return token{}, nameErrorf(n, "digit stream of token %d exhausted", t)
+		}
+		tok = token{typ: tokDigits, val: v}
+		if err := d.appendNumber(n, v); err != nil {
+			return token{}, err
+		}
+	case tokDelta:
+		prev, ok := d.prevToken(m, t)
+		if !ok || prev.typ != tokDigits {
+			return token{}, nameErrorf(n, "DELTA token %d without a DIGITS token in name %d", t, m)
+		}
+		delta, ok := d.st(t, tokDelta).byte()
+		if !ok {
+			return token{}, nameErrorf(n, "delta stream of token %d exhausted", t)
+		}
+		tok = token{typ: tokDigits, val: prev.val + uint32(delta)}
+		if err := d.appendNumber(n, tok.val); err != nil {
+			return token{}, err
+		}
+	case tokMatch:
+		return d.match(n, m, t)
+	case tokNop:
+		tok = token{typ: tokNop}
+	default:
+		return token{}, errEnd
+	}
+	return tok, nil
+}
+
+// match repeats token t of name m as token t of name n.
+func (d *decoder) match(n, m, t int) (token, error) {
+	prev, ok := d.prevToken(m, t)
+	if !ok {
+		return token{}, nameErrorf(n, "MATCH token %d without a token in name %d", t, m)
+	}
+	tok := prev
+	switch prev.typ {
+	case tokChar:
+		if err := d.room(n, 1); err != nil {
+			return token{}, err
+		}
+		d.out = append(d.out, byte(prev.val))
+	case tokString:
+		if err := d.room(n, int(prev.val)); err != nil {
+			return token{}, err
+		}
+		tok.off = uint32(len(d.out))
+		d.out = append(d.out, d.out[prev.off:prev.off+prev.val]...)
+	case tokDigits:
+		if err := d.appendNumber(n, prev.val); err != nil {
+			return token{}, err
+		}
+	case tokDigits0:
+		if err := d.appendPadded(n, prev.val, prev.width); err != nil {
+			return token{}, err
+		}
+	default:
+		return token{}, nameErrorf(n, "MATCH token %d refers to a token of type %d", t, prev.typ)
+	}
+	return tok, nil
 }
 
 func (d *decoder) appendNumber(n int, v uint32) error {
