@@ -414,19 +414,8 @@ func (d *decoder) token(n, m, t, typ int) (token, error) {
 		if err := d.appendPadded(n, v, width); err != nil {
 			return token{}, err
 		}
-	case tokDelta0:
-		prev, ok := d.prevToken(m, t)
-		if !ok || prev.typ != tokDigits0 {
-			return token{}, nameErrorf(n, "DELTA0 token %d without a DIGITS0 token in name %d", t, m)
-		}
-		delta, ok := d.st(t, tokDelta0).byte()
-		if !ok {
-			return token{}, nameErrorf(n, "delta stream of token %d exhausted", t)
-		}
-		tok = token{typ: tokDigits0, val: prev.val + uint32(delta), width: prev.width}
-		if err := d.appendPadded(n, tok.val, tok.width); err != nil {
-			return token{}, err
-		}
+	case tokDelta0, tokDelta:
+		return d.delta(n, m, t, typ)
 	case tokDigits:
 		v, ok := d.st(t, tokDigits).uint32()
 		if !ok {
@@ -434,19 +423,6 @@ func (d *decoder) token(n, m, t, typ int) (token, error) {
 		}
 		tok = token{typ: tokDigits, val: v}
 		if err := d.appendNumber(n, v); err != nil {
-			return token{}, err
-		}
-	case tokDelta:
-		prev, ok := d.prevToken(m, t)
-		if !ok || prev.typ != tokDigits {
-			return token{}, nameErrorf(n, "DELTA token %d without a DIGITS token in name %d", t, m)
-		}
-		delta, ok := d.st(t, tokDelta).byte()
-		if !ok {
-			return token{}, nameErrorf(n, "delta stream of token %d exhausted", t)
-		}
-		tok = token{typ: tokDigits, val: prev.val + uint32(delta)}
-		if err := d.appendNumber(n, tok.val); err != nil {
 			return token{}, err
 		}
 	case tokMatch:
@@ -457,6 +433,28 @@ func (d *decoder) token(n, m, t, typ int) (token, error) {
 		return token{}, errEnd
 	}
 	return tok, nil
+}
+
+// delta decodes token t of name n, a DELTA or DELTA0 token: the number of
+// token t of name m, a DIGITS or DIGITS0 token, plus a byte of its own.
+func (d *decoder) delta(n, m, t, typ int) (token, error) {
+	digits, names := byte(tokDigits), [2]string{"DELTA", "DIGITS"}
+	if typ == tokDelta0 {
+		digits, names = tokDigits0, [2]string{"DELTA0", "DIGITS0"}
+	}
+	prev, ok := d.prevToken(m, t)
+	if !ok || prev.typ != digits {
+		return token{}, nameErrorf(n, "%s token %d without a %s token in name %d", names[0], t, names[1], m)
+	}
+	delta, ok := d.st(t, typ).byte()
+	if !ok {
+		return token{}, nameErrorf(n, "delta stream of token %d exhausted", t)
+	}
+	tok := token{typ: digits, val: prev.val + uint32(delta), width: prev.width}
+	if digits == tokDigits0 {
+		return tok, d.appendPadded(n, tok.val, tok.width)
+	}
+	return tok, d.appendNumber(n, tok.val)
 }
 
 // match repeats token t of name m as token t of name n.
