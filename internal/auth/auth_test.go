@@ -11,20 +11,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/seqstore/seqstore/internal/meta/sqlmeta"
+	"github.com/seqstore/seqstore/internal/meta/sqlmeta/sqlitetest"
 )
 
 const rootAccount = "123456789012"
-
-func openMeta(t *testing.T) *sqlmeta.Store {
-	t.Helper()
-	m, err := sqlmeta.OpenSQLite(context.Background(), filepath.Join(t.TempDir(), "meta.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { m.Close() })
-	return m
-}
 
 func TestCheckAccountID(t *testing.T) {
 	for _, tc := range []struct {
@@ -67,7 +57,7 @@ func TestNewAccessKey(t *testing.T) {
 // owner reads; the next start reads the same key from it.
 func TestEnsureRootGeneratesAndKeepsAKey(t *testing.T) {
 	ctx := context.Background()
-	m := openMeta(t)
+	m := sqlitetest.Open(t)
 	dir := filepath.Join(t.TempDir(), "data")
 	first, err := EnsureRoot(ctx, m, rootAccount, "", "", dir)
 	if err != nil {
@@ -101,7 +91,7 @@ func TestEnsureRootGeneratesAndKeepsAKey(t *testing.T) {
 // deleted.
 func TestEnsureRootFromTheEnvironment(t *testing.T) {
 	ctx := context.Background()
-	m := openMeta(t)
+	m := sqlitetest.Open(t)
 	dir := t.TempDir()
 	if _, err := EnsureRoot(ctx, m, rootAccount, "SQAAAAAAAAAAAAAAAAA1", "", dir); err == nil || !strings.Contains(err.Error(), "SEQSTORE_SECRET_ACCESS_KEY is not") {
 		t.Fatalf("an ID without a secret gave %v", err)
@@ -142,7 +132,7 @@ func TestEnsureRootFromTheEnvironment(t *testing.T) {
 // key file is reported with what to do.
 func TestEnsureRootRefusesDeletedAndDamagedKeys(t *testing.T) {
 	ctx := context.Background()
-	m := openMeta(t)
+	m := sqlitetest.Open(t)
 	dir := t.TempDir()
 	root, err := EnsureRoot(ctx, m, rootAccount, "", "", dir)
 	if err != nil {
@@ -171,7 +161,7 @@ func TestEnsureRootRefusesDeletedAndDamagedKeys(t *testing.T) {
 // its entry expires, and not after.
 func TestKeysCacheForTTL(t *testing.T) {
 	ctx := context.Background()
-	m := openMeta(t)
+	m := sqlitetest.Open(t)
 	root, err := EnsureRoot(ctx, m, rootAccount, "", "", t.TempDir())
 	if err != nil {
 		t.Fatal(err)

@@ -2,7 +2,6 @@ package metrics
 
 import (
 	"context"
-	"path/filepath"
 	"testing"
 	"time"
 
@@ -11,23 +10,13 @@ import (
 	"github.com/seqstore/seqstore"
 	"github.com/seqstore/seqstore/internal/meta"
 	"github.com/seqstore/seqstore/internal/meta/metatest"
-	"github.com/seqstore/seqstore/internal/meta/sqlmeta"
+	"github.com/seqstore/seqstore/internal/meta/sqlmeta/sqlitetest"
 )
-
-func openSQLite(t *testing.T) *sqlmeta.Store {
-	t.Helper()
-	db, err := sqlmeta.OpenSQLite(context.Background(), filepath.Join(t.TempDir(), "m.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	return db
-}
 
 // The decorator passes every call through unchanged.
 func TestMetaConformance(t *testing.T) {
 	m := New()
-	metatest.Run(t, func(t *testing.T) meta.Store { return m.Meta(openSQLite(t)) })
+	metatest.Run(t, func(t *testing.T) meta.Store { return m.Meta(sqlitetest.Open(t)) })
 	if n := testutil.CollectAndCount(m.metaLatency); n == 0 {
 		t.Error("the conformance suite's calls were not timed")
 	}
@@ -39,7 +28,7 @@ func TestMetaConformance(t *testing.T) {
 func TestMetaCountsIngestion(t *testing.T) {
 	ctx := context.Background()
 	m := New()
-	d := m.Meta(openSQLite(t))
+	d := m.Meta(sqlitetest.Open(t))
 	const account = "123456789012"
 	must := func(err error) {
 		t.Helper()
