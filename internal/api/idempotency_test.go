@@ -3,21 +3,16 @@ package api
 import (
 	"context"
 	"log/slog"
-	"path/filepath"
 	"testing"
 	"time"
 
 	"github.com/seqstore/seqstore"
-	"github.com/seqstore/seqstore/internal/meta/sqlmeta"
+	"github.com/seqstore/seqstore/internal/meta/sqlmeta/sqlitetest"
 )
 
 func newIdempotencyServer(t *testing.T, claimTimeout time.Duration) *Server {
 	t.Helper()
-	m, err := sqlmeta.OpenSQLite(context.Background(), filepath.Join(t.TempDir(), "meta.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { m.Close() })
+	m := sqlitetest.Open(t)
 	if err := m.AccountPut(context.Background(), seqstore.Account{ID: "123456789012", Name: "root", CreatedAt: time.Now()}); err != nil {
 		t.Fatal(err)
 	}

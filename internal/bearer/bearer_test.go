@@ -4,13 +4,12 @@ import (
 	"context"
 	"errors"
 	"net/http"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/seqstore/seqstore"
-	"github.com/seqstore/seqstore/internal/meta/sqlmeta"
+	"github.com/seqstore/seqstore/internal/meta/sqlmeta/sqlitetest"
 )
 
 // TestVerify: tokens stored in a real SQLite store authenticate as their
@@ -18,11 +17,7 @@ import (
 // strings are refused with a 401 that says what to do.
 func TestVerify(t *testing.T) {
 	ctx := context.Background()
-	m, err := sqlmeta.OpenSQLite(ctx, filepath.Join(t.TempDir(), "meta.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer m.Close()
+	m := sqlitetest.Open(t)
 	t0 := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
 	for _, a := range []string{"111111111111", "222222222222"} {
 		if err := m.AccountPut(ctx, seqstore.Account{ID: a, Name: a, CreatedAt: t0}); err != nil {

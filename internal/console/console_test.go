@@ -6,7 +6,6 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -14,6 +13,7 @@ import (
 	"github.com/seqstore/seqstore"
 	"github.com/seqstore/seqstore/internal/auth"
 	"github.com/seqstore/seqstore/internal/meta/sqlmeta"
+	"github.com/seqstore/seqstore/internal/meta/sqlmeta/sqlitetest"
 	"github.com/seqstore/seqstore/internal/testutil"
 )
 
@@ -30,11 +30,7 @@ type fixture struct {
 func newFixture(t *testing.T) *fixture {
 	t.Helper()
 	ctx := context.Background()
-	db, err := sqlmeta.OpenSQLite(ctx, filepath.Join(t.TempDir(), "meta.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
+	db := sqlitetest.Open(t)
 	if err := db.AccountPut(ctx, seqstore.Account{ID: "123456789012", Name: "a", CreatedAt: time.Now()}); err != nil {
 		t.Fatal(err)
 	}

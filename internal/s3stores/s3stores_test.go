@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -12,7 +11,7 @@ import (
 
 	"github.com/seqstore/seqstore"
 	"github.com/seqstore/seqstore/internal/arn"
-	"github.com/seqstore/seqstore/internal/meta/sqlmeta"
+	"github.com/seqstore/seqstore/internal/meta/sqlmeta/sqlitetest"
 	"github.com/seqstore/seqstore/internal/s3read"
 )
 
@@ -45,11 +44,7 @@ func TestSmallest(t *testing.T) {
 // file once, in key order, from wherever the listing starts.
 func TestListing(t *testing.T) {
 	ctx := context.Background()
-	db, err := sqlmeta.OpenSQLite(ctx, filepath.Join(t.TempDir(), "meta.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db := sqlitetest.Open(t)
 	const account, storeID = "123456789012", "1000000001"
 	now := time.Now().UTC().Truncate(time.Millisecond)
 	if err := db.AccountPut(ctx, seqstore.Account{ID: account, Name: "root", CreatedAt: now}); err != nil {

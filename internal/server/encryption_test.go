@@ -9,16 +9,12 @@ import (
 
 	"github.com/seqstore/seqstore"
 	"github.com/seqstore/seqstore/internal/keyring"
-	"github.com/seqstore/seqstore/internal/meta/sqlmeta"
+	"github.com/seqstore/seqstore/internal/meta/sqlmeta/sqlitetest"
 )
 
 func TestStorePolicyFindsEachObjectsKey(t *testing.T) {
 	ctx := context.Background()
-	m, err := sqlmeta.OpenSQLite(ctx, filepath.Join(t.TempDir(), "meta.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer m.Close()
+	m := sqlitetest.Open(t)
 	const acct = "123456789012"
 	const lab = "arn:aws:kms:us-east-1:123456789012:key/lab"
 	now := time.Now()

@@ -12,6 +12,7 @@ import (
 	"github.com/seqstore/seqstore/internal/meta/metacache"
 	"github.com/seqstore/seqstore/internal/meta/metatest"
 	"github.com/seqstore/seqstore/internal/meta/sqlmeta"
+	"github.com/seqstore/seqstore/internal/meta/sqlmeta/sqlitetest"
 )
 
 func TestCacheSeesItsOwnWritesAndOthersAfterTTL(t *testing.T) {
@@ -74,11 +75,7 @@ func TestCacheSeesItsOwnWritesAndOthersAfterTTL(t *testing.T) {
 // The cache keeps every promise of the metadata store.
 func TestConformance(t *testing.T) {
 	metatest.Run(t, func(t *testing.T) meta.Store {
-		db, err := sqlmeta.OpenSQLite(context.Background(), filepath.Join(t.TempDir(), "m.db"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { db.Close() })
+		db := sqlitetest.Open(t)
 		return metacache.New(db, time.Minute)
 	})
 }
