@@ -4,11 +4,8 @@ import (
 	"bytes"
 	"fmt"
 	"math"
-)
 
-// CIGAR operation codes, as BAM numbers them.
-const (
-	opM, opI, opD, opN, opS, opH, opP = 0, 1, 2, 3, 4, 5, 6
+	"github.com/seqstore/seqstore/internal/format/sam"
 )
 
 // featureDecoder rebuilds one mapped record from its read features: the
@@ -124,12 +121,12 @@ func (f *featureDecoder) feature(code byte, at int) error {
 	case 'Q':
 		f.quality(at)
 	case 'H':
-		f.extend(opH, uint32(f.d.ds[dsHC].int()))
+		f.extend(sam.CigarHardClip, uint32(f.d.ds[dsHC].int()))
 	case 'P':
-		f.extend(opP, uint32(f.d.ds[dsPD].int()))
+		f.extend(sam.CigarPadding, uint32(f.d.ds[dsPD].int()))
 	case 'N':
 		n := f.d.ds[dsRS].int()
-		f.extend(opN, uint32(n))
+		f.extend(sam.CigarSkip, uint32(n))
 		f.refPos += int64(n)
 	default:
 		return fmt.Errorf("unknown read feature code %q", code)
@@ -196,7 +193,7 @@ func (f *featureDecoder) matchBefore(pos int) error {
 			}
 		}
 	}
-	f.extend(opM, uint32(n))
+	f.extend(sam.CigarMatch, uint32(n))
 	f.refPos += int64(n)
 	f.seqPos = pos
 	return nil
@@ -245,7 +242,7 @@ func (f *featureDecoder) matchToEnd() error {
 	case f.r.refID >= 0:
 		f.refPos += int64(n)
 	}
-	f.extend(opM, uint32(n))
+	f.extend(sam.CigarMatch, uint32(n))
 	return nil
 }
 
@@ -318,8 +315,8 @@ func (f *featureDecoder) softClip(at int) {
 	f.scratch = f.d.ds[dsSC].bytes(f.scratch[:0], -1)
 	normalize(f.scratch)
 	copy(f.seq[min(at, f.rl):], f.scratch)
-	b.cigars = append(b.cigars, uint32(len(f.scratch))<<4|opS)
-	f.cigOp = opS
+	b.cigars = append(b.cigars, uint32(len(f.scratch))<<4|sam.CigarSoftClip)
+	f.cigOp = sam.CigarSoftClip
 	f.seqPos += len(f.scratch)
 }
 
@@ -357,7 +354,7 @@ func (f *featureDecoder) substitution(at int) error {
 		}
 		f.mismatch(refCall)
 	}
-	f.extend(opM, 1)
+	f.extend(sam.CigarMatch, 1)
 	f.nm++
 	f.seqPos++
 	f.refPos++
@@ -407,7 +404,7 @@ func (f *featureDecoder) deletion() error {
 			f.mdDist = -1
 		}
 	}
-	f.extend(opD, uint32(dl))
+	f.extend(sam.CigarDeletion, uint32(dl))
 	f.refPos += int64(dl)
 	return nil
 }
@@ -420,7 +417,7 @@ func (f *featureDecoder) insertion(at int) {
 		copy(f.seq[at:], f.scratch)
 	}
 	n := len(f.scratch)
-	f.extend(opI, uint32(n))
+	f.extend(sam.CigarInsertion, uint32(n))
 	f.seqPos += n
 	f.nm += uint32(n)
 }
@@ -431,7 +428,7 @@ func (f *featureDecoder) insertedBase(at int) {
 	if at < f.rl {
 		f.seq[at] = seqLetter[base]
 	}
-	f.extend(opI, 1)
+	f.extend(sam.CigarInsertion, 1)
 	f.seqPos++
 	f.nm++
 }
@@ -474,7 +471,7 @@ func (f *featureDecoder) bases(at int) error {
 		f.nm += uint32(x)
 		f.mdDist = 0
 	}
-	f.extend(opM, uint32(n))
+	f.extend(sam.CigarMatch, uint32(n))
 	f.seqPos += n
 	f.refPos += int64(n)
 	return nil
@@ -482,7 +479,7 @@ func (f *featureDecoder) bases(at int) error {
 
 // qualities ('q') places a run of quality scores.
 func (f *featureDecoder) qualities(at int) {
-	f.extend(opM, 0)
+	f.extend(sam.CigarMatch, 0)
 	f.defaultQualities()
 	f.scratch = f.d.ds[dsQQ].bytes(f.scratch[:0], -1)
 	if at < f.rl {
@@ -517,12 +514,8 @@ func (f *featureDecoder) baseAndQuality(at int) error {
 			f.mdDist = 0
 		}
 	}
-	f.defaultQualities()
-	q := d.ds[dsQS].byte()
-	if at < f.rl {
-		f.qual[at] = q
-	}
-	f.extend(opM, 1)
+	f.quality(at)
+	f.extend(sam.CigarMatch, 1)
 	f.seqPos++
 	f.refPos++
 	return nil
