@@ -77,6 +77,20 @@ func Peak(ceiling uint64, f func()) uint64 {
 	return peak - base
 }
 
+// PeakOfRepeatable is Peak for an f that can run again: when the first run
+// holds more than ceiling, it runs f once more and returns that second
+// figure. What a collection finds reachable includes whatever was
+// allocated while it marked, and on a loaded machine marking takes longer,
+// so code that allocates fast measures high beside other work (a CRAM
+// decoder of short reads: 48-52 MiB alone, up to 69 MiB beside a running
+// test suite). Code that holds too much holds it again.
+func PeakOfRepeatable(ceiling uint64, f func()) uint64 {
+	if peak := Peak(ceiling, f); peak <= ceiling {
+		return peak
+	}
+	return Peak(ceiling, f)
+}
+
 // Check runs f and fails t when f held more than ceiling bytes of heap.
 func Check(t testing.TB, ceiling uint64, f func()) {
 	t.Helper()
