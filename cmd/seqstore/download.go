@@ -26,7 +26,7 @@ func runDownload(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	fs, cf := newClientCommand("download", downloadUsage, stderr)
 	store := sequenceStoreFlag(fs)
 	which := fs.String("file", "all", "which `file`: SOURCE1, SOURCE2, INDEX or all")
-	dir := fs.String("o", ".", "`directory` to write the files to")
+	dir := fs.String("o", ".", "`directory` to write the files to (made if missing)")
 	force := fs.Bool("force", false, "replace files that exist")
 	noVerify := fs.Bool("no-verify", false, "check only the length, not the ETag (saves inflating and hashing the files)")
 	concurrency := fs.Int("concurrency", transfer.DefaultConcurrency, "`n` parts fetched at once")

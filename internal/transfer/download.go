@@ -87,6 +87,13 @@ func (c *Client) Download(ctx context.Context, in DownloadInput) (*DownloadResul
 			files = append(files, types.ReadSetFileIndex)
 		}
 	}
+	if in.Dir != "" {
+		// As cp and aws s3 cp do, the directory a download goes to is
+		// made when it is missing.
+		if err := os.MkdirAll(in.Dir, 0o777); err != nil {
+			return nil, fmt.Errorf("making the output directory: %w", err)
+		}
+	}
 	var dls []*fileDownload
 	defer func() {
 		for _, d := range dls {

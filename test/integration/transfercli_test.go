@@ -230,7 +230,8 @@ func TestTransferCLIBAMAndUBAM(t *testing.T) {
 		t.Errorf("BAM upload: %+v", up)
 	}
 
-	dir := t.TempDir()
+	// A directory that does not exist yet is made.
+	dir := filepath.Join(t.TempDir(), "new", "dir")
 	dl := in.mustSeqstore(t, "download", "-store", store, up.ReadSetID, "-o", dir)
 	paths := strings.Fields(dl.stdout)
 	if len(paths) != 2 || !strings.HasSuffix(paths[0], ".bam") || !strings.HasSuffix(paths[1], ".bai") {
