@@ -16,7 +16,7 @@
 #   export   StartReadSetExportJob of both read sets to the bucket, timed
 #            until COMPLETED, vs aws s3 cp of the stored files up to the
 #            bucket
-#   peak RSS the server's VmHWM
+#   peak RSS the server's VmHWM, with its work process's added
 #
 # and checks that imported counts and ETags match the tools' and that the
 # exported objects equal the stored files. See bench/README.md.
@@ -206,7 +206,7 @@ for f in $stored; do
 	rs=$(basename "$(dirname "$f")")
 	check "exported $(basename "$f")" "$(s3 cp --quiet "s3://bench/export/$rs/$(basename "$f")" - | md5sum | cut -d' ' -f1)" "$(md5sum <"$f" | cut -d' ' -f1)"
 done
-rss=$(awk '/^VmHWM:/ { print $2 * 1024 }' "/proc/$SERVER_PID/status")
+rss=$(peak_rss_tree "$SERVER_PID")
 
 fq_ratio=$(ratio "$fq_tools" "$fq_import")
 bam_ratio=$(ratio "$bam_tools" "$bam_import")

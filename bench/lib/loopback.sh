@@ -11,6 +11,9 @@
 #                      port, with root key KEYID and a fresh secret, logging
 #                      to $WORK/seqstore.log; exports SEQSTORE_ACCESS_KEY_ID
 #                      and SEQSTORE_SECRET_ACCESS_KEY, sets SERVER_PID and PORT
+#   peak_rss_tree PID  the high-water RSS (VmHWM) of PID and its children (a
+#                      seqstore server and its work process), summed: the
+#                      sum of peaks bounds the pair's true peak from above
 #   stop_servers       for the EXIT trap: stops both and removes $WORK
 
 free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
@@ -55,6 +58,12 @@ start_seqstore() {
 
 SERVER_PID=""
 S3_PID=""
+peak_rss_tree() {
+	local pid
+	for pid in "$1" $(cat /proc/"$1"/task/*/children 2>/dev/null); do cat "/proc/$pid/status"; done |
+		awk '/^VmHWM:/ { n += $2 * 1024 } END { print n }'
+}
+
 stop_servers() {
 	[ -n "$SERVER_PID" ] && kill -TERM "$SERVER_PID" 2>/dev/null && wait "$SERVER_PID" 2>/dev/null
 	[ -n "$S3_PID" ] && kill -TERM "$S3_PID" 2>/dev/null && wait "$S3_PID" 2>/dev/null

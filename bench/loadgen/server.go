@@ -15,6 +15,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -199,21 +200,32 @@ func (p *seqstoreProcess) logTail() string {
 	return string(b)
 }
 
-// peakRSS reads the server's high-water resident set size from /proc; zero
+// peakRSS reads the high-water resident set size of the server and of its
+// work process from /proc, summed (an upper bound of the pair's peak); zero
 // when it cannot be read (not Linux, or the process is gone).
 func (p *seqstoreProcess) peakRSS() int64 {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", p.cmd.Process.Pid))
-	if err != nil {
-		return 0
+	pid := strconv.Itoa(p.cmd.Process.Pid)
+	pids := []string{pid}
+	children, _ := filepath.Glob("/proc/" + pid + "/task/*/children")
+	for _, c := range children {
+		b, _ := os.ReadFile(c)
+		pids = append(pids, strings.Fields(string(b))...)
 	}
-	for line := range strings.Lines(string(b)) {
-		if rest, ok := strings.CutPrefix(line, "VmHWM:"); ok {
-			var kib int64
-			fmt.Sscanf(strings.TrimSpace(rest), "%d", &kib)
-			return kib << 10
+	var total int64
+	for _, pid := range pids {
+		b, err := os.ReadFile("/proc/" + pid + "/status")
+		if err != nil {
+			continue
+		}
+		for line := range strings.Lines(string(b)) {
+			if rest, ok := strings.CutPrefix(line, "VmHWM:"); ok {
+				var kib int64
+				fmt.Sscanf(strings.TrimSpace(rest), "%d", &kib)
+				total += kib << 10
+			}
 		}
 	}
-	return 0
+	return total
 }
 
 // stop asks the server to shut down, then kills it if it lingers.

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/seqstore/seqstore/internal/testutil"
 )
 
 // An upload whose ingestion kills its server (here with SIGKILL, as the
@@ -49,7 +51,7 @@ func TestIngestionThatKillsItsServerFailsAfterThreeAttempts(t *testing.T) {
 		if strings.Contains(r.stderr.String(), "read set active") {
 			t.Fatalf("ingestion finished before the server was killed; the test needs a slower file:\n%s", r.stderr.String())
 		}
-		r.cmd.Process.Kill()
+		testutil.KillTree(r.cmd.Process)
 		r.cmd.Wait()
 		started++
 	}

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/seqstore/seqstore/internal/testutil"
 )
 
 // A server killed with SIGKILL in the middle of an import job finishes the
@@ -46,7 +48,7 @@ func TestImportJobSurvivesSIGKILL(t *testing.T) {
 		}
 		time.Sleep(5 * time.Millisecond)
 	}
-	srv.cmd.Process.Kill()
+	testutil.KillTree(srv.cmd.Process)
 	srv.cmd.Wait()
 	if strings.Contains(srv.stderr.String(), "read set active") {
 		t.Fatalf("a source was imported before the server was killed; the test needs a slower file:\n%s", srv.stderr.String())

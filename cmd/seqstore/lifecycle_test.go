@@ -8,6 +8,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"github.com/seqstore/seqstore/internal/testutil"
 	"math/rand/v2"
 	"net/url"
 	"os"
@@ -164,7 +165,7 @@ func killAt(t *testing.T, srv *running, line, done string) {
 		}
 		time.Sleep(2 * time.Millisecond)
 	}
-	srv.cmd.Process.Kill()
+	testutil.KillTree(srv.cmd.Process)
 	srv.cmd.Wait()
 	if strings.Contains(srv.stderr.String(), done) {
 		t.Fatalf("the move ended before the kill, although the archive tier was stalled:\n%s", srv.stderr.String())

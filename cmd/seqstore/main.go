@@ -61,6 +61,8 @@ func main() {
 	switch os.Args[1] {
 	case "serve":
 		err = runServe(ctx, args)
+	case "serve-work": // started by serve itself; see package workproc
+		err = runServeWork(ctx, args)
 	case "inspect":
 		err = runInspect(ctx, args, os.Stdout)
 	case "admin":

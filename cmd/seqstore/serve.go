@@ -2,8 +2,10 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
+	"log/slog"
 	"net"
 	"os"
 	"runtime/debug"
@@ -11,21 +13,115 @@ import (
 	"github.com/seqstore/seqstore/internal/config"
 	"github.com/seqstore/seqstore/internal/console"
 	"github.com/seqstore/seqstore/internal/cpus"
+	"github.com/seqstore/seqstore/internal/health"
 	"github.com/seqstore/seqstore/internal/server"
+	"github.com/seqstore/seqstore/internal/workproc"
 )
 
 func runServe(ctx context.Context, args []string) error {
-	fs := flag.NewFlagSet("seqstore serve", flag.ContinueOnError)
+	cfg, err := serveConfig("seqstore serve", args)
+	if err != nil {
+		return err
+	}
+	setMemory(cfg)
+	log := cfg.Logger()
+	if os.Getenv("GOMAXPROCS") == "" && cfg.WorkNiceness == 0 {
+		compute, procs := cpus.AddHeadroom(cfg.RequestHeadroom)
+		log.Debug("Go processors", "compute", compute, "GOMAXPROCS", procs)
+	}
+	srv, err := server.Open(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	defer srv.Close()
+	if cfg.WorkNiceness > 0 {
+		work, err := startWork(cfg, args, log)
+		if err != nil {
+			return err
+		}
+		// Deferred after srv.Close, so run before it: the work stops
+		// before the stores it uses are closed.
+		defer work.Close()
+		srv.WorkElsewhere(work.WakeIngest, work.WakeJobs)
+		srv.Metrics.Include(work)
+		srv.Health.Checks = append(srv.Health.Checks, health.Check{Name: "work process", Run: work.Check})
+	}
+	return listenAndServe(ctx, cfg, srv, log)
+}
+
+// serveConfig parses serve's flags.
+func serveConfig(name string, args []string) (*config.Config, error) {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	cfg := config.Register(fs)
 	if err := fs.Parse(args); err != nil {
-		return err
+		return nil, err
 	}
 	if fs.NArg() > 0 {
-		return fmt.Errorf("serve takes no arguments, got %q", fs.Args())
+		return nil, fmt.Errorf("serve takes no arguments, got %q", fs.Args())
 	}
-	if err := cfg.Finish(); err != nil {
+	return cfg, cfg.Finish()
+}
+
+// startWork starts the node's work process with serve's own arguments.
+func startWork(cfg *config.Config, args []string, log *slog.Logger) (*workproc.Process, error) {
+	exe, err := os.Executable()
+	if err != nil {
+		return nil, fmt.Errorf("find this program to start its work process: %w (or run with -work-niceness 0)", err)
+	}
+	work, err := workproc.Start(workproc.Options{
+		Path:     exe,
+		Args:     append([]string{"serve-work"}, args...),
+		Niceness: cfg.WorkNiceness,
+		// A stop gives leases back at once; ingestion checks for it
+		// between blocks, within a second.
+		Grace: cfg.ShutdownGrace,
+		Log:   log,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("%w (or run with -work-niceness 0 to ingest in the server's process)", err)
+	}
+	return work, nil
+}
+
+// runServeWork is the work process seqstore serve starts (package
+// workproc): it opens the same stores with the same flags and runs the
+// node's ingestion, jobs and lifecycle sweeps until its parent goes.
+func runServeWork(ctx context.Context, args []string) error {
+	child, err := workproc.FromEnvironment()
+	if err != nil {
 		return err
 	}
+	cfg, err := serveConfig("seqstore serve-work", args)
+	if err != nil {
+		return err
+	}
+	setMemory(cfg)
+	log := cfg.Logger().With("process", "work")
+	srv, err := server.Open(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	defer srv.Close()
+	workCtx, stop := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		srv.RunWork(workCtx)
+	}()
+	err = child.Serve(ctx, srv.Ingester.Wake, srv.Jobs.Wake, srv.Metrics.Registry)
+	if err == nil {
+		log.Info("the server stopped; stopping ingestion and jobs, giving their leases back")
+	}
+	stop()
+	<-done
+	if errors.Is(err, context.Canceled) {
+		err = nil
+	}
+	return err
+}
+
+// setMemory tunes the collector for a server process.
+func setMemory(cfg *config.Config) {
 	if os.Getenv("GOGC") == "" {
 		// The live heap is a few tens of MiB; collecting less often trades
 		// a little memory for fewer pauses on busy request paths.
@@ -37,16 +133,10 @@ func runServe(ctx context.Context, args []string) error {
 		// of idle or slow clients cannot make GOGC's headroom the RSS.
 		debug.SetMemoryLimit(cfg.API.MemoryLimit)
 	}
-	log := cfg.Logger()
-	if os.Getenv("GOMAXPROCS") == "" {
-		compute, procs := cpus.AddHeadroom(cfg.RequestHeadroom)
-		log.Debug("Go processors", "compute", compute, "GOMAXPROCS", procs)
-	}
-	srv, err := server.Open(ctx, cfg, log)
-	if err != nil {
-		return err
-	}
-	defer srv.Close()
+}
+
+// listenAndServe listens where the configuration says and serves until ctx ends.
+func listenAndServe(ctx context.Context, cfg *config.Config, srv *server.Server, log *slog.Logger) error {
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w (choose another with -addr)", cfg.Addr, err)

@@ -11,6 +11,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
 	"time"
@@ -57,6 +58,10 @@ type Config struct {
 	SecretAccessKey string
 	// IngestWorkers is how many read sets one node ingests at once.
 	IngestWorkers int
+	// WorkNiceness is how many nice levels below the API the node's work
+	// (ingestion, jobs, lifecycle sweeps) runs, in a process of its own
+	// (package workproc); 0 runs it in the server's process.
+	WorkNiceness int
 	// RequestHeadroom is how many Go processors (Ps) the server runs above
 	// the cores, so that requests find one idle while background work
 	// keeps every core busy (package cpus).
@@ -183,6 +188,21 @@ func (h *APIListener) finish() error {
 	return nil
 }
 
+// DefaultWorkNiceness is -work-niceness unless set. At 10 the kernel gives
+// the API's threads about nine times the work's share of a contended core
+// (weights 1024 and 110), and a woken request thread runs at once; the work
+// still gets the cores the API leaves idle, which is nearly all of them.
+// Only Linux gives niceness to threads, which the child's start needs
+// (package workproc); elsewhere the work stays in the server's process.
+var DefaultWorkNiceness = defaultWorkNiceness()
+
+func defaultWorkNiceness() int {
+	if runtime.GOOS == "linux" {
+		return 10
+	}
+	return 0
+}
+
 // DefaultRequestHeadroom is -request-headroom unless set. Ingesting one
 // read set runs a few CPU-bound goroutines (inflating, parsing, hashing
 // each source); with two ingestions and a job at once, eight Ps above the
@@ -260,8 +280,10 @@ func Register(fs *flag.FlagSet) *Config {
 	c.registerLifecycle(fs)
 	fs.IntVar(&c.IngestWorkers, "ingest-workers", c.envInt("INGEST_WORKERS", DefaultIngestWorkers),
 		"read sets this node ingests at once, taken fairly across accounts; each spreads over every core, and two let a small read set pass a large one (SEQSTORE_INGEST_WORKERS)")
+	fs.IntVar(&c.WorkNiceness, "work-niceness", c.envInt("WORK_NICENESS", DefaultWorkNiceness),
+		"run ingestion, jobs and lifecycle sweeps in a child process this many nice levels below the API (Linux), so that requests are answered at once while they keep every core busy; 0 runs them in the server's own process (SEQSTORE_WORK_NICENESS)")
 	fs.IntVar(&c.RequestHeadroom, "request-headroom", c.envInt("REQUEST_HEADROOM", DefaultRequestHeadroom),
-		"Go processors kept above the cores, so that an API request is taken up at once while ingestion and jobs keep every core busy; 0 leaves GOMAXPROCS as it is (SEQSTORE_REQUEST_HEADROOM)")
+		"with -work-niceness 0, Go processors kept above the cores, so that an API request is taken up at once while ingestion and jobs keep every core busy; 0 leaves GOMAXPROCS as it is (SEQSTORE_REQUEST_HEADROOM)")
 	fs.DurationVar(&c.IngestLease, "ingest-lease", time.Minute, "how long another node waits before taking over the ingestion of a node that stopped answering")
 	fs.IntVar(&c.IngestAttempts, "ingest-attempts", c.envInt("INGEST_ATTEMPTS", 3),
 		"times a read set's ingestion may be cut short by a crash or hang of its node before the read set fails instead of being tried again (SEQSTORE_INGEST_ATTEMPTS)")
@@ -327,6 +349,9 @@ func (c *Config) Finish() error {
 	}
 	if c.IngestWorkers < 1 {
 		return errors.New("-ingest-workers must be at least 1")
+	}
+	if c.WorkNiceness < 0 || c.WorkNiceness > 19 {
+		return errors.New("-work-niceness must be between 0 (work in the server's process) and 19")
 	}
 	if c.RequestHeadroom < 0 || c.RequestHeadroom > 64 {
 		return errors.New("-request-headroom must be between 0 and 64")

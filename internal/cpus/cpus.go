@@ -14,6 +14,11 @@
 // CPU-bound worker pools (inflating, deflating, decoding) must then size
 // themselves by the cores, not by GOMAXPROCS, or they would fill the
 // headroom again: they ask Compute.
+//
+// The headroom serves a server that ingests in its own process
+// (-work-niceness 0). By default the work runs in a child process at a
+// lower kernel priority (package workproc), whose runtime has no requests
+// to make room for, and the server's own Ps are idle enough without it.
 package cpus
 
 import (

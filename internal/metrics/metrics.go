@@ -7,15 +7,18 @@ package metrics
 
 import (
 	"net/http"
+	"sync/atomic"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+	dto "github.com/prometheus/client_model/go"
 )
 
 // Metrics holds the registry and the series seqstore records.
 type Metrics struct {
 	Registry *prometheus.Registry
+	included atomic.Pointer[prometheus.Gatherer] // see Include
 
 	requests      *prometheus.CounterVec
 	latency       *prometheus.HistogramVec
@@ -131,10 +134,23 @@ func New() *Metrics {
 	return m
 }
 
-// Handler serves the registry in Prometheus's exposition format.
+// Handler serves the registry in Prometheus's exposition format, with what
+// the gatherer given to Include gathers beside it.
 func (m *Metrics) Handler() http.Handler {
-	return promhttp.HandlerFor(m.Registry, promhttp.HandlerOpts{Registry: m.Registry})
+	gather := prometheus.Gatherers{m.Registry, prometheus.GathererFunc(func() ([]*dto.MetricFamily, error) {
+		if g := m.included.Load(); g != nil {
+			return (*g).Gather()
+		}
+		return nil, nil
+	})}
+	// ContinueOnError: the node's own series are served even while the
+	// other gatherer (a work process being restarted) cannot answer.
+	return promhttp.HandlerFor(gather, promhttp.HandlerOpts{Registry: m.Registry, ErrorHandling: promhttp.ContinueOnError})
 }
+
+// Include serves g's series beside the registry's: those of a node's work
+// process, labelled apart from the server's own.
+func (m *Metrics) Include(g prometheus.Gatherer) { m.included.Store(&g) }
 
 // Throttled counts a request refused by a per-account rate limit.
 func (m *Metrics) Throttled(operation string) {

@@ -71,7 +71,9 @@ type Server struct {
 	Metrics *metrics.Metrics
 	Health  *health.Checker
 
-	tls *tls.Config // nil: plain HTTP
+	tls           *tls.Config // nil: plain HTTP
+	references    *reference.Service
+	workElsewhere bool // see WorkElsewhere
 }
 
 // storeCacheTTL is how long a node may serve a sequence store's settings
@@ -291,9 +293,10 @@ func Open(ctx context.Context, cfg *config.Config, log *slog.Logger) (*Server, e
 				// secret, which every node of a deployment shares.
 				mx.HTTP(newHtsget(m, rs, ga4ghAuth, []byte("seqstore htsget v1:"+root.Key.Secret), cfg.Now), htsget.OperationName),
 				byPrefix(console.Prefix, con, mx.HTTP(h, omicsapi.OperationName))))),
-		Metrics: mx,
-		Health:  hc,
-		tls:     tc,
+		Metrics:    mx,
+		Health:     hc,
+		tls:        tc,
+		references: refs,
 	}, nil
 }
 
@@ -361,29 +364,18 @@ func (s *Server) ServeAdmin(ctx context.Context, ln net.Listener) error {
 // take a few KiB, a pagination token up to 6 KiB more.
 const maxHeaderBytes = 64 << 10
 
-// Serve serves the API on ln and ingests read sets until ctx ends, then
-// stops accepting requests, waits up to the configured grace for those in
-// flight, and returns. It holds clients to the configured connection caps
-// and timeouts, and serves HTTPS when the configuration names a certificate.
+// Serve serves the API on ln until ctx ends, then stops accepting
+// requests, waits up to the configured grace for those in flight, and
+// returns. It runs the node's work (RunWork) beside the API unless
+// WorkElsewhere was called. It holds clients to the configured connection
+// caps and timeouts, and serves HTTPS when the configuration names a
+// certificate.
 func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	hs, ln := s.guardedServer(ln, s.Handler)
-	ingestCtx, stopIngest := context.WithCancel(context.WithoutCancel(ctx))
+	workCtx, stopWork := context.WithCancel(context.WithoutCancel(ctx))
 	var wg sync.WaitGroup
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		s.Ingester.Run(ingestCtx)
-	}()
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		s.Jobs.Run(ingestCtx)
-	}()
-	if s.Config.Lifecycle.ArchiveAfter > 0 {
-		wg.Go(func() { s.ReadSets.RunArchiveSweeps(ingestCtx, s.Config.Lifecycle.SweepInterval()) })
-	}
-	if s.Config.Lifecycle.DeletedRetention > 0 {
-		wg.Go(func() { s.ReadSets.RunDeletedPurges(ingestCtx, s.Config.Lifecycle.PurgeInterval()) })
+	if !s.workElsewhere {
+		wg.Go(func() { s.RunWork(workCtx) })
 	}
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(ln) }()
@@ -396,12 +388,39 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 		err = hs.Shutdown(sctx)
 		cancel()
 	}
-	stopIngest()
+	stopWork()
 	wg.Wait()
 	if errors.Is(err, http.ErrServerClosed) {
 		err = nil
 	}
 	return err
+}
+
+// RunWork runs the node's work until ctx ends: it ingests read sets, runs
+// job items, and sweeps read sets to the archive and purges deleted ones
+// when the lifecycle asks for it. When ctx ends it stops them, giving their
+// leases back, and returns once all have stopped.
+func (s *Server) RunWork(ctx context.Context) {
+	var wg sync.WaitGroup
+	wg.Go(func() { s.Ingester.Run(ctx) })
+	wg.Go(func() { s.Jobs.Run(ctx) })
+	if s.Config.Lifecycle.ArchiveAfter > 0 {
+		wg.Go(func() { s.ReadSets.RunArchiveSweeps(ctx, s.Config.Lifecycle.SweepInterval()) })
+	}
+	if s.Config.Lifecycle.DeletedRetention > 0 {
+		wg.Go(func() { s.ReadSets.RunDeletedPurges(ctx, s.Config.Lifecycle.PurgeInterval()) })
+	}
+	wg.Wait()
+}
+
+// WorkElsewhere makes Serve leave the node's work to another process (see
+// package workproc): the API wakes it with ingest when an upload is
+// complete and with jobs when a job is started.
+func (s *Server) WorkElsewhere(ingest, jobs func()) {
+	s.workElsewhere = true
+	s.ReadSets.Wake = ingest
+	s.ReadSets.WakeJobs = jobs
+	s.references.WakeJobs = jobs
 }
 
 // guardedServer makes the HTTP server of a client-facing listener: held to

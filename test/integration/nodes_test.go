@@ -120,9 +120,7 @@ func freeLoopbackAddr(t *testing.T) string {
 // a power cut would: no lease is given back, nothing is flushed.
 func (n *node) kill(t *testing.T) {
 	t.Helper()
-	if err := n.cmd.Process.Signal(syscall.SIGKILL); err != nil {
-		t.Fatal(err)
-	}
+	testutil.KillTree(n.cmd.Process)
 	n.cmd.Wait()
 }
 

@@ -79,14 +79,17 @@ func scrape(t *testing.T, admin string) map[string]*dto.MetricFamily {
 	return fams
 }
 
-// sample returns the value of the series of family name whose labels
-// include labels (a counter's value, a histogram's count), and whether
-// there is one.
+// sample returns the sum of the values of the series of family name whose
+// labels include labels (a counter's value, a histogram's count), and
+// whether there is one. It sums because a node's work process reports the
+// same series as the server, labelled process="work".
 func sample(fams map[string]*dto.MetricFamily, name string, labels ...string) (float64, bool) {
 	f := fams[name]
 	if f == nil {
 		return 0, false
 	}
+	var sum float64
+	found := false
 next:
 	for _, m := range f.Metric {
 		have := map[string]string{}
@@ -100,14 +103,17 @@ next:
 		}
 		switch {
 		case m.Counter != nil:
-			return m.Counter.GetValue(), true
+			sum += m.Counter.GetValue()
 		case m.Gauge != nil:
-			return m.Gauge.GetValue(), true
+			sum += m.Gauge.GetValue()
 		case m.Histogram != nil:
-			return float64(m.Histogram.GetSampleCount()), true
+			sum += float64(m.Histogram.GetSampleCount())
+		default:
+			continue
 		}
+		found = true
 	}
-	return 0, false
+	return sum, found
 }
 
 // After real traffic through the AWS SDK, the admin listener's /metrics
