@@ -16,7 +16,9 @@
 #   export   StartReadSetExportJob of both read sets to the bucket, timed
 #            until COMPLETED, vs aws s3 cp of the stored files up to the
 #            bucket
-#   peak RSS the server's VmHWM, with its work process's added
+#   peak memory  the largest summed PSS of the server and its work process,
+#            sampled every 100 ms; and the sum of their VmHWM, an upper
+#            bound that counts the pages they share twice
 #
 # and checks that imported counts and ETags match the tools' and that the
 # exported objects equal the stored files. See bench/README.md.
@@ -126,6 +128,7 @@ ADMIN="http://127.0.0.1:$ADMIN_PORT"
 "$SEQSTORE_BIN" serve -addr "127.0.0.1:$PORT" -admin-addr "127.0.0.1:$ADMIN_PORT" -data "$WORK/seqstore-data" -locations "$WORK/locations.json" >"$WORK/seqstore.log" 2>&1 &
 SERVER_PID=$!
 wait_port "$PORT"
+start_pss_sampler "$SERVER_PID" "$WORK/pss-peak"
 HELPER=(python3 "$ROOT/bench/omics_bench.py" --endpoint "$ENDPOINT")
 store=$("${HELPER[@]}" create-store bench | jq -r .id)
 
@@ -207,6 +210,7 @@ for f in $stored; do
 	check "exported $(basename "$f")" "$(s3 cp --quiet "s3://bench/export/$rs/$(basename "$f")" - | md5sum | cut -d' ' -f1)" "$(md5sum <"$f" | cut -d' ' -f1)"
 done
 rss=$(peak_rss_tree "$SERVER_PID")
+pss=$(cat "$WORK/pss-peak")
 
 fq_ratio=$(ratio "$fq_tools" "$fq_import")
 bam_ratio=$(ratio "$bam_tools" "$bam_import")
@@ -218,5 +222,6 @@ printf '%-30s %9ss %9ss %7sx %8s %s\n' "BAM import vs cp + tools" "$bam_import" 
 printf '%-30s %9ss %9ss %7sx %8s %s\n' "export vs aws s3 cp" "$export_s" "$cp_up" "$ex_ratio" ">=0.8x" "$(at_least "$ex_ratio" 0.8)"
 printf '%-30s %9sms %10s %8s %8s %s\n' "GetSequenceStore p99 (client)" "$api_p99" "" "" "<10ms" "$(at_most "$api_p99" 10)"
 printf '%-30s %9sms %10s %8s %8s %s\n' "GetSequenceStore p99 (server)" "<=$server_p99" "" "" "<10ms" "$(at_most "$server_p99" 10)"
-printf '%-30s %8sMiB %10s %8s %8s %s\n' "server peak RSS" "$(mib "$rss")" "" "" "<300MiB" "$(at_most "$(mib "$rss")" 300)"
+printf '%-30s %8sMiB %10s %8s %8s %s\n' "server peak memory (PSS)" "$(mib "$pss")" "" "" "<300MiB" "$(at_most "$(mib "$pss")" 300)"
+printf '%-30s %8sMiB %10s %8s %8s %s\n' "  sum of VmHWM (upper bound)" "$(mib "$rss")" "" "" "" ""
 [ "$FAILED_CHECKS" = 0 ] || die "$FAILED_CHECKS checks failed"
