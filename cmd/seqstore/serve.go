@@ -8,7 +8,9 @@ import (
 	"log/slog"
 	"net"
 	"os"
+	"os/signal"
 	"runtime/debug"
+	"syscall"
 
 	"github.com/seqstore/seqstore/internal/config"
 	"github.com/seqstore/seqstore/internal/console"
@@ -91,6 +93,11 @@ func runServeWork(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
+	// The server ends its work process through the channel, once its own
+	// requests are done. A stop signal sent to the whole group (systemd
+	// signals every process of the service) must not end the work first,
+	// or the server, still draining, would start it again.
+	signal.Ignore(os.Interrupt, syscall.SIGTERM)
 	cfg, err := serveConfig("seqstore serve-work", args)
 	if err != nil {
 		return err

@@ -18,7 +18,8 @@ import (
 // seqstore serve runs its ingestion in a child, seqstore serve-work, every
 // thread of which is ten nice levels below the server's; an upload wakes
 // it, its series reach the server's /metrics labelled process="work", and
-// it ends when the server is killed with SIGKILL, leaving nothing running.
+// it ignores a SIGTERM of its own and ends when the server is killed with
+// SIGKILL, leaving nothing running.
 // With -work-niceness 0 there is no child.
 func TestServeRunsItsWorkInANicedChild(t *testing.T) {
 	bin := buildBinary(t)
@@ -64,6 +65,16 @@ func TestServeRunsItsWorkInANicedChild(t *testing.T) {
 	}
 	if got := httpGet(t, "http://"+admin+"/readyz"); !strings.Contains(got, "ready") {
 		t.Errorf("/readyz = %q", got)
+	}
+
+	// A stop signal to every process of the service (as systemd sends it)
+	// leaves the work to end when the server says so.
+	if err := syscall.Kill(work, syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(time.Second)
+	if !alive(work) {
+		t.Fatalf("the work process ended on SIGTERM, before its server:\n%s", srv.stderr.String())
 	}
 
 	killOnly(t, parent)

@@ -34,7 +34,9 @@
 // its work and gives its leases back, so nothing outlives the server. The
 // child is in a process group of its own, so a Ctrl-C in a terminal reaches
 // the parent only, which ends the child through the pipe after its own
-// requests; a child that ends any other way is started again.
+// requests (seqstore serve-work also ignores SIGINT and SIGTERM, which
+// systemd sends to every process of a service); a child that ends any
+// other way is started again.
 //
 // The child's metrics are read over a Unix socket in a directory only the
 // server's user can enter, as length-delimited protocol-buffer metric
