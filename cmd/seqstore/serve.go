@@ -76,8 +76,9 @@ func startWork(cfg *config.Config, args []string, log *slog.Logger) (*workproc.P
 		Niceness: cfg.WorkNiceness,
 		// A stop gives leases back at once; ingestion checks for it
 		// between blocks, within a second.
-		Grace: cfg.ShutdownGrace,
-		Log:   log,
+		Grace:       cfg.ShutdownGrace,
+		Log:         log,
+		FallbackDir: cfg.DataDir,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("%w (or run with -work-niceness 0 to ingest in the server's process)", err)

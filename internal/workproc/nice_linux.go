@@ -13,3 +13,7 @@ func lowerThreadPriority(n int) error {
 	}
 	return syscall.Setpriority(syscall.PRIO_PROCESS, 0, min(20-raw+n, 19))
 }
+
+// onMainThread reports whether the calling thread is the process's first,
+// whose thread ID is the process ID.
+func onMainThread() bool { return syscall.Gettid() == syscall.Getpid() }

@@ -9,3 +9,6 @@ import "errors"
 func lowerThreadPriority(int) error {
 	return errors.New("a work process below the API's priority needs Linux; run with -work-niceness 0")
 }
+
+// onMainThread is false: without lowerThreadPriority no thread is changed.
+func onMainThread() bool { return false }

@@ -108,6 +108,9 @@ type Options struct {
 	// it is killed.
 	Grace time.Duration
 	Log   *slog.Logger
+	// FallbackDir holds the child's metrics socket when the system's
+	// temporary directory cannot.
+	FallbackDir string
 }
 
 // Process is the parent's handle on its work process. Its methods are safe
@@ -135,8 +138,12 @@ func Start(opts Options) (*Process, error) {
 		opts.Log = slog.New(slog.DiscardHandler)
 	}
 	dir, err := os.MkdirTemp("", "seqstore-work-")
+	if err != nil && opts.FallbackDir != "" {
+		// A read-only root file system, as hardened containers have.
+		dir, err = os.MkdirTemp(opts.FallbackDir, "work-")
+	}
 	if err != nil {
-		return nil, fmt.Errorf("work process: %w", err)
+		return nil, fmt.Errorf("work process: a directory for its metrics socket: %w", err)
 	}
 	p := &Process{opts: opts, dir: dir, kick: make(chan struct{}, 1), stopped: make(chan struct{})}
 	c, err := p.spawn()
@@ -225,11 +232,19 @@ func (p *Process) spawn() (*child, error) {
 
 // startNiced starts cmd from a thread of its own whose niceness is raised
 // by niceness first. The thread is never given back to the Go scheduler:
-// the goroutine ends locked to it, and the runtime ends the thread.
+// the goroutine ends locked to it, and the runtime ends the thread. The
+// process's main thread is the exception (the runtime parks it for good
+// instead of ending it), so a goroutine that lands there holds it while
+// another does the work on some other thread.
 func startNiced(cmd *exec.Cmd, niceness int) error {
 	errc := make(chan error, 1)
 	go func() {
 		runtime.LockOSThread()
+		if onMainThread() {
+			errc <- startNiced(cmd, niceness)
+			runtime.UnlockOSThread()
+			return
+		}
 		if niceness > 0 {
 			if err := lowerThreadPriority(niceness); err != nil {
 				errc <- fmt.Errorf("lower the priority of the thread that starts it: %w", err)

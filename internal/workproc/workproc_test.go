@@ -215,3 +215,26 @@ func TestFromEnvironmentOutsideAParent(t *testing.T) {
 		t.Fatalf("FromEnvironment = %v, want an error naming seqstore serve", err)
 	}
 }
+
+// Where the system's temporary directory cannot be written (a read-only
+// root file system), the metrics socket goes under the fallback.
+func TestSocketInFallbackDir(t *testing.T) {
+	dir := t.TempDir()
+	fallback := t.TempDir()
+	t.Setenv(testChild, dir)
+	t.Setenv("TMPDIR", filepath.Join(dir, "missing"))
+	exe, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := Start(Options{Path: exe, Args: []string{"-test.run=^$"}, Grace: 10 * time.Second, FallbackDir: fallback})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	if !strings.HasPrefix(p.socketPath(), fallback+string(filepath.Separator)) {
+		t.Fatalf("socket at %s, want under %s", p.socketPath(), fallback)
+	}
+	p.WakeIngest()
+	waitFor(t, "an ingest wake-up", func() bool { n, ok := wakeCount(p, "ingest"); return ok && n >= 1 })
+}
