@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"log/slog"
@@ -10,6 +9,7 @@ import (
 	"os"
 	"os/signal"
 	"runtime/debug"
+	"sync"
 	"syscall"
 
 	"github.com/seqstore/seqstore/internal/config"
@@ -111,20 +111,16 @@ func runServeWork(ctx context.Context, args []string) error {
 	}
 	defer srv.Close()
 	workCtx, stop := context.WithCancel(ctx)
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		srv.RunWork(workCtx)
-	}()
+	var work sync.WaitGroup
+	work.Go(func() { srv.RunWork(workCtx) })
+	// Serve returns when the server closes the channel or goes: with the
+	// stop signals ignored, nothing else ends ctx.
 	err = child.Serve(ctx, srv.Ingester.Wake, srv.Jobs.Wake, srv.Metrics.Registry)
 	if err == nil {
 		log.Info("the server stopped; stopping ingestion and jobs, giving their leases back")
 	}
 	stop()
-	<-done
-	if errors.Is(err, context.Canceled) {
-		err = nil
-	}
+	work.Wait()
 	return err
 }
 

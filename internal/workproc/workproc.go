@@ -56,6 +56,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -122,10 +123,10 @@ type Process struct {
 	mu      sync.Mutex
 	cmd     *exec.Cmd // the running child, nil between runs
 	channel *os.File  // the write end of the running child's pipe
-	pending [2]bool   // wake-ups not yet written: Ingest, Jobs
-	closing bool
+	pending []byte    // wake-up messages not yet written, each once
 
 	kick    chan struct{} // a wake-up is pending
+	closing chan struct{} // closed by Close
 	stopped chan struct{} // the supervisor has returned
 }
 
@@ -145,7 +146,7 @@ func Start(opts Options) (*Process, error) {
 	if err != nil {
 		return nil, fmt.Errorf("work process: a directory for its metrics socket: %w", err)
 	}
-	p := &Process{opts: opts, dir: dir, kick: make(chan struct{}, 1), stopped: make(chan struct{})}
+	p := &Process{opts: opts, dir: dir, kick: make(chan struct{}, 1), closing: make(chan struct{}), stopped: make(chan struct{})}
 	c, err := p.spawn()
 	if err != nil {
 		os.RemoveAll(dir)
@@ -217,14 +218,14 @@ func (p *Process) spawn() (*child, error) {
 	}
 	p.mu.Lock()
 	p.cmd, p.channel = cmd, w
-	if p.closing {
+	if p.isClosing() {
 		// Close came while this child started: end it as Close would.
 		w.Close()
 		p.channel = nil
 	}
 	// A new child looks for work when it starts; what was pending is
 	// covered by that.
-	p.pending = [2]bool{}
+	p.pending = nil
 	p.mu.Unlock()
 	p.opts.Log.Info("work process started: ingestion and jobs run in it, below the API's CPU priority", "pid", cmd.Process.Pid, "niceness", p.opts.Niceness)
 	return c, nil
@@ -270,9 +271,8 @@ func (p *Process) supervise(c *child) {
 			p.channel.Close()
 			p.channel = nil
 		}
-		closing := p.closing
 		p.mu.Unlock()
-		if closing {
+		if p.isClosing() {
 			return
 		}
 		if time.Since(started) > stableRun {
@@ -280,8 +280,10 @@ func (p *Process) supervise(c *child) {
 		}
 		p.opts.Log.Error("work process ended; ingestion and jobs wait until it is started again", "err", errOrExit(c.err), "restart in", backoff)
 		for {
-			if !p.sleep(backoff) {
+			select {
+			case <-p.closing:
 				return
+			case <-time.After(backoff):
 			}
 			backoff = min(2*backoff, maxBackoff)
 			next, err := p.spawn()
@@ -294,19 +296,14 @@ func (p *Process) supervise(c *child) {
 	}
 }
 
-// sleep waits d, and reports false if Close came first.
-func (p *Process) sleep(d time.Duration) bool {
-	deadline := time.Now().Add(d)
-	for time.Now().Before(deadline) {
-		p.mu.Lock()
-		closing := p.closing
-		p.mu.Unlock()
-		if closing {
-			return false
-		}
-		time.Sleep(min(100*time.Millisecond, time.Until(deadline)))
+// isClosing reports whether Close has been called.
+func (p *Process) isClosing() bool {
+	select {
+	case <-p.closing:
+		return true
+	default:
+		return false
 	}
-	return true
 }
 
 func errOrExit(err error) string {
@@ -317,17 +314,19 @@ func errOrExit(err error) string {
 }
 
 // WakeIngest tells the child an upload is complete.
-func (p *Process) WakeIngest() { p.wake(0) }
+func (p *Process) WakeIngest() { p.wake(Ingest) }
 
 // WakeJobs tells the child a job was started.
-func (p *Process) WakeJobs() { p.wake(1) }
+func (p *Process) WakeJobs() { p.wake(Jobs) }
 
 // wake marks a wake-up pending and lets the writer send it. It never
 // blocks: a child too busy to read its pipe is busy with work anyway, and
 // looks for more when it is done.
-func (p *Process) wake(i int) {
+func (p *Process) wake(msg byte) {
 	p.mu.Lock()
-	p.pending[i] = true
+	if !slices.Contains(p.pending, msg) {
+		p.pending = append(p.pending, msg)
+	}
 	p.mu.Unlock()
 	select {
 	case p.kick <- struct{}{}:
@@ -344,13 +343,8 @@ func (p *Process) writeWakes() {
 			return
 		}
 		p.mu.Lock()
-		var msg []byte
-		for i, b := range []byte{Ingest, Jobs} {
-			if p.pending[i] {
-				msg = append(msg, b)
-			}
-		}
-		p.pending = [2]bool{}
+		msg := p.pending
+		p.pending = nil
 		w := p.channel
 		p.mu.Unlock()
 		if w != nil && len(msg) > 0 {
@@ -386,12 +380,12 @@ func (p *Process) Pid() int {
 // grace.
 func (p *Process) Close() error {
 	p.mu.Lock()
-	if p.closing {
+	if p.isClosing() {
 		p.mu.Unlock()
 		<-p.stopped
 		return nil
 	}
-	p.closing = true
+	close(p.closing)
 	if p.channel != nil {
 		p.channel.Close()
 		p.channel = nil
@@ -435,15 +429,7 @@ func (p *Process) Gather() ([]*dto.MetricFamily, error) {
 		}
 		for _, m := range mf.Metric {
 			m.Label = append(m.Label, &dto.LabelPair{Name: proto.String("process"), Value: proto.String("work")})
-			slices.SortFunc(m.Label, func(a, b *dto.LabelPair) int {
-				switch {
-				case a.GetName() < b.GetName():
-					return -1
-				case a.GetName() > b.GetName():
-					return 1
-				}
-				return 0
-			})
+			slices.SortFunc(m.Label, func(a, b *dto.LabelPair) int { return strings.Compare(a.GetName(), b.GetName()) })
 		}
 		out = append(out, mf)
 	}
