@@ -15,7 +15,6 @@ import (
 	"github.com/seqstore/seqstore/internal/config"
 	"github.com/seqstore/seqstore/internal/console"
 	"github.com/seqstore/seqstore/internal/cpus"
-	"github.com/seqstore/seqstore/internal/health"
 	"github.com/seqstore/seqstore/internal/server"
 	"github.com/seqstore/seqstore/internal/workproc"
 )
@@ -44,9 +43,7 @@ func runServe(ctx context.Context, args []string) error {
 		// Deferred after srv.Close, so run before it: the work stops
 		// before the stores it uses are closed.
 		defer work.Close()
-		srv.WorkElsewhere(work.WakeIngest, work.WakeJobs)
-		srv.Metrics.Include(work)
-		srv.Health.Checks = append(srv.Health.Checks, health.Check{Name: "work process", Run: work.Check})
+		srv.WorkElsewhere(work)
 	}
 	return listenAndServe(ctx, cfg, srv, log)
 }

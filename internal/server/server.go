@@ -18,6 +18,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/seqstore/seqstore"
 	"github.com/seqstore/seqstore/internal/api"
 	"github.com/seqstore/seqstore/internal/api/omicsapi"
@@ -413,14 +415,27 @@ func (s *Server) RunWork(ctx context.Context) {
 	wg.Wait()
 }
 
-// WorkElsewhere makes Serve leave the node's work to another process (see
-// package workproc): the API wakes it with ingest when an upload is
-// complete and with jobs when a job is started.
-func (s *Server) WorkElsewhere(ingest, jobs func()) {
+// Work is a node's work running in another process (package workproc's
+// Process), as the server sees it.
+type Work interface {
+	// WakeIngest says an upload is complete; WakeJobs that a job started.
+	WakeIngest()
+	WakeJobs()
+	// Gather reads the work's metrics, served beside the server's.
+	prometheus.Gatherer
+	// Check fails while the work is not running, failing readiness.
+	Check(context.Context) error
+}
+
+// WorkElsewhere makes Serve leave the node's work to w: the API wakes it,
+// /metrics serves its series, and /readyz checks it.
+func (s *Server) WorkElsewhere(w Work) {
 	s.workElsewhere = true
-	s.ReadSets.Wake = ingest
-	s.ReadSets.WakeJobs = jobs
-	s.references.WakeJobs = jobs
+	s.ReadSets.Wake = w.WakeIngest
+	s.ReadSets.WakeJobs = w.WakeJobs
+	s.references.WakeJobs = w.WakeJobs
+	s.Metrics.Include(w)
+	s.Health.Checks = append(s.Health.Checks, health.Check{Name: "work process", Run: w.Check})
 }
 
 // guardedServer makes the HTTP server of a client-facing listener: held to
