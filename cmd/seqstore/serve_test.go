@@ -4,15 +4,14 @@ import (
 	"bufio"
 	"encoding/json"
 	"fmt"
-	"io"
-	"net/http"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/seqstore/seqstore/internal/testutil"
 )
 
 // seqstore serve runs its ingestion in a child, seqstore serve-work, every
@@ -27,7 +26,7 @@ func TestServeRunsItsWorkInANicedChild(t *testing.T) {
 	addr, admin := freeAddr(t), freeAddr(t)
 	srv := serveWith(t, bin, data, addr, []string{"-admin-addr", admin})
 	parent := srv.cmd.Process.Pid
-	kids := children(t, parent)
+	kids := testutil.Children(parent)
 	if len(kids) != 1 {
 		t.Fatalf("seqstore serve has children %v, want one work process", kids)
 	}
@@ -36,12 +35,11 @@ func TestServeRunsItsWorkInANicedChild(t *testing.T) {
 	if args := strings.Split(string(cmdline), "\x00"); len(args) < 2 || args[1] != "serve-work" {
 		t.Fatalf("the child runs %q, want seqstore serve-work", args)
 	}
-	want := min(threadNiceness(t, parent, parent)+10, 19)
-	tasks, _ := filepath.Glob(fmt.Sprintf("/proc/%d/task/*", work))
+	want := min(testutil.Niceness(t, fmt.Sprintf("/proc/%d/stat", parent))+10, 19)
+	tasks, _ := filepath.Glob(fmt.Sprintf("/proc/%d/task/*/stat", work))
 	for _, task := range tasks {
-		tid, _ := strconv.Atoi(filepath.Base(task))
-		if got := threadNiceness(t, work, tid); got != want {
-			t.Errorf("work process thread %d runs at niceness %d, want %d", tid, got, want)
+		if got := testutil.Niceness(t, task); got != want {
+			t.Errorf("work process thread %s runs at niceness %d, want %d", task, got, want)
 		}
 	}
 
@@ -59,11 +57,11 @@ func TestServeRunsItsWorkInANicedChild(t *testing.T) {
 	if !strings.Contains(srv.stderr.String(), `msg="read set active" process=work`) {
 		t.Errorf("the work process did not log the ingestion:\n%s", srv.stderr.String())
 	}
-	metrics := httpGet(t, "http://"+admin+"/metrics")
+	_, metrics := testutil.Get(t, "http://"+admin+"/metrics")
 	if line := `seqstore_ingests_total{file_type="FASTQ",process="work",status="ACTIVE"} 1`; !strings.Contains(metrics, line) {
 		t.Errorf("/metrics lacks %s:\n%s", line, grepLines(metrics, "seqstore_ingests_total"))
 	}
-	if got := httpGet(t, "http://"+admin+"/readyz"); !strings.Contains(got, "ready") {
+	if status, got := testutil.Get(t, "http://"+admin+"/readyz"); status != 200 || !strings.Contains(got, "ready") {
 		t.Errorf("/readyz = %q", got)
 	}
 
@@ -73,13 +71,13 @@ func TestServeRunsItsWorkInANicedChild(t *testing.T) {
 		t.Fatal(err)
 	}
 	time.Sleep(time.Second)
-	if !alive(work) {
+	if !testutil.Alive(work) {
 		t.Fatalf("the work process ended on SIGTERM, before its server:\n%s", srv.stderr.String())
 	}
 
 	killOnly(t, parent)
 	deadline := time.Now().Add(30 * time.Second)
-	for alive(work) {
+	for testutil.Alive(work) {
 		if time.Now().After(deadline) {
 			syscall.Kill(work, syscall.SIGKILL)
 			t.Fatal("the work process still runs 30 s after its server was killed")
@@ -90,54 +88,9 @@ func TestServeRunsItsWorkInANicedChild(t *testing.T) {
 	srv.cmd.Wait()
 
 	inProcess := serveWith(t, bin, t.TempDir(), freeAddr(t), []string{"-work-niceness", "0"})
-	if kids := children(t, inProcess.cmd.Process.Pid); len(kids) != 0 {
+	if kids := testutil.Children(inProcess.cmd.Process.Pid); len(kids) != 0 {
 		t.Errorf("with -work-niceness 0, seqstore serve has children %v", kids)
 	}
-}
-
-// children lists a process's child processes.
-func children(t *testing.T, pid int) []int {
-	t.Helper()
-	files, _ := filepath.Glob(fmt.Sprintf("/proc/%d/task/*/children", pid))
-	var out []int
-	for _, f := range files {
-		b, _ := os.ReadFile(f)
-		for _, s := range strings.Fields(string(b)) {
-			n, err := strconv.Atoi(s)
-			if err != nil {
-				t.Fatal(err)
-			}
-			out = append(out, n)
-		}
-	}
-	return out
-}
-
-// threadNiceness reads a thread's nice value (field 19 of its stat).
-func threadNiceness(t *testing.T, pid, tid int) int {
-	t.Helper()
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/task/%d/stat", pid, tid))
-	if err != nil {
-		t.Fatal(err)
-	}
-	s := string(b)
-	fields := strings.Fields(s[strings.LastIndexByte(s, ')')+2:])
-	n, err := strconv.Atoi(fields[16])
-	if err != nil {
-		t.Fatal(err)
-	}
-	return n
-}
-
-// alive reports whether pid is a live process: neither gone nor a
-// zombie waiting for a parent that does not reap it.
-func alive(pid int) bool {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-	if err != nil {
-		return false
-	}
-	s := string(b)
-	return !strings.HasPrefix(s[strings.LastIndexByte(s, ')')+2:], "Z")
 }
 
 // killOnly sends SIGKILL to pid alone, as the kernel's
@@ -147,20 +100,6 @@ func killOnly(t *testing.T, pid int) {
 	if err := syscall.Kill(pid, syscall.SIGKILL); err != nil {
 		t.Fatal(err)
 	}
-}
-
-func httpGet(t *testing.T, url string) string {
-	t.Helper()
-	resp, err := http.Get(url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return string(b)
 }
 
 // grepLines returns the lines of s that contain sub.

@@ -6,6 +6,7 @@ package testutil
 import (
 	"compress/gzip"
 	"io"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -127,4 +128,19 @@ func GunzipTo(t testing.TB, src, dir string) string {
 		t.Fatal(err)
 	}
 	return dst
+}
+
+// Get fetches url and returns its status and body.
+func Get(t testing.TB, url string) (int, string) {
+	t.Helper()
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return resp.StatusCode, string(b)
 }

@@ -12,6 +12,8 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	dto "github.com/prometheus/client_model/go"
+
+	"github.com/seqstore/seqstore/internal/testutil"
 )
 
 // The test binary is its own work process: run with testChild set, it
@@ -59,22 +61,6 @@ func startTestChild(t *testing.T, niceness int) (*Process, string) {
 	}
 	t.Cleanup(func() { p.Close() })
 	return p, dir
-}
-
-// niceness reads a thread's nice value from /proc (field 19 of stat).
-func niceness(t *testing.T, statPath string) int {
-	t.Helper()
-	b, err := os.ReadFile(statPath)
-	if err != nil {
-		t.Fatal(err)
-	}
-	// The command name, in parentheses, may hold spaces: count from after it.
-	fields := strings.Fields(string(b[strings.LastIndexByte(string(b), ')')+2:]))
-	n, err := strconv.Atoi(fields[16])
-	if err != nil {
-		t.Fatal(err)
-	}
-	return n
 }
 
 // waitFor polls cond until it holds, failing after a generous minute.
@@ -125,7 +111,7 @@ func sorted(labels []*dto.LabelPair) bool {
 // Every thread of the child runs at the parent's niceness plus the one
 // asked for, and none of the parent's threads is moved.
 func TestChildRunsNiced(t *testing.T) {
-	self := niceness(t, "/proc/thread-self/stat")
+	self := testutil.Niceness(t, "/proc/thread-self/stat")
 	for _, tc := range []struct{ niceness, want int }{
 		{niceness: 0, want: self},
 		{niceness: 7, want: min(self+7, 19)},
@@ -141,13 +127,13 @@ func TestChildRunsNiced(t *testing.T) {
 				t.Fatalf("the child's threads: %v %v", tasks, err)
 			}
 			for _, task := range tasks {
-				if got := niceness(t, task); got != tc.want {
+				if got := testutil.Niceness(t, task); got != tc.want {
 					t.Errorf("thread %s runs at niceness %d, want %d", task, got, tc.want)
 				}
 			}
 			mine, _ := filepath.Glob("/proc/self/task/*/stat")
 			for _, task := range mine {
-				if got := niceness(t, task); got != self {
+				if got := testutil.Niceness(t, task); got != self {
 					t.Errorf("the parent's thread %s runs at niceness %d, want %d as before", task, got, self)
 				}
 			}

@@ -2,7 +2,6 @@ package integration
 
 import (
 	"context"
-	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -49,25 +48,10 @@ func serveOnLoopback(t *testing.T, what string, serve func(context.Context, net.
 	return "http://" + ln.Addr().String()
 }
 
-// get fetches url and returns its status and body.
-func get(t *testing.T, url string) (int, string) {
-	t.Helper()
-	resp, err := http.Get(url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return resp.StatusCode, string(b)
-}
-
 // scrape reads the admin listener's /metrics.
 func scrape(t *testing.T, admin string) map[string]*dto.MetricFamily {
 	t.Helper()
-	status, body := get(t, admin+"/metrics")
+	status, body := testutil.Get(t, admin+"/metrics")
 	if status != http.StatusOK {
 		t.Fatalf("GET /metrics: %d %s", status, body)
 	}
@@ -131,7 +115,7 @@ func TestMetricsHealthAndRequestIDs(t *testing.T) {
 			admin := in.startAdmin(t)
 			for _, base := range []string{in.endpoint, admin} {
 				for _, path := range []string{"/healthz", "/readyz"} {
-					if status, body := get(t, base+path); status != http.StatusOK {
+					if status, body := testutil.Get(t, base+path); status != http.StatusOK {
 						t.Fatalf("GET %s%s: %d %s", base, path, status, body)
 					}
 				}
@@ -206,10 +190,10 @@ func TestMetricsHealthAndRequestIDs(t *testing.T) {
 			in.srv.Meta.Close()
 			time.Sleep(health.DefaultReuse) // the last answer, ready, expires
 			for _, base := range []string{in.endpoint, admin} {
-				if status, body := get(t, base+"/healthz"); status != http.StatusOK {
+				if status, body := testutil.Get(t, base+"/healthz"); status != http.StatusOK {
 					t.Errorf("GET %s/healthz without a metadata store: %d %s", base, status, body)
 				}
-				status, body := get(t, base+"/readyz")
+				status, body := testutil.Get(t, base+"/readyz")
 				if status != http.StatusServiceUnavailable || !strings.Contains(body, "metadata store:") {
 					t.Errorf("GET %s/readyz without a metadata store: %d %q, want 503 naming the metadata store", base, status, body)
 				}
