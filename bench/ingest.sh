@@ -202,14 +202,11 @@ start_server() {
 	die "seqstore did not listen on $ENDPOINT within 30 s"
 }
 
+. "$ROOT/bench/lib/procmem.sh"
+
 # peak_rss_bytes prints the server's high-water RSS (VmHWM) since it
-# started, with its work process's added: the sum of two peaks, which may
-# not have come at once, bounds the pair's true peak from above.
-peak_rss_bytes() {
-	local pids
-	pids="$SERVER_PID $(cat /proc/"$SERVER_PID"/task/*/children 2>/dev/null)"
-	for pid in $pids; do cat "/proc/$pid/status"; done | awk '/^VmHWM:/ { n += $2 * 1024 } END { print n }'
-}
+# started, its work process's added (see peak_rss_tree).
+peak_rss_bytes() { peak_rss_tree "$SERVER_PID"; }
 
 stop_server() {
 	if [ -n "$SERVER_PID" ]; then

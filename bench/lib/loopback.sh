@@ -11,15 +11,8 @@
 #                      port, with root key KEYID and a fresh secret, logging
 #                      to $WORK/seqstore.log; exports SEQSTORE_ACCESS_KEY_ID
 #                      and SEQSTORE_SECRET_ACCESS_KEY, sets SERVER_PID and PORT
-#   peak_rss_tree PID  the high-water RSS (VmHWM) of PID and its children (a
-#                      seqstore server and its work process), summed: the
-#                      sum of peaks bounds the pair's true peak from above
-#   start_pss_sampler PID FILE
-#                      samples the proportional set size (PSS) of PID and
-#                      its children every 100 ms while PID runs, and keeps
-#                      the largest sum in FILE: the pair's peak footprint,
-#                      with the pages they share (the binary's) counted
-#                      once; sets PSS_PID
+#   peak_rss_tree, start_pss_sampler
+#                      from bench/lib/procmem.sh
 #   stop_servers       for the EXIT trap: stops both and removes $WORK
 
 free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
@@ -64,40 +57,7 @@ start_seqstore() {
 
 SERVER_PID=""
 S3_PID=""
-peak_rss_tree() {
-	local pid
-	for pid in "$1" $(cat /proc/"$1"/task/*/children 2>/dev/null); do cat "/proc/$pid/status"; done |
-		awk '/^VmHWM:/ { n += $2 * 1024 } END { print n }'
-}
-
-start_pss_sampler() {
-	python3 - "$1" "$2" <<'PY' &
-import glob, os, sys, time
-pid, out = sys.argv[1], sys.argv[2]
-peak = 0
-while os.path.exists(f"/proc/{pid}"):
-    pids = [pid]
-    for f in glob.glob(f"/proc/{pid}/task/*/children"):
-        try:
-            pids += open(f).read().split()
-        except OSError:
-            pass
-    total = 0
-    for p in pids:
-        try:
-            for line in open(f"/proc/{p}/smaps_rollup"):
-                if line.startswith("Pss:"):
-                    total += int(line.split()[1]) * 1024
-        except OSError:
-            pass
-    if total > peak:
-        peak = total
-        with open(out, "w") as f:
-            f.write(f"{peak}\n")
-    time.sleep(0.1)
-PY
-	PSS_PID=$!
-}
+. "$ROOT/bench/lib/procmem.sh"
 
 stop_servers() {
 	[ -n "$SERVER_PID" ] && kill -TERM "$SERVER_PID" 2>/dev/null && wait "$SERVER_PID" 2>/dev/null
