@@ -157,7 +157,7 @@ func Start(opts Options) (*Process, error) {
 	return p, nil
 }
 
-// SocketPath is where the child serves its metrics.
+// socketPath is where the child serves its metrics.
 func (p *Process) socketPath() string { return filepath.Join(p.dir, "metrics.sock") }
 
 // child is one run of the work process.
