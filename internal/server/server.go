@@ -1,9 +1,9 @@
 // Package server assembles a running seqstore from its configuration: it
 // opens the metadata and object stores the configuration names, makes sure
-// the root account has a key, runs the node's work (ingestion, jobs) or leaves it
-// to a work process, and serves the API until told to stop. It is the one
-// place that picks drivers; the command and the
-// integration tests both start seqstore through it.
+// the root account has a key, runs the node's work (ingestion, jobs) or
+// leaves it to a work process, and serves the API until told to stop. It is
+// the one place that picks drivers; the command and the integration tests
+// both start seqstore through it.
 package server
 
 import (
